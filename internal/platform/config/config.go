@@ -1,0 +1,54 @@
+// Package config reads settings from flags and EMPORIUM_* environment
+// variables. Every setting is a flag; its variable is the flag name in upper
+// case with dashes as underscores (--database-url ↔ EMPORIUM_DATABASE_URL). A
+// flag given on the command line wins over the environment.
+package config
+
+import (
+	"flag"
+	"fmt"
+	"strings"
+)
+
+// EnvName is the environment variable for a flag.
+func EnvName(flagName string) string {
+	return "EMPORIUM_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// Parse parses args into fs, then fills every flag not set on the command
+// line from its environment variable, if that is set.
+func Parse(fs *flag.FlagSet, args []string, getenv func(string) string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if set[f.Name] || err != nil {
+			return
+		}
+		name := EnvName(f.Name)
+		if v := getenv(name); v != "" {
+			if e := fs.Set(f.Name, v); e != nil {
+				err = fmt.Errorf("%s=%q: %w", name, v, e)
+			}
+		}
+	})
+	return err
+}
+
+// List is a comma-separated flag value.
+type List []string
+
+func (l *List) String() string { return strings.Join(*l, ",") }
+
+func (l *List) Set(s string) error {
+	*l = nil
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			*l = append(*l, p)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,142 @@
+// Package db opens a service's relational store by URL, SQLite or
+// PostgreSQL, and applies its migrations. The same bun models run on both.
+//
+//	sqlite:.emporium/product.db            a file (created if missing)
+//	sqlite::memory:                        a private in-memory database
+//	postgres://user@host:5432/db?sslmode=disable
+//
+// On PostgreSQL each service lives in its own schema (search_path), so several
+// services can share one database without seeing each other's tables.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/dialect/sqlitedialect"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// Options tune Open.
+type Options struct {
+	// Schema is the PostgreSQL schema for the service; ignored on SQLite.
+	Schema string
+	// MaxOpenConns caps the pool on PostgreSQL (default 20).
+	MaxOpenConns int
+}
+
+// Open connects to the database at url and checks that it answers.
+func Open(ctx context.Context, url string, opt Options) (*bun.DB, error) {
+	var (
+		db  *bun.DB
+		err error
+	)
+	switch {
+	case strings.HasPrefix(url, "sqlite:"):
+		db, err = openSQLite(strings.TrimPrefix(url, "sqlite:"))
+	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		db, err = openPostgres(ctx, url, opt)
+	default:
+		return nil, fmt.Errorf("database url %q: want sqlite:PATH or postgres://…", redact(url))
+	}
+	if err != nil {
+		return nil, err
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pingCtx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("database %s: %w", redact(url), err)
+	}
+	return db, nil
+}
+
+func openSQLite(path string) (*bun.DB, error) {
+	memory := path == ":memory:"
+	dsn := "file::memory:?_pragma=foreign_keys(1)"
+	if !memory {
+		path = strings.TrimPrefix(path, "//")
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return nil, err
+		}
+		// WAL lets another process (emporium seed, a backup) read beside the
+		// writer; immediate transactions take the write lock up front, so a
+		// second process queues on busy_timeout instead of failing with
+		// SQLITE_BUSY half-way through a transaction.
+		dsn = "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)" +
+			"&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	}
+	sqldb, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, err
+	}
+	// One connection: SQLite runs one writer at a time anyway, and queueing
+	// in Go's pool costs microseconds where SQLite's busy handler sleeps for
+	// milliseconds under contention. Reads are fast enough to share it. (For
+	// :memory: every connection would also be a database of its own.)
+	sqldb.SetMaxOpenConns(1)
+	sqldb.SetConnMaxLifetime(0)
+	return bun.NewDB(sqldb, sqlitedialect.New()), nil
+}
+
+func openPostgres(ctx context.Context, url string, opt Options) (*bun.DB, error) {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("database url: %w", err)
+	}
+	if opt.Schema != "" {
+		if err := createSchema(ctx, cfg, opt.Schema); err != nil {
+			return nil, err
+		}
+		cfg.RuntimeParams["search_path"] = pgx.Identifier{opt.Schema}.Sanitize()
+	}
+	sqldb := stdlib.OpenDB(*cfg)
+	n := opt.MaxOpenConns
+	if n <= 0 {
+		n = 20
+	}
+	sqldb.SetMaxOpenConns(n)
+	sqldb.SetMaxIdleConns(n)
+	sqldb.SetConnMaxIdleTime(5 * time.Minute)
+	return bun.NewDB(sqldb, pgdialect.New()), nil
+}
+
+func createSchema(ctx context.Context, cfg *pgx.ConnConfig, schema string) error {
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("database %s: %w", cfg.Host, err)
+	}
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+pgx.Identifier{schema}.Sanitize())
+	if err != nil {
+		return fmt.Errorf("create schema %s: %w", schema, err)
+	}
+	return nil
+}
+
+// IsPostgres reports whether db speaks PostgreSQL.
+func IsPostgres(db bun.IDB) bool { return db.Dialect().Name() == dialect.PG }
+
+// redact hides a password in a URL for messages.
+func redact(url string) string {
+	at := strings.LastIndex(url, "@")
+	scheme := strings.Index(url, "://")
+	if at < 0 || scheme < 0 {
+		return url
+	}
+	userinfo := url[scheme+3 : at]
+	if i := strings.Index(userinfo, ":"); i >= 0 {
+		return url[:scheme+3] + userinfo[:i] + ":***" + url[at:]
+	}
+	return url
+}

@@ -1,0 +1,70 @@
+package db_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/emporiumhq/emporium/internal/platform/db"
+	"github.com/emporiumhq/emporium/internal/platform/db/dbtest"
+)
+
+var migrations = fstest.MapFS{
+	"0001_things.sql": {Data: []byte(`-- a comment line
+CREATE TABLE things (id TEXT PRIMARY KEY, n BIGINT NOT NULL);
+CREATE INDEX things_n ON things (n);`)},
+	"0002_more.pg.sql":     {Data: []byte("ALTER TABLE things ADD COLUMN tags TEXT NOT NULL DEFAULT 'pg';")},
+	"0002_more.sqlite.sql": {Data: []byte("ALTER TABLE things ADD COLUMN tags TEXT NOT NULL DEFAULT 'sqlite';")},
+	"README.txt":           {Data: []byte("not a migration")},
+}
+
+func TestMigrate(t *testing.T) {
+	t.Parallel()
+	for _, engine := range dbtest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			d := dbtest.Open(t, engine, "dbtest", fstest.MapFS{})
+			ctx := context.Background()
+			applied, err := db.Migrate(ctx, d, migrations)
+			if err != nil {
+				t.Fatalf("Migrate: %v", err)
+			}
+			if diff := cmp.Diff([]string{"0001_things", "0002_more"}, applied); diff != "" {
+				t.Errorf("applied (-want +got):\n%s", diff)
+			}
+			again, err := db.Migrate(ctx, d, migrations)
+			if err != nil || len(again) != 0 {
+				t.Fatalf("second Migrate = %v, %v; want nothing applied", again, err)
+			}
+			if _, err := d.ExecContext(ctx, "INSERT INTO things (id, n) VALUES ('a', 1)"); err != nil {
+				t.Fatal(err)
+			}
+			var tags string
+			if err := d.QueryRowContext(ctx, "SELECT tags FROM things WHERE id = 'a'").Scan(&tags); err != nil {
+				t.Fatal(err)
+			}
+			want := map[string]string{"sqlite": "sqlite", "postgres": "pg"}[engine]
+			if tags != want {
+				t.Errorf("dialect migration: tags = %q, want %q", tags, want)
+			}
+			_, err = d.ExecContext(ctx, "INSERT INTO things (id, n) VALUES ('a', 2)")
+			if !db.IsUniqueViolation(err) {
+				t.Errorf("IsUniqueViolation(%v) = false, want true", err)
+			}
+		})
+	}
+}
+
+func TestOpenRejectsUnknownURL(t *testing.T) {
+	t.Parallel()
+	_, err := db.Open(context.Background(), "mysql://root:secret@localhost/x", db.Options{})
+	if err == nil || !strings.Contains(err.Error(), "want sqlite:PATH or postgres://") {
+		t.Fatalf("Open(mysql) error = %v, want a clear message", err)
+	}
+	if strings.Contains(err.Error(), "secret") {
+		t.Errorf("error leaks the password: %v", err)
+	}
+}
