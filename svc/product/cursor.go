@@ -1,0 +1,98 @@
+package product
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+
+	productv1 "github.com/emporiumhq/emporium/gen/emporium/product/v1"
+	"github.com/emporiumhq/emporium/internal/platform/errs"
+)
+
+// sortKey is the column a ListProducts sort orders by; p.id breaks ties.
+type sortKey struct {
+	column string
+	desc   bool
+	text   bool // the column holds text, not an integer
+}
+
+var sortKeys = map[productv1.ProductSort]sortKey{
+	productv1.ProductSort_PRODUCT_SORT_UNSPECIFIED: {column: "p.created_at", desc: true},
+	productv1.ProductSort_PRODUCT_SORT_NEWEST:      {column: "p.created_at", desc: true},
+	productv1.ProductSort_PRODUCT_SORT_PRICE_ASC:   {column: "p.price"},
+	productv1.ProductSort_PRODUCT_SORT_PRICE_DESC:  {column: "p.price", desc: true},
+	productv1.ProductSort_PRODUCT_SORT_TITLE:       {column: "p.title", text: true},
+}
+
+// listCursor is the keyset position after the last product of a page. It
+// travels as an opaque, URL-safe page_token bound to the request's filters.
+type listCursor struct {
+	Int    int64  `json:"i,omitempty"`
+	Text   string `json:"t,omitempty"`
+	ID     string `json:"id"`
+	Filter uint64 `json:"f"`
+}
+
+func (c *listCursor) value() any {
+	if c.Text != "" {
+		return c.Text
+	}
+	return c.Int
+}
+
+func cursorAfter(row *productRow, sort productv1.ProductSort, filter uint64) *listCursor {
+	c := &listCursor{ID: row.ID, Filter: filter}
+	switch sortKeys[sort].column {
+	case "p.created_at":
+		c.Int = row.CreatedAt
+	case "p.price":
+		c.Int = row.Price
+	case "p.title":
+		c.Text = row.Title
+	}
+	return c
+}
+
+// filterHash binds a page token to the request that made it, so a token is
+// never silently applied to other filters or another sort.
+func filterHash(req *productv1.ListProductsRequest) uint64 {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%q|%v|%v|%v|%d", req.GetCategory(), optional(req.MinPrice), optional(req.MaxPrice), req.GetInStockOnly(), req.GetSort())
+	return h.Sum64()
+}
+
+func optional(p *int64) string {
+	if p == nil {
+		return "-"
+	}
+	return fmt.Sprint(*p)
+}
+
+func encodeToken(v any) string {
+	b, _ := json.Marshal(v) // plain structs of strings and integers
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeToken(token string, v any) error {
+	b, err := base64.RawURLEncoding.DecodeString(token)
+	if err == nil {
+		err = json.Unmarshal(b, v)
+	}
+	if err != nil {
+		return errs.Invalidf("page_token is not valid: pass next_page_token from a previous response unchanged")
+	}
+	return nil
+}
+
+// searchCursor pages SearchProducts by offset.
+type searchCursor struct {
+	Offset int    `json:"o"`
+	Query  uint64 `json:"q"`
+}
+
+func searchHash(req *productv1.SearchProductsRequest) uint64 {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%q|%q|%q|%q", req.GetQuery(), req.GetCategory(), req.GetBrand(), req.GetPriceBand())
+	return h.Sum64()
+}
