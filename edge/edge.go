@@ -1,0 +1,251 @@
+// Package edge is Emporium's public entry point: one port that routes each
+// Connect service (by its path prefix) to the process or processes serving
+// it, for gRPC, gRPC-Web, Connect and HTTP/JSON alike. It adds CORS for
+// configured origins, a request-body limit, request ids and a trace span per
+// request, and answers gRPC health and reflection itself so grpcurl works
+// against it without knowing where services run.
+package edge
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	connectcors "connectrpc.com/cors"
+	"github.com/rs/cors"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/emporiumhq/emporium/internal/platform/serve"
+)
+
+// Route sends requests under a path prefix to an upstream.
+type Route struct {
+	// Prefix is a path prefix such as "/emporium.product.v1.ProductService/"
+	// (ServicePrefix makes one) or "/media/".
+	Prefix string
+	// Handler serves the route in-process (emporium dev). When nil, Targets
+	// are used.
+	Handler http.Handler
+	// Targets are the base URLs of the upstream replicas, used round-robin;
+	// they speak HTTP/2 without TLS (h2c), like every Emporium service.
+	Targets []*url.URL
+	// Timeout bounds a request on this route; 0 means 30 s.
+	Timeout time.Duration
+}
+
+// ServicePrefix is the path prefix of a Connect/gRPC service.
+func ServicePrefix(service string) string { return "/" + service + "/" }
+
+// Config configures the edge.
+type Config struct {
+	Routes []Route
+	// CORSOrigins may call from browsers: exact origins such as
+	// "https://shop.example.com", or "*" for any (development only).
+	CORSOrigins []string
+	// Services are reported by gRPC reflection and health.
+	Services []string
+	// MaxBodyBytes limits request bodies; 0 means serve.MaxRequestBytes.
+	MaxBodyBytes int64
+	Log          *slog.Logger
+}
+
+// New returns the edge handler.
+func New(cfg Config) (http.Handler, error) {
+	if cfg.Log == nil {
+		return nil, errors.New("edge: Log is required")
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = serve.MaxRequestBytes
+	}
+	mux := http.NewServeMux()
+	serve.Introspection(mux, cfg.Services...)
+	serve.Healthz(mux)
+	for _, r := range cfg.Routes {
+		h, err := routeHandler(r, cfg.Log)
+		if err != nil {
+			return nil, err
+		}
+		mux.Handle(r.Prefix, h)
+	}
+	var h http.Handler = mux
+	h = limitBody(h, cfg.MaxBodyBytes)
+	if len(cfg.CORSOrigins) > 0 {
+		h = withCORS(h, cfg.CORSOrigins)
+	}
+	h = traced(h)
+	h = withRequestID(h)
+	return h, nil
+}
+
+func routeHandler(r Route, log *slog.Logger) (http.Handler, error) {
+	if !strings.HasPrefix(r.Prefix, "/") || !strings.HasSuffix(r.Prefix, "/") {
+		return nil, fmt.Errorf("edge: route prefix %q must start and end with /", r.Prefix)
+	}
+	timeout := r.Timeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	if r.Handler != nil {
+		return withTimeout(r.Handler, timeout), nil
+	}
+	if len(r.Targets) == 0 {
+		return nil, fmt.Errorf("edge: route %s has no handler and no targets", r.Prefix)
+	}
+	return withTimeout(newProxy(r.Targets, log), timeout), nil
+}
+
+// withTimeout bounds the request's context; Connect and gRPC handlers see it
+// as their deadline.
+func withTimeout(h http.Handler, d time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		h.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// newProxy forwards to targets round-robin over h2c, keeping trailers (gRPC)
+// and streaming responses as they come.
+func newProxy(targets []*url.URL, log *slog.Logger) http.Handler {
+	var protocols http.Protocols
+	protocols.SetUnencryptedHTTP2(true)
+	transport := &http.Transport{
+		Protocols:           &protocols,
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConnsPerHost: 64,
+		IdleConnTimeout:     90 * time.Second,
+	}
+	var next atomic.Uint64
+	return &httputil.ReverseProxy{
+		Transport:     transport,
+		FlushInterval: -1,
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			target := targets[(next.Add(1)-1)%uint64(len(targets))]
+			pr.SetURL(target)
+			pr.SetXForwarded()
+			otel.GetTextMapPropagator().Inject(pr.Out.Context(), propagation.HeaderCarrier(pr.Out.Header))
+		},
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				writeError(w, http.StatusRequestEntityTooLarge, "resource_exhausted", "request body too large")
+				return
+			}
+			if errors.Is(err, context.DeadlineExceeded) {
+				writeError(w, http.StatusGatewayTimeout, "deadline_exceeded", "upstream did not answer in time")
+				return
+			}
+			log.WarnContext(r.Context(), "upstream unavailable", "path", r.URL.Path, "err", err)
+			writeError(w, http.StatusBadGateway, "unavailable", "service unavailable, try again")
+		},
+	}
+}
+
+// writeError answers in the Connect error shape; gRPC and gRPC-Web clients
+// map the HTTP status to the same code.
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, `{"code":%q,"message":%q}`, code, msg)
+}
+
+func limitBody(h http.Handler, max int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > max {
+			writeError(w, http.StatusRequestEntityTooLarge, "resource_exhausted",
+				fmt.Sprintf("request body of %d bytes is over the limit of %d", r.ContentLength, max))
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, max)
+		h.ServeHTTP(w, r)
+	})
+}
+
+func withCORS(h http.Handler, origins []string) http.Handler {
+	return cors.New(cors.Options{
+		AllowedOrigins: origins,
+		AllowedMethods: connectcors.AllowedMethods(),
+		AllowedHeaders: append(connectcors.AllowedHeaders(), "Authorization", "X-Request-Id"),
+		ExposedHeaders: append(connectcors.ExposedHeaders(), "X-Request-Id"),
+		MaxAge:         7200,
+	}).Handler(h)
+}
+
+// traced starts a server span per request, continuing a W3C trace context
+// the caller sent; the proxy passes it on to the upstream.
+func traced(h http.Handler) http.Handler {
+	tracer := otel.Tracer("github.com/emporiumhq/emporium/edge")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := otel.GetTextMapPropagator().Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+		ctx, span := tracer.Start(ctx, "edge "+r.URL.Path, trace.WithSpanKind(trace.SpanKindServer),
+			trace.WithAttributes(attribute.String("http.request.method", r.Method), attribute.String("url.path", r.URL.Path)))
+		defer span.End()
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		h.ServeHTTP(sw, r.WithContext(ctx))
+		span.SetAttributes(attribute.Int("http.response.status_code", sw.status))
+		if sw.status >= 500 {
+			span.SetStatus(codes.Error, http.StatusText(sw.status))
+		}
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach Flush and trailers.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// withRequestID keeps a sane X-Request-Id from the caller or makes one, and
+// echoes it in the response.
+func withRequestID(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-Id")
+		if !validRequestID(id) {
+			var b [12]byte
+			_, _ = rand.Read(b[:])
+			id = hex.EncodeToString(b[:])
+			r.Header.Set("X-Request-Id", id)
+		}
+		w.Header().Set("X-Request-Id", id)
+		h.ServeHTTP(w, r)
+	})
+}
+
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for _, c := range id {
+		if c < '!' || c > '~' {
+			return false
+		}
+	}
+	return true
+}
