@@ -1,0 +1,43 @@
+// @emporium/sdk: typed clients for the Emporium API, for browsers and Node.
+//
+// Generated code lives in ./gen (written by `buf generate`, never edited by
+// hand). Every proto package is re-exported twice:
+//   - flat (`export *`), so `import { ProductSchema, type Product } from "@emporium/sdk"` works;
+//   - as a namespace named after the package (`productv1.Product`), which
+//     stays unambiguous when two packages define the same name.
+// When a new package exports a name that is already exported flat (say two
+// packages both define `Address`), TypeScript reports TS2308 on its
+// `export *` line: resolve it by exporting that package only as a namespace,
+// or by re-exporting the clashing names explicitly under new names.
+
+export * from "./gen/emporium/type/v1/money_pb.js";
+export * from "./gen/emporium/auth/v1/access_pb.js";
+export * from "./gen/emporium/product/v1/product_pb.js";
+
+export * as typev1 from "./gen/emporium/type/v1/money_pb.js";
+export * as authv1 from "./gen/emporium/auth/v1/access_pb.js";
+export * as productv1 from "./gen/emporium/product/v1/product_pb.js";
+
+export {
+  bearerAuth,
+  createEmporiumClient,
+  createEmporiumClientFromTransport,
+  createTransport,
+  emporiumServices,
+  type EmporiumClient,
+  type EmporiumClientOptions,
+  type EmporiumServices,
+  type TokenSource,
+} from "./client.js";
+
+export { formatMoney, type MoneyLike } from "./money.js";
+
+export {
+  Code,
+  ConnectError,
+  fieldViolations,
+  isConnectError,
+  type FieldViolation,
+} from "./errors.js";
+
+export type { CallOptions, Client, Interceptor, Transport } from "@connectrpc/connect";
