@@ -62,10 +62,10 @@ func newf(k Kind, format string, args ...any) *Error {
 	return &Error{Kind: k, Message: fmt.Sprintf(format, args...)}
 }
 
-func NotFoundf(format string, args ...any) *Error  { return newf(NotFound, format, args...) }
-func Invalidf(format string, args ...any) *Error   { return newf(Invalid, format, args...) }
-func Conflictf(format string, args ...any) *Error  { return newf(Conflict, format, args...) }
-func Abortedf(format string, args ...any) *Error   { return newf(Aborted, format, args...) }
+func NotFoundf(format string, args ...any) *Error { return newf(NotFound, format, args...) }
+func Invalidf(format string, args ...any) *Error  { return newf(Invalid, format, args...) }
+func Conflictf(format string, args ...any) *Error { return newf(Conflict, format, args...) }
+func Abortedf(format string, args ...any) *Error  { return newf(Aborted, format, args...) }
 func Unauthenticatedf(format string, args ...any) *Error {
 	return newf(Unauthenticated, format, args...)
 }
