@@ -137,7 +137,6 @@ func newProxy(targets []*url.URL, log *slog.Logger) http.Handler {
 			target := targets[(next.Add(1)-1)%uint64(len(targets))]
 			pr.SetURL(target)
 			pr.SetXForwarded()
-			otel.GetTextMapPropagator().Inject(pr.Out.Context(), propagation.HeaderCarrier(pr.Out.Header))
 		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			var tooBig *http.MaxBytesError
@@ -186,7 +185,8 @@ func withCORS(h http.Handler, origins []string) http.Handler {
 }
 
 // traced starts a server span per request, continuing a W3C trace context
-// the caller sent; the proxy passes it on to the upstream.
+// the caller sent, and puts the span's own context in the request headers so
+// the service (in-process or behind the proxy) continues from this hop.
 func traced(h http.Handler) http.Handler {
 	tracer := otel.Tracer("github.com/emporiumhq/emporium/edge")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -194,6 +194,7 @@ func traced(h http.Handler) http.Handler {
 		ctx, span := tracer.Start(ctx, "edge "+r.URL.Path, trace.WithSpanKind(trace.SpanKindServer),
 			trace.WithAttributes(attribute.String("http.request.method", r.Method), attribute.String("url.path", r.URL.Path)))
 		defer span.End()
+		otel.GetTextMapPropagator().Inject(ctx, propagation.HeaderCarrier(r.Header))
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		h.ServeHTTP(sw, r.WithContext(ctx))
 		span.SetAttributes(attribute.Int("http.response.status_code", sw.status))
