@@ -165,7 +165,7 @@ Emporium dev is running (ready in %s).
   Shop:          %[2]s
   API (edge):    %[2]s  (gRPC, gRPC-Web, Connect and HTTP/JSON)
   Try curl:      curl -s %[2]s/emporium.product.v1.ProductService/ListProducts -H 'Content-Type: application/json' -d '{"pageSize":2}'
-  Try grpcurl:   go tool -modfile=tools/grpcurl.mod grpcurl -plaintext %[3]s list
+  Try grpcurl:   go tool task grpcurl -- -plaintext %[3]s list
   Search:        curl -s %[2]s/emporium.product.v1.ProductService/SearchProducts -H 'Content-Type: application/json' -d '{"query":"jakcet"}'
   Staff token:   %[4]s
                  (send as 'Authorization: Bearer <token>' for CreateProduct, AdjustStock, …)
