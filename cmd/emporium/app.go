@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"time"
 
 	"github.com/emporiumhq/emporium/edge"
 	"github.com/emporiumhq/emporium/internal/platform/authz"
@@ -46,6 +47,12 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.currency, "currency", "USD", "the shop's ISO 4217 currency; every price is in it")
 }
 
+// registerCacheTTL adds --cache-ttl to a serving command.
+func (st *catalogStore) registerCacheTTL(fs *flag.FlagSet) {
+	fs.DurationVar(&st.cacheTTL, "cache-ttl", 2*time.Second,
+		"product: keep catalog reads this long; writes through this process show at once, through other replicas after at most this (0 = off)")
+}
+
 func (c *common) logger(stderr io.Writer) (*slog.Logger, error) {
 	return logx.New(stderr, c.logLevel)
 }
@@ -67,6 +74,7 @@ func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 type catalogStore struct {
 	databaseURL string
 	searchPath  string
+	cacheTTL    time.Duration
 }
 
 // openProduct opens the product service's database and index, migrating
@@ -91,7 +99,7 @@ func openProduct(ctx context.Context, log *slog.Logger, st catalogStore, currenc
 		d.Close()
 		return nil, nil, fmt.Errorf("open search index: %w", err)
 	}
-	svc, err := product.New(product.Deps{DB: d, Index: idx, Currency: currency, Log: log})
+	svc, err := product.New(product.Deps{DB: d, Index: idx, Currency: currency, Log: log, CacheTTL: st.cacheTTL})
 	if err != nil {
 		idx.Close()
 		d.Close()

@@ -29,6 +29,8 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	c.register(fs)
 	listen := fs.String("listen", "localhost:8080", "address the edge listens on")
 	dataDir := fs.String("data-dir", ".emporium", "where dev keeps its databases, search index and staff token")
+	var st catalogStore
+	st.registerCacheTTL(fs)
 	if err := config.Parse(fs, args, getenv); err != nil {
 		return err
 	}
@@ -49,10 +51,9 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err != nil {
 		return err
 	}
-	svc, closeProduct, err := openProduct(ctx, log, catalogStore{
-		databaseURL: "sqlite:" + filepath.Join(*dataDir, "product.db"),
-		searchPath:  filepath.Join(*dataDir, "search"),
-	}, c.currency, true)
+	st.databaseURL = "sqlite:" + filepath.Join(*dataDir, "product.db")
+	st.searchPath = filepath.Join(*dataDir, "search")
+	svc, closeProduct, err := openProduct(ctx, log, st, c.currency, true)
 	if err != nil {
 		return err
 	}

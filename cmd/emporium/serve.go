@@ -65,6 +65,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	var st catalogStore
 	fs.StringVar(&st.databaseURL, "database-url", "", "product database: postgres://user:pass@host:5432/db?sslmode=… or sqlite:PATH")
 	fs.StringVar(&st.searchPath, "search-path", "data/search", "directory of the on-disk search index (one process may open it)")
+	st.registerCacheTTL(fs)
 	migrate := fs.Bool("migrate", true, "apply pending migrations at start (safe with several replicas)")
 	ups := upstreams{}
 	fs.Var(ups, "upstream", "edge: where services this process does not run are, e.g. product=http://10.0.0.5:8081,http://10.0.0.6:8081")

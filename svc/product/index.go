@@ -13,11 +13,12 @@ import (
 	"github.com/emporiumhq/emporium/svc/product/seed"
 )
 
-// sync brings the search index in line with rows after their write has
-// committed: active products are (re)indexed, others removed. The database
-// is the source of truth, so a failure here is logged, not returned; the
-// startup check and `emporium reindex` repair the index.
+// sync follows a committed write of rows: it empties the read cache and
+// brings the search index in line (active products (re)indexed, others
+// removed). The database is the source of truth, so an index failure is
+// logged, not returned; the startup check and `emporium reindex` repair it.
 func (s *Service) sync(ctx context.Context, rows ...*productRow) {
+	s.cache.invalidate()
 	docs, gone, err := s.documents(ctx, rows)
 	if err != nil {
 		s.log.ErrorContext(ctx, "search index update failed; run `emporium reindex`", "err", err)

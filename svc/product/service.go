@@ -32,6 +32,10 @@ type Deps struct {
 	Currency string       // the shop's ISO 4217 currency, e.g. "USD"
 	Log      *slog.Logger
 	Now      func() time.Time // defaults to time.Now
+	// CacheTTL keeps GetProduct and ListProducts answers this long. Writes
+	// through this process clear the cache at once; writes through another
+	// replica show after at most CacheTTL. 0 turns the cache off.
+	CacheTTL time.Duration
 }
 
 // Service implements the product API.
@@ -41,6 +45,7 @@ type Service struct {
 	currency string
 	log      *slog.Logger
 	now      func() time.Time
+	cache    *readCache
 }
 
 var (
@@ -63,7 +68,10 @@ func New(d Deps) (*Service, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	return &Service{store: &store{db: d.DB}, index: d.Index, currency: d.Currency, log: d.Log, now: d.Now}, nil
+	return &Service{
+		store: &store{db: d.DB}, index: d.Index, currency: d.Currency, log: d.Log, now: d.Now,
+		cache: newReadCache(d.CacheTTL, 10000),
+	}, nil
 }
 
 // ServiceNames are the fully-qualified names of the services this package
@@ -93,6 +101,20 @@ func pageSize(n int32) int {
 
 // ListProducts implements ProductService.
 func (s *Service) ListProducts(ctx context.Context, req *productv1.ListProductsRequest) (*productv1.ListProductsResponse, error) {
+	key := fmt.Sprintf("list|%d|%d|%s", filterHash(req), req.GetPageSize(), req.GetPageToken())
+	now := s.now()
+	cached, gen, ok := s.cache.get(key, now)
+	if ok {
+		return cached.(*productv1.ListProductsResponse), nil
+	}
+	res, err := s.listProducts(ctx, req)
+	if err == nil {
+		s.cache.put(key, res, gen, now)
+	}
+	return res, err
+}
+
+func (s *Service) listProducts(ctx context.Context, req *productv1.ListProductsRequest) (*productv1.ListProductsResponse, error) {
 	size := pageSize(req.GetPageSize())
 	filter := filterHash(req)
 	f := listFilter{
@@ -131,22 +153,28 @@ func (s *Service) ListProducts(ctx context.Context, req *productv1.ListProductsR
 
 // GetProduct implements ProductService.
 func (s *Service) GetProduct(ctx context.Context, req *productv1.GetProductRequest) (*productv1.GetProductResponse, error) {
-	var (
-		row *productRow
-		err error
-	)
+	var column, value string
 	switch key := req.GetKey().(type) {
 	case *productv1.GetProductRequest_Id:
-		row, err = s.store.product(ctx, "id", key.Id)
+		column, value = "id", key.Id
 	case *productv1.GetProductRequest_Slug:
-		row, err = s.store.product(ctx, "slug", key.Slug)
+		column, value = "slug", key.Slug
 	default:
 		return nil, errs.Invalidf("id or slug is required")
 	}
+	cacheKey := column + "|" + value
+	now := s.now()
+	cached, gen, ok := s.cache.get(cacheKey, now)
+	if ok {
+		return &productv1.GetProductResponse{Product: cached.(*productv1.Product)}, nil
+	}
+	row, err := s.store.product(ctx, column, value)
 	if err != nil {
 		return nil, err
 	}
-	return &productv1.GetProductResponse{Product: row.toProto()}, nil
+	p := row.toProto()
+	s.cache.put(cacheKey, p, gen, now)
+	return &productv1.GetProductResponse{Product: p}, nil
 }
 
 // ListCategories implements ProductService.
@@ -472,10 +500,13 @@ func (s *Service) AdjustStock(ctx context.Context, req *productv1.AdjustStockReq
 	if err != nil {
 		return nil, err
 	}
-	// Crossing zero changes whether the product is in stock.
-	if before := level.Stock - req.GetDelta(); !replayed && (before > 0) != (level.Stock > 0) {
-		if row, err := s.store.product(ctx, "id", level.ProductID); err == nil {
-			s.sync(ctx, row)
+	if !replayed {
+		s.cache.invalidate()
+		// Crossing zero changes whether the product is in stock.
+		if before := level.Stock - req.GetDelta(); (before > 0) != (level.Stock > 0) {
+			if row, err := s.store.product(ctx, "id", level.ProductID); err == nil {
+				s.sync(ctx, row)
+			}
 		}
 	}
 	return &productv1.AdjustStockResponse{Level: &productv1.StockLevel{

@@ -56,7 +56,7 @@ func newEnv(t *testing.T, engine string) *env {
 	}
 	t.Cleanup(func() { idx.Close() })
 	log := logx.Discard()
-	svc, err := product.New(product.Deps{DB: d, Index: idx, Currency: "USD", Log: log})
+	svc, err := product.New(product.Deps{DB: d, Index: idx, Currency: "USD", Log: log, CacheTTL: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -547,8 +547,23 @@ func TestStockNeverGoesNegativeUnderConcurrency(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, e *env) {
 		seedEnv(t, e, 3) // SKU-001-A has 5 units
 		ctx := context.Background()
+		stockShown := func() int64 {
+			t.Helper()
+			res, err := e.anon.GetProduct(ctx, &productv1.GetProductRequest{Key: &productv1.GetProductRequest_Slug{Slug: "sneakers-001"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return res.GetProduct().GetVariants()[0].GetStock()
+		}
+		if got := stockShown(); got != 5 {
+			t.Fatalf("stock shown = %d, want 5", got)
+		}
 		if _, err := e.inventory.AdjustStock(ctx, &productv1.AdjustStockRequest{Sku: "SKU-001-A", Delta: 5, Reason: "restock"}); err != nil {
 			t.Fatal(err)
+		}
+		// The product page shows the new stock at once (no stale cache).
+		if got := stockShown(); got != 10 {
+			t.Fatalf("stock shown after restocking = %d, want 10", got)
 		}
 		const buyers = 40
 		var (
