@@ -118,17 +118,10 @@ func withTimeout(h http.Handler, d time.Duration) http.Handler {
 	})
 }
 
-// newProxy forwards to targets round-robin over h2c, keeping trailers (gRPC)
-// and streaming responses as they come.
+// newProxy forwards to targets round-robin, keeping trailers (gRPC) and
+// streaming responses as they come.
 func newProxy(targets []*url.URL, log *slog.Logger) http.Handler {
-	var protocols http.Protocols
-	protocols.SetUnencryptedHTTP2(true)
-	transport := &http.Transport{
-		Protocols:           &protocols,
-		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConnsPerHost: 64,
-		IdleConnTimeout:     90 * time.Second,
-	}
+	transport := newUpstreamTransport()
 	var next atomic.Uint64
 	return &httputil.ReverseProxy{
 		Transport:     transport,
@@ -152,6 +145,56 @@ func newProxy(targets []*url.URL, log *slog.Logger) http.Handler {
 			writeError(w, http.StatusBadGateway, "unavailable", "service unavailable, try again")
 		},
 	}
+}
+
+// upstreamTransport speaks to Emporium services, which serve HTTP/1.1 and
+// h2c on one port. gRPC and streaming Connect calls need HTTP/2 and go over
+// h2c; unary Connect, HTTP/JSON and gRPC-Web calls go over a pool of
+// HTTP/1.1 keep-alive connections, which spreads concurrent calls over many
+// connections instead of multiplexing them all onto one.
+type upstreamTransport struct {
+	h1, h2c *http.Transport
+}
+
+func newUpstreamTransport() *upstreamTransport {
+	dial := (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	var h2 http.Protocols
+	h2.SetUnencryptedHTTP2(true)
+	var h1 http.Protocols
+	h1.SetHTTP1(true)
+	return &upstreamTransport{
+		h1: &http.Transport{
+			Protocols:           &h1,
+			DialContext:         dial,
+			MaxIdleConns:        1024,
+			MaxIdleConnsPerHost: 256,
+			IdleConnTimeout:     90 * time.Second,
+		},
+		h2c: &http.Transport{
+			Protocols:       &h2,
+			DialContext:     dial,
+			IdleConnTimeout: 90 * time.Second,
+		},
+	}
+}
+
+func (t *upstreamTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if needsHTTP2(r.Header.Get("Content-Type")) {
+		return t.h2c.RoundTrip(r)
+	}
+	return t.h1.RoundTrip(r)
+}
+
+// needsHTTP2 reports whether a request of this content type must travel
+// over HTTP/2: gRPC (not gRPC-Web) and Connect streaming.
+func needsHTTP2(contentType string) bool {
+	switch {
+	case strings.HasPrefix(contentType, "application/grpc-web"):
+		return false
+	case strings.HasPrefix(contentType, "application/grpc"), strings.HasPrefix(contentType, "application/connect+"):
+		return true
+	}
+	return false
 }
 
 // writeError answers in the Connect error shape; gRPC and gRPC-Web clients

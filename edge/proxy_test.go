@@ -74,8 +74,11 @@ func TestProxyRoundRobinsOverH2CAndPropagatesTraceContext(t *testing.T) {
 	}
 	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
 	var bodies []string
-	for range 4 {
+	// gRPC needs HTTP/2 (h2c); unary Connect JSON and gRPC-Web use pooled HTTP/1.1.
+	contentTypes := []string{"application/grpc", "application/json", "application/grpc-web+proto", "application/connect+proto"}
+	for _, ct := range contentTypes {
 		req, _ := http.NewRequest(http.MethodPost, "/emporium.product.v1.ProductService/GetProduct", strings.NewReader("{}"))
+		req.Header.Set("Content-Type", ct)
 		req.Header.Set("Traceparent", "00-"+traceID+"-00f067aa0ba902b7-01")
 		req.RemoteAddr = "203.0.113.9:5555"
 		rec := newRecorder()
@@ -91,8 +94,8 @@ func TestProxyRoundRobinsOverH2CAndPropagatesTraceContext(t *testing.T) {
 		}
 		bodies = append(bodies, rec.body.String())
 	}
-	if want := []string{"a HTTP/2.0", "b HTTP/2.0", "a HTTP/2.0", "b HTTP/2.0"}; strings.Join(bodies, "|") != strings.Join(want, "|") {
-		t.Errorf("responses %q, want round-robin over h2c %q", bodies, want)
+	if want := []string{"a HTTP/2.0", "b HTTP/1.1", "a HTTP/1.1", "b HTTP/2.0"}; strings.Join(bodies, "|") != strings.Join(want, "|") {
+		t.Errorf("responses %q, want round-robin, h2c only for gRPC and Connect streaming: %q", bodies, want)
 	}
 	for _, r := range append(a.requests(), b.requests()...) {
 		tp := r.Header.Get("Traceparent")
