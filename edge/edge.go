@@ -18,7 +18,6 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	connectcors "connectrpc.com/cors"
@@ -45,6 +44,11 @@ type Route struct {
 	Targets []*url.URL
 	// Timeout bounds a request on this route; 0 means 30 s.
 	Timeout time.Duration
+	// Balance spreads requests over healthy Targets.
+	Balance Balance
+	// Health, when set, checks Targets actively; otherwise an upstream is
+	// only taken out when connecting to it fails, and never brought back.
+	Health *HealthCheck
 }
 
 // ServicePrefix is the path prefix of a Connect/gRPC service.
@@ -63,8 +67,9 @@ type Config struct {
 	Log          *slog.Logger
 }
 
-// New returns the edge handler.
-func New(cfg Config) (http.Handler, error) {
+// New returns the edge handler. Health checks of upstreams run until ctx
+// ends.
+func New(ctx context.Context, cfg Config) (http.Handler, error) {
 	if cfg.Log == nil {
 		return nil, errors.New("edge: Log is required")
 	}
@@ -75,7 +80,7 @@ func New(cfg Config) (http.Handler, error) {
 	serve.Introspection(mux, cfg.Services...)
 	serve.Healthz(mux)
 	for _, r := range cfg.Routes {
-		h, err := routeHandler(r, cfg.Log)
+		h, err := routeHandler(ctx, r, cfg.Log)
 		if err != nil {
 			return nil, err
 		}
@@ -91,7 +96,7 @@ func New(cfg Config) (http.Handler, error) {
 	return h, nil
 }
 
-func routeHandler(r Route, log *slog.Logger) (http.Handler, error) {
+func routeHandler(ctx context.Context, r Route, log *slog.Logger) (http.Handler, error) {
 	if !strings.HasPrefix(r.Prefix, "/") || !strings.HasSuffix(r.Prefix, "/") {
 		return nil, fmt.Errorf("edge: route prefix %q must start and end with /", r.Prefix)
 	}
@@ -105,7 +110,11 @@ func routeHandler(r Route, log *slog.Logger) (http.Handler, error) {
 	if len(r.Targets) == 0 {
 		return nil, fmt.Errorf("edge: route %s has no handler and no targets", r.Prefix)
 	}
-	return withTimeout(newProxy(r.Targets, log), timeout), nil
+	p := newPool(r.Targets, r.Balance)
+	if r.Health != nil {
+		p.check(ctx, *r.Health, healthClient(), log)
+	}
+	return withTimeout(newProxy(p, log), timeout), nil
 }
 
 // withTimeout bounds the request's context; Connect and gRPC handlers see it
@@ -118,33 +127,47 @@ func withTimeout(h http.Handler, d time.Duration) http.Handler {
 	})
 }
 
-// newProxy forwards to targets round-robin, keeping trailers (gRPC) and
-// streaming responses as they come.
-func newProxy(targets []*url.URL, log *slog.Logger) http.Handler {
-	transport := newUpstreamTransport()
-	var next atomic.Uint64
-	return &httputil.ReverseProxy{
-		Transport:     transport,
+type backendKey struct{}
+
+// newProxy forwards each request to an upstream the pool picks, keeping
+// trailers (gRPC) and streaming responses as they come.
+func newProxy(p *pool, log *slog.Logger) http.Handler {
+	rp := &httputil.ReverseProxy{
+		Transport:     newUpstreamTransport(),
 		FlushInterval: -1,
 		Rewrite: func(pr *httputil.ProxyRequest) {
-			target := targets[(next.Add(1)-1)%uint64(len(targets))]
-			pr.SetURL(target)
+			pr.SetURL(pr.In.Context().Value(backendKey{}).(*backend).url)
 			pr.SetXForwarded()
 		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			var tooBig *http.MaxBytesError
-			if errors.As(err, &tooBig) {
+			switch {
+			case errors.As(err, &tooBig):
 				writeError(w, http.StatusRequestEntityTooLarge, "resource_exhausted", "request body too large")
-				return
-			}
-			if errors.Is(err, context.DeadlineExceeded) {
+			case errors.Is(err, context.DeadlineExceeded):
 				writeError(w, http.StatusGatewayTimeout, "deadline_exceeded", "upstream did not answer in time")
-				return
+			case errors.Is(err, context.Canceled):
+				// The caller went away; nobody reads an answer.
+			default:
+				var dial *net.OpError
+				if errors.As(err, &dial) && dial.Op == "dial" {
+					r.Context().Value(backendKey{}).(*backend).markDown(log, err)
+				}
+				log.WarnContext(r.Context(), "upstream unavailable", "path", r.URL.Path, "err", err)
+				writeError(w, http.StatusBadGateway, "unavailable", "service unavailable, try again")
 			}
-			log.WarnContext(r.Context(), "upstream unavailable", "path", r.URL.Path, "err", err)
-			writeError(w, http.StatusBadGateway, "unavailable", "service unavailable, try again")
 		},
 	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, err := p.pick()
+		if err != nil {
+			writeError(w, http.StatusServiceUnavailable, "unavailable", "no healthy upstream for this service, try again")
+			return
+		}
+		b.inflight.Add(1)
+		defer b.inflight.Add(-1)
+		rp.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), backendKey{}, b)))
+	})
 }
 
 // upstreamTransport speaks to Emporium services, which serve HTTP/1.1 and

@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -11,7 +12,7 @@ import (
 func TestCORSOnlyForConfiguredOrigins(t *testing.T) {
 	t.Parallel()
 	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(200) })
-	h, err := New(Config{Routes: []Route{{Prefix: "/emporium.product.v1.ProductService/", Handler: ok}},
+	h, err := New(context.Background(), Config{Routes: []Route{{Prefix: "/emporium.product.v1.ProductService/", Handler: ok}},
 		CORSOrigins: []string{"https://shop.example.com"}, Log: logx.Discard()})
 	if err != nil {
 		t.Fatal(err)

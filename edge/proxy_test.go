@@ -50,7 +50,7 @@ func startUpstream(t *testing.T, name string) *upstream {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- serve.Serve(ctx, ln, h, logx.Discard(), time.Second) }()
+	go func() { done <- serve.Serve(ctx, ln, h, logx.Discard(), 100*time.Millisecond) }()
 	t.Cleanup(func() { cancel(); <-done })
 	u.url, _ = url.Parse("http://" + ln.Addr().String())
 	return u
@@ -65,7 +65,7 @@ func (u *upstream) requests() []*http.Request {
 func TestProxyRoundRobinsOverH2CAndPropagatesTraceContext(t *testing.T) {
 	t.Parallel()
 	a, b := startUpstream(t, "a"), startUpstream(t, "b")
-	h, err := New(Config{
+	h, err := New(context.Background(), Config{
 		Routes: []Route{{Prefix: "/emporium.product.v1.ProductService/", Targets: []*url.URL{a.url, b.url}}},
 		Log:    logx.Discard(),
 	})
@@ -121,7 +121,7 @@ func TestProxyAnswersUnavailableWhenNoUpstreamListens(t *testing.T) {
 	}
 	dead, _ := url.Parse("http://" + ln.Addr().String())
 	ln.Close()
-	h, err := New(Config{Routes: []Route{{Prefix: "/svc/", Targets: []*url.URL{dead}}}, Log: logx.Discard()})
+	h, err := New(context.Background(), Config{Routes: []Route{{Prefix: "/svc/", Targets: []*url.URL{dead}}}, Log: logx.Discard()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +139,7 @@ func TestBodyLimitAndRouteConfig(t *testing.T) {
 			w.WriteHeader(http.StatusRequestEntityTooLarge)
 		}
 	})
-	h, err := New(Config{Routes: []Route{{Prefix: "/svc/", Handler: ok}}, MaxBodyBytes: 10, Log: logx.Discard()})
+	h, err := New(context.Background(), Config{Routes: []Route{{Prefix: "/svc/", Handler: ok}}, MaxBodyBytes: 10, Log: logx.Discard()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +153,7 @@ func TestBodyLimitAndRouteConfig(t *testing.T) {
 	if rec.status != http.StatusNotFound {
 		t.Errorf("unrouted path: status %d, want 404", rec.status)
 	}
-	if _, err := New(Config{Routes: []Route{{Prefix: "/svc"}}, Log: logx.Discard()}); err == nil {
+	if _, err := New(context.Background(), Config{Routes: []Route{{Prefix: "/svc"}}, Log: logx.Discard()}); err == nil {
 		t.Errorf("route without a trailing slash or upstream: want an error")
 	}
 }

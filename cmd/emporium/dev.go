@@ -68,7 +68,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	g := groups()[0]
 	routes := append(inProcessRoutes(g, mux), edge.Route{Prefix: "/", Handler: landingPage()})
-	h, err := edge.New(edge.Config{
+	h, err := edge.New(ctx, edge.Config{
 		Routes:      routes,
 		CORSOrigins: []string{"*"}, // dev only: any local front-end dev server may call
 		Services:    product.ServiceNames,

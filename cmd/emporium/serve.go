@@ -69,6 +69,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	migrate := fs.Bool("migrate", true, "apply pending migrations at start (safe with several replicas)")
 	ups := upstreams{}
 	fs.Var(ups, "upstream", "edge: where services this process does not run are, e.g. product=http://10.0.0.5:8081,http://10.0.0.6:8081")
+	balance := balanceFlag(edge.LeastRequests)
+	fs.Var(&balance, "balance", "edge: how to spread requests over upstream replicas: least-requests or round-robin")
 	corsOrigins := config.List{}
 	fs.Var(&corsOrigins, "cors-origins", "edge: comma-separated origins browsers may call from, e.g. https://shop.example.com")
 	staffToken := fs.String("staff-token", "", "bearer token granting the staff role (until sign-in exists); empty: no one is staff")
@@ -119,7 +121,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 
 	var h http.Handler
 	if slices.Contains(services, "edge") {
-		h, err = edgeHandler(local, ups, corsOrigins, log)
+		h, err = edgeHandler(ctx, local, ups, corsOrigins, edge.Balance(balance), log)
 		if err != nil {
 			return err
 		}
@@ -136,7 +138,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 
 // edgeHandler routes every known group to its in-process handler when this
 // process runs it, else to its configured upstreams.
-func edgeHandler(local map[string]http.Handler, ups upstreams, origins []string, log *slog.Logger) (http.Handler, error) {
+func edgeHandler(ctx context.Context, local map[string]http.Handler, ups upstreams, origins []string, balance edge.Balance, log *slog.Logger) (http.Handler, error) {
 	var routes []edge.Route
 	var names []string
 	known := map[string]bool{}
@@ -151,11 +153,14 @@ func edgeHandler(local map[string]http.Handler, ups upstreams, origins []string,
 		if len(targets) == 0 {
 			return nil, fmt.Errorf("edge: no upstream for %s: pass --upstream %s=http://host:port, or run it here with --services=%s,edge", g.name, g.name, g.name)
 		}
+		// One health check per upstream process: its first service stands
+		// for the group, which always runs together.
+		health := &edge.HealthCheck{Service: g.services[0]}
 		for _, s := range g.services {
-			routes = append(routes, edge.Route{Prefix: edge.ServicePrefix(s), Targets: targets})
+			routes = append(routes, edge.Route{Prefix: edge.ServicePrefix(s), Targets: targets, Balance: balance, Health: health})
 		}
 		for _, p := range g.paths {
-			routes = append(routes, edge.Route{Prefix: p, Targets: targets})
+			routes = append(routes, edge.Route{Prefix: p, Targets: targets, Balance: balance, Health: health})
 		}
 	}
 	for name := range ups {
@@ -163,5 +168,27 @@ func edgeHandler(local map[string]http.Handler, ups upstreams, origins []string,
 			return nil, fmt.Errorf("--upstream: unknown service %q", name)
 		}
 	}
-	return edge.New(edge.Config{Routes: routes, CORSOrigins: origins, Services: names, Log: log})
+	return edge.New(ctx, edge.Config{Routes: routes, CORSOrigins: origins, Services: names, Log: log})
+}
+
+// balanceFlag is the --balance flag.
+type balanceFlag edge.Balance
+
+func (b *balanceFlag) String() string {
+	if edge.Balance(*b) == edge.RoundRobin {
+		return "round-robin"
+	}
+	return "least-requests"
+}
+
+func (b *balanceFlag) Set(s string) error {
+	switch s {
+	case "round-robin":
+		*b = balanceFlag(edge.RoundRobin)
+	case "least-requests":
+		*b = balanceFlag(edge.LeastRequests)
+	default:
+		return fmt.Errorf("%q: want least-requests or round-robin", s)
+	}
+	return nil
 }

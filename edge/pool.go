@@ -1,0 +1,166 @@
+package edge
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"sync/atomic"
+	"time"
+
+	"connectrpc.com/connect"
+	"connectrpc.com/grpchealth"
+)
+
+// Balance is how a route spreads requests over its healthy upstreams.
+type Balance int
+
+const (
+	// RoundRobin takes healthy upstreams in turn.
+	RoundRobin Balance = iota
+	// LeastRequests picks the less busy of two random healthy upstreams
+	// (the power of two choices): close to the least-loaded choice without
+	// scanning, and no herd onto one upstream.
+	LeastRequests
+)
+
+// HealthCheck configures active health checking with the gRPC health
+// protocol (grpc.health.v1.Health/Check).
+type HealthCheck struct {
+	// Service is the name asked about; "" asks about the whole server.
+	Service  string
+	Interval time.Duration // default 2 s
+	Timeout  time.Duration // default 1 s
+	// Unhealthy consecutive failures take an upstream out (default 2); one
+	// success brings it back.
+	Unhealthy int
+}
+
+func (hc HealthCheck) withDefaults() HealthCheck {
+	if hc.Interval <= 0 {
+		hc.Interval = 2 * time.Second
+	}
+	if hc.Timeout <= 0 {
+		hc.Timeout = time.Second
+	}
+	if hc.Unhealthy <= 0 {
+		hc.Unhealthy = 2
+	}
+	return hc
+}
+
+// backend is one upstream replica.
+type backend struct {
+	url      *url.URL
+	healthy  atomic.Bool
+	failures atomic.Int32 // consecutive failed checks
+	inflight atomic.Int64
+}
+
+// pool is the upstreams of one route.
+type pool struct {
+	backends []*backend
+	balance  Balance
+	next     atomic.Uint64
+}
+
+var errNoHealthyUpstream = errors.New("no healthy upstream")
+
+func newPool(targets []*url.URL, balance Balance) *pool {
+	p := &pool{balance: balance}
+	for _, t := range targets {
+		b := &backend{url: t}
+		b.healthy.Store(true) // until a check says otherwise
+		p.backends = append(p.backends, b)
+	}
+	return p
+}
+
+// pick chooses a healthy upstream.
+func (p *pool) pick() (*backend, error) {
+	healthy := make([]*backend, 0, len(p.backends))
+	for _, b := range p.backends {
+		if b.healthy.Load() {
+			healthy = append(healthy, b)
+		}
+	}
+	switch {
+	case len(healthy) == 0:
+		return nil, errNoHealthyUpstream
+	case len(healthy) == 1:
+		return healthy[0], nil
+	case p.balance == LeastRequests:
+		i := rand.IntN(len(healthy))
+		j := rand.IntN(len(healthy) - 1)
+		if j >= i {
+			j++
+		}
+		a, b := healthy[i], healthy[j]
+		if b.inflight.Load() < a.inflight.Load() {
+			return b, nil
+		}
+		return a, nil
+	default:
+		return healthy[(p.next.Add(1)-1)%uint64(len(healthy))], nil
+	}
+}
+
+// markDown takes an upstream out at once after a failed connection; the
+// health checker brings it back.
+func (b *backend) markDown(log *slog.Logger, why error) {
+	if b.healthy.Swap(false) {
+		log.Warn("upstream marked down", "upstream", b.url.String(), "err", why)
+	}
+}
+
+// check runs active health checks on every backend until ctx ends.
+func (p *pool) check(ctx context.Context, hc HealthCheck, client connect.HTTPClient, log *slog.Logger) {
+	hc = hc.withDefaults()
+	for _, b := range p.backends {
+		go b.checkLoop(ctx, hc, client, log)
+	}
+}
+
+func (b *backend) checkLoop(ctx context.Context, hc HealthCheck, client connect.HTTPClient, log *slog.Logger) {
+	health := grpchealth.NewClient(client, b.url.String())
+	ticker := time.NewTicker(hc.Interval)
+	defer ticker.Stop()
+	for {
+		b.checkOnce(ctx, hc, health, log)
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+	}
+}
+
+func (b *backend) checkOnce(ctx context.Context, hc HealthCheck, health *grpchealth.Client, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(ctx, hc.Timeout)
+	defer cancel()
+	res, err := health.Check(ctx, &grpchealth.CheckRequest{Service: hc.Service})
+	if ctx.Err() != nil && errors.Is(context.Cause(ctx), context.Canceled) {
+		return // shutting down
+	}
+	if err == nil && res.Status == grpchealth.StatusServing {
+		b.failures.Store(0)
+		if !b.healthy.Swap(true) {
+			log.Info("upstream healthy again", "upstream", b.url.String())
+		}
+		return
+	}
+	if err == nil {
+		err = errors.New("status " + res.Status.String())
+	}
+	if int(b.failures.Add(1)) >= hc.Unhealthy {
+		b.markDown(log, err)
+	}
+}
+
+// healthClient is the HTTP client health checks use: plain HTTP/1.1 keep-alive
+// (the Connect protocol needs no HTTP/2 for unary calls).
+func healthClient() *http.Client {
+	return &http.Client{Transport: newUpstreamTransport().h1}
+}
