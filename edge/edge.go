@@ -64,7 +64,9 @@ type Config struct {
 	Services []string
 	// MaxBodyBytes limits request bodies; 0 means serve.MaxRequestBytes.
 	MaxBodyBytes int64
-	Log          *slog.Logger
+	// Limits, when set, rate-limits every request before it is routed.
+	Limits *Limits
+	Log    *slog.Logger
 }
 
 // New returns the edge handler. Health checks of upstreams run until ctx
@@ -87,6 +89,9 @@ func New(ctx context.Context, cfg Config) (http.Handler, error) {
 		mux.Handle(r.Prefix, h)
 	}
 	var h http.Handler = mux
+	if cfg.Limits != nil {
+		h = cfg.Limits.middleware(h)
+	}
 	h = limitBody(h, cfg.MaxBodyBytes)
 	if len(cfg.CORSOrigins) > 0 {
 		h = withCORS(h, cfg.CORSOrigins)

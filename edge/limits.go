@@ -1,0 +1,105 @@
+package edge
+
+import (
+	"net"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/emporiumhq/emporium/internal/platform/ratelimit"
+)
+
+// Limits configures the edge's token buckets: each request takes one token
+// from the bucket of its route class and its client, the client being the
+// signed-in user when the request carries a valid token, else the client's
+// address.
+type Limits struct {
+	// Limiter holds the buckets: ratelimit.Memory in one process, Redis when
+	// several edges must share them, wrapped in ratelimit.Guarded so a
+	// failing backend follows a policy instead of failing requests.
+	Limiter ratelimit.Limiter
+	// Classes are the limits by class name; "default" applies to routes no
+	// prefix names. A class without a limit is not limited.
+	Classes map[string]ratelimit.Limit
+	// Routes maps a path prefix to a class; the longest prefix wins.
+	Routes map[string]string
+	// User returns the verified user id of a request, "" for anonymous or
+	// invalid credentials (which then count against the address).
+	User func(*http.Request) string
+	// ClientIP returns the caller's address; see ClientIPFrom.
+	ClientIP func(*http.Request) string
+}
+
+func (l *Limits) middleware(next http.Handler) http.Handler {
+	prefixes := make([]string, 0, len(l.Routes))
+	for p := range l.Routes {
+		prefixes = append(prefixes, p)
+	}
+	sort.Slice(prefixes, func(i, j int) bool { return len(prefixes[i]) > len(prefixes[j]) })
+	classOf := func(path string) string {
+		for _, p := range prefixes {
+			if strings.HasPrefix(path, p) {
+				return l.Routes[p]
+			}
+		}
+		return "default"
+	}
+	clientIP := l.ClientIP
+	if clientIP == nil {
+		clientIP = ClientIPFrom("")
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		class := classOf(r.URL.Path)
+		limit, ok := l.Classes[class]
+		if !ok || r.Method == http.MethodOptions {
+			next.ServeHTTP(w, r)
+			return
+		}
+		who := ""
+		if l.User != nil {
+			if id := l.User(r); id != "" {
+				who = "user:" + id
+			}
+		}
+		if who == "" {
+			who = "ip:" + clientIP(r)
+		}
+		d, err := l.Limiter.Take(r.Context(), class+":"+who, limit, 1)
+		if err != nil { // only an unguarded limiter errs; never turn it into a 500
+			next.ServeHTTP(w, r)
+			return
+		}
+		ratelimit.Headers(w.Header(), d)
+		if !d.Allowed {
+			ratelimit.Refuse(w, d)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// ClientIPFrom returns a function finding a request's client address. With
+// header empty it is the connection's peer address. Behind a trusted proxy
+// or load balancer, name the header it sets: for X-Forwarded-For the last
+// entry is taken, the one the trusted proxy appended (entries before it come
+// from the client and could be forged).
+func ClientIPFrom(header string) func(*http.Request) string {
+	return func(r *http.Request) string {
+		if header != "" {
+			if v := r.Header.Values(header); len(v) > 0 {
+				last := v[len(v)-1]
+				if i := strings.LastIndexByte(last, ','); i >= 0 {
+					last = last[i+1:]
+				}
+				if ip := net.ParseIP(strings.TrimSpace(last)); ip != nil {
+					return ip.String()
+				}
+			}
+		}
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			return r.RemoteAddr
+		}
+		return host
+	}
+}
