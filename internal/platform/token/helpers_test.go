@@ -1,0 +1,154 @@
+package token
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/rueidis"
+)
+
+const (
+	testIssuer   = "https://edge.test"
+	testAudience = "emporium"
+)
+
+// clock is a settable clock for signers, verifiers and refreshers.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: time.Now()} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+func mustKey(t testing.TB) *Key {
+	t.Helper()
+	k, err := GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func mustKeySet(t testing.TB) *KeySet {
+	t.Helper()
+	ks, err := NewKeySet(mustKey(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ks
+}
+
+func mustStaticVerifier(t testing.TB, ks *KeySet, opts ...VerifierOption) *Verifier {
+	t.Helper()
+	v, err := NewStaticVerifier(ks, testIssuer, testAudience, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func mustSign(t testing.TB, s *Signer, sub string, roles []string, sid string) string {
+	t.Helper()
+	tok, _, err := s.Sign(sub, roles, sid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+var (
+	redisOnce   sync.Once
+	redisClient rueidis.Client
+	redisErr    error
+	redisURL    string
+)
+
+// testRedis returns the shared client of the test Redis
+// (EMPORIUM_TEST_REDIS_URL, default redis://127.0.0.1:6379/0), skipping the
+// test when it does not answer, or failing it when CI is set.
+func testRedis(t testing.TB) rueidis.Client {
+	t.Helper()
+	redisOnce.Do(func() {
+		redisURL = os.Getenv("EMPORIUM_TEST_REDIS_URL")
+		if redisURL == "" {
+			redisURL = "redis://127.0.0.1:6379/0"
+		}
+		opt, err := rueidis.ParseURL(redisURL)
+		if err != nil {
+			redisErr = err
+			return
+		}
+		opt.Dialer.Timeout = 2 * time.Second
+		c, err := rueidis.NewClient(opt)
+		if err != nil {
+			redisErr = err
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if err := c.Do(ctx, c.B().Ping().Build()).Error(); err != nil {
+			c.Close()
+			redisErr = err
+			return
+		}
+		redisClient = c
+	})
+	if redisErr != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("Redis is required in CI but %s does not answer: %v", redisURL, redisErr)
+		}
+		t.Skipf("Redis at %s does not answer (set EMPORIUM_TEST_REDIS_URL): %v", redisURL, redisErr)
+	}
+	return redisClient
+}
+
+// testPrefix returns a random key prefix whose keys are deleted when the
+// test ends.
+func testPrefix(t testing.TB, c rueidis.Client) string {
+	t.Helper()
+	b := make([]byte, 8)
+	rand.Read(b)
+	prefix := "test:token:" + hex.EncodeToString(b) + ":"
+	t.Cleanup(func() {
+		ctx := context.Background()
+		for _, k := range scanKeys(t, c, prefix) {
+			c.Do(ctx, c.B().Del().Key(k).Build())
+		}
+	})
+	return prefix
+}
+
+func scanKeys(t testing.TB, c rueidis.Client, prefix string) []string {
+	t.Helper()
+	ctx := context.Background()
+	var keys []string
+	var cursor uint64
+	for {
+		e, err := c.Do(ctx, c.B().Scan().Cursor(cursor).Match(prefix+"*").Count(1000).Build()).AsScanEntry()
+		if err != nil {
+			t.Fatalf("SCAN: %v", err)
+		}
+		keys = append(keys, e.Elements...)
+		if e.Cursor == 0 {
+			return keys
+		}
+		cursor = e.Cursor
+	}
+}
