@@ -2,8 +2,10 @@ package token
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"errors"
+	"github.com/google/uuid"
 	"time"
 
 	"github.com/emporiumhq/emporium/internal/platform/errs"
@@ -79,6 +81,34 @@ type RefreshInfo struct {
 	UserID    string
 	FamilyID  string // use it as the access token's sid
 	ExpiresAt time.Time
+	// SessionStart is when the family's first token was issued (the
+	// sign-in), so a caller can end sessions older than a password change.
+	SessionStart time.Time
+}
+
+// newFamilyID is a UUIDv7 (RFC 9562) for a session starting at now: 48 bits
+// of Unix milliseconds, then random bits.
+func newFamilyID(now time.Time) string {
+	var id uuid.UUID
+	_, _ = rand.Read(id[:])
+	ms := uint64(now.UnixMilli())
+	for i := range 6 {
+		id[i] = byte(ms >> (40 - 8*i))
+	}
+	id[6] = id[6]&0x0f | 0x70 // version 7
+	id[8] = id[8]&0x3f | 0x80 // RFC 9562 variant
+	return id.String()
+}
+
+// SessionStart is when the login session familyID began: family ids are
+// UUIDv7, which carry their creation time. Zero for an id of another form.
+func SessionStart(familyID string) time.Time {
+	id, err := uuid.Parse(familyID)
+	if err != nil || id.Version() != 7 {
+		return time.Time{}
+	}
+	sec, nsec := id.Time().UnixTime()
+	return time.Unix(sec, nsec)
 }
 
 func (r *Refresher) now() time.Time {
@@ -110,7 +140,9 @@ func (r *Refresher) Issue(ctx context.Context, userID string) (raw, familyID str
 	if userID == "" {
 		return "", "", errs.Invalidf("refresh token: empty user id")
 	}
-	raw, familyID = randomString(32), randomString(16)
+	// A UUIDv7 family id is unique and tells when the session began (see
+	// SessionStart); it is no secret (it is the access token's sid).
+	raw, familyID = randomString(32), newFamilyID(r.now())
 	rec := RefreshRecord{UserID: userID, FamilyID: familyID, ExpiresAt: r.expiry(r.now())}
 	if err := r.Store.Create(ctx, HashRefreshToken(raw), rec); err != nil {
 		return "", "", err
@@ -133,7 +165,10 @@ func (r *Refresher) Refresh(ctx context.Context, raw string) (newRaw string, inf
 	if err != nil {
 		return "", RefreshInfo{}, refreshError(err)
 	}
-	return newRaw, RefreshInfo(rec), nil
+	return newRaw, RefreshInfo{
+		UserID: rec.UserID, FamilyID: rec.FamilyID, ExpiresAt: rec.ExpiresAt,
+		SessionStart: SessionStart(rec.FamilyID),
+	}, nil
 }
 
 // wellFormedRefresh reports whether raw could be one of our tokens, so that

@@ -164,12 +164,14 @@ var refreshContract = []struct {
 		if !r.FamilyActive(ctx, fam) {
 			t.Fatal("new family not active")
 		}
+		issued := clk.Now()
 		clk.Advance(time.Minute)
 		raw2, info, err := r.Refresh(ctx, raw1)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := RefreshInfo{UserID: "user-1", FamilyID: fam, ExpiresAt: clk.Now().Add(DefaultRefreshTTL).Truncate(time.Millisecond)}
+		want := RefreshInfo{UserID: "user-1", FamilyID: fam, ExpiresAt: clk.Now().Add(DefaultRefreshTTL).Truncate(time.Millisecond),
+			SessionStart: issued.Truncate(time.Millisecond)}
 		if diff := cmp.Diff(want, info); diff != "" {
 			t.Errorf("Refresh info (-want +got):\n%s", diff)
 		}
