@@ -77,3 +77,37 @@ func TestStaticTokens(t *testing.T) {
 		}
 	}
 }
+
+func TestEitherRoutesJWTsAndInternalCredential(t *testing.T) {
+	t.Parallel()
+	jwtUser := &Principal{Subject: "user-1", Roles: []string{RoleCustomer}}
+	auth := Either(NewStaticTokens(map[string]*Principal{"a.b.c": jwtUser}), InternalCredential("internal-secret"))
+	tests := []struct {
+		header string
+		want   string // principal subject, "" for none
+		kind   errs.Kind
+	}{
+		{"", "", -1},
+		{"Bearer a.b.c", "user-1", -1},
+		{"Bearer internal-secret", "emporium-internal", -1},
+		{"Bearer x.y.z", "", errs.Unauthenticated},
+		{"Bearer wrong-secret", "", errs.Unauthenticated},
+	}
+	for _, tt := range tests {
+		h := http.Header{}
+		if tt.header != "" {
+			h.Set("Authorization", tt.header)
+		}
+		p, err := auth.Authenticate(context.Background(), h)
+		got := ""
+		if p != nil {
+			got = p.Subject
+		}
+		if got != tt.want || (tt.kind == -1) != (err == nil) || (err != nil && !errs.Is(err, tt.kind)) {
+			t.Errorf("%q: principal %q, err %v; want %q, kind %v", tt.header, got, err, tt.want, tt.kind)
+		}
+	}
+	if p, err := InternalCredential("").Authenticate(context.Background(), http.Header{"Authorization": {"Bearer "}}); p != nil || err == nil {
+		t.Errorf("an empty internal secret authenticated %v", p)
+	}
+}

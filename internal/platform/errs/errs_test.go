@@ -27,6 +27,8 @@ func TestToConnect(t *testing.T) {
 		{"connect errors pass through", connect.NewError(connect.CodeInvalidArgument, errors.New("page_size too big")), connect.CodeInvalidArgument, "page_size too big", false},
 		{"plain errors are masked", errors.New("sql: database is closed"), connect.CodeInternal, "internal error", true},
 		{"internal kind is masked", &Error{Kind: Internal, Message: "secret detail"}, connect.CodeInternal, "internal error", true},
+		{"internal wrapping a downstream code is masked", &Error{Kind: Internal, Message: "check password",
+			Err: connect.NewError(connect.CodePermissionDenied, errors.New("bad internal credential"))}, connect.CodeInternal, "internal error", true},
 		{"canceled", fmt.Errorf("query: %w", context.Canceled), connect.CodeCanceled, "request canceled", false},
 	}
 	for _, tt := range tests {

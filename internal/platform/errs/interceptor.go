@@ -27,11 +27,15 @@ func Interceptor(log *slog.Logger) connect.Interceptor {
 
 func toConnect(ctx context.Context, log *slog.Logger, procedure string, err error) error {
 	var e *Error
-	if errors.As(err, &e) && e.Kind != Internal {
-		return connect.NewError(e.Kind.Code(), errors.New(e.Message))
-	}
 	var ce *connect.Error
-	if errors.As(err, &ce) && ce.Code() != connect.CodeInternal && ce.Code() != connect.CodeUnknown {
+	switch {
+	case errors.As(err, &e):
+		if e.Kind != Internal {
+			return connect.NewError(e.Kind.Code(), errors.New(e.Message))
+		}
+		// An explicit internal error is masked even when it wraps a Connect
+		// error from a call we made: that code is about our hop, not theirs.
+	case errors.As(err, &ce) && ce.Code() != connect.CodeInternal && ce.Code() != connect.CodeUnknown:
 		return err
 	}
 	switch {
