@@ -13,11 +13,11 @@ import (
 
 	"connectrpc.com/connect"
 
+	"github.com/emporiumhq/emporium/edge/auth"
 	authv1 "github.com/emporiumhq/emporium/gen/emporium/auth/v1"
 	"github.com/emporiumhq/emporium/gen/emporium/auth/v1/authv1connect"
 	userv1 "github.com/emporiumhq/emporium/gen/emporium/user/v1"
 	"github.com/emporiumhq/emporium/gen/emporium/user/v1/userv1connect"
-	"github.com/emporiumhq/emporium/edge/auth"
 	"github.com/emporiumhq/emporium/internal/platform/authz"
 	"github.com/emporiumhq/emporium/internal/platform/db/dbtest"
 	"github.com/emporiumhq/emporium/internal/platform/logx"
