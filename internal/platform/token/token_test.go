@@ -1,8 +1,10 @@
 package token
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -784,4 +786,38 @@ func BenchmarkVerifyRemoteParallel(b *testing.B) {
 			}
 		}
 	})
+}
+
+func TestCachedVerifier(t *testing.T) {
+	t.Parallel()
+	ks := mustKeySet(t)
+	clk := newClock()
+	ended := map[string]bool{}
+	v := mustStaticVerifier(t, ks, WithCache(100), WithClock(clk.Now),
+		WithSessionCheck(func(_ context.Context, sid string) bool { return !ended[sid] }))
+	signer := &Signer{Keys: ks, Issuer: testIssuer, Audience: testAudience, TTL: 15 * time.Minute, Now: clk.Now}
+	tok := mustSign(t, signer, "user-1", []string{"customer"}, "sid-1")
+	for i := range 2 { // the second call is served from the cache
+		if c, err := v.Verify(t.Context(), tok); err != nil || c.Subject != "user-1" {
+			t.Fatalf("call %d: %v, %v", i, c, err)
+		}
+	}
+	// A tampered copy of a cached token is a different string: verified, refused.
+	parts := strings.Split(tok, ".")
+	payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
+	forged := parts[0] + "." + base64.RawURLEncoding.EncodeToString(bytes.Replace(payload, []byte(`"customer"`), []byte(`"admin"`), 1)) + "." + parts[2]
+	if _, err := v.Verify(t.Context(), forged); !errs.Is(err, errs.Unauthenticated) {
+		t.Errorf("forged roles next to a cached token: %v, want unauthenticated", err)
+	}
+	// The session check still runs on a cache hit.
+	ended["sid-1"] = true
+	if _, err := v.Verify(t.Context(), tok); !errs.Is(err, errs.Unauthenticated) {
+		t.Errorf("cached token of an ended session: %v, want unauthenticated", err)
+	}
+	ended["sid-1"] = false
+	// A cached token still expires.
+	clk.Advance(16 * time.Minute)
+	if _, err := v.Verify(t.Context(), tok); !errs.Is(err, errs.Unauthenticated) {
+		t.Errorf("cached token after expiry: %v, want unauthenticated", err)
+	}
 }

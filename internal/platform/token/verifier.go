@@ -63,6 +63,10 @@ type Verifier struct {
 	minFetchInterval time.Duration
 	fetching         chan struct{} // a one-slot semaphore: one fetch at a time
 
+	cacheMax int // 0: no cache
+	cacheMu  sync.RWMutex
+	cache    map[string]*Claims // verified tokens, by the token itself
+
 	mu        sync.RWMutex
 	keys      map[string]ed25519.PublicKey // nil until a fetch succeeds
 	fetched   time.Time                    // last successful fetch (200 or 304)
@@ -102,6 +106,14 @@ func WithMinFetchInterval(d time.Duration) VerifierOption {
 // request; tokens without a sid are not checked.
 func WithSessionCheck(active func(ctx context.Context, sessionID string) bool) VerifierOption {
 	return func(v *Verifier) { v.sessionActive = active }
+}
+
+// WithCache remembers up to max verified tokens until they expire, so a
+// token presented again (every request of a session) costs a map lookup
+// instead of an Ed25519 verification. The session check, when set, still runs
+// on every call.
+func WithCache(max int) VerifierOption {
+	return func(v *Verifier) { v.cacheMax = max }
 }
 
 func newVerifier(issuer, audience string, opts []VerifierOption) (*Verifier, error) {
@@ -174,6 +186,32 @@ func NewStaticVerifier(keys *KeySet, issuer, audience string, opts ...VerifierOp
 // says what was wrong; when no keys could be fetched yet the error is
 // errs.Unavailable.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
+	if v.cacheMax <= 0 {
+		return v.verify(ctx, token)
+	}
+	v.cacheMu.RLock()
+	c, ok := v.cache[token]
+	v.cacheMu.RUnlock()
+	if ok && v.now().Before(c.ExpiresAt) {
+		if v.sessionActive != nil && c.SessionID != "" && !v.sessionActive(ctx, c.SessionID) {
+			return nil, errs.Unauthenticatedf("session ended: sign in again")
+		}
+		return c, nil
+	}
+	c, err := v.verify(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	v.cacheMu.Lock()
+	if v.cache == nil || len(v.cache) >= v.cacheMax {
+		v.cache = make(map[string]*Claims) // start again rather than grow
+	}
+	v.cache[token] = c
+	v.cacheMu.Unlock()
+	return c, nil
+}
+
+func (v *Verifier) verify(ctx context.Context, token string) (*Claims, error) {
 	if token == "" || len(token) > maxTokenBytes {
 		return nil, invalid(errors.New("empty or oversized token"))
 	}
