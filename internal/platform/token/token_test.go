@@ -821,3 +821,26 @@ func TestCachedVerifier(t *testing.T) {
 		t.Errorf("cached token after expiry: %v, want unauthenticated", err)
 	}
 }
+
+// A service may start before the edge: until its first JWKS fetch works it
+// retries after 200 ms, not after the minimum fetch interval.
+func TestRemoteVerifierRetriesSoonUntilFirstFetch(t *testing.T) {
+	t.Parallel()
+	ks := mustKeySet(t)
+	srv := newJWKSServer(t, ks)
+	srv.fail.Store(true)
+	clk := newClock()
+	v, err := NewVerifier(srv.URL, testIssuer, testAudience, WithClock(clk.Now), WithMinFetchInterval(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := mustSign(t, &Signer{Keys: ks, Issuer: testIssuer, Audience: testAudience, Now: clk.Now}, "u", nil, "")
+	if _, err := v.Verify(t.Context(), tok); errs.KindOf(err) != errs.Unavailable {
+		t.Fatalf("Verify before the edge is up = %v, want Unavailable", err)
+	}
+	srv.fail.Store(false) // the edge comes up
+	clk.Advance(300 * time.Millisecond)
+	if _, err := v.Verify(t.Context(), tok); err != nil {
+		t.Errorf("Verify 300 ms later = %v, want success without waiting the hour", err)
+	}
+}

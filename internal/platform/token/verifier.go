@@ -380,7 +380,13 @@ func (v *Verifier) fetch(ctx context.Context, wait, force bool) error {
 
 	now := v.now()
 	v.mu.Lock()
-	if !force && !v.attempted.IsZero() && now.Sub(v.attempted) < v.minFetchInterval {
+	// Until a first fetch succeeds (the edge may start after this service),
+	// retry after 200 ms; after that, at most every minFetchInterval.
+	gap := v.minFetchInterval
+	if v.keys == nil {
+		gap = min(gap, 200*time.Millisecond)
+	}
+	if !force && !v.attempted.IsZero() && now.Sub(v.attempted) < gap {
 		v.mu.Unlock()
 		return nil
 	}
