@@ -138,8 +138,10 @@ type backendKey struct{}
 // trailers (gRPC) and streaming responses as they come.
 func newProxy(p *pool, log *slog.Logger) http.Handler {
 	rp := &httputil.ReverseProxy{
-		Transport:     newUpstreamTransport(),
-		FlushInterval: -1,
+		// FlushInterval stays 0: ReverseProxy already flushes every write of
+		// a streamed response (no Content-Length: gRPC and streaming
+		// Connect), and buffering unary answers saves a write and a timer.
+		Transport: newUpstreamTransport(),
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(pr.In.Context().Value(backendKey{}).(*backend).url)
 			pr.SetXForwarded()
@@ -191,17 +193,22 @@ func newUpstreamTransport() *upstreamTransport {
 	var h1 http.Protocols
 	h1.SetHTTP1(true)
 	return &upstreamTransport{
+		// DisableCompression: on the hop to a service the edge would gzip
+		// and gunzip for nothing; a client's own Accept-Encoding still passes
+		// through, so compression stays end to end when the client asks.
 		h1: &http.Transport{
 			Protocols:           &h1,
 			DialContext:         dial,
+			DisableCompression:  true,
 			MaxIdleConns:        1024,
 			MaxIdleConnsPerHost: 256,
 			IdleConnTimeout:     90 * time.Second,
 		},
 		h2c: &http.Transport{
-			Protocols:       &h2,
-			DialContext:     dial,
-			IdleConnTimeout: 90 * time.Second,
+			Protocols:          &h2,
+			DialContext:        dial,
+			DisableCompression: true,
+			IdleConnTimeout:    90 * time.Second,
 		},
 	}
 }
