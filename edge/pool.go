@@ -164,3 +164,24 @@ func (b *backend) checkOnce(ctx context.Context, hc HealthCheck, health *grpchea
 func healthClient() *http.Client {
 	return &http.Client{Transport: newUpstreamTransport().h1}
 }
+
+// UpstreamClient is an HTTP client for the edge's own calls to a service
+// that runs elsewhere (AuthService calling the user service): each request
+// goes to one of targets, round-robin, whatever host its URL names.
+func UpstreamClient(targets []*url.URL) *http.Client {
+	p := newPool(targets, RoundRobin)
+	transport := newUpstreamTransport()
+	return &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		b, err := p.pick()
+		if err != nil {
+			return nil, err
+		}
+		out := r.Clone(r.Context())
+		out.URL.Scheme, out.URL.Host, out.Host = b.url.Scheme, b.url.Host, ""
+		return transport.RoundTrip(out)
+	})}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -2,23 +2,35 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
+	"connectrpc.com/connect"
+	"github.com/redis/rueidis"
+
 	"github.com/emporiumhq/emporium/edge"
+	"github.com/emporiumhq/emporium/edge/auth"
+	"github.com/emporiumhq/emporium/gen/emporium/user/v1/userv1connect"
 	"github.com/emporiumhq/emporium/internal/platform/authz"
 	"github.com/emporiumhq/emporium/internal/platform/config"
-	"github.com/emporiumhq/emporium/internal/platform/db"
 	"github.com/emporiumhq/emporium/internal/platform/logx"
+	"github.com/emporiumhq/emporium/internal/platform/mailbox"
+	"github.com/emporiumhq/emporium/internal/platform/ratelimit"
 	"github.com/emporiumhq/emporium/internal/platform/search/bleve"
 	"github.com/emporiumhq/emporium/internal/platform/serve"
+	"github.com/emporiumhq/emporium/internal/platform/token"
 	"github.com/emporiumhq/emporium/svc/product"
 	"github.com/emporiumhq/emporium/svc/product/seed"
+	"github.com/emporiumhq/emporium/svc/user"
 )
 
 // group is a set of Connect services that run together as one deployable
@@ -29,12 +41,16 @@ type group struct {
 	paths    []string // path prefixes besides the services' own
 }
 
-// groups lists every deployable service; the edge routes by it.
+// groups lists every deployable service behind the edge.
 func groups() []group {
 	return []group{
 		{name: "product", services: product.ServiceNames, paths: []string{"/media/"}},
+		{name: "user", services: user.ServiceNames},
 	}
 }
+
+// tokenAudience is the audience of every access token: all Emporium services.
+const tokenAudience = "emporium"
 
 // common are the flags every command has.
 type common struct {
@@ -45,12 +61,6 @@ type common struct {
 func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&c.currency, "currency", "USD", "the shop's ISO 4217 currency; every price is in it")
-}
-
-// registerCacheTTL adds --cache-ttl to a serving command.
-func (st *catalogStore) registerCacheTTL(fs *flag.FlagSet) {
-	fs.DurationVar(&st.cacheTTL, "cache-ttl", 2*time.Second,
-		"product: keep catalog reads this long; writes through this process show at once, through other replicas after at most this (0 = off)")
 }
 
 func (c *common) logger(stderr io.Writer) (*slog.Logger, error) {
@@ -70,36 +80,407 @@ func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-// catalogStore locates the product service's data.
-type catalogStore struct {
-	databaseURL string
+// settings configure a serving process (dev or serve).
+type settings struct {
+	common
+	listen      string
+	databaseURL string // serve: every local service, a schema each
 	searchPath  string
 	cacheTTL    time.Duration
+	migrate     bool
+
+	issuer         string
+	signingKeys    string
+	jwksURL        string
+	internalToken  string
+	publicURL      string
+	redisURL       string
+	limits         limitsFlag
+	limitPolicy    string
+	clientIPHeader string
+	oidcProviders  string
+	upstreams      upstreams
+	corsOrigins    config.List
+	balance        balanceFlag
+	devMailbox     bool
+}
+
+// registerServing adds the flags dev and serve share.
+func (s *settings) registerServing(fs *flag.FlagSet) {
+	s.common.register(fs)
+	fs.DurationVar(&s.cacheTTL, "cache-ttl", 2*time.Second,
+		"product: keep catalog reads this long; writes through this process show at once, through other replicas after at most this (0 = off)")
+	fs.StringVar(&s.issuer, "token-issuer", "emporium", "issuer of access tokens; the edge and every service must agree")
+	s.limits = defaultLimits()
+	fs.Var(&s.limits, "rate-limits", "edge: token buckets per client as class=rate/s:burst, classes default, auth, login (per address) and login-account")
+	fs.StringVar(&s.limitPolicy, "rate-limit-policy", "fail-open", "edge: when the limit store is unreachable, fail-open (allow, logged and counted) or fail-closed")
+	fs.StringVar(&s.clientIPHeader, "client-ip-header", "", "edge: header a trusted proxy in front sets to the client address (X-Forwarded-For: its last entry); empty: the peer address")
+	fs.StringVar(&s.oidcProviders, "oidc-providers", "", `edge: OpenID Connect providers as JSON: [{"id","displayName","issuer","clientId","clientSecret","redirectUris":[…]}]`)
+}
+
+// limitsFlag is --rate-limits.
+type limitsFlag map[string]ratelimit.Limit
+
+func defaultLimits() limitsFlag {
+	return limitsFlag{
+		"default":       {Rate: 100, Burst: 200},
+		"auth":          {Rate: 5, Burst: 20},
+		"login":         {Rate: 1, Burst: 10},
+		"login-account": {Rate: 0.1, Burst: 5},
+	}
+}
+
+func (l limitsFlag) String() string {
+	var parts []string
+	for _, class := range []string{"default", "auth", "login", "login-account"} {
+		if v, ok := l[class]; ok {
+			parts = append(parts, fmt.Sprintf("%s=%g:%d", class, v.Rate, v.Burst))
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
+func (l limitsFlag) Set(s string) error {
+	for _, part := range strings.Split(s, ",") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		class, spec, ok1 := strings.Cut(part, "=")
+		rate, burst, ok2 := strings.Cut(spec, ":")
+		r, err1 := strconv.ParseFloat(rate, 64)
+		b, err2 := strconv.Atoi(burst)
+		lim := ratelimit.Limit{Rate: r, Burst: b}
+		if !ok1 || !ok2 || err1 != nil || err2 != nil || lim.Validate() != nil {
+			return fmt.Errorf("%q: want class=rate:burst, e.g. login=0.5:10", part)
+		}
+		l[class] = lim
+	}
+	return nil
+}
+
+// stack is what one process runs: its local services and, when it runs
+// the edge, the edge in front.
+type stack struct {
+	handler http.Handler // what the listener serves
+	product *product.Service
+	users   *user.Service
+	mail    *mailbox.Mailbox
+	closers []func()
+}
+
+func (s *stack) close() {
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i]()
+	}
+}
+
+// plan says what a process runs and where its data is.
+type plan struct {
+	product, user, edge bool
+	productDB, userDB   string // database URLs
+	landing             bool   // serve the landing page at /
+}
+
+// assemble opens the local services and, when the edge runs here, builds it
+// in front of them (in-process routes) and of the upstreams (proxied).
+func assemble(ctx context.Context, log *slog.Logger, s *settings, p plan) (_ *stack, err error) {
+	st := &stack{mail: mailbox.New()}
+	defer func() {
+		if err != nil {
+			st.close()
+		}
+	}()
+	var keys *token.KeySet
+	if p.edge {
+		if keys, err = token.LoadKeySet(s.signingKeys); err != nil {
+			return nil, fmt.Errorf("signing keys %s: %w", s.signingKeys, err)
+		}
+	}
+	verifier, err := newVerifier(ctx, log, s, keys)
+	if err != nil {
+		return nil, err
+	}
+	authn := authz.Either(verifier, authz.InternalCredential(s.internalToken))
+	opts, err := serve.HandlerOptions(log, authn)
+	if err != nil {
+		return nil, err
+	}
+
+	local := map[string]http.Handler{}
+	if p.product {
+		svc, closeProduct, err := openProduct(ctx, log, p.productDB, s.searchPath, s.currency, s.cacheTTL, s.migrate)
+		if err != nil {
+			return nil, err
+		}
+		st.product, st.closers = svc, append(st.closers, closeProduct)
+		mux := http.NewServeMux()
+		svc.Mount(mux, opts...)
+		mux.Handle("/media/products/", seed.Images())
+		local["product"] = withIntrospection(mux, product.ServiceNames)
+	}
+	if p.user {
+		svc, closeUser, err := openUser(ctx, log, p.userDB, s.publicURL, st.mail, s.migrate)
+		if err != nil {
+			return nil, err
+		}
+		st.users, st.closers = svc, append(st.closers, closeUser)
+		mux := http.NewServeMux()
+		svc.Mount(mux, opts...)
+		local["user"] = withIntrospection(mux, user.ServiceNames)
+	}
+	if !p.edge {
+		if len(local) != 1 {
+			return nil, errors.New("without the edge, a process runs one service")
+		}
+		for _, h := range local {
+			st.handler = h
+		}
+		return st, nil
+	}
+	st.handler, err = buildEdge(ctx, log, s, p, st, local, keys, verifier, opts)
+	return st, err
+}
+
+func withIntrospection(mux *http.ServeMux, names []string) *http.ServeMux {
+	serve.Introspection(mux, names...)
+	serve.Healthz(mux)
+	return mux
+}
+
+// newVerifier verifies access tokens: with the signing keys when the edge
+// runs in this process, else against the edge's JWKS.
+func newVerifier(ctx context.Context, log *slog.Logger, s *settings, keys *token.KeySet) (*token.Verifier, error) {
+	if keys != nil {
+		return token.NewStaticVerifier(keys, s.issuer, tokenAudience, token.WithCache(100_000))
+	}
+	if s.jwksURL == "" {
+		return nil, errors.New("--jwks-url is required when the edge runs in another process (e.g. http://edge:8080/.well-known/jwks.json)")
+	}
+	v, err := token.NewVerifier(s.jwksURL, s.issuer, tokenAudience, token.WithCache(100_000))
+	if err != nil {
+		return nil, err
+	}
+	if err := v.Refresh(ctx); err != nil {
+		log.Warn("cannot fetch the JWKS yet; signed-in calls fail until it can", "url", s.jwksURL, "err", err)
+	}
+	return v, nil
+}
+
+// buildEdge is the public handler: AuthService, JWKS, limits, and a route
+// for every group, in-process when local, else proxied to its upstreams.
+func buildEdge(ctx context.Context, log *slog.Logger, s *settings, p plan, st *stack, local map[string]http.Handler,
+	keys *token.KeySet, verifier *token.Verifier, opts []connect.HandlerOption,
+) (http.Handler, error) {
+	var rdb rueidis.Client
+	if s.redisURL != "" {
+		o, err := rueidis.ParseURL(s.redisURL)
+		if err != nil {
+			return nil, fmt.Errorf("--redis-url: %w", err)
+		}
+		if rdb, err = rueidis.NewClient(o); err != nil {
+			return nil, fmt.Errorf("redis %s: %w", o.InitAddress, err)
+		}
+		st.closers = append(st.closers, rdb.Close)
+	}
+
+	var routes []edge.Route
+	var names []string
+	for _, g := range groups() {
+		names = append(names, g.services...)
+		if h, ok := local[g.name]; ok {
+			routes = append(routes, inProcessRoutes(g, h)...)
+			continue
+		}
+		targets := s.upstreams[g.name]
+		if len(targets) == 0 {
+			return nil, fmt.Errorf("edge: no upstream for %s: pass --upstream %s=http://host:port, or run it here with --services=%s,edge", g.name, g.name, g.name)
+		}
+		health := &edge.HealthCheck{Service: g.services[0]}
+		for _, prefix := range prefixes(g) {
+			routes = append(routes, edge.Route{Prefix: prefix, Targets: targets, Balance: edge.Balance(s.balance), Health: health})
+		}
+	}
+	for name := range s.upstreams {
+		if _, ok := local[name]; ok || !knownGroup(name) {
+			return nil, fmt.Errorf("--upstream: %q is not a service this edge routes elsewhere", name)
+		}
+	}
+
+	authSvc, limiter, err := newAuth(log, s, st, local, keys, rdb)
+	if err != nil {
+		return nil, err
+	}
+	authMux := http.NewServeMux()
+	authSvc.Mount(authMux, opts...)
+	names = append(names, auth.ServiceNames...)
+	routes = append(routes,
+		edge.Route{Prefix: edge.ServicePrefix(auth.ServiceNames[0]), Handler: authMux},
+		edge.Route{Prefix: "/.well-known/", Handler: http.StripPrefix("", jwksOnly(token.JWKSHandler(keys)))},
+	)
+	if s.devMailbox {
+		routes = append(routes, edge.Route{Prefix: "/dev/", Handler: devMailbox(st.mail)})
+	}
+	if p.landing {
+		routes = append(routes, edge.Route{Prefix: "/", Handler: landingPage()})
+	}
+	return edge.New(ctx, edge.Config{
+		Routes:      routes,
+		CORSOrigins: s.corsOrigins,
+		Services:    names,
+		Log:         log,
+		Limits: &edge.Limits{
+			Limiter: limiter,
+			Classes: map[string]ratelimit.Limit{"default": s.limits["default"], "auth": s.limits["auth"], "login": s.limits["login"]},
+			Routes: map[string]string{
+				"/emporium.auth.v1.AuthService/":                     "auth",
+				"/emporium.auth.v1.AuthService/Login":                "login",
+				"/emporium.user.v1.UserService/Register":             "login",
+				"/emporium.user.v1.UserService/RequestPasswordReset": "login",
+				"/emporium.user.v1.UserService/ResetPassword":        "login",
+			},
+			User:     func(r *http.Request) string { return verifiedSubject(r, verifier) },
+			ClientIP: edge.ClientIPFrom(s.clientIPHeader),
+		},
+	})
+}
+
+func prefixes(g group) []string {
+	var out []string
+	for _, s := range g.services {
+		out = append(out, edge.ServicePrefix(s))
+	}
+	return append(out, g.paths...)
+}
+
+func knownGroup(name string) bool {
+	for _, g := range groups() {
+		if g.name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// inProcessRoutes routes every path of g to h.
+func inProcessRoutes(g group, h http.Handler) []edge.Route {
+	var routes []edge.Route
+	for _, prefix := range prefixes(g) {
+		routes = append(routes, edge.Route{Prefix: prefix, Handler: h})
+	}
+	return routes
+}
+
+// newAuth builds AuthService and the limit store the edge shares with it:
+// Redis when configured (several edges share sessions and buckets), else
+// this process's memory.
+func newAuth(log *slog.Logger, s *settings, st *stack, local map[string]http.Handler, keys *token.KeySet, rdb rueidis.Client) (*auth.Service, ratelimit.Limiter, error) {
+	if s.internalToken == "" {
+		return nil, nil, errors.New("--internal-token is required: the edge presents it to the user service's internal methods")
+	}
+	var client *http.Client
+	userURL := "http://user"
+	if h, ok := local["user"]; ok {
+		client = serve.HandlerClient(h)
+	} else {
+		client = edge.UpstreamClient(s.upstreams["user"])
+	}
+	users := userv1connect.NewUserServiceClient(client, userURL, connect.WithInterceptors(internalCredential(s.internalToken)))
+
+	var (
+		store   token.Store
+		pending auth.PendingStore
+		limiter ratelimit.Limiter
+	)
+	if rdb != nil {
+		store, pending, limiter = token.NewRedisStore(rdb, "emporium:"), auth.NewRedisPending(rdb, "emporium:oidc:"), ratelimit.NewRedis(rdb, "emporium:rl:")
+	} else {
+		store, pending, limiter = token.NewMemoryStore(), auth.NewMemoryPending(nil), ratelimit.NewMemory(nil)
+	}
+	policy := ratelimit.FailOpen
+	switch s.limitPolicy {
+	case "fail-open":
+	case "fail-closed":
+		policy = ratelimit.FailClosed
+	default:
+		return nil, nil, fmt.Errorf("--rate-limit-policy %q: want fail-open or fail-closed", s.limitPolicy)
+	}
+	limiter = ratelimit.NewGuarded(limiter, policy, log)
+
+	var providers []auth.ProviderConfig
+	if s.oidcProviders != "" {
+		if err := json.Unmarshal([]byte(s.oidcProviders), &providers); err != nil {
+			return nil, nil, fmt.Errorf("--oidc-providers: %w", err)
+		}
+	}
+	svc, err := auth.New(auth.Deps{
+		Users:        users,
+		Signer:       &token.Signer{Keys: keys, Issuer: s.issuer, Audience: tokenAudience},
+		Refresher:    &token.Refresher{Store: store},
+		Limiter:      limiter,
+		AccountLimit: s.limits["login-account"],
+		Providers:    providers,
+		Pending:      pending,
+		Log:          log,
+	})
+	return svc, limiter, err
+}
+
+// verifiedSubject is the user a request's bearer token names, when the token
+// verifies; rate limits then count per account.
+func verifiedSubject(r *http.Request, v *token.Verifier) string {
+	tok, ok, err := authz.BearerToken(r.Header)
+	if !ok || err != nil || strings.Count(tok, ".") != 2 {
+		return ""
+	}
+	c, err := v.Verify(r.Context(), tok)
+	if err != nil {
+		return ""
+	}
+	return c.Subject
+}
+
+func internalCredential(secret string) connect.Interceptor {
+	return connect.UnaryInterceptorFunc(func(next connect.UnaryFunc) connect.UnaryFunc {
+		return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
+			req.Header().Set("Authorization", "Bearer "+secret)
+			return next(ctx, req)
+		}
+	})
+}
+
+// jwksOnly serves the key set at /.well-known/jwks.json and nothing else
+// under /.well-known/.
+func jwksOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/.well-known/jwks.json" {
+			http.NotFound(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// devMailbox shows the messages the shop would have sent, at /dev/mailbox.
+// It holds live reset links, so only dev (or --dev-mailbox) serves it.
+func devMailbox(mb *mailbox.Mailbox) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/dev/mailbox", mb.Handler())
+	return mux
 }
 
 // openProduct opens the product service's database and index, migrating
 // the database first when migrate is set.
-func openProduct(ctx context.Context, log *slog.Logger, st catalogStore, currency string, migrate bool) (*product.Service, func(), error) {
-	d, err := db.Open(ctx, st.databaseURL, db.Options{Schema: "product"})
+func openProduct(ctx context.Context, log *slog.Logger, dbURL, searchPath, currency string, cacheTTL time.Duration, migrate bool) (*product.Service, func(), error) {
+	d, err := openDB(ctx, log, dbURL, "product", product.Migrations, migrate)
 	if err != nil {
 		return nil, nil, err
 	}
-	if migrate {
-		applied, err := db.Migrate(ctx, d, product.Migrations)
-		if err != nil {
-			d.Close()
-			return nil, nil, fmt.Errorf("migrate product: %w", err)
-		}
-		if len(applied) > 0 {
-			log.Info("migrated product database", "applied", applied)
-		}
-	}
-	idx, err := bleve.Open(filepath.Join(st.searchPath, "products.bleve"))
+	idx, err := bleve.Open(filepath.Join(searchPath, "products.bleve"))
 	if err != nil {
 		d.Close()
 		return nil, nil, fmt.Errorf("open search index: %w", err)
 	}
-	svc, err := product.New(product.Deps{DB: d, Index: idx, Currency: currency, Log: log, CacheTTL: st.cacheTTL})
+	svc, err := product.New(product.Deps{DB: d, Index: idx, Currency: currency, Log: log, CacheTTL: cacheTTL})
 	if err != nil {
 		idx.Close()
 		d.Close()
@@ -108,37 +489,15 @@ func openProduct(ctx context.Context, log *slog.Logger, st catalogStore, currenc
 	return svc, func() { idx.Close(); d.Close() }, nil
 }
 
-// productMux serves the product group: its Connect services, health,
-// reflection and the catalog's placeholder images.
-func productMux(svc *product.Service, log *slog.Logger, auth authz.Authenticator) (*http.ServeMux, error) {
-	opts, err := serve.HandlerOptions(log, auth)
+func openUser(ctx context.Context, log *slog.Logger, dbURL, publicURL string, mail mailbox.Sender, migrate bool) (*user.Service, func(), error) {
+	d, err := openDB(ctx, log, dbURL, "user", user.Migrations, migrate)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	mux := http.NewServeMux()
-	svc.Mount(mux, opts...)
-	mux.Handle("/media/products/", seed.Images())
-	serve.Introspection(mux, product.ServiceNames...)
-	serve.Healthz(mux)
-	return mux, nil
-}
-
-// inProcessRoutes routes every path of g to h.
-func inProcessRoutes(g group, h http.Handler) []edge.Route {
-	var routes []edge.Route
-	for _, s := range g.services {
-		routes = append(routes, edge.Route{Prefix: edge.ServicePrefix(s), Handler: h})
+	svc, err := user.New(user.Deps{DB: d, Mail: mail, PublicURL: publicURL, Log: log})
+	if err != nil {
+		d.Close()
+		return nil, nil, err
 	}
-	for _, p := range g.paths {
-		routes = append(routes, edge.Route{Prefix: p, Handler: h})
-	}
-	return routes
-}
-
-// staffAuth authenticates the configured staff token: the stand-in for
-// sign-in until the identity service exists.
-func staffAuth(token string) authz.Authenticator {
-	return authz.NewStaticTokens(map[string]*authz.Principal{
-		token: {Subject: "staff", Roles: []string{authz.RoleStaff}},
-	})
+	return svc, func() { d.Close() }, nil
 }

@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/emporiumhq/emporium/edge"
 	"github.com/emporiumhq/emporium/internal/platform/config"
 	"github.com/emporiumhq/emporium/internal/platform/serve"
 	"github.com/emporiumhq/emporium/internal/platform/telemetry"
@@ -22,19 +21,20 @@ import (
 	"github.com/emporiumhq/emporium/svc/product/seed"
 )
 
+// devAdminEmail is the admin account `emporium dev` keeps for the newcomer.
+const devAdminEmail = "admin@example.com"
+
 func runDev(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	started := time.Now()
 	fs := newFlagSet("dev", stderr)
-	var c common
-	c.register(fs)
-	listen := fs.String("listen", "localhost:8080", "address the edge listens on")
-	dataDir := fs.String("data-dir", ".emporium", "where dev keeps its databases, search index and staff token")
-	var st catalogStore
-	st.registerCacheTTL(fs)
+	var s settings
+	s.registerServing(fs)
+	fs.StringVar(&s.listen, "listen", "localhost:8080", "address the edge listens on")
+	dataDir := fs.String("data-dir", ".emporium", "where dev keeps its databases, search index, signing keys and admin password")
 	if err := config.Parse(fs, args, getenv); err != nil {
 		return err
 	}
-	log, err := c.logger(stderr)
+	log, err := s.logger(stderr)
 	if err != nil {
 		return err
 	}
@@ -47,43 +47,40 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err := os.MkdirAll(*dataDir, 0o755); err != nil {
 		return err
 	}
-	token, err := devStaffToken(*dataDir)
+	adminPassword, err := secretFile(filepath.Join(*dataDir, "admin-password"), "shop-")
 	if err != nil {
 		return err
 	}
-	st.databaseURL = "sqlite:" + filepath.Join(*dataDir, "product.db")
-	st.searchPath = filepath.Join(*dataDir, "search")
-	svc, closeProduct, err := openProduct(ctx, log, st, c.currency, true)
+	ln, err := net.Listen("tcp", s.listen)
 	if err != nil {
-		return err
+		return fmt.Errorf("listen on %s: %w (is another emporium running? try --listen localhost:8081)", s.listen, err)
 	}
-	defer closeProduct()
-	if err := prepareCatalog(ctx, svc, c.currency, stdout); err != nil {
-		return err
-	}
-
-	mux, err := productMux(svc, log, staffAuth(token))
-	if err != nil {
-		return err
-	}
-	g := groups()[0]
-	routes := append(inProcessRoutes(g, mux), edge.Route{Prefix: "/", Handler: landingPage()})
-	h, err := edge.New(ctx, edge.Config{
-		Routes:      routes,
-		CORSOrigins: []string{"*"}, // dev only: any local front-end dev server may call
-		Services:    product.ServiceNames,
-		Log:         log,
+	defer ln.Close()
+	s.migrate = true
+	s.searchPath = filepath.Join(*dataDir, "search")
+	s.signingKeys = filepath.Join(*dataDir, "signing-keys.json")
+	s.internalToken = randomHex(24) // in-process calls only: new each start
+	s.publicURL = baseURL(ln.Addr(), s.listen)
+	s.corsOrigins = []string{"*"} // dev only: any local front-end dev server may call
+	s.devMailbox = true
+	st, err := assemble(ctx, log, &s, plan{
+		product: true, user: true, edge: true, landing: true,
+		productDB: "sqlite:" + filepath.Join(*dataDir, "product.db"),
+		userDB:    "sqlite:" + filepath.Join(*dataDir, "user.db"),
 	})
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", *listen)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w (is another emporium running? try --listen localhost:8081)", *listen, err)
+	defer st.close()
+	if err := prepareCatalog(ctx, st.product, s.currency, stdout); err != nil {
+		return err
 	}
-	printBanner(stdout, ln.Addr(), *listen, *dataDir, token, time.Since(started))
+	if _, err := st.users.EnsureAdmin(ctx, devAdminEmail, adminPassword); err != nil {
+		return fmt.Errorf("dev admin: %w", err)
+	}
+	printBanner(stdout, s.publicURL, ln.Addr(), *dataDir, adminPassword, time.Since(started))
 	log.Info("emporium dev listening", "addr", ln.Addr().String())
-	return serve.Serve(ctx, ln, h, log, 10*time.Second)
+	return serve.Serve(ctx, ln, st.handler, log, 10*time.Second)
 }
 
 // prepareCatalog seeds the demo catalog into an empty database, and
@@ -126,52 +123,54 @@ func progressPrinter(out io.Writer, verb string) product.Progress {
 	}
 }
 
-// devStaffToken reads the staff token kept in the data dir, making a random
-// one on first start. Only the owner can read the file.
-func devStaffToken(dataDir string) (string, error) {
-	path := filepath.Join(dataDir, "staff-token")
+// secretFile reads a secret kept in a file, making a random one on first
+// use. Only the owner can read the file.
+func secretFile(path, prefix string) (string, error) {
 	b, err := os.ReadFile(path)
-	if err == nil && len(strings.TrimSpace(string(b))) >= 32 {
+	if err == nil && len(strings.TrimSpace(string(b))) >= 16 {
 		return strings.TrimSpace(string(b)), nil
 	}
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return "", err
 	}
-	var raw [24]byte
-	if _, err := rand.Read(raw[:]); err != nil {
+	secret := prefix + randomHex(12)
+	if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
 		return "", err
 	}
-	token := "dev-staff-" + hex.EncodeToString(raw[:])
-	if err := os.WriteFile(path, []byte(token+"\n"), 0o600); err != nil {
-		return "", err
-	}
-	return token, nil
+	return secret, nil
 }
 
-func printBanner(w io.Writer, addr net.Addr, listen, dataDir, token string, took time.Duration) {
-	host := listen
-	if h, port, err := net.SplitHostPort(listen); err == nil {
-		if h == "" || h == "0.0.0.0" || h == "::" {
-			h = "localhost"
-		}
-		if port == "0" {
-			_, port, _ = net.SplitHostPort(addr.String())
-		}
-		host = net.JoinHostPort(h, port)
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// baseURL is how a person on this machine reaches addr, listened on as
+// listen ("localhost:8080", ":8080", "127.0.0.1:0").
+func baseURL(addr net.Addr, listen string) string {
+	host, _, err := net.SplitHostPort(listen)
+	_, port, _ := net.SplitHostPort(addr.String())
+	if err != nil || host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
 	}
-	base := "http://" + host
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+func printBanner(w io.Writer, base string, addr net.Addr, dataDir, adminPassword string, took time.Duration) {
+	_, port, _ := net.SplitHostPort(addr.String())
 	fmt.Fprintf(w, `
 Emporium dev is running (ready in %s).
 
   Shop:          %[2]s
   API (edge):    %[2]s  (gRPC, gRPC-Web, Connect and HTTP/JSON)
   Try curl:      curl -s %[2]s/emporium.product.v1.ProductService/ListProducts -H 'Content-Type: application/json' -d '{"pageSize":2}'
-  Try grpcurl:   go tool task grpcurl -- -plaintext %[3]s list
-  Search:        curl -s %[2]s/emporium.product.v1.ProductService/SearchProducts -H 'Content-Type: application/json' -d '{"query":"jakcet"}'
-  Staff token:   %[4]s
-                 (send as 'Authorization: Bearer <token>' for CreateProduct, AdjustStock, …)
-  Data:          %[5]s (delete it to start over)
+  Try grpcurl:   go tool task grpcurl -- -plaintext localhost:%[3]s list
+  Admin login:   %[4]s / %[5]s
+                 (AuthService/Login returns a bearer token for CreateProduct, AdjustStock, ListUsers, …)
+  Mailbox:       %[2]s/dev/mailbox  (verification and password-reset messages)
+  Data:          %[6]s (delete it to start over)
 
 Press Ctrl+C to stop.
-`, took.Round(time.Millisecond), base, host, token, dataDir)
+`, took.Round(time.Millisecond), base, port, devAdminEmail, adminPassword, dataDir)
 }

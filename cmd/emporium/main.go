@@ -5,6 +5,7 @@
 //	emporium migrate    apply database migrations
 //	emporium seed       load the demo catalog
 //	emporium reindex    rebuild the search index from the database
+//	emporium create-admin  create the shop's first admin
 //	emporium version    print the version
 //
 // Every flag can also be set through an EMPORIUM_* environment variable; see
@@ -45,6 +46,7 @@ func commands() []command {
 		{"migrate", "apply database migrations", runMigrate},
 		{"seed", "load the demo catalog (idempotent)", runSeed},
 		{"reindex", "rebuild the search index from the database", runReindex},
+		{"create-admin", "create an admin account, or make an account an admin", runCreateAdmin},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -17,9 +17,14 @@ import (
 
 	"connectrpc.com/connect"
 
+	authv1 "github.com/emporiumhq/emporium/gen/emporium/auth/v1"
+	"github.com/emporiumhq/emporium/gen/emporium/auth/v1/authv1connect"
 	productv1 "github.com/emporiumhq/emporium/gen/emporium/product/v1"
 	"github.com/emporiumhq/emporium/gen/emporium/product/v1/productv1connect"
+	userv1 "github.com/emporiumhq/emporium/gen/emporium/user/v1"
+	"github.com/emporiumhq/emporium/gen/emporium/user/v1/userv1connect"
 	"github.com/emporiumhq/emporium/internal/platform/db/dbtest"
+	"github.com/emporiumhq/emporium/internal/platform/redistest"
 	"github.com/emporiumhq/emporium/svc/product"
 )
 
@@ -57,12 +62,17 @@ func start(t *testing.T, addr string, env map[string]string, args ...string) *sy
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out := new(syncBuffer)
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, args, func(k string) string { return env[k] }, out, out) }()
+	done := make(chan struct{})
+	var runErr error
+	go func() {
+		defer close(done)
+		runErr = run(ctx, args, func(k string) string { return env[k] }, out, out)
+	}()
 	t.Cleanup(func() {
 		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("emporium %s: %v\n%s", args[0], err, out)
+		<-done
+		if runErr != nil {
+			t.Errorf("emporium %s: %v\n%s", args[0], runErr, out)
 		}
 	})
 	deadline := time.Now().Add(60 * time.Second)
@@ -75,8 +85,8 @@ func start(t *testing.T, addr string, env map[string]string, args ...string) *sy
 			}
 		}
 		select {
-		case err := <-done:
-			t.Fatalf("emporium %s exited: %v\n%s", args[0], err, out)
+		case <-done:
+			t.Fatalf("emporium %s exited early (error above)", args[0])
 		default:
 		}
 		if time.Now().After(deadline) {
@@ -109,7 +119,7 @@ func TestDevServesTheSeededShopOverEveryProtocol(t *testing.T) {
 	addr := freeAddr(t)
 	dataDir := t.TempDir()
 	out := start(t, addr, nil, "dev", "--listen", addr, "--data-dir", dataDir, "--log-level", "warn")
-	for _, want := range []string{"Seeded 520 products", "Emporium dev is running", "Staff token:   dev-staff-"} {
+	for _, want := range []string{"Seeded 520 products", "Emporium dev is running", "Admin login:   admin@example.com / shop-"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("dev output lacks %q:\n%s", want, out)
 		}
@@ -158,28 +168,57 @@ func TestDevServesTheSeededShopOverEveryProtocol(t *testing.T) {
 		t.Errorf("image: %d %s %.60q", img.StatusCode, img.Header.Get("Content-Type"), body)
 	}
 
-	// The staff token printed in the banner (and kept in the data dir) works.
-	token, err := os.ReadFile(filepath.Join(dataDir, "staff-token"))
+	// The admin login printed in the banner (and kept in the data dir) works,
+	// and its token is what staff methods need.
+	password, err := os.ReadFile(filepath.Join(dataDir, "admin-password"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), strings.TrimSpace(string(token))) {
-		t.Errorf("banner does not show the staff token")
+	if !strings.Contains(out.String(), "admin@example.com / "+strings.TrimSpace(string(password))) {
+		t.Errorf("banner does not show the admin login")
 	}
-	inv := productv1connect.NewInventoryServiceClient(http.DefaultClient, "http://"+addr)
+	base := "http://" + addr
+	login, err := authv1connect.NewAuthServiceClient(http.DefaultClient, base).Login(ctx,
+		&authv1.LoginRequest{Email: "admin@example.com", Password: strings.TrimSpace(string(password))})
+	if err != nil {
+		t.Fatalf("admin login: %v", err)
+	}
 	sku := list.GetProducts()[0].GetVariants()[0].GetSku()
-	req := connect.NewRequest(&productv1.AdjustStockRequest{Sku: sku, Delta: 3, Reason: "restock"})
-	req.Header().Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
-	if _, err := inv.AdjustStock(ctx, req.Msg); connect.CodeOf(err) != connect.CodeUnauthenticated {
-		t.Errorf("AdjustStock without the token: %v, want unauthenticated", err)
+	restock := &productv1.AdjustStockRequest{Sku: sku, Delta: 3, Reason: "restock"}
+	if _, err := productv1connect.NewInventoryServiceClient(http.DefaultClient, base).AdjustStock(ctx, restock); connect.CodeOf(err) != connect.CodeUnauthenticated {
+		t.Errorf("AdjustStock without a token: %v, want unauthenticated", err)
 	}
-	if _, err := productv1connect.NewInventoryServiceClient(http.DefaultClient, "http://"+addr,
-		connect.WithInterceptors(bearer(strings.TrimSpace(string(token))))).AdjustStock(ctx, req.Msg); err != nil {
-		t.Errorf("AdjustStock with the staff token: %v", err)
+	if _, err := productv1connect.NewInventoryServiceClient(http.DefaultClient, base,
+		connect.WithInterceptors(bearer(login.GetTokens().GetAccessToken()))).AdjustStock(ctx, restock); err != nil {
+		t.Errorf("AdjustStock as the dev admin: %v", err)
+	}
+
+	// A shopper registers; the verification message lands in the dev mailbox.
+	if _, err := userv1connect.NewUserServiceClient(http.DefaultClient, base).Register(ctx,
+		&userv1.RegisterRequest{Email: "shopper@example.com", Password: "a long enough passphrase"}); err != nil {
+		t.Fatalf("register: %v", err)
+	}
+	res, err := http.Get(base + "/dev/mailbox?format=json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mail, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !bytes.Contains(mail, []byte("shopper@example.com")) || !bytes.Contains(mail, []byte("/verify-email?token=")) {
+		t.Errorf("mailbox: %d %.300s", res.StatusCode, mail)
+	}
+	res, err = http.Get(base + "/.well-known/jwks.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwks, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !bytes.Contains(jwks, []byte(`"kty":"OKP"`)) {
+		t.Errorf("JWKS: %d %s", res.StatusCode, jwks)
 	}
 
 	// The landing page and request ids.
-	res, err := http.Get("http://" + addr + "/")
+	res, err = http.Get("http://" + addr + "/")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,32 +238,56 @@ func bearer(tok string) connect.Interceptor {
 	})
 }
 
-func TestServeProductBehindASeparateEdge(t *testing.T) {
+func TestServeEachServiceAsItsOwnProcessBehindAnEdge(t *testing.T) {
 	t.Parallel()
+	// One PostgreSQL database, a schema per service, as in production.
 	dbURL := dbtest.URL(t, "postgres", "product", product.Migrations)
 	dir := t.TempDir()
-	var seedOut bytes.Buffer
-	if err := run(context.Background(), []string{"seed", "--database-url", dbURL, "--search-path", dir}, os.Getenv, &seedOut, io.Discard); err != nil {
-		t.Fatalf("seed: %v\n%s", err, &seedOut)
+	quiet := func(string) string { return "" }
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"seed", "--database-url", dbURL, "--search-path", dir}, quiet, &out, io.Discard); err != nil {
+		t.Fatalf("seed: %v\n%s", err, &out)
 	}
-	if !strings.Contains(seedOut.String(), "Created 520 products") {
-		t.Errorf("seed output: %s", &seedOut)
+	if !strings.Contains(out.String(), "Created 520 products") {
+		t.Errorf("seed output: %s", &out)
 	}
-	productAddr, edgeAddr := freeAddr(t), freeAddr(t)
+	const adminPassword = "an admin passphrase for tests"
+	out.Reset()
+	if err := run(context.Background(), []string{"create-admin", "--user-database-url", dbURL, "--email", "boss@example.com"},
+		func(k string) string { return map[string]string{"EMPORIUM_PASSWORD": adminPassword}[k] }, &out, io.Discard); err != nil {
+		t.Fatalf("create-admin: %v", err)
+	}
+	productAddr, userAddr, edgeAddr := freeAddr(t), freeAddr(t), freeAddr(t)
+	shared := map[string]string{
+		"EMPORIUM_DATABASE_URL":   dbURL,
+		"EMPORIUM_INTERNAL_TOKEN": "internal-secret-for-tests",
+		"EMPORIUM_JWKS_URL":       "http://" + edgeAddr + "/.well-known/jwks.json",
+		"EMPORIUM_LOG_LEVEL":      "warn",
+	}
+	with := func(extra map[string]string) map[string]string {
+		env := map[string]string{}
+		for k, v := range shared {
+			env[k] = v
+		}
+		for k, v := range extra {
+			env[k] = v
+		}
+		return env
+	}
 	// Configuration through the environment, as in a container.
-	start(t, productAddr, map[string]string{
-		"EMPORIUM_SERVICES":     "product",
-		"EMPORIUM_LISTEN":       productAddr,
-		"EMPORIUM_DATABASE_URL": dbURL,
-		"EMPORIUM_SEARCH_PATH":  dir,
-		"EMPORIUM_STAFF_TOKEN":  "s3cret-staff-token",
-		"EMPORIUM_LOG_LEVEL":    "warn",
-	}, "serve")
-	start(t, edgeAddr, nil, "serve", "--services", "edge", "--listen", edgeAddr, "--log-level", "warn",
-		"--upstream", fmt.Sprintf("product=http://%s", productAddr), "--cors-origins", "https://shop.example.com")
+	start(t, productAddr, with(map[string]string{"EMPORIUM_SERVICES": "product", "EMPORIUM_LISTEN": productAddr, "EMPORIUM_SEARCH_PATH": dir}), "serve")
+	start(t, userAddr, with(map[string]string{"EMPORIUM_SERVICES": "user", "EMPORIUM_LISTEN": userAddr}), "serve")
+	start(t, edgeAddr, with(map[string]string{
+		"EMPORIUM_SERVICES": "edge", "EMPORIUM_LISTEN": edgeAddr,
+		"EMPORIUM_SIGNING_KEYS": filepath.Join(t.TempDir(), "keys.json"),
+		"EMPORIUM_UPSTREAM":     fmt.Sprintf("product=http://%s;user=http://%s", productAddr, userAddr),
+		"EMPORIUM_REDIS_URL":    redisURL(t),
+		"EMPORIUM_CORS_ORIGINS": "https://shop.example.com",
+	}), "serve")
 
 	ctx := context.Background()
-	for name, client := range protocolClients("http://" + edgeAddr) {
+	base := "http://" + edgeAddr
+	for name, client := range protocolClients(base) {
 		t.Run(name, func(t *testing.T) {
 			res, err := client.ListProducts(ctx, &productv1.ListProductsRequest{PageSize: 3, Category: "jackets"})
 			if err != nil {
@@ -240,9 +303,35 @@ func TestServeProductBehindASeparateEdge(t *testing.T) {
 		})
 	}
 
+	// Sign-in crosses three processes: the edge checks the password with the
+	// user service, and the product service verifies the edge's token itself.
+	login, err := authv1connect.NewAuthServiceClient(http.DefaultClient, base).Login(ctx,
+		&authv1.LoginRequest{Email: "boss@example.com", Password: adminPassword})
+	if err != nil {
+		t.Fatalf("admin login through the edge: %v", err)
+	}
+	asAdmin := connect.WithInterceptors(bearer(login.GetTokens().GetAccessToken()))
+	list, err := productv1connect.NewProductServiceClient(http.DefaultClient, base).ListProducts(ctx, &productv1.ListProductsRequest{PageSize: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	restock := &productv1.AdjustStockRequest{Sku: list.GetProducts()[0].GetVariants()[0].GetSku(), Delta: 2, Reason: "restock"}
+	if _, err := productv1connect.NewInventoryServiceClient(http.DefaultClient, base, asAdmin).AdjustStock(ctx, restock); err != nil {
+		t.Errorf("AdjustStock as admin: %v", err)
+	}
+	// A request that bypasses the edge gets nothing without a valid token.
+	direct := productv1connect.NewInventoryServiceClient(http.DefaultClient, "http://"+productAddr, connect.WithInterceptors(bearer("forged.token.value")))
+	if _, err := direct.AdjustStock(ctx, restock); connect.CodeOf(err) != connect.CodeUnauthenticated {
+		t.Errorf("forged token straight at the product service: %v, want unauthenticated", err)
+	}
+	users := userv1connect.NewUserServiceClient(http.DefaultClient, base, asAdmin)
+	if res, err := users.ListUsers(ctx, &userv1.ListUsersRequest{}); err != nil || len(res.GetUsers()) != 1 {
+		t.Errorf("ListUsers as admin = %v, %v", res, err)
+	}
+
 	// CORS: the configured origin is allowed, others are not.
 	for origin, allowed := range map[string]bool{"https://shop.example.com": true, "https://evil.example.net": false} {
-		req, _ := http.NewRequest(http.MethodOptions, "http://"+edgeAddr+"/emporium.product.v1.ProductService/ListProducts", nil)
+		req, _ := http.NewRequest(http.MethodOptions, base+"/emporium.product.v1.ProductService/ListProducts", nil)
 		req.Header.Set("Origin", origin)
 		req.Header.Set("Access-Control-Request-Method", "POST")
 		req.Header.Set("Access-Control-Request-Headers", "connect-protocol-version,content-type")
@@ -258,7 +347,7 @@ func TestServeProductBehindASeparateEdge(t *testing.T) {
 
 	// An oversized body is refused at the edge.
 	big := strings.NewReader(`{"query":"` + strings.Repeat("a", 5<<20) + `"}`)
-	res, err := http.Post("http://"+edgeAddr+"/emporium.product.v1.ProductService/SearchProducts", "application/json", big)
+	res, err := http.Post(base+"/emporium.product.v1.ProductService/SearchProducts", "application/json", big)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,16 +357,30 @@ func TestServeProductBehindASeparateEdge(t *testing.T) {
 	}
 }
 
+// redisURL is the Redis the edge test shares sessions and limits through.
+func redisURL(t *testing.T) string {
+	t.Helper()
+	redistest.Client(t) // skips locally, fails in CI, when Redis is down
+	if u := os.Getenv("EMPORIUM_TEST_REDIS_URL"); u != "" {
+		return u
+	}
+	return redistest.DefaultURL
+}
+
 func TestServeRefusesIncompleteConfiguration(t *testing.T) {
 	t.Parallel()
+	keys := filepath.Join(t.TempDir(), "keys.json")
 	tests := []struct {
 		args []string
 		want string
 	}{
-		{[]string{"serve", "--services", "edge", "--listen", "127.0.0.1:0"}, "no upstream for product"},
+		{[]string{"serve", "--services", "edge", "--listen", "127.0.0.1:0", "--signing-keys", keys, "--internal-token", "x"}, "no upstream for product"},
+		{[]string{"serve", "--services", "edge", "--signing-keys", keys, "--upstream", "product=http://a:1;user=http://b:2"}, "--internal-token is required"},
 		{[]string{"serve", "--services", "product", "--listen", "127.0.0.1:0"}, "--database-url is required"},
+		{[]string{"serve", "--services", "product", "--database-url", "sqlite:" + filepath.Join(t.TempDir(), "p.db"), "--search-path", t.TempDir()}, "--jwks-url is required"},
 		{[]string{"serve", "--services", "payments"}, `unknown service "payments"`},
 		{[]string{"serve", "--services", "edge", "--upstream", "product=ftp://x"}, "want an http:// URL"},
+		{[]string{"serve", "--rate-limits", "login=fast"}, "want class=rate:burst"},
 		{[]string{"nonsense"}, `unknown command "nonsense"`},
 	}
 	for _, tt := range tests {

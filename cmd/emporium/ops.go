@@ -2,69 +2,103 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
+	"log/slog"
+
+	"github.com/uptrace/bun"
 
 	"github.com/emporiumhq/emporium/internal/platform/config"
 	"github.com/emporiumhq/emporium/internal/platform/db"
+	"github.com/emporiumhq/emporium/internal/platform/mailbox"
 	"github.com/emporiumhq/emporium/svc/product"
 	"github.com/emporiumhq/emporium/svc/product/seed"
+	"github.com/emporiumhq/emporium/svc/user"
 )
 
-// adminFlags are the flags of the one-shot admin commands: where the catalog
-// lives, defaulting to the data of `emporium dev`.
-func adminFlags(name string, stderr io.Writer) (*flag.FlagSet, *common, *catalogStore) {
+// openDB opens one service's database (its own schema on PostgreSQL),
+// migrating it first when migrate is set.
+func openDB(ctx context.Context, log *slog.Logger, url, schema string, migrations fs.FS, migrate bool) (*bun.DB, error) {
+	d, err := db.Open(ctx, url, db.Options{Schema: schema})
+	if err != nil {
+		return nil, err
+	}
+	if migrate {
+		applied, err := db.Migrate(ctx, d, migrations)
+		if err != nil {
+			d.Close()
+			return nil, fmt.Errorf("migrate %s: %w", schema, err)
+		}
+		if len(applied) > 0 {
+			log.Info("migrated database", "service", schema, "applied", applied)
+		}
+	}
+	return d, nil
+}
+
+// adminFlags are the flags of the one-shot admin commands; the defaults
+// point at the data of `emporium dev`.
+type adminFlags struct {
+	common
+	productDB, userDB, searchPath string
+}
+
+func newAdminFlags(name string, stderr io.Writer) (*flag.FlagSet, *adminFlags) {
 	fs := newFlagSet(name, stderr)
-	c := new(common)
-	c.register(fs)
-	st := new(catalogStore)
-	fs.StringVar(&st.databaseURL, "database-url", "sqlite:.emporium/product.db", "product database: postgres://… or sqlite:PATH")
-	fs.StringVar(&st.searchPath, "search-path", ".emporium/search", "directory of the on-disk search index")
-	return fs, c, st
+	a := new(adminFlags)
+	a.register(fs)
+	fs.StringVar(&a.productDB, "database-url", "sqlite:.emporium/product.db", "product database: postgres://… or sqlite:PATH")
+	fs.StringVar(&a.userDB, "user-database-url", "sqlite:.emporium/user.db", "user database: postgres://… (may be the same as --database-url) or sqlite:PATH")
+	fs.StringVar(&a.searchPath, "search-path", ".emporium/search", "directory of the on-disk search index")
+	return fs, a
 }
 
 func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs, c, st := adminFlags("migrate", stderr)
-	if err := config.Parse(fs, args, getenv); err != nil {
+	flags, a := newAdminFlags("migrate", stderr)
+	if err := config.Parse(flags, args, getenv); err != nil {
 		return err
 	}
-	if _, err := c.logger(stderr); err != nil {
-		return err
-	}
-	d, err := db.Open(ctx, st.databaseURL, db.Options{Schema: "product"})
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	applied, err := db.Migrate(ctx, d, product.Migrations)
-	if err != nil {
-		return err
-	}
-	if len(applied) == 0 {
-		fmt.Fprintln(stdout, "product: up to date")
-	}
-	for _, v := range applied {
-		fmt.Fprintln(stdout, "product: applied", v)
+	for _, s := range []struct {
+		name, url  string
+		migrations fs.FS
+	}{{"product", a.productDB, product.Migrations}, {"user", a.userDB, user.Migrations}} {
+		d, err := db.Open(ctx, s.url, db.Options{Schema: s.name})
+		if err != nil {
+			return err
+		}
+		applied, err := db.Migrate(ctx, d, s.migrations)
+		d.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", s.name, err)
+		}
+		if len(applied) == 0 {
+			fmt.Fprintf(stdout, "%s: up to date\n", s.name)
+		}
+		for _, v := range applied {
+			fmt.Fprintf(stdout, "%s: applied %s\n", s.name, v)
+		}
 	}
 	return nil
 }
 
 func runSeed(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs, c, st := adminFlags("seed", stderr)
-	if err := config.Parse(fs, args, getenv); err != nil {
+	flags, a := newAdminFlags("seed", stderr)
+	if err := config.Parse(flags, args, getenv); err != nil {
 		return err
 	}
-	log, err := c.logger(stderr)
+	log, err := a.logger(stderr)
 	if err != nil {
 		return err
 	}
-	svc, closeProduct, err := openProduct(ctx, log, *st, c.currency, true)
+	svc, closeProduct, err := openProduct(ctx, log, a.productDB, a.searchPath, a.currency, 0, true)
 	if err != nil {
 		return err
 	}
 	defer closeProduct()
-	cat := seed.Demo(c.currency)
+	cat := seed.Demo(a.currency)
 	fmt.Fprintf(stdout, "Seeding the demo catalog: %d products in %d categories…\n", len(cat.Products), len(cat.Categories))
 	created, err := svc.Seed(ctx, cat, progressPrinter(stdout, "seeded"))
 	if err != nil {
@@ -75,16 +109,16 @@ func runSeed(ctx context.Context, args []string, getenv func(string) string, std
 }
 
 func runReindex(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs, c, st := adminFlags("reindex", stderr)
-	reset := fs.Bool("reset", false, "empty the index first (searches return less until it ends)")
-	if err := config.Parse(fs, args, getenv); err != nil {
+	flags, a := newAdminFlags("reindex", stderr)
+	reset := flags.Bool("reset", false, "empty the index first (searches return less until it ends)")
+	if err := config.Parse(flags, args, getenv); err != nil {
 		return err
 	}
-	log, err := c.logger(stderr)
+	log, err := a.logger(stderr)
 	if err != nil {
 		return err
 	}
-	svc, closeProduct, err := openProduct(ctx, log, *st, c.currency, false)
+	svc, closeProduct, err := openProduct(ctx, log, a.productDB, a.searchPath, a.currency, 0, false)
 	if err != nil {
 		return err
 	}
@@ -94,5 +128,38 @@ func runReindex(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	fmt.Fprintln(stdout, "Done.")
+	return nil
+}
+
+// runCreateAdmin creates an admin account, or makes an existing account an
+// admin: how a new shop gets its first admin.
+func runCreateAdmin(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	flags, a := newAdminFlags("create-admin", stderr)
+	email := flags.String("email", "", "the admin's email")
+	password := flags.String("password", "", "the admin's password for a new account (12+ characters); prefer EMPORIUM_PASSWORD")
+	if err := config.Parse(flags, args, getenv); err != nil {
+		return err
+	}
+	if *email == "" {
+		return errors.New("--email is required")
+	}
+	log, err := a.logger(stderr)
+	if err != nil {
+		return err
+	}
+	svc, closeUser, err := openUser(ctx, log, a.userDB, "http://localhost:8080", mailbox.New(), true)
+	if err != nil {
+		return err
+	}
+	defer closeUser()
+	created, err := svc.EnsureAdmin(ctx, *email, *password)
+	if err != nil {
+		return err
+	}
+	if created {
+		fmt.Fprintf(stdout, "Created admin %s.\n", *email)
+	} else {
+		fmt.Fprintf(stdout, "%s is an admin.\n", *email)
+	}
 	return nil
 }

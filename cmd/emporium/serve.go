@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
-	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -57,118 +55,74 @@ func (u upstreams) Set(s string) error {
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("serve", stderr)
-	var c common
-	c.register(fs)
-	services := config.List{"product", "edge"}
-	fs.Var(&services, "services", "comma-separated services this process runs: product, edge")
-	listen := fs.String("listen", ":8080", "address to listen on")
-	var st catalogStore
-	fs.StringVar(&st.databaseURL, "database-url", "", "product database: postgres://user:pass@host:5432/db?sslmode=… or sqlite:PATH")
-	fs.StringVar(&st.searchPath, "search-path", "data/search", "directory of the on-disk search index (one process may open it)")
-	st.registerCacheTTL(fs)
-	migrate := fs.Bool("migrate", true, "apply pending migrations at start (safe with several replicas)")
-	ups := upstreams{}
-	fs.Var(ups, "upstream", "edge: where services this process does not run are, e.g. product=http://10.0.0.5:8081,http://10.0.0.6:8081")
-	balance := balanceFlag(edge.LeastRequests)
-	fs.Var(&balance, "balance", "edge: how to spread requests over upstream replicas: least-requests or round-robin")
-	corsOrigins := config.List{}
-	fs.Var(&corsOrigins, "cors-origins", "edge: comma-separated origins browsers may call from, e.g. https://shop.example.com")
-	staffToken := fs.String("staff-token", "", "bearer token granting the staff role (until sign-in exists); empty: no one is staff")
+	var s settings
+	s.registerServing(fs)
+	services := config.List{"product", "user", "edge"}
+	fs.Var(&services, "services", "comma-separated services this process runs: product, user, edge")
+	fs.StringVar(&s.listen, "listen", ":8080", "address to listen on")
+	fs.StringVar(&s.databaseURL, "database-url", "", "database of the services run here (a schema each on PostgreSQL): postgres://user:pass@host:5432/db?sslmode=… or sqlite:PATH")
+	fs.StringVar(&s.searchPath, "search-path", "data/search", "product: directory of the on-disk search index (one process may open it)")
+	fs.BoolVar(&s.migrate, "migrate", true, "apply pending migrations at start (safe with several replicas)")
+	fs.StringVar(&s.signingKeys, "signing-keys", "data/signing-keys.json", "edge: file of the access-token signing keys (made on first start; share it between edge replicas)")
+	fs.StringVar(&s.jwksURL, "jwks-url", "", "services without the edge in this process: where the edge publishes its keys, e.g. http://edge:8080/.well-known/jwks.json")
+	fs.StringVar(&s.internalToken, "internal-token", "", "shared secret the edge presents to services' internal methods; the same on every process")
+	fs.StringVar(&s.publicURL, "public-url", "http://localhost:8080", "user: where people reach the shop, for links in messages")
+	fs.StringVar(&s.redisURL, "redis-url", "", "edge: redis://host:6379/0 for sessions, sign-in state and rate limits shared by edge replicas; empty: this process's memory")
+	s.upstreams = upstreams{}
+	fs.Var(s.upstreams, "upstream", "edge: where services this process does not run are, e.g. product=http://10.0.0.5:8081,http://10.0.0.6:8081;user=http://10.0.0.7:8082")
+	s.balance = balanceFlag(edge.LeastRequests)
+	fs.Var(&s.balance, "balance", "edge: how to spread requests over upstream replicas: least-requests or round-robin")
+	fs.Var(&s.corsOrigins, "cors-origins", "edge: comma-separated origins browsers may call from, e.g. https://shop.example.com")
+	fs.BoolVar(&s.devMailbox, "dev-mailbox", false, "edge: show messages at /dev/mailbox (they hold live reset links: never in production)")
 	if err := config.Parse(fs, args, getenv); err != nil {
 		return err
 	}
-	log, err := c.logger(stderr)
+	log, err := s.logger(stderr)
 	if err != nil {
 		return err
 	}
-	known := map[string]bool{"edge": true}
-	for _, g := range groups() {
-		known[g.name] = true
-	}
-	for _, s := range services {
-		if !known[s] {
-			return fmt.Errorf("--services: unknown service %q", s)
+	p := plan{}
+	for _, name := range services {
+		switch name {
+		case "product":
+			p.product = true
+		case "user":
+			p.user = true
+		case "edge":
+			p.edge = true
+		default:
+			return fmt.Errorf("--services: unknown service %q (want product, user or edge)", name)
 		}
 	}
 	if len(services) == 0 {
 		return fmt.Errorf("--services: name at least one service")
 	}
+	if (p.product || p.user) && s.databaseURL == "" {
+		return fmt.Errorf("--database-url is required for %s (EMPORIUM_DATABASE_URL)", strings.Join(services, ","))
+	}
+	p.productDB, p.userDB = s.databaseURL, s.databaseURL
 	shutdownTelemetry, err := telemetry.Setup(ctx, "emporium-"+strings.Join(services, "-"), version(), getenv, stdout)
 	if err != nil {
 		return err
 	}
 	defer shutdownTelemetry(context.WithoutCancel(ctx))
-	if *staffToken == "" {
-		log.Warn("no --staff-token: staff methods (CreateProduct, AdjustStock, …) refuse every caller")
+	if p.edge && s.redisURL == "" {
+		log.Warn("no --redis-url: sessions and rate limits live in this process; run one edge replica only")
 	}
-
-	local := map[string]http.Handler{}
-	if slices.Contains(services, "product") {
-		if st.databaseURL == "" {
-			return fmt.Errorf("product: --database-url is required (EMPORIUM_DATABASE_URL)")
-		}
-		svc, closeProduct, err := openProduct(ctx, log, st, c.currency, *migrate)
-		if err != nil {
-			return err
-		}
-		defer closeProduct()
-		mux, err := productMux(svc, log, staffAuth(*staffToken))
-		if err != nil {
-			return err
-		}
-		local["product"] = mux
+	if p.user {
+		log.Warn("messages (verification, password reset) are not delivered until the notification service exists")
 	}
-
-	var h http.Handler
-	if slices.Contains(services, "edge") {
-		h, err = edgeHandler(ctx, local, ups, corsOrigins, edge.Balance(balance), log)
-		if err != nil {
-			return err
-		}
-	} else {
-		h = local["product"]
-	}
-	ln, err := net.Listen("tcp", *listen)
+	st, err := assemble(ctx, log, &s, p)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", *listen, err)
+		return err
+	}
+	defer st.close()
+	ln, err := net.Listen("tcp", s.listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.listen, err)
 	}
 	log.Info("emporium serving", "services", services.String(), "addr", ln.Addr().String(), "version", version())
-	return serve.Serve(ctx, ln, h, log, 20*time.Second)
-}
-
-// edgeHandler routes every known group to its in-process handler when this
-// process runs it, else to its configured upstreams.
-func edgeHandler(ctx context.Context, local map[string]http.Handler, ups upstreams, origins []string, balance edge.Balance, log *slog.Logger) (http.Handler, error) {
-	var routes []edge.Route
-	var names []string
-	known := map[string]bool{}
-	for _, g := range groups() {
-		known[g.name] = true
-		names = append(names, g.services...)
-		if h, ok := local[g.name]; ok {
-			routes = append(routes, inProcessRoutes(g, h)...)
-			continue
-		}
-		targets := ups[g.name]
-		if len(targets) == 0 {
-			return nil, fmt.Errorf("edge: no upstream for %s: pass --upstream %s=http://host:port, or run it here with --services=%s,edge", g.name, g.name, g.name)
-		}
-		// One health check per upstream process: its first service stands
-		// for the group, which always runs together.
-		health := &edge.HealthCheck{Service: g.services[0]}
-		for _, s := range g.services {
-			routes = append(routes, edge.Route{Prefix: edge.ServicePrefix(s), Targets: targets, Balance: balance, Health: health})
-		}
-		for _, p := range g.paths {
-			routes = append(routes, edge.Route{Prefix: p, Targets: targets, Balance: balance, Health: health})
-		}
-	}
-	for name := range ups {
-		if !known[name] {
-			return nil, fmt.Errorf("--upstream: unknown service %q", name)
-		}
-	}
-	return edge.New(ctx, edge.Config{Routes: routes, CORSOrigins: origins, Services: names, Log: log})
+	return serve.Serve(ctx, ln, st.handler, log, 20*time.Second)
 }
 
 // balanceFlag is the --balance flag.
