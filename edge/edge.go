@@ -81,12 +81,16 @@ func New(ctx context.Context, cfg Config) (http.Handler, error) {
 	mux := http.NewServeMux()
 	serve.Introspection(mux, cfg.Services...)
 	serve.Healthz(mux)
+	meters, err := newMeters()
+	if err != nil {
+		return nil, err
+	}
 	for _, r := range cfg.Routes {
 		h, err := routeHandler(ctx, r, cfg.Log)
 		if err != nil {
 			return nil, err
 		}
-		mux.Handle(r.Prefix, h)
+		mux.Handle(r.Prefix, meters.instrument(r.Prefix, h))
 	}
 	var h http.Handler = mux
 	if cfg.Limits != nil {

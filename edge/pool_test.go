@@ -191,3 +191,20 @@ func TestPickSkipsDownReplicasAndPrefersIdleOnes(t *testing.T) {
 		t.Errorf("round robin picked %v", got)
 	}
 }
+
+func TestRouteTimeoutAnswersDeadlineExceeded(t *testing.T) {
+	t.Parallel()
+	slow := startReplica(t, "slow", true)
+	defer close(slow.release)
+	h, err := New(context.Background(), Config{Log: logx.Discard(), Routes: []Route{{
+		Prefix: "/emporium.test.v1.TestService/", Targets: []*url.URL{slow.url}, Timeout: 50 * time.Millisecond,
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	status, body := get(t, h)
+	if status != http.StatusGatewayTimeout || !strings.Contains(body, "deadline_exceeded") || time.Since(start) > 2*time.Second {
+		t.Errorf("slow upstream: %d %s after %v, want 504 deadline_exceeded soon after 50 ms", status, body, time.Since(start))
+	}
+}

@@ -13,6 +13,8 @@ import (
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/propagation"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/emporiumhq/emporium/internal/platform/logx"
@@ -183,3 +185,42 @@ func (r *recorder) Header() http.Header { return r.header }
 func (r *recorder) Write(b []byte) (int, error) { return r.body.Write(b) }
 
 func (r *recorder) WriteHeader(code int) { r.status = code }
+
+func TestEdgeRecordsMetricsPerRoute(t *testing.T) {
+	t.Parallel()
+	// A real SDK meter provider with a manual reader, scoped to this edge.
+	reader := sdkmetric.NewManualReader()
+	otelMeters := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	m, err := newMetersFrom(otelMeters)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/Missing") {
+			w.WriteHeader(http.StatusNotFound)
+		}
+	})
+	h := m.instrument("/svc/", ok)
+	for _, p := range []string{"/svc/A", "/svc/B", "/svc/Missing"} {
+		h.ServeHTTP(newRecorder(), mustRequest(t, http.MethodPost, p, "{}"))
+	}
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]uint64{}
+	for _, sm := range rm.ScopeMetrics {
+		for _, metric := range sm.Metrics {
+			if hist, ok := metric.Data.(metricdata.Histogram[float64]); ok && metric.Name == "emporium.edge.request.duration" {
+				for _, dp := range hist.DataPoints {
+					route, _ := dp.Attributes.Value("route")
+					class, _ := dp.Attributes.Value("status_class")
+					counts[route.AsString()+" "+class.AsString()] += dp.Count
+				}
+			}
+		}
+	}
+	if counts["/svc/ 2xx"] != 2 || counts["/svc/ 4xx"] != 1 || len(counts) != 2 {
+		t.Errorf("recorded %v, want 2 answers 2xx and 1 answer 4xx on route /svc/", counts)
+	}
+}

@@ -99,6 +99,7 @@ type settings struct {
 	limitPolicy    string
 	clientIPHeader string
 	oidcProviders  string
+	timeouts       timeoutsFlag
 	upstreams      upstreams
 	corsOrigins    config.List
 	balance        balanceFlag
@@ -115,6 +116,8 @@ func (s *settings) registerServing(fs *flag.FlagSet) {
 	fs.Var(&s.limits, "rate-limits", "edge: token buckets per client as class=rate/s:burst, classes default, auth, login (per address) and login-account")
 	fs.StringVar(&s.limitPolicy, "rate-limit-policy", "fail-open", "edge: when the limit store is unreachable, fail-open (allow, logged and counted) or fail-closed")
 	fs.StringVar(&s.clientIPHeader, "client-ip-header", "", "edge: header a trusted proxy in front sets to the client address (X-Forwarded-For: its last entry); empty: the peer address")
+	s.timeouts = timeoutsFlag{}
+	fs.Var(s.timeouts, "route-timeouts", "edge: per-service request deadlines as service=duration, e.g. product=5s,user=10s,auth=10s (default 30s each)")
 	fs.StringVar(&s.oidcProviders, "oidc-providers", "", `edge: OpenID Connect providers as JSON: [{"id","displayName","issuer","clientId","clientSecret","redirectUris":[…]}]`)
 }
 
@@ -154,6 +157,34 @@ func (l limitsFlag) Set(s string) error {
 			return fmt.Errorf("%q: want class=rate:burst, e.g. login=0.5:10", part)
 		}
 		l[class] = lim
+	}
+	return nil
+}
+
+// timeoutsFlag is --route-timeouts: service (group or "auth") → deadline.
+type timeoutsFlag map[string]time.Duration
+
+func (t timeoutsFlag) String() string {
+	var parts []string
+	for _, name := range []string{"product", "user", "auth"} {
+		if d, ok := t[name]; ok {
+			parts = append(parts, name+"="+d.String())
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
+func (t timeoutsFlag) Set(s string) error {
+	for _, part := range strings.Split(s, ",") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		name, raw, ok := strings.Cut(part, "=")
+		d, err := time.ParseDuration(raw)
+		if !ok || err != nil || d <= 0 || (name != "auth" && !knownGroup(name)) {
+			return fmt.Errorf("%q: want service=duration for product, user or auth, e.g. product=5s", part)
+		}
+		t[name] = d
 	}
 	return nil
 }
@@ -287,8 +318,9 @@ func buildEdge(ctx context.Context, log *slog.Logger, s *settings, p plan, st *s
 	var names []string
 	for _, g := range groups() {
 		names = append(names, g.services...)
+		timeout := s.timeouts[g.name]
 		if h, ok := local[g.name]; ok {
-			routes = append(routes, inProcessRoutes(g, h)...)
+			routes = append(routes, inProcessRoutes(g, h, timeout)...)
 			continue
 		}
 		targets := s.upstreams[g.name]
@@ -297,7 +329,7 @@ func buildEdge(ctx context.Context, log *slog.Logger, s *settings, p plan, st *s
 		}
 		health := &edge.HealthCheck{Service: g.services[0]}
 		for _, prefix := range prefixes(g) {
-			routes = append(routes, edge.Route{Prefix: prefix, Targets: targets, Balance: edge.Balance(s.balance), Health: health})
+			routes = append(routes, edge.Route{Prefix: prefix, Targets: targets, Balance: edge.Balance(s.balance), Health: health, Timeout: timeout})
 		}
 	}
 	for name := range s.upstreams {
@@ -314,7 +346,7 @@ func buildEdge(ctx context.Context, log *slog.Logger, s *settings, p plan, st *s
 	authSvc.Mount(authMux, opts...)
 	names = append(names, auth.ServiceNames...)
 	routes = append(routes,
-		edge.Route{Prefix: edge.ServicePrefix(auth.ServiceNames[0]), Handler: authMux},
+		edge.Route{Prefix: edge.ServicePrefix(auth.ServiceNames[0]), Handler: authMux, Timeout: s.timeouts["auth"]},
 		edge.Route{Prefix: "/.well-known/", Handler: http.StripPrefix("", jwksOnly(token.JWKSHandler(keys)))},
 	)
 	if s.devMailbox {
@@ -362,10 +394,10 @@ func knownGroup(name string) bool {
 }
 
 // inProcessRoutes routes every path of g to h.
-func inProcessRoutes(g group, h http.Handler) []edge.Route {
+func inProcessRoutes(g group, h http.Handler, timeout time.Duration) []edge.Route {
 	var routes []edge.Route
 	for _, prefix := range prefixes(g) {
-		routes = append(routes, edge.Route{Prefix: prefix, Handler: h})
+		routes = append(routes, edge.Route{Prefix: prefix, Handler: h, Timeout: timeout})
 	}
 	return routes
 }

@@ -381,6 +381,7 @@ func TestServeRefusesIncompleteConfiguration(t *testing.T) {
 		{[]string{"serve", "--services", "payments"}, `unknown service "payments"`},
 		{[]string{"serve", "--services", "edge", "--upstream", "product=ftp://x"}, "want an http:// URL"},
 		{[]string{"serve", "--rate-limits", "login=fast"}, "want class=rate:burst"},
+		{[]string{"serve", "--route-timeouts", "payments=5s"}, "want service=duration"},
 		{[]string{"nonsense"}, `unknown command "nonsense"`},
 	}
 	for _, tt := range tests {
