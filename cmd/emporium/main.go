@@ -6,6 +6,7 @@
 //	emporium seed       load the demo catalog
 //	emporium reindex    rebuild the search index from the database
 //	emporium create-admin  create the shop's first admin
+//	emporium keys       rotate the edge's signing keys
 //	emporium version    print the version
 //
 // Every flag can also be set through an EMPORIUM_* environment variable; see
@@ -47,6 +48,7 @@ func commands() []command {
 		{"seed", "load the demo catalog (idempotent)", runSeed},
 		{"reindex", "rebuild the search index from the database", runReindex},
 		{"create-admin", "create an admin account, or make an account an admin", runCreateAdmin},
+		{"keys", "list, add, activate or retire the edge's signing keys", runKeys},
 		{"version", "print the version", runVersion},
 	}
 }
