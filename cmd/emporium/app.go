@@ -113,7 +113,7 @@ func (s *settings) registerServing(fs *flag.FlagSet) {
 		"product: keep catalog reads this long; writes through this process show at once, through other replicas after at most this (0 = off)")
 	fs.StringVar(&s.issuer, "token-issuer", "emporium", "issuer of access tokens; the edge and every service must agree")
 	s.limits = defaultLimits()
-	fs.Var(&s.limits, "rate-limits", "edge: token buckets per client as class=rate/s:burst, classes default, auth, login (per address) and login-account")
+	fs.Var(&s.limits, "rate-limits", "edge: token buckets per client as class=rate/s:burst, classes default, auth, login (per address) and login-account; off: no limits")
 	fs.StringVar(&s.limitPolicy, "rate-limit-policy", "fail-open", "edge: when the limit store is unreachable, fail-open (allow, logged and counted) or fail-closed")
 	fs.StringVar(&s.clientIPHeader, "client-ip-header", "", "edge: header a trusted proxy in front sets to the client address (X-Forwarded-For: its last entry); empty: the peer address")
 	s.timeouts = timeoutsFlag{}
@@ -144,6 +144,10 @@ func (l limitsFlag) String() string {
 }
 
 func (l limitsFlag) Set(s string) error {
+	if strings.TrimSpace(s) == "off" {
+		clear(l)
+		return nil
+	}
 	for _, part := range strings.Split(s, ",") {
 		if part = strings.TrimSpace(part); part == "" {
 			continue
@@ -355,14 +359,11 @@ func buildEdge(ctx context.Context, log *slog.Logger, s *settings, p plan, st *s
 	if p.landing {
 		routes = append(routes, edge.Route{Prefix: "/", Handler: landingPage()})
 	}
-	return edge.New(ctx, edge.Config{
-		Routes:      routes,
-		CORSOrigins: s.corsOrigins,
-		Services:    names,
-		Log:         log,
-		Limits: &edge.Limits{
+	var limits *edge.Limits
+	if len(s.limits) > 0 {
+		limits = &edge.Limits{
 			Limiter: limiter,
-			Classes: map[string]ratelimit.Limit{"default": s.limits["default"], "auth": s.limits["auth"], "login": s.limits["login"]},
+			Classes: classesOf(s.limits, "default", "auth", "login"),
 			Routes: map[string]string{
 				"/emporium.auth.v1.AuthService/":                     "auth",
 				"/emporium.auth.v1.AuthService/Login":                "login",
@@ -372,8 +373,20 @@ func buildEdge(ctx context.Context, log *slog.Logger, s *settings, p plan, st *s
 			},
 			User:     func(r *http.Request) string { return verifiedSubject(r, verifier) },
 			ClientIP: edge.ClientIPFrom(s.clientIPHeader),
-		},
-	})
+		}
+	}
+	return edge.New(ctx, edge.Config{Routes: routes, CORSOrigins: s.corsOrigins, Services: names, Log: log, Limits: limits})
+}
+
+// classesOf picks the named classes that have a limit.
+func classesOf(l limitsFlag, names ...string) map[string]ratelimit.Limit {
+	out := map[string]ratelimit.Limit{}
+	for _, n := range names {
+		if v, ok := l[n]; ok {
+			out[n] = v
+		}
+	}
+	return out
 }
 
 func prefixes(g group) []string {
@@ -444,12 +457,16 @@ func newAuth(log *slog.Logger, s *settings, st *stack, local map[string]http.Han
 			return nil, nil, fmt.Errorf("--oidc-providers: %w", err)
 		}
 	}
+	accountLimiter, accountLimit := limiter, s.limits["login-account"]
+	if _, ok := s.limits["login-account"]; !ok {
+		accountLimiter = nil
+	}
 	svc, err := auth.New(auth.Deps{
 		Users:        users,
 		Signer:       &token.Signer{Keys: keys, Issuer: s.issuer, Audience: tokenAudience},
 		Refresher:    &token.Refresher{Store: store},
-		Limiter:      limiter,
-		AccountLimit: s.limits["login-account"],
+		Limiter:      accountLimiter,
+		AccountLimit: accountLimit,
 		Providers:    providers,
 		Pending:      pending,
 		Log:          log,
