@@ -25,6 +25,7 @@ import (
 	"github.com/emporiumhq/emporium/gen/emporium/user/v1/userv1connect"
 	"github.com/emporiumhq/emporium/internal/platform/db/dbtest"
 	"github.com/emporiumhq/emporium/internal/platform/redistest"
+	"github.com/emporiumhq/emporium/internal/platform/serve/servetest"
 	"github.com/emporiumhq/emporium/svc/product"
 )
 
@@ -189,7 +190,7 @@ func TestDevServesTheSeededShopOverEveryProtocol(t *testing.T) {
 		t.Errorf("AdjustStock without a token: %v, want unauthenticated", err)
 	}
 	if _, err := productv1connect.NewInventoryServiceClient(http.DefaultClient, base,
-		connect.WithInterceptors(bearer(login.GetTokens().GetAccessToken()))).AdjustStock(ctx, restock); err != nil {
+		servetest.Bearer(login.GetTokens().GetAccessToken())).AdjustStock(ctx, restock); err != nil {
 		t.Errorf("AdjustStock as the dev admin: %v", err)
 	}
 
@@ -227,15 +228,6 @@ func TestDevServesTheSeededShopOverEveryProtocol(t *testing.T) {
 	if res.StatusCode != 200 || !bytes.Contains(page, []byte("Emporium")) || res.Header.Get("X-Request-Id") == "" {
 		t.Errorf("GET / = %d, request id %q", res.StatusCode, res.Header.Get("X-Request-Id"))
 	}
-}
-
-func bearer(tok string) connect.Interceptor {
-	return connect.UnaryInterceptorFunc(func(next connect.UnaryFunc) connect.UnaryFunc {
-		return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
-			req.Header().Set("Authorization", "Bearer "+tok)
-			return next(ctx, req)
-		}
-	})
 }
 
 func TestServeEachServiceAsItsOwnProcessBehindAnEdge(t *testing.T) {
@@ -310,7 +302,7 @@ func TestServeEachServiceAsItsOwnProcessBehindAnEdge(t *testing.T) {
 	if err != nil {
 		t.Fatalf("admin login through the edge: %v", err)
 	}
-	asAdmin := connect.WithInterceptors(bearer(login.GetTokens().GetAccessToken()))
+	asAdmin := servetest.Bearer(login.GetTokens().GetAccessToken())
 	list, err := productv1connect.NewProductServiceClient(http.DefaultClient, base).ListProducts(ctx, &productv1.ListProductsRequest{PageSize: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -320,7 +312,7 @@ func TestServeEachServiceAsItsOwnProcessBehindAnEdge(t *testing.T) {
 		t.Errorf("AdjustStock as admin: %v", err)
 	}
 	// A request that bypasses the edge gets nothing without a valid token.
-	direct := productv1connect.NewInventoryServiceClient(http.DefaultClient, "http://"+productAddr, connect.WithInterceptors(bearer("forged.token.value")))
+	direct := productv1connect.NewInventoryServiceClient(http.DefaultClient, "http://"+productAddr, servetest.Bearer("forged.token.value"))
 	if _, err := direct.AdjustStock(ctx, restock); connect.CodeOf(err) != connect.CodeUnauthenticated {
 		t.Errorf("forged token straight at the product service: %v, want unauthenticated", err)
 	}

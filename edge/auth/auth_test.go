@@ -3,7 +3,6 @@ package auth_test
 import (
 	"context"
 	"errors"
-	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -25,6 +24,7 @@ import (
 	"github.com/emporiumhq/emporium/internal/platform/oidctest"
 	"github.com/emporiumhq/emporium/internal/platform/ratelimit"
 	"github.com/emporiumhq/emporium/internal/platform/serve"
+	"github.com/emporiumhq/emporium/internal/platform/serve/servetest"
 	"github.com/emporiumhq/emporium/internal/platform/token"
 	"github.com/emporiumhq/emporium/svc/user"
 )
@@ -44,28 +44,6 @@ type env struct {
 	users    *user.Service
 	mail     *mailbox.Mailbox
 	provider *oidctest.Provider
-}
-
-func startServer(t *testing.T, h http.Handler) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- serve.Serve(ctx, ln, h, logx.Discard(), 100*time.Millisecond) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return "http://" + ln.Addr().String()
-}
-
-func bearer(tok string) connect.ClientOption {
-	return connect.WithInterceptors(connect.UnaryInterceptorFunc(func(next connect.UnaryFunc) connect.UnaryFunc {
-		return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
-			req.Header().Set("Authorization", "Bearer "+tok)
-			return next(ctx, req)
-		}
-	}))
 }
 
 // newEnv runs the user service and AuthService as separate loopback servers,
@@ -94,11 +72,11 @@ func newEnv(t *testing.T, accountLimit ratelimit.Limit) *env {
 	}
 	userMux := http.NewServeMux()
 	users.Mount(userMux, opts...)
-	userURL := startServer(t, userMux)
+	userURL := servetest.Start(t, userMux)
 
 	provider := oidctest.Start(t, "emporium-client", "client-secret")
 	svc, err := auth.New(auth.Deps{
-		Users:        userv1connect.NewUserServiceClient(http.DefaultClient, userURL, bearer(internalSecret)),
+		Users:        userv1connect.NewUserServiceClient(http.DefaultClient, userURL, servetest.Bearer(internalSecret)),
 		Signer:       &token.Signer{Keys: keys, Issuer: issuer, Audience: audience, TTL: 15 * time.Minute},
 		Refresher:    &token.Refresher{Store: token.NewMemoryStore()},
 		Limiter:      ratelimit.NewMemory(nil),
@@ -115,7 +93,7 @@ func newEnv(t *testing.T, accountLimit ratelimit.Limit) *env {
 	}
 	authMux := http.NewServeMux()
 	svc.Mount(authMux, opts...)
-	authURL := startServer(t, authMux)
+	authURL := servetest.Start(t, authMux)
 	return &env{
 		auth: authv1connect.NewAuthServiceClient(http.DefaultClient, authURL), authURL: authURL,
 		userURL: userURL, users: users, mail: mail, provider: provider,
@@ -150,7 +128,7 @@ func (e *env) login(t *testing.T, email, pw string) (*authv1.Tokens, error) {
 }
 
 func (e *env) me(tok string) (*userv1.User, error) {
-	res, err := userv1connect.NewUserServiceClient(http.DefaultClient, e.userURL, bearer(tok)).GetMe(context.Background(), &userv1.GetMeRequest{})
+	res, err := userv1connect.NewUserServiceClient(http.DefaultClient, e.userURL, servetest.Bearer(tok)).GetMe(context.Background(), &userv1.GetMeRequest{})
 	return res.GetUser(), err
 }
 
@@ -183,7 +161,7 @@ func TestLoginIssuesTokensServicesAccept(t *testing.T) {
 		}
 	}
 	// The internal methods refuse a customer's token: only the edge calls them.
-	_, err = userv1connect.NewUserServiceClient(http.DefaultClient, e.userURL, bearer(tokens.GetAccessToken())).
+	_, err = userv1connect.NewUserServiceClient(http.DefaultClient, e.userURL, servetest.Bearer(tokens.GetAccessToken())).
 		CheckPassword(context.Background(), &userv1.CheckPasswordRequest{Email: "ada@example.com", Password: password})
 	if code(err) != connect.CodePermissionDenied {
 		t.Errorf("customer calling CheckPassword: %v, want permission_denied", err)
@@ -245,7 +223,7 @@ func TestLogoutAndLogoutEverywhere(t *testing.T) {
 	if _, err := e.auth.LogoutEverywhere(ctx, &authv1.LogoutEverywhereRequest{}); code(err) != connect.CodeUnauthenticated {
 		t.Errorf("LogoutEverywhere without a token: %v, want unauthenticated", err)
 	}
-	everywhere := authv1connect.NewAuthServiceClient(http.DefaultClient, e.authURL, bearer(c.GetAccessToken()))
+	everywhere := authv1connect.NewAuthServiceClient(http.DefaultClient, e.authURL, servetest.Bearer(c.GetAccessToken()))
 	if _, err := everywhere.LogoutEverywhere(ctx, &authv1.LogoutEverywhereRequest{}); err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +245,7 @@ func TestDisabledAccountCannotRefreshOrLogIn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := userv1connect.NewUserServiceClient(http.DefaultClient, e.userURL, bearer(admin.GetAccessToken())).
+	if _, err := userv1connect.NewUserServiceClient(http.DefaultClient, e.userURL, servetest.Bearer(admin.GetAccessToken())).
 		DisableUser(context.Background(), &userv1.DisableUserRequest{Id: id}); err != nil {
 		t.Fatal(err)
 	}

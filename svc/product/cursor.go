@@ -1,13 +1,10 @@
 package product
 
 import (
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"hash/fnv"
 
 	productv1 "github.com/emporiumhq/emporium/gen/emporium/product/v1"
-	"github.com/emporiumhq/emporium/internal/platform/errs"
 )
 
 // sortKey is the column a ListProducts sort orders by; p.id breaks ties.
@@ -67,22 +64,6 @@ func optional(p *int64) string {
 		return "-"
 	}
 	return fmt.Sprint(*p)
-}
-
-func encodeToken(v any) string {
-	b, _ := json.Marshal(v) // plain structs of strings and integers
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func decodeToken(token string, v any) error {
-	b, err := base64.RawURLEncoding.DecodeString(token)
-	if err == nil {
-		err = json.Unmarshal(b, v)
-	}
-	if err != nil {
-		return errs.Invalidf("page_token is not valid: pass next_page_token from a previous response unchanged")
-	}
-	return nil
 }
 
 // searchCursor pages SearchProducts by offset.

@@ -22,6 +22,7 @@ import (
 	productv1 "github.com/emporiumhq/emporium/gen/emporium/product/v1"
 	"github.com/emporiumhq/emporium/gen/emporium/product/v1/productv1connect"
 	"github.com/emporiumhq/emporium/internal/platform/errs"
+	"github.com/emporiumhq/emporium/internal/platform/paging"
 	"github.com/emporiumhq/emporium/internal/platform/search"
 )
 
@@ -84,21 +85,6 @@ func (s *Service) Mount(mux *http.ServeMux, opts ...connect.HandlerOption) {
 	mux.Handle(productv1connect.NewInventoryServiceHandler(s, opts...))
 }
 
-const (
-	defaultPageSize = 20
-	maxPageSize     = 100
-)
-
-func pageSize(n int32) int {
-	switch {
-	case n <= 0:
-		return defaultPageSize
-	case n > maxPageSize:
-		return maxPageSize
-	}
-	return int(n)
-}
-
 // ListProducts implements ProductService.
 func (s *Service) ListProducts(ctx context.Context, req *productv1.ListProductsRequest) (*productv1.ListProductsResponse, error) {
 	key := fmt.Sprintf("list|%d|%d|%s", filterHash(req), req.GetPageSize(), req.GetPageToken())
@@ -115,7 +101,7 @@ func (s *Service) ListProducts(ctx context.Context, req *productv1.ListProductsR
 }
 
 func (s *Service) listProducts(ctx context.Context, req *productv1.ListProductsRequest) (*productv1.ListProductsResponse, error) {
-	size := pageSize(req.GetPageSize())
+	size := paging.Size(req.GetPageSize())
 	filter := filterHash(req)
 	f := listFilter{
 		Category:    req.GetCategory(),
@@ -127,7 +113,7 @@ func (s *Service) listProducts(ctx context.Context, req *productv1.ListProductsR
 	}
 	if req.GetPageToken() != "" {
 		c := new(listCursor)
-		if err := decodeToken(req.GetPageToken(), c); err != nil {
+		if err := paging.Decode(req.GetPageToken(), c); err != nil {
 			return nil, err
 		}
 		if c.Filter != filter {
@@ -142,7 +128,7 @@ func (s *Service) listProducts(ctx context.Context, req *productv1.ListProductsR
 	res := &productv1.ListProductsResponse{}
 	if len(rows) > size {
 		rows = rows[:size]
-		res.NextPageToken = encodeToken(cursorAfter(rows[len(rows)-1], req.GetSort(), filter))
+		res.NextPageToken = paging.Encode(cursorAfter(rows[len(rows)-1], req.GetSort(), filter))
 	}
 	res.Products = make([]*productv1.Product, len(rows))
 	for i, r := range rows {
@@ -192,12 +178,12 @@ func (s *Service) ListCategories(ctx context.Context, _ *productv1.ListCategorie
 
 // SearchProducts implements ProductService.
 func (s *Service) SearchProducts(ctx context.Context, req *productv1.SearchProductsRequest) (*productv1.SearchProductsResponse, error) {
-	size := pageSize(req.GetPageSize())
+	size := paging.Size(req.GetPageSize())
 	hash := searchHash(req)
 	offset := 0
 	if req.GetPageToken() != "" {
 		c := new(searchCursor)
-		if err := decodeToken(req.GetPageToken(), c); err != nil {
+		if err := paging.Decode(req.GetPageToken(), c); err != nil {
 			return nil, err
 		}
 		if c.Query != hash || c.Offset < 0 {
@@ -255,7 +241,7 @@ func (s *Service) SearchProducts(ctx context.Context, req *productv1.SearchProdu
 		res.Facets = append(res.Facets, pf)
 	}
 	if next := offset + len(result.Hits); int64(next) < result.Total {
-		res.NextPageToken = encodeToken(searchCursor{Offset: next, Query: hash})
+		res.NextPageToken = paging.Encode(searchCursor{Offset: next, Query: hash})
 	}
 	return res, nil
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/emporiumhq/emporium/internal/platform/logx"
 	"github.com/emporiumhq/emporium/internal/platform/search/bleve"
 	"github.com/emporiumhq/emporium/internal/platform/serve"
+	"github.com/emporiumhq/emporium/internal/platform/serve/servetest"
 	"github.com/emporiumhq/emporium/svc/product"
 	"github.com/emporiumhq/emporium/svc/product/seed"
 )
@@ -70,36 +71,14 @@ func newEnv(t *testing.T, engine string) *env {
 	}
 	mux := http.NewServeMux()
 	svc.Mount(mux, opts...)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- serve.Serve(ctx, ln, mux, log, 5*time.Second) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
-	url := "http://" + ln.Addr().String()
+	url := servetest.Start(t, mux)
 	e := &env{svc: svc, url: url}
 	e.anon = productv1connect.NewProductServiceClient(http.DefaultClient, url)
-	e.staff = productv1connect.NewProductServiceClient(http.DefaultClient, url, withToken(staffToken))
-	e.customer = productv1connect.NewProductServiceClient(http.DefaultClient, url, withToken(customerToken))
-	e.inventory = productv1connect.NewInventoryServiceClient(http.DefaultClient, url, withToken(staffToken))
+	e.staff = productv1connect.NewProductServiceClient(http.DefaultClient, url, servetest.Bearer(staffToken))
+	e.customer = productv1connect.NewProductServiceClient(http.DefaultClient, url, servetest.Bearer(customerToken))
+	e.inventory = productv1connect.NewInventoryServiceClient(http.DefaultClient, url, servetest.Bearer(staffToken))
 	e.anonInv = productv1connect.NewInventoryServiceClient(http.DefaultClient, url)
 	return e
-}
-
-func withToken(tok string) connect.ClientOption {
-	return connect.WithInterceptors(connect.UnaryInterceptorFunc(func(next connect.UnaryFunc) connect.UnaryFunc {
-		return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
-			req.Header().Set("Authorization", "Bearer "+tok)
-			return next(ctx, req)
-		}
-	}))
 }
 
 // catalog is a small catalog: n products spread over three categories,
@@ -385,7 +364,7 @@ func TestAccessRules(t *testing.T) {
 	ctx := context.Background()
 	create := &productv1.CreateProductRequest{Slug: "new-mug", Title: "New Mug", Category: "mugs",
 		Variants: []*productv1.Variant{{Sku: "NEW-1", Price: usd(1500)}}}
-	bad := productv1connect.NewProductServiceClient(http.DefaultClient, e.url, withToken("forged"))
+	bad := productv1connect.NewProductServiceClient(http.DefaultClient, e.url, servetest.Bearer("forged"))
 	tests := []struct {
 		name string
 		call func() error

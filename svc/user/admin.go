@@ -8,31 +8,17 @@ import (
 	userv1 "github.com/emporiumhq/emporium/gen/emporium/user/v1"
 	"github.com/emporiumhq/emporium/internal/platform/authz"
 	"github.com/emporiumhq/emporium/internal/platform/errs"
+	"github.com/emporiumhq/emporium/internal/platform/paging"
 )
-
-const (
-	defaultPageSize = 20
-	maxPageSize     = 100
-)
-
-func pageSize(n int32) int {
-	switch {
-	case n <= 0:
-		return defaultPageSize
-	case n > maxPageSize:
-		return maxPageSize
-	}
-	return int(n)
-}
 
 // ListUsers implements UserService.
 func (s *Service) ListUsers(ctx context.Context, req *userv1.ListUsersRequest) (*userv1.ListUsersResponse, error) {
-	size := pageSize(req.GetPageSize())
+	size := paging.Size(req.GetPageSize())
 	query := strings.TrimSpace(req.GetQuery())
 	f := userFilter{Query: query, Limit: size + 1}
 	if req.GetPageToken() != "" {
 		c := new(userCursor)
-		if err := decodeToken(req.GetPageToken(), c); err != nil {
+		if err := paging.Decode(req.GetPageToken(), c); err != nil {
 			return nil, err
 		}
 		if c.Query != queryHash(query) {
@@ -48,7 +34,7 @@ func (s *Service) ListUsers(ctx context.Context, req *userv1.ListUsersRequest) (
 	if len(rows) > size {
 		rows = rows[:size]
 		last := rows[len(rows)-1]
-		res.NextPageToken = encodeToken(userCursor{Created: last.CreatedAt, ID: last.ID, Query: queryHash(query)})
+		res.NextPageToken = paging.Encode(userCursor{Created: last.CreatedAt, ID: last.ID, Query: queryHash(query)})
 	}
 	res.Users = make([]*userv1.User, len(rows))
 	for i, r := range rows {

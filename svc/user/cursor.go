@@ -1,11 +1,7 @@
 package user
 
 import (
-	"encoding/base64"
-	"encoding/json"
 	"hash/fnv"
-
-	"github.com/emporiumhq/emporium/internal/platform/errs"
 )
 
 // userCursor is the keyset position after the last account of a ListUsers
@@ -21,20 +17,4 @@ func queryHash(query string) uint64 {
 	h := fnv.New64a()
 	h.Write([]byte(query))
 	return h.Sum64()
-}
-
-func encodeToken(v any) string {
-	b, _ := json.Marshal(v) // plain structs of strings and integers
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func decodeToken(token string, v any) error {
-	b, err := base64.RawURLEncoding.DecodeString(token)
-	if err == nil {
-		err = json.Unmarshal(b, v)
-	}
-	if err != nil {
-		return errs.Invalidf("page_token is not valid: pass next_page_token from a previous response unchanged")
-	}
-	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"regexp"
 	"slices"
@@ -26,6 +25,7 @@ import (
 	"github.com/emporiumhq/emporium/internal/platform/logx"
 	"github.com/emporiumhq/emporium/internal/platform/mailbox"
 	"github.com/emporiumhq/emporium/internal/platform/serve"
+	"github.com/emporiumhq/emporium/internal/platform/serve/servetest"
 	"github.com/emporiumhq/emporium/svc/user"
 )
 
@@ -121,38 +121,16 @@ func newEnv(t *testing.T, engine string) *env {
 	}
 	mux := http.NewServeMux()
 	svc.Mount(mux, opts...)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- serve.Serve(sctx, ln, mux, log, 5*time.Second) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
-	e.url = "http://" + ln.Addr().String()
+	e.url = servetest.Start(t, mux)
 	client := func(token string) userv1connect.UserServiceClient {
 		if token == "" {
 			return userv1connect.NewUserServiceClient(http.DefaultClient, e.url)
 		}
-		return userv1connect.NewUserServiceClient(http.DefaultClient, e.url, withToken(token))
+		return userv1connect.NewUserServiceClient(http.DefaultClient, e.url, servetest.Bearer(token))
 	}
 	e.anon, e.alice, e.bob = client(""), client("alice-token"), client("bob-token")
 	e.staff, e.admin, e.service = client("staff-token"), client("admin-token"), client("service-token")
 	return e
-}
-
-func withToken(tok string) connect.ClientOption {
-	return connect.WithInterceptors(connect.UnaryInterceptorFunc(func(next connect.UnaryFunc) connect.UnaryFunc {
-		return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
-			req.Header().Set("Authorization", "Bearer "+tok)
-			return next(ctx, req)
-		}
-	}))
 }
 
 func forEachEngine(t *testing.T, f func(t *testing.T, e *env)) {

@@ -4,12 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/redis/rueidis"
+
+	"github.com/emporiumhq/emporium/internal/platform/redistest"
 )
 
 const (
@@ -73,50 +74,12 @@ func mustSign(t testing.TB, s *Signer, sub string, roles []string, sid string) s
 	return tok
 }
 
-var (
-	redisOnce   sync.Once
-	redisClient rueidis.Client
-	redisErr    error
-	redisURL    string
-)
-
 // testRedis returns the shared client of the test Redis
 // (EMPORIUM_TEST_REDIS_URL, default redis://127.0.0.1:6379/0), skipping the
 // test when it does not answer, or failing it when CI is set.
 func testRedis(t testing.TB) rueidis.Client {
 	t.Helper()
-	redisOnce.Do(func() {
-		redisURL = os.Getenv("EMPORIUM_TEST_REDIS_URL")
-		if redisURL == "" {
-			redisURL = "redis://127.0.0.1:6379/0"
-		}
-		opt, err := rueidis.ParseURL(redisURL)
-		if err != nil {
-			redisErr = err
-			return
-		}
-		opt.Dialer.Timeout = 2 * time.Second
-		c, err := rueidis.NewClient(opt)
-		if err != nil {
-			redisErr = err
-			return
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		if err := c.Do(ctx, c.B().Ping().Build()).Error(); err != nil {
-			c.Close()
-			redisErr = err
-			return
-		}
-		redisClient = c
-	})
-	if redisErr != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("Redis is required in CI but %s does not answer: %v", redisURL, redisErr)
-		}
-		t.Skipf("Redis at %s does not answer (set EMPORIUM_TEST_REDIS_URL): %v", redisURL, redisErr)
-	}
-	return redisClient
+	return redistest.Client(t)
 }
 
 // testPrefix returns a random key prefix whose keys are deleted when the
