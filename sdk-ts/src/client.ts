@@ -7,7 +7,9 @@ import {
   type Transport,
 } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
+import { AuthService } from "./gen/emporium/auth/v1/auth_pb.js";
 import { InventoryService, ProductService } from "./gen/emporium/product/v1/product_pb.js";
+import { UserService } from "./gen/emporium/user/v1/user_pb.js";
 
 /**
  * A bearer token, or a function that returns the current one (called before
@@ -41,6 +43,8 @@ export interface EmporiumClientOptions {
 export const emporiumServices = {
   products: ProductService,
   inventory: InventoryService,
+  auth: AuthService,
+  users: UserService,
 } as const;
 
 /** The services of {@link emporiumServices}, by name. */

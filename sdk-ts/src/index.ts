@@ -12,11 +12,15 @@
 
 export * from "./gen/emporium/type/v1/money_pb.js";
 export * from "./gen/emporium/auth/v1/access_pb.js";
+export * from "./gen/emporium/auth/v1/auth_pb.js";
 export * from "./gen/emporium/product/v1/product_pb.js";
+export * from "./gen/emporium/user/v1/user_pb.js";
 
+// A package made of several files gets a barrel in ./pkg for its namespace.
 export * as typev1 from "./gen/emporium/type/v1/money_pb.js";
-export * as authv1 from "./gen/emporium/auth/v1/access_pb.js";
+export * as authv1 from "./pkg/authv1.js";
 export * as productv1 from "./gen/emporium/product/v1/product_pb.js";
+export * as userv1 from "./gen/emporium/user/v1/user_pb.js";
 
 export {
   bearerAuth,
@@ -29,6 +33,14 @@ export {
   type EmporiumServices,
   type TokenSource,
 } from "./client.js";
+
+export {
+  createSession,
+  type Session,
+  type SessionOptions,
+  type SessionTokens,
+  type TokenStorage,
+} from "./session.js";
 
 export { formatMoney, type MoneyLike } from "./money.js";
 

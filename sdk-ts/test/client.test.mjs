@@ -14,6 +14,13 @@ import {
   fieldViolations,
   isConnectError,
   productv1,
+  userv1,
+  authv1,
+  Access,
+  AuthService,
+  Role,
+  TokensSchema,
+  UserSchema,
 } from "../dist/index.js";
 
 /** A fetch that answers every Connect unary call with `body` (JSON) and records requests. */
@@ -48,6 +55,23 @@ describe("createEmporiumClient", () => {
     assert.equal(typeof shop.products.searchProducts, "function");
     assert.equal(typeof shop.inventory.getStock, "function");
     assert.equal(typeof shop.inventory.adjustStock, "function");
+    assert.equal(typeof shop.auth.login, "function");
+    assert.equal(typeof shop.auth.refresh, "function");
+    assert.equal(typeof shop.users.register, "function");
+    assert.equal(typeof shop.users.listUsers, "function");
+  });
+
+  it("calls AuthService and UserService at their paths", async () => {
+    const f = fakeFetch({ user: { id: "u1", email: "a@example.com", roles: ["ROLE_CUSTOMER"] } });
+    const shop = createEmporiumClient({ baseUrl: "http://x", fetch: f.fetch, token: "tok" });
+    const { user } = await shop.users.getMe({});
+    assert.equal(user?.email, "a@example.com");
+    assert.deepEqual(user?.roles, [Role.CUSTOMER]);
+    await shop.auth.listProviders({});
+    assert.deepEqual(
+      f.calls.map((c) => c.url),
+      ["http://x/emporium.user.v1.UserService/GetMe", "http://x/emporium.auth.v1.AuthService/ListProviders"],
+    );
   });
 
   it("sends a string token as a bearer token", async () => {
@@ -167,6 +191,14 @@ describe("createEmporiumClient", () => {
   it("exports the generated code flat and per package", () => {
     assert.equal(productv1.ProductService.typeName, "emporium.product.v1.ProductService");
     assert.equal(productv1.InventoryService.typeName, "emporium.product.v1.InventoryService");
+    assert.equal(userv1.UserService.typeName, "emporium.user.v1.UserService");
+    assert.equal(userv1.Role.ADMIN, Role.ADMIN);
+    // emporium.auth.v1 spans two files: access.proto and auth.proto.
+    assert.equal(authv1.AuthService.typeName, "emporium.auth.v1.AuthService");
+    assert.equal(authv1.AuthService, AuthService);
+    assert.equal(authv1.Access.ADMIN, Access.ADMIN);
+    assert.equal(TokensSchema.typeName, "emporium.auth.v1.Tokens");
+    assert.equal(UserSchema.typeName, "emporium.user.v1.User");
   });
 });
 

@@ -59,10 +59,13 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Starts `emporium dev` and resolves once /healthz answers 200.
- * Returns { baseUrl, port, dataDir, stop() }. Throws (never skips) when the
- * binary is missing or the server does not become ready.
+ * Returns { baseUrl, port, dataDir, stop(), logs() }. Throws (never skips)
+ * when the binary is missing or the server does not become ready.
+ *
+ * @param {{ args?: string[] }} [options] args: extra flags for `emporium dev`,
+ *   e.g. ["--rate-limits", "login=50:100"].
  */
-export async function startEmporium() {
+export async function startEmporium(options = {}) {
   const bin = emporiumBinary();
   try {
     await access(bin, fsConstants.X_OK);
@@ -76,7 +79,7 @@ export async function startEmporium() {
 
   const port = await freePort();
   const dataDir = await mkdtemp(join(tmpdir(), "emporium-sdk-test-"));
-  const args = ["dev", "--listen", `127.0.0.1:${port}`, "--data-dir", dataDir];
+  const args = ["dev", "--listen", `127.0.0.1:${port}`, "--data-dir", dataDir, ...(options.args ?? [])];
   const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
   const stdout = capture(child.stdout);
   const stderr = capture(child.stderr);
