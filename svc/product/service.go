@@ -81,6 +81,7 @@ var ServiceNames = []string{productv1connect.ProductServiceName, productv1connec
 
 // Mount registers the Connect handlers on mux.
 func (s *Service) Mount(mux *http.ServeMux, opts ...connect.HandlerOption) {
+	opts = append(opts[:len(opts):len(opts)], codecOptions()...)
 	mux.Handle(productv1connect.NewProductServiceHandler(s, opts...))
 	mux.Handle(productv1connect.NewInventoryServiceHandler(s, opts...))
 }
@@ -152,15 +153,15 @@ func (s *Service) GetProduct(ctx context.Context, req *productv1.GetProductReque
 	now := s.now()
 	cached, gen, ok := s.cache.get(cacheKey, now)
 	if ok {
-		return &productv1.GetProductResponse{Product: cached.(*productv1.Product)}, nil
+		return cached.(*productv1.GetProductResponse), nil
 	}
 	row, err := s.store.product(ctx, column, value)
 	if err != nil {
 		return nil, err
 	}
-	p := row.toProto()
-	s.cache.put(cacheKey, p, gen, now)
-	return &productv1.GetProductResponse{Product: p}, nil
+	res := &productv1.GetProductResponse{Product: row.toProto()}
+	s.cache.put(cacheKey, res, gen, now)
+	return res, nil
 }
 
 // ListCategories implements ProductService.
