@@ -1,0 +1,262 @@
+// Package jobs runs durable background jobs on River, on the same database
+// as the service that owns them: River on PostgreSQL in production (in the
+// service's schema, through search_path) and River on SQLite in dev.
+//
+// It is also the transactional outbox. A service publishes a domain event
+// by inserting a job in the transaction of the business write (InsertTx), so
+// the event exists if and only if the write commits, and River delivers it
+// at least once. Consumers make at-least-once delivery effectively-once with
+// Once, which records the event in processed_events in the consumer's own
+// transaction.
+//
+// Both engines use database/sql drivers (riverdatabasesql on pgx stdlib,
+// riversqlite on modernc.org/sqlite), so River's transaction type is *sql.Tx
+// on both, which is what a bun.Tx wraps.
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
+	"github.com/uptrace/bun"
+
+	"github.com/emporiumhq/emporium/internal/platform/db"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Migrations are this package's own tables (processed_events), in the
+// format db.Migrate reads. Migrate applies them; tests can also hand them to
+// dbtest.Open.
+func Migrations() fs.FS {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		panic(err) // the embedded directory is always there
+	}
+	return sub
+}
+
+// driver picks River's driver for d's engine. Both work on d's own pool, so
+// on PostgreSQL River's tables resolve through the pool's search_path (the
+// service's schema) and River's notification topics are prefixed with
+// current_schema().
+func driver(d *bun.DB) riverdriver.Driver[*sql.Tx] {
+	if db.IsPostgres(d) {
+		return riverdatabasesql.New(d.DB)
+	}
+	return riversqlite.New(d.DB)
+}
+
+// Migrate brings River's tables (river_job, river_leader, river_queue, …)
+// and processed_events up to date in d. On PostgreSQL they go into the
+// schema of d's search_path, and an advisory lock per schema keeps replicas
+// that start together from migrating twice.
+func Migrate(ctx context.Context, d *bun.DB) error {
+	m, err := rivermigrate.New(driver(d), &rivermigrate.Config{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return fmt.Errorf("river migrations: %w", err)
+	}
+	if db.IsPostgres(d) {
+		// River's PostgreSQL migrations cannot share one transaction (006
+		// adds an enum value and then uses it), so Migrate runs each in its
+		// own; a session advisory lock, per schema, on a connection of its
+		// own serialises replicas instead.
+		unlock, lockErr := lockSchema(ctx, d, "river_migrate")
+		if lockErr != nil {
+			return fmt.Errorf("river migrations: %w", lockErr)
+		}
+		defer unlock()
+	}
+	_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	if err != nil {
+		return fmt.Errorf("river migrations: %w", err)
+	}
+	if _, err := db.Migrate(ctx, d, Migrations()); err != nil {
+		return fmt.Errorf("jobs migrations: %w", err)
+	}
+	return nil
+}
+
+// lockSchema takes a PostgreSQL session advisory lock named after the
+// current schema and name, on a connection it holds until unlock.
+func lockSchema(ctx context.Context, d *bun.DB, name string) (unlock func(), err error) {
+	conn, err := d.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	const key = "hashtext(current_schema() || '.' || ?)"
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock("+key+")", name); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return func() {
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock("+key+")", name)
+		conn.Close()
+	}, nil
+}
+
+// Config configures a Client. The zero value is an insert-only client: it
+// can publish (InsertTx) but works no jobs and cannot Start.
+type Config struct {
+	// Workers are the job kinds this service works (river.NewWorkers and
+	// river.AddWorker). Required when Queues is not empty.
+	Workers *river.Workers
+	// Queues maps a queue name to how many of its jobs run at once. When
+	// Workers is set and Queues is empty, the default queue runs 10 at once.
+	Queues map[string]int
+	// Log receives River's logs; nil discards them.
+	Log *slog.Logger
+
+	// ID names this client in River's tables (leader, attempted_by);
+	// River generates one when empty.
+	ID string
+	// FetchPollInterval is how often the client looks for new jobs. Our
+	// drivers are poll-only on PostgreSQL (database/sql has no LISTEN), so
+	// this bounds the latency of a job inserted by another process.
+	// Default River's (1 s).
+	FetchPollInterval time.Duration
+	// JobTimeout cancels a job's context after this long. Default River's (1 min).
+	JobTimeout time.Duration
+	// RescueStuckJobsAfter is how long a job may stay running (its worker's
+	// process died, say) before the leader puts it back to be retried. Must
+	// exceed JobTimeout. Default River's (1 h, or JobTimeout + 1 h).
+	RescueStuckJobsAfter time.Duration
+	// RetryPolicy schedules retries of failed jobs. Default River's
+	// exponential backoff (attempt⁴ seconds).
+	RetryPolicy river.ClientRetryPolicy
+	// MaxAttempts is how many times a job runs before it is discarded.
+	// Default River's (25).
+	MaxAttempts int
+}
+
+// Client publishes and works one service's jobs.
+type Client struct {
+	rc *river.Client[*sql.Tx]
+}
+
+// New makes a client for the service whose database is d (already migrated
+// with Migrate). It works nothing until Start.
+func New(d *bun.DB, cfg Config) (*Client, error) {
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	rcfg := &river.Config{
+		ID:                   cfg.ID,
+		Logger:               log,
+		Workers:              cfg.Workers,
+		FetchPollInterval:    cfg.FetchPollInterval,
+		JobTimeout:           cfg.JobTimeout,
+		RescueStuckJobsAfter: cfg.RescueStuckJobsAfter,
+		RetryPolicy:          cfg.RetryPolicy,
+		MaxAttempts:          cfg.MaxAttempts,
+	}
+	if cfg.FetchPollInterval > 0 && cfg.FetchPollInterval < river.FetchCooldownDefault {
+		// River requires FetchCooldown <= FetchPollInterval.
+		rcfg.FetchCooldown = cfg.FetchPollInterval
+	}
+	queues := cfg.Queues
+	if cfg.Workers != nil && len(queues) == 0 {
+		queues = map[string]int{river.QueueDefault: 10}
+	}
+	if len(queues) > 0 {
+		if cfg.Workers == nil {
+			return nil, errors.New("jobs: Config.Queues needs Config.Workers")
+		}
+		rcfg.Queues = make(map[string]river.QueueConfig, len(queues))
+		for name, n := range queues {
+			if n < 1 {
+				return nil, fmt.Errorf("jobs: queue %q: concurrency %d, want at least 1", name, n)
+			}
+			rcfg.Queues[name] = river.QueueConfig{MaxWorkers: n}
+		}
+	}
+	rc, err := river.NewClient(driver(d), rcfg)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: %w", err)
+	}
+	return &Client{rc: rc}, nil
+}
+
+// Start begins working jobs in the background until Stop, StopAndCancel or
+// the end of ctx (which, like StopAndCancel, also cancels running jobs).
+func (c *Client) Start(ctx context.Context) error { return c.rc.Start(ctx) }
+
+// Stop stops fetching jobs and waits for running ones to finish, or for ctx
+// to end.
+func (c *Client) Stop(ctx context.Context) error { return c.rc.Stop(ctx) }
+
+// StopAndCancel stops fetching jobs, cancels the contexts of running ones
+// and waits for them to return, or for ctx to end.
+func (c *Client) StopAndCancel(ctx context.Context) error { return c.rc.StopAndCancel(ctx) }
+
+// InsertTx publishes an event: it inserts a job in the caller's
+// transaction, so the job exists if and only if tx commits — the
+// transactional outbox. Once committed, the job is delivered at least once,
+// by whichever process works its queue. On SQLite (one connection) do all of
+// the transaction's work through tx, never through the *bun.DB, or it waits
+// for itself.
+func (c *Client) InsertTx(ctx context.Context, tx bun.Tx, args river.JobArgs, opts *river.InsertOpts) error {
+	_, err := c.InsertTxResult(ctx, tx, args, opts)
+	return err
+}
+
+// InsertTxResult is InsertTx returning the inserted job (or, for a unique
+// job that already existed, that job and UniqueSkippedAsDuplicate).
+func (c *Client) InsertTxResult(ctx context.Context, tx bun.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error) {
+	res, err := c.rc.InsertTx(ctx, tx.Tx, args, opts)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: insert %s: %w", args.Kind(), err)
+	}
+	return res, nil
+}
+
+// Insert enqueues a job outside any transaction (not an outbox: use
+// InsertTx beside a business write).
+func (c *Client) Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error) {
+	res, err := c.rc.Insert(ctx, args, opts)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: insert %s: %w", args.Kind(), err)
+	}
+	return res, nil
+}
+
+// River is the underlying River client, for what this package does not wrap
+// (JobGet, JobList, Subscribe, queue control).
+func (c *Client) River() *river.Client[*sql.Tx] { return c.rc }
+
+// Once records that consumer handles eventID, in the consumer's transaction
+// tx, and reports whether this is the first time. A consumer does its side
+// effects in tx only when first is true; a redelivered or retried event then
+// changes nothing, and if tx rolls back the record goes with it, so the
+// event is handled again next time. eventID must identify the event, not the
+// delivery: an id the publisher put in the job's args, or the job's id.
+func Once(ctx context.Context, tx bun.Tx, consumer, eventID string) (first bool, err error) {
+	if consumer == "" || eventID == "" {
+		return false, errors.New("jobs: Once needs a consumer and an event id")
+	}
+	res, err := tx.ExecContext(ctx,
+		"INSERT INTO processed_events (consumer, event_id, at) VALUES (?, ?, CURRENT_TIMESTAMP) ON CONFLICT DO NOTHING",
+		consumer, eventID)
+	if err != nil {
+		return false, fmt.Errorf("jobs: record event %s for %s: %w", eventID, consumer, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("jobs: record event %s for %s: %w", eventID, consumer, err)
+	}
+	return n == 1, nil
+}
