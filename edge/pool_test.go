@@ -15,7 +15,7 @@ import (
 	"connectrpc.com/grpchealth"
 
 	"github.com/emporiumhq/emporium/internal/platform/logx"
-	"github.com/emporiumhq/emporium/internal/platform/serve"
+	"github.com/emporiumhq/emporium/internal/platform/serve/servetest"
 )
 
 // replica is a real upstream process stand-in: an h2c server with the gRPC
@@ -42,15 +42,7 @@ func startReplica(t *testing.T, name string, hold bool) *replica {
 		}
 		_, _ = io.WriteString(w, name)
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- serve.Serve(ctx, ln, mux, logx.Discard(), 100*time.Millisecond) }()
-	t.Cleanup(func() { cancel(); <-done })
-	r.url, _ = url.Parse("http://" + ln.Addr().String())
+	r.url, _ = url.Parse(servetest.Start(t, mux))
 	return r
 }
 

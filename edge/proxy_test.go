@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/propagation"
@@ -18,7 +17,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/emporiumhq/emporium/internal/platform/logx"
-	"github.com/emporiumhq/emporium/internal/platform/serve"
+	"github.com/emporiumhq/emporium/internal/platform/serve/servetest"
 )
 
 func TestMain(m *testing.M) {
@@ -46,15 +45,7 @@ func startUpstream(t *testing.T, name string) *upstream {
 		_, _ = io.WriteString(w, name+" "+r.Proto)
 		w.Header().Set("Grpc-Status", "0")
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- serve.Serve(ctx, ln, h, logx.Discard(), 100*time.Millisecond) }()
-	t.Cleanup(func() { cancel(); <-done })
-	u.url, _ = url.Parse("http://" + ln.Addr().String())
+	u.url, _ = url.Parse(servetest.Start(t, h))
 	return u
 }
 

@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/emporiumhq/emporium/internal/platform/clocktest"
 	"net/http"
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -38,22 +38,7 @@ const (
 )
 
 // clock is the service's Now, moved by tests.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+type clock = clocktest.Clock
 
 // env is one user service on a real loopback HTTP server (HTTP/1.1 and h2c)
 // over a real database, with a real dev mailbox. alice and bob are
@@ -79,7 +64,7 @@ func newEnv(t *testing.T, engine string) *env {
 	log := logx.Discard()
 	e := &env{
 		mail:  mailbox.New(),
-		clock: &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)},
+		clock: clocktest.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)),
 		ids:   map[string]string{},
 	}
 	svc, err := user.New(user.Deps{DB: d, Mail: e.mail, PublicURL: "http://shop.test/", Log: log, Now: e.clock.Now})

@@ -2,7 +2,7 @@ package ratelimit
 
 import (
 	"crypto/rand"
-	"sync"
+	"github.com/emporiumhq/emporium/internal/platform/clocktest"
 	"testing"
 	"time"
 
@@ -22,23 +22,8 @@ func newRedisClient(tb testing.TB) rueidis.Client {
 func testPrefix() string { return "emporium:test:ratelimit:" + rand.Text() + ":" }
 
 // fakeClock is an injectable clock that moves only when told.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+type fakeClock = clocktest.Clock
 
 func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+	return clocktest.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 }

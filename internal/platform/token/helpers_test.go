@@ -4,7 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"sync"
+	"github.com/emporiumhq/emporium/internal/platform/clocktest"
 	"testing"
 	"time"
 
@@ -19,24 +19,9 @@ const (
 )
 
 // clock is a settable clock for signers, verifiers and refreshers.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+type clock = clocktest.Clock
 
-func newClock() *clock { return &clock{t: time.Now()} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func newClock() *clock { return clocktest.New(time.Now()) }
 
 func mustKey(t testing.TB) *Key {
 	t.Helper()
