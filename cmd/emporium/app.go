@@ -248,6 +248,7 @@ func assemble(ctx context.Context, log *slog.Logger, s *settings, p plan) (_ *st
 			return nil, err
 		}
 		st.product, st.closers = svc, append(st.closers, closeProduct)
+		go svc.RunExpiry(ctx, 30*time.Second) // stock held by abandoned checkouts comes back
 		mux := http.NewServeMux()
 		svc.Mount(mux, opts...)
 		mux.Handle("/media/products/", seed.Images())

@@ -504,7 +504,13 @@ func (s *Service) AdjustStock(ctx context.Context, req *productv1.AdjustStockReq
 func requestHash(req *productv1.AdjustStockRequest) string {
 	clone := proto.CloneOf(req)
 	clone.IdempotencyKey = ""
-	b, _ := proto.MarshalOptions{Deterministic: true}.Marshal(clone)
+	return digest(clone)
+}
+
+// digest identifies a request body, to tell a retry (same body, same key)
+// from a misuse of an idempotency key (another body).
+func digest(m proto.Message) string {
+	b, _ := proto.MarshalOptions{Deterministic: true}.Marshal(m)
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/emporiumhq/emporium/gen/emporium/product/v1/productv1connect"
 	typev1 "github.com/emporiumhq/emporium/gen/emporium/type/v1"
 	"github.com/emporiumhq/emporium/internal/platform/authz"
+	"github.com/emporiumhq/emporium/internal/platform/clocktest"
 	"github.com/emporiumhq/emporium/internal/platform/db/dbtest"
 	"github.com/emporiumhq/emporium/internal/platform/logx"
 	"github.com/emporiumhq/emporium/internal/platform/search/bleve"
@@ -33,6 +34,7 @@ import (
 const (
 	staffToken    = "staff-secret-token"
 	customerToken = "customer-secret-token"
+	serviceToken  = "internal-secret-token"
 )
 
 // env is one product service on a real loopback HTTP server (HTTP/1.1 and
@@ -46,6 +48,8 @@ type env struct {
 	customer  productv1connect.ProductServiceClient
 	inventory productv1connect.InventoryServiceClient // as staff
 	anonInv   productv1connect.InventoryServiceClient
+	internal  productv1connect.InventoryServiceClient // as another Emporium service
+	clock     *clocktest.Clock
 }
 
 func newEnv(t *testing.T, engine string) *env {
@@ -57,13 +61,15 @@ func newEnv(t *testing.T, engine string) *env {
 	}
 	t.Cleanup(func() { idx.Close() })
 	log := logx.Discard()
-	svc, err := product.New(product.Deps{DB: d, Index: idx, Currency: "USD", Log: log, CacheTTL: time.Minute})
+	clock := clocktest.New(time.Now())
+	svc, err := product.New(product.Deps{DB: d, Index: idx, Currency: "USD", Log: log, CacheTTL: time.Minute, Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	auth := authz.NewStaticTokens(map[string]*authz.Principal{
 		staffToken:    {Subject: "staff-1", Roles: []string{authz.RoleStaff}},
 		customerToken: {Subject: "cust-1", Roles: []string{authz.RoleCustomer}},
+		serviceToken:  {Subject: "order", Roles: []string{authz.RoleService}},
 	})
 	opts, err := serve.HandlerOptions(log, auth)
 	if err != nil {
@@ -72,12 +78,13 @@ func newEnv(t *testing.T, engine string) *env {
 	mux := http.NewServeMux()
 	svc.Mount(mux, opts...)
 	url := servetest.Start(t, mux)
-	e := &env{svc: svc, url: url}
+	e := &env{svc: svc, url: url, clock: clock}
 	e.anon = productv1connect.NewProductServiceClient(http.DefaultClient, url)
 	e.staff = productv1connect.NewProductServiceClient(http.DefaultClient, url, servetest.Bearer(staffToken))
 	e.customer = productv1connect.NewProductServiceClient(http.DefaultClient, url, servetest.Bearer(customerToken))
 	e.inventory = productv1connect.NewInventoryServiceClient(http.DefaultClient, url, servetest.Bearer(staffToken))
 	e.anonInv = productv1connect.NewInventoryServiceClient(http.DefaultClient, url)
+	e.internal = productv1connect.NewInventoryServiceClient(http.DefaultClient, url, servetest.Bearer(serviceToken))
 	return e
 }
 

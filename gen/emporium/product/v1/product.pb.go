@@ -139,6 +139,62 @@ func (ProductSort) EnumDescriptor() ([]byte, []int) {
 	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{1}
 }
 
+// ReservationStatus is where a stock hold stands.
+type ReservationStatus int32
+
+const (
+	ReservationStatus_RESERVATION_STATUS_UNSPECIFIED ReservationStatus = 0
+	// Units are out of stock and waiting for the order to be paid.
+	ReservationStatus_RESERVATION_STATUS_HELD ReservationStatus = 1
+	// The order was paid: the units are sold.
+	ReservationStatus_RESERVATION_STATUS_COMMITTED ReservationStatus = 2
+	// The units went back to stock (released or expired).
+	ReservationStatus_RESERVATION_STATUS_RELEASED ReservationStatus = 3
+)
+
+// Enum value maps for ReservationStatus.
+var (
+	ReservationStatus_name = map[int32]string{
+		0: "RESERVATION_STATUS_UNSPECIFIED",
+		1: "RESERVATION_STATUS_HELD",
+		2: "RESERVATION_STATUS_COMMITTED",
+		3: "RESERVATION_STATUS_RELEASED",
+	}
+	ReservationStatus_value = map[string]int32{
+		"RESERVATION_STATUS_UNSPECIFIED": 0,
+		"RESERVATION_STATUS_HELD":        1,
+		"RESERVATION_STATUS_COMMITTED":   2,
+		"RESERVATION_STATUS_RELEASED":    3,
+	}
+)
+
+func (x ReservationStatus) Enum() *ReservationStatus {
+	p := new(ReservationStatus)
+	*p = x
+	return p
+}
+
+func (x ReservationStatus) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ReservationStatus) Descriptor() protoreflect.EnumDescriptor {
+	return file_emporium_product_v1_product_proto_enumTypes[2].Descriptor()
+}
+
+func (ReservationStatus) Type() protoreflect.EnumType {
+	return &file_emporium_product_v1_product_proto_enumTypes[2]
+}
+
+func (x ReservationStatus) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ReservationStatus.Descriptor instead.
+func (ReservationStatus) EnumDescriptor() ([]byte, []int) {
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{2}
+}
+
 type Product struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Server-assigned, opaque.
@@ -1863,6 +1919,409 @@ func (x *AdjustStockResponse) GetLevel() *StockLevel {
 	return nil
 }
 
+type ReservationItem struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Sku           string                 `protobuf:"bytes,1,opt,name=sku,proto3" json:"sku,omitempty"`
+	Quantity      int64                  `protobuf:"varint,2,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReservationItem) Reset() {
+	*x = ReservationItem{}
+	mi := &file_emporium_product_v1_product_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReservationItem) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReservationItem) ProtoMessage() {}
+
+func (x *ReservationItem) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_product_v1_product_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReservationItem.ProtoReflect.Descriptor instead.
+func (*ReservationItem) Descriptor() ([]byte, []int) {
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ReservationItem) GetSku() string {
+	if x != nil {
+		return x.Sku
+	}
+	return ""
+}
+
+func (x *ReservationItem) GetQuantity() int64 {
+	if x != nil {
+		return x.Quantity
+	}
+	return 0
+}
+
+type Reservation struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Id     string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Items  []*ReservationItem     `protobuf:"bytes,2,rep,name=items,proto3" json:"items,omitempty"`
+	Status ReservationStatus      `protobuf:"varint,3,opt,name=status,proto3,enum=emporium.product.v1.ReservationStatus" json:"status,omitempty"`
+	// When a held reservation is released unless committed.
+	ExpireTime    *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=expire_time,json=expireTime,proto3" json:"expire_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Reservation) Reset() {
+	*x = Reservation{}
+	mi := &file_emporium_product_v1_product_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Reservation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Reservation) ProtoMessage() {}
+
+func (x *Reservation) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_product_v1_product_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Reservation.ProtoReflect.Descriptor instead.
+func (*Reservation) Descriptor() ([]byte, []int) {
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *Reservation) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Reservation) GetItems() []*ReservationItem {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
+func (x *Reservation) GetStatus() ReservationStatus {
+	if x != nil {
+		return x.Status
+	}
+	return ReservationStatus_RESERVATION_STATUS_UNSPECIFIED
+}
+
+func (x *Reservation) GetExpireTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpireTime
+	}
+	return nil
+}
+
+type ReserveStockRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Items []*ReservationItem     `protobuf:"bytes,1,rep,name=items,proto3" json:"items,omitempty"`
+	// How long to hold; 0 means 15 minutes, at most 1 hour.
+	TtlSeconds int32 `protobuf:"varint,2,opt,name=ttl_seconds,json=ttlSeconds,proto3" json:"ttl_seconds,omitempty"`
+	// Required: the checkout's key, so a retried request holds stock once.
+	IdempotencyKey string `protobuf:"bytes,3,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ReserveStockRequest) Reset() {
+	*x = ReserveStockRequest{}
+	mi := &file_emporium_product_v1_product_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReserveStockRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReserveStockRequest) ProtoMessage() {}
+
+func (x *ReserveStockRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_product_v1_product_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReserveStockRequest.ProtoReflect.Descriptor instead.
+func (*ReserveStockRequest) Descriptor() ([]byte, []int) {
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *ReserveStockRequest) GetItems() []*ReservationItem {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
+func (x *ReserveStockRequest) GetTtlSeconds() int32 {
+	if x != nil {
+		return x.TtlSeconds
+	}
+	return 0
+}
+
+func (x *ReserveStockRequest) GetIdempotencyKey() string {
+	if x != nil {
+		return x.IdempotencyKey
+	}
+	return ""
+}
+
+type ReserveStockResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Reservation   *Reservation           `protobuf:"bytes,1,opt,name=reservation,proto3" json:"reservation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReserveStockResponse) Reset() {
+	*x = ReserveStockResponse{}
+	mi := &file_emporium_product_v1_product_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReserveStockResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReserveStockResponse) ProtoMessage() {}
+
+func (x *ReserveStockResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_product_v1_product_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReserveStockResponse.ProtoReflect.Descriptor instead.
+func (*ReserveStockResponse) Descriptor() ([]byte, []int) {
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *ReserveStockResponse) GetReservation() *Reservation {
+	if x != nil {
+		return x.Reservation
+	}
+	return nil
+}
+
+type CommitReservationRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CommitReservationRequest) Reset() {
+	*x = CommitReservationRequest{}
+	mi := &file_emporium_product_v1_product_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CommitReservationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CommitReservationRequest) ProtoMessage() {}
+
+func (x *CommitReservationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_product_v1_product_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CommitReservationRequest.ProtoReflect.Descriptor instead.
+func (*CommitReservationRequest) Descriptor() ([]byte, []int) {
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *CommitReservationRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type CommitReservationResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Reservation   *Reservation           `protobuf:"bytes,1,opt,name=reservation,proto3" json:"reservation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CommitReservationResponse) Reset() {
+	*x = CommitReservationResponse{}
+	mi := &file_emporium_product_v1_product_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CommitReservationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CommitReservationResponse) ProtoMessage() {}
+
+func (x *CommitReservationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_product_v1_product_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CommitReservationResponse.ProtoReflect.Descriptor instead.
+func (*CommitReservationResponse) Descriptor() ([]byte, []int) {
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *CommitReservationResponse) GetReservation() *Reservation {
+	if x != nil {
+		return x.Reservation
+	}
+	return nil
+}
+
+type ReleaseReservationRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReleaseReservationRequest) Reset() {
+	*x = ReleaseReservationRequest{}
+	mi := &file_emporium_product_v1_product_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReleaseReservationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReleaseReservationRequest) ProtoMessage() {}
+
+func (x *ReleaseReservationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_product_v1_product_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReleaseReservationRequest.ProtoReflect.Descriptor instead.
+func (*ReleaseReservationRequest) Descriptor() ([]byte, []int) {
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *ReleaseReservationRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type ReleaseReservationResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Reservation   *Reservation           `protobuf:"bytes,1,opt,name=reservation,proto3" json:"reservation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReleaseReservationResponse) Reset() {
+	*x = ReleaseReservationResponse{}
+	mi := &file_emporium_product_v1_product_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReleaseReservationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReleaseReservationResponse) ProtoMessage() {}
+
+func (x *ReleaseReservationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_product_v1_product_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReleaseReservationResponse.ProtoReflect.Descriptor instead.
+func (*ReleaseReservationResponse) Descriptor() ([]byte, []int) {
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *ReleaseReservationResponse) GetReservation() *Reservation {
+	if x != nil {
+		return x.Reservation
+	}
+	return nil
+}
+
 var File_emporium_product_v1_product_proto protoreflect.FileDescriptor
 
 const file_emporium_product_v1_product_proto_rawDesc = "" +
@@ -2022,7 +2481,34 @@ const file_emporium_product_v1_product_proto_rawDesc = "" +
 	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\x06reason\x120\n" +
 	"\x0fidempotency_key\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18dR\x0eidempotencyKey\"L\n" +
 	"\x13AdjustStockResponse\x125\n" +
-	"\x05level\x18\x01 \x01(\v2\x1f.emporium.product.v1.StockLevelR\x05level*\x81\x01\n" +
+	"\x05level\x18\x01 \x01(\v2\x1f.emporium.product.v1.StockLevelR\x05level\"V\n" +
+	"\x0fReservationItem\x12\x1b\n" +
+	"\x03sku\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x03sku\x12&\n" +
+	"\bquantity\x18\x02 \x01(\x03B\n" +
+	"\xbaH\a\"\x05\x18\x90N \x00R\bquantity\"\xd6\x01\n" +
+	"\vReservation\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12:\n" +
+	"\x05items\x18\x02 \x03(\v2$.emporium.product.v1.ReservationItemR\x05items\x12>\n" +
+	"\x06status\x18\x03 \x01(\x0e2&.emporium.product.v1.ReservationStatusR\x06status\x12;\n" +
+	"\vexpire_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"expireTime\"\xbe\x01\n" +
+	"\x13ReserveStockRequest\x12F\n" +
+	"\x05items\x18\x01 \x03(\v2$.emporium.product.v1.ReservationItemB\n" +
+	"\xbaH\a\x92\x01\x04\b\x01\x10dR\x05items\x12+\n" +
+	"\vttl_seconds\x18\x02 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\x90\x1c(\x00R\n" +
+	"ttlSeconds\x122\n" +
+	"\x0fidempotency_key\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18dR\x0eidempotencyKey\"Z\n" +
+	"\x14ReserveStockResponse\x12B\n" +
+	"\vreservation\x18\x01 \x01(\v2 .emporium.product.v1.ReservationR\vreservation\"5\n" +
+	"\x18CommitReservationRequest\x12\x19\n" +
+	"\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x02id\"_\n" +
+	"\x19CommitReservationResponse\x12B\n" +
+	"\vreservation\x18\x01 \x01(\v2 .emporium.product.v1.ReservationR\vreservation\"6\n" +
+	"\x19ReleaseReservationRequest\x12\x19\n" +
+	"\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x02id\"`\n" +
+	"\x1aReleaseReservationResponse\x12B\n" +
+	"\vreservation\x18\x01 \x01(\v2 .emporium.product.v1.ReservationR\vreservation*\x81\x01\n" +
 	"\rProductStatus\x12\x1e\n" +
 	"\x1aPRODUCT_STATUS_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15PRODUCT_STATUS_ACTIVE\x10\x01\x12\x18\n" +
@@ -2033,7 +2519,12 @@ const file_emporium_product_v1_product_proto_rawDesc = "" +
 	"\x13PRODUCT_SORT_NEWEST\x10\x01\x12\x1a\n" +
 	"\x16PRODUCT_SORT_PRICE_ASC\x10\x02\x12\x1b\n" +
 	"\x17PRODUCT_SORT_PRICE_DESC\x10\x03\x12\x16\n" +
-	"\x12PRODUCT_SORT_TITLE\x10\x042\x9e\x06\n" +
+	"\x12PRODUCT_SORT_TITLE\x10\x04*\x97\x01\n" +
+	"\x11ReservationStatus\x12\"\n" +
+	"\x1eRESERVATION_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n" +
+	"\x17RESERVATION_STATUS_HELD\x10\x01\x12 \n" +
+	"\x1cRESERVATION_STATUS_COMMITTED\x10\x02\x12\x1f\n" +
+	"\x1bRESERVATION_STATUS_RELEASED\x10\x032\x9e\x06\n" +
 	"\x0eProductService\x12l\n" +
 	"\fListProducts\x12(.emporium.product.v1.ListProductsRequest\x1a).emporium.product.v1.ListProductsResponse\"\a\xc8\xf3\x18\x01\x90\x02\x01\x12f\n" +
 	"\n" +
@@ -2042,10 +2533,13 @@ const file_emporium_product_v1_product_proto_rawDesc = "" +
 	"\x0eListCategories\x12*.emporium.product.v1.ListCategoriesRequest\x1a+.emporium.product.v1.ListCategoriesResponse\"\a\xc8\xf3\x18\x01\x90\x02\x01\x12l\n" +
 	"\rCreateProduct\x12).emporium.product.v1.CreateProductRequest\x1a*.emporium.product.v1.CreateProductResponse\"\x04\xc8\xf3\x18\x03\x12l\n" +
 	"\rUpdateProduct\x12).emporium.product.v1.UpdateProductRequest\x1a*.emporium.product.v1.UpdateProductResponse\"\x04\xc8\xf3\x18\x03\x12r\n" +
-	"\x0eArchiveProduct\x12*.emporium.product.v1.ArchiveProductRequest\x1a+.emporium.product.v1.ArchiveProductResponse\"\a\xc8\xf3\x18\x03\x90\x02\x022\xdc\x01\n" +
+	"\x0eArchiveProduct\x12*.emporium.product.v1.ArchiveProductRequest\x1a+.emporium.product.v1.ArchiveProductResponse\"\a\xc8\xf3\x18\x03\x90\x02\x022\xc4\x04\n" +
 	"\x10InventoryService\x12`\n" +
 	"\bGetStock\x12$.emporium.product.v1.GetStockRequest\x1a%.emporium.product.v1.GetStockResponse\"\a\xc8\xf3\x18\x01\x90\x02\x01\x12f\n" +
-	"\vAdjustStock\x12'.emporium.product.v1.AdjustStockRequest\x1a(.emporium.product.v1.AdjustStockResponse\"\x04\xc8\xf3\x18\x03BBZ@github.com/emporiumhq/emporium/gen/emporium/product/v1;productv1b\x06proto3"
+	"\vAdjustStock\x12'.emporium.product.v1.AdjustStockRequest\x1a(.emporium.product.v1.AdjustStockResponse\"\x04\xc8\xf3\x18\x03\x12i\n" +
+	"\fReserveStock\x12(.emporium.product.v1.ReserveStockRequest\x1a).emporium.product.v1.ReserveStockResponse\"\x04\xc8\xf3\x18\x05\x12{\n" +
+	"\x11CommitReservation\x12-.emporium.product.v1.CommitReservationRequest\x1a..emporium.product.v1.CommitReservationResponse\"\a\xc8\xf3\x18\x05\x90\x02\x02\x12~\n" +
+	"\x12ReleaseReservation\x12..emporium.product.v1.ReleaseReservationRequest\x1a/.emporium.product.v1.ReleaseReservationResponse\"\a\xc8\xf3\x18\x05\x90\x02\x02BBZ@github.com/emporiumhq/emporium/gen/emporium/product/v1;productv1b\x06proto3"
 
 var (
 	file_emporium_product_v1_product_proto_rawDescOnce sync.Once
@@ -2059,100 +2553,122 @@ func file_emporium_product_v1_product_proto_rawDescGZIP() []byte {
 	return file_emporium_product_v1_product_proto_rawDescData
 }
 
-var file_emporium_product_v1_product_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_emporium_product_v1_product_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
+var file_emporium_product_v1_product_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_emporium_product_v1_product_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
 var file_emporium_product_v1_product_proto_goTypes = []any{
-	(ProductStatus)(0),             // 0: emporium.product.v1.ProductStatus
-	(ProductSort)(0),               // 1: emporium.product.v1.ProductSort
-	(*Product)(nil),                // 2: emporium.product.v1.Product
-	(*Variant)(nil),                // 3: emporium.product.v1.Variant
-	(*Image)(nil),                  // 4: emporium.product.v1.Image
-	(*Category)(nil),               // 5: emporium.product.v1.Category
-	(*ListProductsRequest)(nil),    // 6: emporium.product.v1.ListProductsRequest
-	(*ListProductsResponse)(nil),   // 7: emporium.product.v1.ListProductsResponse
-	(*GetProductRequest)(nil),      // 8: emporium.product.v1.GetProductRequest
-	(*GetProductResponse)(nil),     // 9: emporium.product.v1.GetProductResponse
-	(*SearchProductsRequest)(nil),  // 10: emporium.product.v1.SearchProductsRequest
-	(*SearchProductsResponse)(nil), // 11: emporium.product.v1.SearchProductsResponse
-	(*SearchHit)(nil),              // 12: emporium.product.v1.SearchHit
-	(*Snippets)(nil),               // 13: emporium.product.v1.Snippets
-	(*Facet)(nil),                  // 14: emporium.product.v1.Facet
-	(*FacetValue)(nil),             // 15: emporium.product.v1.FacetValue
-	(*ListCategoriesRequest)(nil),  // 16: emporium.product.v1.ListCategoriesRequest
-	(*ListCategoriesResponse)(nil), // 17: emporium.product.v1.ListCategoriesResponse
-	(*CreateProductRequest)(nil),   // 18: emporium.product.v1.CreateProductRequest
-	(*CreateProductResponse)(nil),  // 19: emporium.product.v1.CreateProductResponse
-	(*UpdateProductRequest)(nil),   // 20: emporium.product.v1.UpdateProductRequest
-	(*UpdateProductResponse)(nil),  // 21: emporium.product.v1.UpdateProductResponse
-	(*ArchiveProductRequest)(nil),  // 22: emporium.product.v1.ArchiveProductRequest
-	(*ArchiveProductResponse)(nil), // 23: emporium.product.v1.ArchiveProductResponse
-	(*StockLevel)(nil),             // 24: emporium.product.v1.StockLevel
-	(*GetStockRequest)(nil),        // 25: emporium.product.v1.GetStockRequest
-	(*GetStockResponse)(nil),       // 26: emporium.product.v1.GetStockResponse
-	(*AdjustStockRequest)(nil),     // 27: emporium.product.v1.AdjustStockRequest
-	(*AdjustStockResponse)(nil),    // 28: emporium.product.v1.AdjustStockResponse
-	nil,                            // 29: emporium.product.v1.Product.AttributesEntry
-	nil,                            // 30: emporium.product.v1.Variant.OptionsEntry
-	nil,                            // 31: emporium.product.v1.SearchHit.HighlightsEntry
-	nil,                            // 32: emporium.product.v1.CreateProductRequest.AttributesEntry
-	(*v1.Money)(nil),               // 33: emporium.type.v1.Money
-	(*timestamppb.Timestamp)(nil),  // 34: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),  // 35: google.protobuf.FieldMask
+	(ProductStatus)(0),                 // 0: emporium.product.v1.ProductStatus
+	(ProductSort)(0),                   // 1: emporium.product.v1.ProductSort
+	(ReservationStatus)(0),             // 2: emporium.product.v1.ReservationStatus
+	(*Product)(nil),                    // 3: emporium.product.v1.Product
+	(*Variant)(nil),                    // 4: emporium.product.v1.Variant
+	(*Image)(nil),                      // 5: emporium.product.v1.Image
+	(*Category)(nil),                   // 6: emporium.product.v1.Category
+	(*ListProductsRequest)(nil),        // 7: emporium.product.v1.ListProductsRequest
+	(*ListProductsResponse)(nil),       // 8: emporium.product.v1.ListProductsResponse
+	(*GetProductRequest)(nil),          // 9: emporium.product.v1.GetProductRequest
+	(*GetProductResponse)(nil),         // 10: emporium.product.v1.GetProductResponse
+	(*SearchProductsRequest)(nil),      // 11: emporium.product.v1.SearchProductsRequest
+	(*SearchProductsResponse)(nil),     // 12: emporium.product.v1.SearchProductsResponse
+	(*SearchHit)(nil),                  // 13: emporium.product.v1.SearchHit
+	(*Snippets)(nil),                   // 14: emporium.product.v1.Snippets
+	(*Facet)(nil),                      // 15: emporium.product.v1.Facet
+	(*FacetValue)(nil),                 // 16: emporium.product.v1.FacetValue
+	(*ListCategoriesRequest)(nil),      // 17: emporium.product.v1.ListCategoriesRequest
+	(*ListCategoriesResponse)(nil),     // 18: emporium.product.v1.ListCategoriesResponse
+	(*CreateProductRequest)(nil),       // 19: emporium.product.v1.CreateProductRequest
+	(*CreateProductResponse)(nil),      // 20: emporium.product.v1.CreateProductResponse
+	(*UpdateProductRequest)(nil),       // 21: emporium.product.v1.UpdateProductRequest
+	(*UpdateProductResponse)(nil),      // 22: emporium.product.v1.UpdateProductResponse
+	(*ArchiveProductRequest)(nil),      // 23: emporium.product.v1.ArchiveProductRequest
+	(*ArchiveProductResponse)(nil),     // 24: emporium.product.v1.ArchiveProductResponse
+	(*StockLevel)(nil),                 // 25: emporium.product.v1.StockLevel
+	(*GetStockRequest)(nil),            // 26: emporium.product.v1.GetStockRequest
+	(*GetStockResponse)(nil),           // 27: emporium.product.v1.GetStockResponse
+	(*AdjustStockRequest)(nil),         // 28: emporium.product.v1.AdjustStockRequest
+	(*AdjustStockResponse)(nil),        // 29: emporium.product.v1.AdjustStockResponse
+	(*ReservationItem)(nil),            // 30: emporium.product.v1.ReservationItem
+	(*Reservation)(nil),                // 31: emporium.product.v1.Reservation
+	(*ReserveStockRequest)(nil),        // 32: emporium.product.v1.ReserveStockRequest
+	(*ReserveStockResponse)(nil),       // 33: emporium.product.v1.ReserveStockResponse
+	(*CommitReservationRequest)(nil),   // 34: emporium.product.v1.CommitReservationRequest
+	(*CommitReservationResponse)(nil),  // 35: emporium.product.v1.CommitReservationResponse
+	(*ReleaseReservationRequest)(nil),  // 36: emporium.product.v1.ReleaseReservationRequest
+	(*ReleaseReservationResponse)(nil), // 37: emporium.product.v1.ReleaseReservationResponse
+	nil,                                // 38: emporium.product.v1.Product.AttributesEntry
+	nil,                                // 39: emporium.product.v1.Variant.OptionsEntry
+	nil,                                // 40: emporium.product.v1.SearchHit.HighlightsEntry
+	nil,                                // 41: emporium.product.v1.CreateProductRequest.AttributesEntry
+	(*v1.Money)(nil),                   // 42: emporium.type.v1.Money
+	(*timestamppb.Timestamp)(nil),      // 43: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),      // 44: google.protobuf.FieldMask
 }
 var file_emporium_product_v1_product_proto_depIdxs = []int32{
-	3,  // 0: emporium.product.v1.Product.variants:type_name -> emporium.product.v1.Variant
-	4,  // 1: emporium.product.v1.Product.images:type_name -> emporium.product.v1.Image
-	29, // 2: emporium.product.v1.Product.attributes:type_name -> emporium.product.v1.Product.AttributesEntry
+	4,  // 0: emporium.product.v1.Product.variants:type_name -> emporium.product.v1.Variant
+	5,  // 1: emporium.product.v1.Product.images:type_name -> emporium.product.v1.Image
+	38, // 2: emporium.product.v1.Product.attributes:type_name -> emporium.product.v1.Product.AttributesEntry
 	0,  // 3: emporium.product.v1.Product.status:type_name -> emporium.product.v1.ProductStatus
-	33, // 4: emporium.product.v1.Product.price:type_name -> emporium.type.v1.Money
-	34, // 5: emporium.product.v1.Product.create_time:type_name -> google.protobuf.Timestamp
-	34, // 6: emporium.product.v1.Product.update_time:type_name -> google.protobuf.Timestamp
-	30, // 7: emporium.product.v1.Variant.options:type_name -> emporium.product.v1.Variant.OptionsEntry
-	33, // 8: emporium.product.v1.Variant.price:type_name -> emporium.type.v1.Money
+	42, // 4: emporium.product.v1.Product.price:type_name -> emporium.type.v1.Money
+	43, // 5: emporium.product.v1.Product.create_time:type_name -> google.protobuf.Timestamp
+	43, // 6: emporium.product.v1.Product.update_time:type_name -> google.protobuf.Timestamp
+	39, // 7: emporium.product.v1.Variant.options:type_name -> emporium.product.v1.Variant.OptionsEntry
+	42, // 8: emporium.product.v1.Variant.price:type_name -> emporium.type.v1.Money
 	1,  // 9: emporium.product.v1.ListProductsRequest.sort:type_name -> emporium.product.v1.ProductSort
-	2,  // 10: emporium.product.v1.ListProductsResponse.products:type_name -> emporium.product.v1.Product
-	2,  // 11: emporium.product.v1.GetProductResponse.product:type_name -> emporium.product.v1.Product
-	12, // 12: emporium.product.v1.SearchProductsResponse.hits:type_name -> emporium.product.v1.SearchHit
-	14, // 13: emporium.product.v1.SearchProductsResponse.facets:type_name -> emporium.product.v1.Facet
-	2,  // 14: emporium.product.v1.SearchHit.product:type_name -> emporium.product.v1.Product
-	31, // 15: emporium.product.v1.SearchHit.highlights:type_name -> emporium.product.v1.SearchHit.HighlightsEntry
-	15, // 16: emporium.product.v1.Facet.values:type_name -> emporium.product.v1.FacetValue
-	5,  // 17: emporium.product.v1.ListCategoriesResponse.categories:type_name -> emporium.product.v1.Category
-	3,  // 18: emporium.product.v1.CreateProductRequest.variants:type_name -> emporium.product.v1.Variant
-	4,  // 19: emporium.product.v1.CreateProductRequest.images:type_name -> emporium.product.v1.Image
-	32, // 20: emporium.product.v1.CreateProductRequest.attributes:type_name -> emporium.product.v1.CreateProductRequest.AttributesEntry
+	3,  // 10: emporium.product.v1.ListProductsResponse.products:type_name -> emporium.product.v1.Product
+	3,  // 11: emporium.product.v1.GetProductResponse.product:type_name -> emporium.product.v1.Product
+	13, // 12: emporium.product.v1.SearchProductsResponse.hits:type_name -> emporium.product.v1.SearchHit
+	15, // 13: emporium.product.v1.SearchProductsResponse.facets:type_name -> emporium.product.v1.Facet
+	3,  // 14: emporium.product.v1.SearchHit.product:type_name -> emporium.product.v1.Product
+	40, // 15: emporium.product.v1.SearchHit.highlights:type_name -> emporium.product.v1.SearchHit.HighlightsEntry
+	16, // 16: emporium.product.v1.Facet.values:type_name -> emporium.product.v1.FacetValue
+	6,  // 17: emporium.product.v1.ListCategoriesResponse.categories:type_name -> emporium.product.v1.Category
+	4,  // 18: emporium.product.v1.CreateProductRequest.variants:type_name -> emporium.product.v1.Variant
+	5,  // 19: emporium.product.v1.CreateProductRequest.images:type_name -> emporium.product.v1.Image
+	41, // 20: emporium.product.v1.CreateProductRequest.attributes:type_name -> emporium.product.v1.CreateProductRequest.AttributesEntry
 	0,  // 21: emporium.product.v1.CreateProductRequest.status:type_name -> emporium.product.v1.ProductStatus
-	2,  // 22: emporium.product.v1.CreateProductResponse.product:type_name -> emporium.product.v1.Product
-	2,  // 23: emporium.product.v1.UpdateProductRequest.product:type_name -> emporium.product.v1.Product
-	35, // 24: emporium.product.v1.UpdateProductRequest.update_mask:type_name -> google.protobuf.FieldMask
-	2,  // 25: emporium.product.v1.UpdateProductResponse.product:type_name -> emporium.product.v1.Product
-	2,  // 26: emporium.product.v1.ArchiveProductResponse.product:type_name -> emporium.product.v1.Product
-	24, // 27: emporium.product.v1.GetStockResponse.levels:type_name -> emporium.product.v1.StockLevel
-	24, // 28: emporium.product.v1.AdjustStockResponse.level:type_name -> emporium.product.v1.StockLevel
-	13, // 29: emporium.product.v1.SearchHit.HighlightsEntry.value:type_name -> emporium.product.v1.Snippets
-	6,  // 30: emporium.product.v1.ProductService.ListProducts:input_type -> emporium.product.v1.ListProductsRequest
-	8,  // 31: emporium.product.v1.ProductService.GetProduct:input_type -> emporium.product.v1.GetProductRequest
-	10, // 32: emporium.product.v1.ProductService.SearchProducts:input_type -> emporium.product.v1.SearchProductsRequest
-	16, // 33: emporium.product.v1.ProductService.ListCategories:input_type -> emporium.product.v1.ListCategoriesRequest
-	18, // 34: emporium.product.v1.ProductService.CreateProduct:input_type -> emporium.product.v1.CreateProductRequest
-	20, // 35: emporium.product.v1.ProductService.UpdateProduct:input_type -> emporium.product.v1.UpdateProductRequest
-	22, // 36: emporium.product.v1.ProductService.ArchiveProduct:input_type -> emporium.product.v1.ArchiveProductRequest
-	25, // 37: emporium.product.v1.InventoryService.GetStock:input_type -> emporium.product.v1.GetStockRequest
-	27, // 38: emporium.product.v1.InventoryService.AdjustStock:input_type -> emporium.product.v1.AdjustStockRequest
-	7,  // 39: emporium.product.v1.ProductService.ListProducts:output_type -> emporium.product.v1.ListProductsResponse
-	9,  // 40: emporium.product.v1.ProductService.GetProduct:output_type -> emporium.product.v1.GetProductResponse
-	11, // 41: emporium.product.v1.ProductService.SearchProducts:output_type -> emporium.product.v1.SearchProductsResponse
-	17, // 42: emporium.product.v1.ProductService.ListCategories:output_type -> emporium.product.v1.ListCategoriesResponse
-	19, // 43: emporium.product.v1.ProductService.CreateProduct:output_type -> emporium.product.v1.CreateProductResponse
-	21, // 44: emporium.product.v1.ProductService.UpdateProduct:output_type -> emporium.product.v1.UpdateProductResponse
-	23, // 45: emporium.product.v1.ProductService.ArchiveProduct:output_type -> emporium.product.v1.ArchiveProductResponse
-	26, // 46: emporium.product.v1.InventoryService.GetStock:output_type -> emporium.product.v1.GetStockResponse
-	28, // 47: emporium.product.v1.InventoryService.AdjustStock:output_type -> emporium.product.v1.AdjustStockResponse
-	39, // [39:48] is the sub-list for method output_type
-	30, // [30:39] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	3,  // 22: emporium.product.v1.CreateProductResponse.product:type_name -> emporium.product.v1.Product
+	3,  // 23: emporium.product.v1.UpdateProductRequest.product:type_name -> emporium.product.v1.Product
+	44, // 24: emporium.product.v1.UpdateProductRequest.update_mask:type_name -> google.protobuf.FieldMask
+	3,  // 25: emporium.product.v1.UpdateProductResponse.product:type_name -> emporium.product.v1.Product
+	3,  // 26: emporium.product.v1.ArchiveProductResponse.product:type_name -> emporium.product.v1.Product
+	25, // 27: emporium.product.v1.GetStockResponse.levels:type_name -> emporium.product.v1.StockLevel
+	25, // 28: emporium.product.v1.AdjustStockResponse.level:type_name -> emporium.product.v1.StockLevel
+	30, // 29: emporium.product.v1.Reservation.items:type_name -> emporium.product.v1.ReservationItem
+	2,  // 30: emporium.product.v1.Reservation.status:type_name -> emporium.product.v1.ReservationStatus
+	43, // 31: emporium.product.v1.Reservation.expire_time:type_name -> google.protobuf.Timestamp
+	30, // 32: emporium.product.v1.ReserveStockRequest.items:type_name -> emporium.product.v1.ReservationItem
+	31, // 33: emporium.product.v1.ReserveStockResponse.reservation:type_name -> emporium.product.v1.Reservation
+	31, // 34: emporium.product.v1.CommitReservationResponse.reservation:type_name -> emporium.product.v1.Reservation
+	31, // 35: emporium.product.v1.ReleaseReservationResponse.reservation:type_name -> emporium.product.v1.Reservation
+	14, // 36: emporium.product.v1.SearchHit.HighlightsEntry.value:type_name -> emporium.product.v1.Snippets
+	7,  // 37: emporium.product.v1.ProductService.ListProducts:input_type -> emporium.product.v1.ListProductsRequest
+	9,  // 38: emporium.product.v1.ProductService.GetProduct:input_type -> emporium.product.v1.GetProductRequest
+	11, // 39: emporium.product.v1.ProductService.SearchProducts:input_type -> emporium.product.v1.SearchProductsRequest
+	17, // 40: emporium.product.v1.ProductService.ListCategories:input_type -> emporium.product.v1.ListCategoriesRequest
+	19, // 41: emporium.product.v1.ProductService.CreateProduct:input_type -> emporium.product.v1.CreateProductRequest
+	21, // 42: emporium.product.v1.ProductService.UpdateProduct:input_type -> emporium.product.v1.UpdateProductRequest
+	23, // 43: emporium.product.v1.ProductService.ArchiveProduct:input_type -> emporium.product.v1.ArchiveProductRequest
+	26, // 44: emporium.product.v1.InventoryService.GetStock:input_type -> emporium.product.v1.GetStockRequest
+	28, // 45: emporium.product.v1.InventoryService.AdjustStock:input_type -> emporium.product.v1.AdjustStockRequest
+	32, // 46: emporium.product.v1.InventoryService.ReserveStock:input_type -> emporium.product.v1.ReserveStockRequest
+	34, // 47: emporium.product.v1.InventoryService.CommitReservation:input_type -> emporium.product.v1.CommitReservationRequest
+	36, // 48: emporium.product.v1.InventoryService.ReleaseReservation:input_type -> emporium.product.v1.ReleaseReservationRequest
+	8,  // 49: emporium.product.v1.ProductService.ListProducts:output_type -> emporium.product.v1.ListProductsResponse
+	10, // 50: emporium.product.v1.ProductService.GetProduct:output_type -> emporium.product.v1.GetProductResponse
+	12, // 51: emporium.product.v1.ProductService.SearchProducts:output_type -> emporium.product.v1.SearchProductsResponse
+	18, // 52: emporium.product.v1.ProductService.ListCategories:output_type -> emporium.product.v1.ListCategoriesResponse
+	20, // 53: emporium.product.v1.ProductService.CreateProduct:output_type -> emporium.product.v1.CreateProductResponse
+	22, // 54: emporium.product.v1.ProductService.UpdateProduct:output_type -> emporium.product.v1.UpdateProductResponse
+	24, // 55: emporium.product.v1.ProductService.ArchiveProduct:output_type -> emporium.product.v1.ArchiveProductResponse
+	27, // 56: emporium.product.v1.InventoryService.GetStock:output_type -> emporium.product.v1.GetStockResponse
+	29, // 57: emporium.product.v1.InventoryService.AdjustStock:output_type -> emporium.product.v1.AdjustStockResponse
+	33, // 58: emporium.product.v1.InventoryService.ReserveStock:output_type -> emporium.product.v1.ReserveStockResponse
+	35, // 59: emporium.product.v1.InventoryService.CommitReservation:output_type -> emporium.product.v1.CommitReservationResponse
+	37, // 60: emporium.product.v1.InventoryService.ReleaseReservation:output_type -> emporium.product.v1.ReleaseReservationResponse
+	49, // [49:61] is the sub-list for method output_type
+	37, // [37:49] is the sub-list for method input_type
+	37, // [37:37] is the sub-list for extension type_name
+	37, // [37:37] is the sub-list for extension extendee
+	0,  // [0:37] is the sub-list for field type_name
 }
 
 func init() { file_emporium_product_v1_product_proto_init() }
@@ -2170,8 +2686,8 @@ func file_emporium_product_v1_product_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_emporium_product_v1_product_proto_rawDesc), len(file_emporium_product_v1_product_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   31,
+			NumEnums:      3,
+			NumMessages:   39,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -62,6 +62,15 @@ const (
 	// InventoryServiceAdjustStockProcedure is the fully-qualified name of the InventoryService's
 	// AdjustStock RPC.
 	InventoryServiceAdjustStockProcedure = "/emporium.product.v1.InventoryService/AdjustStock"
+	// InventoryServiceReserveStockProcedure is the fully-qualified name of the InventoryService's
+	// ReserveStock RPC.
+	InventoryServiceReserveStockProcedure = "/emporium.product.v1.InventoryService/ReserveStock"
+	// InventoryServiceCommitReservationProcedure is the fully-qualified name of the InventoryService's
+	// CommitReservation RPC.
+	InventoryServiceCommitReservationProcedure = "/emporium.product.v1.InventoryService/CommitReservation"
+	// InventoryServiceReleaseReservationProcedure is the fully-qualified name of the InventoryService's
+	// ReleaseReservation RPC.
+	InventoryServiceReleaseReservationProcedure = "/emporium.product.v1.InventoryService/ReleaseReservation"
 )
 
 // ProductServiceClient is a client for the emporium.product.v1.ProductService service.
@@ -360,6 +369,18 @@ type InventoryServiceClient interface {
 	// that would leave it below zero fails with failed_precondition and changes
 	// nothing. A repeated `idempotency_key` returns the first result again.
 	AdjustStock(context.Context, *v1.AdjustStockRequest) (*v1.AdjustStockResponse, error)
+	// ReserveStock holds units of several SKUs for a checkout, all or none:
+	// held units leave the stock at once, so concurrent checkouts can never
+	// sell more than there is. A hold not committed before it expires is
+	// released. A repeated idempotency_key returns the first reservation.
+	ReserveStock(context.Context, *v1.ReserveStockRequest) (*v1.ReserveStockResponse, error)
+	// CommitReservation makes a hold final (the order was paid). Idempotent;
+	// fails with failed_precondition once the hold was released or expired.
+	CommitReservation(context.Context, *v1.CommitReservationRequest) (*v1.CommitReservationResponse, error)
+	// ReleaseReservation returns a hold's units to stock (the checkout was
+	// abandoned or the payment failed). Idempotent; a committed reservation
+	// cannot be released.
+	ReleaseReservation(context.Context, *v1.ReleaseReservationRequest) (*v1.ReleaseReservationResponse, error)
 }
 
 // NewInventoryServiceClient constructs a client for the emporium.product.v1.InventoryService
@@ -386,13 +407,36 @@ func NewInventoryServiceClient(httpClient connect.HTTPClient, baseURL string, op
 			connect.WithSchema(inventoryServiceMethods.ByName("AdjustStock")),
 			connect.WithClientOptions(opts...),
 		),
+		reserveStock: connect.NewClient[v1.ReserveStockRequest, v1.ReserveStockResponse](
+			httpClient,
+			baseURL+InventoryServiceReserveStockProcedure,
+			connect.WithSchema(inventoryServiceMethods.ByName("ReserveStock")),
+			connect.WithClientOptions(opts...),
+		),
+		commitReservation: connect.NewClient[v1.CommitReservationRequest, v1.CommitReservationResponse](
+			httpClient,
+			baseURL+InventoryServiceCommitReservationProcedure,
+			connect.WithSchema(inventoryServiceMethods.ByName("CommitReservation")),
+			connect.WithIdempotency(connect.IdempotencyIdempotent),
+			connect.WithClientOptions(opts...),
+		),
+		releaseReservation: connect.NewClient[v1.ReleaseReservationRequest, v1.ReleaseReservationResponse](
+			httpClient,
+			baseURL+InventoryServiceReleaseReservationProcedure,
+			connect.WithSchema(inventoryServiceMethods.ByName("ReleaseReservation")),
+			connect.WithIdempotency(connect.IdempotencyIdempotent),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // inventoryServiceClient implements InventoryServiceClient.
 type inventoryServiceClient struct {
-	getStock    *connect.Client[v1.GetStockRequest, v1.GetStockResponse]
-	adjustStock *connect.Client[v1.AdjustStockRequest, v1.AdjustStockResponse]
+	getStock           *connect.Client[v1.GetStockRequest, v1.GetStockResponse]
+	adjustStock        *connect.Client[v1.AdjustStockRequest, v1.AdjustStockResponse]
+	reserveStock       *connect.Client[v1.ReserveStockRequest, v1.ReserveStockResponse]
+	commitReservation  *connect.Client[v1.CommitReservationRequest, v1.CommitReservationResponse]
+	releaseReservation *connect.Client[v1.ReleaseReservationRequest, v1.ReleaseReservationResponse]
 }
 
 // GetStock calls emporium.product.v1.InventoryService.GetStock.
@@ -413,6 +457,33 @@ func (c *inventoryServiceClient) AdjustStock(ctx context.Context, req *v1.Adjust
 	return nil, err
 }
 
+// ReserveStock calls emporium.product.v1.InventoryService.ReserveStock.
+func (c *inventoryServiceClient) ReserveStock(ctx context.Context, req *v1.ReserveStockRequest) (*v1.ReserveStockResponse, error) {
+	response, err := c.reserveStock.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// CommitReservation calls emporium.product.v1.InventoryService.CommitReservation.
+func (c *inventoryServiceClient) CommitReservation(ctx context.Context, req *v1.CommitReservationRequest) (*v1.CommitReservationResponse, error) {
+	response, err := c.commitReservation.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// ReleaseReservation calls emporium.product.v1.InventoryService.ReleaseReservation.
+func (c *inventoryServiceClient) ReleaseReservation(ctx context.Context, req *v1.ReleaseReservationRequest) (*v1.ReleaseReservationResponse, error) {
+	response, err := c.releaseReservation.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // InventoryServiceHandler is an implementation of the emporium.product.v1.InventoryService service.
 type InventoryServiceHandler interface {
 	// GetStock returns the stock of up to 100 SKUs.
@@ -421,6 +492,18 @@ type InventoryServiceHandler interface {
 	// that would leave it below zero fails with failed_precondition and changes
 	// nothing. A repeated `idempotency_key` returns the first result again.
 	AdjustStock(context.Context, *v1.AdjustStockRequest) (*v1.AdjustStockResponse, error)
+	// ReserveStock holds units of several SKUs for a checkout, all or none:
+	// held units leave the stock at once, so concurrent checkouts can never
+	// sell more than there is. A hold not committed before it expires is
+	// released. A repeated idempotency_key returns the first reservation.
+	ReserveStock(context.Context, *v1.ReserveStockRequest) (*v1.ReserveStockResponse, error)
+	// CommitReservation makes a hold final (the order was paid). Idempotent;
+	// fails with failed_precondition once the hold was released or expired.
+	CommitReservation(context.Context, *v1.CommitReservationRequest) (*v1.CommitReservationResponse, error)
+	// ReleaseReservation returns a hold's units to stock (the checkout was
+	// abandoned or the payment failed). Idempotent; a committed reservation
+	// cannot be released.
+	ReleaseReservation(context.Context, *v1.ReleaseReservationRequest) (*v1.ReleaseReservationResponse, error)
 }
 
 // NewInventoryServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -443,12 +526,38 @@ func NewInventoryServiceHandler(svc InventoryServiceHandler, opts ...connect.Han
 		connect.WithSchema(inventoryServiceMethods.ByName("AdjustStock")),
 		connect.WithHandlerOptions(opts...),
 	)
+	inventoryServiceReserveStockHandler := connect.NewUnaryHandlerSimple(
+		InventoryServiceReserveStockProcedure,
+		svc.ReserveStock,
+		connect.WithSchema(inventoryServiceMethods.ByName("ReserveStock")),
+		connect.WithHandlerOptions(opts...),
+	)
+	inventoryServiceCommitReservationHandler := connect.NewUnaryHandlerSimple(
+		InventoryServiceCommitReservationProcedure,
+		svc.CommitReservation,
+		connect.WithSchema(inventoryServiceMethods.ByName("CommitReservation")),
+		connect.WithIdempotency(connect.IdempotencyIdempotent),
+		connect.WithHandlerOptions(opts...),
+	)
+	inventoryServiceReleaseReservationHandler := connect.NewUnaryHandlerSimple(
+		InventoryServiceReleaseReservationProcedure,
+		svc.ReleaseReservation,
+		connect.WithSchema(inventoryServiceMethods.ByName("ReleaseReservation")),
+		connect.WithIdempotency(connect.IdempotencyIdempotent),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/emporium.product.v1.InventoryService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case InventoryServiceGetStockProcedure:
 			inventoryServiceGetStockHandler.ServeHTTP(w, r)
 		case InventoryServiceAdjustStockProcedure:
 			inventoryServiceAdjustStockHandler.ServeHTTP(w, r)
+		case InventoryServiceReserveStockProcedure:
+			inventoryServiceReserveStockHandler.ServeHTTP(w, r)
+		case InventoryServiceCommitReservationProcedure:
+			inventoryServiceCommitReservationHandler.ServeHTTP(w, r)
+		case InventoryServiceReleaseReservationProcedure:
+			inventoryServiceReleaseReservationHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -464,4 +573,16 @@ func (UnimplementedInventoryServiceHandler) GetStock(context.Context, *v1.GetSto
 
 func (UnimplementedInventoryServiceHandler) AdjustStock(context.Context, *v1.AdjustStockRequest) (*v1.AdjustStockResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("emporium.product.v1.InventoryService.AdjustStock is not implemented"))
+}
+
+func (UnimplementedInventoryServiceHandler) ReserveStock(context.Context, *v1.ReserveStockRequest) (*v1.ReserveStockResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("emporium.product.v1.InventoryService.ReserveStock is not implemented"))
+}
+
+func (UnimplementedInventoryServiceHandler) CommitReservation(context.Context, *v1.CommitReservationRequest) (*v1.CommitReservationResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("emporium.product.v1.InventoryService.CommitReservation is not implemented"))
+}
+
+func (UnimplementedInventoryServiceHandler) ReleaseReservation(context.Context, *v1.ReleaseReservationRequest) (*v1.ReleaseReservationResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("emporium.product.v1.InventoryService.ReleaseReservation is not implemented"))
 }

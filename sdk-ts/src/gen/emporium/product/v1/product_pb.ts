@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file emporium/product/v1/product.proto.
  */
 export const file_emporium_product_v1_product: GenFile = /*@__PURE__*/
-  fileDesc("CiFlbXBvcml1bS9wcm9kdWN0L3YxL3Byb2R1Y3QucHJvdG8SE2VtcG9yaXVtLnByb2R1Y3QudjEilwQKB1Byb2R1Y3QSCgoCaWQYASABKAkSDAoEc2x1ZxgCIAEoCRINCgV0aXRsZRgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRINCgVicmFuZBgFIAEoCRIQCghjYXRlZ29yeRgGIAEoCRIuCgh2YXJpYW50cxgHIAMoCzIcLmVtcG9yaXVtLnByb2R1Y3QudjEuVmFyaWFudBIqCgZpbWFnZXMYCCADKAsyGi5lbXBvcml1bS5wcm9kdWN0LnYxLkltYWdlEkAKCmF0dHJpYnV0ZXMYCSADKAsyLC5lbXBvcml1bS5wcm9kdWN0LnYxLlByb2R1Y3QuQXR0cmlidXRlc0VudHJ5EjIKBnN0YXR1cxgKIAEoDjIiLmVtcG9yaXVtLnByb2R1Y3QudjEuUHJvZHVjdFN0YXR1cxImCgVwcmljZRgLIAEoCzIXLmVtcG9yaXVtLnR5cGUudjEuTW9uZXkSEAoIaW5fc3RvY2sYDCABKAgSLwoLY3JlYXRlX3RpbWUYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgRldGFnGA8gASgJGjEKD0F0dHJpYnV0ZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIp0CCgdWYXJpYW50EjQKA3NrdRgBIAEoCUInukgkciIQARhAMhxeW0EtWmEtejAtOV1bQS1aYS16MC05Ll8tXSokEhcKBXRpdGxlGAIgASgJQgi6SAVyAxjIARJUCgdvcHRpb25zGAMgAygLMikuZW1wb3JpdW0ucHJvZHVjdC52MS5WYXJpYW50Lk9wdGlvbnNFbnRyeUIYukgVmgESEAoiBnIEEAEYKCoGcgQQARhkEi4KBXByaWNlGAQgASgLMhcuZW1wb3JpdW0udHlwZS52MS5Nb25leUIGukgDyAEBEg0KBXN0b2NrGAUgASgDGi4KDE9wdGlvbnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIjcKBUltYWdlEhcKA3VybBgBIAEoCUIKukgHcgUQARiAEBIVCgNhbHQYAiABKAlCCLpIBXIDGKwCIlIKCENhdGVnb3J5EgwKBHNsdWcYASABKAkSDAoEbmFtZRgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCRIVCg1wcm9kdWN0X2NvdW50GAQgASgDIqkDChNMaXN0UHJvZHVjdHNSZXF1ZXN0EhwKCXBhZ2Vfc2l6ZRgBIAEoBUIJukgGGgQYZCgAEhwKCnBhZ2VfdG9rZW4YAiABKAlCCLpIBXIDGIAIEhkKCGNhdGVnb3J5GAMgASgJQge6SARyAhhkEh8KCW1pbl9wcmljZRgEIAEoA0IHukgEIgIoAEgAiAEBEh8KCW1heF9wcmljZRgFIAEoA0IHukgEIgIoAEgBiAEBEhUKDWluX3N0b2NrX29ubHkYBiABKAgSOAoEc29ydBgHIAEoDjIgLmVtcG9yaXVtLnByb2R1Y3QudjEuUHJvZHVjdFNvcnRCCLpIBYIBAhABOosBukiHARqEAQoLcHJpY2VfcmFuZ2USI21pbl9wcmljZSBtdXN0IG5vdCBleGNlZWQgbWF4X3ByaWNlGlAhaGFzKHRoaXMubWluX3ByaWNlKSB8fCAhaGFzKHRoaXMubWF4X3ByaWNlKSB8fCB0aGlzLm1pbl9wcmljZSA8PSB0aGlzLm1heF9wcmljZUIMCgpfbWluX3ByaWNlQgwKCl9tYXhfcHJpY2UiXwoUTGlzdFByb2R1Y3RzUmVzcG9uc2USLgoIcHJvZHVjdHMYASADKAsyHC5lbXBvcml1bS5wcm9kdWN0LnYxLlByb2R1Y3QSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIlUKEUdldFByb2R1Y3RSZXF1ZXN0EhcKAmlkGAEgASgJQgm6SAZyBBABGEBIABIZCgRzbHVnGAIgASgJQgm6SAZyBBABGHhIAEIMCgNrZXkSBbpIAggBIkMKEkdldFByb2R1Y3RSZXNwb25zZRItCgdwcm9kdWN0GAEgASgLMhwuZW1wb3JpdW0ucHJvZHVjdC52MS5Qcm9kdWN0Ir4BChVTZWFyY2hQcm9kdWN0c1JlcXVlc3QSGQoFcXVlcnkYASABKAlCCrpIB3IFEAEYyAESHAoJcGFnZV9zaXplGAIgASgFQgm6SAYaBBhkKAASHAoKcGFnZV90b2tlbhgDIAEoCUIIukgFcgMYgAgSGQoIY2F0ZWdvcnkYBCABKAlCB7pIBHICGGQSFgoFYnJhbmQYBSABKAlCB7pIBHICGGQSGwoKcHJpY2VfYmFuZBgGIAEoCUIHukgEcgIYKCKfAQoWU2VhcmNoUHJvZHVjdHNSZXNwb25zZRIsCgRoaXRzGAEgAygLMh4uZW1wb3JpdW0ucHJvZHVjdC52MS5TZWFyY2hIaXQSKgoGZmFjZXRzGAIgAygLMhouZW1wb3JpdW0ucHJvZHVjdC52MS5GYWNldBISCgp0b3RhbF9zaXplGAMgASgDEhcKD25leHRfcGFnZV90b2tlbhgEIAEoCSLfAQoJU2VhcmNoSGl0Ei0KB3Byb2R1Y3QYASABKAsyHC5lbXBvcml1bS5wcm9kdWN0LnYxLlByb2R1Y3QSDQoFc2NvcmUYAiABKAESQgoKaGlnaGxpZ2h0cxgDIAMoCzIuLmVtcG9yaXVtLnByb2R1Y3QudjEuU2VhcmNoSGl0LkhpZ2hsaWdodHNFbnRyeRpQCg9IaWdobGlnaHRzRW50cnkSCwoDa2V5GAEgASgJEiwKBXZhbHVlGAIgASgLMh0uZW1wb3JpdW0ucHJvZHVjdC52MS5TbmlwcGV0czoCOAEiHQoIU25pcHBldHMSEQoJZnJhZ21lbnRzGAEgAygJIkYKBUZhY2V0EgwKBG5hbWUYASABKAkSLwoGdmFsdWVzGAIgAygLMh8uZW1wb3JpdW0ucHJvZHVjdC52MS5GYWNldFZhbHVlIjkKCkZhY2V0VmFsdWUSDQoFdmFsdWUYASABKAkSDQoFbGFiZWwYAiABKAkSDQoFY291bnQYAyABKAMiFwoVTGlzdENhdGVnb3JpZXNSZXF1ZXN0IksKFkxpc3RDYXRlZ29yaWVzUmVzcG9uc2USMQoKY2F0ZWdvcmllcxgBIAMoCzIdLmVtcG9yaXVtLnByb2R1Y3QudjEuQ2F0ZWdvcnkihQQKFENyZWF0ZVByb2R1Y3RSZXF1ZXN0EjEKBHNsdWcYASABKAlCI7pIIHIeEAEYeDIYXlthLXowLTldKygtW2EtejAtOV0rKSokEhkKBXRpdGxlGAIgASgJQgq6SAdyBRABGMgBEh0KC2Rlc2NyaXB0aW9uGAMgASgJQgi6SAVyAxiQThIWCgVicmFuZBgEIAEoCUIHukgEcgIYZBIbCghjYXRlZ29yeRgFIAEoCUIJukgGcgQQARhkEjoKCHZhcmlhbnRzGAYgAygLMhwuZW1wb3JpdW0ucHJvZHVjdC52MS5WYXJpYW50Qgq6SAeSAQQIARBkEjQKBmltYWdlcxgHIAMoCzIaLmVtcG9yaXVtLnByb2R1Y3QudjEuSW1hZ2VCCLpIBZIBAhAUEmYKCmF0dHJpYnV0ZXMYCCADKAsyOS5lbXBvcml1bS5wcm9kdWN0LnYxLkNyZWF0ZVByb2R1Y3RSZXF1ZXN0LkF0dHJpYnV0ZXNFbnRyeUIXukgUmgEREDIiBnIEEAEYPCoFcgMY9AMSPgoGc3RhdHVzGAkgASgOMiIuZW1wb3JpdW0ucHJvZHVjdC52MS5Qcm9kdWN0U3RhdHVzQgq6SAeCAQQQASADGjEKD0F0dHJpYnV0ZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIkYKFUNyZWF0ZVByb2R1Y3RSZXNwb25zZRItCgdwcm9kdWN0GAEgASgLMhwuZW1wb3JpdW0ucHJvZHVjdC52MS5Qcm9kdWN0Ip0BChRVcGRhdGVQcm9kdWN0UmVxdWVzdBI1Cgdwcm9kdWN0GAEgASgLMhwuZW1wb3JpdW0ucHJvZHVjdC52MS5Qcm9kdWN0Qga6SAPIAQESNwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrQga6SAPIAQESFQoEZXRhZxgDIAEoCUIHukgEcgIYQCJGChVVcGRhdGVQcm9kdWN0UmVzcG9uc2USLQoHcHJvZHVjdBgBIAEoCzIcLmVtcG9yaXVtLnByb2R1Y3QudjEuUHJvZHVjdCIuChVBcmNoaXZlUHJvZHVjdFJlcXVlc3QSFQoCaWQYASABKAlCCbpIBnIEEAEYQCJHChZBcmNoaXZlUHJvZHVjdFJlc3BvbnNlEi0KB3Byb2R1Y3QYASABKAsyHC5lbXBvcml1bS5wcm9kdWN0LnYxLlByb2R1Y3QiPgoKU3RvY2tMZXZlbBILCgNza3UYASABKAkSEgoKcHJvZHVjdF9pZBgCIAEoCRIPCgdvbl9oYW5kGAMgASgDIjUKD0dldFN0b2NrUmVxdWVzdBIiCgRza3VzGAEgAygJQhS6SBGSAQ4IARBkGAEiBnIEEAEYQCJDChBHZXRTdG9ja1Jlc3BvbnNlEi8KBmxldmVscxgBIAMoCzIfLmVtcG9yaXVtLnByb2R1Y3QudjEuU3RvY2tMZXZlbCKRAQoSQWRqdXN0U3RvY2tSZXF1ZXN0EhYKA3NrdRgBIAEoCUIJukgGcgQQARhAEiUKBWRlbHRhGAIgASgDQha6SBMiETgAGMCEPSjA+8L///////8BEhoKBnJlYXNvbhgDIAEoCUIKukgHcgUQARjIARIgCg9pZGVtcG90ZW5jeV9rZXkYBCABKAlCB7pIBHICGGQiRQoTQWRqdXN0U3RvY2tSZXNwb25zZRIuCgVsZXZlbBgBIAEoCzIfLmVtcG9yaXVtLnByb2R1Y3QudjEuU3RvY2tMZXZlbCqBAQoNUHJvZHVjdFN0YXR1cxIeChpQUk9EVUNUX1NUQVRVU19VTlNQRUNJRklFRBAAEhkKFVBST0RVQ1RfU1RBVFVTX0FDVElWRRABEhgKFFBST0RVQ1RfU1RBVFVTX0RSQUZUEAISGwoXUFJPRFVDVF9TVEFUVVNfQVJDSElWRUQQAyqVAQoLUHJvZHVjdFNvcnQSHAoYUFJPRFVDVF9TT1JUX1VOU1BFQ0lGSUVEEAASFwoTUFJPRFVDVF9TT1JUX05FV0VTVBABEhoKFlBST0RVQ1RfU09SVF9QUklDRV9BU0MQAhIbChdQUk9EVUNUX1NPUlRfUFJJQ0VfREVTQxADEhYKElBST0RVQ1RfU09SVF9USVRMRRAEMp4GCg5Qcm9kdWN0U2VydmljZRJsCgxMaXN0UHJvZHVjdHMSKC5lbXBvcml1bS5wcm9kdWN0LnYxLkxpc3RQcm9kdWN0c1JlcXVlc3QaKS5lbXBvcml1bS5wcm9kdWN0LnYxLkxpc3RQcm9kdWN0c1Jlc3BvbnNlIgeQAgHI8xgBEmYKCkdldFByb2R1Y3QSJi5lbXBvcml1bS5wcm9kdWN0LnYxLkdldFByb2R1Y3RSZXF1ZXN0GicuZW1wb3JpdW0ucHJvZHVjdC52MS5HZXRQcm9kdWN0UmVzcG9uc2UiB5ACAcjzGAEScgoOU2VhcmNoUHJvZHVjdHMSKi5lbXBvcml1bS5wcm9kdWN0LnYxLlNlYXJjaFByb2R1Y3RzUmVxdWVzdBorLmVtcG9yaXVtLnByb2R1Y3QudjEuU2VhcmNoUHJvZHVjdHNSZXNwb25zZSIHkAIByPMYARJyCg5MaXN0Q2F0ZWdvcmllcxIqLmVtcG9yaXVtLnByb2R1Y3QudjEuTGlzdENhdGVnb3JpZXNSZXF1ZXN0GisuZW1wb3JpdW0ucHJvZHVjdC52MS5MaXN0Q2F0ZWdvcmllc1Jlc3BvbnNlIgeQAgHI8xgBEmwKDUNyZWF0ZVByb2R1Y3QSKS5lbXBvcml1bS5wcm9kdWN0LnYxLkNyZWF0ZVByb2R1Y3RSZXF1ZXN0GiouZW1wb3JpdW0ucHJvZHVjdC52MS5DcmVhdGVQcm9kdWN0UmVzcG9uc2UiBMjzGAMSbAoNVXBkYXRlUHJvZHVjdBIpLmVtcG9yaXVtLnByb2R1Y3QudjEuVXBkYXRlUHJvZHVjdFJlcXVlc3QaKi5lbXBvcml1bS5wcm9kdWN0LnYxLlVwZGF0ZVByb2R1Y3RSZXNwb25zZSIEyPMYAxJyCg5BcmNoaXZlUHJvZHVjdBIqLmVtcG9yaXVtLnByb2R1Y3QudjEuQXJjaGl2ZVByb2R1Y3RSZXF1ZXN0GisuZW1wb3JpdW0ucHJvZHVjdC52MS5BcmNoaXZlUHJvZHVjdFJlc3BvbnNlIgeQAgLI8xgDMtwBChBJbnZlbnRvcnlTZXJ2aWNlEmAKCEdldFN0b2NrEiQuZW1wb3JpdW0ucHJvZHVjdC52MS5HZXRTdG9ja1JlcXVlc3QaJS5lbXBvcml1bS5wcm9kdWN0LnYxLkdldFN0b2NrUmVzcG9uc2UiB5ACAcjzGAESZgoLQWRqdXN0U3RvY2sSJy5lbXBvcml1bS5wcm9kdWN0LnYxLkFkanVzdFN0b2NrUmVxdWVzdBooLmVtcG9yaXVtLnByb2R1Y3QudjEuQWRqdXN0U3RvY2tSZXNwb25zZSIEyPMYA0JCWkBnaXRodWIuY29tL2VtcG9yaXVtaHEvZW1wb3JpdW0vZ2VuL2VtcG9yaXVtL3Byb2R1Y3QvdjE7cHJvZHVjdHYxYgZwcm90bzM", [file_buf_validate_validate, file_emporium_auth_v1_access, file_emporium_type_v1_money, file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
+  fileDesc("CiFlbXBvcml1bS9wcm9kdWN0L3YxL3Byb2R1Y3QucHJvdG8SE2VtcG9yaXVtLnByb2R1Y3QudjEilwQKB1Byb2R1Y3QSCgoCaWQYASABKAkSDAoEc2x1ZxgCIAEoCRINCgV0aXRsZRgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRINCgVicmFuZBgFIAEoCRIQCghjYXRlZ29yeRgGIAEoCRIuCgh2YXJpYW50cxgHIAMoCzIcLmVtcG9yaXVtLnByb2R1Y3QudjEuVmFyaWFudBIqCgZpbWFnZXMYCCADKAsyGi5lbXBvcml1bS5wcm9kdWN0LnYxLkltYWdlEkAKCmF0dHJpYnV0ZXMYCSADKAsyLC5lbXBvcml1bS5wcm9kdWN0LnYxLlByb2R1Y3QuQXR0cmlidXRlc0VudHJ5EjIKBnN0YXR1cxgKIAEoDjIiLmVtcG9yaXVtLnByb2R1Y3QudjEuUHJvZHVjdFN0YXR1cxImCgVwcmljZRgLIAEoCzIXLmVtcG9yaXVtLnR5cGUudjEuTW9uZXkSEAoIaW5fc3RvY2sYDCABKAgSLwoLY3JlYXRlX3RpbWUYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgRldGFnGA8gASgJGjEKD0F0dHJpYnV0ZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIp0CCgdWYXJpYW50EjQKA3NrdRgBIAEoCUInukgkciIQARhAMhxeW0EtWmEtejAtOV1bQS1aYS16MC05Ll8tXSokEhcKBXRpdGxlGAIgASgJQgi6SAVyAxjIARJUCgdvcHRpb25zGAMgAygLMikuZW1wb3JpdW0ucHJvZHVjdC52MS5WYXJpYW50Lk9wdGlvbnNFbnRyeUIYukgVmgESEAoiBnIEEAEYKCoGcgQQARhkEi4KBXByaWNlGAQgASgLMhcuZW1wb3JpdW0udHlwZS52MS5Nb25leUIGukgDyAEBEg0KBXN0b2NrGAUgASgDGi4KDE9wdGlvbnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIjcKBUltYWdlEhcKA3VybBgBIAEoCUIKukgHcgUQARiAEBIVCgNhbHQYAiABKAlCCLpIBXIDGKwCIlIKCENhdGVnb3J5EgwKBHNsdWcYASABKAkSDAoEbmFtZRgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCRIVCg1wcm9kdWN0X2NvdW50GAQgASgDIqkDChNMaXN0UHJvZHVjdHNSZXF1ZXN0EhwKCXBhZ2Vfc2l6ZRgBIAEoBUIJukgGGgQYZCgAEhwKCnBhZ2VfdG9rZW4YAiABKAlCCLpIBXIDGIAIEhkKCGNhdGVnb3J5GAMgASgJQge6SARyAhhkEh8KCW1pbl9wcmljZRgEIAEoA0IHukgEIgIoAEgAiAEBEh8KCW1heF9wcmljZRgFIAEoA0IHukgEIgIoAEgBiAEBEhUKDWluX3N0b2NrX29ubHkYBiABKAgSOAoEc29ydBgHIAEoDjIgLmVtcG9yaXVtLnByb2R1Y3QudjEuUHJvZHVjdFNvcnRCCLpIBYIBAhABOosBukiHARqEAQoLcHJpY2VfcmFuZ2USI21pbl9wcmljZSBtdXN0IG5vdCBleGNlZWQgbWF4X3ByaWNlGlAhaGFzKHRoaXMubWluX3ByaWNlKSB8fCAhaGFzKHRoaXMubWF4X3ByaWNlKSB8fCB0aGlzLm1pbl9wcmljZSA8PSB0aGlzLm1heF9wcmljZUIMCgpfbWluX3ByaWNlQgwKCl9tYXhfcHJpY2UiXwoUTGlzdFByb2R1Y3RzUmVzcG9uc2USLgoIcHJvZHVjdHMYASADKAsyHC5lbXBvcml1bS5wcm9kdWN0LnYxLlByb2R1Y3QSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIlUKEUdldFByb2R1Y3RSZXF1ZXN0EhcKAmlkGAEgASgJQgm6SAZyBBABGEBIABIZCgRzbHVnGAIgASgJQgm6SAZyBBABGHhIAEIMCgNrZXkSBbpIAggBIkMKEkdldFByb2R1Y3RSZXNwb25zZRItCgdwcm9kdWN0GAEgASgLMhwuZW1wb3JpdW0ucHJvZHVjdC52MS5Qcm9kdWN0Ir4BChVTZWFyY2hQcm9kdWN0c1JlcXVlc3QSGQoFcXVlcnkYASABKAlCCrpIB3IFEAEYyAESHAoJcGFnZV9zaXplGAIgASgFQgm6SAYaBBhkKAASHAoKcGFnZV90b2tlbhgDIAEoCUIIukgFcgMYgAgSGQoIY2F0ZWdvcnkYBCABKAlCB7pIBHICGGQSFgoFYnJhbmQYBSABKAlCB7pIBHICGGQSGwoKcHJpY2VfYmFuZBgGIAEoCUIHukgEcgIYKCKfAQoWU2VhcmNoUHJvZHVjdHNSZXNwb25zZRIsCgRoaXRzGAEgAygLMh4uZW1wb3JpdW0ucHJvZHVjdC52MS5TZWFyY2hIaXQSKgoGZmFjZXRzGAIgAygLMhouZW1wb3JpdW0ucHJvZHVjdC52MS5GYWNldBISCgp0b3RhbF9zaXplGAMgASgDEhcKD25leHRfcGFnZV90b2tlbhgEIAEoCSLfAQoJU2VhcmNoSGl0Ei0KB3Byb2R1Y3QYASABKAsyHC5lbXBvcml1bS5wcm9kdWN0LnYxLlByb2R1Y3QSDQoFc2NvcmUYAiABKAESQgoKaGlnaGxpZ2h0cxgDIAMoCzIuLmVtcG9yaXVtLnByb2R1Y3QudjEuU2VhcmNoSGl0LkhpZ2hsaWdodHNFbnRyeRpQCg9IaWdobGlnaHRzRW50cnkSCwoDa2V5GAEgASgJEiwKBXZhbHVlGAIgASgLMh0uZW1wb3JpdW0ucHJvZHVjdC52MS5TbmlwcGV0czoCOAEiHQoIU25pcHBldHMSEQoJZnJhZ21lbnRzGAEgAygJIkYKBUZhY2V0EgwKBG5hbWUYASABKAkSLwoGdmFsdWVzGAIgAygLMh8uZW1wb3JpdW0ucHJvZHVjdC52MS5GYWNldFZhbHVlIjkKCkZhY2V0VmFsdWUSDQoFdmFsdWUYASABKAkSDQoFbGFiZWwYAiABKAkSDQoFY291bnQYAyABKAMiFwoVTGlzdENhdGVnb3JpZXNSZXF1ZXN0IksKFkxpc3RDYXRlZ29yaWVzUmVzcG9uc2USMQoKY2F0ZWdvcmllcxgBIAMoCzIdLmVtcG9yaXVtLnByb2R1Y3QudjEuQ2F0ZWdvcnkihQQKFENyZWF0ZVByb2R1Y3RSZXF1ZXN0EjEKBHNsdWcYASABKAlCI7pIIHIeEAEYeDIYXlthLXowLTldKygtW2EtejAtOV0rKSokEhkKBXRpdGxlGAIgASgJQgq6SAdyBRABGMgBEh0KC2Rlc2NyaXB0aW9uGAMgASgJQgi6SAVyAxiQThIWCgVicmFuZBgEIAEoCUIHukgEcgIYZBIbCghjYXRlZ29yeRgFIAEoCUIJukgGcgQQARhkEjoKCHZhcmlhbnRzGAYgAygLMhwuZW1wb3JpdW0ucHJvZHVjdC52MS5WYXJpYW50Qgq6SAeSAQQIARBkEjQKBmltYWdlcxgHIAMoCzIaLmVtcG9yaXVtLnByb2R1Y3QudjEuSW1hZ2VCCLpIBZIBAhAUEmYKCmF0dHJpYnV0ZXMYCCADKAsyOS5lbXBvcml1bS5wcm9kdWN0LnYxLkNyZWF0ZVByb2R1Y3RSZXF1ZXN0LkF0dHJpYnV0ZXNFbnRyeUIXukgUmgEREDIiBnIEEAEYPCoFcgMY9AMSPgoGc3RhdHVzGAkgASgOMiIuZW1wb3JpdW0ucHJvZHVjdC52MS5Qcm9kdWN0U3RhdHVzQgq6SAeCAQQQASADGjEKD0F0dHJpYnV0ZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIkYKFUNyZWF0ZVByb2R1Y3RSZXNwb25zZRItCgdwcm9kdWN0GAEgASgLMhwuZW1wb3JpdW0ucHJvZHVjdC52MS5Qcm9kdWN0Ip0BChRVcGRhdGVQcm9kdWN0UmVxdWVzdBI1Cgdwcm9kdWN0GAEgASgLMhwuZW1wb3JpdW0ucHJvZHVjdC52MS5Qcm9kdWN0Qga6SAPIAQESNwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrQga6SAPIAQESFQoEZXRhZxgDIAEoCUIHukgEcgIYQCJGChVVcGRhdGVQcm9kdWN0UmVzcG9uc2USLQoHcHJvZHVjdBgBIAEoCzIcLmVtcG9yaXVtLnByb2R1Y3QudjEuUHJvZHVjdCIuChVBcmNoaXZlUHJvZHVjdFJlcXVlc3QSFQoCaWQYASABKAlCCbpIBnIEEAEYQCJHChZBcmNoaXZlUHJvZHVjdFJlc3BvbnNlEi0KB3Byb2R1Y3QYASABKAsyHC5lbXBvcml1bS5wcm9kdWN0LnYxLlByb2R1Y3QiPgoKU3RvY2tMZXZlbBILCgNza3UYASABKAkSEgoKcHJvZHVjdF9pZBgCIAEoCRIPCgdvbl9oYW5kGAMgASgDIjUKD0dldFN0b2NrUmVxdWVzdBIiCgRza3VzGAEgAygJQhS6SBGSAQ4IARBkGAEiBnIEEAEYQCJDChBHZXRTdG9ja1Jlc3BvbnNlEi8KBmxldmVscxgBIAMoCzIfLmVtcG9yaXVtLnByb2R1Y3QudjEuU3RvY2tMZXZlbCKRAQoSQWRqdXN0U3RvY2tSZXF1ZXN0EhYKA3NrdRgBIAEoCUIJukgGcgQQARhAEiUKBWRlbHRhGAIgASgDQha6SBMiETgAGMCEPSjA+8L///////8BEhoKBnJlYXNvbhgDIAEoCUIKukgHcgUQARjIARIgCg9pZGVtcG90ZW5jeV9rZXkYBCABKAlCB7pIBHICGGQiRQoTQWRqdXN0U3RvY2tSZXNwb25zZRIuCgVsZXZlbBgBIAEoCzIfLmVtcG9yaXVtLnByb2R1Y3QudjEuU3RvY2tMZXZlbCJHCg9SZXNlcnZhdGlvbkl0ZW0SFgoDc2t1GAEgASgJQgm6SAZyBBABGEASHAoIcXVhbnRpdHkYAiABKANCCrpIByIFGJBOIAAitwEKC1Jlc2VydmF0aW9uEgoKAmlkGAEgASgJEjMKBWl0ZW1zGAIgAygLMiQuZW1wb3JpdW0ucHJvZHVjdC52MS5SZXNlcnZhdGlvbkl0ZW0SNgoGc3RhdHVzGAMgASgOMiYuZW1wb3JpdW0ucHJvZHVjdC52MS5SZXNlcnZhdGlvblN0YXR1cxIvCgtleHBpcmVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAimwEKE1Jlc2VydmVTdG9ja1JlcXVlc3QSPwoFaXRlbXMYASADKAsyJC5lbXBvcml1bS5wcm9kdWN0LnYxLlJlc2VydmF0aW9uSXRlbUIKukgHkgEECAEQZBIfCgt0dGxfc2Vjb25kcxgCIAEoBUIKukgHGgUYkBwoABIiCg9pZGVtcG90ZW5jeV9rZXkYAyABKAlCCbpIBnIEEAEYZCJNChRSZXNlcnZlU3RvY2tSZXNwb25zZRI1CgtyZXNlcnZhdGlvbhgBIAEoCzIgLmVtcG9yaXVtLnByb2R1Y3QudjEuUmVzZXJ2YXRpb24iMQoYQ29tbWl0UmVzZXJ2YXRpb25SZXF1ZXN0EhUKAmlkGAEgASgJQgm6SAZyBBABGEAiUgoZQ29tbWl0UmVzZXJ2YXRpb25SZXNwb25zZRI1CgtyZXNlcnZhdGlvbhgBIAEoCzIgLmVtcG9yaXVtLnByb2R1Y3QudjEuUmVzZXJ2YXRpb24iMgoZUmVsZWFzZVJlc2VydmF0aW9uUmVxdWVzdBIVCgJpZBgBIAEoCUIJukgGcgQQARhAIlMKGlJlbGVhc2VSZXNlcnZhdGlvblJlc3BvbnNlEjUKC3Jlc2VydmF0aW9uGAEgASgLMiAuZW1wb3JpdW0ucHJvZHVjdC52MS5SZXNlcnZhdGlvbiqBAQoNUHJvZHVjdFN0YXR1cxIeChpQUk9EVUNUX1NUQVRVU19VTlNQRUNJRklFRBAAEhkKFVBST0RVQ1RfU1RBVFVTX0FDVElWRRABEhgKFFBST0RVQ1RfU1RBVFVTX0RSQUZUEAISGwoXUFJPRFVDVF9TVEFUVVNfQVJDSElWRUQQAyqVAQoLUHJvZHVjdFNvcnQSHAoYUFJPRFVDVF9TT1JUX1VOU1BFQ0lGSUVEEAASFwoTUFJPRFVDVF9TT1JUX05FV0VTVBABEhoKFlBST0RVQ1RfU09SVF9QUklDRV9BU0MQAhIbChdQUk9EVUNUX1NPUlRfUFJJQ0VfREVTQxADEhYKElBST0RVQ1RfU09SVF9USVRMRRAEKpcBChFSZXNlcnZhdGlvblN0YXR1cxIiCh5SRVNFUlZBVElPTl9TVEFUVVNfVU5TUEVDSUZJRUQQABIbChdSRVNFUlZBVElPTl9TVEFUVVNfSEVMRBABEiAKHFJFU0VSVkFUSU9OX1NUQVRVU19DT01NSVRURUQQAhIfChtSRVNFUlZBVElPTl9TVEFUVVNfUkVMRUFTRUQQAzKeBgoOUHJvZHVjdFNlcnZpY2USbAoMTGlzdFByb2R1Y3RzEiguZW1wb3JpdW0ucHJvZHVjdC52MS5MaXN0UHJvZHVjdHNSZXF1ZXN0GikuZW1wb3JpdW0ucHJvZHVjdC52MS5MaXN0UHJvZHVjdHNSZXNwb25zZSIHkAIByPMYARJmCgpHZXRQcm9kdWN0EiYuZW1wb3JpdW0ucHJvZHVjdC52MS5HZXRQcm9kdWN0UmVxdWVzdBonLmVtcG9yaXVtLnByb2R1Y3QudjEuR2V0UHJvZHVjdFJlc3BvbnNlIgeQAgHI8xgBEnIKDlNlYXJjaFByb2R1Y3RzEiouZW1wb3JpdW0ucHJvZHVjdC52MS5TZWFyY2hQcm9kdWN0c1JlcXVlc3QaKy5lbXBvcml1bS5wcm9kdWN0LnYxLlNlYXJjaFByb2R1Y3RzUmVzcG9uc2UiB5ACAcjzGAEScgoOTGlzdENhdGVnb3JpZXMSKi5lbXBvcml1bS5wcm9kdWN0LnYxLkxpc3RDYXRlZ29yaWVzUmVxdWVzdBorLmVtcG9yaXVtLnByb2R1Y3QudjEuTGlzdENhdGVnb3JpZXNSZXNwb25zZSIHkAIByPMYARJsCg1DcmVhdGVQcm9kdWN0EikuZW1wb3JpdW0ucHJvZHVjdC52MS5DcmVhdGVQcm9kdWN0UmVxdWVzdBoqLmVtcG9yaXVtLnByb2R1Y3QudjEuQ3JlYXRlUHJvZHVjdFJlc3BvbnNlIgTI8xgDEmwKDVVwZGF0ZVByb2R1Y3QSKS5lbXBvcml1bS5wcm9kdWN0LnYxLlVwZGF0ZVByb2R1Y3RSZXF1ZXN0GiouZW1wb3JpdW0ucHJvZHVjdC52MS5VcGRhdGVQcm9kdWN0UmVzcG9uc2UiBMjzGAMScgoOQXJjaGl2ZVByb2R1Y3QSKi5lbXBvcml1bS5wcm9kdWN0LnYxLkFyY2hpdmVQcm9kdWN0UmVxdWVzdBorLmVtcG9yaXVtLnByb2R1Y3QudjEuQXJjaGl2ZVByb2R1Y3RSZXNwb25zZSIHkAICyPMYAzLEBAoQSW52ZW50b3J5U2VydmljZRJgCghHZXRTdG9jaxIkLmVtcG9yaXVtLnByb2R1Y3QudjEuR2V0U3RvY2tSZXF1ZXN0GiUuZW1wb3JpdW0ucHJvZHVjdC52MS5HZXRTdG9ja1Jlc3BvbnNlIgeQAgHI8xgBEmYKC0FkanVzdFN0b2NrEicuZW1wb3JpdW0ucHJvZHVjdC52MS5BZGp1c3RTdG9ja1JlcXVlc3QaKC5lbXBvcml1bS5wcm9kdWN0LnYxLkFkanVzdFN0b2NrUmVzcG9uc2UiBMjzGAMSaQoMUmVzZXJ2ZVN0b2NrEiguZW1wb3JpdW0ucHJvZHVjdC52MS5SZXNlcnZlU3RvY2tSZXF1ZXN0GikuZW1wb3JpdW0ucHJvZHVjdC52MS5SZXNlcnZlU3RvY2tSZXNwb25zZSIEyPMYBRJ7ChFDb21taXRSZXNlcnZhdGlvbhItLmVtcG9yaXVtLnByb2R1Y3QudjEuQ29tbWl0UmVzZXJ2YXRpb25SZXF1ZXN0Gi4uZW1wb3JpdW0ucHJvZHVjdC52MS5Db21taXRSZXNlcnZhdGlvblJlc3BvbnNlIgeQAgLI8xgFEn4KElJlbGVhc2VSZXNlcnZhdGlvbhIuLmVtcG9yaXVtLnByb2R1Y3QudjEuUmVsZWFzZVJlc2VydmF0aW9uUmVxdWVzdBovLmVtcG9yaXVtLnByb2R1Y3QudjEuUmVsZWFzZVJlc2VydmF0aW9uUmVzcG9uc2UiB5ACAsjzGAVCQlpAZ2l0aHViLmNvbS9lbXBvcml1bWhxL2VtcG9yaXVtL2dlbi9lbXBvcml1bS9wcm9kdWN0L3YxO3Byb2R1Y3R2MWIGcHJvdG8z", [file_buf_validate_validate, file_emporium_auth_v1_access, file_emporium_type_v1_money, file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message emporium.product.v1.Product
@@ -861,6 +861,178 @@ export const AdjustStockResponseSchema: GenMessage<AdjustStockResponse> = /*@__P
   messageDesc(file_emporium_product_v1_product, 26);
 
 /**
+ * @generated from message emporium.product.v1.ReservationItem
+ */
+export type ReservationItem = Message<"emporium.product.v1.ReservationItem"> & {
+  /**
+   * @generated from field: string sku = 1;
+   */
+  sku: string;
+
+  /**
+   * @generated from field: int64 quantity = 2;
+   */
+  quantity: bigint;
+};
+
+/**
+ * Describes the message emporium.product.v1.ReservationItem.
+ * Use `create(ReservationItemSchema)` to create a new message.
+ */
+export const ReservationItemSchema: GenMessage<ReservationItem> = /*@__PURE__*/
+  messageDesc(file_emporium_product_v1_product, 27);
+
+/**
+ * @generated from message emporium.product.v1.Reservation
+ */
+export type Reservation = Message<"emporium.product.v1.Reservation"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: repeated emporium.product.v1.ReservationItem items = 2;
+   */
+  items: ReservationItem[];
+
+  /**
+   * @generated from field: emporium.product.v1.ReservationStatus status = 3;
+   */
+  status: ReservationStatus;
+
+  /**
+   * When a held reservation is released unless committed.
+   *
+   * @generated from field: google.protobuf.Timestamp expire_time = 4;
+   */
+  expireTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message emporium.product.v1.Reservation.
+ * Use `create(ReservationSchema)` to create a new message.
+ */
+export const ReservationSchema: GenMessage<Reservation> = /*@__PURE__*/
+  messageDesc(file_emporium_product_v1_product, 28);
+
+/**
+ * @generated from message emporium.product.v1.ReserveStockRequest
+ */
+export type ReserveStockRequest = Message<"emporium.product.v1.ReserveStockRequest"> & {
+  /**
+   * @generated from field: repeated emporium.product.v1.ReservationItem items = 1;
+   */
+  items: ReservationItem[];
+
+  /**
+   * How long to hold; 0 means 15 minutes, at most 1 hour.
+   *
+   * @generated from field: int32 ttl_seconds = 2;
+   */
+  ttlSeconds: number;
+
+  /**
+   * Required: the checkout's key, so a retried request holds stock once.
+   *
+   * @generated from field: string idempotency_key = 3;
+   */
+  idempotencyKey: string;
+};
+
+/**
+ * Describes the message emporium.product.v1.ReserveStockRequest.
+ * Use `create(ReserveStockRequestSchema)` to create a new message.
+ */
+export const ReserveStockRequestSchema: GenMessage<ReserveStockRequest> = /*@__PURE__*/
+  messageDesc(file_emporium_product_v1_product, 29);
+
+/**
+ * @generated from message emporium.product.v1.ReserveStockResponse
+ */
+export type ReserveStockResponse = Message<"emporium.product.v1.ReserveStockResponse"> & {
+  /**
+   * @generated from field: emporium.product.v1.Reservation reservation = 1;
+   */
+  reservation?: Reservation | undefined;
+};
+
+/**
+ * Describes the message emporium.product.v1.ReserveStockResponse.
+ * Use `create(ReserveStockResponseSchema)` to create a new message.
+ */
+export const ReserveStockResponseSchema: GenMessage<ReserveStockResponse> = /*@__PURE__*/
+  messageDesc(file_emporium_product_v1_product, 30);
+
+/**
+ * @generated from message emporium.product.v1.CommitReservationRequest
+ */
+export type CommitReservationRequest = Message<"emporium.product.v1.CommitReservationRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message emporium.product.v1.CommitReservationRequest.
+ * Use `create(CommitReservationRequestSchema)` to create a new message.
+ */
+export const CommitReservationRequestSchema: GenMessage<CommitReservationRequest> = /*@__PURE__*/
+  messageDesc(file_emporium_product_v1_product, 31);
+
+/**
+ * @generated from message emporium.product.v1.CommitReservationResponse
+ */
+export type CommitReservationResponse = Message<"emporium.product.v1.CommitReservationResponse"> & {
+  /**
+   * @generated from field: emporium.product.v1.Reservation reservation = 1;
+   */
+  reservation?: Reservation | undefined;
+};
+
+/**
+ * Describes the message emporium.product.v1.CommitReservationResponse.
+ * Use `create(CommitReservationResponseSchema)` to create a new message.
+ */
+export const CommitReservationResponseSchema: GenMessage<CommitReservationResponse> = /*@__PURE__*/
+  messageDesc(file_emporium_product_v1_product, 32);
+
+/**
+ * @generated from message emporium.product.v1.ReleaseReservationRequest
+ */
+export type ReleaseReservationRequest = Message<"emporium.product.v1.ReleaseReservationRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message emporium.product.v1.ReleaseReservationRequest.
+ * Use `create(ReleaseReservationRequestSchema)` to create a new message.
+ */
+export const ReleaseReservationRequestSchema: GenMessage<ReleaseReservationRequest> = /*@__PURE__*/
+  messageDesc(file_emporium_product_v1_product, 33);
+
+/**
+ * @generated from message emporium.product.v1.ReleaseReservationResponse
+ */
+export type ReleaseReservationResponse = Message<"emporium.product.v1.ReleaseReservationResponse"> & {
+  /**
+   * @generated from field: emporium.product.v1.Reservation reservation = 1;
+   */
+  reservation?: Reservation | undefined;
+};
+
+/**
+ * Describes the message emporium.product.v1.ReleaseReservationResponse.
+ * Use `create(ReleaseReservationResponseSchema)` to create a new message.
+ */
+export const ReleaseReservationResponseSchema: GenMessage<ReleaseReservationResponse> = /*@__PURE__*/
+  messageDesc(file_emporium_product_v1_product, 34);
+
+/**
  * ProductStatus is a product's lifecycle state.
  *
  * @generated from enum emporium.product.v1.ProductStatus
@@ -938,6 +1110,45 @@ export enum ProductSort {
  */
 export const ProductSortSchema: GenEnum<ProductSort> = /*@__PURE__*/
   enumDesc(file_emporium_product_v1_product, 1);
+
+/**
+ * ReservationStatus is where a stock hold stands.
+ *
+ * @generated from enum emporium.product.v1.ReservationStatus
+ */
+export enum ReservationStatus {
+  /**
+   * @generated from enum value: RESERVATION_STATUS_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Units are out of stock and waiting for the order to be paid.
+   *
+   * @generated from enum value: RESERVATION_STATUS_HELD = 1;
+   */
+  HELD = 1,
+
+  /**
+   * The order was paid: the units are sold.
+   *
+   * @generated from enum value: RESERVATION_STATUS_COMMITTED = 2;
+   */
+  COMMITTED = 2,
+
+  /**
+   * The units went back to stock (released or expired).
+   *
+   * @generated from enum value: RESERVATION_STATUS_RELEASED = 3;
+   */
+  RELEASED = 3,
+}
+
+/**
+ * Describes the enum emporium.product.v1.ReservationStatus.
+ */
+export const ReservationStatusSchema: GenEnum<ReservationStatus> = /*@__PURE__*/
+  enumDesc(file_emporium_product_v1_product, 2);
 
 /**
  * ProductService is the shop's catalog: products, their variants and prices,
@@ -1052,6 +1263,42 @@ export const InventoryService: GenService<{
     methodKind: "unary";
     input: typeof AdjustStockRequestSchema;
     output: typeof AdjustStockResponseSchema;
+  },
+  /**
+   * ReserveStock holds units of several SKUs for a checkout, all or none:
+   * held units leave the stock at once, so concurrent checkouts can never
+   * sell more than there is. A hold not committed before it expires is
+   * released. A repeated idempotency_key returns the first reservation.
+   *
+   * @generated from rpc emporium.product.v1.InventoryService.ReserveStock
+   */
+  reserveStock: {
+    methodKind: "unary";
+    input: typeof ReserveStockRequestSchema;
+    output: typeof ReserveStockResponseSchema;
+  },
+  /**
+   * CommitReservation makes a hold final (the order was paid). Idempotent;
+   * fails with failed_precondition once the hold was released or expired.
+   *
+   * @generated from rpc emporium.product.v1.InventoryService.CommitReservation
+   */
+  commitReservation: {
+    methodKind: "unary";
+    input: typeof CommitReservationRequestSchema;
+    output: typeof CommitReservationResponseSchema;
+  },
+  /**
+   * ReleaseReservation returns a hold's units to stock (the checkout was
+   * abandoned or the payment failed). Idempotent; a committed reservation
+   * cannot be released.
+   *
+   * @generated from rpc emporium.product.v1.InventoryService.ReleaseReservation
+   */
+  releaseReservation: {
+    methodKind: "unary";
+    input: typeof ReleaseReservationRequestSchema;
+    output: typeof ReleaseReservationResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_emporium_product_v1_product, 1);

@@ -1,0 +1,181 @@
+package product
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/uptrace/bun"
+
+	productv1 "github.com/emporiumhq/emporium/gen/emporium/product/v1"
+	"github.com/emporiumhq/emporium/internal/platform/db"
+	"github.com/emporiumhq/emporium/internal/platform/errs"
+)
+
+var (
+	held      = int32(productv1.ReservationStatus_RESERVATION_STATUS_HELD)
+	committed = int32(productv1.ReservationStatus_RESERVATION_STATUS_COMMITTED)
+	released  = int32(productv1.ReservationStatus_RESERVATION_STATUS_RELEASED)
+)
+
+type reservationRow struct {
+	bun.BaseModel `bun:"table:stock_reservations,alias:r"`
+
+	ID             string `bun:",pk"`
+	Status         int32
+	IdempotencyKey string
+	RequestHash    string
+	ExpiresAt      int64 // Unix µs
+	CreatedAt      int64
+	UpdatedAt      int64
+
+	Items []*reservationItemRow `bun:"rel:has-many,join:id=reservation_id"`
+}
+
+type reservationItemRow struct {
+	bun.BaseModel `bun:"table:stock_reservation_items,alias:ri"`
+
+	ReservationID string `bun:",pk"`
+	SKU           string `bun:"sku,pk"`
+	Quantity      int64
+}
+
+// stockEffect is what a reservation change did to one product's stock:
+// whether some variant crossed zero, which changes "in stock".
+type stockEffect struct {
+	crossedZero map[string]bool // product id → crossed
+}
+
+func (e *stockEffect) note(productID string, before, after int64) {
+	if (before > 0) != (after > 0) {
+		if e.crossedZero == nil {
+			e.crossedZero = map[string]bool{}
+		}
+		e.crossedZero[productID] = true
+	}
+}
+
+// reserve holds every item or none. Items are taken in SKU order so two
+// reservations never wait on each other's rows in opposite orders.
+func (s *store) reserve(ctx context.Context, r *reservationRow) (out *reservationRow, effect stockEffect, err error) {
+	slices.SortFunc(r.Items, func(a, b *reservationItemRow) int {
+		switch {
+		case a.SKU < b.SKU:
+			return -1
+		case a.SKU > b.SKU:
+			return 1
+		}
+		return 0
+	})
+	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		prev := new(reservationRow)
+		err := tx.NewSelect().Model(prev).Relation("Items").Where("r.idempotency_key = ?", r.IdempotencyKey).Scan(ctx)
+		switch {
+		case err == nil:
+			if prev.RequestHash != r.RequestHash {
+				return errs.Conflictf("idempotency_key %q was already used for a different reservation", r.IdempotencyKey)
+			}
+			out = prev
+			return nil
+		case !errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("read reservation: %w", err)
+		}
+		if _, err := tx.NewInsert().Model(r).Exec(ctx); err != nil {
+			if db.IsUniqueViolation(err) {
+				return errs.Abortedf("a reservation with idempotency_key %q is being made; retry", r.IdempotencyKey)
+			}
+			return fmt.Errorf("insert reservation: %w", err)
+		}
+		for _, it := range r.Items {
+			v := new(variantRow)
+			err := tx.NewUpdate().Model(v).
+				Set("stock = stock - ?", it.Quantity).
+				Where("sku = ?", it.SKU).
+				Where("stock >= ?", it.Quantity).
+				Returning("sku, product_id, stock").
+				Scan(ctx)
+			if errors.Is(err, sql.ErrNoRows) {
+				return stockRefusal(ctx, tx, stockChange{SKU: it.SKU, Delta: -it.Quantity})
+			}
+			if err != nil {
+				return fmt.Errorf("hold stock: %w", err)
+			}
+			effect.note(v.ProductID, v.Stock+it.Quantity, v.Stock)
+			if err := recordMovement(ctx, tx, it.SKU, -it.Quantity, "reserve "+r.ID, v.Stock, r.CreatedAt); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.NewInsert().Model(&r.Items).Exec(ctx); err != nil {
+			return fmt.Errorf("insert reservation items: %w", err)
+		}
+		out = r
+		return nil
+	})
+	return out, effect, err
+}
+
+// settle moves a held reservation to committed or released at now. A hold
+// past its expiry is released whatever was asked, and expired reports it.
+func (s *store) settle(ctx context.Context, id string, want int32, now int64) (out *reservationRow, effect stockEffect, expired bool, err error) {
+	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		r := new(reservationRow)
+		q := tx.NewSelect().Model(r).Relation("Items").Where("r.id = ?", id)
+		if db.IsPostgres(s.db) {
+			q.For("UPDATE OF r")
+		}
+		if err := q.Scan(ctx); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return errs.NotFoundf("reservation %q not found", id)
+			}
+			return fmt.Errorf("read reservation: %w", err)
+		}
+		out = r
+		if r.Status != held {
+			return nil // already settled: the caller decides whether that is fine
+		}
+		status := want
+		if r.ExpiresAt <= now {
+			status, expired = released, true
+		}
+		if status == released {
+			for _, it := range r.Items {
+				v := new(variantRow)
+				err := tx.NewUpdate().Model(v).Set("stock = stock + ?", it.Quantity).Where("sku = ?", it.SKU).
+					Returning("sku, product_id, stock").Scan(ctx)
+				if errors.Is(err, sql.ErrNoRows) {
+					continue // the variant was removed since: nothing to give back to
+				}
+				if err != nil {
+					return fmt.Errorf("return stock: %w", err)
+				}
+				effect.note(v.ProductID, v.Stock-it.Quantity, v.Stock)
+				if err := recordMovement(ctx, tx, it.SKU, it.Quantity, "release "+r.ID, v.Stock, now); err != nil {
+					return err
+				}
+			}
+		}
+		r.Status, r.UpdatedAt = status, now
+		_, err := tx.NewUpdate().Model(r).Column("status", "updated_at").WherePK().Exec(ctx)
+		return err
+	})
+	return out, effect, expired, err
+}
+
+// expiredReservations lists up to limit held reservations past expiry.
+func (s *store) expiredReservations(ctx context.Context, now int64, limit int) ([]string, error) {
+	var ids []string
+	err := s.db.NewSelect().Model((*reservationRow)(nil)).Column("id").
+		Where("r.status = ?", held).Where("r.expires_at <= ?", now).
+		Order("r.expires_at").Limit(int64(limit)).Scan(ctx, &ids)
+	return ids, err
+}
+
+func recordMovement(ctx context.Context, tx bun.Tx, sku string, delta int64, reason string, after, at int64) error {
+	m := &stockMovementRow{ID: newID(), SKU: sku, Delta: delta, Reason: reason, OnHandAfter: after, CreatedAt: at}
+	if _, err := tx.NewInsert().Model(m).Exec(ctx); err != nil {
+		return fmt.Errorf("record stock movement: %w", err)
+	}
+	return nil
+}
