@@ -22,16 +22,3 @@ func IsUniqueViolation(err error) bool {
 	return false
 }
 
-// IsForeignKeyViolation reports whether err is a foreign key violation on
-// either engine.
-func IsForeignKeyViolation(err error) bool {
-	var pg *pgconn.PgError
-	if errors.As(err, &pg) {
-		return pg.Code == "23503"
-	}
-	var lite *sqlite.Error
-	if errors.As(err, &lite) {
-		return lite.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
-	}
-	return false
-}
