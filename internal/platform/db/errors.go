@@ -21,4 +21,3 @@ func IsUniqueViolation(err error) bool {
 	}
 	return false
 }
-
