@@ -57,6 +57,8 @@ type variantRow struct {
 	Price     int64
 	Currency  string
 	Stock     int64
+	// WeightGrams is the shipping weight; 0 when unknown.
+	WeightGrams int64
 }
 
 type stockMovementRow struct {
@@ -99,8 +101,9 @@ func (r *productRow) toProto() *productv1.Product {
 			Sku:     v.SKU,
 			Title:   v.Title,
 			Options: v.Options,
-			Price:   &typev1.Money{Amount: v.Price, Currency: v.Currency},
-			Stock:   v.Stock,
+			Price:       &typev1.Money{Amount: v.Price, Currency: v.Currency},
+			Stock:       v.Stock,
+			WeightGrams: v.WeightGrams,
 		})
 		if v.Stock > 0 {
 			p.InStock = true

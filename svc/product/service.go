@@ -310,7 +310,7 @@ func (s *Service) setVariants(row *productRow, vs []*productv1.Variant, keepStoc
 		vr := &variantRow{
 			SKU: v.GetSku(), ProductID: row.ID, Position: i, Title: variantTitle(v),
 			Options: v.GetOptions(), Price: v.GetPrice().GetAmount(), Currency: s.currency,
-			Stock: stock[v.GetSku()],
+			Stock: stock[v.GetSku()], WeightGrams: v.GetWeightGrams(),
 		}
 		if keepStock {
 			vr.Stock = max(v.GetStock(), 0)

@@ -388,6 +388,9 @@ func (s *categorySpec) variants(r *rng, n noun, j int, soldOut bool, currency st
 			Title: "Standard",
 			Price: &typev1.Money{Amount: variantPrice(base, ending, c), Currency: currency},
 			Stock: stock(r, soldOut),
+			// Deterministic without drawing from r, so the rest of the
+			// catalog stays the same seed after seed.
+			WeightGrams: shippingGrams(s.code, j),
 		}
 		if len(c) > 0 {
 			titles := make([]string, 0, len(c))
@@ -407,6 +410,23 @@ func (s *categorySpec) variants(r *rng, n noun, j int, soldOut bool, currency st
 		vs[len(vs)-1].Stock = 10 + r.int63n(111)
 	}
 	return vs
+}
+
+// typicalGrams is a packed item's usual weight per category (SKU prefix).
+var typicalGrams = map[string]int64{
+	"JKT": 1200, "RNW": 700, "KNT": 500, "TSH": 200, "SNK": 1100, "BOT": 1600,
+	"BPK": 900, "WLT": 150, "WCH": 250, "HPH": 450, "COF": 300, "TEA": 150,
+	"KNF": 350, "CKW": 2200, "BTL": 450, "LMP": 1800, "BED": 1500, "CND": 400,
+	"NTB": 250, "SUN": 120,
+}
+
+// shippingGrams spreads a category's typical weight from 80 % to 120 %.
+func shippingGrams(code string, j int) int64 {
+	base, ok := typicalGrams[code]
+	if !ok {
+		base = 500
+	}
+	return base * int64(80+(j*37)%41) / 100
 }
 
 func anyInStock(vs []*productv1.Variant) bool {

@@ -369,7 +369,9 @@ type Variant struct {
 	Options map[string]string `protobuf:"bytes,3,rep,name=options,proto3" json:"options,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	Price   *v1.Money         `protobuf:"bytes,4,opt,name=price,proto3" json:"price,omitempty"`
 	// Units on hand; read-only here, changed through InventoryService.
-	Stock         int64 `protobuf:"varint,5,opt,name=stock,proto3" json:"stock,omitempty"`
+	Stock int64 `protobuf:"varint,5,opt,name=stock,proto3" json:"stock,omitempty"`
+	// Shipping weight in grams; 0 when unknown (shipping then counts 500 g).
+	WeightGrams   int64 `protobuf:"varint,6,opt,name=weight_grams,json=weightGrams,proto3" json:"weight_grams,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -435,6 +437,13 @@ func (x *Variant) GetPrice() *v1.Money {
 func (x *Variant) GetStock() int64 {
 	if x != nil {
 		return x.Stock
+	}
+	return 0
+}
+
+func (x *Variant) GetWeightGrams() int64 {
+	if x != nil {
+		return x.WeightGrams
 	}
 	return 0
 }
@@ -839,6 +848,216 @@ func (x *GetProductResponse) GetProduct() *Product {
 	return nil
 }
 
+type LookupVariantsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Skus          []string               `protobuf:"bytes,1,rep,name=skus,proto3" json:"skus,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LookupVariantsRequest) Reset() {
+	*x = LookupVariantsRequest{}
+	mi := &file_emporium_product_v1_product_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LookupVariantsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LookupVariantsRequest) ProtoMessage() {}
+
+func (x *LookupVariantsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_product_v1_product_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LookupVariantsRequest.ProtoReflect.Descriptor instead.
+func (*LookupVariantsRequest) Descriptor() ([]byte, []int) {
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *LookupVariantsRequest) GetSkus() []string {
+	if x != nil {
+		return x.Skus
+	}
+	return nil
+}
+
+type LookupVariantsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// In the order asked, unknown SKUs left out.
+	Variants      []*VariantInfo `protobuf:"bytes,1,rep,name=variants,proto3" json:"variants,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LookupVariantsResponse) Reset() {
+	*x = LookupVariantsResponse{}
+	mi := &file_emporium_product_v1_product_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LookupVariantsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LookupVariantsResponse) ProtoMessage() {}
+
+func (x *LookupVariantsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_product_v1_product_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LookupVariantsResponse.ProtoReflect.Descriptor instead.
+func (*LookupVariantsResponse) Descriptor() ([]byte, []int) {
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *LookupVariantsResponse) GetVariants() []*VariantInfo {
+	if x != nil {
+		return x.Variants
+	}
+	return nil
+}
+
+// VariantInfo is a SKU with what a cart shows and checks about it.
+type VariantInfo struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Sku          string                 `protobuf:"bytes,1,opt,name=sku,proto3" json:"sku,omitempty"`
+	ProductId    string                 `protobuf:"bytes,2,opt,name=product_id,json=productId,proto3" json:"product_id,omitempty"`
+	ProductSlug  string                 `protobuf:"bytes,3,opt,name=product_slug,json=productSlug,proto3" json:"product_slug,omitempty"`
+	ProductTitle string                 `protobuf:"bytes,4,opt,name=product_title,json=productTitle,proto3" json:"product_title,omitempty"`
+	VariantTitle string                 `protobuf:"bytes,5,opt,name=variant_title,json=variantTitle,proto3" json:"variant_title,omitempty"`
+	Price        *v1.Money              `protobuf:"bytes,6,opt,name=price,proto3" json:"price,omitempty"`
+	// Units on hand.
+	Stock int64 `protobuf:"varint,7,opt,name=stock,proto3" json:"stock,omitempty"`
+	// 0 when unknown.
+	WeightGrams int64 `protobuf:"varint,8,opt,name=weight_grams,json=weightGrams,proto3" json:"weight_grams,omitempty"`
+	// The product's first image, if any.
+	ImageUrl string `protobuf:"bytes,9,opt,name=image_url,json=imageUrl,proto3" json:"image_url,omitempty"`
+	// False once the product is archived (or still a draft).
+	ForSale       bool `protobuf:"varint,10,opt,name=for_sale,json=forSale,proto3" json:"for_sale,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VariantInfo) Reset() {
+	*x = VariantInfo{}
+	mi := &file_emporium_product_v1_product_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VariantInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VariantInfo) ProtoMessage() {}
+
+func (x *VariantInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_product_v1_product_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VariantInfo.ProtoReflect.Descriptor instead.
+func (*VariantInfo) Descriptor() ([]byte, []int) {
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *VariantInfo) GetSku() string {
+	if x != nil {
+		return x.Sku
+	}
+	return ""
+}
+
+func (x *VariantInfo) GetProductId() string {
+	if x != nil {
+		return x.ProductId
+	}
+	return ""
+}
+
+func (x *VariantInfo) GetProductSlug() string {
+	if x != nil {
+		return x.ProductSlug
+	}
+	return ""
+}
+
+func (x *VariantInfo) GetProductTitle() string {
+	if x != nil {
+		return x.ProductTitle
+	}
+	return ""
+}
+
+func (x *VariantInfo) GetVariantTitle() string {
+	if x != nil {
+		return x.VariantTitle
+	}
+	return ""
+}
+
+func (x *VariantInfo) GetPrice() *v1.Money {
+	if x != nil {
+		return x.Price
+	}
+	return nil
+}
+
+func (x *VariantInfo) GetStock() int64 {
+	if x != nil {
+		return x.Stock
+	}
+	return 0
+}
+
+func (x *VariantInfo) GetWeightGrams() int64 {
+	if x != nil {
+		return x.WeightGrams
+	}
+	return 0
+}
+
+func (x *VariantInfo) GetImageUrl() string {
+	if x != nil {
+		return x.ImageUrl
+	}
+	return ""
+}
+
+func (x *VariantInfo) GetForSale() bool {
+	if x != nil {
+		return x.ForSale
+	}
+	return false
+}
+
 type SearchProductsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Words to look for; small typos are forgiven.
@@ -858,7 +1077,7 @@ type SearchProductsRequest struct {
 
 func (x *SearchProductsRequest) Reset() {
 	*x = SearchProductsRequest{}
-	mi := &file_emporium_product_v1_product_proto_msgTypes[8]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -870,7 +1089,7 @@ func (x *SearchProductsRequest) String() string {
 func (*SearchProductsRequest) ProtoMessage() {}
 
 func (x *SearchProductsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_product_v1_product_proto_msgTypes[8]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -883,7 +1102,7 @@ func (x *SearchProductsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchProductsRequest.ProtoReflect.Descriptor instead.
 func (*SearchProductsRequest) Descriptor() ([]byte, []int) {
-	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{8}
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *SearchProductsRequest) GetQuery() string {
@@ -942,7 +1161,7 @@ type SearchProductsResponse struct {
 
 func (x *SearchProductsResponse) Reset() {
 	*x = SearchProductsResponse{}
-	mi := &file_emporium_product_v1_product_proto_msgTypes[9]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -954,7 +1173,7 @@ func (x *SearchProductsResponse) String() string {
 func (*SearchProductsResponse) ProtoMessage() {}
 
 func (x *SearchProductsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_product_v1_product_proto_msgTypes[9]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -967,7 +1186,7 @@ func (x *SearchProductsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchProductsResponse.ProtoReflect.Descriptor instead.
 func (*SearchProductsResponse) Descriptor() ([]byte, []int) {
-	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{9}
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *SearchProductsResponse) GetHits() []*SearchHit {
@@ -1012,7 +1231,7 @@ type SearchHit struct {
 
 func (x *SearchHit) Reset() {
 	*x = SearchHit{}
-	mi := &file_emporium_product_v1_product_proto_msgTypes[10]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1024,7 +1243,7 @@ func (x *SearchHit) String() string {
 func (*SearchHit) ProtoMessage() {}
 
 func (x *SearchHit) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_product_v1_product_proto_msgTypes[10]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1037,7 +1256,7 @@ func (x *SearchHit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchHit.ProtoReflect.Descriptor instead.
 func (*SearchHit) Descriptor() ([]byte, []int) {
-	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{10}
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *SearchHit) GetProduct() *Product {
@@ -1070,7 +1289,7 @@ type Snippets struct {
 
 func (x *Snippets) Reset() {
 	*x = Snippets{}
-	mi := &file_emporium_product_v1_product_proto_msgTypes[11]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1082,7 +1301,7 @@ func (x *Snippets) String() string {
 func (*Snippets) ProtoMessage() {}
 
 func (x *Snippets) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_product_v1_product_proto_msgTypes[11]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1095,7 +1314,7 @@ func (x *Snippets) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Snippets.ProtoReflect.Descriptor instead.
 func (*Snippets) Descriptor() ([]byte, []int) {
-	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{11}
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Snippets) GetFragments() []string {
@@ -1115,7 +1334,7 @@ type Facet struct {
 
 func (x *Facet) Reset() {
 	*x = Facet{}
-	mi := &file_emporium_product_v1_product_proto_msgTypes[12]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1127,7 +1346,7 @@ func (x *Facet) String() string {
 func (*Facet) ProtoMessage() {}
 
 func (x *Facet) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_product_v1_product_proto_msgTypes[12]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1140,7 +1359,7 @@ func (x *Facet) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Facet.ProtoReflect.Descriptor instead.
 func (*Facet) Descriptor() ([]byte, []int) {
-	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{12}
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Facet) GetName() string {
@@ -1170,7 +1389,7 @@ type FacetValue struct {
 
 func (x *FacetValue) Reset() {
 	*x = FacetValue{}
-	mi := &file_emporium_product_v1_product_proto_msgTypes[13]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1182,7 +1401,7 @@ func (x *FacetValue) String() string {
 func (*FacetValue) ProtoMessage() {}
 
 func (x *FacetValue) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_product_v1_product_proto_msgTypes[13]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1195,7 +1414,7 @@ func (x *FacetValue) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FacetValue.ProtoReflect.Descriptor instead.
 func (*FacetValue) Descriptor() ([]byte, []int) {
-	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{13}
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *FacetValue) GetValue() string {
@@ -1227,7 +1446,7 @@ type ListCategoriesRequest struct {
 
 func (x *ListCategoriesRequest) Reset() {
 	*x = ListCategoriesRequest{}
-	mi := &file_emporium_product_v1_product_proto_msgTypes[14]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1239,7 +1458,7 @@ func (x *ListCategoriesRequest) String() string {
 func (*ListCategoriesRequest) ProtoMessage() {}
 
 func (x *ListCategoriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_product_v1_product_proto_msgTypes[14]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1252,7 +1471,7 @@ func (x *ListCategoriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCategoriesRequest.ProtoReflect.Descriptor instead.
 func (*ListCategoriesRequest) Descriptor() ([]byte, []int) {
-	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{14}
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{17}
 }
 
 type ListCategoriesResponse struct {
@@ -1264,7 +1483,7 @@ type ListCategoriesResponse struct {
 
 func (x *ListCategoriesResponse) Reset() {
 	*x = ListCategoriesResponse{}
-	mi := &file_emporium_product_v1_product_proto_msgTypes[15]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1276,7 +1495,7 @@ func (x *ListCategoriesResponse) String() string {
 func (*ListCategoriesResponse) ProtoMessage() {}
 
 func (x *ListCategoriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_product_v1_product_proto_msgTypes[15]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1289,7 +1508,7 @@ func (x *ListCategoriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCategoriesResponse.ProtoReflect.Descriptor instead.
 func (*ListCategoriesResponse) Descriptor() ([]byte, []int) {
-	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{15}
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ListCategoriesResponse) GetCategories() []*Category {
@@ -1318,7 +1537,7 @@ type CreateProductRequest struct {
 
 func (x *CreateProductRequest) Reset() {
 	*x = CreateProductRequest{}
-	mi := &file_emporium_product_v1_product_proto_msgTypes[16]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1330,7 +1549,7 @@ func (x *CreateProductRequest) String() string {
 func (*CreateProductRequest) ProtoMessage() {}
 
 func (x *CreateProductRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_product_v1_product_proto_msgTypes[16]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1343,7 +1562,7 @@ func (x *CreateProductRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateProductRequest.ProtoReflect.Descriptor instead.
 func (*CreateProductRequest) Descriptor() ([]byte, []int) {
-	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{16}
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *CreateProductRequest) GetSlug() string {
@@ -1418,7 +1637,7 @@ type CreateProductResponse struct {
 
 func (x *CreateProductResponse) Reset() {
 	*x = CreateProductResponse{}
-	mi := &file_emporium_product_v1_product_proto_msgTypes[17]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1430,7 +1649,7 @@ func (x *CreateProductResponse) String() string {
 func (*CreateProductResponse) ProtoMessage() {}
 
 func (x *CreateProductResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_product_v1_product_proto_msgTypes[17]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1443,7 +1662,7 @@ func (x *CreateProductResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateProductResponse.ProtoReflect.Descriptor instead.
 func (*CreateProductResponse) Descriptor() ([]byte, []int) {
-	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{17}
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *CreateProductResponse) GetProduct() *Product {
@@ -1471,7 +1690,7 @@ type UpdateProductRequest struct {
 
 func (x *UpdateProductRequest) Reset() {
 	*x = UpdateProductRequest{}
-	mi := &file_emporium_product_v1_product_proto_msgTypes[18]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1483,7 +1702,7 @@ func (x *UpdateProductRequest) String() string {
 func (*UpdateProductRequest) ProtoMessage() {}
 
 func (x *UpdateProductRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_product_v1_product_proto_msgTypes[18]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1496,7 +1715,7 @@ func (x *UpdateProductRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateProductRequest.ProtoReflect.Descriptor instead.
 func (*UpdateProductRequest) Descriptor() ([]byte, []int) {
-	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{18}
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *UpdateProductRequest) GetProduct() *Product {
@@ -1529,7 +1748,7 @@ type UpdateProductResponse struct {
 
 func (x *UpdateProductResponse) Reset() {
 	*x = UpdateProductResponse{}
-	mi := &file_emporium_product_v1_product_proto_msgTypes[19]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1541,7 +1760,7 @@ func (x *UpdateProductResponse) String() string {
 func (*UpdateProductResponse) ProtoMessage() {}
 
 func (x *UpdateProductResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_product_v1_product_proto_msgTypes[19]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1554,7 +1773,7 @@ func (x *UpdateProductResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateProductResponse.ProtoReflect.Descriptor instead.
 func (*UpdateProductResponse) Descriptor() ([]byte, []int) {
-	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{19}
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *UpdateProductResponse) GetProduct() *Product {
@@ -1573,7 +1792,7 @@ type ArchiveProductRequest struct {
 
 func (x *ArchiveProductRequest) Reset() {
 	*x = ArchiveProductRequest{}
-	mi := &file_emporium_product_v1_product_proto_msgTypes[20]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1585,7 +1804,7 @@ func (x *ArchiveProductRequest) String() string {
 func (*ArchiveProductRequest) ProtoMessage() {}
 
 func (x *ArchiveProductRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_product_v1_product_proto_msgTypes[20]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1598,7 +1817,7 @@ func (x *ArchiveProductRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ArchiveProductRequest.ProtoReflect.Descriptor instead.
 func (*ArchiveProductRequest) Descriptor() ([]byte, []int) {
-	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{20}
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ArchiveProductRequest) GetId() string {
@@ -1617,7 +1836,7 @@ type ArchiveProductResponse struct {
 
 func (x *ArchiveProductResponse) Reset() {
 	*x = ArchiveProductResponse{}
-	mi := &file_emporium_product_v1_product_proto_msgTypes[21]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1629,7 +1848,7 @@ func (x *ArchiveProductResponse) String() string {
 func (*ArchiveProductResponse) ProtoMessage() {}
 
 func (x *ArchiveProductResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_product_v1_product_proto_msgTypes[21]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1642,7 +1861,7 @@ func (x *ArchiveProductResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ArchiveProductResponse.ProtoReflect.Descriptor instead.
 func (*ArchiveProductResponse) Descriptor() ([]byte, []int) {
-	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{21}
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ArchiveProductResponse) GetProduct() *Product {
@@ -1664,7 +1883,7 @@ type StockLevel struct {
 
 func (x *StockLevel) Reset() {
 	*x = StockLevel{}
-	mi := &file_emporium_product_v1_product_proto_msgTypes[22]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1676,7 +1895,7 @@ func (x *StockLevel) String() string {
 func (*StockLevel) ProtoMessage() {}
 
 func (x *StockLevel) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_product_v1_product_proto_msgTypes[22]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1689,7 +1908,7 @@ func (x *StockLevel) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StockLevel.ProtoReflect.Descriptor instead.
 func (*StockLevel) Descriptor() ([]byte, []int) {
-	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{22}
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *StockLevel) GetSku() string {
@@ -1722,7 +1941,7 @@ type GetStockRequest struct {
 
 func (x *GetStockRequest) Reset() {
 	*x = GetStockRequest{}
-	mi := &file_emporium_product_v1_product_proto_msgTypes[23]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1734,7 +1953,7 @@ func (x *GetStockRequest) String() string {
 func (*GetStockRequest) ProtoMessage() {}
 
 func (x *GetStockRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_product_v1_product_proto_msgTypes[23]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1747,7 +1966,7 @@ func (x *GetStockRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStockRequest.ProtoReflect.Descriptor instead.
 func (*GetStockRequest) Descriptor() ([]byte, []int) {
-	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{23}
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *GetStockRequest) GetSkus() []string {
@@ -1767,7 +1986,7 @@ type GetStockResponse struct {
 
 func (x *GetStockResponse) Reset() {
 	*x = GetStockResponse{}
-	mi := &file_emporium_product_v1_product_proto_msgTypes[24]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1779,7 +1998,7 @@ func (x *GetStockResponse) String() string {
 func (*GetStockResponse) ProtoMessage() {}
 
 func (x *GetStockResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_product_v1_product_proto_msgTypes[24]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1792,7 +2011,7 @@ func (x *GetStockResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStockResponse.ProtoReflect.Descriptor instead.
 func (*GetStockResponse) Descriptor() ([]byte, []int) {
-	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{24}
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *GetStockResponse) GetLevels() []*StockLevel {
@@ -1819,7 +2038,7 @@ type AdjustStockRequest struct {
 
 func (x *AdjustStockRequest) Reset() {
 	*x = AdjustStockRequest{}
-	mi := &file_emporium_product_v1_product_proto_msgTypes[25]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1831,7 +2050,7 @@ func (x *AdjustStockRequest) String() string {
 func (*AdjustStockRequest) ProtoMessage() {}
 
 func (x *AdjustStockRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_product_v1_product_proto_msgTypes[25]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1844,7 +2063,7 @@ func (x *AdjustStockRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdjustStockRequest.ProtoReflect.Descriptor instead.
 func (*AdjustStockRequest) Descriptor() ([]byte, []int) {
-	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{25}
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *AdjustStockRequest) GetSku() string {
@@ -1884,7 +2103,7 @@ type AdjustStockResponse struct {
 
 func (x *AdjustStockResponse) Reset() {
 	*x = AdjustStockResponse{}
-	mi := &file_emporium_product_v1_product_proto_msgTypes[26]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1896,7 +2115,7 @@ func (x *AdjustStockResponse) String() string {
 func (*AdjustStockResponse) ProtoMessage() {}
 
 func (x *AdjustStockResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_product_v1_product_proto_msgTypes[26]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1909,7 +2128,7 @@ func (x *AdjustStockResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdjustStockResponse.ProtoReflect.Descriptor instead.
 func (*AdjustStockResponse) Descriptor() ([]byte, []int) {
-	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{26}
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *AdjustStockResponse) GetLevel() *StockLevel {
@@ -1929,7 +2148,7 @@ type ReservationItem struct {
 
 func (x *ReservationItem) Reset() {
 	*x = ReservationItem{}
-	mi := &file_emporium_product_v1_product_proto_msgTypes[27]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1941,7 +2160,7 @@ func (x *ReservationItem) String() string {
 func (*ReservationItem) ProtoMessage() {}
 
 func (x *ReservationItem) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_product_v1_product_proto_msgTypes[27]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1954,7 +2173,7 @@ func (x *ReservationItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReservationItem.ProtoReflect.Descriptor instead.
 func (*ReservationItem) Descriptor() ([]byte, []int) {
-	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{27}
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ReservationItem) GetSku() string {
@@ -1984,7 +2203,7 @@ type Reservation struct {
 
 func (x *Reservation) Reset() {
 	*x = Reservation{}
-	mi := &file_emporium_product_v1_product_proto_msgTypes[28]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1996,7 +2215,7 @@ func (x *Reservation) String() string {
 func (*Reservation) ProtoMessage() {}
 
 func (x *Reservation) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_product_v1_product_proto_msgTypes[28]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2009,7 +2228,7 @@ func (x *Reservation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Reservation.ProtoReflect.Descriptor instead.
 func (*Reservation) Descriptor() ([]byte, []int) {
-	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{28}
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *Reservation) GetId() string {
@@ -2053,7 +2272,7 @@ type ReserveStockRequest struct {
 
 func (x *ReserveStockRequest) Reset() {
 	*x = ReserveStockRequest{}
-	mi := &file_emporium_product_v1_product_proto_msgTypes[29]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2065,7 +2284,7 @@ func (x *ReserveStockRequest) String() string {
 func (*ReserveStockRequest) ProtoMessage() {}
 
 func (x *ReserveStockRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_product_v1_product_proto_msgTypes[29]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2078,7 +2297,7 @@ func (x *ReserveStockRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReserveStockRequest.ProtoReflect.Descriptor instead.
 func (*ReserveStockRequest) Descriptor() ([]byte, []int) {
-	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{29}
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ReserveStockRequest) GetItems() []*ReservationItem {
@@ -2111,7 +2330,7 @@ type ReserveStockResponse struct {
 
 func (x *ReserveStockResponse) Reset() {
 	*x = ReserveStockResponse{}
-	mi := &file_emporium_product_v1_product_proto_msgTypes[30]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2123,7 +2342,7 @@ func (x *ReserveStockResponse) String() string {
 func (*ReserveStockResponse) ProtoMessage() {}
 
 func (x *ReserveStockResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_product_v1_product_proto_msgTypes[30]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2136,7 +2355,7 @@ func (x *ReserveStockResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReserveStockResponse.ProtoReflect.Descriptor instead.
 func (*ReserveStockResponse) Descriptor() ([]byte, []int) {
-	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{30}
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ReserveStockResponse) GetReservation() *Reservation {
@@ -2155,7 +2374,7 @@ type CommitReservationRequest struct {
 
 func (x *CommitReservationRequest) Reset() {
 	*x = CommitReservationRequest{}
-	mi := &file_emporium_product_v1_product_proto_msgTypes[31]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2167,7 +2386,7 @@ func (x *CommitReservationRequest) String() string {
 func (*CommitReservationRequest) ProtoMessage() {}
 
 func (x *CommitReservationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_product_v1_product_proto_msgTypes[31]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2180,7 +2399,7 @@ func (x *CommitReservationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommitReservationRequest.ProtoReflect.Descriptor instead.
 func (*CommitReservationRequest) Descriptor() ([]byte, []int) {
-	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{31}
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *CommitReservationRequest) GetId() string {
@@ -2199,7 +2418,7 @@ type CommitReservationResponse struct {
 
 func (x *CommitReservationResponse) Reset() {
 	*x = CommitReservationResponse{}
-	mi := &file_emporium_product_v1_product_proto_msgTypes[32]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2211,7 +2430,7 @@ func (x *CommitReservationResponse) String() string {
 func (*CommitReservationResponse) ProtoMessage() {}
 
 func (x *CommitReservationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_product_v1_product_proto_msgTypes[32]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2224,7 +2443,7 @@ func (x *CommitReservationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommitReservationResponse.ProtoReflect.Descriptor instead.
 func (*CommitReservationResponse) Descriptor() ([]byte, []int) {
-	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{32}
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *CommitReservationResponse) GetReservation() *Reservation {
@@ -2243,7 +2462,7 @@ type ReleaseReservationRequest struct {
 
 func (x *ReleaseReservationRequest) Reset() {
 	*x = ReleaseReservationRequest{}
-	mi := &file_emporium_product_v1_product_proto_msgTypes[33]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2255,7 +2474,7 @@ func (x *ReleaseReservationRequest) String() string {
 func (*ReleaseReservationRequest) ProtoMessage() {}
 
 func (x *ReleaseReservationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_product_v1_product_proto_msgTypes[33]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2268,7 +2487,7 @@ func (x *ReleaseReservationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleaseReservationRequest.ProtoReflect.Descriptor instead.
 func (*ReleaseReservationRequest) Descriptor() ([]byte, []int) {
-	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{33}
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ReleaseReservationRequest) GetId() string {
@@ -2287,7 +2506,7 @@ type ReleaseReservationResponse struct {
 
 func (x *ReleaseReservationResponse) Reset() {
 	*x = ReleaseReservationResponse{}
-	mi := &file_emporium_product_v1_product_proto_msgTypes[34]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2299,7 +2518,7 @@ func (x *ReleaseReservationResponse) String() string {
 func (*ReleaseReservationResponse) ProtoMessage() {}
 
 func (x *ReleaseReservationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_product_v1_product_proto_msgTypes[34]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2312,7 +2531,7 @@ func (x *ReleaseReservationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleaseReservationResponse.ProtoReflect.Descriptor instead.
 func (*ReleaseReservationResponse) Descriptor() ([]byte, []int) {
-	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{34}
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ReleaseReservationResponse) GetReservation() *Reservation {
@@ -2350,14 +2569,15 @@ const file_emporium_product_v1_product_proto_rawDesc = "" +
 	"\x04etag\x18\x0f \x01(\tR\x04etag\x1a=\n" +
 	"\x0fAttributesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xcc\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xfc\x02\n" +
 	"\aVariant\x129\n" +
 	"\x03sku\x18\x01 \x01(\tB'\xbaH$r\"\x10\x01\x18@2\x1c^[A-Za-z0-9][A-Za-z0-9._-]*$R\x03sku\x12\x1e\n" +
 	"\x05title\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\x05title\x12]\n" +
 	"\aoptions\x18\x03 \x03(\v2).emporium.product.v1.Variant.OptionsEntryB\x18\xbaH\x15\x9a\x01\x12\x10\n" +
 	"\"\x06r\x04\x10\x01\x18(*\x06r\x04\x10\x01\x18dR\aoptions\x125\n" +
 	"\x05price\x18\x04 \x01(\v2\x17.emporium.type.v1.MoneyB\x06\xbaH\x03\xc8\x01\x01R\x05price\x12\x14\n" +
-	"\x05stock\x18\x05 \x01(\x03R\x05stock\x1a:\n" +
+	"\x05stock\x18\x05 \x01(\x03R\x05stock\x12.\n" +
+	"\fweight_grams\x18\x06 \x01(\x03B\v\xbaH\b\"\x06\x18\xc0\x84=(\x00R\vweightGrams\x1a:\n" +
 	"\fOptionsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"A\n" +
@@ -2392,7 +2612,24 @@ const file_emporium_product_v1_product_proto_rawDesc = "" +
 	"\x04slug\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18xH\x00R\x04slugB\f\n" +
 	"\x03key\x12\x05\xbaH\x02\b\x01\"L\n" +
 	"\x12GetProductResponse\x126\n" +
-	"\aproduct\x18\x01 \x01(\v2\x1c.emporium.product.v1.ProductR\aproduct\"\xf6\x01\n" +
+	"\aproduct\x18\x01 \x01(\v2\x1c.emporium.product.v1.ProductR\aproduct\"A\n" +
+	"\x15LookupVariantsRequest\x12(\n" +
+	"\x04skus\x18\x01 \x03(\tB\x14\xbaH\x11\x92\x01\x0e\b\x01\x10d\x18\x01\"\x06r\x04\x10\x01\x18@R\x04skus\"V\n" +
+	"\x16LookupVariantsResponse\x12<\n" +
+	"\bvariants\x18\x01 \x03(\v2 .emporium.product.v1.VariantInfoR\bvariants\"\xcb\x02\n" +
+	"\vVariantInfo\x12\x10\n" +
+	"\x03sku\x18\x01 \x01(\tR\x03sku\x12\x1d\n" +
+	"\n" +
+	"product_id\x18\x02 \x01(\tR\tproductId\x12!\n" +
+	"\fproduct_slug\x18\x03 \x01(\tR\vproductSlug\x12#\n" +
+	"\rproduct_title\x18\x04 \x01(\tR\fproductTitle\x12#\n" +
+	"\rvariant_title\x18\x05 \x01(\tR\fvariantTitle\x12-\n" +
+	"\x05price\x18\x06 \x01(\v2\x17.emporium.type.v1.MoneyR\x05price\x12\x14\n" +
+	"\x05stock\x18\a \x01(\x03R\x05stock\x12!\n" +
+	"\fweight_grams\x18\b \x01(\x03R\vweightGrams\x12\x1b\n" +
+	"\timage_url\x18\t \x01(\tR\bimageUrl\x12\x19\n" +
+	"\bfor_sale\x18\n" +
+	" \x01(\bR\aforSale\"\xf6\x01\n" +
 	"\x15SearchProductsRequest\x12 \n" +
 	"\x05query\x18\x01 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\x05query\x12&\n" +
@@ -2524,7 +2761,7 @@ const file_emporium_product_v1_product_proto_rawDesc = "" +
 	"\x1eRESERVATION_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17RESERVATION_STATUS_HELD\x10\x01\x12 \n" +
 	"\x1cRESERVATION_STATUS_COMMITTED\x10\x02\x12\x1f\n" +
-	"\x1bRESERVATION_STATUS_RELEASED\x10\x032\x9e\x06\n" +
+	"\x1bRESERVATION_STATUS_RELEASED\x10\x032\x92\a\n" +
 	"\x0eProductService\x12l\n" +
 	"\fListProducts\x12(.emporium.product.v1.ListProductsRequest\x1a).emporium.product.v1.ListProductsResponse\"\a\xc8\xf3\x18\x01\x90\x02\x01\x12f\n" +
 	"\n" +
@@ -2533,6 +2770,7 @@ const file_emporium_product_v1_product_proto_rawDesc = "" +
 	"\x0eListCategories\x12*.emporium.product.v1.ListCategoriesRequest\x1a+.emporium.product.v1.ListCategoriesResponse\"\a\xc8\xf3\x18\x01\x90\x02\x01\x12l\n" +
 	"\rCreateProduct\x12).emporium.product.v1.CreateProductRequest\x1a*.emporium.product.v1.CreateProductResponse\"\x04\xc8\xf3\x18\x03\x12l\n" +
 	"\rUpdateProduct\x12).emporium.product.v1.UpdateProductRequest\x1a*.emporium.product.v1.UpdateProductResponse\"\x04\xc8\xf3\x18\x03\x12r\n" +
+	"\x0eLookupVariants\x12*.emporium.product.v1.LookupVariantsRequest\x1a+.emporium.product.v1.LookupVariantsResponse\"\a\xc8\xf3\x18\x01\x90\x02\x01\x12r\n" +
 	"\x0eArchiveProduct\x12*.emporium.product.v1.ArchiveProductRequest\x1a+.emporium.product.v1.ArchiveProductResponse\"\a\xc8\xf3\x18\x03\x90\x02\x022\xc4\x04\n" +
 	"\x10InventoryService\x12`\n" +
 	"\bGetStock\x12$.emporium.product.v1.GetStockRequest\x1a%.emporium.product.v1.GetStockResponse\"\a\xc8\xf3\x18\x01\x90\x02\x01\x12f\n" +
@@ -2554,7 +2792,7 @@ func file_emporium_product_v1_product_proto_rawDescGZIP() []byte {
 }
 
 var file_emporium_product_v1_product_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_emporium_product_v1_product_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
+var file_emporium_product_v1_product_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
 var file_emporium_product_v1_product_proto_goTypes = []any{
 	(ProductStatus)(0),                 // 0: emporium.product.v1.ProductStatus
 	(ProductSort)(0),                   // 1: emporium.product.v1.ProductSort
@@ -2567,108 +2805,115 @@ var file_emporium_product_v1_product_proto_goTypes = []any{
 	(*ListProductsResponse)(nil),       // 8: emporium.product.v1.ListProductsResponse
 	(*GetProductRequest)(nil),          // 9: emporium.product.v1.GetProductRequest
 	(*GetProductResponse)(nil),         // 10: emporium.product.v1.GetProductResponse
-	(*SearchProductsRequest)(nil),      // 11: emporium.product.v1.SearchProductsRequest
-	(*SearchProductsResponse)(nil),     // 12: emporium.product.v1.SearchProductsResponse
-	(*SearchHit)(nil),                  // 13: emporium.product.v1.SearchHit
-	(*Snippets)(nil),                   // 14: emporium.product.v1.Snippets
-	(*Facet)(nil),                      // 15: emporium.product.v1.Facet
-	(*FacetValue)(nil),                 // 16: emporium.product.v1.FacetValue
-	(*ListCategoriesRequest)(nil),      // 17: emporium.product.v1.ListCategoriesRequest
-	(*ListCategoriesResponse)(nil),     // 18: emporium.product.v1.ListCategoriesResponse
-	(*CreateProductRequest)(nil),       // 19: emporium.product.v1.CreateProductRequest
-	(*CreateProductResponse)(nil),      // 20: emporium.product.v1.CreateProductResponse
-	(*UpdateProductRequest)(nil),       // 21: emporium.product.v1.UpdateProductRequest
-	(*UpdateProductResponse)(nil),      // 22: emporium.product.v1.UpdateProductResponse
-	(*ArchiveProductRequest)(nil),      // 23: emporium.product.v1.ArchiveProductRequest
-	(*ArchiveProductResponse)(nil),     // 24: emporium.product.v1.ArchiveProductResponse
-	(*StockLevel)(nil),                 // 25: emporium.product.v1.StockLevel
-	(*GetStockRequest)(nil),            // 26: emporium.product.v1.GetStockRequest
-	(*GetStockResponse)(nil),           // 27: emporium.product.v1.GetStockResponse
-	(*AdjustStockRequest)(nil),         // 28: emporium.product.v1.AdjustStockRequest
-	(*AdjustStockResponse)(nil),        // 29: emporium.product.v1.AdjustStockResponse
-	(*ReservationItem)(nil),            // 30: emporium.product.v1.ReservationItem
-	(*Reservation)(nil),                // 31: emporium.product.v1.Reservation
-	(*ReserveStockRequest)(nil),        // 32: emporium.product.v1.ReserveStockRequest
-	(*ReserveStockResponse)(nil),       // 33: emporium.product.v1.ReserveStockResponse
-	(*CommitReservationRequest)(nil),   // 34: emporium.product.v1.CommitReservationRequest
-	(*CommitReservationResponse)(nil),  // 35: emporium.product.v1.CommitReservationResponse
-	(*ReleaseReservationRequest)(nil),  // 36: emporium.product.v1.ReleaseReservationRequest
-	(*ReleaseReservationResponse)(nil), // 37: emporium.product.v1.ReleaseReservationResponse
-	nil,                                // 38: emporium.product.v1.Product.AttributesEntry
-	nil,                                // 39: emporium.product.v1.Variant.OptionsEntry
-	nil,                                // 40: emporium.product.v1.SearchHit.HighlightsEntry
-	nil,                                // 41: emporium.product.v1.CreateProductRequest.AttributesEntry
-	(*v1.Money)(nil),                   // 42: emporium.type.v1.Money
-	(*timestamppb.Timestamp)(nil),      // 43: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),      // 44: google.protobuf.FieldMask
+	(*LookupVariantsRequest)(nil),      // 11: emporium.product.v1.LookupVariantsRequest
+	(*LookupVariantsResponse)(nil),     // 12: emporium.product.v1.LookupVariantsResponse
+	(*VariantInfo)(nil),                // 13: emporium.product.v1.VariantInfo
+	(*SearchProductsRequest)(nil),      // 14: emporium.product.v1.SearchProductsRequest
+	(*SearchProductsResponse)(nil),     // 15: emporium.product.v1.SearchProductsResponse
+	(*SearchHit)(nil),                  // 16: emporium.product.v1.SearchHit
+	(*Snippets)(nil),                   // 17: emporium.product.v1.Snippets
+	(*Facet)(nil),                      // 18: emporium.product.v1.Facet
+	(*FacetValue)(nil),                 // 19: emporium.product.v1.FacetValue
+	(*ListCategoriesRequest)(nil),      // 20: emporium.product.v1.ListCategoriesRequest
+	(*ListCategoriesResponse)(nil),     // 21: emporium.product.v1.ListCategoriesResponse
+	(*CreateProductRequest)(nil),       // 22: emporium.product.v1.CreateProductRequest
+	(*CreateProductResponse)(nil),      // 23: emporium.product.v1.CreateProductResponse
+	(*UpdateProductRequest)(nil),       // 24: emporium.product.v1.UpdateProductRequest
+	(*UpdateProductResponse)(nil),      // 25: emporium.product.v1.UpdateProductResponse
+	(*ArchiveProductRequest)(nil),      // 26: emporium.product.v1.ArchiveProductRequest
+	(*ArchiveProductResponse)(nil),     // 27: emporium.product.v1.ArchiveProductResponse
+	(*StockLevel)(nil),                 // 28: emporium.product.v1.StockLevel
+	(*GetStockRequest)(nil),            // 29: emporium.product.v1.GetStockRequest
+	(*GetStockResponse)(nil),           // 30: emporium.product.v1.GetStockResponse
+	(*AdjustStockRequest)(nil),         // 31: emporium.product.v1.AdjustStockRequest
+	(*AdjustStockResponse)(nil),        // 32: emporium.product.v1.AdjustStockResponse
+	(*ReservationItem)(nil),            // 33: emporium.product.v1.ReservationItem
+	(*Reservation)(nil),                // 34: emporium.product.v1.Reservation
+	(*ReserveStockRequest)(nil),        // 35: emporium.product.v1.ReserveStockRequest
+	(*ReserveStockResponse)(nil),       // 36: emporium.product.v1.ReserveStockResponse
+	(*CommitReservationRequest)(nil),   // 37: emporium.product.v1.CommitReservationRequest
+	(*CommitReservationResponse)(nil),  // 38: emporium.product.v1.CommitReservationResponse
+	(*ReleaseReservationRequest)(nil),  // 39: emporium.product.v1.ReleaseReservationRequest
+	(*ReleaseReservationResponse)(nil), // 40: emporium.product.v1.ReleaseReservationResponse
+	nil,                                // 41: emporium.product.v1.Product.AttributesEntry
+	nil,                                // 42: emporium.product.v1.Variant.OptionsEntry
+	nil,                                // 43: emporium.product.v1.SearchHit.HighlightsEntry
+	nil,                                // 44: emporium.product.v1.CreateProductRequest.AttributesEntry
+	(*v1.Money)(nil),                   // 45: emporium.type.v1.Money
+	(*timestamppb.Timestamp)(nil),      // 46: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),      // 47: google.protobuf.FieldMask
 }
 var file_emporium_product_v1_product_proto_depIdxs = []int32{
 	4,  // 0: emporium.product.v1.Product.variants:type_name -> emporium.product.v1.Variant
 	5,  // 1: emporium.product.v1.Product.images:type_name -> emporium.product.v1.Image
-	38, // 2: emporium.product.v1.Product.attributes:type_name -> emporium.product.v1.Product.AttributesEntry
+	41, // 2: emporium.product.v1.Product.attributes:type_name -> emporium.product.v1.Product.AttributesEntry
 	0,  // 3: emporium.product.v1.Product.status:type_name -> emporium.product.v1.ProductStatus
-	42, // 4: emporium.product.v1.Product.price:type_name -> emporium.type.v1.Money
-	43, // 5: emporium.product.v1.Product.create_time:type_name -> google.protobuf.Timestamp
-	43, // 6: emporium.product.v1.Product.update_time:type_name -> google.protobuf.Timestamp
-	39, // 7: emporium.product.v1.Variant.options:type_name -> emporium.product.v1.Variant.OptionsEntry
-	42, // 8: emporium.product.v1.Variant.price:type_name -> emporium.type.v1.Money
+	45, // 4: emporium.product.v1.Product.price:type_name -> emporium.type.v1.Money
+	46, // 5: emporium.product.v1.Product.create_time:type_name -> google.protobuf.Timestamp
+	46, // 6: emporium.product.v1.Product.update_time:type_name -> google.protobuf.Timestamp
+	42, // 7: emporium.product.v1.Variant.options:type_name -> emporium.product.v1.Variant.OptionsEntry
+	45, // 8: emporium.product.v1.Variant.price:type_name -> emporium.type.v1.Money
 	1,  // 9: emporium.product.v1.ListProductsRequest.sort:type_name -> emporium.product.v1.ProductSort
 	3,  // 10: emporium.product.v1.ListProductsResponse.products:type_name -> emporium.product.v1.Product
 	3,  // 11: emporium.product.v1.GetProductResponse.product:type_name -> emporium.product.v1.Product
-	13, // 12: emporium.product.v1.SearchProductsResponse.hits:type_name -> emporium.product.v1.SearchHit
-	15, // 13: emporium.product.v1.SearchProductsResponse.facets:type_name -> emporium.product.v1.Facet
-	3,  // 14: emporium.product.v1.SearchHit.product:type_name -> emporium.product.v1.Product
-	40, // 15: emporium.product.v1.SearchHit.highlights:type_name -> emporium.product.v1.SearchHit.HighlightsEntry
-	16, // 16: emporium.product.v1.Facet.values:type_name -> emporium.product.v1.FacetValue
-	6,  // 17: emporium.product.v1.ListCategoriesResponse.categories:type_name -> emporium.product.v1.Category
-	4,  // 18: emporium.product.v1.CreateProductRequest.variants:type_name -> emporium.product.v1.Variant
-	5,  // 19: emporium.product.v1.CreateProductRequest.images:type_name -> emporium.product.v1.Image
-	41, // 20: emporium.product.v1.CreateProductRequest.attributes:type_name -> emporium.product.v1.CreateProductRequest.AttributesEntry
-	0,  // 21: emporium.product.v1.CreateProductRequest.status:type_name -> emporium.product.v1.ProductStatus
-	3,  // 22: emporium.product.v1.CreateProductResponse.product:type_name -> emporium.product.v1.Product
-	3,  // 23: emporium.product.v1.UpdateProductRequest.product:type_name -> emporium.product.v1.Product
-	44, // 24: emporium.product.v1.UpdateProductRequest.update_mask:type_name -> google.protobuf.FieldMask
-	3,  // 25: emporium.product.v1.UpdateProductResponse.product:type_name -> emporium.product.v1.Product
-	3,  // 26: emporium.product.v1.ArchiveProductResponse.product:type_name -> emporium.product.v1.Product
-	25, // 27: emporium.product.v1.GetStockResponse.levels:type_name -> emporium.product.v1.StockLevel
-	25, // 28: emporium.product.v1.AdjustStockResponse.level:type_name -> emporium.product.v1.StockLevel
-	30, // 29: emporium.product.v1.Reservation.items:type_name -> emporium.product.v1.ReservationItem
-	2,  // 30: emporium.product.v1.Reservation.status:type_name -> emporium.product.v1.ReservationStatus
-	43, // 31: emporium.product.v1.Reservation.expire_time:type_name -> google.protobuf.Timestamp
-	30, // 32: emporium.product.v1.ReserveStockRequest.items:type_name -> emporium.product.v1.ReservationItem
-	31, // 33: emporium.product.v1.ReserveStockResponse.reservation:type_name -> emporium.product.v1.Reservation
-	31, // 34: emporium.product.v1.CommitReservationResponse.reservation:type_name -> emporium.product.v1.Reservation
-	31, // 35: emporium.product.v1.ReleaseReservationResponse.reservation:type_name -> emporium.product.v1.Reservation
-	14, // 36: emporium.product.v1.SearchHit.HighlightsEntry.value:type_name -> emporium.product.v1.Snippets
-	7,  // 37: emporium.product.v1.ProductService.ListProducts:input_type -> emporium.product.v1.ListProductsRequest
-	9,  // 38: emporium.product.v1.ProductService.GetProduct:input_type -> emporium.product.v1.GetProductRequest
-	11, // 39: emporium.product.v1.ProductService.SearchProducts:input_type -> emporium.product.v1.SearchProductsRequest
-	17, // 40: emporium.product.v1.ProductService.ListCategories:input_type -> emporium.product.v1.ListCategoriesRequest
-	19, // 41: emporium.product.v1.ProductService.CreateProduct:input_type -> emporium.product.v1.CreateProductRequest
-	21, // 42: emporium.product.v1.ProductService.UpdateProduct:input_type -> emporium.product.v1.UpdateProductRequest
-	23, // 43: emporium.product.v1.ProductService.ArchiveProduct:input_type -> emporium.product.v1.ArchiveProductRequest
-	26, // 44: emporium.product.v1.InventoryService.GetStock:input_type -> emporium.product.v1.GetStockRequest
-	28, // 45: emporium.product.v1.InventoryService.AdjustStock:input_type -> emporium.product.v1.AdjustStockRequest
-	32, // 46: emporium.product.v1.InventoryService.ReserveStock:input_type -> emporium.product.v1.ReserveStockRequest
-	34, // 47: emporium.product.v1.InventoryService.CommitReservation:input_type -> emporium.product.v1.CommitReservationRequest
-	36, // 48: emporium.product.v1.InventoryService.ReleaseReservation:input_type -> emporium.product.v1.ReleaseReservationRequest
-	8,  // 49: emporium.product.v1.ProductService.ListProducts:output_type -> emporium.product.v1.ListProductsResponse
-	10, // 50: emporium.product.v1.ProductService.GetProduct:output_type -> emporium.product.v1.GetProductResponse
-	12, // 51: emporium.product.v1.ProductService.SearchProducts:output_type -> emporium.product.v1.SearchProductsResponse
-	18, // 52: emporium.product.v1.ProductService.ListCategories:output_type -> emporium.product.v1.ListCategoriesResponse
-	20, // 53: emporium.product.v1.ProductService.CreateProduct:output_type -> emporium.product.v1.CreateProductResponse
-	22, // 54: emporium.product.v1.ProductService.UpdateProduct:output_type -> emporium.product.v1.UpdateProductResponse
-	24, // 55: emporium.product.v1.ProductService.ArchiveProduct:output_type -> emporium.product.v1.ArchiveProductResponse
-	27, // 56: emporium.product.v1.InventoryService.GetStock:output_type -> emporium.product.v1.GetStockResponse
-	29, // 57: emporium.product.v1.InventoryService.AdjustStock:output_type -> emporium.product.v1.AdjustStockResponse
-	33, // 58: emporium.product.v1.InventoryService.ReserveStock:output_type -> emporium.product.v1.ReserveStockResponse
-	35, // 59: emporium.product.v1.InventoryService.CommitReservation:output_type -> emporium.product.v1.CommitReservationResponse
-	37, // 60: emporium.product.v1.InventoryService.ReleaseReservation:output_type -> emporium.product.v1.ReleaseReservationResponse
-	49, // [49:61] is the sub-list for method output_type
-	37, // [37:49] is the sub-list for method input_type
-	37, // [37:37] is the sub-list for extension type_name
-	37, // [37:37] is the sub-list for extension extendee
-	0,  // [0:37] is the sub-list for field type_name
+	13, // 12: emporium.product.v1.LookupVariantsResponse.variants:type_name -> emporium.product.v1.VariantInfo
+	45, // 13: emporium.product.v1.VariantInfo.price:type_name -> emporium.type.v1.Money
+	16, // 14: emporium.product.v1.SearchProductsResponse.hits:type_name -> emporium.product.v1.SearchHit
+	18, // 15: emporium.product.v1.SearchProductsResponse.facets:type_name -> emporium.product.v1.Facet
+	3,  // 16: emporium.product.v1.SearchHit.product:type_name -> emporium.product.v1.Product
+	43, // 17: emporium.product.v1.SearchHit.highlights:type_name -> emporium.product.v1.SearchHit.HighlightsEntry
+	19, // 18: emporium.product.v1.Facet.values:type_name -> emporium.product.v1.FacetValue
+	6,  // 19: emporium.product.v1.ListCategoriesResponse.categories:type_name -> emporium.product.v1.Category
+	4,  // 20: emporium.product.v1.CreateProductRequest.variants:type_name -> emporium.product.v1.Variant
+	5,  // 21: emporium.product.v1.CreateProductRequest.images:type_name -> emporium.product.v1.Image
+	44, // 22: emporium.product.v1.CreateProductRequest.attributes:type_name -> emporium.product.v1.CreateProductRequest.AttributesEntry
+	0,  // 23: emporium.product.v1.CreateProductRequest.status:type_name -> emporium.product.v1.ProductStatus
+	3,  // 24: emporium.product.v1.CreateProductResponse.product:type_name -> emporium.product.v1.Product
+	3,  // 25: emporium.product.v1.UpdateProductRequest.product:type_name -> emporium.product.v1.Product
+	47, // 26: emporium.product.v1.UpdateProductRequest.update_mask:type_name -> google.protobuf.FieldMask
+	3,  // 27: emporium.product.v1.UpdateProductResponse.product:type_name -> emporium.product.v1.Product
+	3,  // 28: emporium.product.v1.ArchiveProductResponse.product:type_name -> emporium.product.v1.Product
+	28, // 29: emporium.product.v1.GetStockResponse.levels:type_name -> emporium.product.v1.StockLevel
+	28, // 30: emporium.product.v1.AdjustStockResponse.level:type_name -> emporium.product.v1.StockLevel
+	33, // 31: emporium.product.v1.Reservation.items:type_name -> emporium.product.v1.ReservationItem
+	2,  // 32: emporium.product.v1.Reservation.status:type_name -> emporium.product.v1.ReservationStatus
+	46, // 33: emporium.product.v1.Reservation.expire_time:type_name -> google.protobuf.Timestamp
+	33, // 34: emporium.product.v1.ReserveStockRequest.items:type_name -> emporium.product.v1.ReservationItem
+	34, // 35: emporium.product.v1.ReserveStockResponse.reservation:type_name -> emporium.product.v1.Reservation
+	34, // 36: emporium.product.v1.CommitReservationResponse.reservation:type_name -> emporium.product.v1.Reservation
+	34, // 37: emporium.product.v1.ReleaseReservationResponse.reservation:type_name -> emporium.product.v1.Reservation
+	17, // 38: emporium.product.v1.SearchHit.HighlightsEntry.value:type_name -> emporium.product.v1.Snippets
+	7,  // 39: emporium.product.v1.ProductService.ListProducts:input_type -> emporium.product.v1.ListProductsRequest
+	9,  // 40: emporium.product.v1.ProductService.GetProduct:input_type -> emporium.product.v1.GetProductRequest
+	14, // 41: emporium.product.v1.ProductService.SearchProducts:input_type -> emporium.product.v1.SearchProductsRequest
+	20, // 42: emporium.product.v1.ProductService.ListCategories:input_type -> emporium.product.v1.ListCategoriesRequest
+	22, // 43: emporium.product.v1.ProductService.CreateProduct:input_type -> emporium.product.v1.CreateProductRequest
+	24, // 44: emporium.product.v1.ProductService.UpdateProduct:input_type -> emporium.product.v1.UpdateProductRequest
+	11, // 45: emporium.product.v1.ProductService.LookupVariants:input_type -> emporium.product.v1.LookupVariantsRequest
+	26, // 46: emporium.product.v1.ProductService.ArchiveProduct:input_type -> emporium.product.v1.ArchiveProductRequest
+	29, // 47: emporium.product.v1.InventoryService.GetStock:input_type -> emporium.product.v1.GetStockRequest
+	31, // 48: emporium.product.v1.InventoryService.AdjustStock:input_type -> emporium.product.v1.AdjustStockRequest
+	35, // 49: emporium.product.v1.InventoryService.ReserveStock:input_type -> emporium.product.v1.ReserveStockRequest
+	37, // 50: emporium.product.v1.InventoryService.CommitReservation:input_type -> emporium.product.v1.CommitReservationRequest
+	39, // 51: emporium.product.v1.InventoryService.ReleaseReservation:input_type -> emporium.product.v1.ReleaseReservationRequest
+	8,  // 52: emporium.product.v1.ProductService.ListProducts:output_type -> emporium.product.v1.ListProductsResponse
+	10, // 53: emporium.product.v1.ProductService.GetProduct:output_type -> emporium.product.v1.GetProductResponse
+	15, // 54: emporium.product.v1.ProductService.SearchProducts:output_type -> emporium.product.v1.SearchProductsResponse
+	21, // 55: emporium.product.v1.ProductService.ListCategories:output_type -> emporium.product.v1.ListCategoriesResponse
+	23, // 56: emporium.product.v1.ProductService.CreateProduct:output_type -> emporium.product.v1.CreateProductResponse
+	25, // 57: emporium.product.v1.ProductService.UpdateProduct:output_type -> emporium.product.v1.UpdateProductResponse
+	12, // 58: emporium.product.v1.ProductService.LookupVariants:output_type -> emporium.product.v1.LookupVariantsResponse
+	27, // 59: emporium.product.v1.ProductService.ArchiveProduct:output_type -> emporium.product.v1.ArchiveProductResponse
+	30, // 60: emporium.product.v1.InventoryService.GetStock:output_type -> emporium.product.v1.GetStockResponse
+	32, // 61: emporium.product.v1.InventoryService.AdjustStock:output_type -> emporium.product.v1.AdjustStockResponse
+	36, // 62: emporium.product.v1.InventoryService.ReserveStock:output_type -> emporium.product.v1.ReserveStockResponse
+	38, // 63: emporium.product.v1.InventoryService.CommitReservation:output_type -> emporium.product.v1.CommitReservationResponse
+	40, // 64: emporium.product.v1.InventoryService.ReleaseReservation:output_type -> emporium.product.v1.ReleaseReservationResponse
+	52, // [52:65] is the sub-list for method output_type
+	39, // [39:52] is the sub-list for method input_type
+	39, // [39:39] is the sub-list for extension type_name
+	39, // [39:39] is the sub-list for extension extendee
+	0,  // [0:39] is the sub-list for field type_name
 }
 
 func init() { file_emporium_product_v1_product_proto_init() }
@@ -2687,7 +2932,7 @@ func file_emporium_product_v1_product_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_emporium_product_v1_product_proto_rawDesc), len(file_emporium_product_v1_product_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   39,
+			NumMessages:   42,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -53,6 +53,9 @@ const (
 	// ProductServiceUpdateProductProcedure is the fully-qualified name of the ProductService's
 	// UpdateProduct RPC.
 	ProductServiceUpdateProductProcedure = "/emporium.product.v1.ProductService/UpdateProduct"
+	// ProductServiceLookupVariantsProcedure is the fully-qualified name of the ProductService's
+	// LookupVariants RPC.
+	ProductServiceLookupVariantsProcedure = "/emporium.product.v1.ProductService/LookupVariants"
 	// ProductServiceArchiveProductProcedure is the fully-qualified name of the ProductService's
 	// ArchiveProduct RPC.
 	ProductServiceArchiveProductProcedure = "/emporium.product.v1.ProductService/ArchiveProduct"
@@ -92,6 +95,10 @@ type ProductServiceClient interface {
 	// UpdateProduct changes the fields named in `update_mask`. With `etag` set,
 	// the update applies only if the product is unchanged since it was read.
 	UpdateProduct(context.Context, *v1.UpdateProductRequest) (*v1.UpdateProductResponse, error)
+	// LookupVariants returns what a cart needs about up to 100 SKUs: product,
+	// titles, price, stock, weight and whether it is for sale. Unknown SKUs
+	// are left out of the answer.
+	LookupVariants(context.Context, *v1.LookupVariantsRequest) (*v1.LookupVariantsResponse, error)
 	// ArchiveProduct hides a product from listings and search. Idempotent.
 	ArchiveProduct(context.Context, *v1.ArchiveProductRequest) (*v1.ArchiveProductResponse, error)
 }
@@ -147,6 +154,13 @@ func NewProductServiceClient(httpClient connect.HTTPClient, baseURL string, opts
 			connect.WithSchema(productServiceMethods.ByName("UpdateProduct")),
 			connect.WithClientOptions(opts...),
 		),
+		lookupVariants: connect.NewClient[v1.LookupVariantsRequest, v1.LookupVariantsResponse](
+			httpClient,
+			baseURL+ProductServiceLookupVariantsProcedure,
+			connect.WithSchema(productServiceMethods.ByName("LookupVariants")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
 		archiveProduct: connect.NewClient[v1.ArchiveProductRequest, v1.ArchiveProductResponse](
 			httpClient,
 			baseURL+ProductServiceArchiveProductProcedure,
@@ -165,6 +179,7 @@ type productServiceClient struct {
 	listCategories *connect.Client[v1.ListCategoriesRequest, v1.ListCategoriesResponse]
 	createProduct  *connect.Client[v1.CreateProductRequest, v1.CreateProductResponse]
 	updateProduct  *connect.Client[v1.UpdateProductRequest, v1.UpdateProductResponse]
+	lookupVariants *connect.Client[v1.LookupVariantsRequest, v1.LookupVariantsResponse]
 	archiveProduct *connect.Client[v1.ArchiveProductRequest, v1.ArchiveProductResponse]
 }
 
@@ -222,6 +237,15 @@ func (c *productServiceClient) UpdateProduct(ctx context.Context, req *v1.Update
 	return nil, err
 }
 
+// LookupVariants calls emporium.product.v1.ProductService.LookupVariants.
+func (c *productServiceClient) LookupVariants(ctx context.Context, req *v1.LookupVariantsRequest) (*v1.LookupVariantsResponse, error) {
+	response, err := c.lookupVariants.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // ArchiveProduct calls emporium.product.v1.ProductService.ArchiveProduct.
 func (c *productServiceClient) ArchiveProduct(ctx context.Context, req *v1.ArchiveProductRequest) (*v1.ArchiveProductResponse, error) {
 	response, err := c.archiveProduct.CallUnary(ctx, connect.NewRequest(req))
@@ -250,6 +274,10 @@ type ProductServiceHandler interface {
 	// UpdateProduct changes the fields named in `update_mask`. With `etag` set,
 	// the update applies only if the product is unchanged since it was read.
 	UpdateProduct(context.Context, *v1.UpdateProductRequest) (*v1.UpdateProductResponse, error)
+	// LookupVariants returns what a cart needs about up to 100 SKUs: product,
+	// titles, price, stock, weight and whether it is for sale. Unknown SKUs
+	// are left out of the answer.
+	LookupVariants(context.Context, *v1.LookupVariantsRequest) (*v1.LookupVariantsResponse, error)
 	// ArchiveProduct hides a product from listings and search. Idempotent.
 	ArchiveProduct(context.Context, *v1.ArchiveProductRequest) (*v1.ArchiveProductResponse, error)
 }
@@ -301,6 +329,13 @@ func NewProductServiceHandler(svc ProductServiceHandler, opts ...connect.Handler
 		connect.WithSchema(productServiceMethods.ByName("UpdateProduct")),
 		connect.WithHandlerOptions(opts...),
 	)
+	productServiceLookupVariantsHandler := connect.NewUnaryHandlerSimple(
+		ProductServiceLookupVariantsProcedure,
+		svc.LookupVariants,
+		connect.WithSchema(productServiceMethods.ByName("LookupVariants")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
 	productServiceArchiveProductHandler := connect.NewUnaryHandlerSimple(
 		ProductServiceArchiveProductProcedure,
 		svc.ArchiveProduct,
@@ -322,6 +357,8 @@ func NewProductServiceHandler(svc ProductServiceHandler, opts ...connect.Handler
 			productServiceCreateProductHandler.ServeHTTP(w, r)
 		case ProductServiceUpdateProductProcedure:
 			productServiceUpdateProductHandler.ServeHTTP(w, r)
+		case ProductServiceLookupVariantsProcedure:
+			productServiceLookupVariantsHandler.ServeHTTP(w, r)
 		case ProductServiceArchiveProductProcedure:
 			productServiceArchiveProductHandler.ServeHTTP(w, r)
 		default:
@@ -355,6 +392,10 @@ func (UnimplementedProductServiceHandler) CreateProduct(context.Context, *v1.Cre
 
 func (UnimplementedProductServiceHandler) UpdateProduct(context.Context, *v1.UpdateProductRequest) (*v1.UpdateProductResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("emporium.product.v1.ProductService.UpdateProduct is not implemented"))
+}
+
+func (UnimplementedProductServiceHandler) LookupVariants(context.Context, *v1.LookupVariantsRequest) (*v1.LookupVariantsResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("emporium.product.v1.ProductService.LookupVariants is not implemented"))
 }
 
 func (UnimplementedProductServiceHandler) ArchiveProduct(context.Context, *v1.ArchiveProductRequest) (*v1.ArchiveProductResponse, error) {

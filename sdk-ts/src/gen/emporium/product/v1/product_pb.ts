@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file emporium/product/v1/product.proto.
  */
 export const file_emporium_product_v1_product: GenFile = /*@__PURE__*/
-  fileDesc("CiFlbXBvcml1bS9wcm9kdWN0L3YxL3Byb2R1Y3QucHJvdG8SE2VtcG9yaXVtLnByb2R1Y3QudjEilwQKB1Byb2R1Y3QSCgoCaWQYASABKAkSDAoEc2x1ZxgCIAEoCRINCgV0aXRsZRgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRINCgVicmFuZBgFIAEoCRIQCghjYXRlZ29yeRgGIAEoCRIuCgh2YXJpYW50cxgHIAMoCzIcLmVtcG9yaXVtLnByb2R1Y3QudjEuVmFyaWFudBIqCgZpbWFnZXMYCCADKAsyGi5lbXBvcml1bS5wcm9kdWN0LnYxLkltYWdlEkAKCmF0dHJpYnV0ZXMYCSADKAsyLC5lbXBvcml1bS5wcm9kdWN0LnYxLlByb2R1Y3QuQXR0cmlidXRlc0VudHJ5EjIKBnN0YXR1cxgKIAEoDjIiLmVtcG9yaXVtLnByb2R1Y3QudjEuUHJvZHVjdFN0YXR1cxImCgVwcmljZRgLIAEoCzIXLmVtcG9yaXVtLnR5cGUudjEuTW9uZXkSEAoIaW5fc3RvY2sYDCABKAgSLwoLY3JlYXRlX3RpbWUYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgRldGFnGA8gASgJGjEKD0F0dHJpYnV0ZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIp0CCgdWYXJpYW50EjQKA3NrdRgBIAEoCUInukgkciIQARhAMhxeW0EtWmEtejAtOV1bQS1aYS16MC05Ll8tXSokEhcKBXRpdGxlGAIgASgJQgi6SAVyAxjIARJUCgdvcHRpb25zGAMgAygLMikuZW1wb3JpdW0ucHJvZHVjdC52MS5WYXJpYW50Lk9wdGlvbnNFbnRyeUIYukgVmgESEAoiBnIEEAEYKCoGcgQQARhkEi4KBXByaWNlGAQgASgLMhcuZW1wb3JpdW0udHlwZS52MS5Nb25leUIGukgDyAEBEg0KBXN0b2NrGAUgASgDGi4KDE9wdGlvbnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIjcKBUltYWdlEhcKA3VybBgBIAEoCUIKukgHcgUQARiAEBIVCgNhbHQYAiABKAlCCLpIBXIDGKwCIlIKCENhdGVnb3J5EgwKBHNsdWcYASABKAkSDAoEbmFtZRgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCRIVCg1wcm9kdWN0X2NvdW50GAQgASgDIqkDChNMaXN0UHJvZHVjdHNSZXF1ZXN0EhwKCXBhZ2Vfc2l6ZRgBIAEoBUIJukgGGgQYZCgAEhwKCnBhZ2VfdG9rZW4YAiABKAlCCLpIBXIDGIAIEhkKCGNhdGVnb3J5GAMgASgJQge6SARyAhhkEh8KCW1pbl9wcmljZRgEIAEoA0IHukgEIgIoAEgAiAEBEh8KCW1heF9wcmljZRgFIAEoA0IHukgEIgIoAEgBiAEBEhUKDWluX3N0b2NrX29ubHkYBiABKAgSOAoEc29ydBgHIAEoDjIgLmVtcG9yaXVtLnByb2R1Y3QudjEuUHJvZHVjdFNvcnRCCLpIBYIBAhABOosBukiHARqEAQoLcHJpY2VfcmFuZ2USI21pbl9wcmljZSBtdXN0IG5vdCBleGNlZWQgbWF4X3ByaWNlGlAhaGFzKHRoaXMubWluX3ByaWNlKSB8fCAhaGFzKHRoaXMubWF4X3ByaWNlKSB8fCB0aGlzLm1pbl9wcmljZSA8PSB0aGlzLm1heF9wcmljZUIMCgpfbWluX3ByaWNlQgwKCl9tYXhfcHJpY2UiXwoUTGlzdFByb2R1Y3RzUmVzcG9uc2USLgoIcHJvZHVjdHMYASADKAsyHC5lbXBvcml1bS5wcm9kdWN0LnYxLlByb2R1Y3QSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIlUKEUdldFByb2R1Y3RSZXF1ZXN0EhcKAmlkGAEgASgJQgm6SAZyBBABGEBIABIZCgRzbHVnGAIgASgJQgm6SAZyBBABGHhIAEIMCgNrZXkSBbpIAggBIkMKEkdldFByb2R1Y3RSZXNwb25zZRItCgdwcm9kdWN0GAEgASgLMhwuZW1wb3JpdW0ucHJvZHVjdC52MS5Qcm9kdWN0Ir4BChVTZWFyY2hQcm9kdWN0c1JlcXVlc3QSGQoFcXVlcnkYASABKAlCCrpIB3IFEAEYyAESHAoJcGFnZV9zaXplGAIgASgFQgm6SAYaBBhkKAASHAoKcGFnZV90b2tlbhgDIAEoCUIIukgFcgMYgAgSGQoIY2F0ZWdvcnkYBCABKAlCB7pIBHICGGQSFgoFYnJhbmQYBSABKAlCB7pIBHICGGQSGwoKcHJpY2VfYmFuZBgGIAEoCUIHukgEcgIYKCKfAQoWU2VhcmNoUHJvZHVjdHNSZXNwb25zZRIsCgRoaXRzGAEgAygLMh4uZW1wb3JpdW0ucHJvZHVjdC52MS5TZWFyY2hIaXQSKgoGZmFjZXRzGAIgAygLMhouZW1wb3JpdW0ucHJvZHVjdC52MS5GYWNldBISCgp0b3RhbF9zaXplGAMgASgDEhcKD25leHRfcGFnZV90b2tlbhgEIAEoCSLfAQoJU2VhcmNoSGl0Ei0KB3Byb2R1Y3QYASABKAsyHC5lbXBvcml1bS5wcm9kdWN0LnYxLlByb2R1Y3QSDQoFc2NvcmUYAiABKAESQgoKaGlnaGxpZ2h0cxgDIAMoCzIuLmVtcG9yaXVtLnByb2R1Y3QudjEuU2VhcmNoSGl0LkhpZ2hsaWdodHNFbnRyeRpQCg9IaWdobGlnaHRzRW50cnkSCwoDa2V5GAEgASgJEiwKBXZhbHVlGAIgASgLMh0uZW1wb3JpdW0ucHJvZHVjdC52MS5TbmlwcGV0czoCOAEiHQoIU25pcHBldHMSEQoJZnJhZ21lbnRzGAEgAygJIkYKBUZhY2V0EgwKBG5hbWUYASABKAkSLwoGdmFsdWVzGAIgAygLMh8uZW1wb3JpdW0ucHJvZHVjdC52MS5GYWNldFZhbHVlIjkKCkZhY2V0VmFsdWUSDQoFdmFsdWUYASABKAkSDQoFbGFiZWwYAiABKAkSDQoFY291bnQYAyABKAMiFwoVTGlzdENhdGVnb3JpZXNSZXF1ZXN0IksKFkxpc3RDYXRlZ29yaWVzUmVzcG9uc2USMQoKY2F0ZWdvcmllcxgBIAMoCzIdLmVtcG9yaXVtLnByb2R1Y3QudjEuQ2F0ZWdvcnkihQQKFENyZWF0ZVByb2R1Y3RSZXF1ZXN0EjEKBHNsdWcYASABKAlCI7pIIHIeEAEYeDIYXlthLXowLTldKygtW2EtejAtOV0rKSokEhkKBXRpdGxlGAIgASgJQgq6SAdyBRABGMgBEh0KC2Rlc2NyaXB0aW9uGAMgASgJQgi6SAVyAxiQThIWCgVicmFuZBgEIAEoCUIHukgEcgIYZBIbCghjYXRlZ29yeRgFIAEoCUIJukgGcgQQARhkEjoKCHZhcmlhbnRzGAYgAygLMhwuZW1wb3JpdW0ucHJvZHVjdC52MS5WYXJpYW50Qgq6SAeSAQQIARBkEjQKBmltYWdlcxgHIAMoCzIaLmVtcG9yaXVtLnByb2R1Y3QudjEuSW1hZ2VCCLpIBZIBAhAUEmYKCmF0dHJpYnV0ZXMYCCADKAsyOS5lbXBvcml1bS5wcm9kdWN0LnYxLkNyZWF0ZVByb2R1Y3RSZXF1ZXN0LkF0dHJpYnV0ZXNFbnRyeUIXukgUmgEREDIiBnIEEAEYPCoFcgMY9AMSPgoGc3RhdHVzGAkgASgOMiIuZW1wb3JpdW0ucHJvZHVjdC52MS5Qcm9kdWN0U3RhdHVzQgq6SAeCAQQQASADGjEKD0F0dHJpYnV0ZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIkYKFUNyZWF0ZVByb2R1Y3RSZXNwb25zZRItCgdwcm9kdWN0GAEgASgLMhwuZW1wb3JpdW0ucHJvZHVjdC52MS5Qcm9kdWN0Ip0BChRVcGRhdGVQcm9kdWN0UmVxdWVzdBI1Cgdwcm9kdWN0GAEgASgLMhwuZW1wb3JpdW0ucHJvZHVjdC52MS5Qcm9kdWN0Qga6SAPIAQESNwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrQga6SAPIAQESFQoEZXRhZxgDIAEoCUIHukgEcgIYQCJGChVVcGRhdGVQcm9kdWN0UmVzcG9uc2USLQoHcHJvZHVjdBgBIAEoCzIcLmVtcG9yaXVtLnByb2R1Y3QudjEuUHJvZHVjdCIuChVBcmNoaXZlUHJvZHVjdFJlcXVlc3QSFQoCaWQYASABKAlCCbpIBnIEEAEYQCJHChZBcmNoaXZlUHJvZHVjdFJlc3BvbnNlEi0KB3Byb2R1Y3QYASABKAsyHC5lbXBvcml1bS5wcm9kdWN0LnYxLlByb2R1Y3QiPgoKU3RvY2tMZXZlbBILCgNza3UYASABKAkSEgoKcHJvZHVjdF9pZBgCIAEoCRIPCgdvbl9oYW5kGAMgASgDIjUKD0dldFN0b2NrUmVxdWVzdBIiCgRza3VzGAEgAygJQhS6SBGSAQ4IARBkGAEiBnIEEAEYQCJDChBHZXRTdG9ja1Jlc3BvbnNlEi8KBmxldmVscxgBIAMoCzIfLmVtcG9yaXVtLnByb2R1Y3QudjEuU3RvY2tMZXZlbCKRAQoSQWRqdXN0U3RvY2tSZXF1ZXN0EhYKA3NrdRgBIAEoCUIJukgGcgQQARhAEiUKBWRlbHRhGAIgASgDQha6SBMiETgAGMCEPSjA+8L///////8BEhoKBnJlYXNvbhgDIAEoCUIKukgHcgUQARjIARIgCg9pZGVtcG90ZW5jeV9rZXkYBCABKAlCB7pIBHICGGQiRQoTQWRqdXN0U3RvY2tSZXNwb25zZRIuCgVsZXZlbBgBIAEoCzIfLmVtcG9yaXVtLnByb2R1Y3QudjEuU3RvY2tMZXZlbCJHCg9SZXNlcnZhdGlvbkl0ZW0SFgoDc2t1GAEgASgJQgm6SAZyBBABGEASHAoIcXVhbnRpdHkYAiABKANCCrpIByIFGJBOIAAitwEKC1Jlc2VydmF0aW9uEgoKAmlkGAEgASgJEjMKBWl0ZW1zGAIgAygLMiQuZW1wb3JpdW0ucHJvZHVjdC52MS5SZXNlcnZhdGlvbkl0ZW0SNgoGc3RhdHVzGAMgASgOMiYuZW1wb3JpdW0ucHJvZHVjdC52MS5SZXNlcnZhdGlvblN0YXR1cxIvCgtleHBpcmVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAimwEKE1Jlc2VydmVTdG9ja1JlcXVlc3QSPwoFaXRlbXMYASADKAsyJC5lbXBvcml1bS5wcm9kdWN0LnYxLlJlc2VydmF0aW9uSXRlbUIKukgHkgEECAEQZBIfCgt0dGxfc2Vjb25kcxgCIAEoBUIKukgHGgUYkBwoABIiCg9pZGVtcG90ZW5jeV9rZXkYAyABKAlCCbpIBnIEEAEYZCJNChRSZXNlcnZlU3RvY2tSZXNwb25zZRI1CgtyZXNlcnZhdGlvbhgBIAEoCzIgLmVtcG9yaXVtLnByb2R1Y3QudjEuUmVzZXJ2YXRpb24iMQoYQ29tbWl0UmVzZXJ2YXRpb25SZXF1ZXN0EhUKAmlkGAEgASgJQgm6SAZyBBABGEAiUgoZQ29tbWl0UmVzZXJ2YXRpb25SZXNwb25zZRI1CgtyZXNlcnZhdGlvbhgBIAEoCzIgLmVtcG9yaXVtLnByb2R1Y3QudjEuUmVzZXJ2YXRpb24iMgoZUmVsZWFzZVJlc2VydmF0aW9uUmVxdWVzdBIVCgJpZBgBIAEoCUIJukgGcgQQARhAIlMKGlJlbGVhc2VSZXNlcnZhdGlvblJlc3BvbnNlEjUKC3Jlc2VydmF0aW9uGAEgASgLMiAuZW1wb3JpdW0ucHJvZHVjdC52MS5SZXNlcnZhdGlvbiqBAQoNUHJvZHVjdFN0YXR1cxIeChpQUk9EVUNUX1NUQVRVU19VTlNQRUNJRklFRBAAEhkKFVBST0RVQ1RfU1RBVFVTX0FDVElWRRABEhgKFFBST0RVQ1RfU1RBVFVTX0RSQUZUEAISGwoXUFJPRFVDVF9TVEFUVVNfQVJDSElWRUQQAyqVAQoLUHJvZHVjdFNvcnQSHAoYUFJPRFVDVF9TT1JUX1VOU1BFQ0lGSUVEEAASFwoTUFJPRFVDVF9TT1JUX05FV0VTVBABEhoKFlBST0RVQ1RfU09SVF9QUklDRV9BU0MQAhIbChdQUk9EVUNUX1NPUlRfUFJJQ0VfREVTQxADEhYKElBST0RVQ1RfU09SVF9USVRMRRAEKpcBChFSZXNlcnZhdGlvblN0YXR1cxIiCh5SRVNFUlZBVElPTl9TVEFUVVNfVU5TUEVDSUZJRUQQABIbChdSRVNFUlZBVElPTl9TVEFUVVNfSEVMRBABEiAKHFJFU0VSVkFUSU9OX1NUQVRVU19DT01NSVRURUQQAhIfChtSRVNFUlZBVElPTl9TVEFUVVNfUkVMRUFTRUQQAzKeBgoOUHJvZHVjdFNlcnZpY2USbAoMTGlzdFByb2R1Y3RzEiguZW1wb3JpdW0ucHJvZHVjdC52MS5MaXN0UHJvZHVjdHNSZXF1ZXN0GikuZW1wb3JpdW0ucHJvZHVjdC52MS5MaXN0UHJvZHVjdHNSZXNwb25zZSIHkAIByPMYARJmCgpHZXRQcm9kdWN0EiYuZW1wb3JpdW0ucHJvZHVjdC52MS5HZXRQcm9kdWN0UmVxdWVzdBonLmVtcG9yaXVtLnByb2R1Y3QudjEuR2V0UHJvZHVjdFJlc3BvbnNlIgeQAgHI8xgBEnIKDlNlYXJjaFByb2R1Y3RzEiouZW1wb3JpdW0ucHJvZHVjdC52MS5TZWFyY2hQcm9kdWN0c1JlcXVlc3QaKy5lbXBvcml1bS5wcm9kdWN0LnYxLlNlYXJjaFByb2R1Y3RzUmVzcG9uc2UiB5ACAcjzGAEScgoOTGlzdENhdGVnb3JpZXMSKi5lbXBvcml1bS5wcm9kdWN0LnYxLkxpc3RDYXRlZ29yaWVzUmVxdWVzdBorLmVtcG9yaXVtLnByb2R1Y3QudjEuTGlzdENhdGVnb3JpZXNSZXNwb25zZSIHkAIByPMYARJsCg1DcmVhdGVQcm9kdWN0EikuZW1wb3JpdW0ucHJvZHVjdC52MS5DcmVhdGVQcm9kdWN0UmVxdWVzdBoqLmVtcG9yaXVtLnByb2R1Y3QudjEuQ3JlYXRlUHJvZHVjdFJlc3BvbnNlIgTI8xgDEmwKDVVwZGF0ZVByb2R1Y3QSKS5lbXBvcml1bS5wcm9kdWN0LnYxLlVwZGF0ZVByb2R1Y3RSZXF1ZXN0GiouZW1wb3JpdW0ucHJvZHVjdC52MS5VcGRhdGVQcm9kdWN0UmVzcG9uc2UiBMjzGAMScgoOQXJjaGl2ZVByb2R1Y3QSKi5lbXBvcml1bS5wcm9kdWN0LnYxLkFyY2hpdmVQcm9kdWN0UmVxdWVzdBorLmVtcG9yaXVtLnByb2R1Y3QudjEuQXJjaGl2ZVByb2R1Y3RSZXNwb25zZSIHkAICyPMYAzLEBAoQSW52ZW50b3J5U2VydmljZRJgCghHZXRTdG9jaxIkLmVtcG9yaXVtLnByb2R1Y3QudjEuR2V0U3RvY2tSZXF1ZXN0GiUuZW1wb3JpdW0ucHJvZHVjdC52MS5HZXRTdG9ja1Jlc3BvbnNlIgeQAgHI8xgBEmYKC0FkanVzdFN0b2NrEicuZW1wb3JpdW0ucHJvZHVjdC52MS5BZGp1c3RTdG9ja1JlcXVlc3QaKC5lbXBvcml1bS5wcm9kdWN0LnYxLkFkanVzdFN0b2NrUmVzcG9uc2UiBMjzGAMSaQoMUmVzZXJ2ZVN0b2NrEiguZW1wb3JpdW0ucHJvZHVjdC52MS5SZXNlcnZlU3RvY2tSZXF1ZXN0GikuZW1wb3JpdW0ucHJvZHVjdC52MS5SZXNlcnZlU3RvY2tSZXNwb25zZSIEyPMYBRJ7ChFDb21taXRSZXNlcnZhdGlvbhItLmVtcG9yaXVtLnByb2R1Y3QudjEuQ29tbWl0UmVzZXJ2YXRpb25SZXF1ZXN0Gi4uZW1wb3JpdW0ucHJvZHVjdC52MS5Db21taXRSZXNlcnZhdGlvblJlc3BvbnNlIgeQAgLI8xgFEn4KElJlbGVhc2VSZXNlcnZhdGlvbhIuLmVtcG9yaXVtLnByb2R1Y3QudjEuUmVsZWFzZVJlc2VydmF0aW9uUmVxdWVzdBovLmVtcG9yaXVtLnByb2R1Y3QudjEuUmVsZWFzZVJlc2VydmF0aW9uUmVzcG9uc2UiB5ACAsjzGAVCQlpAZ2l0aHViLmNvbS9lbXBvcml1bWhxL2VtcG9yaXVtL2dlbi9lbXBvcml1bS9wcm9kdWN0L3YxO3Byb2R1Y3R2MWIGcHJvdG8z", [file_buf_validate_validate, file_emporium_auth_v1_access, file_emporium_type_v1_money, file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
+  fileDesc("CiFlbXBvcml1bS9wcm9kdWN0L3YxL3Byb2R1Y3QucHJvdG8SE2VtcG9yaXVtLnByb2R1Y3QudjEilwQKB1Byb2R1Y3QSCgoCaWQYASABKAkSDAoEc2x1ZxgCIAEoCRINCgV0aXRsZRgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRINCgVicmFuZBgFIAEoCRIQCghjYXRlZ29yeRgGIAEoCRIuCgh2YXJpYW50cxgHIAMoCzIcLmVtcG9yaXVtLnByb2R1Y3QudjEuVmFyaWFudBIqCgZpbWFnZXMYCCADKAsyGi5lbXBvcml1bS5wcm9kdWN0LnYxLkltYWdlEkAKCmF0dHJpYnV0ZXMYCSADKAsyLC5lbXBvcml1bS5wcm9kdWN0LnYxLlByb2R1Y3QuQXR0cmlidXRlc0VudHJ5EjIKBnN0YXR1cxgKIAEoDjIiLmVtcG9yaXVtLnByb2R1Y3QudjEuUHJvZHVjdFN0YXR1cxImCgVwcmljZRgLIAEoCzIXLmVtcG9yaXVtLnR5cGUudjEuTW9uZXkSEAoIaW5fc3RvY2sYDCABKAgSLwoLY3JlYXRlX3RpbWUYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgRldGFnGA8gASgJGjEKD0F0dHJpYnV0ZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIsACCgdWYXJpYW50EjQKA3NrdRgBIAEoCUInukgkciIQARhAMhxeW0EtWmEtejAtOV1bQS1aYS16MC05Ll8tXSokEhcKBXRpdGxlGAIgASgJQgi6SAVyAxjIARJUCgdvcHRpb25zGAMgAygLMikuZW1wb3JpdW0ucHJvZHVjdC52MS5WYXJpYW50Lk9wdGlvbnNFbnRyeUIYukgVmgESEAoiBnIEEAEYKCoGcgQQARhkEi4KBXByaWNlGAQgASgLMhcuZW1wb3JpdW0udHlwZS52MS5Nb25leUIGukgDyAEBEg0KBXN0b2NrGAUgASgDEiEKDHdlaWdodF9ncmFtcxgGIAEoA0ILukgIIgYYwIQ9KAAaLgoMT3B0aW9uc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiNwoFSW1hZ2USFwoDdXJsGAEgASgJQgq6SAdyBRABGIAQEhUKA2FsdBgCIAEoCUIIukgFcgMYrAIiUgoIQ2F0ZWdvcnkSDAoEc2x1ZxgBIAEoCRIMCgRuYW1lGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEhUKDXByb2R1Y3RfY291bnQYBCABKAMiqQMKE0xpc3RQcm9kdWN0c1JlcXVlc3QSHAoJcGFnZV9zaXplGAEgASgFQgm6SAYaBBhkKAASHAoKcGFnZV90b2tlbhgCIAEoCUIIukgFcgMYgAgSGQoIY2F0ZWdvcnkYAyABKAlCB7pIBHICGGQSHwoJbWluX3ByaWNlGAQgASgDQge6SAQiAigASACIAQESHwoJbWF4X3ByaWNlGAUgASgDQge6SAQiAigASAGIAQESFQoNaW5fc3RvY2tfb25seRgGIAEoCBI4CgRzb3J0GAcgASgOMiAuZW1wb3JpdW0ucHJvZHVjdC52MS5Qcm9kdWN0U29ydEIIukgFggECEAE6iwG6SIcBGoQBCgtwcmljZV9yYW5nZRIjbWluX3ByaWNlIG11c3Qgbm90IGV4Y2VlZCBtYXhfcHJpY2UaUCFoYXModGhpcy5taW5fcHJpY2UpIHx8ICFoYXModGhpcy5tYXhfcHJpY2UpIHx8IHRoaXMubWluX3ByaWNlIDw9IHRoaXMubWF4X3ByaWNlQgwKCl9taW5fcHJpY2VCDAoKX21heF9wcmljZSJfChRMaXN0UHJvZHVjdHNSZXNwb25zZRIuCghwcm9kdWN0cxgBIAMoCzIcLmVtcG9yaXVtLnByb2R1Y3QudjEuUHJvZHVjdBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiVQoRR2V0UHJvZHVjdFJlcXVlc3QSFwoCaWQYASABKAlCCbpIBnIEEAEYQEgAEhkKBHNsdWcYAiABKAlCCbpIBnIEEAEYeEgAQgwKA2tleRIFukgCCAEiQwoSR2V0UHJvZHVjdFJlc3BvbnNlEi0KB3Byb2R1Y3QYASABKAsyHC5lbXBvcml1bS5wcm9kdWN0LnYxLlByb2R1Y3QiOwoVTG9va3VwVmFyaWFudHNSZXF1ZXN0EiIKBHNrdXMYASADKAlCFLpIEZIBDggBEGQYASIGcgQQARhAIkwKFkxvb2t1cFZhcmlhbnRzUmVzcG9uc2USMgoIdmFyaWFudHMYASADKAsyIC5lbXBvcml1bS5wcm9kdWN0LnYxLlZhcmlhbnRJbmZvIuQBCgtWYXJpYW50SW5mbxILCgNza3UYASABKAkSEgoKcHJvZHVjdF9pZBgCIAEoCRIUCgxwcm9kdWN0X3NsdWcYAyABKAkSFQoNcHJvZHVjdF90aXRsZRgEIAEoCRIVCg12YXJpYW50X3RpdGxlGAUgASgJEiYKBXByaWNlGAYgASgLMhcuZW1wb3JpdW0udHlwZS52MS5Nb25leRINCgVzdG9jaxgHIAEoAxIUCgx3ZWlnaHRfZ3JhbXMYCCABKAMSEQoJaW1hZ2VfdXJsGAkgASgJEhAKCGZvcl9zYWxlGAogASgIIr4BChVTZWFyY2hQcm9kdWN0c1JlcXVlc3QSGQoFcXVlcnkYASABKAlCCrpIB3IFEAEYyAESHAoJcGFnZV9zaXplGAIgASgFQgm6SAYaBBhkKAASHAoKcGFnZV90b2tlbhgDIAEoCUIIukgFcgMYgAgSGQoIY2F0ZWdvcnkYBCABKAlCB7pIBHICGGQSFgoFYnJhbmQYBSABKAlCB7pIBHICGGQSGwoKcHJpY2VfYmFuZBgGIAEoCUIHukgEcgIYKCKfAQoWU2VhcmNoUHJvZHVjdHNSZXNwb25zZRIsCgRoaXRzGAEgAygLMh4uZW1wb3JpdW0ucHJvZHVjdC52MS5TZWFyY2hIaXQSKgoGZmFjZXRzGAIgAygLMhouZW1wb3JpdW0ucHJvZHVjdC52MS5GYWNldBISCgp0b3RhbF9zaXplGAMgASgDEhcKD25leHRfcGFnZV90b2tlbhgEIAEoCSLfAQoJU2VhcmNoSGl0Ei0KB3Byb2R1Y3QYASABKAsyHC5lbXBvcml1bS5wcm9kdWN0LnYxLlByb2R1Y3QSDQoFc2NvcmUYAiABKAESQgoKaGlnaGxpZ2h0cxgDIAMoCzIuLmVtcG9yaXVtLnByb2R1Y3QudjEuU2VhcmNoSGl0LkhpZ2hsaWdodHNFbnRyeRpQCg9IaWdobGlnaHRzRW50cnkSCwoDa2V5GAEgASgJEiwKBXZhbHVlGAIgASgLMh0uZW1wb3JpdW0ucHJvZHVjdC52MS5TbmlwcGV0czoCOAEiHQoIU25pcHBldHMSEQoJZnJhZ21lbnRzGAEgAygJIkYKBUZhY2V0EgwKBG5hbWUYASABKAkSLwoGdmFsdWVzGAIgAygLMh8uZW1wb3JpdW0ucHJvZHVjdC52MS5GYWNldFZhbHVlIjkKCkZhY2V0VmFsdWUSDQoFdmFsdWUYASABKAkSDQoFbGFiZWwYAiABKAkSDQoFY291bnQYAyABKAMiFwoVTGlzdENhdGVnb3JpZXNSZXF1ZXN0IksKFkxpc3RDYXRlZ29yaWVzUmVzcG9uc2USMQoKY2F0ZWdvcmllcxgBIAMoCzIdLmVtcG9yaXVtLnByb2R1Y3QudjEuQ2F0ZWdvcnkihQQKFENyZWF0ZVByb2R1Y3RSZXF1ZXN0EjEKBHNsdWcYASABKAlCI7pIIHIeEAEYeDIYXlthLXowLTldKygtW2EtejAtOV0rKSokEhkKBXRpdGxlGAIgASgJQgq6SAdyBRABGMgBEh0KC2Rlc2NyaXB0aW9uGAMgASgJQgi6SAVyAxiQThIWCgVicmFuZBgEIAEoCUIHukgEcgIYZBIbCghjYXRlZ29yeRgFIAEoCUIJukgGcgQQARhkEjoKCHZhcmlhbnRzGAYgAygLMhwuZW1wb3JpdW0ucHJvZHVjdC52MS5WYXJpYW50Qgq6SAeSAQQIARBkEjQKBmltYWdlcxgHIAMoCzIaLmVtcG9yaXVtLnByb2R1Y3QudjEuSW1hZ2VCCLpIBZIBAhAUEmYKCmF0dHJpYnV0ZXMYCCADKAsyOS5lbXBvcml1bS5wcm9kdWN0LnYxLkNyZWF0ZVByb2R1Y3RSZXF1ZXN0LkF0dHJpYnV0ZXNFbnRyeUIXukgUmgEREDIiBnIEEAEYPCoFcgMY9AMSPgoGc3RhdHVzGAkgASgOMiIuZW1wb3JpdW0ucHJvZHVjdC52MS5Qcm9kdWN0U3RhdHVzQgq6SAeCAQQQASADGjEKD0F0dHJpYnV0ZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIkYKFUNyZWF0ZVByb2R1Y3RSZXNwb25zZRItCgdwcm9kdWN0GAEgASgLMhwuZW1wb3JpdW0ucHJvZHVjdC52MS5Qcm9kdWN0Ip0BChRVcGRhdGVQcm9kdWN0UmVxdWVzdBI1Cgdwcm9kdWN0GAEgASgLMhwuZW1wb3JpdW0ucHJvZHVjdC52MS5Qcm9kdWN0Qga6SAPIAQESNwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrQga6SAPIAQESFQoEZXRhZxgDIAEoCUIHukgEcgIYQCJGChVVcGRhdGVQcm9kdWN0UmVzcG9uc2USLQoHcHJvZHVjdBgBIAEoCzIcLmVtcG9yaXVtLnByb2R1Y3QudjEuUHJvZHVjdCIuChVBcmNoaXZlUHJvZHVjdFJlcXVlc3QSFQoCaWQYASABKAlCCbpIBnIEEAEYQCJHChZBcmNoaXZlUHJvZHVjdFJlc3BvbnNlEi0KB3Byb2R1Y3QYASABKAsyHC5lbXBvcml1bS5wcm9kdWN0LnYxLlByb2R1Y3QiPgoKU3RvY2tMZXZlbBILCgNza3UYASABKAkSEgoKcHJvZHVjdF9pZBgCIAEoCRIPCgdvbl9oYW5kGAMgASgDIjUKD0dldFN0b2NrUmVxdWVzdBIiCgRza3VzGAEgAygJQhS6SBGSAQ4IARBkGAEiBnIEEAEYQCJDChBHZXRTdG9ja1Jlc3BvbnNlEi8KBmxldmVscxgBIAMoCzIfLmVtcG9yaXVtLnByb2R1Y3QudjEuU3RvY2tMZXZlbCKRAQoSQWRqdXN0U3RvY2tSZXF1ZXN0EhYKA3NrdRgBIAEoCUIJukgGcgQQARhAEiUKBWRlbHRhGAIgASgDQha6SBMiETgAGMCEPSjA+8L///////8BEhoKBnJlYXNvbhgDIAEoCUIKukgHcgUQARjIARIgCg9pZGVtcG90ZW5jeV9rZXkYBCABKAlCB7pIBHICGGQiRQoTQWRqdXN0U3RvY2tSZXNwb25zZRIuCgVsZXZlbBgBIAEoCzIfLmVtcG9yaXVtLnByb2R1Y3QudjEuU3RvY2tMZXZlbCJHCg9SZXNlcnZhdGlvbkl0ZW0SFgoDc2t1GAEgASgJQgm6SAZyBBABGEASHAoIcXVhbnRpdHkYAiABKANCCrpIByIFGJBOIAAitwEKC1Jlc2VydmF0aW9uEgoKAmlkGAEgASgJEjMKBWl0ZW1zGAIgAygLMiQuZW1wb3JpdW0ucHJvZHVjdC52MS5SZXNlcnZhdGlvbkl0ZW0SNgoGc3RhdHVzGAMgASgOMiYuZW1wb3JpdW0ucHJvZHVjdC52MS5SZXNlcnZhdGlvblN0YXR1cxIvCgtleHBpcmVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAimwEKE1Jlc2VydmVTdG9ja1JlcXVlc3QSPwoFaXRlbXMYASADKAsyJC5lbXBvcml1bS5wcm9kdWN0LnYxLlJlc2VydmF0aW9uSXRlbUIKukgHkgEECAEQZBIfCgt0dGxfc2Vjb25kcxgCIAEoBUIKukgHGgUYkBwoABIiCg9pZGVtcG90ZW5jeV9rZXkYAyABKAlCCbpIBnIEEAEYZCJNChRSZXNlcnZlU3RvY2tSZXNwb25zZRI1CgtyZXNlcnZhdGlvbhgBIAEoCzIgLmVtcG9yaXVtLnByb2R1Y3QudjEuUmVzZXJ2YXRpb24iMQoYQ29tbWl0UmVzZXJ2YXRpb25SZXF1ZXN0EhUKAmlkGAEgASgJQgm6SAZyBBABGEAiUgoZQ29tbWl0UmVzZXJ2YXRpb25SZXNwb25zZRI1CgtyZXNlcnZhdGlvbhgBIAEoCzIgLmVtcG9yaXVtLnByb2R1Y3QudjEuUmVzZXJ2YXRpb24iMgoZUmVsZWFzZVJlc2VydmF0aW9uUmVxdWVzdBIVCgJpZBgBIAEoCUIJukgGcgQQARhAIlMKGlJlbGVhc2VSZXNlcnZhdGlvblJlc3BvbnNlEjUKC3Jlc2VydmF0aW9uGAEgASgLMiAuZW1wb3JpdW0ucHJvZHVjdC52MS5SZXNlcnZhdGlvbiqBAQoNUHJvZHVjdFN0YXR1cxIeChpQUk9EVUNUX1NUQVRVU19VTlNQRUNJRklFRBAAEhkKFVBST0RVQ1RfU1RBVFVTX0FDVElWRRABEhgKFFBST0RVQ1RfU1RBVFVTX0RSQUZUEAISGwoXUFJPRFVDVF9TVEFUVVNfQVJDSElWRUQQAyqVAQoLUHJvZHVjdFNvcnQSHAoYUFJPRFVDVF9TT1JUX1VOU1BFQ0lGSUVEEAASFwoTUFJPRFVDVF9TT1JUX05FV0VTVBABEhoKFlBST0RVQ1RfU09SVF9QUklDRV9BU0MQAhIbChdQUk9EVUNUX1NPUlRfUFJJQ0VfREVTQxADEhYKElBST0RVQ1RfU09SVF9USVRMRRAEKpcBChFSZXNlcnZhdGlvblN0YXR1cxIiCh5SRVNFUlZBVElPTl9TVEFUVVNfVU5TUEVDSUZJRUQQABIbChdSRVNFUlZBVElPTl9TVEFUVVNfSEVMRBABEiAKHFJFU0VSVkFUSU9OX1NUQVRVU19DT01NSVRURUQQAhIfChtSRVNFUlZBVElPTl9TVEFUVVNfUkVMRUFTRUQQAzKSBwoOUHJvZHVjdFNlcnZpY2USbAoMTGlzdFByb2R1Y3RzEiguZW1wb3JpdW0ucHJvZHVjdC52MS5MaXN0UHJvZHVjdHNSZXF1ZXN0GikuZW1wb3JpdW0ucHJvZHVjdC52MS5MaXN0UHJvZHVjdHNSZXNwb25zZSIHkAIByPMYARJmCgpHZXRQcm9kdWN0EiYuZW1wb3JpdW0ucHJvZHVjdC52MS5HZXRQcm9kdWN0UmVxdWVzdBonLmVtcG9yaXVtLnByb2R1Y3QudjEuR2V0UHJvZHVjdFJlc3BvbnNlIgeQAgHI8xgBEnIKDlNlYXJjaFByb2R1Y3RzEiouZW1wb3JpdW0ucHJvZHVjdC52MS5TZWFyY2hQcm9kdWN0c1JlcXVlc3QaKy5lbXBvcml1bS5wcm9kdWN0LnYxLlNlYXJjaFByb2R1Y3RzUmVzcG9uc2UiB5ACAcjzGAEScgoOTGlzdENhdGVnb3JpZXMSKi5lbXBvcml1bS5wcm9kdWN0LnYxLkxpc3RDYXRlZ29yaWVzUmVxdWVzdBorLmVtcG9yaXVtLnByb2R1Y3QudjEuTGlzdENhdGVnb3JpZXNSZXNwb25zZSIHkAIByPMYARJsCg1DcmVhdGVQcm9kdWN0EikuZW1wb3JpdW0ucHJvZHVjdC52MS5DcmVhdGVQcm9kdWN0UmVxdWVzdBoqLmVtcG9yaXVtLnByb2R1Y3QudjEuQ3JlYXRlUHJvZHVjdFJlc3BvbnNlIgTI8xgDEmwKDVVwZGF0ZVByb2R1Y3QSKS5lbXBvcml1bS5wcm9kdWN0LnYxLlVwZGF0ZVByb2R1Y3RSZXF1ZXN0GiouZW1wb3JpdW0ucHJvZHVjdC52MS5VcGRhdGVQcm9kdWN0UmVzcG9uc2UiBMjzGAMScgoOTG9va3VwVmFyaWFudHMSKi5lbXBvcml1bS5wcm9kdWN0LnYxLkxvb2t1cFZhcmlhbnRzUmVxdWVzdBorLmVtcG9yaXVtLnByb2R1Y3QudjEuTG9va3VwVmFyaWFudHNSZXNwb25zZSIHkAIByPMYARJyCg5BcmNoaXZlUHJvZHVjdBIqLmVtcG9yaXVtLnByb2R1Y3QudjEuQXJjaGl2ZVByb2R1Y3RSZXF1ZXN0GisuZW1wb3JpdW0ucHJvZHVjdC52MS5BcmNoaXZlUHJvZHVjdFJlc3BvbnNlIgeQAgLI8xgDMsQEChBJbnZlbnRvcnlTZXJ2aWNlEmAKCEdldFN0b2NrEiQuZW1wb3JpdW0ucHJvZHVjdC52MS5HZXRTdG9ja1JlcXVlc3QaJS5lbXBvcml1bS5wcm9kdWN0LnYxLkdldFN0b2NrUmVzcG9uc2UiB5ACAcjzGAESZgoLQWRqdXN0U3RvY2sSJy5lbXBvcml1bS5wcm9kdWN0LnYxLkFkanVzdFN0b2NrUmVxdWVzdBooLmVtcG9yaXVtLnByb2R1Y3QudjEuQWRqdXN0U3RvY2tSZXNwb25zZSIEyPMYAxJpCgxSZXNlcnZlU3RvY2sSKC5lbXBvcml1bS5wcm9kdWN0LnYxLlJlc2VydmVTdG9ja1JlcXVlc3QaKS5lbXBvcml1bS5wcm9kdWN0LnYxLlJlc2VydmVTdG9ja1Jlc3BvbnNlIgTI8xgFEnsKEUNvbW1pdFJlc2VydmF0aW9uEi0uZW1wb3JpdW0ucHJvZHVjdC52MS5Db21taXRSZXNlcnZhdGlvblJlcXVlc3QaLi5lbXBvcml1bS5wcm9kdWN0LnYxLkNvbW1pdFJlc2VydmF0aW9uUmVzcG9uc2UiB5ACAsjzGAUSfgoSUmVsZWFzZVJlc2VydmF0aW9uEi4uZW1wb3JpdW0ucHJvZHVjdC52MS5SZWxlYXNlUmVzZXJ2YXRpb25SZXF1ZXN0Gi8uZW1wb3JpdW0ucHJvZHVjdC52MS5SZWxlYXNlUmVzZXJ2YXRpb25SZXNwb25zZSIHkAICyPMYBUJCWkBnaXRodWIuY29tL2VtcG9yaXVtaHEvZW1wb3JpdW0vZ2VuL2VtcG9yaXVtL3Byb2R1Y3QvdjE7cHJvZHVjdHYxYgZwcm90bzM", [file_buf_validate_validate, file_emporium_auth_v1_access, file_emporium_type_v1_money, file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message emporium.product.v1.Product
@@ -156,6 +156,13 @@ export type Variant = Message<"emporium.product.v1.Variant"> & {
    * @generated from field: int64 stock = 5;
    */
   stock: bigint;
+
+  /**
+   * Shipping weight in grams; 0 when unknown (shipping then counts 500 g).
+   *
+   * @generated from field: int64 weight_grams = 6;
+   */
+  weightGrams: bigint;
 };
 
 /**
@@ -353,6 +360,114 @@ export const GetProductResponseSchema: GenMessage<GetProductResponse> = /*@__PUR
   messageDesc(file_emporium_product_v1_product, 7);
 
 /**
+ * @generated from message emporium.product.v1.LookupVariantsRequest
+ */
+export type LookupVariantsRequest = Message<"emporium.product.v1.LookupVariantsRequest"> & {
+  /**
+   * @generated from field: repeated string skus = 1;
+   */
+  skus: string[];
+};
+
+/**
+ * Describes the message emporium.product.v1.LookupVariantsRequest.
+ * Use `create(LookupVariantsRequestSchema)` to create a new message.
+ */
+export const LookupVariantsRequestSchema: GenMessage<LookupVariantsRequest> = /*@__PURE__*/
+  messageDesc(file_emporium_product_v1_product, 8);
+
+/**
+ * @generated from message emporium.product.v1.LookupVariantsResponse
+ */
+export type LookupVariantsResponse = Message<"emporium.product.v1.LookupVariantsResponse"> & {
+  /**
+   * In the order asked, unknown SKUs left out.
+   *
+   * @generated from field: repeated emporium.product.v1.VariantInfo variants = 1;
+   */
+  variants: VariantInfo[];
+};
+
+/**
+ * Describes the message emporium.product.v1.LookupVariantsResponse.
+ * Use `create(LookupVariantsResponseSchema)` to create a new message.
+ */
+export const LookupVariantsResponseSchema: GenMessage<LookupVariantsResponse> = /*@__PURE__*/
+  messageDesc(file_emporium_product_v1_product, 9);
+
+/**
+ * VariantInfo is a SKU with what a cart shows and checks about it.
+ *
+ * @generated from message emporium.product.v1.VariantInfo
+ */
+export type VariantInfo = Message<"emporium.product.v1.VariantInfo"> & {
+  /**
+   * @generated from field: string sku = 1;
+   */
+  sku: string;
+
+  /**
+   * @generated from field: string product_id = 2;
+   */
+  productId: string;
+
+  /**
+   * @generated from field: string product_slug = 3;
+   */
+  productSlug: string;
+
+  /**
+   * @generated from field: string product_title = 4;
+   */
+  productTitle: string;
+
+  /**
+   * @generated from field: string variant_title = 5;
+   */
+  variantTitle: string;
+
+  /**
+   * @generated from field: emporium.type.v1.Money price = 6;
+   */
+  price?: Money | undefined;
+
+  /**
+   * Units on hand.
+   *
+   * @generated from field: int64 stock = 7;
+   */
+  stock: bigint;
+
+  /**
+   * 0 when unknown.
+   *
+   * @generated from field: int64 weight_grams = 8;
+   */
+  weightGrams: bigint;
+
+  /**
+   * The product's first image, if any.
+   *
+   * @generated from field: string image_url = 9;
+   */
+  imageUrl: string;
+
+  /**
+   * False once the product is archived (or still a draft).
+   *
+   * @generated from field: bool for_sale = 10;
+   */
+  forSale: boolean;
+};
+
+/**
+ * Describes the message emporium.product.v1.VariantInfo.
+ * Use `create(VariantInfoSchema)` to create a new message.
+ */
+export const VariantInfoSchema: GenMessage<VariantInfo> = /*@__PURE__*/
+  messageDesc(file_emporium_product_v1_product, 10);
+
+/**
  * @generated from message emporium.product.v1.SearchProductsRequest
  */
 export type SearchProductsRequest = Message<"emporium.product.v1.SearchProductsRequest"> & {
@@ -402,7 +517,7 @@ export type SearchProductsRequest = Message<"emporium.product.v1.SearchProductsR
  * Use `create(SearchProductsRequestSchema)` to create a new message.
  */
 export const SearchProductsRequestSchema: GenMessage<SearchProductsRequest> = /*@__PURE__*/
-  messageDesc(file_emporium_product_v1_product, 8);
+  messageDesc(file_emporium_product_v1_product, 11);
 
 /**
  * @generated from message emporium.product.v1.SearchProductsResponse
@@ -438,7 +553,7 @@ export type SearchProductsResponse = Message<"emporium.product.v1.SearchProducts
  * Use `create(SearchProductsResponseSchema)` to create a new message.
  */
 export const SearchProductsResponseSchema: GenMessage<SearchProductsResponse> = /*@__PURE__*/
-  messageDesc(file_emporium_product_v1_product, 9);
+  messageDesc(file_emporium_product_v1_product, 12);
 
 /**
  * @generated from message emporium.product.v1.SearchHit
@@ -470,7 +585,7 @@ export type SearchHit = Message<"emporium.product.v1.SearchHit"> & {
  * Use `create(SearchHitSchema)` to create a new message.
  */
 export const SearchHitSchema: GenMessage<SearchHit> = /*@__PURE__*/
-  messageDesc(file_emporium_product_v1_product, 10);
+  messageDesc(file_emporium_product_v1_product, 13);
 
 /**
  * @generated from message emporium.product.v1.Snippets
@@ -487,7 +602,7 @@ export type Snippets = Message<"emporium.product.v1.Snippets"> & {
  * Use `create(SnippetsSchema)` to create a new message.
  */
 export const SnippetsSchema: GenMessage<Snippets> = /*@__PURE__*/
-  messageDesc(file_emporium_product_v1_product, 11);
+  messageDesc(file_emporium_product_v1_product, 14);
 
 /**
  * @generated from message emporium.product.v1.Facet
@@ -509,7 +624,7 @@ export type Facet = Message<"emporium.product.v1.Facet"> & {
  * Use `create(FacetSchema)` to create a new message.
  */
 export const FacetSchema: GenMessage<Facet> = /*@__PURE__*/
-  messageDesc(file_emporium_product_v1_product, 12);
+  messageDesc(file_emporium_product_v1_product, 15);
 
 /**
  * @generated from message emporium.product.v1.FacetValue
@@ -540,7 +655,7 @@ export type FacetValue = Message<"emporium.product.v1.FacetValue"> & {
  * Use `create(FacetValueSchema)` to create a new message.
  */
 export const FacetValueSchema: GenMessage<FacetValue> = /*@__PURE__*/
-  messageDesc(file_emporium_product_v1_product, 13);
+  messageDesc(file_emporium_product_v1_product, 16);
 
 /**
  * @generated from message emporium.product.v1.ListCategoriesRequest
@@ -553,7 +668,7 @@ export type ListCategoriesRequest = Message<"emporium.product.v1.ListCategoriesR
  * Use `create(ListCategoriesRequestSchema)` to create a new message.
  */
 export const ListCategoriesRequestSchema: GenMessage<ListCategoriesRequest> = /*@__PURE__*/
-  messageDesc(file_emporium_product_v1_product, 14);
+  messageDesc(file_emporium_product_v1_product, 17);
 
 /**
  * @generated from message emporium.product.v1.ListCategoriesResponse
@@ -570,7 +685,7 @@ export type ListCategoriesResponse = Message<"emporium.product.v1.ListCategories
  * Use `create(ListCategoriesResponseSchema)` to create a new message.
  */
 export const ListCategoriesResponseSchema: GenMessage<ListCategoriesResponse> = /*@__PURE__*/
-  messageDesc(file_emporium_product_v1_product, 15);
+  messageDesc(file_emporium_product_v1_product, 18);
 
 /**
  * @generated from message emporium.product.v1.CreateProductRequest
@@ -631,7 +746,7 @@ export type CreateProductRequest = Message<"emporium.product.v1.CreateProductReq
  * Use `create(CreateProductRequestSchema)` to create a new message.
  */
 export const CreateProductRequestSchema: GenMessage<CreateProductRequest> = /*@__PURE__*/
-  messageDesc(file_emporium_product_v1_product, 16);
+  messageDesc(file_emporium_product_v1_product, 19);
 
 /**
  * @generated from message emporium.product.v1.CreateProductResponse
@@ -648,7 +763,7 @@ export type CreateProductResponse = Message<"emporium.product.v1.CreateProductRe
  * Use `create(CreateProductResponseSchema)` to create a new message.
  */
 export const CreateProductResponseSchema: GenMessage<CreateProductResponse> = /*@__PURE__*/
-  messageDesc(file_emporium_product_v1_product, 17);
+  messageDesc(file_emporium_product_v1_product, 20);
 
 /**
  * @generated from message emporium.product.v1.UpdateProductRequest
@@ -685,7 +800,7 @@ export type UpdateProductRequest = Message<"emporium.product.v1.UpdateProductReq
  * Use `create(UpdateProductRequestSchema)` to create a new message.
  */
 export const UpdateProductRequestSchema: GenMessage<UpdateProductRequest> = /*@__PURE__*/
-  messageDesc(file_emporium_product_v1_product, 18);
+  messageDesc(file_emporium_product_v1_product, 21);
 
 /**
  * @generated from message emporium.product.v1.UpdateProductResponse
@@ -702,7 +817,7 @@ export type UpdateProductResponse = Message<"emporium.product.v1.UpdateProductRe
  * Use `create(UpdateProductResponseSchema)` to create a new message.
  */
 export const UpdateProductResponseSchema: GenMessage<UpdateProductResponse> = /*@__PURE__*/
-  messageDesc(file_emporium_product_v1_product, 19);
+  messageDesc(file_emporium_product_v1_product, 22);
 
 /**
  * @generated from message emporium.product.v1.ArchiveProductRequest
@@ -719,7 +834,7 @@ export type ArchiveProductRequest = Message<"emporium.product.v1.ArchiveProductR
  * Use `create(ArchiveProductRequestSchema)` to create a new message.
  */
 export const ArchiveProductRequestSchema: GenMessage<ArchiveProductRequest> = /*@__PURE__*/
-  messageDesc(file_emporium_product_v1_product, 20);
+  messageDesc(file_emporium_product_v1_product, 23);
 
 /**
  * @generated from message emporium.product.v1.ArchiveProductResponse
@@ -736,7 +851,7 @@ export type ArchiveProductResponse = Message<"emporium.product.v1.ArchiveProduct
  * Use `create(ArchiveProductResponseSchema)` to create a new message.
  */
 export const ArchiveProductResponseSchema: GenMessage<ArchiveProductResponse> = /*@__PURE__*/
-  messageDesc(file_emporium_product_v1_product, 21);
+  messageDesc(file_emporium_product_v1_product, 24);
 
 /**
  * @generated from message emporium.product.v1.StockLevel
@@ -765,7 +880,7 @@ export type StockLevel = Message<"emporium.product.v1.StockLevel"> & {
  * Use `create(StockLevelSchema)` to create a new message.
  */
 export const StockLevelSchema: GenMessage<StockLevel> = /*@__PURE__*/
-  messageDesc(file_emporium_product_v1_product, 22);
+  messageDesc(file_emporium_product_v1_product, 25);
 
 /**
  * @generated from message emporium.product.v1.GetStockRequest
@@ -782,7 +897,7 @@ export type GetStockRequest = Message<"emporium.product.v1.GetStockRequest"> & {
  * Use `create(GetStockRequestSchema)` to create a new message.
  */
 export const GetStockRequestSchema: GenMessage<GetStockRequest> = /*@__PURE__*/
-  messageDesc(file_emporium_product_v1_product, 23);
+  messageDesc(file_emporium_product_v1_product, 26);
 
 /**
  * @generated from message emporium.product.v1.GetStockResponse
@@ -801,7 +916,7 @@ export type GetStockResponse = Message<"emporium.product.v1.GetStockResponse"> &
  * Use `create(GetStockResponseSchema)` to create a new message.
  */
 export const GetStockResponseSchema: GenMessage<GetStockResponse> = /*@__PURE__*/
-  messageDesc(file_emporium_product_v1_product, 24);
+  messageDesc(file_emporium_product_v1_product, 27);
 
 /**
  * @generated from message emporium.product.v1.AdjustStockRequest
@@ -841,7 +956,7 @@ export type AdjustStockRequest = Message<"emporium.product.v1.AdjustStockRequest
  * Use `create(AdjustStockRequestSchema)` to create a new message.
  */
 export const AdjustStockRequestSchema: GenMessage<AdjustStockRequest> = /*@__PURE__*/
-  messageDesc(file_emporium_product_v1_product, 25);
+  messageDesc(file_emporium_product_v1_product, 28);
 
 /**
  * @generated from message emporium.product.v1.AdjustStockResponse
@@ -858,7 +973,7 @@ export type AdjustStockResponse = Message<"emporium.product.v1.AdjustStockRespon
  * Use `create(AdjustStockResponseSchema)` to create a new message.
  */
 export const AdjustStockResponseSchema: GenMessage<AdjustStockResponse> = /*@__PURE__*/
-  messageDesc(file_emporium_product_v1_product, 26);
+  messageDesc(file_emporium_product_v1_product, 29);
 
 /**
  * @generated from message emporium.product.v1.ReservationItem
@@ -880,7 +995,7 @@ export type ReservationItem = Message<"emporium.product.v1.ReservationItem"> & {
  * Use `create(ReservationItemSchema)` to create a new message.
  */
 export const ReservationItemSchema: GenMessage<ReservationItem> = /*@__PURE__*/
-  messageDesc(file_emporium_product_v1_product, 27);
+  messageDesc(file_emporium_product_v1_product, 30);
 
 /**
  * @generated from message emporium.product.v1.Reservation
@@ -914,7 +1029,7 @@ export type Reservation = Message<"emporium.product.v1.Reservation"> & {
  * Use `create(ReservationSchema)` to create a new message.
  */
 export const ReservationSchema: GenMessage<Reservation> = /*@__PURE__*/
-  messageDesc(file_emporium_product_v1_product, 28);
+  messageDesc(file_emporium_product_v1_product, 31);
 
 /**
  * @generated from message emporium.product.v1.ReserveStockRequest
@@ -945,7 +1060,7 @@ export type ReserveStockRequest = Message<"emporium.product.v1.ReserveStockReque
  * Use `create(ReserveStockRequestSchema)` to create a new message.
  */
 export const ReserveStockRequestSchema: GenMessage<ReserveStockRequest> = /*@__PURE__*/
-  messageDesc(file_emporium_product_v1_product, 29);
+  messageDesc(file_emporium_product_v1_product, 32);
 
 /**
  * @generated from message emporium.product.v1.ReserveStockResponse
@@ -962,7 +1077,7 @@ export type ReserveStockResponse = Message<"emporium.product.v1.ReserveStockResp
  * Use `create(ReserveStockResponseSchema)` to create a new message.
  */
 export const ReserveStockResponseSchema: GenMessage<ReserveStockResponse> = /*@__PURE__*/
-  messageDesc(file_emporium_product_v1_product, 30);
+  messageDesc(file_emporium_product_v1_product, 33);
 
 /**
  * @generated from message emporium.product.v1.CommitReservationRequest
@@ -979,7 +1094,7 @@ export type CommitReservationRequest = Message<"emporium.product.v1.CommitReserv
  * Use `create(CommitReservationRequestSchema)` to create a new message.
  */
 export const CommitReservationRequestSchema: GenMessage<CommitReservationRequest> = /*@__PURE__*/
-  messageDesc(file_emporium_product_v1_product, 31);
+  messageDesc(file_emporium_product_v1_product, 34);
 
 /**
  * @generated from message emporium.product.v1.CommitReservationResponse
@@ -996,7 +1111,7 @@ export type CommitReservationResponse = Message<"emporium.product.v1.CommitReser
  * Use `create(CommitReservationResponseSchema)` to create a new message.
  */
 export const CommitReservationResponseSchema: GenMessage<CommitReservationResponse> = /*@__PURE__*/
-  messageDesc(file_emporium_product_v1_product, 32);
+  messageDesc(file_emporium_product_v1_product, 35);
 
 /**
  * @generated from message emporium.product.v1.ReleaseReservationRequest
@@ -1013,7 +1128,7 @@ export type ReleaseReservationRequest = Message<"emporium.product.v1.ReleaseRese
  * Use `create(ReleaseReservationRequestSchema)` to create a new message.
  */
 export const ReleaseReservationRequestSchema: GenMessage<ReleaseReservationRequest> = /*@__PURE__*/
-  messageDesc(file_emporium_product_v1_product, 33);
+  messageDesc(file_emporium_product_v1_product, 36);
 
 /**
  * @generated from message emporium.product.v1.ReleaseReservationResponse
@@ -1030,7 +1145,7 @@ export type ReleaseReservationResponse = Message<"emporium.product.v1.ReleaseRes
  * Use `create(ReleaseReservationResponseSchema)` to create a new message.
  */
 export const ReleaseReservationResponseSchema: GenMessage<ReleaseReservationResponse> = /*@__PURE__*/
-  messageDesc(file_emporium_product_v1_product, 34);
+  messageDesc(file_emporium_product_v1_product, 37);
 
 /**
  * ProductStatus is a product's lifecycle state.
@@ -1221,6 +1336,18 @@ export const ProductService: GenService<{
     methodKind: "unary";
     input: typeof UpdateProductRequestSchema;
     output: typeof UpdateProductResponseSchema;
+  },
+  /**
+   * LookupVariants returns what a cart needs about up to 100 SKUs: product,
+   * titles, price, stock, weight and whether it is for sale. Unknown SKUs
+   * are left out of the answer.
+   *
+   * @generated from rpc emporium.product.v1.ProductService.LookupVariants
+   */
+  lookupVariants: {
+    methodKind: "unary";
+    input: typeof LookupVariantsRequestSchema;
+    output: typeof LookupVariantsResponseSchema;
   },
   /**
    * ArchiveProduct hides a product from listings and search. Idempotent.
