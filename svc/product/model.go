@@ -98,9 +98,9 @@ func (r *productRow) toProto() *productv1.Product {
 	}
 	for _, v := range r.Variants {
 		p.Variants = append(p.Variants, &productv1.Variant{
-			Sku:     v.SKU,
-			Title:   v.Title,
-			Options: v.Options,
+			Sku:         v.SKU,
+			Title:       v.Title,
+			Options:     v.Options,
 			Price:       &typev1.Money{Amount: v.Price, Currency: v.Currency},
 			Stock:       v.Stock,
 			WeightGrams: v.WeightGrams,
