@@ -68,6 +68,18 @@ func (s *Service) ReleaseReservation(ctx context.Context, req *productv1.Release
 	return &productv1.ReleaseReservationResponse{Reservation: r.toProto()}, nil
 }
 
+// ReturnReservation implements InventoryService.
+func (s *Service) ReturnReservation(ctx context.Context, req *productv1.ReturnReservationRequest) (*productv1.ReturnReservationResponse, error) {
+	r, err := s.settle(ctx, req.GetId(), returned)
+	if err != nil {
+		return nil, err
+	}
+	if r.Status != returned && r.Status != released {
+		return nil, errs.FailedPreconditionf("reservation %q is still held: release it instead", r.ID)
+	}
+	return &productv1.ReturnReservationResponse{Reservation: r.toProto()}, nil
+}
+
 func (s *Service) settle(ctx context.Context, id string, want int32) (*reservationRow, error) {
 	r, effect, expired, err := s.store.settle(ctx, id, want, micros(s.now()))
 	if err != nil {

@@ -18,6 +18,7 @@ var (
 	held      = int32(productv1.ReservationStatus_RESERVATION_STATUS_HELD)
 	committed = int32(productv1.ReservationStatus_RESERVATION_STATUS_COMMITTED)
 	released  = int32(productv1.ReservationStatus_RESERVATION_STATUS_RELEASED)
+	returned  = int32(productv1.ReservationStatus_RESERVATION_STATUS_RETURNED)
 )
 
 type reservationRow struct {
@@ -116,8 +117,10 @@ func (s *store) reserve(ctx context.Context, r *reservationRow) (out *reservatio
 	return out, effect, err
 }
 
-// settle moves a held reservation to committed or released at now. A hold
-// past its expiry is released whatever was asked, and expired reports it.
+// settle moves a held reservation to committed or released at now, or a
+// committed one to returned. A hold past its expiry is released whatever
+// was asked, and expired reports it. A reservation already settled
+// otherwise is returned unchanged: the caller decides whether that is fine.
 func (s *store) settle(ctx context.Context, id string, want int32, now int64) (out *reservationRow, effect stockEffect, expired bool, err error) {
 	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		r := new(reservationRow)
@@ -132,28 +135,19 @@ func (s *store) settle(ctx context.Context, id string, want int32, now int64) (o
 			return fmt.Errorf("read reservation: %w", err)
 		}
 		out = r
-		if r.Status != held {
-			return nil // already settled: the caller decides whether that is fine
-		}
 		status := want
-		if r.ExpiresAt <= now {
+		switch {
+		case r.Status == held && want == returned:
+			return nil // never sold: nothing to return
+		case r.Status == held && r.ExpiresAt <= now:
 			status, expired = released, true
+		case r.Status == committed && want == returned:
+		case r.Status != held:
+			return nil
 		}
-		if status == released {
-			for _, it := range r.Items {
-				v := new(variantRow)
-				err := tx.NewUpdate().Model(v).Set("stock = stock + ?", it.Quantity).Where("sku = ?", it.SKU).
-					Returning("sku, product_id, stock").Scan(ctx)
-				if errors.Is(err, sql.ErrNoRows) {
-					continue // the variant was removed since: nothing to give back to
-				}
-				if err != nil {
-					return fmt.Errorf("return stock: %w", err)
-				}
-				effect.note(v.ProductID, v.Stock-it.Quantity, v.Stock)
-				if err := recordMovement(ctx, tx, it.SKU, it.Quantity, "release "+r.ID, v.Stock, now); err != nil {
-					return err
-				}
+		if status == released || status == returned {
+			if err := giveBack(ctx, tx, r, status, now, &effect); err != nil {
+				return err
 			}
 		}
 		r.Status, r.UpdatedAt = status, now
@@ -161,6 +155,30 @@ func (s *store) settle(ctx context.Context, id string, want int32, now int64) (o
 		return err
 	})
 	return out, effect, expired, err
+}
+
+// giveBack puts a reservation's units back in stock, in the ledger too.
+func giveBack(ctx context.Context, tx bun.Tx, r *reservationRow, status int32, now int64, effect *stockEffect) error {
+	reason := "release "
+	if status == returned {
+		reason = "return "
+	}
+	for _, it := range r.Items {
+		v := new(variantRow)
+		err := tx.NewUpdate().Model(v).Set("stock = stock + ?", it.Quantity).Where("sku = ?", it.SKU).
+			Returning("sku, product_id, stock").Scan(ctx)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue // the variant was removed since: nothing to give back to
+		}
+		if err != nil {
+			return fmt.Errorf("return stock: %w", err)
+		}
+		effect.note(v.ProductID, v.Stock-it.Quantity, v.Stock)
+		if err := recordMovement(ctx, tx, it.SKU, it.Quantity, reason+r.ID, v.Stock, now); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // expiredReservations lists up to limit held reservations past expiry.

@@ -212,3 +212,52 @@ func TestOnlyServicesReserveStock(t *testing.T) {
 		t.Errorf("anonymous reserving stock: %v, want unauthenticated", err)
 	}
 }
+
+func TestReturnReservationPutsSoldUnitsBack(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, e *env) {
+		seedEnv(t, e, 3)
+		ctx := context.Background()
+		reserve := func(key string) string {
+			t.Helper()
+			res, err := e.internal.ReserveStock(ctx, &productv1.ReserveStockRequest{Items: hold(item("SKU-001-A", 2)), IdempotencyKey: key})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return res.GetReservation().GetId()
+		}
+		held := reserve("order-held")
+		if _, err := e.internal.ReturnReservation(ctx, &productv1.ReturnReservationRequest{Id: held}); code(err) != connect.CodeFailedPrecondition {
+			t.Errorf("returning a held reservation: %v, want failed_precondition", err)
+		}
+		sold := reserve("order-sold")
+		if _, err := e.internal.CommitReservation(ctx, &productv1.CommitReservationRequest{Id: sold}); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]int64{1}, e.onHand(t, "SKU-001-A")); diff != "" {
+			t.Errorf("stock with one hold and one sale (-want +got):\n%s", diff)
+		}
+		for range 2 {
+			res, err := e.internal.ReturnReservation(ctx, &productv1.ReturnReservationRequest{Id: sold})
+			if err != nil || res.GetReservation().GetStatus() != productv1.ReservationStatus_RESERVATION_STATUS_RETURNED {
+				t.Fatalf("return = %v, %v; want returned, twice", res, err)
+			}
+		}
+		if diff := cmp.Diff([]int64{3}, e.onHand(t, "SKU-001-A")); diff != "" {
+			t.Errorf("stock after the sale came back, once (-want +got):\n%s", diff)
+		}
+		if _, err := e.internal.ReleaseReservation(ctx, &productv1.ReleaseReservationRequest{Id: held}); err != nil {
+			t.Fatal(err)
+		}
+		res, err := e.internal.ReturnReservation(ctx, &productv1.ReturnReservationRequest{Id: held})
+		if err != nil || res.GetReservation().GetStatus() != productv1.ReservationStatus_RESERVATION_STATUS_RELEASED {
+			t.Errorf("returning a released reservation = %v, %v; want it released, unchanged", res, err)
+		}
+		if diff := cmp.Diff([]int64{5}, e.onHand(t, "SKU-001-A")); diff != "" {
+			t.Errorf("stock at the end (-want +got):\n%s", diff)
+		}
+		if _, err := e.inventory.ReturnReservation(ctx, &productv1.ReturnReservationRequest{Id: sold}); code(err) != connect.CodePermissionDenied {
+			t.Errorf("staff returning stock by hand: %v, want permission_denied", err)
+		}
+	})
+}

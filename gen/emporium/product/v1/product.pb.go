@@ -150,6 +150,8 @@ const (
 	ReservationStatus_RESERVATION_STATUS_COMMITTED ReservationStatus = 2
 	// The units went back to stock (released or expired).
 	ReservationStatus_RESERVATION_STATUS_RELEASED ReservationStatus = 3
+	// The units were sold, then came back (the paid order was canceled).
+	ReservationStatus_RESERVATION_STATUS_RETURNED ReservationStatus = 4
 )
 
 // Enum value maps for ReservationStatus.
@@ -159,12 +161,14 @@ var (
 		1: "RESERVATION_STATUS_HELD",
 		2: "RESERVATION_STATUS_COMMITTED",
 		3: "RESERVATION_STATUS_RELEASED",
+		4: "RESERVATION_STATUS_RETURNED",
 	}
 	ReservationStatus_value = map[string]int32{
 		"RESERVATION_STATUS_UNSPECIFIED": 0,
 		"RESERVATION_STATUS_HELD":        1,
 		"RESERVATION_STATUS_COMMITTED":   2,
 		"RESERVATION_STATUS_RELEASED":    3,
+		"RESERVATION_STATUS_RETURNED":    4,
 	}
 )
 
@@ -2541,6 +2545,94 @@ func (x *ReleaseReservationResponse) GetReservation() *Reservation {
 	return nil
 }
 
+type ReturnReservationRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReturnReservationRequest) Reset() {
+	*x = ReturnReservationRequest{}
+	mi := &file_emporium_product_v1_product_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReturnReservationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReturnReservationRequest) ProtoMessage() {}
+
+func (x *ReturnReservationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_product_v1_product_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReturnReservationRequest.ProtoReflect.Descriptor instead.
+func (*ReturnReservationRequest) Descriptor() ([]byte, []int) {
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *ReturnReservationRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type ReturnReservationResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Reservation   *Reservation           `protobuf:"bytes,1,opt,name=reservation,proto3" json:"reservation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReturnReservationResponse) Reset() {
+	*x = ReturnReservationResponse{}
+	mi := &file_emporium_product_v1_product_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReturnReservationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReturnReservationResponse) ProtoMessage() {}
+
+func (x *ReturnReservationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_product_v1_product_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReturnReservationResponse.ProtoReflect.Descriptor instead.
+func (*ReturnReservationResponse) Descriptor() ([]byte, []int) {
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *ReturnReservationResponse) GetReservation() *Reservation {
+	if x != nil {
+		return x.Reservation
+	}
+	return nil
+}
+
 var File_emporium_product_v1_product_proto protoreflect.FileDescriptor
 
 const file_emporium_product_v1_product_proto_rawDesc = "" +
@@ -2745,6 +2837,10 @@ const file_emporium_product_v1_product_proto_rawDesc = "" +
 	"\x19ReleaseReservationRequest\x12\x19\n" +
 	"\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x02id\"`\n" +
 	"\x1aReleaseReservationResponse\x12B\n" +
+	"\vreservation\x18\x01 \x01(\v2 .emporium.product.v1.ReservationR\vreservation\"5\n" +
+	"\x18ReturnReservationRequest\x12\x19\n" +
+	"\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x02id\"_\n" +
+	"\x19ReturnReservationResponse\x12B\n" +
 	"\vreservation\x18\x01 \x01(\v2 .emporium.product.v1.ReservationR\vreservation*\x81\x01\n" +
 	"\rProductStatus\x12\x1e\n" +
 	"\x1aPRODUCT_STATUS_UNSPECIFIED\x10\x00\x12\x19\n" +
@@ -2756,12 +2852,13 @@ const file_emporium_product_v1_product_proto_rawDesc = "" +
 	"\x13PRODUCT_SORT_NEWEST\x10\x01\x12\x1a\n" +
 	"\x16PRODUCT_SORT_PRICE_ASC\x10\x02\x12\x1b\n" +
 	"\x17PRODUCT_SORT_PRICE_DESC\x10\x03\x12\x16\n" +
-	"\x12PRODUCT_SORT_TITLE\x10\x04*\x97\x01\n" +
+	"\x12PRODUCT_SORT_TITLE\x10\x04*\xb8\x01\n" +
 	"\x11ReservationStatus\x12\"\n" +
 	"\x1eRESERVATION_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17RESERVATION_STATUS_HELD\x10\x01\x12 \n" +
 	"\x1cRESERVATION_STATUS_COMMITTED\x10\x02\x12\x1f\n" +
-	"\x1bRESERVATION_STATUS_RELEASED\x10\x032\x92\a\n" +
+	"\x1bRESERVATION_STATUS_RELEASED\x10\x03\x12\x1f\n" +
+	"\x1bRESERVATION_STATUS_RETURNED\x10\x042\x92\a\n" +
 	"\x0eProductService\x12l\n" +
 	"\fListProducts\x12(.emporium.product.v1.ListProductsRequest\x1a).emporium.product.v1.ListProductsResponse\"\a\xc8\xf3\x18\x01\x90\x02\x01\x12f\n" +
 	"\n" +
@@ -2771,13 +2868,14 @@ const file_emporium_product_v1_product_proto_rawDesc = "" +
 	"\rCreateProduct\x12).emporium.product.v1.CreateProductRequest\x1a*.emporium.product.v1.CreateProductResponse\"\x04\xc8\xf3\x18\x03\x12l\n" +
 	"\rUpdateProduct\x12).emporium.product.v1.UpdateProductRequest\x1a*.emporium.product.v1.UpdateProductResponse\"\x04\xc8\xf3\x18\x03\x12r\n" +
 	"\x0eLookupVariants\x12*.emporium.product.v1.LookupVariantsRequest\x1a+.emporium.product.v1.LookupVariantsResponse\"\a\xc8\xf3\x18\x01\x90\x02\x01\x12r\n" +
-	"\x0eArchiveProduct\x12*.emporium.product.v1.ArchiveProductRequest\x1a+.emporium.product.v1.ArchiveProductResponse\"\a\xc8\xf3\x18\x03\x90\x02\x022\xc4\x04\n" +
+	"\x0eArchiveProduct\x12*.emporium.product.v1.ArchiveProductRequest\x1a+.emporium.product.v1.ArchiveProductResponse\"\a\xc8\xf3\x18\x03\x90\x02\x022\xc1\x05\n" +
 	"\x10InventoryService\x12`\n" +
 	"\bGetStock\x12$.emporium.product.v1.GetStockRequest\x1a%.emporium.product.v1.GetStockResponse\"\a\xc8\xf3\x18\x01\x90\x02\x01\x12f\n" +
 	"\vAdjustStock\x12'.emporium.product.v1.AdjustStockRequest\x1a(.emporium.product.v1.AdjustStockResponse\"\x04\xc8\xf3\x18\x03\x12i\n" +
 	"\fReserveStock\x12(.emporium.product.v1.ReserveStockRequest\x1a).emporium.product.v1.ReserveStockResponse\"\x04\xc8\xf3\x18\x05\x12{\n" +
 	"\x11CommitReservation\x12-.emporium.product.v1.CommitReservationRequest\x1a..emporium.product.v1.CommitReservationResponse\"\a\xc8\xf3\x18\x05\x90\x02\x02\x12~\n" +
-	"\x12ReleaseReservation\x12..emporium.product.v1.ReleaseReservationRequest\x1a/.emporium.product.v1.ReleaseReservationResponse\"\a\xc8\xf3\x18\x05\x90\x02\x02BBZ@github.com/emporiumhq/emporium/gen/emporium/product/v1;productv1b\x06proto3"
+	"\x12ReleaseReservation\x12..emporium.product.v1.ReleaseReservationRequest\x1a/.emporium.product.v1.ReleaseReservationResponse\"\a\xc8\xf3\x18\x05\x90\x02\x02\x12{\n" +
+	"\x11ReturnReservation\x12-.emporium.product.v1.ReturnReservationRequest\x1a..emporium.product.v1.ReturnReservationResponse\"\a\xc8\xf3\x18\x05\x90\x02\x02BBZ@github.com/emporiumhq/emporium/gen/emporium/product/v1;productv1b\x06proto3"
 
 var (
 	file_emporium_product_v1_product_proto_rawDescOnce sync.Once
@@ -2792,7 +2890,7 @@ func file_emporium_product_v1_product_proto_rawDescGZIP() []byte {
 }
 
 var file_emporium_product_v1_product_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_emporium_product_v1_product_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
+var file_emporium_product_v1_product_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
 var file_emporium_product_v1_product_proto_goTypes = []any{
 	(ProductStatus)(0),                 // 0: emporium.product.v1.ProductStatus
 	(ProductSort)(0),                   // 1: emporium.product.v1.ProductSort
@@ -2835,85 +2933,90 @@ var file_emporium_product_v1_product_proto_goTypes = []any{
 	(*CommitReservationResponse)(nil),  // 38: emporium.product.v1.CommitReservationResponse
 	(*ReleaseReservationRequest)(nil),  // 39: emporium.product.v1.ReleaseReservationRequest
 	(*ReleaseReservationResponse)(nil), // 40: emporium.product.v1.ReleaseReservationResponse
-	nil,                                // 41: emporium.product.v1.Product.AttributesEntry
-	nil,                                // 42: emporium.product.v1.Variant.OptionsEntry
-	nil,                                // 43: emporium.product.v1.SearchHit.HighlightsEntry
-	nil,                                // 44: emporium.product.v1.CreateProductRequest.AttributesEntry
-	(*v1.Money)(nil),                   // 45: emporium.type.v1.Money
-	(*timestamppb.Timestamp)(nil),      // 46: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),      // 47: google.protobuf.FieldMask
+	(*ReturnReservationRequest)(nil),   // 41: emporium.product.v1.ReturnReservationRequest
+	(*ReturnReservationResponse)(nil),  // 42: emporium.product.v1.ReturnReservationResponse
+	nil,                                // 43: emporium.product.v1.Product.AttributesEntry
+	nil,                                // 44: emporium.product.v1.Variant.OptionsEntry
+	nil,                                // 45: emporium.product.v1.SearchHit.HighlightsEntry
+	nil,                                // 46: emporium.product.v1.CreateProductRequest.AttributesEntry
+	(*v1.Money)(nil),                   // 47: emporium.type.v1.Money
+	(*timestamppb.Timestamp)(nil),      // 48: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),      // 49: google.protobuf.FieldMask
 }
 var file_emporium_product_v1_product_proto_depIdxs = []int32{
 	4,  // 0: emporium.product.v1.Product.variants:type_name -> emporium.product.v1.Variant
 	5,  // 1: emporium.product.v1.Product.images:type_name -> emporium.product.v1.Image
-	41, // 2: emporium.product.v1.Product.attributes:type_name -> emporium.product.v1.Product.AttributesEntry
+	43, // 2: emporium.product.v1.Product.attributes:type_name -> emporium.product.v1.Product.AttributesEntry
 	0,  // 3: emporium.product.v1.Product.status:type_name -> emporium.product.v1.ProductStatus
-	45, // 4: emporium.product.v1.Product.price:type_name -> emporium.type.v1.Money
-	46, // 5: emporium.product.v1.Product.create_time:type_name -> google.protobuf.Timestamp
-	46, // 6: emporium.product.v1.Product.update_time:type_name -> google.protobuf.Timestamp
-	42, // 7: emporium.product.v1.Variant.options:type_name -> emporium.product.v1.Variant.OptionsEntry
-	45, // 8: emporium.product.v1.Variant.price:type_name -> emporium.type.v1.Money
+	47, // 4: emporium.product.v1.Product.price:type_name -> emporium.type.v1.Money
+	48, // 5: emporium.product.v1.Product.create_time:type_name -> google.protobuf.Timestamp
+	48, // 6: emporium.product.v1.Product.update_time:type_name -> google.protobuf.Timestamp
+	44, // 7: emporium.product.v1.Variant.options:type_name -> emporium.product.v1.Variant.OptionsEntry
+	47, // 8: emporium.product.v1.Variant.price:type_name -> emporium.type.v1.Money
 	1,  // 9: emporium.product.v1.ListProductsRequest.sort:type_name -> emporium.product.v1.ProductSort
 	3,  // 10: emporium.product.v1.ListProductsResponse.products:type_name -> emporium.product.v1.Product
 	3,  // 11: emporium.product.v1.GetProductResponse.product:type_name -> emporium.product.v1.Product
 	13, // 12: emporium.product.v1.LookupVariantsResponse.variants:type_name -> emporium.product.v1.VariantInfo
-	45, // 13: emporium.product.v1.VariantInfo.price:type_name -> emporium.type.v1.Money
+	47, // 13: emporium.product.v1.VariantInfo.price:type_name -> emporium.type.v1.Money
 	16, // 14: emporium.product.v1.SearchProductsResponse.hits:type_name -> emporium.product.v1.SearchHit
 	18, // 15: emporium.product.v1.SearchProductsResponse.facets:type_name -> emporium.product.v1.Facet
 	3,  // 16: emporium.product.v1.SearchHit.product:type_name -> emporium.product.v1.Product
-	43, // 17: emporium.product.v1.SearchHit.highlights:type_name -> emporium.product.v1.SearchHit.HighlightsEntry
+	45, // 17: emporium.product.v1.SearchHit.highlights:type_name -> emporium.product.v1.SearchHit.HighlightsEntry
 	19, // 18: emporium.product.v1.Facet.values:type_name -> emporium.product.v1.FacetValue
 	6,  // 19: emporium.product.v1.ListCategoriesResponse.categories:type_name -> emporium.product.v1.Category
 	4,  // 20: emporium.product.v1.CreateProductRequest.variants:type_name -> emporium.product.v1.Variant
 	5,  // 21: emporium.product.v1.CreateProductRequest.images:type_name -> emporium.product.v1.Image
-	44, // 22: emporium.product.v1.CreateProductRequest.attributes:type_name -> emporium.product.v1.CreateProductRequest.AttributesEntry
+	46, // 22: emporium.product.v1.CreateProductRequest.attributes:type_name -> emporium.product.v1.CreateProductRequest.AttributesEntry
 	0,  // 23: emporium.product.v1.CreateProductRequest.status:type_name -> emporium.product.v1.ProductStatus
 	3,  // 24: emporium.product.v1.CreateProductResponse.product:type_name -> emporium.product.v1.Product
 	3,  // 25: emporium.product.v1.UpdateProductRequest.product:type_name -> emporium.product.v1.Product
-	47, // 26: emporium.product.v1.UpdateProductRequest.update_mask:type_name -> google.protobuf.FieldMask
+	49, // 26: emporium.product.v1.UpdateProductRequest.update_mask:type_name -> google.protobuf.FieldMask
 	3,  // 27: emporium.product.v1.UpdateProductResponse.product:type_name -> emporium.product.v1.Product
 	3,  // 28: emporium.product.v1.ArchiveProductResponse.product:type_name -> emporium.product.v1.Product
 	28, // 29: emporium.product.v1.GetStockResponse.levels:type_name -> emporium.product.v1.StockLevel
 	28, // 30: emporium.product.v1.AdjustStockResponse.level:type_name -> emporium.product.v1.StockLevel
 	33, // 31: emporium.product.v1.Reservation.items:type_name -> emporium.product.v1.ReservationItem
 	2,  // 32: emporium.product.v1.Reservation.status:type_name -> emporium.product.v1.ReservationStatus
-	46, // 33: emporium.product.v1.Reservation.expire_time:type_name -> google.protobuf.Timestamp
+	48, // 33: emporium.product.v1.Reservation.expire_time:type_name -> google.protobuf.Timestamp
 	33, // 34: emporium.product.v1.ReserveStockRequest.items:type_name -> emporium.product.v1.ReservationItem
 	34, // 35: emporium.product.v1.ReserveStockResponse.reservation:type_name -> emporium.product.v1.Reservation
 	34, // 36: emporium.product.v1.CommitReservationResponse.reservation:type_name -> emporium.product.v1.Reservation
 	34, // 37: emporium.product.v1.ReleaseReservationResponse.reservation:type_name -> emporium.product.v1.Reservation
-	17, // 38: emporium.product.v1.SearchHit.HighlightsEntry.value:type_name -> emporium.product.v1.Snippets
-	7,  // 39: emporium.product.v1.ProductService.ListProducts:input_type -> emporium.product.v1.ListProductsRequest
-	9,  // 40: emporium.product.v1.ProductService.GetProduct:input_type -> emporium.product.v1.GetProductRequest
-	14, // 41: emporium.product.v1.ProductService.SearchProducts:input_type -> emporium.product.v1.SearchProductsRequest
-	20, // 42: emporium.product.v1.ProductService.ListCategories:input_type -> emporium.product.v1.ListCategoriesRequest
-	22, // 43: emporium.product.v1.ProductService.CreateProduct:input_type -> emporium.product.v1.CreateProductRequest
-	24, // 44: emporium.product.v1.ProductService.UpdateProduct:input_type -> emporium.product.v1.UpdateProductRequest
-	11, // 45: emporium.product.v1.ProductService.LookupVariants:input_type -> emporium.product.v1.LookupVariantsRequest
-	26, // 46: emporium.product.v1.ProductService.ArchiveProduct:input_type -> emporium.product.v1.ArchiveProductRequest
-	29, // 47: emporium.product.v1.InventoryService.GetStock:input_type -> emporium.product.v1.GetStockRequest
-	31, // 48: emporium.product.v1.InventoryService.AdjustStock:input_type -> emporium.product.v1.AdjustStockRequest
-	35, // 49: emporium.product.v1.InventoryService.ReserveStock:input_type -> emporium.product.v1.ReserveStockRequest
-	37, // 50: emporium.product.v1.InventoryService.CommitReservation:input_type -> emporium.product.v1.CommitReservationRequest
-	39, // 51: emporium.product.v1.InventoryService.ReleaseReservation:input_type -> emporium.product.v1.ReleaseReservationRequest
-	8,  // 52: emporium.product.v1.ProductService.ListProducts:output_type -> emporium.product.v1.ListProductsResponse
-	10, // 53: emporium.product.v1.ProductService.GetProduct:output_type -> emporium.product.v1.GetProductResponse
-	15, // 54: emporium.product.v1.ProductService.SearchProducts:output_type -> emporium.product.v1.SearchProductsResponse
-	21, // 55: emporium.product.v1.ProductService.ListCategories:output_type -> emporium.product.v1.ListCategoriesResponse
-	23, // 56: emporium.product.v1.ProductService.CreateProduct:output_type -> emporium.product.v1.CreateProductResponse
-	25, // 57: emporium.product.v1.ProductService.UpdateProduct:output_type -> emporium.product.v1.UpdateProductResponse
-	12, // 58: emporium.product.v1.ProductService.LookupVariants:output_type -> emporium.product.v1.LookupVariantsResponse
-	27, // 59: emporium.product.v1.ProductService.ArchiveProduct:output_type -> emporium.product.v1.ArchiveProductResponse
-	30, // 60: emporium.product.v1.InventoryService.GetStock:output_type -> emporium.product.v1.GetStockResponse
-	32, // 61: emporium.product.v1.InventoryService.AdjustStock:output_type -> emporium.product.v1.AdjustStockResponse
-	36, // 62: emporium.product.v1.InventoryService.ReserveStock:output_type -> emporium.product.v1.ReserveStockResponse
-	38, // 63: emporium.product.v1.InventoryService.CommitReservation:output_type -> emporium.product.v1.CommitReservationResponse
-	40, // 64: emporium.product.v1.InventoryService.ReleaseReservation:output_type -> emporium.product.v1.ReleaseReservationResponse
-	52, // [52:65] is the sub-list for method output_type
-	39, // [39:52] is the sub-list for method input_type
-	39, // [39:39] is the sub-list for extension type_name
-	39, // [39:39] is the sub-list for extension extendee
-	0,  // [0:39] is the sub-list for field type_name
+	34, // 38: emporium.product.v1.ReturnReservationResponse.reservation:type_name -> emporium.product.v1.Reservation
+	17, // 39: emporium.product.v1.SearchHit.HighlightsEntry.value:type_name -> emporium.product.v1.Snippets
+	7,  // 40: emporium.product.v1.ProductService.ListProducts:input_type -> emporium.product.v1.ListProductsRequest
+	9,  // 41: emporium.product.v1.ProductService.GetProduct:input_type -> emporium.product.v1.GetProductRequest
+	14, // 42: emporium.product.v1.ProductService.SearchProducts:input_type -> emporium.product.v1.SearchProductsRequest
+	20, // 43: emporium.product.v1.ProductService.ListCategories:input_type -> emporium.product.v1.ListCategoriesRequest
+	22, // 44: emporium.product.v1.ProductService.CreateProduct:input_type -> emporium.product.v1.CreateProductRequest
+	24, // 45: emporium.product.v1.ProductService.UpdateProduct:input_type -> emporium.product.v1.UpdateProductRequest
+	11, // 46: emporium.product.v1.ProductService.LookupVariants:input_type -> emporium.product.v1.LookupVariantsRequest
+	26, // 47: emporium.product.v1.ProductService.ArchiveProduct:input_type -> emporium.product.v1.ArchiveProductRequest
+	29, // 48: emporium.product.v1.InventoryService.GetStock:input_type -> emporium.product.v1.GetStockRequest
+	31, // 49: emporium.product.v1.InventoryService.AdjustStock:input_type -> emporium.product.v1.AdjustStockRequest
+	35, // 50: emporium.product.v1.InventoryService.ReserveStock:input_type -> emporium.product.v1.ReserveStockRequest
+	37, // 51: emporium.product.v1.InventoryService.CommitReservation:input_type -> emporium.product.v1.CommitReservationRequest
+	39, // 52: emporium.product.v1.InventoryService.ReleaseReservation:input_type -> emporium.product.v1.ReleaseReservationRequest
+	41, // 53: emporium.product.v1.InventoryService.ReturnReservation:input_type -> emporium.product.v1.ReturnReservationRequest
+	8,  // 54: emporium.product.v1.ProductService.ListProducts:output_type -> emporium.product.v1.ListProductsResponse
+	10, // 55: emporium.product.v1.ProductService.GetProduct:output_type -> emporium.product.v1.GetProductResponse
+	15, // 56: emporium.product.v1.ProductService.SearchProducts:output_type -> emporium.product.v1.SearchProductsResponse
+	21, // 57: emporium.product.v1.ProductService.ListCategories:output_type -> emporium.product.v1.ListCategoriesResponse
+	23, // 58: emporium.product.v1.ProductService.CreateProduct:output_type -> emporium.product.v1.CreateProductResponse
+	25, // 59: emporium.product.v1.ProductService.UpdateProduct:output_type -> emporium.product.v1.UpdateProductResponse
+	12, // 60: emporium.product.v1.ProductService.LookupVariants:output_type -> emporium.product.v1.LookupVariantsResponse
+	27, // 61: emporium.product.v1.ProductService.ArchiveProduct:output_type -> emporium.product.v1.ArchiveProductResponse
+	30, // 62: emporium.product.v1.InventoryService.GetStock:output_type -> emporium.product.v1.GetStockResponse
+	32, // 63: emporium.product.v1.InventoryService.AdjustStock:output_type -> emporium.product.v1.AdjustStockResponse
+	36, // 64: emporium.product.v1.InventoryService.ReserveStock:output_type -> emporium.product.v1.ReserveStockResponse
+	38, // 65: emporium.product.v1.InventoryService.CommitReservation:output_type -> emporium.product.v1.CommitReservationResponse
+	40, // 66: emporium.product.v1.InventoryService.ReleaseReservation:output_type -> emporium.product.v1.ReleaseReservationResponse
+	42, // 67: emporium.product.v1.InventoryService.ReturnReservation:output_type -> emporium.product.v1.ReturnReservationResponse
+	54, // [54:68] is the sub-list for method output_type
+	40, // [40:54] is the sub-list for method input_type
+	40, // [40:40] is the sub-list for extension type_name
+	40, // [40:40] is the sub-list for extension extendee
+	0,  // [0:40] is the sub-list for field type_name
 }
 
 func init() { file_emporium_product_v1_product_proto_init() }
@@ -2932,7 +3035,7 @@ func file_emporium_product_v1_product_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_emporium_product_v1_product_proto_rawDesc), len(file_emporium_product_v1_product_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   42,
+			NumMessages:   44,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -74,6 +74,9 @@ const (
 	// InventoryServiceReleaseReservationProcedure is the fully-qualified name of the InventoryService's
 	// ReleaseReservation RPC.
 	InventoryServiceReleaseReservationProcedure = "/emporium.product.v1.InventoryService/ReleaseReservation"
+	// InventoryServiceReturnReservationProcedure is the fully-qualified name of the InventoryService's
+	// ReturnReservation RPC.
+	InventoryServiceReturnReservationProcedure = "/emporium.product.v1.InventoryService/ReturnReservation"
 )
 
 // ProductServiceClient is a client for the emporium.product.v1.ProductService service.
@@ -422,6 +425,11 @@ type InventoryServiceClient interface {
 	// abandoned or the payment failed). Idempotent; a committed reservation
 	// cannot be released.
 	ReleaseReservation(context.Context, *v1.ReleaseReservationRequest) (*v1.ReleaseReservationResponse, error)
+	// ReturnReservation puts a committed reservation's units back in stock (a
+	// paid order was canceled before it shipped). Idempotent; a released
+	// reservation is returned as it is, a held one fails with
+	// failed_precondition.
+	ReturnReservation(context.Context, *v1.ReturnReservationRequest) (*v1.ReturnReservationResponse, error)
 }
 
 // NewInventoryServiceClient constructs a client for the emporium.product.v1.InventoryService
@@ -468,6 +476,13 @@ func NewInventoryServiceClient(httpClient connect.HTTPClient, baseURL string, op
 			connect.WithIdempotency(connect.IdempotencyIdempotent),
 			connect.WithClientOptions(opts...),
 		),
+		returnReservation: connect.NewClient[v1.ReturnReservationRequest, v1.ReturnReservationResponse](
+			httpClient,
+			baseURL+InventoryServiceReturnReservationProcedure,
+			connect.WithSchema(inventoryServiceMethods.ByName("ReturnReservation")),
+			connect.WithIdempotency(connect.IdempotencyIdempotent),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -478,6 +493,7 @@ type inventoryServiceClient struct {
 	reserveStock       *connect.Client[v1.ReserveStockRequest, v1.ReserveStockResponse]
 	commitReservation  *connect.Client[v1.CommitReservationRequest, v1.CommitReservationResponse]
 	releaseReservation *connect.Client[v1.ReleaseReservationRequest, v1.ReleaseReservationResponse]
+	returnReservation  *connect.Client[v1.ReturnReservationRequest, v1.ReturnReservationResponse]
 }
 
 // GetStock calls emporium.product.v1.InventoryService.GetStock.
@@ -525,6 +541,15 @@ func (c *inventoryServiceClient) ReleaseReservation(ctx context.Context, req *v1
 	return nil, err
 }
 
+// ReturnReservation calls emporium.product.v1.InventoryService.ReturnReservation.
+func (c *inventoryServiceClient) ReturnReservation(ctx context.Context, req *v1.ReturnReservationRequest) (*v1.ReturnReservationResponse, error) {
+	response, err := c.returnReservation.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // InventoryServiceHandler is an implementation of the emporium.product.v1.InventoryService service.
 type InventoryServiceHandler interface {
 	// GetStock returns the stock of up to 100 SKUs.
@@ -545,6 +570,11 @@ type InventoryServiceHandler interface {
 	// abandoned or the payment failed). Idempotent; a committed reservation
 	// cannot be released.
 	ReleaseReservation(context.Context, *v1.ReleaseReservationRequest) (*v1.ReleaseReservationResponse, error)
+	// ReturnReservation puts a committed reservation's units back in stock (a
+	// paid order was canceled before it shipped). Idempotent; a released
+	// reservation is returned as it is, a held one fails with
+	// failed_precondition.
+	ReturnReservation(context.Context, *v1.ReturnReservationRequest) (*v1.ReturnReservationResponse, error)
 }
 
 // NewInventoryServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -587,6 +617,13 @@ func NewInventoryServiceHandler(svc InventoryServiceHandler, opts ...connect.Han
 		connect.WithIdempotency(connect.IdempotencyIdempotent),
 		connect.WithHandlerOptions(opts...),
 	)
+	inventoryServiceReturnReservationHandler := connect.NewUnaryHandlerSimple(
+		InventoryServiceReturnReservationProcedure,
+		svc.ReturnReservation,
+		connect.WithSchema(inventoryServiceMethods.ByName("ReturnReservation")),
+		connect.WithIdempotency(connect.IdempotencyIdempotent),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/emporium.product.v1.InventoryService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case InventoryServiceGetStockProcedure:
@@ -599,6 +636,8 @@ func NewInventoryServiceHandler(svc InventoryServiceHandler, opts ...connect.Han
 			inventoryServiceCommitReservationHandler.ServeHTTP(w, r)
 		case InventoryServiceReleaseReservationProcedure:
 			inventoryServiceReleaseReservationHandler.ServeHTTP(w, r)
+		case InventoryServiceReturnReservationProcedure:
+			inventoryServiceReturnReservationHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -626,4 +665,8 @@ func (UnimplementedInventoryServiceHandler) CommitReservation(context.Context, *
 
 func (UnimplementedInventoryServiceHandler) ReleaseReservation(context.Context, *v1.ReleaseReservationRequest) (*v1.ReleaseReservationResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("emporium.product.v1.InventoryService.ReleaseReservation is not implemented"))
+}
+
+func (UnimplementedInventoryServiceHandler) ReturnReservation(context.Context, *v1.ReturnReservationRequest) (*v1.ReturnReservationResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("emporium.product.v1.InventoryService.ReturnReservation is not implemented"))
 }
