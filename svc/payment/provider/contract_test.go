@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/emporiumhq/emporium/internal/platform/errs"
+	"github.com/emporiumhq/emporium/svc/payment/provider/stripemocktest"
 )
 
 // contractTarget is one adapter under the contract suite.
@@ -26,7 +27,7 @@ func contractTargets(t *testing.T) []contractTarget {
 	}
 	t.Cleanup(func() { sim.Close() })
 
-	base := startStripeMock(t)
+	base := stripemocktest.Start(t)
 	rec := &recorder{next: http.DefaultTransport}
 	st, err := NewStripe(StripeConfig{APIKey: "sk_test_123", WebhookSecret: "whsec_contract", BaseURL: base,
 		HTTPClient: &http.Client{Transport: rec}})
