@@ -78,9 +78,11 @@ func openSQLite(t testing.TB, migrations fs.FS) *bun.DB {
 	return d
 }
 
+// mustOpen keeps pools small: many tests run at once on one PostgreSQL
+// (max_connections is 100 by default).
 func mustOpen(t testing.TB, u, schema string) *bun.DB {
 	t.Helper()
-	d, err := db.Open(context.Background(), u, db.Options{Schema: schema, MaxOpenConns: 10})
+	d, err := db.Open(context.Background(), u, db.Options{Schema: schema, MaxOpenConns: 5})
 	if err != nil {
 		t.Fatalf("dbtest: open %s: %v", u, err)
 	}

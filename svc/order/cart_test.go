@@ -1,0 +1,258 @@
+package order_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"connectrpc.com/connect"
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	orderv1 "github.com/emporiumhq/emporium/gen/emporium/order/v1"
+	productv1 "github.com/emporiumhq/emporium/gen/emporium/product/v1"
+	typev1 "github.com/emporiumhq/emporium/gen/emporium/type/v1"
+)
+
+// lines is a cart's lines as sku → quantity.
+func lines(c *orderv1.Cart) map[string]int64 {
+	out := map[string]int64{}
+	for _, l := range c.GetLines() {
+		out[l.GetSku()] = l.GetQuantity()
+	}
+	return out
+}
+
+func TestGuestCartMergesIntoTheCustomersCartOnSignIn(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, envOptions{}, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		e.seedCatalog(t, stockItem{sku: "MUG", price: 1500, stock: 20}, stockItem{sku: "TEE", price: 2500, stock: 20}, stockItem{sku: "CAP", price: 1000, stock: 2})
+
+		added, err := e.anon.cart.AddItem(ctx, &orderv1.AddItemRequest{Sku: "MUG", Quantity: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		token := added.GetCart().GetCartToken()
+		if len(token) < 40 {
+			t.Fatalf("guest cart token = %q, want a long secret", token)
+		}
+		for _, req := range []*orderv1.AddItemRequest{{CartToken: token, Sku: "MUG", Quantity: 2}, {CartToken: token, Sku: "TEE", Quantity: 1}} {
+			if _, err := e.anon.cart.AddItem(ctx, req); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := e.anon.cart.GetCart(ctx, &orderv1.GetCartRequest{CartToken: token})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(map[string]int64{"MUG": 3, "TEE": 1}, lines(got.GetCart())); diff != "" {
+			t.Errorf("guest cart (-want +got):\n%s", diff)
+		}
+		if got.GetCart().GetSubtotal().GetAmount() != 3*1500+2500 || got.GetCart().GetItemCount() != 4 || !got.GetCart().GetReady() {
+			t.Errorf("guest cart = subtotal %v, items %d, ready %v; want 7000, 4, true", got.GetCart().GetSubtotal(), got.GetCart().GetItemCount(), got.GetCart().GetReady())
+		}
+		if got.GetCart().GetCartToken() != "" {
+			t.Errorf("GetCart repeats the token: it is only handed out once")
+		}
+
+		// More than the stock, unknown SKUs and strangers' tokens are refused.
+		if _, err := e.anon.cart.AddItem(ctx, &orderv1.AddItemRequest{CartToken: token, Sku: "CAP", Quantity: 3}); code(err) != connect.CodeFailedPrecondition {
+			t.Errorf("adding 3 of 2 in stock: %v, want failed_precondition", err)
+		}
+		if _, err := e.anon.cart.AddItem(ctx, &orderv1.AddItemRequest{CartToken: token, Sku: "NOPE", Quantity: 1}); code(err) != connect.CodeNotFound {
+			t.Errorf("adding an unknown SKU: %v, want not_found", err)
+		}
+		if _, err := e.anon.cart.GetCart(ctx, &orderv1.GetCartRequest{CartToken: "not-a-real-token"}); code(err) != connect.CodeNotFound {
+			t.Errorf("an unknown cart token: %v, want not_found", err)
+		}
+
+		// The customer already has a cart with a MUG; signing in merges.
+		me := e.customer(1)
+		if _, err := me.cart.AddItem(ctx, &orderv1.AddItemRequest{Sku: "MUG", Quantity: 1}); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 { // idempotent
+			merged, err := me.cart.MergeCart(ctx, &orderv1.MergeCartRequest{CartToken: token})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(map[string]int64{"MUG": 4, "TEE": 1}, lines(merged.GetCart())); diff != "" {
+				t.Errorf("merged cart (-want +got):\n%s", diff)
+			}
+		}
+		if _, err := e.anon.cart.GetCart(ctx, &orderv1.GetCartRequest{CartToken: token}); code(err) != connect.CodeFailedPrecondition {
+			t.Errorf("using a merged guest cart: %v, want failed_precondition", err)
+		}
+		if _, err := e.customer(2).cart.MergeCart(ctx, &orderv1.MergeCartRequest{CartToken: token}); code(err) != connect.CodeNotFound {
+			t.Errorf("another customer merging the same guest cart: %v, want not_found", err)
+		}
+		if _, err := e.anon.cart.MergeCart(ctx, &orderv1.MergeCartRequest{CartToken: token}); code(err) != connect.CodeUnauthenticated {
+			t.Errorf("merging without signing in: %v, want unauthenticated", err)
+		}
+
+		// Update and remove; quantity 0 removes.
+		if _, err := me.cart.UpdateItem(ctx, &orderv1.UpdateItemRequest{Sku: "MUG", Quantity: 2}); err != nil {
+			t.Fatal(err)
+		}
+		res, err := me.cart.RemoveItem(ctx, &orderv1.RemoveItemRequest{Sku: "TEE"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(map[string]int64{"MUG": 2}, lines(res.GetCart())); diff != "" {
+			t.Errorf("after update and remove (-want +got):\n%s", diff)
+		}
+	})
+}
+
+func TestCartPricesComeFromTheCatalogNotTheClient(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, envOptions{tax: "US-CA=7.25,US=5"}, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		e.seedCatalog(t, stockItem{sku: "LAMP", price: 4000, stock: 5, grams: 1500})
+		me := e.customer(3)
+		if _, err := me.cart.AddItem(ctx, &orderv1.AddItemRequest{Sku: "LAMP", Quantity: 2}); err != nil {
+			t.Fatal(err)
+		}
+		// Staff lower the price: the cart follows at once.
+		p, err := e.catalog.GetProduct(ctx, &productv1.GetProductRequest{Key: &productv1.GetProductRequest_Slug{Slug: "p-lamp"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		upd := &productv1.Product{Id: p.GetProduct().GetId(), Variants: []*productv1.Variant{{Sku: "LAMP", Title: "Standard", Price: usd(3500), WeightGrams: 1500}}}
+		if _, err := e.catalog.UpdateProduct(ctx, &productv1.UpdateProductRequest{Product: upd, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"variants"}}}); err != nil {
+			t.Fatal(err)
+		}
+		dest := &typev1.Destination{Country: "US", Region: "CA", PostalCode: "94105"}
+		got, err := me.cart.GetCart(ctx, &orderv1.GetCartRequest{ShipTo: dest, ShippingRateId: "local:standard"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := got.GetCart()
+		// 2 × 35.00 = 70.00 ≥ 50.00: standard ships free at home; CA tax
+		// 7.25 % of 70.00 = 5.075 → 5.08 (half up).
+		want := map[string]int64{"subtotal": 7000, "shipping": 0, "tax": 508, "total": 7508}
+		gotTotals := map[string]int64{"subtotal": c.GetSubtotal().GetAmount(), "shipping": c.GetShippingTotal().GetAmount(), "tax": c.GetTaxTotal().GetAmount(), "total": c.GetTotal().GetAmount()}
+		if diff := cmp.Diff(want, gotTotals); diff != "" {
+			t.Errorf("totals (-want +got):\n%s", diff)
+		}
+		if len(c.GetShippingRates()) < 2 || c.GetShippingRates()[0].GetId() != "local:standard" {
+			t.Errorf("shipping rates = %v; want standard first, then express", c.GetShippingRates())
+		}
+		// Another state falls back to the country's rate.
+		ny, err := me.cart.GetCart(ctx, &orderv1.GetCartRequest{ShipTo: &typev1.Destination{Country: "US", Region: "NY"}})
+		if err != nil || ny.GetCart().GetTaxTotal().GetAmount() != 350 {
+			t.Errorf("NY tax = %v, %v; want 350 (US 5 %%)", ny.GetCart().GetTaxTotal(), err)
+		}
+		if _, err := me.cart.GetCart(ctx, &orderv1.GetCartRequest{ShipTo: dest, ShippingRateId: "local:teleport"}); code(err) != connect.CodeInvalidArgument {
+			t.Errorf("an unknown shipping option: %v, want invalid_argument", err)
+		}
+	})
+}
+
+func TestDiscountCodes(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, envOptions{}, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		e.seedCatalog(t, stockItem{sku: "BAG", price: 2000, stock: 50})
+		create := func(req *orderv1.CreateDiscountRequest) *orderv1.Discount {
+			t.Helper()
+			res, err := e.staff.discount.CreateDiscount(ctx, req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return res.GetDiscount()
+		}
+		create(&orderv1.CreateDiscountRequest{Code: "ten-off", Kind: orderv1.DiscountKind_DISCOUNT_KIND_PERCENT, PercentOff: 10})
+		create(&orderv1.CreateDiscountRequest{Code: "FIVER", Kind: orderv1.DiscountKind_DISCOUNT_KIND_FIXED, AmountOff: usd(500), MinSubtotal: usd(5000)})
+		once := create(&orderv1.CreateDiscountRequest{Code: "ONCE", Kind: orderv1.DiscountKind_DISCOUNT_KIND_FIXED, AmountOff: usd(300), MaxRedemptions: 1})
+		create(&orderv1.CreateDiscountRequest{Code: "OLD", Kind: orderv1.DiscountKind_DISCOUNT_KIND_PERCENT, PercentOff: 50,
+			StartTime: timestamppb.New(time.Now().Add(-48 * time.Hour)), EndTime: timestamppb.New(time.Now().Add(-24 * time.Hour))})
+
+		if _, err := e.staff.discount.CreateDiscount(ctx, &orderv1.CreateDiscountRequest{Code: "TEN-OFF", Kind: orderv1.DiscountKind_DISCOUNT_KIND_PERCENT, PercentOff: 5}); code(err) != connect.CodeAlreadyExists {
+			t.Errorf("a code differing only in case: %v, want already_exists", err)
+		}
+		if _, err := e.staff.discount.CreateDiscount(ctx, &orderv1.CreateDiscountRequest{Code: "BAD", Kind: orderv1.DiscountKind_DISCOUNT_KIND_PERCENT}); code(err) != connect.CodeInvalidArgument {
+			t.Errorf("a percent code without a percentage: %v, want invalid_argument", err)
+		}
+		if _, err := e.customer(1).discount.CreateDiscount(ctx, &orderv1.CreateDiscountRequest{Code: "MINE", Kind: orderv1.DiscountKind_DISCOUNT_KIND_PERCENT, PercentOff: 100}); code(err) != connect.CodePermissionDenied {
+			t.Errorf("a customer creating a code: %v, want permission_denied", err)
+		}
+
+		me := e.customer(4)
+		if _, err := me.cart.AddItem(ctx, &orderv1.AddItemRequest{Sku: "BAG", Quantity: 2}); err != nil {
+			t.Fatal(err)
+		}
+		res, err := me.cart.ApplyDiscountCode(ctx, &orderv1.ApplyDiscountCodeRequest{Code: " ten-OFF "})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := res.GetCart(); c.GetDiscountTotal().GetAmount() != 400 || c.GetTotal().GetAmount() != 3600 || c.GetDiscount().GetCode() != "TEN-OFF" {
+			t.Errorf("10 %% off 40.00 = discount %v total %v code %q; want 4.00, 36.00, TEN-OFF", c.GetDiscountTotal(), c.GetTotal(), c.GetDiscount().GetCode())
+		}
+		res, err = me.cart.ApplyDiscountCode(ctx, &orderv1.ApplyDiscountCodeRequest{Code: "FIVER"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := res.GetCart().GetDiscount(); d.GetAmount().GetAmount() != 0 || d.GetIssue() != "Spend USD 50.00 to use this code" {
+			t.Errorf("FIVER under its minimum = %v; want nothing off and the reason", d)
+		}
+		for code_, want := range map[string]string{"OLD": "This code has expired", "NOPE": "This code is not valid"} {
+			_, err := me.cart.ApplyDiscountCode(ctx, &orderv1.ApplyDiscountCodeRequest{Code: code_})
+			if code(err) != connect.CodeFailedPrecondition || !contains(err.Error(), want) {
+				t.Errorf("code %s: %v, want failed_precondition %q", code_, err, want)
+			}
+		}
+
+		// A code with one use: the first checkout takes it, the next cart
+		// cannot.
+		if _, err := me.cart.ApplyDiscountCode(ctx, &orderv1.ApplyDiscountCodeRequest{Code: "ONCE"}); err != nil {
+			t.Fatal(err)
+		}
+		co, err := checkout(ctx, me, "once-checkout-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o := co.GetOrder(); o.GetDiscountCode() != "ONCE" || o.GetDiscountTotal().GetAmount() != 300 {
+			t.Errorf("order discount = %q %v; want ONCE 3.00", o.GetDiscountCode(), o.GetDiscountTotal())
+		}
+		other := e.customer(5)
+		if _, err := other.cart.AddItem(ctx, &orderv1.AddItemRequest{Sku: "BAG", Quantity: 1}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := other.cart.ApplyDiscountCode(ctx, &orderv1.ApplyDiscountCodeRequest{Code: "ONCE"}); code(err) != connect.CodeFailedPrecondition {
+			t.Errorf("a used-up code: %v, want failed_precondition", err)
+		}
+		// Canceling the order gives the use back.
+		if _, err := me.orders.CancelOrder(ctx, &orderv1.CancelOrderRequest{Id: co.GetOrder().GetId()}); err != nil {
+			t.Fatal(err)
+		}
+		list, err := e.staff.discount.ListDiscounts(ctx, &orderv1.ListDiscountsRequest{PageSize: 2})
+		if err != nil || len(list.GetDiscounts()) != 2 || list.GetNextPageToken() == "" {
+			t.Fatalf("first page = %v, %v; want 2 and a next page", list, err)
+		}
+		rest, err := e.staff.discount.ListDiscounts(ctx, &orderv1.ListDiscountsRequest{PageSize: 2, PageToken: list.GetNextPageToken()})
+		if err != nil || len(rest.GetDiscounts()) != 2 || rest.GetNextPageToken() != "" {
+			t.Fatalf("second page = %v, %v; want the last 2", rest, err)
+		}
+		for _, d := range append(list.GetDiscounts(), rest.GetDiscounts()...) {
+			if d.GetId() == once.GetId() && d.GetRedemptions() != 0 {
+				t.Errorf("ONCE redemptions after the order was canceled = %d, want 0", d.GetRedemptions())
+			}
+		}
+		if _, err := other.cart.ApplyDiscountCode(ctx, &orderv1.ApplyDiscountCodeRequest{Code: "ONCE"}); err != nil {
+			t.Errorf("the code after its order was canceled: %v, want it usable again", err)
+		}
+		off := false
+		if _, err := e.staff.discount.UpdateDiscount(ctx, &orderv1.UpdateDiscountRequest{Id: once.GetId(), Active: &off}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := other.checkout.Checkout(ctx, &orderv1.CheckoutRequest{ShippingAddress: home, ShippingRateId: "local:standard", IdempotencyKey: "other-checkout"}); code(err) != connect.CodeFailedPrecondition {
+			t.Errorf("checking out with a code turned off since: %v, want failed_precondition", err)
+		}
+	})
+}
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }

@@ -1,0 +1,357 @@
+package order
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"connectrpc.com/connect"
+	"github.com/riverqueue/river"
+	"github.com/uptrace/bun"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	orderv1 "github.com/emporiumhq/emporium/gen/emporium/order/v1"
+	paymentv1 "github.com/emporiumhq/emporium/gen/emporium/payment/v1"
+	productv1 "github.com/emporiumhq/emporium/gen/emporium/product/v1"
+	typev1 "github.com/emporiumhq/emporium/gen/emporium/type/v1"
+	"github.com/emporiumhq/emporium/internal/platform/db"
+	"github.com/emporiumhq/emporium/internal/platform/errs"
+)
+
+// Checkout implements CheckoutService.
+func (s *Service) Checkout(ctx context.Context, req *orderv1.CheckoutRequest) (*orderv1.CheckoutResponse, error) {
+	p := shopper(ctx)
+	if p == nil {
+		return nil, errs.Unauthenticatedf("sign in to check out")
+	}
+	hash := requestHash(req)
+	if o, err := s.orderByKey(ctx, p.Subject, req.GetIdempotencyKey()); err != nil || o != nil {
+		if err != nil {
+			return nil, err
+		}
+		return s.replay(ctx, o, hash)
+	}
+
+	cart, _, err := s.cartFor(ctx, s.db, "", false)
+	if err != nil {
+		return nil, err
+	}
+	var lines []*cartLineRow
+	if cart != nil {
+		if lines, err = s.cartLines(ctx, s.db, cart.ID); err != nil {
+			return nil, err
+		}
+	}
+	if len(lines) == 0 {
+		// A retry that lost the race with its first attempt finds the cart
+		// already turned into the order.
+		if o, err := s.orderByKey(ctx, p.Subject, req.GetIdempotencyKey()); err != nil || o != nil {
+			if err != nil {
+				return nil, err
+			}
+			return s.replay(ctx, o, hash)
+		}
+		return nil, errs.FailedPreconditionf("your cart is empty")
+	}
+	addr := req.GetShippingAddress()
+	dest := &typev1.Destination{Country: addr.GetCountry(), Region: addr.GetRegion(), PostalCode: addr.GetPostalCode()}
+	pr, err := s.price(ctx, lines, cart.DiscountCode, dest, req.GetShippingRateId())
+	if err != nil {
+		return nil, err
+	}
+	if err := checkPriced(pr, req.GetExpectedTotal(), s.currency); err != nil {
+		return nil, err
+	}
+
+	reservation, err := s.reserve(ctx, "checkout:"+p.Subject+":"+req.GetIdempotencyKey(), pr.lines)
+	if err != nil {
+		return nil, err
+	}
+	s.crash("checkout.reserved")
+
+	o := s.newOrder(p.Subject, req, hash, pr, reservation)
+	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		return s.insertOrder(ctx, tx, o, cart)
+	})
+	if db.IsUniqueViolation(err) { // the same checkout, retried at the same time
+		existing, err := s.orderByKey(ctx, p.Subject, req.GetIdempotencyKey())
+		if err != nil || existing == nil {
+			return nil, errs.Abortedf("this checkout is being placed by another request; retry with the same idempotency_key")
+		}
+		return s.replay(ctx, existing, hash)
+	}
+	if err != nil {
+		// The hold goes back now; if this fails too, it expires.
+		if _, rerr := s.inventory.ReleaseReservation(context.WithoutCancel(ctx), &productv1.ReleaseReservationRequest{Id: reservation}); rerr != nil {
+			s.log.WarnContext(ctx, "releasing the stock of a failed checkout; it will expire instead", "reservation", reservation, "err", rerr)
+		}
+		return nil, err
+	}
+	s.crash("checkout.order_created")
+	return s.withPayment(ctx, o)
+}
+
+// requestHash identifies a checkout's content, without its key.
+func requestHash(req *orderv1.CheckoutRequest) string {
+	c := proto.CloneOf(req)
+	c.IdempotencyKey = ""
+	return digest(c)
+}
+
+// checkPriced refuses a cart that cannot be bought as it stands.
+func checkPriced(pr *priced, expected *typev1.Money, currency string) error {
+	if !pr.ready {
+		var issues []string
+		for _, l := range pr.lines {
+			if l.issue != "" {
+				title := l.SKU
+				if l.info != nil {
+					title = l.info.GetProductTitle()
+				}
+				issues = append(issues, l.issue+": "+title)
+			}
+		}
+		return errs.FailedPreconditionf("some items cannot be bought as they stand (%s); update your cart", strings.Join(issues, "; "))
+	}
+	if pr.discountCode != "" && pr.discount == nil {
+		return errs.FailedPreconditionf("the discount code %s cannot be used: %s; remove it or change your cart", pr.discountCode, pr.discountIssue)
+	}
+	if pr.rate == nil {
+		return errs.Invalidf("shipping_rate_id: pick one of the cart's shipping_rates")
+	}
+	if expected != nil && (expected.GetAmount() != pr.total || expected.GetCurrency() != currency) {
+		return errs.FailedPreconditionf("prices changed: the total is now %s; review your cart and check out again", formatMoney(pr.total, currency))
+	}
+	return nil
+}
+
+// reserve holds the lines' stock under key. Concurrent retries of one
+// checkout share the hold: the product service answers the later ones
+// "aborted" while the first is being made, and they try again.
+func (s *Service) reserve(ctx context.Context, key string, lines []*pricedLine) (string, error) {
+	req := &productv1.ReserveStockRequest{
+		IdempotencyKey: key,
+		TtlSeconds:     int32((s.window + holdGrace) / time.Second),
+	}
+	for _, l := range lines {
+		req.Items = append(req.Items, &productv1.ReservationItem{Sku: l.SKU, Quantity: l.Quantity})
+	}
+	for attempt := 1; ; attempt++ {
+		res, err := s.inventory.ReserveStock(ctx, req)
+		switch code := connect.CodeOf(err); {
+		case err == nil:
+			return res.GetReservation().GetId(), nil
+		case code == connect.CodeAborted && attempt < 20:
+			select {
+			case <-ctx.Done():
+				return "", ctx.Err()
+			case <-time.After(time.Duration(attempt) * 20 * time.Millisecond):
+			}
+		case code == connect.CodeFailedPrecondition:
+			return "", errs.FailedPreconditionf("sold out: some items in your cart are no longer in stock in the quantity you chose (%s)",
+				connect.NewError(code, err).Message())
+		default:
+			return "", remote("hold stock", err)
+		}
+	}
+}
+
+func (s *Service) newOrder(customer string, req *orderv1.CheckoutRequest, hash string, pr *priced, reservation string) *orderRow {
+	now := s.now()
+	addr, _ := protojson.Marshal(req.GetShippingAddress())
+	rate, _ := protojson.Marshal(pr.rate)
+	o := &orderRow{
+		ID: newID(), Number: orderNumber(), CustomerID: customer, Status: pendingPayment, Currency: s.currency,
+		Subtotal: pr.subtotal, DiscountCode: pr.discountCode, DiscountTotal: pr.discountTotal,
+		ShippingTotal: pr.shipping, TaxTotal: pr.tax, Total: pr.total,
+		ShippingAddress: string(addr), ShipName: strings.ToLower(req.GetShippingAddress().GetName()), ShippingRate: string(rate),
+		ReservationID: reservation, IdempotencyKey: req.GetIdempotencyKey(), RequestHash: hash,
+		ExpiresAt: micros(now.Add(s.window)), Version: 1, CreatedAt: micros(now), UpdatedAt: micros(now),
+	}
+	if pr.discount != nil {
+		o.DiscountID = pr.discount.ID
+	}
+	for i, l := range pr.lines {
+		o.Lines = append(o.Lines, &orderLineRow{
+			OrderID: o.ID, Position: i + 1, SKU: l.SKU, ProductID: l.info.GetProductId(), Title: l.info.GetProductTitle(),
+			VariantTitle: l.info.GetVariantTitle(), UnitPrice: l.info.GetPrice().GetAmount(), Quantity: l.Quantity, LineTotal: l.total,
+		})
+	}
+	return o
+}
+
+// orderNumber is short, unambiguous when read aloud (Crockford's base32),
+// and random, so numbers reveal nothing about sales.
+func orderNumber() string {
+	const alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+	b := make([]byte, 8)
+	_, _ = rand.Read(b) // never fails (crypto/rand)
+	for i := range b {
+		b[i] = alphabet[b[i]%32]
+	}
+	return "EMP-" + string(b)
+}
+
+// insertOrder writes a new order with its lines and first history entry,
+// redeems its discount, empties the cart, and schedules the order's expiry:
+// all or nothing.
+func (s *Service) insertOrder(ctx context.Context, tx bun.Tx, o *orderRow, cart *cartRow) error {
+	if _, err := tx.NewInsert().Model(o).Exec(ctx); err != nil {
+		return err // a unique violation is the caller's to read
+	}
+	if _, err := tx.NewInsert().Model(&o.Lines).Exec(ctx); err != nil {
+		return fmt.Errorf("insert order lines: %w", err)
+	}
+	h := &historyRow{OrderID: o.ID, Seq: 1, ToStatus: pendingPayment, Reason: "checked out", Actor: "customer:" + o.CustomerID, At: o.CreatedAt}
+	if _, err := tx.NewInsert().Model(h).Exec(ctx); err != nil {
+		return fmt.Errorf("record order history: %w", err)
+	}
+	o.History = []*historyRow{h}
+	if o.DiscountID != "" {
+		res, err := tx.NewUpdate().Model((*discountRow)(nil)).Set("redemptions = redemptions + 1").
+			Where("id = ?", o.DiscountID).Where("max_redemptions = 0 OR redemptions < max_redemptions").Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("redeem discount: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return errs.FailedPreconditionf("the discount code %s has just been used up; remove it and check out again", o.DiscountCode)
+		}
+	}
+	if _, err := tx.NewDelete().Model((*cartLineRow)(nil)).Where("cart_id = ?", cart.ID).Exec(ctx); err != nil {
+		return fmt.Errorf("empty cart: %w", err)
+	}
+	cart.DiscountCode = ""
+	if err := s.touch(ctx, tx, cart); err != nil {
+		return err
+	}
+	return s.jobs.InsertTx(ctx, tx, expireArgs{OrderID: o.ID}, &river.InsertOpts{ScheduledAt: time.UnixMicro(o.ExpiresAt)})
+}
+
+func (s *Service) orderByKey(ctx context.Context, customer, key string) (*orderRow, error) {
+	o := new(orderRow)
+	err := s.db.NewSelect().Model(o).Relation("Lines", orderLines).Relation("History", orderHistory).
+		Where("o.customer_id = ? AND o.idempotency_key = ?", customer, key).Scan(ctx)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("read order: %w", err)
+	}
+	return o, nil
+}
+
+// replay answers a retried checkout with its order, finishing what the
+// first attempt may not have (opening the payment).
+func (s *Service) replay(ctx context.Context, o *orderRow, hash string) (*orderv1.CheckoutResponse, error) {
+	if o.RequestHash != hash {
+		return nil, errs.Conflictf("idempotency_key %q was already used for a different checkout", o.IdempotencyKey)
+	}
+	return s.withPayment(ctx, o)
+}
+
+// withPayment opens o's payment if it has none yet (idempotently: one
+// payment per order, whatever retries and crashes happen) and answers with
+// both. An order with nothing to pay is paid at once.
+func (s *Service) withPayment(ctx context.Context, o *orderRow) (*orderv1.CheckoutResponse, error) {
+	pay, err := s.ensurePayment(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	if o.Status == pendingPayment && o.Total == 0 {
+		if o, err = s.applyPayment(ctx, o.ID, nil, "", "nothing to pay"); err != nil {
+			return nil, err
+		}
+	}
+	return &orderv1.CheckoutResponse{Order: o.toProto(), Payment: pay}, nil
+}
+
+func (s *Service) ensurePayment(ctx context.Context, o *orderRow) (*paymentv1.Payment, error) {
+	if o.Total == 0 {
+		return nil, nil
+	}
+	if o.PaymentID != "" {
+		res, err := s.payments.GetPayment(ctx, &paymentv1.GetPaymentRequest{Id: o.PaymentID})
+		if err != nil {
+			return nil, remote("read the payment", err)
+		}
+		return res.GetPayment(), nil
+	}
+	if o.Status != pendingPayment {
+		return nil, nil
+	}
+	res, err := s.payments.CreatePayment(ctx, &paymentv1.CreatePaymentRequest{
+		OrderId: o.ID, Amount: money(o.Total, o.Currency), IdempotencyKey: "order:" + o.ID,
+	})
+	if err != nil {
+		return nil, remote("open the payment", err)
+	}
+	pay := res.GetPayment()
+	if _, err := s.db.NewUpdate().Model((*orderRow)(nil)).Set("payment_id = ?", pay.GetId()).
+		Where("id = ? AND payment_id = ''", o.ID).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("record payment: %w", err)
+	}
+	o.PaymentID = pay.GetId()
+	s.crash("checkout.payment_created")
+	return pay, nil
+}
+
+// PayOrder implements CheckoutService.
+func (s *Service) PayOrder(ctx context.Context, req *orderv1.PayOrderRequest) (*orderv1.PayOrderResponse, error) {
+	o, err := s.ownOrder(ctx, req.GetOrderId())
+	if err != nil {
+		return nil, err
+	}
+	switch o.Status {
+	case pendingPayment:
+	case canceled:
+		return nil, errs.FailedPreconditionf("order %s was canceled and cannot be paid; check out again", o.Number)
+	default: // paid already
+		pay, err := s.ensurePayment(ctx, o)
+		if err != nil {
+			return nil, err
+		}
+		return &orderv1.PayOrderResponse{Order: o.toProto(), Payment: pay}, nil
+	}
+	if o.PaymentID == "" { // the checkout stopped before opening it
+		if _, err := s.ensurePayment(ctx, o); err != nil {
+			return nil, err
+		}
+	}
+	res, err := s.payments.ConfirmPayment(ctx, &paymentv1.ConfirmPaymentRequest{
+		PaymentId: o.PaymentID, PaymentMethod: req.GetPaymentMethod(),
+		IdempotencyKey: "pay:" + o.ID + ":" + req.GetIdempotencyKey(), ReturnUrl: req.GetReturnUrl(),
+	})
+	if err != nil {
+		return nil, remote("take the payment", err)
+	}
+	pay := res.GetPayment()
+	s.crash("pay.confirmed")
+	if pay.GetStatus() == paymentv1.PaymentStatus_PAYMENT_STATUS_SUCCEEDED {
+		if o, err = s.applyPayment(ctx, o.ID, pay, "", "payment succeeded"); err != nil {
+			return nil, err
+		}
+	}
+	return &orderv1.PayOrderResponse{Order: o.toProto(), Payment: pay}, nil
+}
+
+// ownOrder reads an order the caller may see: their own, or any for staff.
+// Someone else's order is "not found", so ids reveal nothing.
+func (s *Service) ownOrder(ctx context.Context, id string) (*orderRow, error) {
+	p := shopper(ctx)
+	if p == nil {
+		return nil, errs.Unauthenticatedf("sign in to see orders")
+	}
+	o, err := loadOrder(ctx, s.db, id, false)
+	if err != nil {
+		return nil, err
+	}
+	if o.CustomerID != p.Subject && !isStaff(p) {
+		return nil, errs.NotFoundf("order %q not found", id)
+	}
+	return o, nil
+}

@@ -1,0 +1,174 @@
+package order
+
+import (
+	"time"
+
+	"github.com/uptrace/bun"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	orderv1 "github.com/emporiumhq/emporium/gen/emporium/order/v1"
+	shippingv1 "github.com/emporiumhq/emporium/gen/emporium/shipping/v1"
+	typev1 "github.com/emporiumhq/emporium/gen/emporium/type/v1"
+)
+
+type cartRow struct {
+	bun.BaseModel `bun:"table:carts,alias:c"`
+
+	ID           string `bun:",pk"`
+	CustomerID   *string
+	TokenHash    *string
+	DiscountCode string
+	MergedInto   *string
+	CreatedAt    int64
+	UpdatedAt    int64
+}
+
+type cartLineRow struct {
+	bun.BaseModel `bun:"table:cart_lines,alias:cl"`
+
+	CartID   string `bun:",pk"`
+	SKU      string `bun:"sku,pk"`
+	Quantity int64
+	AddedAt  int64
+}
+
+type discountRow struct {
+	bun.BaseModel `bun:"table:discounts,alias:d"`
+
+	ID             string `bun:",pk"`
+	Code           string
+	Description    string
+	Kind           int32
+	PercentOff     int32
+	AmountOff      int64
+	MinSubtotal    int64
+	Currency       string
+	MaxRedemptions int64
+	Redemptions    int64
+	StartsAt       int64
+	EndsAt         *int64
+	Active         bool
+	CreatedAt      int64
+	UpdatedAt      int64
+}
+
+type orderRow struct {
+	bun.BaseModel `bun:"table:orders,alias:o"`
+
+	ID              string `bun:",pk"`
+	Number          string
+	CustomerID      string
+	Status          status
+	Currency        string
+	Subtotal        int64
+	DiscountID      string
+	DiscountCode    string
+	DiscountTotal   int64
+	ShippingTotal   int64
+	TaxTotal        int64
+	Total           int64
+	RefundedTotal   int64
+	ShippingAddress string // protojson of typev1.PostalAddress
+	ShipName        string // lower case, for staff search
+	ShippingRate    string // protojson of shippingv1.ShippingRate
+	PaymentID       string
+	ReservationID   string
+	IdempotencyKey  string
+	RequestHash     string
+	ExpiresAt       int64
+	Version         int64
+	CreatedAt       int64
+	UpdatedAt       int64
+
+	Lines   []*orderLineRow `bun:"rel:has-many,join:id=order_id"`
+	History []*historyRow   `bun:"rel:has-many,join:id=order_id"`
+}
+
+type orderLineRow struct {
+	bun.BaseModel `bun:"table:order_lines,alias:ol"`
+
+	OrderID      string `bun:",pk"`
+	Position     int    `bun:",pk"`
+	SKU          string `bun:"sku"`
+	ProductID    string
+	Title        string
+	VariantTitle string
+	UnitPrice    int64
+	Quantity     int64
+	LineTotal    int64
+}
+
+type historyRow struct {
+	bun.BaseModel `bun:"table:order_history,alias:h"`
+
+	OrderID    string `bun:",pk"`
+	Seq        int    `bun:",pk"`
+	FromStatus status
+	ToStatus   status
+	Reason     string
+	Actor      string
+	At         int64
+}
+
+type orderRefundRow struct {
+	bun.BaseModel `bun:"table:order_refunds,alias:orf"`
+
+	OrderID        string `bun:",pk"`
+	IdempotencyKey string `bun:",pk"`
+	RequestHash    string
+	Amount         int64
+	CreatedAt      int64
+}
+
+func micros(t time.Time) int64 { return t.UTC().UnixMicro() }
+
+func ts(us int64) *timestamppb.Timestamp { return timestamppb.New(time.UnixMicro(us)) }
+
+func money(amount int64, currency string) *typev1.Money {
+	return &typev1.Money{Amount: amount, Currency: currency}
+}
+
+func (o *orderRow) toProto() *orderv1.Order {
+	p := &orderv1.Order{
+		Id: o.ID, Number: o.Number, CustomerId: o.CustomerID, Status: o.Status,
+		Subtotal: money(o.Subtotal, o.Currency), DiscountCode: o.DiscountCode,
+		DiscountTotal: money(o.DiscountTotal, o.Currency), ShippingTotal: money(o.ShippingTotal, o.Currency),
+		TaxTotal: money(o.TaxTotal, o.Currency), Total: money(o.Total, o.Currency),
+		RefundedTotal:   money(o.RefundedTotal, o.Currency),
+		ShippingAddress: new(typev1.PostalAddress), ShippingRate: new(shippingv1.ShippingRate), PaymentId: o.PaymentID,
+		ExpireTime: ts(o.ExpiresAt), CreateTime: ts(o.CreatedAt), UpdateTime: ts(o.UpdatedAt),
+	}
+	// Written by this package from valid messages; a failure would leave the
+	// fields empty rather than hide the order.
+	_ = protojson.Unmarshal([]byte(o.ShippingAddress), p.ShippingAddress)
+	_ = protojson.Unmarshal([]byte(o.ShippingRate), p.ShippingRate)
+	for _, l := range o.Lines {
+		p.Lines = append(p.Lines, &orderv1.OrderLine{
+			Sku: l.SKU, ProductId: l.ProductID, Title: l.Title, VariantTitle: l.VariantTitle,
+			UnitPrice: money(l.UnitPrice, o.Currency), Quantity: l.Quantity, LineTotal: money(l.LineTotal, o.Currency),
+		})
+	}
+	for _, h := range o.History {
+		p.History = append(p.History, &orderv1.StatusChange{
+			From: h.FromStatus, To: h.ToStatus, Reason: h.Reason, Actor: h.Actor, Time: ts(h.At),
+		})
+	}
+	return p
+}
+
+func (d *discountRow) toProto() *orderv1.Discount {
+	p := &orderv1.Discount{
+		Id: d.ID, Code: d.Code, Description: d.Description, Kind: orderv1.DiscountKind(d.Kind),
+		PercentOff: d.PercentOff, MinSubtotal: money(d.MinSubtotal, d.Currency),
+		MaxRedemptions: d.MaxRedemptions, Redemptions: d.Redemptions,
+		StartTime: ts(d.StartsAt), Active: d.Active, CreateTime: ts(d.CreatedAt),
+	}
+	if d.Kind == int32(orderv1.DiscountKind_DISCOUNT_KIND_FIXED) {
+		p.AmountOff = money(d.AmountOff, d.Currency)
+	}
+	if d.EndsAt != nil {
+		p.EndTime = ts(*d.EndsAt)
+	}
+	return p
+}

@@ -1,0 +1,152 @@
+package order
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/uptrace/bun"
+
+	orderv1 "github.com/emporiumhq/emporium/gen/emporium/order/v1"
+	paymentv1 "github.com/emporiumhq/emporium/gen/emporium/payment/v1"
+	"github.com/emporiumhq/emporium/internal/platform/jobs"
+)
+
+// ApplyPaymentEvent implements OrderService: the payment service's outbox
+// reports a payment's state after a change. Events repeat and arrive out of
+// order; each is applied once, and only the state it carries matters.
+func (s *Service) ApplyPaymentEvent(ctx context.Context, req *orderv1.ApplyPaymentEventRequest) (*orderv1.ApplyPaymentEventResponse, error) {
+	ev := req.GetEvent()
+	o, err := s.applyPayment(ctx, ev.GetPayment().GetOrderId(), ev.GetPayment(), ev.GetEventId(), "")
+	if err != nil {
+		return nil, err
+	}
+	return &orderv1.ApplyPaymentEventResponse{Order: o.toProto()}, nil
+}
+
+// applyPayment brings order id in line with payment pay (nil: an order with
+// nothing to pay, paid by definition), once per eventID when one is given.
+// Every path to "paid" comes through here, so however many times and ways a
+// success is reported, the order is paid once and its stock committed once.
+func (s *Service) applyPayment(ctx context.Context, id string, pay *paymentv1.Payment, eventID, reason string) (*orderRow, error) {
+	var out *orderRow
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if eventID != "" {
+			first, err := jobs.Once(ctx, tx, "order.payment-events", eventID)
+			if err != nil {
+				return err
+			}
+			if !first {
+				out, err = loadOrder(ctx, tx, id, false)
+				return err
+			}
+		}
+		o, err := loadOrder(ctx, tx, id, true)
+		if err != nil {
+			return err
+		}
+		out = o
+		if pay != nil && o.PaymentID != "" && o.PaymentID != pay.GetId() {
+			s.log.WarnContext(ctx, "payment event for a payment the order does not use; ignored", "order", o.ID, "payment", pay.GetId())
+			return nil
+		}
+		status := paymentv1.PaymentStatus_PAYMENT_STATUS_SUCCEEDED
+		if pay != nil {
+			status, o.PaymentID = pay.GetStatus(), pay.GetId()
+		}
+		who := actor(ctx)
+		switch status {
+		case paymentv1.PaymentStatus_PAYMENT_STATUS_SUCCEEDED:
+			switch o.Status {
+			case pendingPayment:
+				if reason == "" {
+					reason = "payment succeeded"
+				}
+				if err := s.move(ctx, tx, o, paid, reason, who); err != nil {
+					return err
+				}
+				if err := s.jobs.InsertTx(ctx, tx, commitArgs{OrderID: o.ID}, nil); err != nil {
+					return err
+				}
+			case canceled:
+				// Paid after it was canceled (the shopper paid as it expired):
+				// the money goes back.
+				s.log.WarnContext(ctx, "payment succeeded for a canceled order; refunding it", "order", o.ID)
+				if err := s.jobs.InsertTx(ctx, tx, refundArgs{OrderID: o.ID, Key: "paid-after-cancel"}, nil); err != nil {
+					return err
+				}
+			}
+		case paymentv1.PaymentStatus_PAYMENT_STATUS_CANCELED:
+			if o.Status == pendingPayment {
+				why := "payment canceled"
+				if micros(s.now()) >= o.ExpiresAt { // canceled by the expiry job
+					why, who = "not paid in time", "system"
+				}
+				if err := s.cancelPending(ctx, tx, o, why, who); err != nil {
+					return err
+				}
+			}
+		}
+		if r := pay.GetRefunded().GetAmount(); r > o.RefundedTotal {
+			return s.noteRefund(ctx, tx, o, r, "refunded "+formatMoney(r, o.Currency)+" in all", who)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// cancelPending cancels an unpaid order: its hold goes back to stock and its
+// discount code can be used again.
+func (s *Service) cancelPending(ctx context.Context, tx bun.Tx, o *orderRow, reason, who string) error {
+	if err := s.move(ctx, tx, o, canceled, reason, who); err != nil {
+		return err
+	}
+	if err := s.unredeem(ctx, tx, o); err != nil {
+		return err
+	}
+	return s.jobs.InsertTx(ctx, tx, releaseArgs{OrderID: o.ID}, nil)
+}
+
+// cancelPaid cancels a paid order before it ships: its units return to
+// stock and its payment is refunded in full.
+func (s *Service) cancelPaid(ctx context.Context, tx bun.Tx, o *orderRow, reason, who string) error {
+	if err := s.move(ctx, tx, o, canceled, reason, who); err != nil {
+		return err
+	}
+	if err := s.unredeem(ctx, tx, o); err != nil {
+		return err
+	}
+	if err := s.jobs.InsertTx(ctx, tx, returnArgs{OrderID: o.ID}, nil); err != nil {
+		return err
+	}
+	return s.jobs.InsertTx(ctx, tx, refundArgs{OrderID: o.ID, Key: "cancel"}, nil)
+}
+
+func (s *Service) unredeem(ctx context.Context, tx bun.Tx, o *orderRow) error {
+	if o.DiscountID == "" {
+		return nil
+	}
+	_, err := tx.NewUpdate().Model((*discountRow)(nil)).Set("redemptions = redemptions - 1").
+		Where("id = ? AND redemptions > 0", o.DiscountID).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("give back discount redemption: %w", err)
+	}
+	return nil
+}
+
+// noteRefund records that total has been refunded on o in all. A refundable
+// order becomes refunded or partially refunded; a canceled one stays
+// canceled, with the refund in its history.
+func (s *Service) noteRefund(ctx context.Context, tx bun.Tx, o *orderRow, total int64, reason, who string) error {
+	if total <= o.RefundedTotal {
+		return nil
+	}
+	o.RefundedTotal = total
+	if !refundable(o.Status) {
+		return s.record(ctx, tx, o, o.Status, reason, who)
+	}
+	to := partiallyRefunded
+	if total >= o.Total {
+		to = refunded
+	}
+	return s.move(ctx, tx, o, to, reason, who)
+}
