@@ -28,8 +28,11 @@ import (
 	"github.com/emporiumhq/emporium/internal/platform/search/bleve"
 	"github.com/emporiumhq/emporium/internal/platform/serve"
 	"github.com/emporiumhq/emporium/internal/platform/token"
+	"github.com/emporiumhq/emporium/svc/order"
+	"github.com/emporiumhq/emporium/svc/payment"
 	"github.com/emporiumhq/emporium/svc/product"
 	"github.com/emporiumhq/emporium/svc/product/seed"
+	"github.com/emporiumhq/emporium/svc/shipping"
 	"github.com/emporiumhq/emporium/svc/user"
 )
 
@@ -46,7 +49,19 @@ func groups() []group {
 	return []group{
 		{name: "product", services: product.ServiceNames, paths: []string{"/media/"}},
 		{name: "user", services: user.ServiceNames},
+		{name: "order", services: order.ServiceNames},
+		{name: "payment", services: payment.ServiceNames, paths: []string{"/webhooks/", "/payment-simulator/"}},
+		{name: "shipping", services: shipping.ServiceNames},
 	}
+}
+
+// groupNames lists the deployable services by name.
+func groupNames() []string {
+	var names []string
+	for _, g := range groups() {
+		names = append(names, g.name)
+	}
+	return names
 }
 
 // tokenAudience is the audience of every access token: all Emporium services.
@@ -104,6 +119,8 @@ type settings struct {
 	corsOrigins    config.List
 	balance        balanceFlag
 	devMailbox     bool
+
+	commerce commerceSettings
 }
 
 // registerServing adds the flags dev and serve share.
@@ -170,7 +187,7 @@ type timeoutsFlag map[string]time.Duration
 
 func (t timeoutsFlag) String() string {
 	var parts []string
-	for _, name := range []string{"product", "user", "auth"} {
+	for _, name := range append(groupNames(), "auth") {
 		if d, ok := t[name]; ok {
 			parts = append(parts, name+"="+d.String())
 		}
@@ -186,7 +203,7 @@ func (t timeoutsFlag) Set(s string) error {
 		name, raw, ok := strings.Cut(part, "=")
 		d, err := time.ParseDuration(raw)
 		if !ok || err != nil || d <= 0 || (name != "auth" && !knownGroup(name)) {
-			return fmt.Errorf("%q: want service=duration for product, user or auth, e.g. product=5s", part)
+			return fmt.Errorf("%q: want service=duration for %s or auth, e.g. product=5s", part, strings.Join(groupNames(), ", "))
 		}
 		t[name] = d
 	}
@@ -196,11 +213,13 @@ func (t timeoutsFlag) Set(s string) error {
 // stack is what one process runs: its local services and, when it runs
 // the edge, the edge in front.
 type stack struct {
-	handler http.Handler // what the listener serves
-	product *product.Service
-	users   *user.Service
-	mail    *mailbox.Mailbox
-	closers []func()
+	handler  http.Handler // what the listener serves
+	product  *product.Service
+	users    *user.Service
+	orders   *order.Service
+	payments *payment.Service
+	mail     *mailbox.Mailbox
+	closers  []func()
 }
 
 func (s *stack) close() {
@@ -211,9 +230,9 @@ func (s *stack) close() {
 
 // plan says what a process runs and where its data is.
 type plan struct {
-	product, user, edge bool
-	productDB, userDB   string // database URLs
-	landing             bool   // serve the landing page at /
+	product, user, order, payment, shipping, edge bool
+	productDB, userDB, orderDB, paymentDB         string // database URLs
+	landing                                       bool   // serve the landing page at /
 }
 
 // assemble opens the local services and, when the edge runs here, builds it
@@ -242,6 +261,7 @@ func assemble(ctx context.Context, log *slog.Logger, s *settings, p plan) (_ *st
 	}
 
 	local := map[string]http.Handler{}
+	peers := &peers{local: local, upstreams: s.upstreams, internal: internalCredential(s.internalToken)}
 	if p.product {
 		svc, closeProduct, err := openProduct(ctx, log, p.productDB, s.searchPath, s.currency, s.cacheTTL, s.migrate)
 		if err != nil {
@@ -252,7 +272,7 @@ func assemble(ctx context.Context, log *slog.Logger, s *settings, p plan) (_ *st
 		mux := http.NewServeMux()
 		svc.Mount(mux, opts...)
 		mux.Handle("/media/products/", seed.Images())
-		local["product"] = withIntrospection(mux, product.ServiceNames)
+		local["product"] = mux
 	}
 	if p.user {
 		svc, closeUser, err := openUser(ctx, log, p.userDB, s.publicURL, st.mail, s.migrate)
@@ -262,22 +282,34 @@ func assemble(ctx context.Context, log *slog.Logger, s *settings, p plan) (_ *st
 		st.users, st.closers = svc, append(st.closers, closeUser)
 		mux := http.NewServeMux()
 		svc.Mount(mux, opts...)
-		local["user"] = withIntrospection(mux, user.ServiceNames)
+		local["user"] = mux
+	}
+	if err := assembleCommerce(ctx, log, s, p, st, peers, opts); err != nil {
+		return nil, err
 	}
 	if !p.edge {
-		if len(local) != 1 {
-			return nil, errors.New("without the edge, a process runs one service")
-		}
-		for _, h := range local {
-			st.handler = h
-		}
+		st.handler = localServices(local)
 		return st, nil
 	}
 	st.handler, err = buildEdge(ctx, log, s, p, st, local, keys, verifier, opts)
 	return st, err
 }
 
-func withIntrospection(mux *http.ServeMux, names []string) *http.ServeMux {
+// localServices serves the services of a process without the edge: each
+// group's paths, plus health checks and reflection for all of them.
+func localServices(local map[string]http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	var names []string
+	for _, g := range groups() {
+		h, ok := local[g.name]
+		if !ok {
+			continue
+		}
+		names = append(names, g.services...)
+		for _, prefix := range prefixes(g) {
+			mux.Handle(prefix, h)
+		}
+	}
 	serve.Introspection(mux, names...)
 	serve.Healthz(mux)
 	return mux

@@ -30,6 +30,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	var s settings
 	s.registerServing(fs)
 	fs.StringVar(&s.listen, "listen", "localhost:8080", "address the edge listens on")
+	s.commerce.register(fs, demoTaxRules)
 	dataDir := fs.String("data-dir", ".emporium", "where dev keeps its databases, search index, signing keys and admin password")
 	if err := config.Parse(fs, args, getenv); err != nil {
 		return err
@@ -63,10 +64,13 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	s.publicURL = baseURL(ln.Addr(), s.listen)
 	s.corsOrigins = []string{"*"} // dev only: any local front-end dev server may call
 	s.devMailbox = true
+	s.upstreams = upstreams{}
 	st, err := assemble(ctx, log, &s, plan{
-		product: true, user: true, edge: true, landing: true,
+		product: true, user: true, order: true, payment: true, shipping: true, edge: true, landing: true,
 		productDB: "sqlite:" + filepath.Join(*dataDir, "product.db"),
 		userDB:    "sqlite:" + filepath.Join(*dataDir, "user.db"),
+		orderDB:   "sqlite:" + filepath.Join(*dataDir, "order.db"),
+		paymentDB: "sqlite:" + filepath.Join(*dataDir, "payment.db"),
 	})
 	if err != nil {
 		return err

@@ -19,8 +19,13 @@ import (
 
 	authv1 "github.com/emporiumhq/emporium/gen/emporium/auth/v1"
 	"github.com/emporiumhq/emporium/gen/emporium/auth/v1/authv1connect"
+	orderv1 "github.com/emporiumhq/emporium/gen/emporium/order/v1"
+	"github.com/emporiumhq/emporium/gen/emporium/order/v1/orderv1connect"
+	paymentv1 "github.com/emporiumhq/emporium/gen/emporium/payment/v1"
+	"github.com/emporiumhq/emporium/gen/emporium/payment/v1/paymentv1connect"
 	productv1 "github.com/emporiumhq/emporium/gen/emporium/product/v1"
 	"github.com/emporiumhq/emporium/gen/emporium/product/v1/productv1connect"
+	typev1 "github.com/emporiumhq/emporium/gen/emporium/type/v1"
 	userv1 "github.com/emporiumhq/emporium/gen/emporium/user/v1"
 	"github.com/emporiumhq/emporium/gen/emporium/user/v1/userv1connect"
 	"github.com/emporiumhq/emporium/internal/platform/db/dbtest"
@@ -249,7 +254,7 @@ func TestServeEachServiceAsItsOwnProcessBehindAnEdge(t *testing.T) {
 		func(k string) string { return map[string]string{"EMPORIUM_PASSWORD": adminPassword}[k] }, &out, io.Discard); err != nil {
 		t.Fatalf("create-admin: %v", err)
 	}
-	productAddr, userAddr, edgeAddr := freeAddr(t), freeAddr(t), freeAddr(t)
+	productAddr, userAddr, commerceAddr, edgeAddr := freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t)
 	shared := map[string]string{
 		"EMPORIUM_DATABASE_URL":   dbURL,
 		"EMPORIUM_INTERNAL_TOKEN": "internal-secret-for-tests",
@@ -269,10 +274,18 @@ func TestServeEachServiceAsItsOwnProcessBehindAnEdge(t *testing.T) {
 	// Configuration through the environment, as in a container.
 	start(t, productAddr, with(map[string]string{"EMPORIUM_SERVICES": "product", "EMPORIUM_LISTEN": productAddr, "EMPORIUM_SEARCH_PATH": dir}), "serve")
 	start(t, userAddr, with(map[string]string{"EMPORIUM_SERVICES": "user", "EMPORIUM_LISTEN": userAddr}), "serve")
+	// Order, payment and shipping share a process; order reaches the
+	// catalog in another.
+	start(t, commerceAddr, with(map[string]string{
+		"EMPORIUM_SERVICES": "order,payment,shipping", "EMPORIUM_LISTEN": commerceAddr,
+		"EMPORIUM_UPSTREAM": "product=http://" + productAddr,
+	}), "serve")
+	commerce := "http://" + commerceAddr
 	start(t, edgeAddr, with(map[string]string{
 		"EMPORIUM_SERVICES": "edge", "EMPORIUM_LISTEN": edgeAddr,
 		"EMPORIUM_SIGNING_KEYS": filepath.Join(t.TempDir(), "keys.json"),
-		"EMPORIUM_UPSTREAM":     fmt.Sprintf("product=http://%s;user=http://%s", productAddr, userAddr),
+		"EMPORIUM_UPSTREAM": fmt.Sprintf("product=http://%s;user=http://%s;order=%s;payment=%s;shipping=%s",
+			productAddr, userAddr, commerce, commerce, commerce),
 		"EMPORIUM_REDIS_URL":    redisURL(t),
 		"EMPORIUM_CORS_ORIGINS": "https://shop.example.com",
 	}), "serve")
@@ -321,6 +334,28 @@ func TestServeEachServiceAsItsOwnProcessBehindAnEdge(t *testing.T) {
 		t.Errorf("ListUsers as admin = %v, %v", res, err)
 	}
 
+	// A purchase crosses every process: cart and checkout in the commerce
+	// process, stock and prices in the product process, through the edge.
+	sku := restock.GetSku()
+	cart := orderv1connect.NewCartServiceClient(http.DefaultClient, base, asAdmin)
+	if _, err := cart.AddItem(ctx, &orderv1.AddItemRequest{Sku: sku, Quantity: 1}); err != nil {
+		t.Fatalf("AddItem through the edge: %v", err)
+	}
+	checkout := orderv1connect.NewCheckoutServiceClient(http.DefaultClient, base, asAdmin)
+	addr := &typev1.PostalAddress{Name: "Boss", Line1: "1 Main St", City: "Austin", Region: "TX", PostalCode: "78701", Country: "US"}
+	co, err := checkout.Checkout(ctx, &orderv1.CheckoutRequest{ShippingAddress: addr, ShippingRateId: "local:standard", IdempotencyKey: "serve-test-checkout"})
+	if err != nil {
+		t.Fatalf("Checkout through the edge: %v", err)
+	}
+	paid, err := checkout.PayOrder(ctx, &orderv1.PayOrderRequest{OrderId: co.GetOrder().GetId(), PaymentMethod: "4242424242424242", IdempotencyKey: "serve-test-payment"})
+	if err != nil || paid.GetOrder().GetStatus() != orderv1.OrderStatus_ORDER_STATUS_PAID {
+		t.Fatalf("PayOrder through the edge = %v, %v; want paid", paid, err)
+	}
+	internalOnly := paymentv1connect.NewPaymentServiceClient(http.DefaultClient, base, asAdmin)
+	if _, err := internalOnly.RefundPayment(ctx, &paymentv1.RefundPaymentRequest{PaymentId: co.GetPayment().GetId(), IdempotencyKey: "admin-tries-direct"}); connect.CodeOf(err) != connect.CodePermissionDenied {
+		t.Errorf("calling the payment service's internal refund through the edge: %v, want permission_denied", err)
+	}
+
 	// CORS: the configured origin is allowed, others are not.
 	for origin, allowed := range map[string]bool{"https://shop.example.com": true, "https://evil.example.net": false} {
 		req, _ := http.NewRequest(http.MethodOptions, base+"/emporium.product.v1.ProductService/ListProducts", nil)
@@ -367,13 +402,16 @@ func TestServeRefusesIncompleteConfiguration(t *testing.T) {
 		want string
 	}{
 		{[]string{"serve", "--services", "edge", "--listen", "127.0.0.1:0", "--signing-keys", keys, "--internal-token", "x"}, "no upstream for product"},
-		{[]string{"serve", "--services", "edge", "--signing-keys", keys, "--upstream", "product=http://a:1;user=http://b:2"}, "--internal-token is required"},
+		{[]string{"serve", "--services", "edge", "--signing-keys", keys, "--upstream", "product=http://a:1;user=http://b:2;order=http://c:3;payment=http://d:4;shipping=http://e:5"}, "--internal-token is required"},
+		{[]string{"serve", "--services", "order", "--database-url", "sqlite:" + filepath.Join(t.TempDir(), "o.db"), "--jwks-url", "http://edge/jwks", "--tax-rules", "US=lots"}, "want COUNTRY[-REGION]=percent"},
+		{[]string{"serve", "--services", "payment", "--database-url", "sqlite:" + filepath.Join(t.TempDir(), "pay.db"), "--jwks-url", "http://edge/jwks", "--payment-provider", "stripe"}, "set --stripe-secret-key"},
 		{[]string{"serve", "--services", "product", "--listen", "127.0.0.1:0"}, "--database-url is required"},
 		{[]string{"serve", "--services", "product", "--database-url", "sqlite:" + filepath.Join(t.TempDir(), "p.db"), "--search-path", t.TempDir()}, "--jwks-url is required"},
 		{[]string{"serve", "--services", "payments"}, `unknown service "payments"`},
+		{[]string{"serve", "--services", "order", "--payment-window", "2h", "--database-url", "sqlite:" + filepath.Join(t.TempDir(), "o2.db"), "--jwks-url", "http://edge/jwks"}, "want up to 50m"},
 		{[]string{"serve", "--services", "edge", "--upstream", "product=ftp://x"}, "want an http:// URL"},
 		{[]string{"serve", "--rate-limits", "login=fast"}, "want class=rate:burst"},
-		{[]string{"serve", "--route-timeouts", "payments=5s"}, "want service=duration"},
+		{[]string{"serve", "--route-timeouts", "billing=5s"}, "want service=duration"},
 		{[]string{"nonsense"}, `unknown command "nonsense"`},
 	}
 	for _, tt := range tests {

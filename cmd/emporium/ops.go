@@ -14,6 +14,8 @@ import (
 	"github.com/emporiumhq/emporium/internal/platform/config"
 	"github.com/emporiumhq/emporium/internal/platform/db"
 	"github.com/emporiumhq/emporium/internal/platform/mailbox"
+	"github.com/emporiumhq/emporium/svc/order"
+	"github.com/emporiumhq/emporium/svc/payment"
 	"github.com/emporiumhq/emporium/svc/product"
 	"github.com/emporiumhq/emporium/svc/product/seed"
 	"github.com/emporiumhq/emporium/svc/user"
@@ -44,6 +46,7 @@ func openDB(ctx context.Context, log *slog.Logger, url, schema string, migration
 type adminFlags struct {
 	common
 	productDB, userDB, searchPath string
+	orderDB, paymentDB            string // migrate only
 }
 
 func newAdminFlags(name string, stderr io.Writer) (*flag.FlagSet, *adminFlags) {
@@ -58,6 +61,8 @@ func newAdminFlags(name string, stderr io.Writer) (*flag.FlagSet, *adminFlags) {
 
 func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	flags, a := newAdminFlags("migrate", stderr)
+	flags.StringVar(&a.orderDB, "order-database-url", "sqlite:.emporium/order.db", "order database: postgres://… or sqlite:PATH")
+	flags.StringVar(&a.paymentDB, "payment-database-url", "sqlite:.emporium/payment.db", "payment database: postgres://… or sqlite:PATH")
 	if err := config.Parse(flags, args, getenv); err != nil {
 		return err
 	}
@@ -80,6 +85,21 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 		for _, v := range applied {
 			fmt.Fprintf(stdout, "%s: applied %s\n", s.name, v)
 		}
+	}
+	for _, s := range []struct {
+		name, url string
+		migrate   func(context.Context, *bun.DB) error
+	}{{"order", a.orderDB, order.Migrate}, {"payment", a.paymentDB, payment.Migrate}} {
+		d, err := db.Open(ctx, s.url, db.Options{Schema: s.name})
+		if err != nil {
+			return err
+		}
+		err = s.migrate(ctx, d)
+		d.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", s.name, err)
+		}
+		fmt.Fprintf(stdout, "%s: up to date\n", s.name)
 	}
 	return nil
 }

@@ -57,8 +57,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs := newFlagSet("serve", stderr)
 	var s settings
 	s.registerServing(fs)
-	services := config.List{"product", "user", "edge"}
-	fs.Var(&services, "services", "comma-separated services this process runs: product, user, edge")
+	services := config.List{"product", "user", "order", "payment", "shipping", "edge"}
+	fs.Var(&services, "services", "comma-separated services this process runs: product, user, order, payment, shipping, edge")
+	s.commerce.register(fs, "")
 	fs.StringVar(&s.listen, "listen", ":8080", "address to listen on")
 	fs.StringVar(&s.databaseURL, "database-url", "", "database of the services run here (a schema each on PostgreSQL): postgres://user:pass@host:5432/db?sslmode=… or sqlite:PATH")
 	fs.StringVar(&s.searchPath, "search-path", "data/search", "product: directory of the on-disk search index (one process may open it)")
@@ -69,7 +70,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&s.publicURL, "public-url", "http://localhost:8080", "user: where people reach the shop, for links in messages")
 	fs.StringVar(&s.redisURL, "redis-url", "", "edge: redis://host:6379/0 for sessions, sign-in state and rate limits shared by edge replicas; empty: this process's memory")
 	s.upstreams = upstreams{}
-	fs.Var(s.upstreams, "upstream", "edge: where services this process does not run are, e.g. product=http://10.0.0.5:8081,http://10.0.0.6:8081;user=http://10.0.0.7:8082")
+	fs.Var(s.upstreams, "upstream", "where services this process does not run are (for the edge, and for services that call others: order calls product, shipping and payment; payment calls order), e.g. product=http://10.0.0.5:8081,http://10.0.0.6:8081;user=http://10.0.0.7:8082")
 	s.balance = balanceFlag(edge.LeastRequests)
 	fs.Var(&s.balance, "balance", "edge: how to spread requests over upstream replicas: least-requests or round-robin")
 	fs.Var(&s.corsOrigins, "cors-origins", "edge: comma-separated origins browsers may call from, e.g. https://shop.example.com")
@@ -88,19 +89,25 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			p.product = true
 		case "user":
 			p.user = true
+		case "order":
+			p.order = true
+		case "payment":
+			p.payment = true
+		case "shipping":
+			p.shipping = true
 		case "edge":
 			p.edge = true
 		default:
-			return fmt.Errorf("--services: unknown service %q (want product, user or edge)", name)
+			return fmt.Errorf("--services: unknown service %q (want %s or edge)", name, strings.Join(groupNames(), ", "))
 		}
 	}
 	if len(services) == 0 {
 		return fmt.Errorf("--services: name at least one service")
 	}
-	if (p.product || p.user) && s.databaseURL == "" {
+	if (p.product || p.user || p.order || p.payment) && s.databaseURL == "" {
 		return fmt.Errorf("--database-url is required for %s (EMPORIUM_DATABASE_URL)", strings.Join(services, ","))
 	}
-	p.productDB, p.userDB = s.databaseURL, s.databaseURL
+	p.productDB, p.userDB, p.orderDB, p.paymentDB = s.databaseURL, s.databaseURL, s.databaseURL, s.databaseURL
 	shutdownTelemetry, err := telemetry.Setup(ctx, "emporium-"+strings.Join(services, "-"), version(), getenv, stdout)
 	if err != nil {
 		return err

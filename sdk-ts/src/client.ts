@@ -8,7 +8,10 @@ import {
 } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
 import { AuthService } from "./gen/emporium/auth/v1/auth_pb.js";
+import { CartService, DiscountService } from "./gen/emporium/order/v1/cart_pb.js";
+import { CheckoutService, OrderService } from "./gen/emporium/order/v1/order_pb.js";
 import { InventoryService, ProductService } from "./gen/emporium/product/v1/product_pb.js";
+import { ShippingService } from "./gen/emporium/shipping/v1/shipping_pb.js";
 import { UserService } from "./gen/emporium/user/v1/user_pb.js";
 
 /**
@@ -45,6 +48,11 @@ export const emporiumServices = {
   inventory: InventoryService,
   auth: AuthService,
   users: UserService,
+  carts: CartService,
+  checkout: CheckoutService,
+  orders: OrderService,
+  discounts: DiscountService,
+  shipping: ShippingService,
 } as const;
 
 /** The services of {@link emporiumServices}, by name. */

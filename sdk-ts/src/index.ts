@@ -11,16 +11,24 @@
 // or by re-exporting the clashing names explicitly under new names.
 
 export * from "./gen/emporium/type/v1/money_pb.js";
+export * from "./gen/emporium/type/v1/address_pb.js";
 export * from "./gen/emporium/auth/v1/access_pb.js";
 export * from "./gen/emporium/auth/v1/auth_pb.js";
 export * from "./gen/emporium/product/v1/product_pb.js";
 export * from "./gen/emporium/user/v1/user_pb.js";
+export * from "./gen/emporium/order/v1/cart_pb.js";
+export * from "./gen/emporium/order/v1/order_pb.js";
+export * from "./gen/emporium/payment/v1/payment_pb.js";
+export * from "./gen/emporium/shipping/v1/shipping_pb.js";
 
 // A package made of several files gets a barrel in ./pkg for its namespace.
-export * as typev1 from "./gen/emporium/type/v1/money_pb.js";
+export * as typev1 from "./pkg/typev1.js";
 export * as authv1 from "./pkg/authv1.js";
 export * as productv1 from "./gen/emporium/product/v1/product_pb.js";
 export * as userv1 from "./gen/emporium/user/v1/user_pb.js";
+export * as orderv1 from "./pkg/orderv1.js";
+export * as paymentv1 from "./gen/emporium/payment/v1/payment_pb.js";
+export * as shippingv1 from "./gen/emporium/shipping/v1/shipping_pb.js";
 
 export {
   bearerAuth,

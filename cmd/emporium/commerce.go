@@ -1,0 +1,290 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"connectrpc.com/connect"
+
+	"github.com/emporiumhq/emporium/edge"
+	orderv1 "github.com/emporiumhq/emporium/gen/emporium/order/v1"
+	"github.com/emporiumhq/emporium/gen/emporium/order/v1/orderv1connect"
+	paymentv1 "github.com/emporiumhq/emporium/gen/emporium/payment/v1"
+	"github.com/emporiumhq/emporium/gen/emporium/payment/v1/paymentv1connect"
+	"github.com/emporiumhq/emporium/gen/emporium/product/v1/productv1connect"
+	"github.com/emporiumhq/emporium/gen/emporium/shipping/v1/shippingv1connect"
+	"github.com/emporiumhq/emporium/internal/platform/db"
+	"github.com/emporiumhq/emporium/internal/platform/serve"
+	"github.com/emporiumhq/emporium/svc/order"
+	"github.com/emporiumhq/emporium/svc/payment"
+	"github.com/emporiumhq/emporium/svc/payment/provider"
+	"github.com/emporiumhq/emporium/svc/shipping"
+)
+
+// demoTaxRules are dev's sales-tax rates, to show tax in the demo shop.
+const demoTaxRules = "US-CA=7.25,US-NY=8.875,US-TX=6.25,US-WA=6.5,CA=5,GB=20,DE=19,FR=20"
+
+// commerceSettings configure the order, payment and shipping services.
+type commerceSettings struct {
+	tax           order.TaxRules
+	paymentWindow time.Duration
+	shippingRates string
+	provider      string
+	stripeKey     string
+	stripeSecret  string
+	stripeURL     string
+	jobPoll       time.Duration
+	crashAt       string
+}
+
+// taxFlag is --tax-rules.
+type taxFlag struct{ rules *order.TaxRules }
+
+func (f taxFlag) String() string {
+	if f.rules == nil {
+		return ""
+	}
+	return f.rules.String()
+}
+
+func (f taxFlag) Set(s string) error {
+	r, err := order.ParseTaxRules(s)
+	if err != nil {
+		return err
+	}
+	*f.rules = r
+	return nil
+}
+
+// register adds the commerce flags; taxDefault is the --tax-rules default.
+func (c *commerceSettings) register(fs *flag.FlagSet, taxDefault string) {
+	tax, err := order.ParseTaxRules(taxDefault)
+	if err != nil {
+		panic(fmt.Sprintf("default tax rules: %v", err)) // a constant in this package
+	}
+	c.tax = tax
+	fs.Var(taxFlag{&c.tax}, "tax-rules", "order: sales tax per destination as COUNTRY[-REGION]=percent, e.g. US-CA=7.25,DE=19 (region wins over country; goods after discounts are taxed)")
+	fs.DurationVar(&c.paymentWindow, "payment-window", order.DefaultPaymentWindow, "order: how long a checkout holds stock for its payment before the order is canceled (at most 50m)")
+	fs.StringVar(&c.shippingRates, "shipping-rates", "", "shipping: JSON rate table of the local carrier (weight brackets per zone); empty: the built-in table")
+	fs.StringVar(&c.provider, "payment-provider", "simulator", "payment: simulator (local, test cards, no money moves) or stripe")
+	fs.StringVar(&c.stripeKey, "stripe-secret-key", "", "payment: Stripe secret API key (sk_live_… or sk_test_…), for --payment-provider=stripe")
+	fs.StringVar(&c.stripeSecret, "stripe-webhook-secret", "", "payment: signing secret of the Stripe webhook endpoint (whsec_…) that posts to /webhooks/payments")
+	fs.StringVar(&c.stripeURL, "stripe-api-url", "", "payment: Stripe API base URL; empty: Stripe's (set it to a stripe-mock to test)")
+	fs.DurationVar(&c.jobPoll, "job-poll", 250*time.Millisecond, "order, payment: how often to look for background jobs other processes queued")
+	fs.StringVar(&c.crashAt, "crash-at", "", "testing only: end the process at this checkout step (e.g. checkout.reserved) to prove crash safety; never in production")
+}
+
+// peers reach the other services: in this process when they run here, else
+// at their --upstream addresses. Calls carry the internal credential.
+type peers struct {
+	local     map[string]http.Handler // filled as services open; read at call time
+	upstreams upstreams
+	internal  connect.Interceptor
+}
+
+// client returns an HTTP client and base URL for the service group name.
+func (p *peers) client(name string) (*http.Client, string, error) {
+	if _, ok := p.local[name]; ok {
+		return serve.HandlerClient(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			p.local[name].ServeHTTP(w, r)
+		})), "http://" + name, nil
+	}
+	targets := p.upstreams[name]
+	if len(targets) == 0 {
+		return nil, "", fmt.Errorf("no address for the %s service: pass --upstream %s=http://host:port, or run it in this process", name, name)
+	}
+	return edge.UpstreamClient(targets), "http://" + name, nil
+}
+
+// later is p.client for a service that may open after the caller: the
+// check happens on the first call.
+func (p *peers) later(name string) (*http.Client, string) {
+	return &http.Client{Transport: roundTrip(func(r *http.Request) (*http.Response, error) {
+		c, _, err := p.client(name)
+		if err != nil {
+			return nil, err
+		}
+		return c.Transport.RoundTrip(r)
+	})}, "http://" + name
+}
+
+type roundTrip func(*http.Request) (*http.Response, error)
+
+func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// assembleCommerce opens the shipping, payment and order services this
+// process runs.
+func assembleCommerce(ctx context.Context, log *slog.Logger, s *settings, p plan, st *stack, pr *peers, opts []connect.HandlerOption) error {
+	c := &s.commerce
+	if p.shipping {
+		rates := shipping.DefaultRateTable()
+		if c.shippingRates != "" {
+			var err error
+			if rates, err = shipping.LoadRateTable(c.shippingRates); err != nil {
+				return err
+			}
+		}
+		svc, err := shipping.New(shipping.Deps{Rates: rates, Currency: s.currency, Log: log})
+		if err != nil {
+			return err
+		}
+		mux := http.NewServeMux()
+		svc.Mount(mux, opts...)
+		pr.local["shipping"] = mux
+	}
+	if p.payment {
+		if err := openPayment(ctx, log, s, p, st, pr, opts); err != nil {
+			return err
+		}
+	}
+	if p.order {
+		if err := openOrder(ctx, log, s, p, st, pr, opts); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func openPayment(ctx context.Context, log *slog.Logger, s *settings, p plan, st *stack, pr *peers, opts []connect.HandlerOption) error {
+	c := &s.commerce
+	d, err := db.Open(ctx, p.paymentDB, db.Options{Schema: "payment"})
+	if err != nil {
+		return err
+	}
+	st.closers = append(st.closers, func() { d.Close() })
+	if s.migrate {
+		if err := payment.Migrate(ctx, d); err != nil {
+			return err
+		}
+	}
+	var (
+		prov  provider.Provider
+		sim   *provider.Simulator
+		svc   *payment.Service
+		extra = http.NewServeMux()
+	)
+	switch c.provider {
+	case "simulator":
+		sim, err = provider.NewSimulator(provider.SimulatorConfig{
+			WebhookSecret: randomHex(24), // its webhooks stay in this process
+			ActionURL:     s.publicURL + payment.SimulatorActionPath,
+			// Its webhooks are delivered in-process, synchronously: the
+			// signature is checked and the event deduplicated as for Stripe's.
+			OnEvent: func(payload []byte, sig string) {
+				if err := svc.ReceiveWebhook(context.WithoutCancel(ctx), payload, sig); err != nil {
+					log.Warn("simulated payment webhook not applied", "err", err)
+				}
+			},
+		})
+		if err != nil {
+			return err
+		}
+		st.closers = append(st.closers, func() { sim.Close() })
+		prov = sim
+		extra.Handle(payment.SimulatorActionPath, payment.SimulatorActionPage(sim))
+	case "stripe":
+		prov, err = provider.NewStripe(provider.StripeConfig{
+			APIKey: c.stripeKey, WebhookSecret: c.stripeSecret, BaseURL: c.stripeURL,
+			ReturnURL: s.publicURL,
+		})
+		if err != nil {
+			return fmt.Errorf("--payment-provider=stripe: %w (set --stripe-secret-key and --stripe-webhook-secret)", err)
+		}
+	default:
+		return fmt.Errorf("--payment-provider %q: want simulator or stripe", c.provider)
+	}
+	hc, base := pr.later("order")
+	orders := orderv1connect.NewOrderServiceClient(hc, base, connect.WithInterceptors(pr.internal))
+	svc, err = payment.New(payment.Deps{
+		DB: d, Provider: prov, ProviderName: c.provider, Outcomes: orderOutcomes{orders},
+		Currency: s.currency, Log: log, JobPoll: c.jobPoll,
+	})
+	if err != nil {
+		return err
+	}
+	if err := svc.Start(ctx); err != nil {
+		return err
+	}
+	st.closers = append(st.closers, func() { stopJobs(log, "payment", svc.Stop) })
+	st.payments = svc
+	mux := http.NewServeMux()
+	svc.Mount(mux, opts...)
+	mux.Handle("/payment-simulator/", extra)
+	pr.local["payment"] = mux
+	return nil
+}
+
+// orderOutcomes tells the order service about payments.
+type orderOutcomes struct {
+	orders orderv1connect.OrderServiceClient
+}
+
+func (o orderOutcomes) ApplyPaymentEvent(ctx context.Context, ev *paymentv1.PaymentEvent) error {
+	_, err := o.orders.ApplyPaymentEvent(ctx, &orderv1.ApplyPaymentEventRequest{Event: ev})
+	return err
+}
+
+func openOrder(ctx context.Context, log *slog.Logger, s *settings, p plan, st *stack, pr *peers, opts []connect.HandlerOption) error {
+	c := &s.commerce
+	d, err := db.Open(ctx, p.orderDB, db.Options{Schema: "order"})
+	if err != nil {
+		return err
+	}
+	st.closers = append(st.closers, func() { d.Close() })
+	if s.migrate {
+		if err := order.Migrate(ctx, d); err != nil {
+			return err
+		}
+	}
+	auth := connect.WithInterceptors(pr.internal)
+	productHC, productURL := pr.later("product")
+	shippingHC, shippingURL := pr.later("shipping")
+	paymentHC, paymentURL := pr.later("payment")
+	deps := order.Deps{
+		DB:            d,
+		Catalog:       productv1connect.NewProductServiceClient(productHC, productURL, auth),
+		Inventory:     productv1connect.NewInventoryServiceClient(productHC, productURL, auth),
+		Shipping:      shippingv1connect.NewShippingServiceClient(shippingHC, shippingURL, auth),
+		Payments:      paymentv1connect.NewPaymentServiceClient(paymentHC, paymentURL, auth),
+		Currency:      s.currency,
+		Tax:           c.tax,
+		PaymentWindow: c.paymentWindow,
+		Log:           log,
+		JobPoll:       c.jobPoll,
+	}
+	if c.crashAt != "" {
+		deps.CrashPoint = func(step string) {
+			if step == c.crashAt {
+				log.Error("crashing on purpose (--crash-at)", "step", step)
+				os.Exit(75)
+			}
+		}
+	}
+	svc, err := order.New(deps)
+	if err != nil {
+		return err
+	}
+	if err := svc.Start(ctx); err != nil {
+		return err
+	}
+	st.closers = append(st.closers, func() { stopJobs(log, "order", svc.Stop) })
+	st.orders = svc
+	mux := http.NewServeMux()
+	svc.Mount(mux, opts...)
+	pr.local["order"] = mux
+	return nil
+}
+
+// stopJobs lets running jobs finish, for up to 10 seconds.
+func stopJobs(log *slog.Logger, name string, stop func(context.Context) error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := stop(ctx); err != nil {
+		log.Warn("stopping background jobs", "service", name, "err", err)
+	}
+}
