@@ -2,7 +2,11 @@
 # Load run for Emporium: how many GetProduct and ListProducts calls a second
 # the product service answers on PostgreSQL, directly and through the edge,
 # next to a plain net/http hello world on the same machine, and at what
-# latency. Writes docs/benchmarks.md (the part above its marker line).
+# latency; then a whole purchase end to end: signed-in shoppers (bench/checkout)
+# each running AddItem → Checkout → PayOrder in a closed loop through the edge
+# of the default single-host layout (every service in one process, PostgreSQL,
+# the payment simulator). Writes docs/benchmarks.md (the part above its marker
+# line).
 #
 #   bash scripts/bench.sh           full run: 10 s per scenario (go tool task bench)
 #   bash scripts/bench.sh --smoke   2 s per scenario, for CI; writes bin/bench-smoke.md
@@ -13,6 +17,8 @@
 #   BENCH_CONNECTIONS  concurrent connections (default 32)
 #   BENCH_THREADS      load-generator threads (default 2)
 #   BENCH_H2LOAD       1 (default) adds a supplementary h2c run with h2load when it is installed; 0 skips it
+#   BENCH_SHOPPERS     concurrent shoppers of the checkout run (default 64; --smoke: 16)
+#   BENCH_SKUS         SKUs the checkout run buys from (default 50)
 #   BENCH_OUTPUT       where the report goes (default docs/benchmarks.md; --smoke: bin/bench-smoke.md)
 #   PGHOST, PGPORT, PGUSER   PostgreSQL to use (default 127.0.0.1, 5432, postgres)
 #
@@ -20,11 +26,13 @@
 # after its duration (and is killed if it overruns), and every process the
 # script starts is stopped when it exits, however it exits. The database
 # emporium_bench is created fresh and dropped at the end. Non-2xx responses or
-# socket errors in any run fail the script (exit 1): the report then goes to
-# bin/bench-failed.md and docs/ is left untouched.
+# socket errors in any run, or any failed call or unpaid order in the checkout
+# run, fail the script (exit 1): the report then goes to bin/bench-failed.md
+# and docs/ is left untouched.
 set -euo pipefail
 
-usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; }
+# usage prints the comment at the top of this file, unindented.
+usage() { awk 'NR == 1 { next } !/^#/ { exit } { sub(/^# ?/, ""); print }' "$0"; }
 
 smoke=0
 for arg in "$@"; do
@@ -48,17 +56,21 @@ seconds() {
   else die "not a duration: $v (want e.g. 10, 10s or 1m)"; fi
 }
 
-if ((smoke)); then mode=smoke; def_dur=2; def_warm=1; def_out=bin/bench-smoke.md
-else mode=full; def_dur=10; def_warm=2; def_out=docs/benchmarks.md; fi
+if ((smoke)); then mode=smoke; def_dur=2; def_warm=1; def_out=bin/bench-smoke.md; def_shoppers=16
+else mode=full; def_dur=10; def_warm=2; def_out=docs/benchmarks.md; def_shoppers=64; fi
 duration=$(seconds "${BENCH_DURATION:-$def_dur}")
 warmup=$(seconds "${BENCH_WARMUP:-$def_warm}")
 conns=${BENCH_CONNECTIONS:-32}
 threads=${BENCH_THREADS:-2}
 use_h2load=${BENCH_H2LOAD:-1}
+shoppers=${BENCH_SHOPPERS:-$def_shoppers}
+skus=${BENCH_SKUS:-50}
 out=${BENCH_OUTPUT:-$def_out}
 ((duration >= 1)) || die "BENCH_DURATION must be at least 1 s"
 [[ $conns =~ ^[0-9]+$ && $threads =~ ^[0-9]+$ ]] && ((threads >= 1 && conns >= threads)) ||
   die "BENCH_CONNECTIONS ($conns) must be a number ≥ BENCH_THREADS ($threads) ≥ 1"
+[[ $shoppers =~ ^[0-9]+$ && $skus =~ ^[0-9]+$ ]] && ((shoppers >= 1 && skus >= 1)) ||
+  die "BENCH_SHOPPERS ($shoppers) and BENCH_SKUS ($skus) must be numbers ≥ 1"
 
 export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres}
 export PGOPTIONS="-c client_min_messages=warning"
@@ -94,9 +106,10 @@ fi
 for t in psql pg_isready curl flock timeout; do command -v "$t" >/dev/null || die "$t is not installed"; done
 pg_isready -q || die "PostgreSQL is not reachable at $PGHOST:$PGPORT"
 
-log "building bin/emporium and bin/bench-hello"
+log "building bin/emporium, bin/bench-hello and bin/bench-checkout"
 go build -o bin/emporium ./cmd/emporium
 go build -o bin/bench-hello ./bench/hello
+go build -o bin/bench-checkout ./bench/checkout
 
 # ---------------------------------------------------------------- processes
 work=$(mktemp -d "${TMPDIR:-/tmp}/emporium-bench.XXXXXX")
@@ -127,6 +140,26 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+# forget PID…: drop processes that have been waited for from $pids, so that
+# cleanup never signals a pid the system has reused.
+forget() {
+  local p keep=()
+  for p in "${pids[@]}"; do [[ " $* " == *" $p "* ]] || keep+=("$p"); done
+  pids=("${keep[@]}")
+}
+# stop_early PID…: stop processes before the script ends (TERM, then KILL
+# after 5 s).
+stop_early() {
+  local pid
+  for pid in "$@"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "$@"; do
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  forget "$@"
+}
 
 # port_free reports whether nothing listens on 127.0.0.1:$1.
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -172,6 +205,12 @@ db_created=1
 log "seeding the demo catalog"
 timeout 300 ./bin/emporium seed --database-url "$db_url" --search-path "$work/search" --log-level warn >"$work/seed.log" 2>&1 ||
   die "seed failed (log below)"
+# The checkout run's admin restocks the SKUs it sells. The password must not
+# contain the email's local part.
+admin_email=bench-admin@example.com
+admin_password="restock passphrase $(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+EMPORIUM_PASSWORD=$admin_password timeout 60 ./bin/emporium create-admin --user-database-url "$db_url" --email "$admin_email" \
+  --log-level warn >"$work/create-admin.log" 2>&1 || die "create-admin failed (log below)"
 
 log "starting the product service, two edges and the hello world"
 # The product service verifies tokens against the edge's JWKS, so it needs the
@@ -180,24 +219,30 @@ log "starting the product service, two edges and the hello world"
 edge_port=$(free_port) || exit 1
 itok=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
 common_edge=(--services=user,edge --database-url "$db_url" --internal-token "$itok" --signing-keys "$work/signing-keys.json")
+# An edge needs an upstream for every service it does not run. These runs
+# call the catalog only, so order, payment and shipping point at a port where
+# nothing listens (9, discard): the edge marks them down at its first health
+# check and never sends them a request. The checkout run below has them all.
+no_commerce="order=http://127.0.0.1:9;payment=http://127.0.0.1:9;shipping=http://127.0.0.1:9"
 start_emporium product --services=product --database-url "$db_url" --search-path "$work/search" \
   --internal-token "$itok" --jwks-url "http://127.0.0.1:$edge_port/.well-known/jwks.json"
 product_port=$port product_pid=$pid
 # The plain edge: no rate limits, requests arrive without tokens.
-fixed_port=$edge_port start_emporium edge "${common_edge[@]}" --upstream "product=http://127.0.0.1:$product_port" --rate-limits off
+fixed_port=$edge_port start_emporium edge "${common_edge[@]}" --upstream "product=http://127.0.0.1:$product_port;$no_commerce" --rate-limits off
 edge_pid=$pid
 # The secured edge: limits on in Redis (shared as between replicas, and set
 # high enough never to refuse: the run measures their cost, not refusals),
 # and every request carries a customer's access token, verified at the edge
 # for the limit key and again by the product service.
-start_emporium edge-secured "${common_edge[@]}" --upstream "product=http://127.0.0.1:$product_port" \
+start_emporium edge-secured "${common_edge[@]}" --upstream "product=http://127.0.0.1:$product_port;$no_commerce" \
   --redis-url "redis://127.0.0.1:6379/1" --rate-limits "default=1000000:1000000,auth=100:100,login=100:100,login-account=100:100"
 secured_port=$port secured_pid=$pid
-# The default single-host layout: product, user and edge in one process, the
-# edge routing in-process. Bleve lets one process open an index, so it gets a copy.
+# The catalog part of the single-host layout: product, user and edge in one
+# process, the edge routing in-process. Bleve lets one process open an index,
+# so it gets a copy.
 cp -r "$work/search" "$work/search-allinone"
 start_emporium all-in-one --services=product,user,edge --database-url "$db_url" --search-path "$work/search-allinone" \
-  --internal-token "$itok" --signing-keys "$work/signing-keys.json" --rate-limits off
+  --internal-token "$itok" --signing-keys "$work/signing-keys.json" --upstream "$no_commerce" --rate-limits off
 allinone_port=$port allinone_pid=$pid
 ./bin/bench-hello --listen 127.0.0.1:0 >"$work/hello.log" 2>&1 &
 hello_pid=$!
@@ -255,6 +300,25 @@ proc_ticks() {
 # pg_pids: the PostgreSQL backends serving the bench database (their process
 # titles read "postgres: … USER DB HOST(PORT) STATE").
 pg_pids() { pgrep -f -- "^postgres: .* $db " || true; }
+# pg_ticks: "PID TICKS" for each of them, read in one pass (the checkout run
+# has dozens, and a subshell each would stretch the snapshot).
+pg_ticks() {
+  local p files=()
+  for p in $(pg_pids); do files+=("/proc/$p/stat"); done
+  ((${#files[@]})) || return 0
+  cat "${files[@]}" 2>/dev/null | awk '{ print $1, $14 + $15 }' # a backend's comm is "postgres": no spaces
+}
+# pg_snapshot and pg_since: PostgreSQL backend ticks now, and used since then.
+pg_snapshot() {
+  local p t
+  pg_before=()
+  while read -r p t; do pg_before[$p]=$t; done < <(pg_ticks)
+}
+pg_since() {
+  local p t pg=0
+  while read -r p t; do pg=$((pg + t - ${pg_before[$p]:-0})); done < <(pg_ticks)
+  echo "$pg"
+}
 # busy_ticks: ticks every CPU of the machine has spent not idle.
 busy_ticks() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9; exit}' /proc/stat; }
 # children_ticks FILE: user+system ticks of this shell's finished children,
@@ -271,23 +335,21 @@ declare -A pg_before
 snapshot_cpu() {
   times >"$work/times"
   cpu0_hello=$(proc_ticks "$hello_pid") cpu0_product=$(proc_ticks "$product_pid" "$allinone_pid") cpu0_edge=$(proc_ticks "$edge_pid" "$secured_pid")
-  cpu0_busy=$(busy_ticks) cpu0_load=$(children_ticks "$work/times")
-  pg_before=()
-  local p
-  for p in $(pg_pids); do pg_before[$p]=$(proc_ticks "$p"); done
-  cpu0_time=$(date +%s%N)
+  cpu0_load=$(children_ticks "$work/times")
+  pg_snapshot
+  cpu0_busy=$(busy_ticks) cpu0_time=$(date +%s%N)
 }
 # account_cpu: CPU ticks used since snapshot_cpu per process group, and the
 # wall time: "load hello product edge postgres other busy wall_ns".
 account_cpu() {
   times >"$work/times"
-  local wall_ns=$(($(date +%s%N) - cpu0_time)) p pg=0 t
-  for p in $(pg_pids); do t=$(proc_ticks "$p"); pg=$((pg + t - ${pg_before[$p]:-0})); done
+  local wall_ns=$(($(date +%s%N) - cpu0_time)) busy=$(($(busy_ticks) - cpu0_busy))
+  local pg
+  pg=$(pg_since)
   local hello=$(($(proc_ticks "$hello_pid") - cpu0_hello))
   local prod=$(($(proc_ticks "$product_pid" "$allinone_pid") - cpu0_product))
   local edg=$(($(proc_ticks "$edge_pid" "$secured_pid") - cpu0_edge))
   local load=$(($(children_ticks "$work/times") - cpu0_load))
-  local busy=$(($(busy_ticks) - cpu0_busy))
   local other=$((busy - hello - prod - edg - load - pg))
   if ((other < 0)); then other=0; fi
   echo "$load $hello $prod $edg $pg $other $busy $wall_ns"
@@ -380,6 +442,93 @@ if [[ $use_h2load == 1 ]]; then
   h2load_cmd_text="h2load -c $conns -t $threads -m 1 -D $duration --warm-up-time=$warmup -H 'content-type: application/json' -d get-body.json http://127.0.0.1:PORT$svc/GetProduct"
 fi
 
+# ---------------------------------------------------------------- checkout end to end
+# Whole purchases through the edge of the default single-host layout: every
+# service in one process, PostgreSQL, the payment simulator. The catalog
+# servers stop first: their runs are over, and their database pools (up to 20
+# connections per service) would count against PostgreSQL's max_connections
+# beside this process's four.
+log "stopping the catalog servers; starting every service in one process for the checkout run"
+stop_early "$product_pid" "$edge_pid" "$secured_pid" "$allinone_pid" "$hello_pid"
+cp -r "$work/search" "$work/search-checkout"
+start_emporium checkout --services=product,user,order,payment,shipping,edge --database-url "$db_url" \
+  --search-path "$work/search-checkout" --internal-token "$itok" --signing-keys "$work/signing-keys.json" --rate-limits off
+checkout_port=$port checkout_pid=$pid
+checkout_args=(-edge "http://127.0.0.1:$checkout_port" -admin-email "$admin_email" -shoppers "$shoppers" -skus "$skus"
+  -warmup "${warmup}s" -duration "${duration}s" -json)
+checkout_cmd_text="BENCH_ADMIN_PASSWORD=… bin/bench-checkout -edge http://127.0.0.1:C -admin-email $admin_email -shoppers $shoppers -skus $skus -warmup ${warmup}s -duration ${duration}s -json"
+checkout_name="checkout end to end ($shoppers shoppers, $skus SKUs)"
+
+# wait_line FILE LINE PID: until FILE has the line LINE; fails if PID exits first.
+wait_line() {
+  until grep -qxF -- "$2" "$1" 2>/dev/null; do kill -0 "$3" 2>/dev/null || return 1; sleep 0.05; done
+}
+log "$checkout_name: setup, ${warmup}s warm-up, ${duration}s measured"
+# Setup (registering the shoppers hashes a password each) gets up to 3 minutes.
+BENCH_ADMIN_PASSWORD=$admin_password timeout --signal=INT --kill-after=5 $((warmup + duration + 180)) \
+  ./bin/bench-checkout "${checkout_args[@]}" >"$work/checkout.json" 2>"$work/checkout.log" &
+checkout_timeout_pid=$!
+pids+=("$checkout_timeout_pid")
+checkout_ok=1 co_cpu=()
+# The driver brackets its measured run with two lines on stderr; the CPU
+# accounting follows them. The driver reports its own CPU over its measured
+# run (it may have exited before this shell could read /proc).
+if wait_line "$work/checkout.log" "bench-checkout: measuring" "$checkout_timeout_pid"; then
+  pg_snapshot
+  co0_server=$(proc_ticks "$checkout_pid") co0_busy=$(busy_ticks) co0_time=$(date +%s%N)
+  if wait_line "$work/checkout.log" "bench-checkout: measured" "$checkout_timeout_pid"; then
+    co_wall=$(($(date +%s%N) - co0_time)) co_busy=$(($(busy_ticks) - co0_busy))
+    co_server=$(($(proc_ticks "$checkout_pid") - co0_server))
+    co_pg=$(pg_since)
+    co_cpu=("$co_server" "$co_pg" "$co_busy" "$co_wall")
+  fi
+fi
+if wait "$checkout_timeout_pid"; then checkout_rc=0; else checkout_rc=$?; fi
+forget "$checkout_timeout_pid"
+sed 's/^/    /' "$work/checkout.log" >&2
+# jnum KEY: a number from the driver's one-line JSON result.
+jnum() { sed -nE "s/.*\"$1\":(-?[0-9.e+]+)[,}].*/\1/p" "$work/checkout.json" | head -n 1; }
+co_rate=$(jnum checkouts_per_s) co_done=$(jnum completed) co_p50=$(jnum p50_ms) co_p90=$(jnum p90_ms) co_p99=$(jnum p99_ms)
+co_max=$(jnum max_ms) co_mean=$(jnum mean_ms) co_add=$(jnum additem_mean_ms) co_co=$(jnum checkout_mean_ms) co_pay=$(jnum payorder_mean_ms)
+co_add99=$(jnum additem_p99_ms) co_co99=$(jnum checkout_p99_ms) co_pay99=$(jnum payorder_p99_ms)
+co_driver_ms=$(jnum driver_cpu_ms)
+co_setup=$(sed -nE 's/.*signed in \(([0-9.]+) s\)$/\1/p' "$work/checkout.log")
+if ((checkout_rc != 0)); then
+  checkout_ok=0
+  why=$(grep -v '^bench-checkout: \(setup\|measur\)' "$work/checkout.log" | tail -n 1 || true)
+  ((checkout_rc == 124)) && why="timed out after $((warmup + duration + 180)) s; ${why:-no message}"
+  failures+=("$checkout_name: the driver failed (exit $checkout_rc): ${why:-no message}")
+elif [[ -z $co_rate || -z $co_p99 || -z $co_done ]] || ((co_done == 0)); then
+  checkout_ok=0
+  failures+=("$checkout_name: no result from bench-checkout: $(head -c 300 "$work/checkout.json")")
+elif ((${#co_cpu[@]} == 0)); then
+  failures+=("$checkout_name: the driver never reported its measured run")
+fi
+if ((checkout_ok)); then
+  co_row="| $checkout_name | $co_rate | $co_p50 ms | $co_p90 ms | $co_p99 ms | $co_max ms | $co_done | 0 |"
+  co_aim_ok=$(awk -v r="$co_rate" -v p="$co_p99" 'BEGIN { print (r >= 300 && p < 100) }')
+  co_aim_text="$co_rate checkouts/s, p99 $co_p99 ms"
+else
+  co_row="| $checkout_name | failed | | | | | ${co_done:-0} | see above |"
+  co_aim_ok=0 co_aim_text="the run failed"
+fi
+co_cpu_row=
+if ((${#co_cpu[@]})) && [[ -n $co_driver_ms ]]; then
+  read -r co_server co_pg co_busy co_wall <<<"${co_cpu[*]}"
+  # The driver's CPU in ticks, scaled from its own window to this shell's.
+  co_load=$(awk -v ms="$co_driver_ms" -v clk="$clk" -v w="$co_wall" -v d="$duration" 'BEGIN { printf "%d", ms / 1000 * clk * (w / 1e9) / d + 0.5 }')
+  co_other=$((co_busy - co_load - co_server - co_pg))
+  if ((co_other < 0)); then co_other=0; fi
+  co_cpu_row=$(awk -v name="$checkout_name" -v n="${co_done:-0}" -v clk="$clk" -v l="$co_load" -v s="$co_server" -v g="$co_pg" \
+    -v o="$co_other" -v b="$co_busy" -v w="$co_wall" \
+    'function pct(t) { return sprintf("%d %%", t / clk / (w / 1e9) * 100 + 0.5) }
+     function us(t) { return n > 0 ? sprintf("%.0f µs", t / clk / n * 1e6) : "-" }
+     BEGIN { printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", name, pct(l), pct(s), pct(g), pct(o), pct(b),
+       us(s), us(g), us(s + g) }')
+  other_pct=$(awk -v o="$co_other" -v w="$co_wall" -v clk="$clk" 'BEGIN { printf "%d", o / clk / (w / 1e9) * 100 + 0.5 }')
+  if ((other_pct > 25)); then disturbed+=("$checkout_name ($other_pct %)"); fi
+fi
+
 # ---------------------------------------------------------------- ratios
 verdict() { if (($1)); then echo "**met**"; else echo "**not met**"; fi; }
 hello=${rps["hello world (net/http)"]} get_d=${rps["GetProduct direct"]} get_e=${rps["GetProduct via edge"]}
@@ -420,7 +569,7 @@ marker='<!-- bench:notes — scripts/bench.sh regenerates everything above this 
   fi
   if ((${#disturbed[@]})); then
     echo
-    echo "**Other work on the machine took CPU during:** $(IFS=,; echo "${disturbed[*]}" | sed 's/,/, /g') (of one core;"
+    echo "**Other work on the machine took CPU during:** $(printf '%s; ' "${disturbed[@]}" | sed 's/; $//') (of one core;"
     echo "see *other* under [Where the CPU went](#where-the-cpu-went)). Those req/s and latencies are lower than an idle machine"
     echo "gives; the *server CPU per request* column is less sensitive to it. Rerun on an idle machine to compare."
   fi
@@ -439,13 +588,16 @@ marker='<!-- bench:notes — scripts/bench.sh regenerates everything above this 
   echo
   echo "- PostgreSQL database \`$db\`, created fresh and seeded with the 520-product demo catalog."
   echo "- \`bin/emporium serve --services=product --listen 127.0.0.1:P --database-url $db_url --search-path DIR --internal-token T --jwks-url http://127.0.0.1:E/.well-known/jwks.json --log-level warn\`"
-  echo "- \`bin/emporium serve --services=user,edge --listen 127.0.0.1:E --database-url $db_url --internal-token T --signing-keys K --upstream product=http://127.0.0.1:P --rate-limits off --log-level warn\`"
-  echo "  (a separate edge process in front of the product service, with no rate limits; requests carry no token)"
+  echo "- \`bin/emporium serve --services=user,edge --listen 127.0.0.1:E --database-url $db_url --internal-token T --signing-keys K --upstream 'product=http://127.0.0.1:P;order=http://127.0.0.1:9;payment=…;shipping=…' --rate-limits off --log-level warn\`"
+  echo "  (a separate edge process in front of the product service, with no rate limits; requests carry no token;"
+  echo "  order, payment and shipping point at a port where nothing listens: these runs never call them, and an edge"
+  echo "  needs an upstream for every service it does not run)"
   echo "- The *auth + limits* edge: the same with \`--redis-url redis://127.0.0.1:6379/1 --rate-limits default=1000000:1000000,…\`:"
   echo "  every request takes a token from a Redis bucket (one Lua call) and carries a customer's access token, which the"
   echo "  edge verifies for the bucket key and the product service verifies again (both cache verified tokens)."
-  echo "- *edge in process*: \`bin/emporium serve --services=product,user,edge …\`, the default single-host layout, where the"
-  echo "  edge routes to the services inside its own process."
+  echo "- *edge in process*: \`bin/emporium serve --services=product,user,edge … --upstream 'order=http://127.0.0.1:9;…'\`, the"
+  echo "  catalog part of the single-host layout, where the edge routes to the services inside its own process (the whole"
+  echo "  layout, with order, payment and shipping, is the [checkout run](#checkout-end-to-end))."
   echo "- \`bin/bench-hello --listen 127.0.0.1:0\` (\`bench/hello\`: net/http, \`GET /\` → \`hello world\`)"
   echo "- GetProduct body \`$get_body\` ($get_bytes-byte response); ListProducts body \`$list_body\` ($list_bytes-byte response)."
   echo "  Requests carry no Accept-Encoding, so responses are not compressed between client and server."
@@ -476,6 +628,40 @@ marker='<!-- bench:notes — scripts/bench.sh regenerates everything above this 
     echo "\`$h2load_cmd_text\`"
   fi
   echo
+  echo "## Checkout end to end"
+  echo
+  echo "Whole purchases as a signed-in shopper makes them, through the edge of the default single-host layout"
+  echo "(every service and the edge in one process, PostgreSQL, payments to the built-in simulator). The servers"
+  echo "above are stopped first; after the seed, the script creates an admin (who restocks the SKUs sold):"
+  echo
+  echo '```sh'
+  echo "EMPORIUM_PASSWORD=… bin/emporium create-admin --user-database-url $db_url --email $admin_email"
+  echo "bin/emporium serve --services=product,user,order,payment,shipping,edge --listen 127.0.0.1:C --database-url $db_url \\"
+  echo "  --search-path DIR2 --internal-token T --signing-keys K --rate-limits off --log-level warn"
+  echo "$checkout_cmd_text"
+  echo '```'
+  echo
+  echo "- \`bench/checkout\` signs the admin in, takes the first $skus in-stock SKUs of ListProducts and adds 100000 units"
+  echo "  to each (AdjustStock), then registers and signs in $shoppers new customers (setup: ${co_setup:-?} s)."
+  echo "- Each shopper, in a closed loop: AddItem (a random one of the SKUs, quantity 1) → Checkout (a new idempotency"
+  echo "  key, a US address, \`local:standard\` shipping) → PayOrder (card 4242424242424242, a new key). A checkout"
+  echo "  counts when PayOrder answers ORDER_STATUS_PAID; any failed call or unpaid order fails the run. The latency"
+  echo "  is that of the three calls together. Checkouts ending in the ${warmup} s warm-up are not counted."
+  echo "- Connect protocol, binary protobuf, no compression, over HTTP/1.1 keep-alive (one connection per shopper)."
+  echo
+  echo "| scenario | checkouts/s | p50 | p90 | p99 | max | completed | errors |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+  echo "$co_row"
+  if ((checkout_ok)); then
+    echo
+    echo "| call | mean | p99 |"
+    echo "|---|---:|---:|"
+    echo "| AddItem | $co_add ms | $co_add99 ms |"
+    echo "| Checkout | $co_co ms | $co_co99 ms |"
+    echo "| PayOrder | $co_pay ms | $co_pay99 ms |"
+    echo "| the whole checkout | $co_mean ms | $co_p99 ms |"
+  fi
+  echo
   echo "## Aims"
   echo
   echo "| aim | this run | |"
@@ -485,6 +671,7 @@ marker='<!-- bench:notes — scripts/bench.sh regenerates everything above this 
   echo "| p99 < 10 ms at $conns connections (every Emporium scenario) | worst: $worst_name $(ms "$worst_p99") | $(verdict "$p99_ok") |"
   echo "| edge cost, edge in the same process (serve --services=product,user,edge) ≤ 30 % | 1 − $get_a ÷ $get_d = $inproc_cost % | $(verdict "$(awk -v c="$inproc_cost" 'BEGIN { print (c <= 30) }')") |"
   echo "| auth + limits cost = 1 − (secured edge GetProduct ÷ plain edge GetProduct) ≤ 20 % (Kong: ~24 %) | 1 − $get_s ÷ $get_e = $secure_cost % | $(verdict "$secure_ok") |"
+  echo "| completed checkouts/s ≥ 300 and checkout p99 < 100 ms (AddItem + Checkout + PayOrder, through the edge, PostgreSQL, payment simulator) | $co_aim_text | $(verdict "$co_aim_ok") |"
   echo
   echo "p99 per scenario: $p99_list. Edge cost for ListProducts (no aim): $list_cost %."
   echo
@@ -499,6 +686,15 @@ marker='<!-- bench:notes — scripts/bench.sh regenerates everything above this 
   echo "| scenario | load generator | hello | product | edge | PostgreSQL | other | total busy | server CPU per request |"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
   printf '%s\n' "${cpu_rows[@]}"
+  if [[ -n $co_cpu_row ]]; then
+    echo
+    echo "The checkout run: *emporium* is the one process running every service and the edge; the load generator is"
+    echo "bench-checkout. The last three columns are CPU time per completed checkout (three calls)."
+    echo
+    echo "| scenario | load generator | emporium | PostgreSQL | other | total busy | emporium per checkout | PostgreSQL per checkout | server CPU per checkout |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    echo "$co_cpu_row"
+  fi
   echo
   echo "$marker"
 } >"$work/report.md"

@@ -70,7 +70,7 @@ type envOptions struct {
 	tax           string
 }
 
-func newEnv(t *testing.T, engine string, opt envOptions) *env {
+func newEnv(t testing.TB, engine string, opt envOptions) *env {
 	t.Helper()
 	ctx := context.Background()
 	log, err := logx.New(testLog{t}, "warn")
@@ -225,7 +225,7 @@ type stockItem struct {
 }
 
 // seedCatalog creates one product per item.
-func (e *env) seedCatalog(t *testing.T, items ...stockItem) {
+func (e *env) seedCatalog(t testing.TB, items ...stockItem) {
 	t.Helper()
 	c := seed.Catalog{Categories: []seed.Category{{Slug: "goods", Name: "Goods"}}}
 	for _, it := range items {
@@ -292,7 +292,7 @@ func destOf(a *typev1.PostalAddress) *typev1.Destination {
 }
 
 // testLog shows the services' warnings and errors in the test's log.
-type testLog struct{ t *testing.T }
+type testLog struct{ t testing.TB }
 
 func (w testLog) Write(p []byte) (int, error) {
 	w.t.Helper()
