@@ -173,12 +173,16 @@ func openPayment(ctx context.Context, log *slog.Logger, s *settings, p plan, st 
 		sim, err = provider.NewSimulator(provider.SimulatorConfig{
 			WebhookSecret: randomHex(24), // its webhooks stay in this process
 			ActionURL:     s.publicURL + payment.SimulatorActionPath,
-			// Its webhooks are delivered in-process, synchronously: the
-			// signature is checked and the event deduplicated as for Stripe's.
+			// Its webhooks are delivered in-process, as Stripe's would
+			// arrive: signed, checked, deduplicated, and on their own, not
+			// inside the call that caused them (the simulator emits under a
+			// lock that keeps events in order).
 			OnEvent: func(payload []byte, sig string) {
-				if err := svc.ReceiveWebhook(context.WithoutCancel(ctx), payload, sig); err != nil {
-					log.Warn("simulated payment webhook not applied", "err", err)
-				}
+				go func() {
+					if err := svc.ReceiveWebhook(context.WithoutCancel(ctx), payload, sig); err != nil {
+						log.Warn("simulated payment webhook not applied", "err", err)
+					}
+				}()
 			},
 		})
 		if err != nil {

@@ -9,11 +9,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/uptrace/bun"
 
 	orderv1 "github.com/emporiumhq/emporium/gen/emporium/order/v1"
-	productv1 "github.com/emporiumhq/emporium/gen/emporium/product/v1"
 	typev1 "github.com/emporiumhq/emporium/gen/emporium/type/v1"
 	"github.com/emporiumhq/emporium/internal/platform/errs"
 )
@@ -127,91 +127,94 @@ func (s *Service) GetCart(ctx context.Context, req *orderv1.GetCartRequest) (*or
 	return &orderv1.GetCartResponse{Cart: out}, nil
 }
 
-// available checks that quantity units of sku can go in a cart.
-func (s *Service) available(ctx context.Context, sku string, quantity int64) error {
-	res, err := s.catalog.LookupVariants(ctx, &productv1.LookupVariantsRequest{Skus: []string{sku}})
-	if err != nil {
-		return remote("read the catalog", err)
-	}
-	if len(res.GetVariants()) == 0 {
-		return errs.NotFoundf("sku: %q is not in the catalog", sku)
-	}
-	v := res.GetVariants()[0]
+// refusal says why a line changed to want units cannot stay in the cart,
+// or returns nil when it can. Lowering a quantity is always allowed.
+func refusal(l *pricedLine, sku string, want, had int64) error {
 	switch {
-	case !v.GetForSale():
-		return errs.FailedPreconditionf("%s is no longer sold", v.GetProductTitle())
-	case v.GetStock() == 0:
-		return errs.FailedPreconditionf("%s is sold out", v.GetProductTitle())
-	case v.GetStock() < quantity:
-		return errs.FailedPreconditionf("only %d of %s left in stock", v.GetStock(), v.GetProductTitle())
+	case want <= had:
+		return nil
+	case l.info == nil:
+		return errs.NotFoundf("sku: %q is not in the catalog", sku)
+	case !l.info.GetForSale():
+		return errs.FailedPreconditionf("%s is no longer sold", l.info.GetProductTitle())
+	case l.info.GetStock() == 0:
+		return errs.FailedPreconditionf("%s is sold out", l.info.GetProductTitle())
+	case l.info.GetStock() < want:
+		return errs.FailedPreconditionf("only %d of %s left in stock", l.info.GetStock(), l.info.GetProductTitle())
 	}
 	return nil
 }
 
 // changeLine sets (or, with add, adds to) sku's quantity in the caller's
-// cart, creating the cart when needed; 0 removes the line.
+// cart, creating the cart when needed; 0 removes the line. The cart is
+// priced once, after the change and inside its transaction, and the change
+// is rolled back when the catalog cannot supply it.
 func (s *Service) changeLine(ctx context.Context, token, sku string, quantity int64, add bool) (*orderv1.Cart, error) {
-	var c *cartRow
-	var newToken string
+	var out *orderv1.Cart
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		var err error
-		if c, newToken, err = s.cartFor(ctx, tx, token, add || quantity > 0); err != nil {
+		c, newToken, err := s.cartFor(ctx, tx, token, add || quantity > 0)
+		if err != nil {
 			return err
 		}
-		if c == nil {
-			return nil // removing from a cart that does not exist: nothing to do
+		if c == nil { // removing from a cart that does not exist: nothing to do
+			out = (&priced{ready: true}).cart(&cartRow{}, s.currency)
+			return nil
 		}
-		line := new(cartLineRow)
-		err = tx.NewSelect().Model(line).Where("cl.cart_id = ? AND cl.sku = ?", c.ID, sku).Scan(ctx)
-		exists := err == nil
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("read cart line: %w", err)
+		lines, err := s.cartLines(ctx, tx, c.ID)
+		if err != nil {
+			return err
 		}
-		err = nil
+		var had int64
+		i := slices.IndexFunc(lines, func(l *cartLineRow) bool { return l.SKU == sku })
+		if i >= 0 {
+			had = lines[i].Quantity
+		}
 		want := quantity
-		if add && exists {
-			want += line.Quantity
+		if add {
+			want += had
 		}
 		switch {
-		case want == 0:
-			_, err = tx.NewDelete().Model(line).Where("cart_id = ? AND sku = ?", c.ID, sku).Exec(ctx)
 		case want > maxQuantity:
 			return errs.Invalidf("quantity: at most %d of one item per order", maxQuantity)
-		case exists:
-			if want > line.Quantity {
-				if err := s.available(ctx, sku, want); err != nil {
-					return err
-				}
-			}
-			_, err = tx.NewUpdate().Model(line).Set("quantity = ?", want).Where("cart_id = ? AND sku = ?", c.ID, sku).Exec(ctx)
+		case want == 0 && i >= 0:
+			lines = slices.Delete(lines, i, i+1)
+			_, err = tx.NewDelete().Model((*cartLineRow)(nil)).Where("cart_id = ? AND sku = ?", c.ID, sku).Exec(ctx)
+		case want == 0:
+		case i >= 0:
+			lines[i].Quantity = want
+			_, err = tx.NewUpdate().Model(lines[i]).Set("quantity = ?", want).Where("cart_id = ? AND sku = ?", c.ID, sku).Exec(ctx)
+		case len(lines) >= maxLines:
+			return errs.FailedPreconditionf("a cart holds at most %d different items", maxLines)
 		default:
-			n, err := tx.NewSelect().Model((*cartLineRow)(nil)).Where("cl.cart_id = ?", c.ID).Count(ctx)
-			if err != nil {
-				return fmt.Errorf("count cart lines: %w", err)
-			}
-			if n >= maxLines {
-				return errs.FailedPreconditionf("a cart holds at most %d different items", maxLines)
-			}
-			if err := s.available(ctx, sku, want); err != nil {
-				return err
-			}
-			_, err = tx.NewInsert().Model(&cartLineRow{CartID: c.ID, SKU: sku, Quantity: want, AddedAt: micros(s.now())}).Exec(ctx)
-			if err != nil {
-				return fmt.Errorf("add cart line: %w", err)
-			}
+			l := &cartLineRow{CartID: c.ID, SKU: sku, Quantity: want, AddedAt: micros(s.now())}
+			lines = append(lines, l)
+			_, err = tx.NewInsert().Model(l).Exec(ctx)
 		}
 		if err != nil {
 			return fmt.Errorf("change cart line: %w", err)
 		}
-		return s.touch(ctx, tx, c)
+		p, err := s.price(ctx, lines, c.DiscountCode, nil, "")
+		if err != nil {
+			return err
+		}
+		for _, l := range p.lines {
+			if l.SKU == sku {
+				if err := refusal(l, sku, want, had); err != nil {
+					return err
+				}
+			}
+		}
+		if err := s.touch(ctx, tx, c); err != nil {
+			return err
+		}
+		out = p.cart(c, s.currency)
+		out.CartToken = newToken
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	if c == nil {
-		c = &cartRow{}
-	}
-	return s.show(ctx, c, newToken, nil, "")
+	return out, nil
 }
 
 // touch marks c changed now.

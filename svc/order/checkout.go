@@ -263,7 +263,7 @@ func (s *Service) withPayment(ctx context.Context, o *orderRow) (*orderv1.Checko
 		return nil, err
 	}
 	if o.Status == pendingPayment && o.Total == 0 {
-		if o, err = s.applyPayment(ctx, o.ID, nil, "", "nothing to pay"); err != nil {
+		if o, err = s.applyPayment(ctx, o.ID, nil, "nothing to pay"); err != nil {
 			return nil, err
 		}
 	}
@@ -332,7 +332,7 @@ func (s *Service) PayOrder(ctx context.Context, req *orderv1.PayOrderRequest) (*
 	pay := res.GetPayment()
 	s.crash("pay.confirmed")
 	if pay.GetStatus() == paymentv1.PaymentStatus_PAYMENT_STATUS_SUCCEEDED {
-		if o, err = s.applyPayment(ctx, o.ID, pay, "", "payment succeeded"); err != nil {
+		if o, err = s.applyPayment(ctx, o.ID, pay, "payment succeeded"); err != nil {
 			return nil, err
 		}
 	}

@@ -101,7 +101,7 @@ func (s *Service) expire(ctx context.Context, id string) error {
 			return err
 		}
 		if pay.GetStatus() == paymentv1.PaymentStatus_PAYMENT_STATUS_SUCCEEDED {
-			_, err := s.applyPayment(ctx, id, pay, "", "payment succeeded")
+			_, err := s.applyPayment(ctx, id, pay, "payment succeeded")
 			return err
 		}
 	}

@@ -129,7 +129,7 @@ func (s *Service) CancelOrder(ctx context.Context, req *orderv1.CancelOrderReque
 			return nil, remote("cancel the payment", err)
 		}
 		if pay.GetStatus() == paymentv1.PaymentStatus_PAYMENT_STATUS_SUCCEEDED {
-			if _, err := s.applyPayment(ctx, o.ID, pay, "", "payment succeeded"); err != nil {
+			if _, err := s.applyPayment(ctx, o.ID, pay, "payment succeeded"); err != nil {
 				return nil, err
 			}
 		}

@@ -8,15 +8,14 @@ import (
 
 	orderv1 "github.com/emporiumhq/emporium/gen/emporium/order/v1"
 	paymentv1 "github.com/emporiumhq/emporium/gen/emporium/payment/v1"
-	"github.com/emporiumhq/emporium/internal/platform/jobs"
 )
 
 // ApplyPaymentEvent implements OrderService: the payment service's outbox
 // reports a payment's state after a change. Events repeat and arrive out of
-// order; each is applied once, and only the state it carries matters.
+// order; only the state each carries matters (see applyPayment).
 func (s *Service) ApplyPaymentEvent(ctx context.Context, req *orderv1.ApplyPaymentEventRequest) (*orderv1.ApplyPaymentEventResponse, error) {
 	ev := req.GetEvent()
-	o, err := s.applyPayment(ctx, ev.GetPayment().GetOrderId(), ev.GetPayment(), ev.GetEventId(), "")
+	o, err := s.applyPayment(ctx, ev.GetPayment().GetOrderId(), ev.GetPayment(), "")
 	if err != nil {
 		return nil, err
 	}
@@ -24,22 +23,14 @@ func (s *Service) ApplyPaymentEvent(ctx context.Context, req *orderv1.ApplyPayme
 }
 
 // applyPayment brings order id in line with payment pay (nil: an order with
-// nothing to pay, paid by definition), once per eventID when one is given.
-// Every path to "paid" comes through here, so however many times and ways a
-// success is reported, the order is paid once and its stock committed once.
-func (s *Service) applyPayment(ctx context.Context, id string, pay *paymentv1.Payment, eventID, reason string) (*orderRow, error) {
+// nothing to pay, paid by definition). It compares states rather than
+// remembering event ids: a success on a paid order, a cancel on a canceled
+// one or a refund total already recorded change nothing, so however many
+// times, ways and orders a payment is reported, the order is paid once and
+// its stock committed once.
+func (s *Service) applyPayment(ctx context.Context, id string, pay *paymentv1.Payment, reason string) (*orderRow, error) {
 	var out *orderRow
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if eventID != "" {
-			first, err := jobs.Once(ctx, tx, "order.payment-events", eventID)
-			if err != nil {
-				return err
-			}
-			if !first {
-				out, err = loadOrder(ctx, tx, id, false)
-				return err
-			}
-		}
 		o, err := loadOrder(ctx, tx, id, true)
 		if err != nil {
 			return err

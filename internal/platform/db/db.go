@@ -100,6 +100,14 @@ func openPostgres(ctx context.Context, url string, opt Options) (*bun.DB, error)
 		}
 		cfg.RuntimeParams["search_path"] = pgx.Identifier{opt.Schema}.Sanitize()
 	}
+	// bun writes arguments into the SQL text, so nearly every statement is
+	// new: pgx's default (prepare and cache each one) would add a round
+	// trip and a server-side plan to every query for nothing. Exec mode
+	// sends each statement once, unnamed; River's parameterised queries work
+	// the same way. A default_query_exec_mode in the URL wins.
+	if !strings.Contains(url, "default_query_exec_mode") {
+		cfg.DefaultQueryExecMode = pgx.QueryExecModeExec
+	}
 	sqldb := stdlib.OpenDB(*cfg)
 	n := opt.MaxOpenConns
 	if n <= 0 {
