@@ -163,10 +163,13 @@ stop_early() {
 
 # port_free reports whether nothing listens on 127.0.0.1:$1.
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# Ports come from below the kernel's ephemeral range (32768+ by default), so
+# an outgoing connection cannot take a port chosen before its server binds.
 free_port() {
-  local p
+  local p lo
+  lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
   for _ in $(seq 1 100); do
-    p=$((20000 + RANDOM % 40000))
+    p=$((10000 + RANDOM % (lo - 10000)))
     port_free "$p" && { echo "$p"; return; }
   done
   die "no free port found on 127.0.0.1"

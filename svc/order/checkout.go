@@ -176,9 +176,9 @@ func (s *Service) newOrder(customer string, req *orderv1.CheckoutRequest, hash s
 	if pr.discount != nil {
 		o.DiscountID = pr.discount.ID
 	}
-	for i, l := range pr.lines {
-		o.Lines = append(o.Lines, &orderLineRow{
-			OrderID: o.ID, Position: i + 1, SKU: l.SKU, ProductID: l.info.GetProductId(), Title: l.info.GetProductTitle(),
+	for _, l := range pr.lines {
+		o.Lines = append(o.Lines, &orderLine{
+			SKU: l.SKU, ProductID: l.info.GetProductId(), Title: l.info.GetProductTitle(),
 			VariantTitle: l.info.GetVariantTitle(), UnitPrice: l.info.GetPrice().GetAmount(), Quantity: l.Quantity, LineTotal: l.total,
 		})
 	}
@@ -201,17 +201,10 @@ func orderNumber() string {
 // redeems its discount, empties the cart, and schedules the order's expiry:
 // all or nothing.
 func (s *Service) insertOrder(ctx context.Context, tx bun.Tx, o *orderRow, cart *cartRow) error {
+	o.History = []*statusStep{{To: pendingPayment, Reason: "checked out", Actor: "customer:" + o.CustomerID, At: o.CreatedAt}}
 	if _, err := tx.NewInsert().Model(o).Exec(ctx); err != nil {
 		return err // a unique violation is the caller's to read
 	}
-	if _, err := tx.NewInsert().Model(&o.Lines).Exec(ctx); err != nil {
-		return fmt.Errorf("insert order lines: %w", err)
-	}
-	h := &historyRow{OrderID: o.ID, Seq: 1, ToStatus: pendingPayment, Reason: "checked out", Actor: "customer:" + o.CustomerID, At: o.CreatedAt}
-	if _, err := tx.NewInsert().Model(h).Exec(ctx); err != nil {
-		return fmt.Errorf("record order history: %w", err)
-	}
-	o.History = []*historyRow{h}
 	if o.DiscountID != "" {
 		res, err := tx.NewUpdate().Model((*discountRow)(nil)).Set("redemptions = redemptions + 1").
 			Where("id = ?", o.DiscountID).Where("max_redemptions = 0 OR redemptions < max_redemptions").Exec(ctx)
@@ -234,7 +227,7 @@ func (s *Service) insertOrder(ctx context.Context, tx bun.Tx, o *orderRow, cart 
 
 func (s *Service) orderByKey(ctx context.Context, customer, key string) (*orderRow, error) {
 	o := new(orderRow)
-	err := s.db.NewSelect().Model(o).Relation("Lines", orderLines).Relation("History", orderHistory).
+	err := s.db.NewSelect().Model(o).
 		Where("o.customer_id = ? AND o.idempotency_key = ?", customer, key).Scan(ctx)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):

@@ -81,34 +81,28 @@ type orderRow struct {
 	CreatedAt       int64
 	UpdatedAt       int64
 
-	Lines   []*orderLineRow `bun:"rel:has-many,join:id=order_id"`
-	History []*historyRow   `bun:"rel:has-many,join:id=order_id"`
+	Lines   []*orderLine  `bun:",type:text"` // JSON, fixed at checkout
+	History []*statusStep `bun:",type:text"` // JSON, oldest first
 }
 
-type orderLineRow struct {
-	bun.BaseModel `bun:"table:order_lines,alias:ol"`
-
-	OrderID      string `bun:",pk"`
-	Position     int    `bun:",pk"`
-	SKU          string `bun:"sku"`
-	ProductID    string
-	Title        string
-	VariantTitle string
-	UnitPrice    int64
-	Quantity     int64
-	LineTotal    int64
+// orderLine is a line of an order as it was bought.
+type orderLine struct {
+	SKU          string `json:"sku"`
+	ProductID    string `json:"product_id"`
+	Title        string `json:"title"`
+	VariantTitle string `json:"variant_title,omitempty"`
+	UnitPrice    int64  `json:"unit_price"`
+	Quantity     int64  `json:"quantity"`
+	LineTotal    int64  `json:"line_total"`
 }
 
-type historyRow struct {
-	bun.BaseModel `bun:"table:order_history,alias:h"`
-
-	OrderID    string `bun:",pk"`
-	Seq        int    `bun:",pk"`
-	FromStatus status
-	ToStatus   status
-	Reason     string
-	Actor      string
-	At         int64
+// statusStep is one entry of an order's history.
+type statusStep struct {
+	From   status `json:"from"`
+	To     status `json:"to"`
+	Reason string `json:"reason,omitempty"`
+	Actor  string `json:"actor,omitempty"`
+	At     int64  `json:"at"` // Unix µs
 }
 
 type orderRefundRow struct {
@@ -151,7 +145,7 @@ func (o *orderRow) toProto() *orderv1.Order {
 	}
 	for _, h := range o.History {
 		p.History = append(p.History, &orderv1.StatusChange{
-			From: h.FromStatus, To: h.ToStatus, Reason: h.Reason, Actor: h.Actor, Time: ts(h.At),
+			From: h.From, To: h.To, Reason: h.Reason, Actor: h.Actor, Time: ts(h.At),
 		})
 	}
 	return p

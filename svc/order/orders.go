@@ -38,7 +38,7 @@ type orderCursor struct {
 func (s *Service) listOrders(ctx context.Context, pageSize int32, token, filter string, where func(*bun.SelectQuery)) ([]*orderv1.Order, string, error) {
 	size := paging.Size(pageSize)
 	var rows []*orderRow
-	q := s.db.NewSelect().Model(&rows).Relation("Lines", orderLines).Relation("History", orderHistory).
+	q := s.db.NewSelect().Model(&rows).
 		OrderExpr("o.created_at DESC, o.id DESC").Limit(int64(size + 1))
 	where(q)
 	if token != "" {

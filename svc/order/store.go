@@ -12,14 +12,11 @@ import (
 	"github.com/emporiumhq/emporium/internal/platform/errs"
 )
 
-func orderLines(q *bun.SelectQuery) *bun.SelectQuery   { return q.Order("ol.position") }
-func orderHistory(q *bun.SelectQuery) *bun.SelectQuery { return q.Order("h.seq") }
-
-// loadOrder reads an order with its lines and history; lock takes its row
+// loadOrder reads an order (lines and history included); lock takes its row
 // for the rest of tx (PostgreSQL; SQLite's single writer needs none).
 func loadOrder(ctx context.Context, idb bun.IDB, id string, lock bool) (*orderRow, error) {
 	o := new(orderRow)
-	q := idb.NewSelect().Model(o).Relation("Lines", orderLines).Relation("History", orderHistory).Where("o.id = ?", id)
+	q := idb.NewSelect().Model(o).Where("o.id = ?", id)
 	if lock && db.IsPostgres(idb) {
 		q.For("UPDATE OF o")
 	}
@@ -41,14 +38,14 @@ func (s *Service) move(ctx context.Context, tx bun.Tx, o *orderRow, to status, r
 	return s.record(ctx, tx, o, to, reason, who)
 }
 
-// record writes o (status `to` and any fields the caller changed) and a
+// record writes o (status `to` and any fields the caller changed) with a
 // history entry, guarded by o's version so a concurrent change is noticed.
 func (s *Service) record(ctx context.Context, tx bun.Tx, o *orderRow, to status, reason, who string) error {
 	now := micros(s.now())
-	h := &historyRow{OrderID: o.ID, Seq: len(o.History) + 1, FromStatus: o.Status, ToStatus: to, Reason: reason, Actor: who, At: now}
+	o.History = append(o.History, &statusStep{From: o.Status, To: to, Reason: reason, Actor: who, At: now})
 	o.Status, o.UpdatedAt = to, now
 	res, err := tx.NewUpdate().Model(o).
-		Column("status", "refunded_total", "payment_id", "updated_at").
+		Column("status", "refunded_total", "payment_id", "history", "updated_at").
 		Set("version = version + 1").
 		WherePK().Where("version = ?", o.Version).Exec(ctx)
 	if err != nil {
@@ -58,9 +55,5 @@ func (s *Service) record(ctx context.Context, tx bun.Tx, o *orderRow, to status,
 		return errs.Abortedf("order %s changed at the same time; try again", o.Number)
 	}
 	o.Version++
-	if _, err := tx.NewInsert().Model(h).Exec(ctx); err != nil {
-		return fmt.Errorf("record order history: %w", err)
-	}
-	o.History = append(o.History, h)
 	return nil
 }

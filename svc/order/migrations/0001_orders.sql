@@ -42,7 +42,9 @@ CREATE TABLE discounts (
 
 CREATE INDEX discounts_newest ON discounts (created_at, id);
 
--- An order, with what it was priced at frozen. (customer_id,
+-- An order, with what it was priced at frozen. Its lines (immutable) and
+-- status history (appended under the row's lock) are JSON arrays in the
+-- row, so reading or changing an order is one statement. (customer_id,
 -- idempotency_key) makes a retried Checkout find its order.
 CREATE TABLE orders (
     id               TEXT PRIMARY KEY,
@@ -63,6 +65,8 @@ CREATE TABLE orders (
     shipping_rate    TEXT NOT NULL,
     payment_id       TEXT NOT NULL DEFAULT '',
     reservation_id   TEXT NOT NULL,
+    lines            TEXT NOT NULL,
+    history          TEXT NOT NULL,
     idempotency_key  TEXT NOT NULL,
     request_hash     TEXT NOT NULL,
     expires_at       BIGINT NOT NULL,
@@ -76,31 +80,6 @@ CREATE INDEX orders_customer_newest ON orders (customer_id, created_at, id);
 CREATE INDEX orders_status_newest ON orders (status, created_at, id);
 CREATE INDEX orders_newest ON orders (created_at, id);
 CREATE INDEX orders_payment ON orders (payment_id);
-
-CREATE TABLE order_lines (
-    order_id      TEXT NOT NULL REFERENCES orders (id) ON DELETE CASCADE,
-    position      INTEGER NOT NULL,
-    sku           TEXT NOT NULL,
-    product_id    TEXT NOT NULL,
-    title         TEXT NOT NULL,
-    variant_title TEXT NOT NULL DEFAULT '',
-    unit_price    BIGINT NOT NULL,
-    quantity      BIGINT NOT NULL CHECK (quantity > 0),
-    line_total    BIGINT NOT NULL,
-    PRIMARY KEY (order_id, position)
-);
-
--- Every status change, in order (seq), with why and who.
-CREATE TABLE order_history (
-    order_id    TEXT NOT NULL REFERENCES orders (id) ON DELETE CASCADE,
-    seq         INTEGER NOT NULL,
-    from_status SMALLINT NOT NULL,
-    to_status   SMALLINT NOT NULL,
-    reason      TEXT NOT NULL DEFAULT '',
-    actor       TEXT NOT NULL DEFAULT '',
-    at          BIGINT NOT NULL,
-    PRIMARY KEY (order_id, seq)
-);
 
 -- RefundOrder's idempotency: one row per (order, key).
 CREATE TABLE order_refunds (
