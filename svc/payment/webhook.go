@@ -100,6 +100,11 @@ func (s *Service) ReceiveWebhook(ctx context.Context, payload []byte, signatureH
 	if err != nil {
 		return &errs.Error{Kind: errs.Unavailable, Message: "payment provider unavailable", Err: err}
 	}
+	if next := *p; foldIntent(&next, in, false) == nil && next == *p {
+		// Nothing to change (the usual case: the confirm that caused the
+		// event recorded its outcome already); a redelivery finds the same.
+		return nil
+	}
 	return s.store.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		first, err := s.store.recordWebhook(ctx, tx, &webhookEventRow{ID: ev.ID, Type: ev.Type, ReceivedAt: micros(s.now())})
 		if err != nil || !first {
