@@ -68,7 +68,7 @@ func (s *Service) Checkout(ctx context.Context, req *orderv1.CheckoutRequest) (*
 		return nil, err
 	}
 
-	reservation, err := s.reserve(ctx, "checkout:"+p.Subject+":"+req.GetIdempotencyKey(), pr.lines)
+	reservation, err := s.reserve(ctx, p.Subject, req.GetIdempotencyKey(), pr.lines)
 	if err != nil {
 		return nil, err
 	}
@@ -130,20 +130,27 @@ func checkPriced(pr *priced, expected *typev1.Money, currency string) error {
 	return nil
 }
 
-// reserve holds the lines' stock under key. Concurrent retries of one
-// checkout share the hold: the product service answers the later ones
-// "aborted" while the first is being made, and they try again.
-func (s *Service) reserve(ctx context.Context, key string, lines []*pricedLine) (string, error) {
-	req := &productv1.ReserveStockRequest{
-		IdempotencyKey: key,
-		TtlSeconds:     int32((s.window + holdGrace) / time.Second),
-	}
+// reserve holds the lines' stock for the checkout under key. Concurrent
+// retries of one checkout share the hold: the product service answers the
+// later ones "aborted" while the first is being made, and they try again.
+// The hold's own key also names the items, so a cart changed since a failed
+// attempt gets a hold of its own; and a retry that finds its hold already
+// released (the attempt failed, or waited past the hold's expiry) holds
+// again under a key derived from the released one, which concurrent
+// retries derive alike.
+func (s *Service) reserve(ctx context.Context, customer, checkoutKey string, lines []*pricedLine) (string, error) {
+	req := &productv1.ReserveStockRequest{TtlSeconds: int32((s.window + holdGrace) / time.Second)}
 	for _, l := range lines {
 		req.Items = append(req.Items, &productv1.ReservationItem{Sku: l.SKU, Quantity: l.Quantity})
 	}
-	for attempt := 1; ; attempt++ {
+	key := "checkout:" + customer + ":" + checkoutKey
+	req.IdempotencyKey = holdKey(customer, checkoutKey, req.GetItems())
+	for attempt, holds := 1, 0; ; attempt++ {
 		res, err := s.inventory.ReserveStock(ctx, req)
 		switch code := connect.CodeOf(err); {
+		case err == nil && res.GetReservation().GetStatus() == productv1.ReservationStatus_RESERVATION_STATUS_RELEASED && holds < 5:
+			holds++
+			req.IdempotencyKey = key + ":after:" + res.GetReservation().GetId()
 		case err == nil:
 			return res.GetReservation().GetId(), nil
 		case code == connect.CodeAborted && attempt < 20:
@@ -159,6 +166,12 @@ func (s *Service) reserve(ctx context.Context, key string, lines []*pricedLine) 
 			return "", remote("hold stock", err)
 		}
 	}
+}
+
+// holdKey is the idempotency key of a checkout's first stock hold: the
+// customer, their checkout key, and the items.
+func holdKey(customer, checkoutKey string, items []*productv1.ReservationItem) string {
+	return "checkout:" + customer + ":" + checkoutKey + ":" + digest(&productv1.ReserveStockRequest{Items: items})[:16]
 }
 
 func (s *Service) newOrder(customer string, req *orderv1.CheckoutRequest, hash string, pr *priced, reservation string) *orderRow {

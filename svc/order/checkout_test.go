@@ -16,6 +16,7 @@ import (
 	orderv1 "github.com/emporiumhq/emporium/gen/emporium/order/v1"
 	paymentv1 "github.com/emporiumhq/emporium/gen/emporium/payment/v1"
 	productv1 "github.com/emporiumhq/emporium/gen/emporium/product/v1"
+	"github.com/emporiumhq/emporium/svc/order"
 	"github.com/emporiumhq/emporium/svc/payment/provider"
 )
 
@@ -494,3 +495,44 @@ func TestCancelingAPaidOrderRefundsItAndReturnsTheStock(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestACheckoutRetriedAfterItsHoldWasReleasedHoldsStockAgain(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, envOptions{}, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		e.seedCatalog(t, stockItem{sku: "VASE", price: 3000, stock: 5})
+		me := e.customer(50)
+		if _, err := me.cart.AddItem(ctx, &orderv1.AddItemRequest{Sku: "VASE", Quantity: 2}); err != nil {
+			t.Fatal(err)
+		}
+		// A first attempt held the stock and then failed (or crashed and
+		// waited past the hold's expiry): its hold is released.
+		items := []*productv1.ReservationItem{{Sku: "VASE", Quantity: 2}}
+		held, err := e.internalInv.ReserveStock(ctx, &productv1.ReserveStockRequest{Items: items, TtlSeconds: 20 * 60, IdempotencyKey: order.HoldKey("user-50", "vase-checkout", items)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.internalInv.ReleaseReservation(ctx, &productv1.ReleaseReservationRequest{Id: held.GetReservation().GetId()}); err != nil {
+			t.Fatal(err)
+		}
+		// The retry holds stock again rather than reusing the dead hold, so
+		// the paid order keeps its goods.
+		co, err := checkout(ctx, me, "vase-checkout")
+		if err != nil {
+			t.Fatalf("retried checkout: %v", err)
+		}
+		if got := e.stock(t, "VASE"); got != 3 {
+			t.Errorf("stock after the retry = %d, want 3 (held again)", got)
+		}
+		if res, err := pay(ctx, me, co.GetOrder().GetId(), goodCard, "vase-checkout"); err != nil || res.GetOrder().GetStatus() != orderv1.OrderStatus_ORDER_STATUS_PAID {
+			t.Fatalf("pay = %v, %v; want paid", res, err)
+		}
+		time.Sleep(500 * time.Millisecond) // the stock commit job
+		if got, err := me.orders.GetOrder(ctx, &orderv1.GetOrderRequest{Id: co.GetOrder().GetId()}); err != nil || got.GetOrder().GetStatus() != orderv1.OrderStatus_ORDER_STATUS_PAID {
+			t.Errorf("order after its stock commit = %v, %v; want still paid (its hold was live)", got.GetOrder().GetStatus(), err)
+		}
+		if got := e.stock(t, "VASE"); got != 3 {
+			t.Errorf("stock after the sale = %d, want 3", got)
+		}
+	})
+}

@@ -53,8 +53,10 @@ type env struct {
 	staff     clients
 	anon      clients
 	inventory productv1connect.InventoryServiceClient // as staff
-	catalog   productv1connect.ProductServiceClient   // as staff
-	products  *product.Service
+	// internalInv is the inventory as another service calls it.
+	internalInv productv1connect.InventoryServiceClient
+	catalog     productv1connect.ProductServiceClient // as staff
+	products    *product.Service
 }
 
 // clients are the order API as one caller sees it.
@@ -187,6 +189,7 @@ func newEnv(t testing.TB, engine string, opt envOptions) *env {
 	e.anon = e.as()
 	e.inventory = productv1connect.NewInventoryServiceClient(hc, url, servetest.Bearer(staffToken))
 	e.catalog = productv1connect.NewProductServiceClient(hc, url, servetest.Bearer(staffToken))
+	e.internalInv = productv1connect.NewInventoryServiceClient(hc, url, internal)
 	return e
 }
 
