@@ -160,8 +160,7 @@ func (s *Service) reserve(ctx context.Context, customer, checkoutKey string, lin
 			case <-time.After(time.Duration(attempt) * 20 * time.Millisecond):
 			}
 		case code == connect.CodeFailedPrecondition:
-			return "", errs.FailedPreconditionf("sold out: some items in your cart are no longer in stock in the quantity you chose (%s)",
-				connect.NewError(code, err).Message())
+			return "", errs.FailedPreconditionf("sold out: some items in your cart are no longer in stock in the quantity you chose (%s)", message(err))
 		default:
 			return "", remote("hold stock", err)
 		}

@@ -105,13 +105,13 @@ func (s *Service) expire(ctx context.Context, id string) error {
 			return err
 		}
 	}
-	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		o, err := loadOrder(ctx, tx, id, true)
-		if err != nil || o.Status != pendingPayment {
-			return err
+	_, err = s.changeOrder(ctx, id, func(ctx context.Context, tx bun.Tx, o *orderRow) error {
+		if o.Status != pendingPayment {
+			return nil
 		}
 		return s.cancelPending(ctx, tx, o, "not paid in time", "system")
 	})
+	return err
 }
 
 // cancelPayment cancels a payment at the provider, or reports that it
@@ -147,16 +147,16 @@ func (s *Service) commitStock(ctx context.Context, id string) error {
 		return err
 	}
 	s.log.ErrorContext(ctx, "paid order's stock hold was already released; canceling and refunding it", "order", o.ID)
-	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		o, err := loadOrder(ctx, tx, id, true)
-		if err != nil || o.Status != paid {
-			return err
+	_, err = s.changeOrder(ctx, id, func(ctx context.Context, tx bun.Tx, o *orderRow) error {
+		if o.Status != paid {
+			return nil
 		}
 		if err := s.move(ctx, tx, o, canceled, "the items were no longer held when the payment arrived", "system"); err != nil {
 			return err
 		}
 		return s.jobs.InsertTx(ctx, tx, refundArgs{OrderID: o.ID, Key: "cancel"}, nil)
 	})
+	return err
 }
 
 // giveBackStock returns a canceled order's units to stock, whether they
@@ -198,12 +198,9 @@ func (s *Service) refundRest(ctx context.Context, id, key string) error {
 	default:
 		return err
 	}
-	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		o, err := loadOrder(ctx, tx, id, true)
-		if err != nil {
-			return err
-		}
+	_, err = s.changeOrder(ctx, id, func(ctx context.Context, tx bun.Tx, o *orderRow) error {
 		total := res.GetPayment().GetRefunded().GetAmount()
 		return s.noteRefund(ctx, tx, o, total, "refunded "+formatMoney(total, o.Currency)+" in all", "system")
 	})
+	return err
 }

@@ -141,13 +141,7 @@ func (s *Service) CancelOrder(ctx context.Context, req *orderv1.CancelOrderReque
 			reason = "canceled by staff"
 		}
 	}
-	var out *orderRow
-	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		o, err := loadOrder(ctx, tx, req.GetId(), true)
-		if err != nil {
-			return err
-		}
-		out = o
+	out, err := s.changeOrder(ctx, req.GetId(), func(ctx context.Context, tx bun.Tx, o *orderRow) error {
 		switch o.Status {
 		case canceled:
 			return nil
@@ -215,13 +209,7 @@ func (s *Service) RefundOrder(ctx context.Context, req *orderv1.RefundOrderReque
 	if req.GetReason() != "" {
 		reason += ": " + req.GetReason()
 	}
-	var out *orderRow
-	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		o, err := loadOrder(ctx, tx, req.GetId(), true)
-		if err != nil {
-			return err
-		}
-		out = o
+	out, err := s.changeOrder(ctx, req.GetId(), func(ctx context.Context, tx bun.Tx, o *orderRow) error {
 		return s.noteRefund(ctx, tx, o, total, reason, actor(ctx))
 	})
 	if err != nil {
@@ -232,24 +220,13 @@ func (s *Service) RefundOrder(ctx context.Context, req *orderv1.RefundOrderReque
 
 // UpdateFulfillment implements OrderService.
 func (s *Service) UpdateFulfillment(ctx context.Context, req *orderv1.UpdateFulfillmentRequest) (*orderv1.UpdateFulfillmentResponse, error) {
-	var out *orderRow
-	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	out, err := s.changeOrder(ctx, req.GetId(), func(ctx context.Context, tx bun.Tx, o *orderRow) error {
 		if req.GetEventId() != "" {
 			first, err := jobs.Once(ctx, tx, "order.fulfillment-events", req.GetEventId())
-			if err != nil {
-				return err
-			}
-			if !first {
-				var err error
-				out, err = loadOrder(ctx, tx, req.GetId(), false)
+			if err != nil || !first {
 				return err
 			}
 		}
-		o, err := loadOrder(ctx, tx, req.GetId(), true)
-		if err != nil {
-			return err
-		}
-		out = o
 		if o.Status == req.GetStatus() {
 			return nil
 		}

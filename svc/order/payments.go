@@ -38,13 +38,7 @@ func (s *Service) applyPayment(ctx context.Context, id string, pay *paymentv1.Pa
 			return o, nil
 		}
 	}
-	var out *orderRow
-	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		o, err := loadOrder(ctx, tx, id, true)
-		if err != nil {
-			return err
-		}
-		out = o
+	return s.changeOrder(ctx, id, func(ctx context.Context, tx bun.Tx, o *orderRow) error {
 		if pay != nil && o.PaymentID != "" && o.PaymentID != pay.GetId() {
 			s.log.WarnContext(ctx, "payment event for a payment the order does not use; ignored", "order", o.ID, "payment", pay.GetId())
 			return nil
@@ -91,7 +85,6 @@ func (s *Service) applyPayment(ctx context.Context, id string, pay *paymentv1.Pa
 		}
 		return nil
 	})
-	return out, err
 }
 
 // cancelPending cancels an unpaid order: its hold goes back to stock and its

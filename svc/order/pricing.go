@@ -2,6 +2,7 @@ package order
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"connectrpc.com/connect"
@@ -171,9 +172,18 @@ func (p *priced) cart(c *cartRow, currency string) *orderv1.Cart {
 func remote(what string, err error) error {
 	switch connect.CodeOf(err) {
 	case connect.CodeInvalidArgument:
-		return errs.Invalidf("%s: %s", what, connect.NewError(connect.CodeInvalidArgument, err).Message())
+		return errs.Invalidf("%s: %s", what, message(err))
 	case connect.CodeNotFound, connect.CodeFailedPrecondition, connect.CodeAlreadyExists, connect.CodePermissionDenied:
 		return err
 	}
 	return &errs.Error{Kind: errs.Unavailable, Message: "cannot " + what + " right now; try again", Err: err}
+}
+
+// message is what another service said, without the code in front.
+func message(err error) string {
+	var ce *connect.Error
+	if errors.As(err, &ce) {
+		return ce.Message()
+	}
+	return err.Error()
 }

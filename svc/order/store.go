@@ -29,6 +29,22 @@ func loadOrder(ctx context.Context, idb bun.IDB, id string, lock bool) (*orderRo
 	return o, nil
 }
 
+// changeOrder runs change on order id, its row locked, in a transaction of
+// its own, and returns the order as change left it (also when change fails,
+// for callers that answer with it).
+func (s *Service) changeOrder(ctx context.Context, id string, change func(ctx context.Context, tx bun.Tx, o *orderRow) error) (*orderRow, error) {
+	var out *orderRow
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		o, err := loadOrder(ctx, tx, id, true)
+		if err != nil {
+			return err
+		}
+		out = o
+		return change(ctx, tx, o)
+	})
+	return out, err
+}
+
 // move changes o's status to `to` in tx, checked against the state
 // machine, and records why in its history.
 func (s *Service) move(ctx context.Context, tx bun.Tx, o *orderRow, to status, reason, who string) error {
