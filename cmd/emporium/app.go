@@ -291,7 +291,7 @@ func assemble(ctx context.Context, log *slog.Logger, s *settings, p plan) (_ *st
 		st.handler = localServices(local)
 		return st, nil
 	}
-	st.handler, err = buildEdge(ctx, log, s, p, st, local, keys, verifier, opts)
+	st.handler, err = buildEdge(ctx, log, s, p, st, peers, keys, verifier, opts)
 	return st, err
 }
 
@@ -336,7 +336,7 @@ func newVerifier(ctx context.Context, log *slog.Logger, s *settings, keys *token
 
 // buildEdge is the public handler: AuthService, JWKS, limits, and a route
 // for every group, in-process when local, else proxied to its upstreams.
-func buildEdge(ctx context.Context, log *slog.Logger, s *settings, p plan, st *stack, local map[string]http.Handler,
+func buildEdge(ctx context.Context, log *slog.Logger, s *settings, p plan, st *stack, peers *peers,
 	keys *token.KeySet, verifier *token.Verifier, opts []connect.HandlerOption,
 ) (http.Handler, error) {
 	var rdb rueidis.Client
@@ -356,7 +356,7 @@ func buildEdge(ctx context.Context, log *slog.Logger, s *settings, p plan, st *s
 	for _, g := range groups() {
 		names = append(names, g.services...)
 		timeout := s.timeouts[g.name]
-		if h, ok := local[g.name]; ok {
+		if h, ok := peers.local[g.name]; ok {
 			routes = append(routes, inProcessRoutes(g, h, timeout)...)
 			continue
 		}
@@ -370,12 +370,12 @@ func buildEdge(ctx context.Context, log *slog.Logger, s *settings, p plan, st *s
 		}
 	}
 	for name := range s.upstreams {
-		if _, ok := local[name]; ok || !knownGroup(name) {
+		if _, ok := peers.local[name]; ok || !knownGroup(name) {
 			return nil, fmt.Errorf("--upstream: %q is not a service this edge routes elsewhere", name)
 		}
 	}
 
-	authSvc, limiter, err := newAuth(log, s, st, local, keys, rdb)
+	authSvc, limiter, err := newAuth(log, s, st, peers, keys, rdb)
 	if err != nil {
 		return nil, err
 	}
@@ -451,18 +451,15 @@ func inProcessRoutes(g group, h http.Handler, timeout time.Duration) []edge.Rout
 // newAuth builds AuthService and the limit store the edge shares with it:
 // Redis when configured (several edges share sessions and buckets), else
 // this process's memory.
-func newAuth(log *slog.Logger, s *settings, st *stack, local map[string]http.Handler, keys *token.KeySet, rdb rueidis.Client) (*auth.Service, ratelimit.Limiter, error) {
+func newAuth(log *slog.Logger, s *settings, st *stack, peers *peers, keys *token.KeySet, rdb rueidis.Client) (*auth.Service, ratelimit.Limiter, error) {
 	if s.internalToken == "" {
 		return nil, nil, errors.New("--internal-token is required: the edge presents it to the user service's internal methods")
 	}
-	var client *http.Client
-	userURL := "http://user"
-	if h, ok := local["user"]; ok {
-		client = serve.HandlerClient(h)
-	} else {
-		client = edge.UpstreamClient(s.upstreams["user"])
+	client, userURL, err := peers.client("user")
+	if err != nil {
+		return nil, nil, err
 	}
-	users := userv1connect.NewUserServiceClient(client, userURL, connect.WithInterceptors(internalCredential(s.internalToken)))
+	users := userv1connect.NewUserServiceClient(client, userURL, connect.WithInterceptors(peers.internal))
 
 	var (
 		store   token.Store
@@ -553,7 +550,7 @@ func devMailbox(mb *mailbox.Mailbox) http.Handler {
 // openProduct opens the product service's database and index, migrating
 // the database first when migrate is set.
 func openProduct(ctx context.Context, log *slog.Logger, dbURL, searchPath, currency string, cacheTTL time.Duration, migrate bool) (*product.Service, func(), error) {
-	d, err := openDB(ctx, log, dbURL, "product", product.Migrations, migrate)
+	d, err := openDB(ctx, log, dbURL, "product", sqlFiles(product.Migrations), migrate)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -572,7 +569,7 @@ func openProduct(ctx context.Context, log *slog.Logger, dbURL, searchPath, curre
 }
 
 func openUser(ctx context.Context, log *slog.Logger, dbURL, publicURL string, mail mailbox.Sender, migrate bool) (*user.Service, func(), error) {
-	d, err := openDB(ctx, log, dbURL, "user", user.Migrations, migrate)
+	d, err := openDB(ctx, log, dbURL, "user", sqlFiles(user.Migrations), migrate)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -18,7 +18,6 @@ import (
 	"github.com/emporiumhq/emporium/gen/emporium/payment/v1/paymentv1connect"
 	"github.com/emporiumhq/emporium/gen/emporium/product/v1/productv1connect"
 	"github.com/emporiumhq/emporium/gen/emporium/shipping/v1/shippingv1connect"
-	"github.com/emporiumhq/emporium/internal/platform/db"
 	"github.com/emporiumhq/emporium/internal/platform/serve"
 	"github.com/emporiumhq/emporium/svc/order"
 	"github.com/emporiumhq/emporium/svc/payment"
@@ -152,16 +151,11 @@ func assembleCommerce(ctx context.Context, log *slog.Logger, s *settings, p plan
 
 func openPayment(ctx context.Context, log *slog.Logger, s *settings, p plan, st *stack, pr *peers, opts []connect.HandlerOption) error {
 	c := &s.commerce
-	d, err := db.Open(ctx, p.paymentDB, db.Options{Schema: "payment"})
+	d, err := openDB(ctx, log, p.paymentDB, "payment", payment.Migrate, s.migrate)
 	if err != nil {
 		return err
 	}
 	st.closers = append(st.closers, func() { d.Close() })
-	if s.migrate {
-		if err := payment.Migrate(ctx, d); err != nil {
-			return err
-		}
-	}
 	var (
 		prov  provider.Provider
 		sim   *provider.Simulator
@@ -235,16 +229,11 @@ func (o orderOutcomes) ApplyPaymentEvent(ctx context.Context, ev *paymentv1.Paym
 
 func openOrder(ctx context.Context, log *slog.Logger, s *settings, p plan, st *stack, pr *peers, opts []connect.HandlerOption) error {
 	c := &s.commerce
-	d, err := db.Open(ctx, p.orderDB, db.Options{Schema: "order"})
+	d, err := openDB(ctx, log, p.orderDB, "order", order.Migrate, s.migrate)
 	if err != nil {
 		return err
 	}
 	st.closers = append(st.closers, func() { d.Close() })
-	if s.migrate {
-		if err := order.Migrate(ctx, d); err != nil {
-			return err
-		}
-	}
 	auth := connect.WithInterceptors(pr.internal)
 	productHC, productURL := pr.later("product")
 	shippingHC, shippingURL := pr.later("shipping")

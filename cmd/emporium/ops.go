@@ -23,13 +23,13 @@ import (
 
 // openDB opens one service's database (its own schema on PostgreSQL),
 // migrating it first when migrate is set.
-func openDB(ctx context.Context, log *slog.Logger, url, schema string, migrations fs.FS, migrate bool) (*bun.DB, error) {
+func openDB(ctx context.Context, log *slog.Logger, url, schema string, migrations migrator, migrate bool) (*bun.DB, error) {
 	d, err := db.Open(ctx, url, db.Options{Schema: schema})
 	if err != nil {
 		return nil, err
 	}
 	if migrate {
-		applied, err := db.Migrate(ctx, d, migrations)
+		applied, err := migrations(ctx, d)
 		if err != nil {
 			d.Close()
 			return nil, fmt.Errorf("migrate %s: %w", schema, err)
@@ -39,6 +39,15 @@ func openDB(ctx context.Context, log *slog.Logger, url, schema string, migration
 		}
 	}
 	return d, nil
+}
+
+// migrator brings a service's database up to date and names the migrations
+// it applied: db.Migrate over a service's SQL files (sqlFiles), or a
+// service's own Migrate when it keeps more (River's tables).
+type migrator func(context.Context, *bun.DB) ([]string, error)
+
+func sqlFiles(migrations fs.FS) migrator {
+	return func(ctx context.Context, d *bun.DB) ([]string, error) { return db.Migrate(ctx, d, migrations) }
 }
 
 // adminFlags are the flags of the one-shot admin commands; the defaults
@@ -67,14 +76,17 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	for _, s := range []struct {
-		name, url  string
-		migrations fs.FS
-	}{{"product", a.productDB, product.Migrations}, {"user", a.userDB, user.Migrations}} {
+		name, url string
+		migrate   migrator
+	}{
+		{"product", a.productDB, sqlFiles(product.Migrations)}, {"user", a.userDB, sqlFiles(user.Migrations)},
+		{"order", a.orderDB, order.Migrate}, {"payment", a.paymentDB, payment.Migrate},
+	} {
 		d, err := db.Open(ctx, s.url, db.Options{Schema: s.name})
 		if err != nil {
 			return err
 		}
-		applied, err := db.Migrate(ctx, d, s.migrations)
+		applied, err := s.migrate(ctx, d)
 		d.Close()
 		if err != nil {
 			return fmt.Errorf("%s: %w", s.name, err)
@@ -85,21 +97,6 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 		for _, v := range applied {
 			fmt.Fprintf(stdout, "%s: applied %s\n", s.name, v)
 		}
-	}
-	for _, s := range []struct {
-		name, url string
-		migrate   func(context.Context, *bun.DB) error
-	}{{"order", a.orderDB, order.Migrate}, {"payment", a.paymentDB, payment.Migrate}} {
-		d, err := db.Open(ctx, s.url, db.Options{Schema: s.name})
-		if err != nil {
-			return err
-		}
-		err = s.migrate(ctx, d)
-		d.Close()
-		if err != nil {
-			return fmt.Errorf("%s: %w", s.name, err)
-		}
-		fmt.Fprintf(stdout, "%s: up to date\n", s.name)
 	}
 	return nil
 }

@@ -117,7 +117,7 @@ func newEnv(t testing.TB, engine string, opt envOptions) *env {
 
 	// payment
 	paydb := dbtest.Open(t, engine, "payment", payment.Migrations)
-	if err := payment.Migrate(ctx, paydb); err != nil {
+	if _, err := payment.Migrate(ctx, paydb); err != nil {
 		t.Fatal(err)
 	}
 	var paySvc *payment.Service
@@ -145,7 +145,7 @@ func newEnv(t testing.TB, engine string, opt envOptions) *env {
 
 	// order
 	odb := dbtest.Open(t, engine, "order", order.Migrations)
-	if err := order.Migrate(ctx, odb); err != nil {
+	if _, err := order.Migrate(ctx, odb); err != nil {
 		t.Fatal(err)
 	}
 	tax := order.TaxRules(nil)

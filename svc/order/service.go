@@ -98,12 +98,14 @@ var ServiceNames = []string{
 	orderv1connect.OrderServiceName, orderv1connect.DiscountServiceName,
 }
 
-// Migrate brings the service's tables and its job tables up to date.
-func Migrate(ctx context.Context, d *bun.DB) error {
-	if _, err := db.Migrate(ctx, d, Migrations); err != nil {
-		return fmt.Errorf("order migrations: %w", err)
+// Migrate brings the service's tables and its job tables up to date, and
+// returns the service migrations it applied.
+func Migrate(ctx context.Context, d *bun.DB) ([]string, error) {
+	applied, err := db.Migrate(ctx, d, Migrations)
+	if err != nil {
+		return nil, fmt.Errorf("order migrations: %w", err)
 	}
-	return jobs.Migrate(ctx, d)
+	return applied, jobs.Migrate(ctx, d)
 }
 
 // New checks deps and returns the service; Start runs its jobs.

@@ -19,14 +19,13 @@ var migrationFiles embed.FS
 // dbtest.Open). The service also needs River's tables: use Migrate.
 var Migrations, _ = fs.Sub(migrationFiles, "migrations")
 
-// Migrate brings everything the service keeps in d up to date: River's
-// tables and processed_events (jobs.Migrate), then Migrations.
-func Migrate(ctx context.Context, d *bun.DB) error {
-	if err := jobs.Migrate(ctx, d); err != nil {
-		return err
+// Migrate brings everything the service keeps in d up to date: Migrations,
+// then River's tables and processed_events (jobs.Migrate). It returns the
+// service migrations it applied.
+func Migrate(ctx context.Context, d *bun.DB) ([]string, error) {
+	applied, err := db.Migrate(ctx, d, Migrations)
+	if err != nil {
+		return nil, fmt.Errorf("payment migrations: %w", err)
 	}
-	if _, err := db.Migrate(ctx, d, Migrations); err != nil {
-		return fmt.Errorf("payment migrations: %w", err)
-	}
-	return nil
+	return applied, jobs.Migrate(ctx, d)
 }

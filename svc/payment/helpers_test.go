@@ -89,7 +89,7 @@ func newEnv(t *testing.T, engine string, opts envOptions) *env {
 	t.Helper()
 	ctx := context.Background()
 	d := dbtest.Open(t, engine, "payment", payment.Migrations)
-	if err := payment.Migrate(ctx, d); err != nil {
+	if _, err := payment.Migrate(ctx, d); err != nil {
 		t.Fatalf("Migrate: %v", err)
 	}
 	e := &env{db: d, clock: clocktest.New(time.Now()), logs: &syncBuffer{}, outcomes: newOutcomeRecorder()}
