@@ -68,24 +68,8 @@ func spawn(t *testing.T, addr string, env map[string]string) *proc {
 			<-p.done
 		}
 	})
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		if res, err := http.Get("http://" + addr + "/healthz"); err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return p
-			}
-		}
-		select {
-		case <-p.done:
-			t.Fatalf("emporium serve exited early:\n%s", p.out)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("emporium serve not ready at %s:\n%s", addr, p.out)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitHealthy(t, addr, p.done, "emporium serve", p.out)
+	return p
 }
 
 // crashed waits for p to die on purpose (--crash-at exits with 75).

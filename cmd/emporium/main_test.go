@@ -81,22 +81,29 @@ func start(t *testing.T, addr string, env map[string]string, args ...string) *sy
 			t.Errorf("emporium %s: %v\n%s", args[0], runErr, out)
 		}
 	})
+	waitHealthy(t, addr, done, "emporium "+args[0], out)
+	return out
+}
+
+// waitHealthy waits until GET /healthz at addr answers 200; it fails the
+// test when done closes first (the server exited) or after a minute.
+func waitHealthy(t *testing.T, addr string, done <-chan struct{}, name string, out *syncBuffer) {
+	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		res, err := http.Get("http://" + addr + "/healthz")
-		if err == nil {
+		if res, err := http.Get("http://" + addr + "/healthz"); err == nil {
 			res.Body.Close()
 			if res.StatusCode == http.StatusOK {
-				return out
+				return
 			}
 		}
 		select {
 		case <-done:
-			t.Fatalf("emporium %s exited early (error above)", args[0])
+			t.Fatalf("%s exited early:\n%s", name, out)
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("emporium %s not ready at %s:\n%s", args[0], addr, out)
+			t.Fatalf("%s not ready at %s:\n%s", name, addr, out)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
