@@ -14,10 +14,17 @@ import (
 // reports a payment's state after a change. Events repeat and arrive out of
 // order; only the state each carries matters (see applyPayment).
 func (s *Service) ApplyPaymentEvent(ctx context.Context, req *orderv1.ApplyPaymentEventRequest) (*orderv1.ApplyPaymentEventResponse, error) {
-	ev := req.GetEvent()
-	o, err := s.applyPayment(ctx, ev.GetPayment().GetOrderId(), ev.GetPayment(), "")
+	pay := req.GetEvent().GetPayment()
+	// Most reports repeat what the order already shows (PayOrder recorded
+	// the outcome first): answer those after one read, without a transaction.
+	o, err := loadOrder(ctx, s.db, pay.GetOrderId(), false)
 	if err != nil {
 		return nil, err
+	}
+	if !reflects(o, pay) {
+		if o, err = s.applyPayment(ctx, o.ID, pay, ""); err != nil {
+			return nil, err
+		}
 	}
 	return &orderv1.ApplyPaymentEventResponse{Order: o.toProto()}, nil
 }
@@ -29,15 +36,6 @@ func (s *Service) ApplyPaymentEvent(ctx context.Context, req *orderv1.ApplyPayme
 // times, ways and orders a payment is reported, the order is paid once and
 // its stock committed once.
 func (s *Service) applyPayment(ctx context.Context, id string, pay *paymentv1.Payment, reason string) (*orderRow, error) {
-	if pay != nil { // most reports repeat what the order shows: answer those without a transaction
-		o, err := loadOrder(ctx, s.db, id, false)
-		if err != nil {
-			return nil, err
-		}
-		if reflects(o, pay) {
-			return o, nil
-		}
-	}
 	return s.changeOrder(ctx, id, func(ctx context.Context, tx bun.Tx, o *orderRow) error {
 		if pay != nil && o.PaymentID != "" && o.PaymentID != pay.GetId() {
 			s.log.WarnContext(ctx, "payment event for a payment the order does not use; ignored", "order", o.ID, "payment", pay.GetId())
