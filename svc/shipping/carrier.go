@@ -2,12 +2,13 @@ package shipping
 
 import (
 	"context"
+	"time"
 
 	typev1 "github.com/emporiumhq/emporium/gen/emporium/type/v1"
 )
 
-// Carrier is the port to one carrier's prices. The local rate table
-// implements it; UPS and FedEx adapters will too.
+// Carrier is the port to a carrier's rates. The local rate table implements
+// it; so do the full carriers (LabelCarrier) below.
 type Carrier interface {
 	// Name identifies the carrier in rate ids, e.g. "local" in
 	// "local:standard". It must not contain ':'.
@@ -15,6 +16,27 @@ type Carrier interface {
 	// Quote lists the services that can carry the parcel, in any order; none
 	// when the carrier does not go there. Prices are in the shop currency.
 	Quote(ctx context.Context, p Parcel) ([]Rate, error)
+}
+
+// LabelCarrier is a carrier that also buys labels, voids them and tracks
+// parcels: the local carrier in dev, UPS and FedEx through their REST APIs.
+//
+// Errors are platform error kinds: an address or parcel the carrier refuses
+// is errs.Invalid with the carrier's reason; a carrier that keeps failing
+// (5xx, timeouts, after the adapter's own retries) is errs.Unavailable
+// naming the carrier. An expired access token is refreshed by the adapter
+// and never surfaces.
+type LabelCarrier interface {
+	Carrier
+	// CreateLabel buys a label for one parcel. Idempotent per
+	// LabelRequest.Reference where the carrier allows it; callers still
+	// store the result before acting on it.
+	CreateLabel(ctx context.Context, req LabelRequest) (Label, error)
+	// Void cancels an unused label. Voiding one already voided is not an
+	// error.
+	Void(ctx context.Context, l Label) error
+	// Track reports where a parcel is, events oldest first.
+	Track(ctx context.Context, trackingNumber string) (Tracking, error)
 }
 
 // Parcel is what a carrier prices.
@@ -34,4 +56,65 @@ type Rate struct {
 	Price   int64  // minor units of the shop currency
 	MinDays int32  // delivery estimate in business days
 	MaxDays int32
+}
+
+// LabelRequest is one parcel to buy a label for.
+type LabelRequest struct {
+	// Reference is our id for the parcel (the shipment id); carriers print it
+	// on the label and some use it to make the purchase idempotent.
+	Reference   string
+	Service     string // the carrier's service id, as in Rate.Service
+	From        *typev1.PostalAddress
+	To          *typev1.PostalAddress
+	WeightGrams int64
+	// Outer dimensions in millimetres; zero when unknown.
+	LengthMM, WidthMM, HeightMM int64
+	Currency                    string // the shop currency, for the declared value and the cost
+	DeclaredValue               int64  // minor units
+}
+
+// Label is a bought label.
+type Label struct {
+	TrackingNumber string
+	// CarrierShipmentID is the carrier's own id for the purchase, where it
+	// voids by that rather than by tracking number (UPS).
+	CarrierShipmentID string
+	// PDF is the printable label.
+	PDF []byte
+	// Cost is what the carrier charged, in minor units of Currency.
+	Cost     int64
+	Currency string
+}
+
+// TrackingStatus is where a parcel is in its journey, across carriers.
+type TrackingStatus int
+
+const (
+	TrackingUnknown        TrackingStatus = iota
+	TrackingLabelCreated                  // the carrier knows the parcel but has not got it
+	TrackingInTransit                     // picked up, moving
+	TrackingOutForDelivery                // on the van
+	TrackingDelivered                     // final
+	TrackingException                     // delayed, held, address problem; may recover
+	TrackingReturned                      // going back to the sender; final
+)
+
+// Final reports whether no further events are expected.
+func (s TrackingStatus) Final() bool { return s == TrackingDelivered || s == TrackingReturned }
+
+// Tracking is a parcel's state and history at a carrier.
+type Tracking struct {
+	TrackingNumber string
+	Status         TrackingStatus
+	Events         []TrackingEvent // oldest first
+	// EstimatedDelivery is the carrier's promise; zero when it gives none.
+	EstimatedDelivery time.Time
+}
+
+// TrackingEvent is one scan.
+type TrackingEvent struct {
+	Time        time.Time
+	Status      TrackingStatus
+	Description string // the carrier's words, e.g. "Departed facility"
+	Location    string // e.g. "Louisville, KY, US"; may be empty
 }
