@@ -241,3 +241,24 @@ func (s *Service) UpdateFulfillment(ctx context.Context, req *orderv1.UpdateFulf
 	}
 	return &orderv1.UpdateFulfillmentResponse{Order: out.toProto()}, nil
 }
+
+// GetOrderInternal implements OrderService: any order, for another service.
+func (s *Service) GetOrderInternal(ctx context.Context, req *orderv1.GetOrderInternalRequest) (*orderv1.GetOrderInternalResponse, error) {
+	o, err := loadOrder(ctx, s.db, req.GetId(), false)
+	if err != nil {
+		return nil, err
+	}
+	return &orderv1.GetOrderInternalResponse{Order: o.toProto()}, nil
+}
+
+// UpdateFulfillmentInternal implements OrderService: UpdateFulfillment for
+// another service (the shipping service, from carrier events).
+func (s *Service) UpdateFulfillmentInternal(ctx context.Context, req *orderv1.UpdateFulfillmentInternalRequest) (*orderv1.UpdateFulfillmentInternalResponse, error) {
+	res, err := s.UpdateFulfillment(ctx, &orderv1.UpdateFulfillmentRequest{
+		Id: req.GetId(), Status: req.GetStatus(), Note: req.GetNote(), EventId: req.GetEventId(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &orderv1.UpdateFulfillmentInternalResponse{Order: res.GetOrder()}, nil
+}

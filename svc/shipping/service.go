@@ -1,11 +1,21 @@
 // Package shipping is the shipping service: it implements ShippingService
-// from api/emporium/shipping/v1, which quotes the ways a parcel can ship.
+// from api/emporium/shipping/v1, which quotes the ways a parcel can ship
+// and ships paid orders.
 //
-// Rates come from carriers behind the Carrier port. For now the only one
-// is the local carrier, a RateTable of prices by weight bracket and zone
-// (domestic, region, international) loaded from JSON; the built-in table
-// is rates.json. Real carriers (UPS, FedEx) will be further Carriers, and
-// QuoteRates merges the rates of all of them, cheapest first.
+// Rates come from carriers behind the Carrier port: the local carrier, a
+// RateTable of prices by weight bracket and zone (domestic, region,
+// international) loaded from JSON (the built-in table is rates.json), and
+// LabelCarriers (the local carrier in dev, UPS and FedEx), whose rates
+// QuoteRates merges, cheapest first.
+//
+// Shipments (shipments.go) are parcels of an order with a label bought
+// from a LabelCarrier and kept in Labels. Their tracking (tracking.go)
+// comes from a periodic poll of the carriers and from signed carrier
+// pushes. Every change that matters outside — a parcel shipped or
+// delivered — puts jobs in the River outbox in the transaction of the
+// change (jobs.go): one moves the order through the order service, one
+// tells the notification service. Carriers are never called inside a
+// database transaction.
 package shipping
 
 import (
@@ -15,57 +25,220 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"buf.build/go/protovalidate"
 	"connectrpc.com/connect"
+	"github.com/riverqueue/river"
+	"github.com/uptrace/bun"
 
+	"github.com/emporiumhq/emporium/gen/emporium/notification/v1/notificationv1connect"
+	"github.com/emporiumhq/emporium/gen/emporium/order/v1/orderv1connect"
 	shippingv1 "github.com/emporiumhq/emporium/gen/emporium/shipping/v1"
 	"github.com/emporiumhq/emporium/gen/emporium/shipping/v1/shippingv1connect"
 	typev1 "github.com/emporiumhq/emporium/gen/emporium/type/v1"
 	"github.com/emporiumhq/emporium/internal/platform/errs"
+	"github.com/emporiumhq/emporium/internal/platform/jobs"
 )
 
-// Deps are what the service needs from the outside.
+// Deps are what the service needs from the outside. Rates (or Carriers)
+// and Currency are enough to quote; shipments also need DB, Orders, Labels
+// and From. Without DB the service only quotes, and the shipment RPCs are
+// unavailable.
 type Deps struct {
-	Rates    *RateTable // the local carrier, e.g. DefaultRateTable()
-	Currency string     // the shop's ISO 4217 currency, e.g. "USD"; Rates is priced in it
+	Rates    *RateTable // the quote-only local carrier, e.g. DefaultRateTable(); optional when Carriers has carriers
+	Currency string     // the shop's ISO 4217 currency, e.g. "USD"; carriers price in it
 	Log      *slog.Logger
+
+	// Carriers buy labels and track parcels; QuoteRates merges their rates
+	// with Rates'. Carrier names must be unique.
+	Carriers []LabelCarrier
+	DB       *bun.DB // migrated with Migrate
+	// Orders is the order service, called with the internal credential:
+	// GetOrderInternal and UpdateFulfillmentInternal.
+	Orders orderv1connect.OrderServiceClient
+	// Notifier is told when a parcel ships and is delivered; nil sends no
+	// notifications.
+	Notifier notificationv1connect.NotificationServiceClient
+	// Labels stores bought labels (a blob.Store; a local directory in dev).
+	Labels Labels
+	// From is the address parcels ship from, printed on labels.
+	From *typev1.PostalAddress
+	// TrackingURLs maps a carrier name to its public tracking page, with
+	// %s where the tracking number goes; carriers without one have no
+	// tracking_url. DefaultTrackingURLs has UPS's and FedEx's.
+	TrackingURLs map[string]string
+	// TrackInterval is how often the tracking poller asks carriers about
+	// parcels on their way; default 5 minutes.
+	TrackInterval time.Duration
+	// TrackBatch is how many parcels one poll asks about; default 100.
+	TrackBatch int
+	// WebhookSecret signs carrier tracking pushes to WebhookPath; empty
+	// refuses every push.
+	WebhookSecret string
+	// JobPoll is how often the River client looks for jobs; 0 means River's
+	// default (1 s).
+	JobPoll time.Duration
+	Now     func() time.Time // defaults to time.Now
+}
+
+// Labels is where bought labels are kept: the blob store port
+// (internal/platform/blob.Store satisfies it).
+type Labels interface {
+	Put(ctx context.Context, key, contentType string, data []byte) error
+	// Get returns errs.NotFound when there is nothing under key.
+	Get(ctx context.Context, key string) (data []byte, contentType string, err error)
+	Delete(ctx context.Context, key string) error
+}
+
+// DefaultTrackingURLs are the public tracking pages of the carriers that
+// have adapters.
+var DefaultTrackingURLs = map[string]string{
+	"ups":   "https://www.ups.com/track?tracknum=%s",
+	"fedex": "https://www.fedex.com/fedextrack/?trknbr=%s",
 }
 
 // Service implements the shipping API.
 type Service struct {
-	carriers []Carrier
-	currency string
-	log      *slog.Logger
+	carriers      []Carrier
+	labelCarriers map[string]LabelCarrier
+	currency      string
+	log           *slog.Logger
+
+	// Shipments; nil store when the service only quotes.
+	store         *store
+	orders        orderv1connect.OrderServiceClient
+	notifier      notificationv1connect.NotificationServiceClient
+	labels        Labels
+	from          *typev1.PostalAddress
+	trackingURLs  map[string]string
+	trackBatch    int
+	webhookSecret string
+	now           func() time.Time
+	jobs          *jobs.Client
 }
 
 var _ shippingv1connect.ShippingServiceHandler = (*Service)(nil)
 
 var currencyCode = regexp.MustCompile(`^[A-Z]{3}$`)
 
-// New checks deps and returns the service.
+// New checks deps and returns the service. Its jobs (order updates,
+// notifications, tracking polls) run between Start and Stop.
 func New(d Deps) (*Service, error) {
 	switch {
-	case d.Rates == nil:
-		return nil, errors.New("shipping: Rates is required (DefaultRateTable has the built-in rates)")
+	case d.Rates == nil && len(d.Carriers) == 0:
+		return nil, errors.New("shipping: Rates is required (DefaultRateTable has the built-in rates), or Carriers")
 	case !currencyCode.MatchString(d.Currency):
 		return nil, fmt.Errorf("shipping: currency %q is not an ISO 4217 code", d.Currency)
 	case d.Log == nil:
 		return nil, errors.New("shipping: Log is required")
 	}
-	return &Service{carriers: []Carrier{d.Rates}, currency: d.Currency, log: d.Log}, nil
+	s := &Service{labelCarriers: map[string]LabelCarrier{}, currency: d.Currency, log: d.Log}
+	if d.Rates != nil {
+		s.carriers = append(s.carriers, d.Rates)
+	}
+	for _, c := range d.Carriers {
+		s.carriers = append(s.carriers, c)
+		s.labelCarriers[c.Name()] = c
+	}
+	seen := map[string]bool{}
+	for _, c := range s.carriers {
+		if seen[c.Name()] {
+			return nil, fmt.Errorf("shipping: two carriers are named %q", c.Name())
+		}
+		seen[c.Name()] = true
+	}
+	if d.DB == nil {
+		return s, nil
+	}
+	switch {
+	case d.Orders == nil:
+		return nil, errors.New("shipping: Orders is required with DB")
+	case d.Labels == nil:
+		return nil, errors.New("shipping: Labels is required with DB")
+	case d.From == nil:
+		return nil, errors.New("shipping: From (the ship-from address) is required with DB")
+	}
+	if err := protovalidate.Validate(d.From); err != nil {
+		return nil, fmt.Errorf("shipping: From: %w", err)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.TrackInterval <= 0 {
+		d.TrackInterval = 5 * time.Minute
+	}
+	if d.TrackBatch <= 0 {
+		d.TrackBatch = 100
+	}
+	if d.TrackingURLs == nil {
+		d.TrackingURLs = DefaultTrackingURLs
+	}
+	s.store = &store{db: d.DB}
+	s.orders, s.notifier, s.labels, s.from = d.Orders, d.Notifier, d.Labels, d.From
+	s.trackingURLs, s.trackBatch, s.webhookSecret, s.now = d.TrackingURLs, d.TrackBatch, d.WebhookSecret, d.Now
+	client, err := jobs.New(d.DB, jobs.Config{
+		Workers: s.workers(), Log: d.Log, FetchPollInterval: d.JobPoll,
+		Periodic: []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(d.TrackInterval),
+			func() (river.JobArgs, *river.InsertOpts) { return pollArgs{}, nil }, nil)},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("shipping: %w", err)
+	}
+	s.jobs = client
+	return s, nil
 }
 
 // ServiceNames are the fully-qualified names of the services this package
 // serves, for health checks, reflection and routing.
 var ServiceNames = []string{shippingv1connect.ShippingServiceName}
 
-// Mount registers the Connect handlers on mux.
+// Mount registers the Connect handlers on mux and, when the service keeps
+// shipments, the carriers' tracking webhook (POST WebhookPath+"{carrier}"),
+// which is authenticated by its signature, not by opts' interceptors.
 func (s *Service) Mount(mux *http.ServeMux, opts ...connect.HandlerOption) {
 	mux.Handle(shippingv1connect.NewShippingServiceHandler(s, opts...))
+	if s.store != nil {
+		mux.HandleFunc("POST "+WebhookPath+"{carrier}", s.serveWebhook)
+	}
+}
+
+// Start works the service's jobs in the background until Stop (or the end
+// of ctx). A quote-only service has none.
+func (s *Service) Start(ctx context.Context) error {
+	if s.jobs == nil {
+		return nil
+	}
+	return s.jobs.Start(ctx)
+}
+
+// Stop stops taking jobs and waits for running ones, or for ctx to end.
+func (s *Service) Stop(ctx context.Context) error {
+	if s.jobs == nil {
+		return nil
+	}
+	return s.jobs.Stop(ctx)
+}
+
+// shipments is nil when the service keeps shipments, else why it does not.
+func (s *Service) shipments() error {
+	if s.store == nil {
+		return errs.Unavailablef("this shipping service only quotes rates: it runs without a database")
+	}
+	return nil
+}
+
+// trackingURL is where shoppers follow a parcel, or "".
+func (s *Service) trackingURL(carrier, number string) string {
+	tmpl, ok := s.trackingURLs[carrier]
+	if !ok || number == "" {
+		return ""
+	}
+	return fmt.Sprintf(tmpl, url.QueryEscape(number))
 }
 
 // QuoteRates implements ShippingService.

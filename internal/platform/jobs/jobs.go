@@ -140,6 +140,9 @@ type Config struct {
 	// MaxAttempts is how many times a job runs before it is discarded.
 	// Default River's (25).
 	MaxAttempts int
+	// Periodic are jobs the elected leader inserts on a schedule
+	// (river.NewPeriodicJob), so one replica runs each tick.
+	Periodic []*river.PeriodicJob
 }
 
 // Client publishes and works one service's jobs.
@@ -163,6 +166,7 @@ func New(d *bun.DB, cfg Config) (*Client, error) {
 		RescueStuckJobsAfter: cfg.RescueStuckJobsAfter,
 		RetryPolicy:          cfg.RetryPolicy,
 		MaxAttempts:          cfg.MaxAttempts,
+		PeriodicJobs:         cfg.Periodic,
 	}
 	if cfg.FetchPollInterval > 0 && cfg.FetchPollInterval < river.FetchCooldownDefault {
 		// River requires FetchCooldown <= FetchPollInterval.

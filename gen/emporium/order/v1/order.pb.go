@@ -1370,6 +1370,208 @@ func (x *UpdateFulfillmentResponse) GetOrder() *Order {
 	return nil
 }
 
+type GetOrderInternalRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetOrderInternalRequest) Reset() {
+	*x = GetOrderInternalRequest{}
+	mi := &file_emporium_order_v1_order_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetOrderInternalRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetOrderInternalRequest) ProtoMessage() {}
+
+func (x *GetOrderInternalRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_order_v1_order_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetOrderInternalRequest.ProtoReflect.Descriptor instead.
+func (*GetOrderInternalRequest) Descriptor() ([]byte, []int) {
+	return file_emporium_order_v1_order_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *GetOrderInternalRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type GetOrderInternalResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Order         *Order                 `protobuf:"bytes,1,opt,name=order,proto3" json:"order,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetOrderInternalResponse) Reset() {
+	*x = GetOrderInternalResponse{}
+	mi := &file_emporium_order_v1_order_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetOrderInternalResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetOrderInternalResponse) ProtoMessage() {}
+
+func (x *GetOrderInternalResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_order_v1_order_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetOrderInternalResponse.ProtoReflect.Descriptor instead.
+func (*GetOrderInternalResponse) Descriptor() ([]byte, []int) {
+	return file_emporium_order_v1_order_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *GetOrderInternalResponse) GetOrder() *Order {
+	if x != nil {
+		return x.Order
+	}
+	return nil
+}
+
+type UpdateFulfillmentInternalRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// FULFILLING, SHIPPED or DELIVERED.
+	Status OrderStatus `protobuf:"varint,2,opt,name=status,proto3,enum=emporium.order.v1.OrderStatus" json:"status,omitempty"`
+	Note   string      `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"`
+	// Required: makes a repeated update (a redelivered event) a no-op.
+	EventId       string `protobuf:"bytes,4,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateFulfillmentInternalRequest) Reset() {
+	*x = UpdateFulfillmentInternalRequest{}
+	mi := &file_emporium_order_v1_order_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateFulfillmentInternalRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateFulfillmentInternalRequest) ProtoMessage() {}
+
+func (x *UpdateFulfillmentInternalRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_order_v1_order_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateFulfillmentInternalRequest.ProtoReflect.Descriptor instead.
+func (*UpdateFulfillmentInternalRequest) Descriptor() ([]byte, []int) {
+	return file_emporium_order_v1_order_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *UpdateFulfillmentInternalRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *UpdateFulfillmentInternalRequest) GetStatus() OrderStatus {
+	if x != nil {
+		return x.Status
+	}
+	return OrderStatus_ORDER_STATUS_UNSPECIFIED
+}
+
+func (x *UpdateFulfillmentInternalRequest) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+func (x *UpdateFulfillmentInternalRequest) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+type UpdateFulfillmentInternalResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Order         *Order                 `protobuf:"bytes,1,opt,name=order,proto3" json:"order,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateFulfillmentInternalResponse) Reset() {
+	*x = UpdateFulfillmentInternalResponse{}
+	mi := &file_emporium_order_v1_order_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateFulfillmentInternalResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateFulfillmentInternalResponse) ProtoMessage() {}
+
+func (x *UpdateFulfillmentInternalResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_order_v1_order_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateFulfillmentInternalResponse.ProtoReflect.Descriptor instead.
+func (*UpdateFulfillmentInternalResponse) Descriptor() ([]byte, []int) {
+	return file_emporium_order_v1_order_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *UpdateFulfillmentInternalResponse) GetOrder() *Order {
+	if x != nil {
+		return x.Order
+	}
+	return nil
+}
+
 type ApplyPaymentEventRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Event         *v12.PaymentEvent      `protobuf:"bytes,1,opt,name=event,proto3" json:"event,omitempty"`
@@ -1379,7 +1581,7 @@ type ApplyPaymentEventRequest struct {
 
 func (x *ApplyPaymentEventRequest) Reset() {
 	*x = ApplyPaymentEventRequest{}
-	mi := &file_emporium_order_v1_order_proto_msgTypes[19]
+	mi := &file_emporium_order_v1_order_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1391,7 +1593,7 @@ func (x *ApplyPaymentEventRequest) String() string {
 func (*ApplyPaymentEventRequest) ProtoMessage() {}
 
 func (x *ApplyPaymentEventRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_order_v1_order_proto_msgTypes[19]
+	mi := &file_emporium_order_v1_order_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1404,7 +1606,7 @@ func (x *ApplyPaymentEventRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplyPaymentEventRequest.ProtoReflect.Descriptor instead.
 func (*ApplyPaymentEventRequest) Descriptor() ([]byte, []int) {
-	return file_emporium_order_v1_order_proto_rawDescGZIP(), []int{19}
+	return file_emporium_order_v1_order_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ApplyPaymentEventRequest) GetEvent() *v12.PaymentEvent {
@@ -1423,7 +1625,7 @@ type ApplyPaymentEventResponse struct {
 
 func (x *ApplyPaymentEventResponse) Reset() {
 	*x = ApplyPaymentEventResponse{}
-	mi := &file_emporium_order_v1_order_proto_msgTypes[20]
+	mi := &file_emporium_order_v1_order_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1435,7 +1637,7 @@ func (x *ApplyPaymentEventResponse) String() string {
 func (*ApplyPaymentEventResponse) ProtoMessage() {}
 
 func (x *ApplyPaymentEventResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_order_v1_order_proto_msgTypes[20]
+	mi := &file_emporium_order_v1_order_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1448,7 +1650,7 @@ func (x *ApplyPaymentEventResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplyPaymentEventResponse.ProtoReflect.Descriptor instead.
 func (*ApplyPaymentEventResponse) Descriptor() ([]byte, []int) {
-	return file_emporium_order_v1_order_proto_rawDescGZIP(), []int{20}
+	return file_emporium_order_v1_order_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ApplyPaymentEventResponse) GetOrder() *Order {
@@ -1567,6 +1769,17 @@ const file_emporium_order_v1_order_proto_rawDesc = "" +
 	"\x04note\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\x04note\x12\"\n" +
 	"\bevent_id\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18dR\aeventId\"K\n" +
 	"\x19UpdateFulfillmentResponse\x12.\n" +
+	"\x05order\x18\x01 \x01(\v2\x18.emporium.order.v1.OrderR\x05order\"4\n" +
+	"\x17GetOrderInternalRequest\x12\x19\n" +
+	"\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x02id\"J\n" +
+	"\x18GetOrderInternalResponse\x12.\n" +
+	"\x05order\x18\x01 \x01(\v2\x18.emporium.order.v1.OrderR\x05order\"\xc7\x01\n" +
+	" UpdateFulfillmentInternalRequest\x12\x19\n" +
+	"\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x02id\x12D\n" +
+	"\x06status\x18\x02 \x01(\x0e2\x1e.emporium.order.v1.OrderStatusB\f\xbaH\t\x82\x01\x06\x18\x03\x18\x04\x18\x05R\x06status\x12\x1c\n" +
+	"\x04note\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\x04note\x12$\n" +
+	"\bevent_id\x18\x04 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18dR\aeventId\"S\n" +
+	"!UpdateFulfillmentInternalResponse\x12.\n" +
 	"\x05order\x18\x01 \x01(\v2\x18.emporium.order.v1.OrderR\x05order\"[\n" +
 	"\x18ApplyPaymentEventRequest\x12?\n" +
 	"\x05event\x18\x01 \x01(\v2!.emporium.payment.v1.PaymentEventB\x06\xbaH\x03\xc8\x01\x01R\x05event\"K\n" +
@@ -1584,7 +1797,7 @@ const file_emporium_order_v1_order_proto_rawDesc = "" +
 	"\x1fORDER_STATUS_PARTIALLY_REFUNDED\x10\b2\xc7\x01\n" +
 	"\x0fCheckoutService\x12Y\n" +
 	"\bCheckout\x12\".emporium.order.v1.CheckoutRequest\x1a#.emporium.order.v1.CheckoutResponse\"\x04\xc8\xf3\x18\x02\x12Y\n" +
-	"\bPayOrder\x12\".emporium.order.v1.PayOrderRequest\x1a#.emporium.order.v1.PayOrderResponse\"\x04\xc8\xf3\x18\x022\xf1\x05\n" +
+	"\bPayOrder\x12\".emporium.order.v1.PayOrderRequest\x1a#.emporium.order.v1.PayOrderResponse\"\x04\xc8\xf3\x18\x022\xf6\a\n" +
 	"\fOrderService\x12\\\n" +
 	"\bGetOrder\x12\".emporium.order.v1.GetOrderRequest\x1a#.emporium.order.v1.GetOrderResponse\"\a\xc8\xf3\x18\x02\x90\x02\x01\x12h\n" +
 	"\fListMyOrders\x12&.emporium.order.v1.ListMyOrdersRequest\x1a'.emporium.order.v1.ListMyOrdersResponse\"\a\xc8\xf3\x18\x02\x90\x02\x01\x12e\n" +
@@ -1593,7 +1806,9 @@ const file_emporium_order_v1_order_proto_rawDesc = "" +
 	"ListOrders\x12$.emporium.order.v1.ListOrdersRequest\x1a%.emporium.order.v1.ListOrdersResponse\"\a\xc8\xf3\x18\x03\x90\x02\x01\x12b\n" +
 	"\vRefundOrder\x12%.emporium.order.v1.RefundOrderRequest\x1a&.emporium.order.v1.RefundOrderResponse\"\x04\xc8\xf3\x18\x03\x12t\n" +
 	"\x11UpdateFulfillment\x12+.emporium.order.v1.UpdateFulfillmentRequest\x1a,.emporium.order.v1.UpdateFulfillmentResponse\"\x04\xc8\xf3\x18\x03\x12t\n" +
-	"\x11ApplyPaymentEvent\x12+.emporium.order.v1.ApplyPaymentEventRequest\x1a,.emporium.order.v1.ApplyPaymentEventResponse\"\x04\xc8\xf3\x18\x05B>Z<github.com/emporiumhq/emporium/gen/emporium/order/v1;orderv1b\x06proto3"
+	"\x11ApplyPaymentEvent\x12+.emporium.order.v1.ApplyPaymentEventRequest\x1a,.emporium.order.v1.ApplyPaymentEventResponse\"\x04\xc8\xf3\x18\x05\x12t\n" +
+	"\x10GetOrderInternal\x12*.emporium.order.v1.GetOrderInternalRequest\x1a+.emporium.order.v1.GetOrderInternalResponse\"\a\xc8\xf3\x18\x05\x90\x02\x01\x12\x8c\x01\n" +
+	"\x19UpdateFulfillmentInternal\x123.emporium.order.v1.UpdateFulfillmentInternalRequest\x1a4.emporium.order.v1.UpdateFulfillmentInternalResponse\"\x04\xc8\xf3\x18\x05B>Z<github.com/emporiumhq/emporium/gen/emporium/order/v1;orderv1b\x06proto3"
 
 var (
 	file_emporium_order_v1_order_proto_rawDescOnce sync.Once
@@ -1608,98 +1823,109 @@ func file_emporium_order_v1_order_proto_rawDescGZIP() []byte {
 }
 
 var file_emporium_order_v1_order_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_emporium_order_v1_order_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_emporium_order_v1_order_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_emporium_order_v1_order_proto_goTypes = []any{
-	(OrderStatus)(0),                  // 0: emporium.order.v1.OrderStatus
-	(*Order)(nil),                     // 1: emporium.order.v1.Order
-	(*OrderLine)(nil),                 // 2: emporium.order.v1.OrderLine
-	(*StatusChange)(nil),              // 3: emporium.order.v1.StatusChange
-	(*CheckoutRequest)(nil),           // 4: emporium.order.v1.CheckoutRequest
-	(*CheckoutResponse)(nil),          // 5: emporium.order.v1.CheckoutResponse
-	(*PayOrderRequest)(nil),           // 6: emporium.order.v1.PayOrderRequest
-	(*PayOrderResponse)(nil),          // 7: emporium.order.v1.PayOrderResponse
-	(*GetOrderRequest)(nil),           // 8: emporium.order.v1.GetOrderRequest
-	(*GetOrderResponse)(nil),          // 9: emporium.order.v1.GetOrderResponse
-	(*ListMyOrdersRequest)(nil),       // 10: emporium.order.v1.ListMyOrdersRequest
-	(*ListMyOrdersResponse)(nil),      // 11: emporium.order.v1.ListMyOrdersResponse
-	(*CancelOrderRequest)(nil),        // 12: emporium.order.v1.CancelOrderRequest
-	(*CancelOrderResponse)(nil),       // 13: emporium.order.v1.CancelOrderResponse
-	(*ListOrdersRequest)(nil),         // 14: emporium.order.v1.ListOrdersRequest
-	(*ListOrdersResponse)(nil),        // 15: emporium.order.v1.ListOrdersResponse
-	(*RefundOrderRequest)(nil),        // 16: emporium.order.v1.RefundOrderRequest
-	(*RefundOrderResponse)(nil),       // 17: emporium.order.v1.RefundOrderResponse
-	(*UpdateFulfillmentRequest)(nil),  // 18: emporium.order.v1.UpdateFulfillmentRequest
-	(*UpdateFulfillmentResponse)(nil), // 19: emporium.order.v1.UpdateFulfillmentResponse
-	(*ApplyPaymentEventRequest)(nil),  // 20: emporium.order.v1.ApplyPaymentEventRequest
-	(*ApplyPaymentEventResponse)(nil), // 21: emporium.order.v1.ApplyPaymentEventResponse
-	(*v1.Money)(nil),                  // 22: emporium.type.v1.Money
-	(*v1.PostalAddress)(nil),          // 23: emporium.type.v1.PostalAddress
-	(*v11.ShippingRate)(nil),          // 24: emporium.shipping.v1.ShippingRate
-	(*timestamppb.Timestamp)(nil),     // 25: google.protobuf.Timestamp
-	(*v12.Payment)(nil),               // 26: emporium.payment.v1.Payment
-	(*v12.PaymentEvent)(nil),          // 27: emporium.payment.v1.PaymentEvent
+	(OrderStatus)(0),                          // 0: emporium.order.v1.OrderStatus
+	(*Order)(nil),                             // 1: emporium.order.v1.Order
+	(*OrderLine)(nil),                         // 2: emporium.order.v1.OrderLine
+	(*StatusChange)(nil),                      // 3: emporium.order.v1.StatusChange
+	(*CheckoutRequest)(nil),                   // 4: emporium.order.v1.CheckoutRequest
+	(*CheckoutResponse)(nil),                  // 5: emporium.order.v1.CheckoutResponse
+	(*PayOrderRequest)(nil),                   // 6: emporium.order.v1.PayOrderRequest
+	(*PayOrderResponse)(nil),                  // 7: emporium.order.v1.PayOrderResponse
+	(*GetOrderRequest)(nil),                   // 8: emporium.order.v1.GetOrderRequest
+	(*GetOrderResponse)(nil),                  // 9: emporium.order.v1.GetOrderResponse
+	(*ListMyOrdersRequest)(nil),               // 10: emporium.order.v1.ListMyOrdersRequest
+	(*ListMyOrdersResponse)(nil),              // 11: emporium.order.v1.ListMyOrdersResponse
+	(*CancelOrderRequest)(nil),                // 12: emporium.order.v1.CancelOrderRequest
+	(*CancelOrderResponse)(nil),               // 13: emporium.order.v1.CancelOrderResponse
+	(*ListOrdersRequest)(nil),                 // 14: emporium.order.v1.ListOrdersRequest
+	(*ListOrdersResponse)(nil),                // 15: emporium.order.v1.ListOrdersResponse
+	(*RefundOrderRequest)(nil),                // 16: emporium.order.v1.RefundOrderRequest
+	(*RefundOrderResponse)(nil),               // 17: emporium.order.v1.RefundOrderResponse
+	(*UpdateFulfillmentRequest)(nil),          // 18: emporium.order.v1.UpdateFulfillmentRequest
+	(*UpdateFulfillmentResponse)(nil),         // 19: emporium.order.v1.UpdateFulfillmentResponse
+	(*GetOrderInternalRequest)(nil),           // 20: emporium.order.v1.GetOrderInternalRequest
+	(*GetOrderInternalResponse)(nil),          // 21: emporium.order.v1.GetOrderInternalResponse
+	(*UpdateFulfillmentInternalRequest)(nil),  // 22: emporium.order.v1.UpdateFulfillmentInternalRequest
+	(*UpdateFulfillmentInternalResponse)(nil), // 23: emporium.order.v1.UpdateFulfillmentInternalResponse
+	(*ApplyPaymentEventRequest)(nil),          // 24: emporium.order.v1.ApplyPaymentEventRequest
+	(*ApplyPaymentEventResponse)(nil),         // 25: emporium.order.v1.ApplyPaymentEventResponse
+	(*v1.Money)(nil),                          // 26: emporium.type.v1.Money
+	(*v1.PostalAddress)(nil),                  // 27: emporium.type.v1.PostalAddress
+	(*v11.ShippingRate)(nil),                  // 28: emporium.shipping.v1.ShippingRate
+	(*timestamppb.Timestamp)(nil),             // 29: google.protobuf.Timestamp
+	(*v12.Payment)(nil),                       // 30: emporium.payment.v1.Payment
+	(*v12.PaymentEvent)(nil),                  // 31: emporium.payment.v1.PaymentEvent
 }
 var file_emporium_order_v1_order_proto_depIdxs = []int32{
 	0,  // 0: emporium.order.v1.Order.status:type_name -> emporium.order.v1.OrderStatus
 	2,  // 1: emporium.order.v1.Order.lines:type_name -> emporium.order.v1.OrderLine
-	22, // 2: emporium.order.v1.Order.subtotal:type_name -> emporium.type.v1.Money
-	22, // 3: emporium.order.v1.Order.discount_total:type_name -> emporium.type.v1.Money
-	22, // 4: emporium.order.v1.Order.shipping_total:type_name -> emporium.type.v1.Money
-	22, // 5: emporium.order.v1.Order.tax_total:type_name -> emporium.type.v1.Money
-	22, // 6: emporium.order.v1.Order.total:type_name -> emporium.type.v1.Money
-	22, // 7: emporium.order.v1.Order.refunded_total:type_name -> emporium.type.v1.Money
-	23, // 8: emporium.order.v1.Order.shipping_address:type_name -> emporium.type.v1.PostalAddress
-	24, // 9: emporium.order.v1.Order.shipping_rate:type_name -> emporium.shipping.v1.ShippingRate
+	26, // 2: emporium.order.v1.Order.subtotal:type_name -> emporium.type.v1.Money
+	26, // 3: emporium.order.v1.Order.discount_total:type_name -> emporium.type.v1.Money
+	26, // 4: emporium.order.v1.Order.shipping_total:type_name -> emporium.type.v1.Money
+	26, // 5: emporium.order.v1.Order.tax_total:type_name -> emporium.type.v1.Money
+	26, // 6: emporium.order.v1.Order.total:type_name -> emporium.type.v1.Money
+	26, // 7: emporium.order.v1.Order.refunded_total:type_name -> emporium.type.v1.Money
+	27, // 8: emporium.order.v1.Order.shipping_address:type_name -> emporium.type.v1.PostalAddress
+	28, // 9: emporium.order.v1.Order.shipping_rate:type_name -> emporium.shipping.v1.ShippingRate
 	3,  // 10: emporium.order.v1.Order.history:type_name -> emporium.order.v1.StatusChange
-	25, // 11: emporium.order.v1.Order.expire_time:type_name -> google.protobuf.Timestamp
-	25, // 12: emporium.order.v1.Order.create_time:type_name -> google.protobuf.Timestamp
-	25, // 13: emporium.order.v1.Order.update_time:type_name -> google.protobuf.Timestamp
-	22, // 14: emporium.order.v1.OrderLine.unit_price:type_name -> emporium.type.v1.Money
-	22, // 15: emporium.order.v1.OrderLine.line_total:type_name -> emporium.type.v1.Money
+	29, // 11: emporium.order.v1.Order.expire_time:type_name -> google.protobuf.Timestamp
+	29, // 12: emporium.order.v1.Order.create_time:type_name -> google.protobuf.Timestamp
+	29, // 13: emporium.order.v1.Order.update_time:type_name -> google.protobuf.Timestamp
+	26, // 14: emporium.order.v1.OrderLine.unit_price:type_name -> emporium.type.v1.Money
+	26, // 15: emporium.order.v1.OrderLine.line_total:type_name -> emporium.type.v1.Money
 	0,  // 16: emporium.order.v1.StatusChange.from:type_name -> emporium.order.v1.OrderStatus
 	0,  // 17: emporium.order.v1.StatusChange.to:type_name -> emporium.order.v1.OrderStatus
-	25, // 18: emporium.order.v1.StatusChange.time:type_name -> google.protobuf.Timestamp
-	23, // 19: emporium.order.v1.CheckoutRequest.shipping_address:type_name -> emporium.type.v1.PostalAddress
-	22, // 20: emporium.order.v1.CheckoutRequest.expected_total:type_name -> emporium.type.v1.Money
+	29, // 18: emporium.order.v1.StatusChange.time:type_name -> google.protobuf.Timestamp
+	27, // 19: emporium.order.v1.CheckoutRequest.shipping_address:type_name -> emporium.type.v1.PostalAddress
+	26, // 20: emporium.order.v1.CheckoutRequest.expected_total:type_name -> emporium.type.v1.Money
 	1,  // 21: emporium.order.v1.CheckoutResponse.order:type_name -> emporium.order.v1.Order
-	26, // 22: emporium.order.v1.CheckoutResponse.payment:type_name -> emporium.payment.v1.Payment
+	30, // 22: emporium.order.v1.CheckoutResponse.payment:type_name -> emporium.payment.v1.Payment
 	1,  // 23: emporium.order.v1.PayOrderResponse.order:type_name -> emporium.order.v1.Order
-	26, // 24: emporium.order.v1.PayOrderResponse.payment:type_name -> emporium.payment.v1.Payment
+	30, // 24: emporium.order.v1.PayOrderResponse.payment:type_name -> emporium.payment.v1.Payment
 	1,  // 25: emporium.order.v1.GetOrderResponse.order:type_name -> emporium.order.v1.Order
 	1,  // 26: emporium.order.v1.ListMyOrdersResponse.orders:type_name -> emporium.order.v1.Order
 	1,  // 27: emporium.order.v1.CancelOrderResponse.order:type_name -> emporium.order.v1.Order
 	0,  // 28: emporium.order.v1.ListOrdersRequest.statuses:type_name -> emporium.order.v1.OrderStatus
-	25, // 29: emporium.order.v1.ListOrdersRequest.created_after:type_name -> google.protobuf.Timestamp
-	25, // 30: emporium.order.v1.ListOrdersRequest.created_before:type_name -> google.protobuf.Timestamp
+	29, // 29: emporium.order.v1.ListOrdersRequest.created_after:type_name -> google.protobuf.Timestamp
+	29, // 30: emporium.order.v1.ListOrdersRequest.created_before:type_name -> google.protobuf.Timestamp
 	1,  // 31: emporium.order.v1.ListOrdersResponse.orders:type_name -> emporium.order.v1.Order
 	1,  // 32: emporium.order.v1.RefundOrderResponse.order:type_name -> emporium.order.v1.Order
 	0,  // 33: emporium.order.v1.UpdateFulfillmentRequest.status:type_name -> emporium.order.v1.OrderStatus
 	1,  // 34: emporium.order.v1.UpdateFulfillmentResponse.order:type_name -> emporium.order.v1.Order
-	27, // 35: emporium.order.v1.ApplyPaymentEventRequest.event:type_name -> emporium.payment.v1.PaymentEvent
-	1,  // 36: emporium.order.v1.ApplyPaymentEventResponse.order:type_name -> emporium.order.v1.Order
-	4,  // 37: emporium.order.v1.CheckoutService.Checkout:input_type -> emporium.order.v1.CheckoutRequest
-	6,  // 38: emporium.order.v1.CheckoutService.PayOrder:input_type -> emporium.order.v1.PayOrderRequest
-	8,  // 39: emporium.order.v1.OrderService.GetOrder:input_type -> emporium.order.v1.GetOrderRequest
-	10, // 40: emporium.order.v1.OrderService.ListMyOrders:input_type -> emporium.order.v1.ListMyOrdersRequest
-	12, // 41: emporium.order.v1.OrderService.CancelOrder:input_type -> emporium.order.v1.CancelOrderRequest
-	14, // 42: emporium.order.v1.OrderService.ListOrders:input_type -> emporium.order.v1.ListOrdersRequest
-	16, // 43: emporium.order.v1.OrderService.RefundOrder:input_type -> emporium.order.v1.RefundOrderRequest
-	18, // 44: emporium.order.v1.OrderService.UpdateFulfillment:input_type -> emporium.order.v1.UpdateFulfillmentRequest
-	20, // 45: emporium.order.v1.OrderService.ApplyPaymentEvent:input_type -> emporium.order.v1.ApplyPaymentEventRequest
-	5,  // 46: emporium.order.v1.CheckoutService.Checkout:output_type -> emporium.order.v1.CheckoutResponse
-	7,  // 47: emporium.order.v1.CheckoutService.PayOrder:output_type -> emporium.order.v1.PayOrderResponse
-	9,  // 48: emporium.order.v1.OrderService.GetOrder:output_type -> emporium.order.v1.GetOrderResponse
-	11, // 49: emporium.order.v1.OrderService.ListMyOrders:output_type -> emporium.order.v1.ListMyOrdersResponse
-	13, // 50: emporium.order.v1.OrderService.CancelOrder:output_type -> emporium.order.v1.CancelOrderResponse
-	15, // 51: emporium.order.v1.OrderService.ListOrders:output_type -> emporium.order.v1.ListOrdersResponse
-	17, // 52: emporium.order.v1.OrderService.RefundOrder:output_type -> emporium.order.v1.RefundOrderResponse
-	19, // 53: emporium.order.v1.OrderService.UpdateFulfillment:output_type -> emporium.order.v1.UpdateFulfillmentResponse
-	21, // 54: emporium.order.v1.OrderService.ApplyPaymentEvent:output_type -> emporium.order.v1.ApplyPaymentEventResponse
-	46, // [46:55] is the sub-list for method output_type
-	37, // [37:46] is the sub-list for method input_type
-	37, // [37:37] is the sub-list for extension type_name
-	37, // [37:37] is the sub-list for extension extendee
-	0,  // [0:37] is the sub-list for field type_name
+	1,  // 35: emporium.order.v1.GetOrderInternalResponse.order:type_name -> emporium.order.v1.Order
+	0,  // 36: emporium.order.v1.UpdateFulfillmentInternalRequest.status:type_name -> emporium.order.v1.OrderStatus
+	1,  // 37: emporium.order.v1.UpdateFulfillmentInternalResponse.order:type_name -> emporium.order.v1.Order
+	31, // 38: emporium.order.v1.ApplyPaymentEventRequest.event:type_name -> emporium.payment.v1.PaymentEvent
+	1,  // 39: emporium.order.v1.ApplyPaymentEventResponse.order:type_name -> emporium.order.v1.Order
+	4,  // 40: emporium.order.v1.CheckoutService.Checkout:input_type -> emporium.order.v1.CheckoutRequest
+	6,  // 41: emporium.order.v1.CheckoutService.PayOrder:input_type -> emporium.order.v1.PayOrderRequest
+	8,  // 42: emporium.order.v1.OrderService.GetOrder:input_type -> emporium.order.v1.GetOrderRequest
+	10, // 43: emporium.order.v1.OrderService.ListMyOrders:input_type -> emporium.order.v1.ListMyOrdersRequest
+	12, // 44: emporium.order.v1.OrderService.CancelOrder:input_type -> emporium.order.v1.CancelOrderRequest
+	14, // 45: emporium.order.v1.OrderService.ListOrders:input_type -> emporium.order.v1.ListOrdersRequest
+	16, // 46: emporium.order.v1.OrderService.RefundOrder:input_type -> emporium.order.v1.RefundOrderRequest
+	18, // 47: emporium.order.v1.OrderService.UpdateFulfillment:input_type -> emporium.order.v1.UpdateFulfillmentRequest
+	24, // 48: emporium.order.v1.OrderService.ApplyPaymentEvent:input_type -> emporium.order.v1.ApplyPaymentEventRequest
+	20, // 49: emporium.order.v1.OrderService.GetOrderInternal:input_type -> emporium.order.v1.GetOrderInternalRequest
+	22, // 50: emporium.order.v1.OrderService.UpdateFulfillmentInternal:input_type -> emporium.order.v1.UpdateFulfillmentInternalRequest
+	5,  // 51: emporium.order.v1.CheckoutService.Checkout:output_type -> emporium.order.v1.CheckoutResponse
+	7,  // 52: emporium.order.v1.CheckoutService.PayOrder:output_type -> emporium.order.v1.PayOrderResponse
+	9,  // 53: emporium.order.v1.OrderService.GetOrder:output_type -> emporium.order.v1.GetOrderResponse
+	11, // 54: emporium.order.v1.OrderService.ListMyOrders:output_type -> emporium.order.v1.ListMyOrdersResponse
+	13, // 55: emporium.order.v1.OrderService.CancelOrder:output_type -> emporium.order.v1.CancelOrderResponse
+	15, // 56: emporium.order.v1.OrderService.ListOrders:output_type -> emporium.order.v1.ListOrdersResponse
+	17, // 57: emporium.order.v1.OrderService.RefundOrder:output_type -> emporium.order.v1.RefundOrderResponse
+	19, // 58: emporium.order.v1.OrderService.UpdateFulfillment:output_type -> emporium.order.v1.UpdateFulfillmentResponse
+	25, // 59: emporium.order.v1.OrderService.ApplyPaymentEvent:output_type -> emporium.order.v1.ApplyPaymentEventResponse
+	21, // 60: emporium.order.v1.OrderService.GetOrderInternal:output_type -> emporium.order.v1.GetOrderInternalResponse
+	23, // 61: emporium.order.v1.OrderService.UpdateFulfillmentInternal:output_type -> emporium.order.v1.UpdateFulfillmentInternalResponse
+	51, // [51:62] is the sub-list for method output_type
+	40, // [40:51] is the sub-list for method input_type
+	40, // [40:40] is the sub-list for extension type_name
+	40, // [40:40] is the sub-list for extension extendee
+	0,  // [0:40] is the sub-list for field type_name
 }
 
 func init() { file_emporium_order_v1_order_proto_init() }
@@ -1714,7 +1940,7 @@ func file_emporium_order_v1_order_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_emporium_order_v1_order_proto_rawDesc), len(file_emporium_order_v1_order_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   21,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

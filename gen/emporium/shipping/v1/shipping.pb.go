@@ -12,6 +12,7 @@ import (
 	v1 "github.com/emporiumhq/emporium/gen/emporium/type/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -23,6 +24,76 @@ const (
 	// Verify that runtime/protoimpl is sufficiently up-to-date.
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
+
+// ShipmentStatus is where a parcel is. PENDING: the label is being bought
+// (an interrupted CreateShipment left it; retrying the call finishes it).
+// DELIVERED, RETURNED and VOIDED are final.
+type ShipmentStatus int32
+
+const (
+	ShipmentStatus_SHIPMENT_STATUS_UNSPECIFIED      ShipmentStatus = 0
+	ShipmentStatus_SHIPMENT_STATUS_PENDING          ShipmentStatus = 1
+	ShipmentStatus_SHIPMENT_STATUS_LABEL_CREATED    ShipmentStatus = 2
+	ShipmentStatus_SHIPMENT_STATUS_IN_TRANSIT       ShipmentStatus = 3
+	ShipmentStatus_SHIPMENT_STATUS_OUT_FOR_DELIVERY ShipmentStatus = 4
+	ShipmentStatus_SHIPMENT_STATUS_DELIVERED        ShipmentStatus = 5
+	ShipmentStatus_SHIPMENT_STATUS_EXCEPTION        ShipmentStatus = 6
+	ShipmentStatus_SHIPMENT_STATUS_RETURNED         ShipmentStatus = 7
+	ShipmentStatus_SHIPMENT_STATUS_VOIDED           ShipmentStatus = 8
+)
+
+// Enum value maps for ShipmentStatus.
+var (
+	ShipmentStatus_name = map[int32]string{
+		0: "SHIPMENT_STATUS_UNSPECIFIED",
+		1: "SHIPMENT_STATUS_PENDING",
+		2: "SHIPMENT_STATUS_LABEL_CREATED",
+		3: "SHIPMENT_STATUS_IN_TRANSIT",
+		4: "SHIPMENT_STATUS_OUT_FOR_DELIVERY",
+		5: "SHIPMENT_STATUS_DELIVERED",
+		6: "SHIPMENT_STATUS_EXCEPTION",
+		7: "SHIPMENT_STATUS_RETURNED",
+		8: "SHIPMENT_STATUS_VOIDED",
+	}
+	ShipmentStatus_value = map[string]int32{
+		"SHIPMENT_STATUS_UNSPECIFIED":      0,
+		"SHIPMENT_STATUS_PENDING":          1,
+		"SHIPMENT_STATUS_LABEL_CREATED":    2,
+		"SHIPMENT_STATUS_IN_TRANSIT":       3,
+		"SHIPMENT_STATUS_OUT_FOR_DELIVERY": 4,
+		"SHIPMENT_STATUS_DELIVERED":        5,
+		"SHIPMENT_STATUS_EXCEPTION":        6,
+		"SHIPMENT_STATUS_RETURNED":         7,
+		"SHIPMENT_STATUS_VOIDED":           8,
+	}
+)
+
+func (x ShipmentStatus) Enum() *ShipmentStatus {
+	p := new(ShipmentStatus)
+	*p = x
+	return p
+}
+
+func (x ShipmentStatus) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ShipmentStatus) Descriptor() protoreflect.EnumDescriptor {
+	return file_emporium_shipping_v1_shipping_proto_enumTypes[0].Descriptor()
+}
+
+func (ShipmentStatus) Type() protoreflect.EnumType {
+	return &file_emporium_shipping_v1_shipping_proto_enumTypes[0]
+}
+
+func (x ShipmentStatus) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ShipmentStatus.Descriptor instead.
+func (ShipmentStatus) EnumDescriptor() ([]byte, []int) {
+	return file_emporium_shipping_v1_shipping_proto_rawDescGZIP(), []int{0}
+}
 
 type QuoteRatesRequest struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
@@ -219,11 +290,1167 @@ func (x *ShippingRate) GetMaxDays() int32 {
 	return 0
 }
 
+// Shipment is one parcel of an order, with its label and tracking.
+type Shipment struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Id      string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	OrderId string                 `protobuf:"bytes,2,opt,name=order_id,json=orderId,proto3" json:"order_id,omitempty"`
+	// The order's human number, e.g. "EMP-7K2M9QX4".
+	OrderNumber string `protobuf:"bytes,3,opt,name=order_number,json=orderNumber,proto3" json:"order_number,omitempty"`
+	CustomerId  string `protobuf:"bytes,4,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	// The carrier's name, e.g. "local", "ups".
+	Carrier string `protobuf:"bytes,5,opt,name=carrier,proto3" json:"carrier,omitempty"`
+	// The carrier's service id, e.g. "standard".
+	Service string `protobuf:"bytes,6,opt,name=service,proto3" json:"service,omitempty"`
+	// Empty while PENDING.
+	TrackingNumber string `protobuf:"bytes,7,opt,name=tracking_number,json=trackingNumber,proto3" json:"tracking_number,omitempty"`
+	// Where the shopper follows the parcel; empty when the carrier has no
+	// public tracking page.
+	TrackingUrl string          `protobuf:"bytes,8,opt,name=tracking_url,json=trackingUrl,proto3" json:"tracking_url,omitempty"`
+	Status      ShipmentStatus  `protobuf:"varint,9,opt,name=status,proto3,enum=emporium.shipping.v1.ShipmentStatus" json:"status,omitempty"`
+	Items       []*ShipmentItem `protobuf:"bytes,10,rep,name=items,proto3" json:"items,omitempty"`
+	WeightGrams int64           `protobuf:"varint,11,opt,name=weight_grams,json=weightGrams,proto3" json:"weight_grams,omitempty"`
+	Dimensions  *Dimensions     `protobuf:"bytes,12,opt,name=dimensions,proto3" json:"dimensions,omitempty"`
+	// What the carrier charged for the label.
+	LabelCost *v1.Money `protobuf:"bytes,13,opt,name=label_cost,json=labelCost,proto3" json:"label_cost,omitempty"`
+	// Oldest first.
+	Events        []*TrackingEvent       `protobuf:"bytes,14,rep,name=events,proto3" json:"events,omitempty"`
+	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Shipment) Reset() {
+	*x = Shipment{}
+	mi := &file_emporium_shipping_v1_shipping_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Shipment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Shipment) ProtoMessage() {}
+
+func (x *Shipment) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_shipping_v1_shipping_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Shipment.ProtoReflect.Descriptor instead.
+func (*Shipment) Descriptor() ([]byte, []int) {
+	return file_emporium_shipping_v1_shipping_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *Shipment) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Shipment) GetOrderId() string {
+	if x != nil {
+		return x.OrderId
+	}
+	return ""
+}
+
+func (x *Shipment) GetOrderNumber() string {
+	if x != nil {
+		return x.OrderNumber
+	}
+	return ""
+}
+
+func (x *Shipment) GetCustomerId() string {
+	if x != nil {
+		return x.CustomerId
+	}
+	return ""
+}
+
+func (x *Shipment) GetCarrier() string {
+	if x != nil {
+		return x.Carrier
+	}
+	return ""
+}
+
+func (x *Shipment) GetService() string {
+	if x != nil {
+		return x.Service
+	}
+	return ""
+}
+
+func (x *Shipment) GetTrackingNumber() string {
+	if x != nil {
+		return x.TrackingNumber
+	}
+	return ""
+}
+
+func (x *Shipment) GetTrackingUrl() string {
+	if x != nil {
+		return x.TrackingUrl
+	}
+	return ""
+}
+
+func (x *Shipment) GetStatus() ShipmentStatus {
+	if x != nil {
+		return x.Status
+	}
+	return ShipmentStatus_SHIPMENT_STATUS_UNSPECIFIED
+}
+
+func (x *Shipment) GetItems() []*ShipmentItem {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
+func (x *Shipment) GetWeightGrams() int64 {
+	if x != nil {
+		return x.WeightGrams
+	}
+	return 0
+}
+
+func (x *Shipment) GetDimensions() *Dimensions {
+	if x != nil {
+		return x.Dimensions
+	}
+	return nil
+}
+
+func (x *Shipment) GetLabelCost() *v1.Money {
+	if x != nil {
+		return x.LabelCost
+	}
+	return nil
+}
+
+func (x *Shipment) GetEvents() []*TrackingEvent {
+	if x != nil {
+		return x.Events
+	}
+	return nil
+}
+
+func (x *Shipment) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *Shipment) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
+type ShipmentItem struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Sku           string                 `protobuf:"bytes,1,opt,name=sku,proto3" json:"sku,omitempty"`
+	Quantity      int64                  `protobuf:"varint,2,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ShipmentItem) Reset() {
+	*x = ShipmentItem{}
+	mi := &file_emporium_shipping_v1_shipping_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ShipmentItem) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ShipmentItem) ProtoMessage() {}
+
+func (x *ShipmentItem) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_shipping_v1_shipping_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ShipmentItem.ProtoReflect.Descriptor instead.
+func (*ShipmentItem) Descriptor() ([]byte, []int) {
+	return file_emporium_shipping_v1_shipping_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ShipmentItem) GetSku() string {
+	if x != nil {
+		return x.Sku
+	}
+	return ""
+}
+
+func (x *ShipmentItem) GetQuantity() int64 {
+	if x != nil {
+		return x.Quantity
+	}
+	return 0
+}
+
+// Dimensions are a parcel's outer size in millimetres.
+type Dimensions struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	LengthMm      int64                  `protobuf:"varint,1,opt,name=length_mm,json=lengthMm,proto3" json:"length_mm,omitempty"`
+	WidthMm       int64                  `protobuf:"varint,2,opt,name=width_mm,json=widthMm,proto3" json:"width_mm,omitempty"`
+	HeightMm      int64                  `protobuf:"varint,3,opt,name=height_mm,json=heightMm,proto3" json:"height_mm,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Dimensions) Reset() {
+	*x = Dimensions{}
+	mi := &file_emporium_shipping_v1_shipping_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Dimensions) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Dimensions) ProtoMessage() {}
+
+func (x *Dimensions) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_shipping_v1_shipping_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Dimensions.ProtoReflect.Descriptor instead.
+func (*Dimensions) Descriptor() ([]byte, []int) {
+	return file_emporium_shipping_v1_shipping_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *Dimensions) GetLengthMm() int64 {
+	if x != nil {
+		return x.LengthMm
+	}
+	return 0
+}
+
+func (x *Dimensions) GetWidthMm() int64 {
+	if x != nil {
+		return x.WidthMm
+	}
+	return 0
+}
+
+func (x *Dimensions) GetHeightMm() int64 {
+	if x != nil {
+		return x.HeightMm
+	}
+	return 0
+}
+
+// TrackingEvent is one scan of a parcel.
+type TrackingEvent struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Time   *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=time,proto3" json:"time,omitempty"`
+	Status ShipmentStatus         `protobuf:"varint,2,opt,name=status,proto3,enum=emporium.shipping.v1.ShipmentStatus" json:"status,omitempty"`
+	// The carrier's words, e.g. "Departed facility".
+	Description string `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
+	// e.g. "Louisville, KY, US"; may be empty.
+	Location      string `protobuf:"bytes,4,opt,name=location,proto3" json:"location,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TrackingEvent) Reset() {
+	*x = TrackingEvent{}
+	mi := &file_emporium_shipping_v1_shipping_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TrackingEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TrackingEvent) ProtoMessage() {}
+
+func (x *TrackingEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_shipping_v1_shipping_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TrackingEvent.ProtoReflect.Descriptor instead.
+func (*TrackingEvent) Descriptor() ([]byte, []int) {
+	return file_emporium_shipping_v1_shipping_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *TrackingEvent) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
+func (x *TrackingEvent) GetStatus() ShipmentStatus {
+	if x != nil {
+		return x.Status
+	}
+	return ShipmentStatus_SHIPMENT_STATUS_UNSPECIFIED
+}
+
+func (x *TrackingEvent) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *TrackingEvent) GetLocation() string {
+	if x != nil {
+		return x.Location
+	}
+	return ""
+}
+
+// ParcelSpec is one parcel to buy a label for.
+type ParcelSpec struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Items       []*ShipmentItem        `protobuf:"bytes,1,rep,name=items,proto3" json:"items,omitempty"`
+	WeightGrams int64                  `protobuf:"varint,2,opt,name=weight_grams,json=weightGrams,proto3" json:"weight_grams,omitempty"`
+	// Optional; some carriers price by size.
+	Dimensions    *Dimensions `protobuf:"bytes,3,opt,name=dimensions,proto3" json:"dimensions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ParcelSpec) Reset() {
+	*x = ParcelSpec{}
+	mi := &file_emporium_shipping_v1_shipping_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ParcelSpec) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ParcelSpec) ProtoMessage() {}
+
+func (x *ParcelSpec) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_shipping_v1_shipping_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ParcelSpec.ProtoReflect.Descriptor instead.
+func (*ParcelSpec) Descriptor() ([]byte, []int) {
+	return file_emporium_shipping_v1_shipping_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ParcelSpec) GetItems() []*ShipmentItem {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
+func (x *ParcelSpec) GetWeightGrams() int64 {
+	if x != nil {
+		return x.WeightGrams
+	}
+	return 0
+}
+
+func (x *ParcelSpec) GetDimensions() *Dimensions {
+	if x != nil {
+		return x.Dimensions
+	}
+	return nil
+}
+
+type CreateShipmentRequest struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	OrderId string                 `protobuf:"bytes,1,opt,name=order_id,json=orderId,proto3" json:"order_id,omitempty"`
+	// A rate id from QuoteRates, "carrier:service", e.g. "local:standard".
+	RateId         string        `protobuf:"bytes,2,opt,name=rate_id,json=rateId,proto3" json:"rate_id,omitempty"`
+	Parcels        []*ParcelSpec `protobuf:"bytes,3,rep,name=parcels,proto3" json:"parcels,omitempty"`
+	IdempotencyKey string        `protobuf:"bytes,4,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *CreateShipmentRequest) Reset() {
+	*x = CreateShipmentRequest{}
+	mi := &file_emporium_shipping_v1_shipping_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateShipmentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateShipmentRequest) ProtoMessage() {}
+
+func (x *CreateShipmentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_shipping_v1_shipping_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateShipmentRequest.ProtoReflect.Descriptor instead.
+func (*CreateShipmentRequest) Descriptor() ([]byte, []int) {
+	return file_emporium_shipping_v1_shipping_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *CreateShipmentRequest) GetOrderId() string {
+	if x != nil {
+		return x.OrderId
+	}
+	return ""
+}
+
+func (x *CreateShipmentRequest) GetRateId() string {
+	if x != nil {
+		return x.RateId
+	}
+	return ""
+}
+
+func (x *CreateShipmentRequest) GetParcels() []*ParcelSpec {
+	if x != nil {
+		return x.Parcels
+	}
+	return nil
+}
+
+func (x *CreateShipmentRequest) GetIdempotencyKey() string {
+	if x != nil {
+		return x.IdempotencyKey
+	}
+	return ""
+}
+
+type CreateShipmentResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One per parcel, in the request's order.
+	Shipments     []*Shipment `protobuf:"bytes,1,rep,name=shipments,proto3" json:"shipments,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateShipmentResponse) Reset() {
+	*x = CreateShipmentResponse{}
+	mi := &file_emporium_shipping_v1_shipping_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateShipmentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateShipmentResponse) ProtoMessage() {}
+
+func (x *CreateShipmentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_shipping_v1_shipping_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateShipmentResponse.ProtoReflect.Descriptor instead.
+func (*CreateShipmentResponse) Descriptor() ([]byte, []int) {
+	return file_emporium_shipping_v1_shipping_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *CreateShipmentResponse) GetShipments() []*Shipment {
+	if x != nil {
+		return x.Shipments
+	}
+	return nil
+}
+
+type GetShipmentRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetShipmentRequest) Reset() {
+	*x = GetShipmentRequest{}
+	mi := &file_emporium_shipping_v1_shipping_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetShipmentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetShipmentRequest) ProtoMessage() {}
+
+func (x *GetShipmentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_shipping_v1_shipping_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetShipmentRequest.ProtoReflect.Descriptor instead.
+func (*GetShipmentRequest) Descriptor() ([]byte, []int) {
+	return file_emporium_shipping_v1_shipping_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *GetShipmentRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type GetShipmentResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Shipment      *Shipment              `protobuf:"bytes,1,opt,name=shipment,proto3" json:"shipment,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetShipmentResponse) Reset() {
+	*x = GetShipmentResponse{}
+	mi := &file_emporium_shipping_v1_shipping_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetShipmentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetShipmentResponse) ProtoMessage() {}
+
+func (x *GetShipmentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_shipping_v1_shipping_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetShipmentResponse.ProtoReflect.Descriptor instead.
+func (*GetShipmentResponse) Descriptor() ([]byte, []int) {
+	return file_emporium_shipping_v1_shipping_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *GetShipmentResponse) GetShipment() *Shipment {
+	if x != nil {
+		return x.Shipment
+	}
+	return nil
+}
+
+type ListOrderShipmentsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	OrderId       string                 `protobuf:"bytes,1,opt,name=order_id,json=orderId,proto3" json:"order_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListOrderShipmentsRequest) Reset() {
+	*x = ListOrderShipmentsRequest{}
+	mi := &file_emporium_shipping_v1_shipping_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListOrderShipmentsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListOrderShipmentsRequest) ProtoMessage() {}
+
+func (x *ListOrderShipmentsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_shipping_v1_shipping_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListOrderShipmentsRequest.ProtoReflect.Descriptor instead.
+func (*ListOrderShipmentsRequest) Descriptor() ([]byte, []int) {
+	return file_emporium_shipping_v1_shipping_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ListOrderShipmentsRequest) GetOrderId() string {
+	if x != nil {
+		return x.OrderId
+	}
+	return ""
+}
+
+type ListOrderShipmentsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Oldest first, voided ones included.
+	Shipments     []*Shipment `protobuf:"bytes,1,rep,name=shipments,proto3" json:"shipments,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListOrderShipmentsResponse) Reset() {
+	*x = ListOrderShipmentsResponse{}
+	mi := &file_emporium_shipping_v1_shipping_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListOrderShipmentsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListOrderShipmentsResponse) ProtoMessage() {}
+
+func (x *ListOrderShipmentsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_shipping_v1_shipping_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListOrderShipmentsResponse.ProtoReflect.Descriptor instead.
+func (*ListOrderShipmentsResponse) Descriptor() ([]byte, []int) {
+	return file_emporium_shipping_v1_shipping_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ListOrderShipmentsResponse) GetShipments() []*Shipment {
+	if x != nil {
+		return x.Shipments
+	}
+	return nil
+}
+
+type ListShipmentsRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	PageSize  int32                  `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken string                 `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only this order's shipments; empty for all.
+	OrderId string `protobuf:"bytes,3,opt,name=order_id,json=orderId,proto3" json:"order_id,omitempty"`
+	// Only shipments in these states; empty for all.
+	Statuses []ShipmentStatus `protobuf:"varint,4,rep,packed,name=statuses,proto3,enum=emporium.shipping.v1.ShipmentStatus" json:"statuses,omitempty"`
+	// Only this carrier's shipments, e.g. "ups"; empty for all.
+	Carrier       string `protobuf:"bytes,5,opt,name=carrier,proto3" json:"carrier,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListShipmentsRequest) Reset() {
+	*x = ListShipmentsRequest{}
+	mi := &file_emporium_shipping_v1_shipping_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListShipmentsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListShipmentsRequest) ProtoMessage() {}
+
+func (x *ListShipmentsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_shipping_v1_shipping_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListShipmentsRequest.ProtoReflect.Descriptor instead.
+func (*ListShipmentsRequest) Descriptor() ([]byte, []int) {
+	return file_emporium_shipping_v1_shipping_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ListShipmentsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListShipmentsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListShipmentsRequest) GetOrderId() string {
+	if x != nil {
+		return x.OrderId
+	}
+	return ""
+}
+
+func (x *ListShipmentsRequest) GetStatuses() []ShipmentStatus {
+	if x != nil {
+		return x.Statuses
+	}
+	return nil
+}
+
+func (x *ListShipmentsRequest) GetCarrier() string {
+	if x != nil {
+		return x.Carrier
+	}
+	return ""
+}
+
+type ListShipmentsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Shipments     []*Shipment            `protobuf:"bytes,1,rep,name=shipments,proto3" json:"shipments,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListShipmentsResponse) Reset() {
+	*x = ListShipmentsResponse{}
+	mi := &file_emporium_shipping_v1_shipping_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListShipmentsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListShipmentsResponse) ProtoMessage() {}
+
+func (x *ListShipmentsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_shipping_v1_shipping_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListShipmentsResponse.ProtoReflect.Descriptor instead.
+func (*ListShipmentsResponse) Descriptor() ([]byte, []int) {
+	return file_emporium_shipping_v1_shipping_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ListShipmentsResponse) GetShipments() []*Shipment {
+	if x != nil {
+		return x.Shipments
+	}
+	return nil
+}
+
+func (x *ListShipmentsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+type GetLabelRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ShipmentId    string                 `protobuf:"bytes,1,opt,name=shipment_id,json=shipmentId,proto3" json:"shipment_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetLabelRequest) Reset() {
+	*x = GetLabelRequest{}
+	mi := &file_emporium_shipping_v1_shipping_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetLabelRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetLabelRequest) ProtoMessage() {}
+
+func (x *GetLabelRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_shipping_v1_shipping_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetLabelRequest.ProtoReflect.Descriptor instead.
+func (*GetLabelRequest) Descriptor() ([]byte, []int) {
+	return file_emporium_shipping_v1_shipping_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *GetLabelRequest) GetShipmentId() string {
+	if x != nil {
+		return x.ShipmentId
+	}
+	return ""
+}
+
+type GetLabelResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The printable label.
+	Content []byte `protobuf:"bytes,1,opt,name=content,proto3" json:"content,omitempty"`
+	// e.g. "application/pdf".
+	ContentType   string `protobuf:"bytes,2,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetLabelResponse) Reset() {
+	*x = GetLabelResponse{}
+	mi := &file_emporium_shipping_v1_shipping_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetLabelResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetLabelResponse) ProtoMessage() {}
+
+func (x *GetLabelResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_shipping_v1_shipping_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetLabelResponse.ProtoReflect.Descriptor instead.
+func (*GetLabelResponse) Descriptor() ([]byte, []int) {
+	return file_emporium_shipping_v1_shipping_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *GetLabelResponse) GetContent() []byte {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
+func (x *GetLabelResponse) GetContentType() string {
+	if x != nil {
+		return x.ContentType
+	}
+	return ""
+}
+
+type VoidShipmentRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VoidShipmentRequest) Reset() {
+	*x = VoidShipmentRequest{}
+	mi := &file_emporium_shipping_v1_shipping_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VoidShipmentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VoidShipmentRequest) ProtoMessage() {}
+
+func (x *VoidShipmentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_shipping_v1_shipping_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VoidShipmentRequest.ProtoReflect.Descriptor instead.
+func (*VoidShipmentRequest) Descriptor() ([]byte, []int) {
+	return file_emporium_shipping_v1_shipping_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *VoidShipmentRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type VoidShipmentResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Shipment      *Shipment              `protobuf:"bytes,1,opt,name=shipment,proto3" json:"shipment,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VoidShipmentResponse) Reset() {
+	*x = VoidShipmentResponse{}
+	mi := &file_emporium_shipping_v1_shipping_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VoidShipmentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VoidShipmentResponse) ProtoMessage() {}
+
+func (x *VoidShipmentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_shipping_v1_shipping_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VoidShipmentResponse.ProtoReflect.Descriptor instead.
+func (*VoidShipmentResponse) Descriptor() ([]byte, []int) {
+	return file_emporium_shipping_v1_shipping_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *VoidShipmentResponse) GetShipment() *Shipment {
+	if x != nil {
+		return x.Shipment
+	}
+	return nil
+}
+
+type GetTrackingRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ShipmentId    string                 `protobuf:"bytes,1,opt,name=shipment_id,json=shipmentId,proto3" json:"shipment_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetTrackingRequest) Reset() {
+	*x = GetTrackingRequest{}
+	mi := &file_emporium_shipping_v1_shipping_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetTrackingRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetTrackingRequest) ProtoMessage() {}
+
+func (x *GetTrackingRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_shipping_v1_shipping_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetTrackingRequest.ProtoReflect.Descriptor instead.
+func (*GetTrackingRequest) Descriptor() ([]byte, []int) {
+	return file_emporium_shipping_v1_shipping_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *GetTrackingRequest) GetShipmentId() string {
+	if x != nil {
+		return x.ShipmentId
+	}
+	return ""
+}
+
+type GetTrackingResponse struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ShipmentId     string                 `protobuf:"bytes,1,opt,name=shipment_id,json=shipmentId,proto3" json:"shipment_id,omitempty"`
+	Carrier        string                 `protobuf:"bytes,2,opt,name=carrier,proto3" json:"carrier,omitempty"`
+	TrackingNumber string                 `protobuf:"bytes,3,opt,name=tracking_number,json=trackingNumber,proto3" json:"tracking_number,omitempty"`
+	TrackingUrl    string                 `protobuf:"bytes,4,opt,name=tracking_url,json=trackingUrl,proto3" json:"tracking_url,omitempty"`
+	Status         ShipmentStatus         `protobuf:"varint,5,opt,name=status,proto3,enum=emporium.shipping.v1.ShipmentStatus" json:"status,omitempty"`
+	// Oldest first.
+	Events        []*TrackingEvent `protobuf:"bytes,6,rep,name=events,proto3" json:"events,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetTrackingResponse) Reset() {
+	*x = GetTrackingResponse{}
+	mi := &file_emporium_shipping_v1_shipping_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetTrackingResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetTrackingResponse) ProtoMessage() {}
+
+func (x *GetTrackingResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_shipping_v1_shipping_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetTrackingResponse.ProtoReflect.Descriptor instead.
+func (*GetTrackingResponse) Descriptor() ([]byte, []int) {
+	return file_emporium_shipping_v1_shipping_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *GetTrackingResponse) GetShipmentId() string {
+	if x != nil {
+		return x.ShipmentId
+	}
+	return ""
+}
+
+func (x *GetTrackingResponse) GetCarrier() string {
+	if x != nil {
+		return x.Carrier
+	}
+	return ""
+}
+
+func (x *GetTrackingResponse) GetTrackingNumber() string {
+	if x != nil {
+		return x.TrackingNumber
+	}
+	return ""
+}
+
+func (x *GetTrackingResponse) GetTrackingUrl() string {
+	if x != nil {
+		return x.TrackingUrl
+	}
+	return ""
+}
+
+func (x *GetTrackingResponse) GetStatus() ShipmentStatus {
+	if x != nil {
+		return x.Status
+	}
+	return ShipmentStatus_SHIPMENT_STATUS_UNSPECIFIED
+}
+
+func (x *GetTrackingResponse) GetEvents() []*TrackingEvent {
+	if x != nil {
+		return x.Events
+	}
+	return nil
+}
+
 var File_emporium_shipping_v1_shipping_proto protoreflect.FileDescriptor
 
 const file_emporium_shipping_v1_shipping_proto_rawDesc = "" +
 	"\n" +
-	"#emporium/shipping/v1/shipping.proto\x12\x14emporium.shipping.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1demporium/auth/v1/access.proto\x1a\x1eemporium/type/v1/address.proto\x1a\x1cemporium/type/v1/money.proto\"\xc9\x01\n" +
+	"#emporium/shipping/v1/shipping.proto\x12\x14emporium.shipping.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1demporium/auth/v1/access.proto\x1a\x1eemporium/type/v1/address.proto\x1a\x1cemporium/type/v1/money.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc9\x01\n" +
 	"\x11QuoteRatesRequest\x12G\n" +
 	"\vdestination\x18\x01 \x01(\v2\x1d.emporium.type.v1.DestinationB\x06\xbaH\x03\xc8\x01\x01R\vdestination\x12.\n" +
 	"\fweight_grams\x18\x02 \x01(\x03B\v\xbaH\b\"\x06\x18\xc0\x84= \x00R\vweightGrams\x12;\n" +
@@ -236,10 +1463,121 @@ const file_emporium_shipping_v1_shipping_proto_rawDesc = "" +
 	"\fservice_name\x18\x03 \x01(\tR\vserviceName\x12-\n" +
 	"\x05price\x18\x04 \x01(\v2\x17.emporium.type.v1.MoneyR\x05price\x12\x19\n" +
 	"\bmin_days\x18\x05 \x01(\x05R\aminDays\x12\x19\n" +
-	"\bmax_days\x18\x06 \x01(\x05R\amaxDays2{\n" +
+	"\bmax_days\x18\x06 \x01(\x05R\amaxDays\"\xc5\x05\n" +
+	"\bShipment\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x19\n" +
+	"\border_id\x18\x02 \x01(\tR\aorderId\x12!\n" +
+	"\forder_number\x18\x03 \x01(\tR\vorderNumber\x12\x1f\n" +
+	"\vcustomer_id\x18\x04 \x01(\tR\n" +
+	"customerId\x12\x18\n" +
+	"\acarrier\x18\x05 \x01(\tR\acarrier\x12\x18\n" +
+	"\aservice\x18\x06 \x01(\tR\aservice\x12'\n" +
+	"\x0ftracking_number\x18\a \x01(\tR\x0etrackingNumber\x12!\n" +
+	"\ftracking_url\x18\b \x01(\tR\vtrackingUrl\x12<\n" +
+	"\x06status\x18\t \x01(\x0e2$.emporium.shipping.v1.ShipmentStatusR\x06status\x128\n" +
+	"\x05items\x18\n" +
+	" \x03(\v2\".emporium.shipping.v1.ShipmentItemR\x05items\x12!\n" +
+	"\fweight_grams\x18\v \x01(\x03R\vweightGrams\x12@\n" +
+	"\n" +
+	"dimensions\x18\f \x01(\v2 .emporium.shipping.v1.DimensionsR\n" +
+	"dimensions\x126\n" +
+	"\n" +
+	"label_cost\x18\r \x01(\v2\x17.emporium.type.v1.MoneyR\tlabelCost\x12;\n" +
+	"\x06events\x18\x0e \x03(\v2#.emporium.shipping.v1.TrackingEventR\x06events\x12;\n" +
+	"\vcreate_time\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12;\n" +
+	"\vupdate_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"updateTime\"T\n" +
+	"\fShipmentItem\x12\x1b\n" +
+	"\x03sku\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x03sku\x12'\n" +
+	"\bquantity\x18\x02 \x01(\x03B\v\xbaH\b\"\x06\x18\xa0\x8d\x06 \x00R\bquantity\"\x85\x01\n" +
+	"\n" +
+	"Dimensions\x12'\n" +
+	"\tlength_mm\x18\x01 \x01(\x03B\n" +
+	"\xbaH\a\"\x05\x18\x88' \x00R\blengthMm\x12%\n" +
+	"\bwidth_mm\x18\x02 \x01(\x03B\n" +
+	"\xbaH\a\"\x05\x18\x88' \x00R\awidthMm\x12'\n" +
+	"\theight_mm\x18\x03 \x01(\x03B\n" +
+	"\xbaH\a\"\x05\x18\x88' \x00R\bheightMm\"\xbb\x01\n" +
+	"\rTrackingEvent\x12.\n" +
+	"\x04time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12<\n" +
+	"\x06status\x18\x02 \x01(\x0e2$.emporium.shipping.v1.ShipmentStatusR\x06status\x12 \n" +
+	"\vdescription\x18\x03 \x01(\tR\vdescription\x12\x1a\n" +
+	"\blocation\x18\x04 \x01(\tR\blocation\"\xc5\x01\n" +
+	"\n" +
+	"ParcelSpec\x12E\n" +
+	"\x05items\x18\x01 \x03(\v2\".emporium.shipping.v1.ShipmentItemB\v\xbaH\b\x92\x01\x05\b\x01\x10\xc8\x01R\x05items\x12.\n" +
+	"\fweight_grams\x18\x02 \x01(\x03B\v\xbaH\b\"\x06\x18\xc0\x84= \x00R\vweightGrams\x12@\n" +
+	"\n" +
+	"dimensions\x18\x03 \x01(\v2 .emporium.shipping.v1.DimensionsR\n" +
+	"dimensions\"\x8e\x02\n" +
+	"\x15CreateShipmentRequest\x12$\n" +
+	"\border_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\aorderId\x12S\n" +
+	"\arate_id\x18\x02 \x01(\tB:\xbaH7r5\x10\x03\x18d2/^[a-z0-9]+(-[a-z0-9]+)*:[a-z0-9]+(-[a-z0-9]+)*$R\x06rateId\x12F\n" +
+	"\aparcels\x18\x03 \x03(\v2 .emporium.shipping.v1.ParcelSpecB\n" +
+	"\xbaH\a\x92\x01\x04\b\x01\x10\x14R\aparcels\x122\n" +
+	"\x0fidempotency_key\x18\x04 \x01(\tB\t\xbaH\x06r\x04\x10\b\x18dR\x0eidempotencyKey\"V\n" +
+	"\x16CreateShipmentResponse\x12<\n" +
+	"\tshipments\x18\x01 \x03(\v2\x1e.emporium.shipping.v1.ShipmentR\tshipments\"/\n" +
+	"\x12GetShipmentRequest\x12\x19\n" +
+	"\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x02id\"Q\n" +
+	"\x13GetShipmentResponse\x12:\n" +
+	"\bshipment\x18\x01 \x01(\v2\x1e.emporium.shipping.v1.ShipmentR\bshipment\"A\n" +
+	"\x19ListOrderShipmentsRequest\x12$\n" +
+	"\border_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\aorderId\"Z\n" +
+	"\x1aListOrderShipmentsResponse\x12<\n" +
+	"\tshipments\x18\x01 \x03(\v2\x1e.emporium.shipping.v1.ShipmentR\tshipments\"\x83\x02\n" +
+	"\x14ListShipmentsRequest\x12&\n" +
+	"\tpage_size\x18\x01 \x01(\x05B\t\xbaH\x06\x1a\x04\x18d(\x00R\bpageSize\x12'\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\bR\tpageToken\x12\"\n" +
+	"\border_id\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18@R\aorderId\x12S\n" +
+	"\bstatuses\x18\x04 \x03(\x0e2$.emporium.shipping.v1.ShipmentStatusB\x11\xbaH\x0e\x92\x01\v\x10\t\"\a\x82\x01\x04\x10\x01 \x00R\bstatuses\x12!\n" +
+	"\acarrier\x18\x05 \x01(\tB\a\xbaH\x04r\x02\x18@R\acarrier\"}\n" +
+	"\x15ListShipmentsResponse\x12<\n" +
+	"\tshipments\x18\x01 \x03(\v2\x1e.emporium.shipping.v1.ShipmentR\tshipments\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"=\n" +
+	"\x0fGetLabelRequest\x12*\n" +
+	"\vshipment_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\n" +
+	"shipmentId\"O\n" +
+	"\x10GetLabelResponse\x12\x18\n" +
+	"\acontent\x18\x01 \x01(\fR\acontent\x12!\n" +
+	"\fcontent_type\x18\x02 \x01(\tR\vcontentType\"0\n" +
+	"\x13VoidShipmentRequest\x12\x19\n" +
+	"\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x02id\"R\n" +
+	"\x14VoidShipmentResponse\x12:\n" +
+	"\bshipment\x18\x01 \x01(\v2\x1e.emporium.shipping.v1.ShipmentR\bshipment\"@\n" +
+	"\x12GetTrackingRequest\x12*\n" +
+	"\vshipment_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\n" +
+	"shipmentId\"\x97\x02\n" +
+	"\x13GetTrackingResponse\x12\x1f\n" +
+	"\vshipment_id\x18\x01 \x01(\tR\n" +
+	"shipmentId\x12\x18\n" +
+	"\acarrier\x18\x02 \x01(\tR\acarrier\x12'\n" +
+	"\x0ftracking_number\x18\x03 \x01(\tR\x0etrackingNumber\x12!\n" +
+	"\ftracking_url\x18\x04 \x01(\tR\vtrackingUrl\x12<\n" +
+	"\x06status\x18\x05 \x01(\x0e2$.emporium.shipping.v1.ShipmentStatusR\x06status\x12;\n" +
+	"\x06events\x18\x06 \x03(\v2#.emporium.shipping.v1.TrackingEventR\x06events*\xaf\x02\n" +
+	"\x0eShipmentStatus\x12\x1f\n" +
+	"\x1bSHIPMENT_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n" +
+	"\x17SHIPMENT_STATUS_PENDING\x10\x01\x12!\n" +
+	"\x1dSHIPMENT_STATUS_LABEL_CREATED\x10\x02\x12\x1e\n" +
+	"\x1aSHIPMENT_STATUS_IN_TRANSIT\x10\x03\x12$\n" +
+	" SHIPMENT_STATUS_OUT_FOR_DELIVERY\x10\x04\x12\x1d\n" +
+	"\x19SHIPMENT_STATUS_DELIVERED\x10\x05\x12\x1d\n" +
+	"\x19SHIPMENT_STATUS_EXCEPTION\x10\x06\x12\x1c\n" +
+	"\x18SHIPMENT_STATUS_RETURNED\x10\a\x12\x1a\n" +
+	"\x16SHIPMENT_STATUS_VOIDED\x10\b2\x92\a\n" +
 	"\x0fShippingService\x12h\n" +
 	"\n" +
-	"QuoteRates\x12'.emporium.shipping.v1.QuoteRatesRequest\x1a(.emporium.shipping.v1.QuoteRatesResponse\"\a\xc8\xf3\x18\x01\x90\x02\x01BDZBgithub.com/emporiumhq/emporium/gen/emporium/shipping/v1;shippingv1b\x06proto3"
+	"QuoteRates\x12'.emporium.shipping.v1.QuoteRatesRequest\x1a(.emporium.shipping.v1.QuoteRatesResponse\"\a\xc8\xf3\x18\x01\x90\x02\x01\x12q\n" +
+	"\x0eCreateShipment\x12+.emporium.shipping.v1.CreateShipmentRequest\x1a,.emporium.shipping.v1.CreateShipmentResponse\"\x04\xc8\xf3\x18\x03\x12k\n" +
+	"\vGetShipment\x12(.emporium.shipping.v1.GetShipmentRequest\x1a).emporium.shipping.v1.GetShipmentResponse\"\a\xc8\xf3\x18\x02\x90\x02\x01\x12\x80\x01\n" +
+	"\x12ListOrderShipments\x12/.emporium.shipping.v1.ListOrderShipmentsRequest\x1a0.emporium.shipping.v1.ListOrderShipmentsResponse\"\a\xc8\xf3\x18\x02\x90\x02\x01\x12q\n" +
+	"\rListShipments\x12*.emporium.shipping.v1.ListShipmentsRequest\x1a+.emporium.shipping.v1.ListShipmentsResponse\"\a\xc8\xf3\x18\x03\x90\x02\x01\x12b\n" +
+	"\bGetLabel\x12%.emporium.shipping.v1.GetLabelRequest\x1a&.emporium.shipping.v1.GetLabelResponse\"\a\xc8\xf3\x18\x03\x90\x02\x01\x12n\n" +
+	"\fVoidShipment\x12).emporium.shipping.v1.VoidShipmentRequest\x1a*.emporium.shipping.v1.VoidShipmentResponse\"\a\xc8\xf3\x18\x03\x90\x02\x02\x12k\n" +
+	"\vGetTracking\x12(.emporium.shipping.v1.GetTrackingRequest\x1a).emporium.shipping.v1.GetTrackingResponse\"\a\xc8\xf3\x18\x02\x90\x02\x01BDZBgithub.com/emporiumhq/emporium/gen/emporium/shipping/v1;shippingv1b\x06proto3"
 
 var (
 	file_emporium_shipping_v1_shipping_proto_rawDescOnce sync.Once
@@ -253,26 +1591,82 @@ func file_emporium_shipping_v1_shipping_proto_rawDescGZIP() []byte {
 	return file_emporium_shipping_v1_shipping_proto_rawDescData
 }
 
-var file_emporium_shipping_v1_shipping_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_emporium_shipping_v1_shipping_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_emporium_shipping_v1_shipping_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_emporium_shipping_v1_shipping_proto_goTypes = []any{
-	(*QuoteRatesRequest)(nil),  // 0: emporium.shipping.v1.QuoteRatesRequest
-	(*QuoteRatesResponse)(nil), // 1: emporium.shipping.v1.QuoteRatesResponse
-	(*ShippingRate)(nil),       // 2: emporium.shipping.v1.ShippingRate
-	(*v1.Destination)(nil),     // 3: emporium.type.v1.Destination
-	(*v1.Money)(nil),           // 4: emporium.type.v1.Money
+	(ShipmentStatus)(0),                // 0: emporium.shipping.v1.ShipmentStatus
+	(*QuoteRatesRequest)(nil),          // 1: emporium.shipping.v1.QuoteRatesRequest
+	(*QuoteRatesResponse)(nil),         // 2: emporium.shipping.v1.QuoteRatesResponse
+	(*ShippingRate)(nil),               // 3: emporium.shipping.v1.ShippingRate
+	(*Shipment)(nil),                   // 4: emporium.shipping.v1.Shipment
+	(*ShipmentItem)(nil),               // 5: emporium.shipping.v1.ShipmentItem
+	(*Dimensions)(nil),                 // 6: emporium.shipping.v1.Dimensions
+	(*TrackingEvent)(nil),              // 7: emporium.shipping.v1.TrackingEvent
+	(*ParcelSpec)(nil),                 // 8: emporium.shipping.v1.ParcelSpec
+	(*CreateShipmentRequest)(nil),      // 9: emporium.shipping.v1.CreateShipmentRequest
+	(*CreateShipmentResponse)(nil),     // 10: emporium.shipping.v1.CreateShipmentResponse
+	(*GetShipmentRequest)(nil),         // 11: emporium.shipping.v1.GetShipmentRequest
+	(*GetShipmentResponse)(nil),        // 12: emporium.shipping.v1.GetShipmentResponse
+	(*ListOrderShipmentsRequest)(nil),  // 13: emporium.shipping.v1.ListOrderShipmentsRequest
+	(*ListOrderShipmentsResponse)(nil), // 14: emporium.shipping.v1.ListOrderShipmentsResponse
+	(*ListShipmentsRequest)(nil),       // 15: emporium.shipping.v1.ListShipmentsRequest
+	(*ListShipmentsResponse)(nil),      // 16: emporium.shipping.v1.ListShipmentsResponse
+	(*GetLabelRequest)(nil),            // 17: emporium.shipping.v1.GetLabelRequest
+	(*GetLabelResponse)(nil),           // 18: emporium.shipping.v1.GetLabelResponse
+	(*VoidShipmentRequest)(nil),        // 19: emporium.shipping.v1.VoidShipmentRequest
+	(*VoidShipmentResponse)(nil),       // 20: emporium.shipping.v1.VoidShipmentResponse
+	(*GetTrackingRequest)(nil),         // 21: emporium.shipping.v1.GetTrackingRequest
+	(*GetTrackingResponse)(nil),        // 22: emporium.shipping.v1.GetTrackingResponse
+	(*v1.Destination)(nil),             // 23: emporium.type.v1.Destination
+	(*v1.Money)(nil),                   // 24: emporium.type.v1.Money
+	(*timestamppb.Timestamp)(nil),      // 25: google.protobuf.Timestamp
 }
 var file_emporium_shipping_v1_shipping_proto_depIdxs = []int32{
-	3, // 0: emporium.shipping.v1.QuoteRatesRequest.destination:type_name -> emporium.type.v1.Destination
-	4, // 1: emporium.shipping.v1.QuoteRatesRequest.subtotal:type_name -> emporium.type.v1.Money
-	2, // 2: emporium.shipping.v1.QuoteRatesResponse.rates:type_name -> emporium.shipping.v1.ShippingRate
-	4, // 3: emporium.shipping.v1.ShippingRate.price:type_name -> emporium.type.v1.Money
-	0, // 4: emporium.shipping.v1.ShippingService.QuoteRates:input_type -> emporium.shipping.v1.QuoteRatesRequest
-	1, // 5: emporium.shipping.v1.ShippingService.QuoteRates:output_type -> emporium.shipping.v1.QuoteRatesResponse
-	5, // [5:6] is the sub-list for method output_type
-	4, // [4:5] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	23, // 0: emporium.shipping.v1.QuoteRatesRequest.destination:type_name -> emporium.type.v1.Destination
+	24, // 1: emporium.shipping.v1.QuoteRatesRequest.subtotal:type_name -> emporium.type.v1.Money
+	3,  // 2: emporium.shipping.v1.QuoteRatesResponse.rates:type_name -> emporium.shipping.v1.ShippingRate
+	24, // 3: emporium.shipping.v1.ShippingRate.price:type_name -> emporium.type.v1.Money
+	0,  // 4: emporium.shipping.v1.Shipment.status:type_name -> emporium.shipping.v1.ShipmentStatus
+	5,  // 5: emporium.shipping.v1.Shipment.items:type_name -> emporium.shipping.v1.ShipmentItem
+	6,  // 6: emporium.shipping.v1.Shipment.dimensions:type_name -> emporium.shipping.v1.Dimensions
+	24, // 7: emporium.shipping.v1.Shipment.label_cost:type_name -> emporium.type.v1.Money
+	7,  // 8: emporium.shipping.v1.Shipment.events:type_name -> emporium.shipping.v1.TrackingEvent
+	25, // 9: emporium.shipping.v1.Shipment.create_time:type_name -> google.protobuf.Timestamp
+	25, // 10: emporium.shipping.v1.Shipment.update_time:type_name -> google.protobuf.Timestamp
+	25, // 11: emporium.shipping.v1.TrackingEvent.time:type_name -> google.protobuf.Timestamp
+	0,  // 12: emporium.shipping.v1.TrackingEvent.status:type_name -> emporium.shipping.v1.ShipmentStatus
+	5,  // 13: emporium.shipping.v1.ParcelSpec.items:type_name -> emporium.shipping.v1.ShipmentItem
+	6,  // 14: emporium.shipping.v1.ParcelSpec.dimensions:type_name -> emporium.shipping.v1.Dimensions
+	8,  // 15: emporium.shipping.v1.CreateShipmentRequest.parcels:type_name -> emporium.shipping.v1.ParcelSpec
+	4,  // 16: emporium.shipping.v1.CreateShipmentResponse.shipments:type_name -> emporium.shipping.v1.Shipment
+	4,  // 17: emporium.shipping.v1.GetShipmentResponse.shipment:type_name -> emporium.shipping.v1.Shipment
+	4,  // 18: emporium.shipping.v1.ListOrderShipmentsResponse.shipments:type_name -> emporium.shipping.v1.Shipment
+	0,  // 19: emporium.shipping.v1.ListShipmentsRequest.statuses:type_name -> emporium.shipping.v1.ShipmentStatus
+	4,  // 20: emporium.shipping.v1.ListShipmentsResponse.shipments:type_name -> emporium.shipping.v1.Shipment
+	4,  // 21: emporium.shipping.v1.VoidShipmentResponse.shipment:type_name -> emporium.shipping.v1.Shipment
+	0,  // 22: emporium.shipping.v1.GetTrackingResponse.status:type_name -> emporium.shipping.v1.ShipmentStatus
+	7,  // 23: emporium.shipping.v1.GetTrackingResponse.events:type_name -> emporium.shipping.v1.TrackingEvent
+	1,  // 24: emporium.shipping.v1.ShippingService.QuoteRates:input_type -> emporium.shipping.v1.QuoteRatesRequest
+	9,  // 25: emporium.shipping.v1.ShippingService.CreateShipment:input_type -> emporium.shipping.v1.CreateShipmentRequest
+	11, // 26: emporium.shipping.v1.ShippingService.GetShipment:input_type -> emporium.shipping.v1.GetShipmentRequest
+	13, // 27: emporium.shipping.v1.ShippingService.ListOrderShipments:input_type -> emporium.shipping.v1.ListOrderShipmentsRequest
+	15, // 28: emporium.shipping.v1.ShippingService.ListShipments:input_type -> emporium.shipping.v1.ListShipmentsRequest
+	17, // 29: emporium.shipping.v1.ShippingService.GetLabel:input_type -> emporium.shipping.v1.GetLabelRequest
+	19, // 30: emporium.shipping.v1.ShippingService.VoidShipment:input_type -> emporium.shipping.v1.VoidShipmentRequest
+	21, // 31: emporium.shipping.v1.ShippingService.GetTracking:input_type -> emporium.shipping.v1.GetTrackingRequest
+	2,  // 32: emporium.shipping.v1.ShippingService.QuoteRates:output_type -> emporium.shipping.v1.QuoteRatesResponse
+	10, // 33: emporium.shipping.v1.ShippingService.CreateShipment:output_type -> emporium.shipping.v1.CreateShipmentResponse
+	12, // 34: emporium.shipping.v1.ShippingService.GetShipment:output_type -> emporium.shipping.v1.GetShipmentResponse
+	14, // 35: emporium.shipping.v1.ShippingService.ListOrderShipments:output_type -> emporium.shipping.v1.ListOrderShipmentsResponse
+	16, // 36: emporium.shipping.v1.ShippingService.ListShipments:output_type -> emporium.shipping.v1.ListShipmentsResponse
+	18, // 37: emporium.shipping.v1.ShippingService.GetLabel:output_type -> emporium.shipping.v1.GetLabelResponse
+	20, // 38: emporium.shipping.v1.ShippingService.VoidShipment:output_type -> emporium.shipping.v1.VoidShipmentResponse
+	22, // 39: emporium.shipping.v1.ShippingService.GetTracking:output_type -> emporium.shipping.v1.GetTrackingResponse
+	32, // [32:40] is the sub-list for method output_type
+	24, // [24:32] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_emporium_shipping_v1_shipping_proto_init() }
@@ -285,13 +1679,14 @@ func file_emporium_shipping_v1_shipping_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_emporium_shipping_v1_shipping_proto_rawDesc), len(file_emporium_shipping_v1_shipping_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   3,
+			NumEnums:      1,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_emporium_shipping_v1_shipping_proto_goTypes,
 		DependencyIndexes: file_emporium_shipping_v1_shipping_proto_depIdxs,
+		EnumInfos:         file_emporium_shipping_v1_shipping_proto_enumTypes,
 		MessageInfos:      file_emporium_shipping_v1_shipping_proto_msgTypes,
 	}.Build()
 	File_emporium_shipping_v1_shipping_proto = out.File

@@ -60,6 +60,12 @@ const (
 	// OrderServiceApplyPaymentEventProcedure is the fully-qualified name of the OrderService's
 	// ApplyPaymentEvent RPC.
 	OrderServiceApplyPaymentEventProcedure = "/emporium.order.v1.OrderService/ApplyPaymentEvent"
+	// OrderServiceGetOrderInternalProcedure is the fully-qualified name of the OrderService's
+	// GetOrderInternal RPC.
+	OrderServiceGetOrderInternalProcedure = "/emporium.order.v1.OrderService/GetOrderInternal"
+	// OrderServiceUpdateFulfillmentInternalProcedure is the fully-qualified name of the OrderService's
+	// UpdateFulfillmentInternal RPC.
+	OrderServiceUpdateFulfillmentInternalProcedure = "/emporium.order.v1.OrderService/UpdateFulfillmentInternal"
 )
 
 // CheckoutServiceClient is a client for the emporium.order.v1.CheckoutService service.
@@ -211,6 +217,13 @@ type OrderServiceClient interface {
 	// ApplyPaymentEvent is how the payment service reports a payment's
 	// outcome. Idempotent per event id; safe out of order.
 	ApplyPaymentEvent(context.Context, *v1.ApplyPaymentEventRequest) (*v1.ApplyPaymentEventResponse, error)
+	// GetOrderInternal is GetOrder for other services (the shipping service
+	// reads the order it ships), which act for no shopper.
+	GetOrderInternal(context.Context, *v1.GetOrderInternalRequest) (*v1.GetOrderInternalResponse, error)
+	// UpdateFulfillmentInternal is UpdateFulfillment for other services: the
+	// shipping service moves orders to shipped and delivered from carrier
+	// events. Idempotent per event_id.
+	UpdateFulfillmentInternal(context.Context, *v1.UpdateFulfillmentInternalRequest) (*v1.UpdateFulfillmentInternalResponse, error)
 }
 
 // NewOrderServiceClient constructs a client for the emporium.order.v1.OrderService service. By
@@ -270,18 +283,33 @@ func NewOrderServiceClient(httpClient connect.HTTPClient, baseURL string, opts .
 			connect.WithSchema(orderServiceMethods.ByName("ApplyPaymentEvent")),
 			connect.WithClientOptions(opts...),
 		),
+		getOrderInternal: connect.NewClient[v1.GetOrderInternalRequest, v1.GetOrderInternalResponse](
+			httpClient,
+			baseURL+OrderServiceGetOrderInternalProcedure,
+			connect.WithSchema(orderServiceMethods.ByName("GetOrderInternal")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		updateFulfillmentInternal: connect.NewClient[v1.UpdateFulfillmentInternalRequest, v1.UpdateFulfillmentInternalResponse](
+			httpClient,
+			baseURL+OrderServiceUpdateFulfillmentInternalProcedure,
+			connect.WithSchema(orderServiceMethods.ByName("UpdateFulfillmentInternal")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // orderServiceClient implements OrderServiceClient.
 type orderServiceClient struct {
-	getOrder          *connect.Client[v1.GetOrderRequest, v1.GetOrderResponse]
-	listMyOrders      *connect.Client[v1.ListMyOrdersRequest, v1.ListMyOrdersResponse]
-	cancelOrder       *connect.Client[v1.CancelOrderRequest, v1.CancelOrderResponse]
-	listOrders        *connect.Client[v1.ListOrdersRequest, v1.ListOrdersResponse]
-	refundOrder       *connect.Client[v1.RefundOrderRequest, v1.RefundOrderResponse]
-	updateFulfillment *connect.Client[v1.UpdateFulfillmentRequest, v1.UpdateFulfillmentResponse]
-	applyPaymentEvent *connect.Client[v1.ApplyPaymentEventRequest, v1.ApplyPaymentEventResponse]
+	getOrder                  *connect.Client[v1.GetOrderRequest, v1.GetOrderResponse]
+	listMyOrders              *connect.Client[v1.ListMyOrdersRequest, v1.ListMyOrdersResponse]
+	cancelOrder               *connect.Client[v1.CancelOrderRequest, v1.CancelOrderResponse]
+	listOrders                *connect.Client[v1.ListOrdersRequest, v1.ListOrdersResponse]
+	refundOrder               *connect.Client[v1.RefundOrderRequest, v1.RefundOrderResponse]
+	updateFulfillment         *connect.Client[v1.UpdateFulfillmentRequest, v1.UpdateFulfillmentResponse]
+	applyPaymentEvent         *connect.Client[v1.ApplyPaymentEventRequest, v1.ApplyPaymentEventResponse]
+	getOrderInternal          *connect.Client[v1.GetOrderInternalRequest, v1.GetOrderInternalResponse]
+	updateFulfillmentInternal *connect.Client[v1.UpdateFulfillmentInternalRequest, v1.UpdateFulfillmentInternalResponse]
 }
 
 // GetOrder calls emporium.order.v1.OrderService.GetOrder.
@@ -347,6 +375,24 @@ func (c *orderServiceClient) ApplyPaymentEvent(ctx context.Context, req *v1.Appl
 	return nil, err
 }
 
+// GetOrderInternal calls emporium.order.v1.OrderService.GetOrderInternal.
+func (c *orderServiceClient) GetOrderInternal(ctx context.Context, req *v1.GetOrderInternalRequest) (*v1.GetOrderInternalResponse, error) {
+	response, err := c.getOrderInternal.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// UpdateFulfillmentInternal calls emporium.order.v1.OrderService.UpdateFulfillmentInternal.
+func (c *orderServiceClient) UpdateFulfillmentInternal(ctx context.Context, req *v1.UpdateFulfillmentInternalRequest) (*v1.UpdateFulfillmentInternalResponse, error) {
+	response, err := c.updateFulfillmentInternal.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // OrderServiceHandler is an implementation of the emporium.order.v1.OrderService service.
 type OrderServiceHandler interface {
 	// GetOrder returns one order with its status history.
@@ -370,6 +416,13 @@ type OrderServiceHandler interface {
 	// ApplyPaymentEvent is how the payment service reports a payment's
 	// outcome. Idempotent per event id; safe out of order.
 	ApplyPaymentEvent(context.Context, *v1.ApplyPaymentEventRequest) (*v1.ApplyPaymentEventResponse, error)
+	// GetOrderInternal is GetOrder for other services (the shipping service
+	// reads the order it ships), which act for no shopper.
+	GetOrderInternal(context.Context, *v1.GetOrderInternalRequest) (*v1.GetOrderInternalResponse, error)
+	// UpdateFulfillmentInternal is UpdateFulfillment for other services: the
+	// shipping service moves orders to shipped and delivered from carrier
+	// events. Idempotent per event_id.
+	UpdateFulfillmentInternal(context.Context, *v1.UpdateFulfillmentInternalRequest) (*v1.UpdateFulfillmentInternalResponse, error)
 }
 
 // NewOrderServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -425,6 +478,19 @@ func NewOrderServiceHandler(svc OrderServiceHandler, opts ...connect.HandlerOpti
 		connect.WithSchema(orderServiceMethods.ByName("ApplyPaymentEvent")),
 		connect.WithHandlerOptions(opts...),
 	)
+	orderServiceGetOrderInternalHandler := connect.NewUnaryHandlerSimple(
+		OrderServiceGetOrderInternalProcedure,
+		svc.GetOrderInternal,
+		connect.WithSchema(orderServiceMethods.ByName("GetOrderInternal")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	orderServiceUpdateFulfillmentInternalHandler := connect.NewUnaryHandlerSimple(
+		OrderServiceUpdateFulfillmentInternalProcedure,
+		svc.UpdateFulfillmentInternal,
+		connect.WithSchema(orderServiceMethods.ByName("UpdateFulfillmentInternal")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/emporium.order.v1.OrderService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case OrderServiceGetOrderProcedure:
@@ -441,6 +507,10 @@ func NewOrderServiceHandler(svc OrderServiceHandler, opts ...connect.HandlerOpti
 			orderServiceUpdateFulfillmentHandler.ServeHTTP(w, r)
 		case OrderServiceApplyPaymentEventProcedure:
 			orderServiceApplyPaymentEventHandler.ServeHTTP(w, r)
+		case OrderServiceGetOrderInternalProcedure:
+			orderServiceGetOrderInternalHandler.ServeHTTP(w, r)
+		case OrderServiceUpdateFulfillmentInternalProcedure:
+			orderServiceUpdateFulfillmentInternalHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -476,4 +546,12 @@ func (UnimplementedOrderServiceHandler) UpdateFulfillment(context.Context, *v1.U
 
 func (UnimplementedOrderServiceHandler) ApplyPaymentEvent(context.Context, *v1.ApplyPaymentEventRequest) (*v1.ApplyPaymentEventResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("emporium.order.v1.OrderService.ApplyPaymentEvent is not implemented"))
+}
+
+func (UnimplementedOrderServiceHandler) GetOrderInternal(context.Context, *v1.GetOrderInternalRequest) (*v1.GetOrderInternalResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("emporium.order.v1.OrderService.GetOrderInternal is not implemented"))
+}
+
+func (UnimplementedOrderServiceHandler) UpdateFulfillmentInternal(context.Context, *v1.UpdateFulfillmentInternalRequest) (*v1.UpdateFulfillmentInternalResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("emporium.order.v1.OrderService.UpdateFulfillmentInternal is not implemented"))
 }

@@ -36,6 +36,27 @@ const (
 	// ShippingServiceQuoteRatesProcedure is the fully-qualified name of the ShippingService's
 	// QuoteRates RPC.
 	ShippingServiceQuoteRatesProcedure = "/emporium.shipping.v1.ShippingService/QuoteRates"
+	// ShippingServiceCreateShipmentProcedure is the fully-qualified name of the ShippingService's
+	// CreateShipment RPC.
+	ShippingServiceCreateShipmentProcedure = "/emporium.shipping.v1.ShippingService/CreateShipment"
+	// ShippingServiceGetShipmentProcedure is the fully-qualified name of the ShippingService's
+	// GetShipment RPC.
+	ShippingServiceGetShipmentProcedure = "/emporium.shipping.v1.ShippingService/GetShipment"
+	// ShippingServiceListOrderShipmentsProcedure is the fully-qualified name of the ShippingService's
+	// ListOrderShipments RPC.
+	ShippingServiceListOrderShipmentsProcedure = "/emporium.shipping.v1.ShippingService/ListOrderShipments"
+	// ShippingServiceListShipmentsProcedure is the fully-qualified name of the ShippingService's
+	// ListShipments RPC.
+	ShippingServiceListShipmentsProcedure = "/emporium.shipping.v1.ShippingService/ListShipments"
+	// ShippingServiceGetLabelProcedure is the fully-qualified name of the ShippingService's GetLabel
+	// RPC.
+	ShippingServiceGetLabelProcedure = "/emporium.shipping.v1.ShippingService/GetLabel"
+	// ShippingServiceVoidShipmentProcedure is the fully-qualified name of the ShippingService's
+	// VoidShipment RPC.
+	ShippingServiceVoidShipmentProcedure = "/emporium.shipping.v1.ShippingService/VoidShipment"
+	// ShippingServiceGetTrackingProcedure is the fully-qualified name of the ShippingService's
+	// GetTracking RPC.
+	ShippingServiceGetTrackingProcedure = "/emporium.shipping.v1.ShippingService/GetTracking"
 )
 
 // ShippingServiceClient is a client for the emporium.shipping.v1.ShippingService service.
@@ -44,6 +65,32 @@ type ShippingServiceClient interface {
 	// first. The rate ids are stable for the same input, so a checkout can
 	// re-quote and find the option the shopper picked.
 	QuoteRates(context.Context, *v1.QuoteRatesRequest) (*v1.QuoteRatesResponse, error)
+	// CreateShipment buys a label for each parcel of a paid order, one
+	// shipment per parcel. The items of every parcel must be in the order,
+	// and no item may ship more often than it was ordered, across all the
+	// order's shipments that are not voided. The same idempotency_key with
+	// the same request answers with the same shipments (and finishes buying
+	// labels an interrupted call left pending); with another request it is
+	// already_exists. An address the carrier refuses is invalid_argument,
+	// and then no shipment is recorded.
+	CreateShipment(context.Context, *v1.CreateShipmentRequest) (*v1.CreateShipmentResponse, error)
+	// GetShipment returns one shipment with its tracking events. Shoppers see
+	// the shipments of their own orders; any other is not_found.
+	GetShipment(context.Context, *v1.GetShipmentRequest) (*v1.GetShipmentResponse, error)
+	// ListOrderShipments lists the shipments of one order, oldest first.
+	// Shoppers may list only their own orders; any other is not_found.
+	ListOrderShipments(context.Context, *v1.ListOrderShipmentsRequest) (*v1.ListOrderShipmentsResponse, error)
+	// ListShipments pages through every shipment, newest first, with filters.
+	ListShipments(context.Context, *v1.ListShipmentsRequest) (*v1.ListShipmentsResponse, error)
+	// GetLabel returns a shipment's printable label.
+	GetLabel(context.Context, *v1.GetLabelRequest) (*v1.GetLabelResponse, error)
+	// VoidShipment cancels a label the carrier has not picked up yet; its
+	// items may then ship again. Voiding a voided shipment changes nothing;
+	// one already picked up is failed_precondition.
+	VoidShipment(context.Context, *v1.VoidShipmentRequest) (*v1.VoidShipmentResponse, error)
+	// GetTracking returns where a parcel is, as last heard from its carrier.
+	// Shoppers see the parcels of their own orders; any other is not_found.
+	GetTracking(context.Context, *v1.GetTrackingRequest) (*v1.GetTrackingResponse, error)
 }
 
 // NewShippingServiceClient constructs a client for the emporium.shipping.v1.ShippingService
@@ -64,17 +111,135 @@ func NewShippingServiceClient(httpClient connect.HTTPClient, baseURL string, opt
 			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 			connect.WithClientOptions(opts...),
 		),
+		createShipment: connect.NewClient[v1.CreateShipmentRequest, v1.CreateShipmentResponse](
+			httpClient,
+			baseURL+ShippingServiceCreateShipmentProcedure,
+			connect.WithSchema(shippingServiceMethods.ByName("CreateShipment")),
+			connect.WithClientOptions(opts...),
+		),
+		getShipment: connect.NewClient[v1.GetShipmentRequest, v1.GetShipmentResponse](
+			httpClient,
+			baseURL+ShippingServiceGetShipmentProcedure,
+			connect.WithSchema(shippingServiceMethods.ByName("GetShipment")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		listOrderShipments: connect.NewClient[v1.ListOrderShipmentsRequest, v1.ListOrderShipmentsResponse](
+			httpClient,
+			baseURL+ShippingServiceListOrderShipmentsProcedure,
+			connect.WithSchema(shippingServiceMethods.ByName("ListOrderShipments")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		listShipments: connect.NewClient[v1.ListShipmentsRequest, v1.ListShipmentsResponse](
+			httpClient,
+			baseURL+ShippingServiceListShipmentsProcedure,
+			connect.WithSchema(shippingServiceMethods.ByName("ListShipments")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		getLabel: connect.NewClient[v1.GetLabelRequest, v1.GetLabelResponse](
+			httpClient,
+			baseURL+ShippingServiceGetLabelProcedure,
+			connect.WithSchema(shippingServiceMethods.ByName("GetLabel")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		voidShipment: connect.NewClient[v1.VoidShipmentRequest, v1.VoidShipmentResponse](
+			httpClient,
+			baseURL+ShippingServiceVoidShipmentProcedure,
+			connect.WithSchema(shippingServiceMethods.ByName("VoidShipment")),
+			connect.WithIdempotency(connect.IdempotencyIdempotent),
+			connect.WithClientOptions(opts...),
+		),
+		getTracking: connect.NewClient[v1.GetTrackingRequest, v1.GetTrackingResponse](
+			httpClient,
+			baseURL+ShippingServiceGetTrackingProcedure,
+			connect.WithSchema(shippingServiceMethods.ByName("GetTracking")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // shippingServiceClient implements ShippingServiceClient.
 type shippingServiceClient struct {
-	quoteRates *connect.Client[v1.QuoteRatesRequest, v1.QuoteRatesResponse]
+	quoteRates         *connect.Client[v1.QuoteRatesRequest, v1.QuoteRatesResponse]
+	createShipment     *connect.Client[v1.CreateShipmentRequest, v1.CreateShipmentResponse]
+	getShipment        *connect.Client[v1.GetShipmentRequest, v1.GetShipmentResponse]
+	listOrderShipments *connect.Client[v1.ListOrderShipmentsRequest, v1.ListOrderShipmentsResponse]
+	listShipments      *connect.Client[v1.ListShipmentsRequest, v1.ListShipmentsResponse]
+	getLabel           *connect.Client[v1.GetLabelRequest, v1.GetLabelResponse]
+	voidShipment       *connect.Client[v1.VoidShipmentRequest, v1.VoidShipmentResponse]
+	getTracking        *connect.Client[v1.GetTrackingRequest, v1.GetTrackingResponse]
 }
 
 // QuoteRates calls emporium.shipping.v1.ShippingService.QuoteRates.
 func (c *shippingServiceClient) QuoteRates(ctx context.Context, req *v1.QuoteRatesRequest) (*v1.QuoteRatesResponse, error) {
 	response, err := c.quoteRates.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// CreateShipment calls emporium.shipping.v1.ShippingService.CreateShipment.
+func (c *shippingServiceClient) CreateShipment(ctx context.Context, req *v1.CreateShipmentRequest) (*v1.CreateShipmentResponse, error) {
+	response, err := c.createShipment.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// GetShipment calls emporium.shipping.v1.ShippingService.GetShipment.
+func (c *shippingServiceClient) GetShipment(ctx context.Context, req *v1.GetShipmentRequest) (*v1.GetShipmentResponse, error) {
+	response, err := c.getShipment.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// ListOrderShipments calls emporium.shipping.v1.ShippingService.ListOrderShipments.
+func (c *shippingServiceClient) ListOrderShipments(ctx context.Context, req *v1.ListOrderShipmentsRequest) (*v1.ListOrderShipmentsResponse, error) {
+	response, err := c.listOrderShipments.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// ListShipments calls emporium.shipping.v1.ShippingService.ListShipments.
+func (c *shippingServiceClient) ListShipments(ctx context.Context, req *v1.ListShipmentsRequest) (*v1.ListShipmentsResponse, error) {
+	response, err := c.listShipments.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// GetLabel calls emporium.shipping.v1.ShippingService.GetLabel.
+func (c *shippingServiceClient) GetLabel(ctx context.Context, req *v1.GetLabelRequest) (*v1.GetLabelResponse, error) {
+	response, err := c.getLabel.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// VoidShipment calls emporium.shipping.v1.ShippingService.VoidShipment.
+func (c *shippingServiceClient) VoidShipment(ctx context.Context, req *v1.VoidShipmentRequest) (*v1.VoidShipmentResponse, error) {
+	response, err := c.voidShipment.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// GetTracking calls emporium.shipping.v1.ShippingService.GetTracking.
+func (c *shippingServiceClient) GetTracking(ctx context.Context, req *v1.GetTrackingRequest) (*v1.GetTrackingResponse, error) {
+	response, err := c.getTracking.CallUnary(ctx, connect.NewRequest(req))
 	if response != nil {
 		return response.Msg, err
 	}
@@ -87,6 +252,32 @@ type ShippingServiceHandler interface {
 	// first. The rate ids are stable for the same input, so a checkout can
 	// re-quote and find the option the shopper picked.
 	QuoteRates(context.Context, *v1.QuoteRatesRequest) (*v1.QuoteRatesResponse, error)
+	// CreateShipment buys a label for each parcel of a paid order, one
+	// shipment per parcel. The items of every parcel must be in the order,
+	// and no item may ship more often than it was ordered, across all the
+	// order's shipments that are not voided. The same idempotency_key with
+	// the same request answers with the same shipments (and finishes buying
+	// labels an interrupted call left pending); with another request it is
+	// already_exists. An address the carrier refuses is invalid_argument,
+	// and then no shipment is recorded.
+	CreateShipment(context.Context, *v1.CreateShipmentRequest) (*v1.CreateShipmentResponse, error)
+	// GetShipment returns one shipment with its tracking events. Shoppers see
+	// the shipments of their own orders; any other is not_found.
+	GetShipment(context.Context, *v1.GetShipmentRequest) (*v1.GetShipmentResponse, error)
+	// ListOrderShipments lists the shipments of one order, oldest first.
+	// Shoppers may list only their own orders; any other is not_found.
+	ListOrderShipments(context.Context, *v1.ListOrderShipmentsRequest) (*v1.ListOrderShipmentsResponse, error)
+	// ListShipments pages through every shipment, newest first, with filters.
+	ListShipments(context.Context, *v1.ListShipmentsRequest) (*v1.ListShipmentsResponse, error)
+	// GetLabel returns a shipment's printable label.
+	GetLabel(context.Context, *v1.GetLabelRequest) (*v1.GetLabelResponse, error)
+	// VoidShipment cancels a label the carrier has not picked up yet; its
+	// items may then ship again. Voiding a voided shipment changes nothing;
+	// one already picked up is failed_precondition.
+	VoidShipment(context.Context, *v1.VoidShipmentRequest) (*v1.VoidShipmentResponse, error)
+	// GetTracking returns where a parcel is, as last heard from its carrier.
+	// Shoppers see the parcels of their own orders; any other is not_found.
+	GetTracking(context.Context, *v1.GetTrackingRequest) (*v1.GetTrackingResponse, error)
 }
 
 // NewShippingServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -103,10 +294,72 @@ func NewShippingServiceHandler(svc ShippingServiceHandler, opts ...connect.Handl
 		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 		connect.WithHandlerOptions(opts...),
 	)
+	shippingServiceCreateShipmentHandler := connect.NewUnaryHandlerSimple(
+		ShippingServiceCreateShipmentProcedure,
+		svc.CreateShipment,
+		connect.WithSchema(shippingServiceMethods.ByName("CreateShipment")),
+		connect.WithHandlerOptions(opts...),
+	)
+	shippingServiceGetShipmentHandler := connect.NewUnaryHandlerSimple(
+		ShippingServiceGetShipmentProcedure,
+		svc.GetShipment,
+		connect.WithSchema(shippingServiceMethods.ByName("GetShipment")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	shippingServiceListOrderShipmentsHandler := connect.NewUnaryHandlerSimple(
+		ShippingServiceListOrderShipmentsProcedure,
+		svc.ListOrderShipments,
+		connect.WithSchema(shippingServiceMethods.ByName("ListOrderShipments")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	shippingServiceListShipmentsHandler := connect.NewUnaryHandlerSimple(
+		ShippingServiceListShipmentsProcedure,
+		svc.ListShipments,
+		connect.WithSchema(shippingServiceMethods.ByName("ListShipments")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	shippingServiceGetLabelHandler := connect.NewUnaryHandlerSimple(
+		ShippingServiceGetLabelProcedure,
+		svc.GetLabel,
+		connect.WithSchema(shippingServiceMethods.ByName("GetLabel")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	shippingServiceVoidShipmentHandler := connect.NewUnaryHandlerSimple(
+		ShippingServiceVoidShipmentProcedure,
+		svc.VoidShipment,
+		connect.WithSchema(shippingServiceMethods.ByName("VoidShipment")),
+		connect.WithIdempotency(connect.IdempotencyIdempotent),
+		connect.WithHandlerOptions(opts...),
+	)
+	shippingServiceGetTrackingHandler := connect.NewUnaryHandlerSimple(
+		ShippingServiceGetTrackingProcedure,
+		svc.GetTracking,
+		connect.WithSchema(shippingServiceMethods.ByName("GetTracking")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/emporium.shipping.v1.ShippingService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case ShippingServiceQuoteRatesProcedure:
 			shippingServiceQuoteRatesHandler.ServeHTTP(w, r)
+		case ShippingServiceCreateShipmentProcedure:
+			shippingServiceCreateShipmentHandler.ServeHTTP(w, r)
+		case ShippingServiceGetShipmentProcedure:
+			shippingServiceGetShipmentHandler.ServeHTTP(w, r)
+		case ShippingServiceListOrderShipmentsProcedure:
+			shippingServiceListOrderShipmentsHandler.ServeHTTP(w, r)
+		case ShippingServiceListShipmentsProcedure:
+			shippingServiceListShipmentsHandler.ServeHTTP(w, r)
+		case ShippingServiceGetLabelProcedure:
+			shippingServiceGetLabelHandler.ServeHTTP(w, r)
+		case ShippingServiceVoidShipmentProcedure:
+			shippingServiceVoidShipmentHandler.ServeHTTP(w, r)
+		case ShippingServiceGetTrackingProcedure:
+			shippingServiceGetTrackingHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -118,4 +371,32 @@ type UnimplementedShippingServiceHandler struct{}
 
 func (UnimplementedShippingServiceHandler) QuoteRates(context.Context, *v1.QuoteRatesRequest) (*v1.QuoteRatesResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("emporium.shipping.v1.ShippingService.QuoteRates is not implemented"))
+}
+
+func (UnimplementedShippingServiceHandler) CreateShipment(context.Context, *v1.CreateShipmentRequest) (*v1.CreateShipmentResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("emporium.shipping.v1.ShippingService.CreateShipment is not implemented"))
+}
+
+func (UnimplementedShippingServiceHandler) GetShipment(context.Context, *v1.GetShipmentRequest) (*v1.GetShipmentResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("emporium.shipping.v1.ShippingService.GetShipment is not implemented"))
+}
+
+func (UnimplementedShippingServiceHandler) ListOrderShipments(context.Context, *v1.ListOrderShipmentsRequest) (*v1.ListOrderShipmentsResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("emporium.shipping.v1.ShippingService.ListOrderShipments is not implemented"))
+}
+
+func (UnimplementedShippingServiceHandler) ListShipments(context.Context, *v1.ListShipmentsRequest) (*v1.ListShipmentsResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("emporium.shipping.v1.ShippingService.ListShipments is not implemented"))
+}
+
+func (UnimplementedShippingServiceHandler) GetLabel(context.Context, *v1.GetLabelRequest) (*v1.GetLabelResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("emporium.shipping.v1.ShippingService.GetLabel is not implemented"))
+}
+
+func (UnimplementedShippingServiceHandler) VoidShipment(context.Context, *v1.VoidShipmentRequest) (*v1.VoidShipmentResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("emporium.shipping.v1.ShippingService.VoidShipment is not implemented"))
+}
+
+func (UnimplementedShippingServiceHandler) GetTracking(context.Context, *v1.GetTrackingRequest) (*v1.GetTrackingResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("emporium.shipping.v1.ShippingService.GetTracking is not implemented"))
 }

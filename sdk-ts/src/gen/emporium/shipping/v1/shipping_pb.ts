@@ -2,21 +2,23 @@
 // @generated from file emporium/shipping/v1/shipping.proto (package emporium.shipping.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import { file_buf_validate_validate } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import { file_emporium_auth_v1_access } from "../../auth/v1/access_pb.js";
 import type { Destination } from "../../type/v1/address_pb.js";
 import { file_emporium_type_v1_address } from "../../type/v1/address_pb.js";
 import type { Money } from "../../type/v1/money_pb.js";
 import { file_emporium_type_v1_money } from "../../type/v1/money_pb.js";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file emporium/shipping/v1/shipping.proto.
  */
 export const file_emporium_shipping_v1_shipping: GenFile = /*@__PURE__*/
-  fileDesc("CiNlbXBvcml1bS9zaGlwcGluZy92MS9zaGlwcGluZy5wcm90bxIUZW1wb3JpdW0uc2hpcHBpbmcudjEipQEKEVF1b3RlUmF0ZXNSZXF1ZXN0EjoKC2Rlc3RpbmF0aW9uGAEgASgLMh0uZW1wb3JpdW0udHlwZS52MS5EZXN0aW5hdGlvbkIGukgDyAEBEiEKDHdlaWdodF9ncmFtcxgCIAEoA0ILukgIIgYYwIQ9IAASMQoIc3VidG90YWwYAyABKAsyFy5lbXBvcml1bS50eXBlLnYxLk1vbmV5Qga6SAPIAQEiRwoSUXVvdGVSYXRlc1Jlc3BvbnNlEjEKBXJhdGVzGAEgAygLMiIuZW1wb3JpdW0uc2hpcHBpbmcudjEuU2hpcHBpbmdSYXRlIo0BCgxTaGlwcGluZ1JhdGUSCgoCaWQYASABKAkSDwoHY2FycmllchgCIAEoCRIUCgxzZXJ2aWNlX25hbWUYAyABKAkSJgoFcHJpY2UYBCABKAsyFy5lbXBvcml1bS50eXBlLnYxLk1vbmV5EhAKCG1pbl9kYXlzGAUgASgFEhAKCG1heF9kYXlzGAYgASgFMnsKD1NoaXBwaW5nU2VydmljZRJoCgpRdW90ZVJhdGVzEicuZW1wb3JpdW0uc2hpcHBpbmcudjEuUXVvdGVSYXRlc1JlcXVlc3QaKC5lbXBvcml1bS5zaGlwcGluZy52MS5RdW90ZVJhdGVzUmVzcG9uc2UiB5ACAcjzGAFCRFpCZ2l0aHViLmNvbS9lbXBvcml1bWhxL2VtcG9yaXVtL2dlbi9lbXBvcml1bS9zaGlwcGluZy92MTtzaGlwcGluZ3YxYgZwcm90bzM", [file_buf_validate_validate, file_emporium_auth_v1_access, file_emporium_type_v1_address, file_emporium_type_v1_money]);
+  fileDesc("CiNlbXBvcml1bS9zaGlwcGluZy92MS9zaGlwcGluZy5wcm90bxIUZW1wb3JpdW0uc2hpcHBpbmcudjEipQEKEVF1b3RlUmF0ZXNSZXF1ZXN0EjoKC2Rlc3RpbmF0aW9uGAEgASgLMh0uZW1wb3JpdW0udHlwZS52MS5EZXN0aW5hdGlvbkIGukgDyAEBEiEKDHdlaWdodF9ncmFtcxgCIAEoA0ILukgIIgYYwIQ9IAASMQoIc3VidG90YWwYAyABKAsyFy5lbXBvcml1bS50eXBlLnYxLk1vbmV5Qga6SAPIAQEiRwoSUXVvdGVSYXRlc1Jlc3BvbnNlEjEKBXJhdGVzGAEgAygLMiIuZW1wb3JpdW0uc2hpcHBpbmcudjEuU2hpcHBpbmdSYXRlIo0BCgxTaGlwcGluZ1JhdGUSCgoCaWQYASABKAkSDwoHY2FycmllchgCIAEoCRIUCgxzZXJ2aWNlX25hbWUYAyABKAkSJgoFcHJpY2UYBCABKAsyFy5lbXBvcml1bS50eXBlLnYxLk1vbmV5EhAKCG1pbl9kYXlzGAUgASgFEhAKCG1heF9kYXlzGAYgASgFIp0ECghTaGlwbWVudBIKCgJpZBgBIAEoCRIQCghvcmRlcl9pZBgCIAEoCRIUCgxvcmRlcl9udW1iZXIYAyABKAkSEwoLY3VzdG9tZXJfaWQYBCABKAkSDwoHY2FycmllchgFIAEoCRIPCgdzZXJ2aWNlGAYgASgJEhcKD3RyYWNraW5nX251bWJlchgHIAEoCRIUCgx0cmFja2luZ191cmwYCCABKAkSNAoGc3RhdHVzGAkgASgOMiQuZW1wb3JpdW0uc2hpcHBpbmcudjEuU2hpcG1lbnRTdGF0dXMSMQoFaXRlbXMYCiADKAsyIi5lbXBvcml1bS5zaGlwcGluZy52MS5TaGlwbWVudEl0ZW0SFAoMd2VpZ2h0X2dyYW1zGAsgASgDEjQKCmRpbWVuc2lvbnMYDCABKAsyIC5lbXBvcml1bS5zaGlwcGluZy52MS5EaW1lbnNpb25zEisKCmxhYmVsX2Nvc3QYDSABKAsyFy5lbXBvcml1bS50eXBlLnYxLk1vbmV5EjMKBmV2ZW50cxgOIAMoCzIjLmVtcG9yaXVtLnNoaXBwaW5nLnYxLlRyYWNraW5nRXZlbnQSLwoLY3JlYXRlX3RpbWUYDyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGBAgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJFCgxTaGlwbWVudEl0ZW0SFgoDc2t1GAEgASgJQgm6SAZyBBABGEASHQoIcXVhbnRpdHkYAiABKANCC7pICCIGGKCNBiAAImgKCkRpbWVuc2lvbnMSHQoJbGVuZ3RoX21tGAEgASgDQgq6SAciBRiIJyAAEhwKCHdpZHRoX21tGAIgASgDQgq6SAciBRiIJyAAEh0KCWhlaWdodF9tbRgDIAEoA0IKukgHIgUYiCcgACKWAQoNVHJhY2tpbmdFdmVudBIoCgR0aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI0CgZzdGF0dXMYAiABKA4yJC5lbXBvcml1bS5zaGlwcGluZy52MS5TaGlwbWVudFN0YXR1cxITCgtkZXNjcmlwdGlvbhgDIAEoCRIQCghsb2NhdGlvbhgEIAEoCSKlAQoKUGFyY2VsU3BlYxI+CgVpdGVtcxgBIAMoCzIiLmVtcG9yaXVtLnNoaXBwaW5nLnYxLlNoaXBtZW50SXRlbUILukgIkgEFCAEQyAESIQoMd2VpZ2h0X2dyYW1zGAIgASgDQgu6SAgiBhjAhD0gABI0CgpkaW1lbnNpb25zGAMgASgLMiAuZW1wb3JpdW0uc2hpcHBpbmcudjEuRGltZW5zaW9ucyLkAQoVQ3JlYXRlU2hpcG1lbnRSZXF1ZXN0EhsKCG9yZGVyX2lkGAEgASgJQgm6SAZyBBABGEASSwoHcmF0ZV9pZBgCIAEoCUI6ukg3cjUQAxhkMi9eW2EtejAtOV0rKC1bYS16MC05XSspKjpbYS16MC05XSsoLVthLXowLTldKykqJBI9CgdwYXJjZWxzGAMgAygLMiAuZW1wb3JpdW0uc2hpcHBpbmcudjEuUGFyY2VsU3BlY0IKukgHkgEECAEQFBIiCg9pZGVtcG90ZW5jeV9rZXkYBCABKAlCCbpIBnIEEAgYZCJLChZDcmVhdGVTaGlwbWVudFJlc3BvbnNlEjEKCXNoaXBtZW50cxgBIAMoCzIeLmVtcG9yaXVtLnNoaXBwaW5nLnYxLlNoaXBtZW50IisKEkdldFNoaXBtZW50UmVxdWVzdBIVCgJpZBgBIAEoCUIJukgGcgQQARhAIkcKE0dldFNoaXBtZW50UmVzcG9uc2USMAoIc2hpcG1lbnQYASABKAsyHi5lbXBvcml1bS5zaGlwcGluZy52MS5TaGlwbWVudCI4ChlMaXN0T3JkZXJTaGlwbWVudHNSZXF1ZXN0EhsKCG9yZGVyX2lkGAEgASgJQgm6SAZyBBABGEAiTwoaTGlzdE9yZGVyU2hpcG1lbnRzUmVzcG9uc2USMQoJc2hpcG1lbnRzGAEgAygLMh4uZW1wb3JpdW0uc2hpcHBpbmcudjEuU2hpcG1lbnQi0gEKFExpc3RTaGlwbWVudHNSZXF1ZXN0EhwKCXBhZ2Vfc2l6ZRgBIAEoBUIJukgGGgQYZCgAEhwKCnBhZ2VfdG9rZW4YAiABKAlCCLpIBXIDGIAIEhkKCG9yZGVyX2lkGAMgASgJQge6SARyAhhAEkkKCHN0YXR1c2VzGAQgAygOMiQuZW1wb3JpdW0uc2hpcHBpbmcudjEuU2hpcG1lbnRTdGF0dXNCEbpIDpIBCxAJIgeCAQQQASAAEhgKB2NhcnJpZXIYBSABKAlCB7pIBHICGEAiYwoVTGlzdFNoaXBtZW50c1Jlc3BvbnNlEjEKCXNoaXBtZW50cxgBIAMoCzIeLmVtcG9yaXVtLnNoaXBwaW5nLnYxLlNoaXBtZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIxCg9HZXRMYWJlbFJlcXVlc3QSHgoLc2hpcG1lbnRfaWQYASABKAlCCbpIBnIEEAEYQCI5ChBHZXRMYWJlbFJlc3BvbnNlEg8KB2NvbnRlbnQYASABKAwSFAoMY29udGVudF90eXBlGAIgASgJIiwKE1ZvaWRTaGlwbWVudFJlcXVlc3QSFQoCaWQYASABKAlCCbpIBnIEEAEYQCJIChRWb2lkU2hpcG1lbnRSZXNwb25zZRIwCghzaGlwbWVudBgBIAEoCzIeLmVtcG9yaXVtLnNoaXBwaW5nLnYxLlNoaXBtZW50IjQKEkdldFRyYWNraW5nUmVxdWVzdBIeCgtzaGlwbWVudF9pZBgBIAEoCUIJukgGcgQQARhAItUBChNHZXRUcmFja2luZ1Jlc3BvbnNlEhMKC3NoaXBtZW50X2lkGAEgASgJEg8KB2NhcnJpZXIYAiABKAkSFwoPdHJhY2tpbmdfbnVtYmVyGAMgASgJEhQKDHRyYWNraW5nX3VybBgEIAEoCRI0CgZzdGF0dXMYBSABKA4yJC5lbXBvcml1bS5zaGlwcGluZy52MS5TaGlwbWVudFN0YXR1cxIzCgZldmVudHMYBiADKAsyIy5lbXBvcml1bS5zaGlwcGluZy52MS5UcmFja2luZ0V2ZW50Kq8CCg5TaGlwbWVudFN0YXR1cxIfChtTSElQTUVOVF9TVEFUVVNfVU5TUEVDSUZJRUQQABIbChdTSElQTUVOVF9TVEFUVVNfUEVORElORxABEiEKHVNISVBNRU5UX1NUQVRVU19MQUJFTF9DUkVBVEVEEAISHgoaU0hJUE1FTlRfU1RBVFVTX0lOX1RSQU5TSVQQAxIkCiBTSElQTUVOVF9TVEFUVVNfT1VUX0ZPUl9ERUxJVkVSWRAEEh0KGVNISVBNRU5UX1NUQVRVU19ERUxJVkVSRUQQBRIdChlTSElQTUVOVF9TVEFUVVNfRVhDRVBUSU9OEAYSHAoYU0hJUE1FTlRfU1RBVFVTX1JFVFVSTkVEEAcSGgoWU0hJUE1FTlRfU1RBVFVTX1ZPSURFRBAIMpIHCg9TaGlwcGluZ1NlcnZpY2USaAoKUXVvdGVSYXRlcxInLmVtcG9yaXVtLnNoaXBwaW5nLnYxLlF1b3RlUmF0ZXNSZXF1ZXN0GiguZW1wb3JpdW0uc2hpcHBpbmcudjEuUXVvdGVSYXRlc1Jlc3BvbnNlIgeQAgHI8xgBEnEKDkNyZWF0ZVNoaXBtZW50EisuZW1wb3JpdW0uc2hpcHBpbmcudjEuQ3JlYXRlU2hpcG1lbnRSZXF1ZXN0GiwuZW1wb3JpdW0uc2hpcHBpbmcudjEuQ3JlYXRlU2hpcG1lbnRSZXNwb25zZSIEyPMYAxJrCgtHZXRTaGlwbWVudBIoLmVtcG9yaXVtLnNoaXBwaW5nLnYxLkdldFNoaXBtZW50UmVxdWVzdBopLmVtcG9yaXVtLnNoaXBwaW5nLnYxLkdldFNoaXBtZW50UmVzcG9uc2UiB5ACAcjzGAISgAEKEkxpc3RPcmRlclNoaXBtZW50cxIvLmVtcG9yaXVtLnNoaXBwaW5nLnYxLkxpc3RPcmRlclNoaXBtZW50c1JlcXVlc3QaMC5lbXBvcml1bS5zaGlwcGluZy52MS5MaXN0T3JkZXJTaGlwbWVudHNSZXNwb25zZSIHkAIByPMYAhJxCg1MaXN0U2hpcG1lbnRzEiouZW1wb3JpdW0uc2hpcHBpbmcudjEuTGlzdFNoaXBtZW50c1JlcXVlc3QaKy5lbXBvcml1bS5zaGlwcGluZy52MS5MaXN0U2hpcG1lbnRzUmVzcG9uc2UiB5ACAcjzGAMSYgoIR2V0TGFiZWwSJS5lbXBvcml1bS5zaGlwcGluZy52MS5HZXRMYWJlbFJlcXVlc3QaJi5lbXBvcml1bS5zaGlwcGluZy52MS5HZXRMYWJlbFJlc3BvbnNlIgeQAgHI8xgDEm4KDFZvaWRTaGlwbWVudBIpLmVtcG9yaXVtLnNoaXBwaW5nLnYxLlZvaWRTaGlwbWVudFJlcXVlc3QaKi5lbXBvcml1bS5zaGlwcGluZy52MS5Wb2lkU2hpcG1lbnRSZXNwb25zZSIHkAICyPMYAxJrCgtHZXRUcmFja2luZxIoLmVtcG9yaXVtLnNoaXBwaW5nLnYxLkdldFRyYWNraW5nUmVxdWVzdBopLmVtcG9yaXVtLnNoaXBwaW5nLnYxLkdldFRyYWNraW5nUmVzcG9uc2UiB5ACAcjzGAJCRFpCZ2l0aHViLmNvbS9lbXBvcml1bWhxL2VtcG9yaXVtL2dlbi9lbXBvcml1bS9zaGlwcGluZy92MTtzaGlwcGluZ3YxYgZwcm90bzM", [file_buf_validate_validate, file_emporium_auth_v1_access, file_emporium_type_v1_address, file_emporium_type_v1_money, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message emporium.shipping.v1.QuoteRatesRequest
@@ -118,9 +120,626 @@ export const ShippingRateSchema: GenMessage<ShippingRate> = /*@__PURE__*/
   messageDesc(file_emporium_shipping_v1_shipping, 2);
 
 /**
- * ShippingService prices and (later) creates shipments. Rates come from the
- * configured carriers; in dev, from the local carrier's rate tables by
- * weight and zone.
+ * Shipment is one parcel of an order, with its label and tracking.
+ *
+ * @generated from message emporium.shipping.v1.Shipment
+ */
+export type Shipment = Message<"emporium.shipping.v1.Shipment"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string order_id = 2;
+   */
+  orderId: string;
+
+  /**
+   * The order's human number, e.g. "EMP-7K2M9QX4".
+   *
+   * @generated from field: string order_number = 3;
+   */
+  orderNumber: string;
+
+  /**
+   * @generated from field: string customer_id = 4;
+   */
+  customerId: string;
+
+  /**
+   * The carrier's name, e.g. "local", "ups".
+   *
+   * @generated from field: string carrier = 5;
+   */
+  carrier: string;
+
+  /**
+   * The carrier's service id, e.g. "standard".
+   *
+   * @generated from field: string service = 6;
+   */
+  service: string;
+
+  /**
+   * Empty while PENDING.
+   *
+   * @generated from field: string tracking_number = 7;
+   */
+  trackingNumber: string;
+
+  /**
+   * Where the shopper follows the parcel; empty when the carrier has no
+   * public tracking page.
+   *
+   * @generated from field: string tracking_url = 8;
+   */
+  trackingUrl: string;
+
+  /**
+   * @generated from field: emporium.shipping.v1.ShipmentStatus status = 9;
+   */
+  status: ShipmentStatus;
+
+  /**
+   * @generated from field: repeated emporium.shipping.v1.ShipmentItem items = 10;
+   */
+  items: ShipmentItem[];
+
+  /**
+   * @generated from field: int64 weight_grams = 11;
+   */
+  weightGrams: bigint;
+
+  /**
+   * @generated from field: emporium.shipping.v1.Dimensions dimensions = 12;
+   */
+  dimensions?: Dimensions | undefined;
+
+  /**
+   * What the carrier charged for the label.
+   *
+   * @generated from field: emporium.type.v1.Money label_cost = 13;
+   */
+  labelCost?: Money | undefined;
+
+  /**
+   * Oldest first.
+   *
+   * @generated from field: repeated emporium.shipping.v1.TrackingEvent events = 14;
+   */
+  events: TrackingEvent[];
+
+  /**
+   * @generated from field: google.protobuf.Timestamp create_time = 15;
+   */
+  createTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp update_time = 16;
+   */
+  updateTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message emporium.shipping.v1.Shipment.
+ * Use `create(ShipmentSchema)` to create a new message.
+ */
+export const ShipmentSchema: GenMessage<Shipment> = /*@__PURE__*/
+  messageDesc(file_emporium_shipping_v1_shipping, 3);
+
+/**
+ * @generated from message emporium.shipping.v1.ShipmentItem
+ */
+export type ShipmentItem = Message<"emporium.shipping.v1.ShipmentItem"> & {
+  /**
+   * @generated from field: string sku = 1;
+   */
+  sku: string;
+
+  /**
+   * @generated from field: int64 quantity = 2;
+   */
+  quantity: bigint;
+};
+
+/**
+ * Describes the message emporium.shipping.v1.ShipmentItem.
+ * Use `create(ShipmentItemSchema)` to create a new message.
+ */
+export const ShipmentItemSchema: GenMessage<ShipmentItem> = /*@__PURE__*/
+  messageDesc(file_emporium_shipping_v1_shipping, 4);
+
+/**
+ * Dimensions are a parcel's outer size in millimetres.
+ *
+ * @generated from message emporium.shipping.v1.Dimensions
+ */
+export type Dimensions = Message<"emporium.shipping.v1.Dimensions"> & {
+  /**
+   * @generated from field: int64 length_mm = 1;
+   */
+  lengthMm: bigint;
+
+  /**
+   * @generated from field: int64 width_mm = 2;
+   */
+  widthMm: bigint;
+
+  /**
+   * @generated from field: int64 height_mm = 3;
+   */
+  heightMm: bigint;
+};
+
+/**
+ * Describes the message emporium.shipping.v1.Dimensions.
+ * Use `create(DimensionsSchema)` to create a new message.
+ */
+export const DimensionsSchema: GenMessage<Dimensions> = /*@__PURE__*/
+  messageDesc(file_emporium_shipping_v1_shipping, 5);
+
+/**
+ * TrackingEvent is one scan of a parcel.
+ *
+ * @generated from message emporium.shipping.v1.TrackingEvent
+ */
+export type TrackingEvent = Message<"emporium.shipping.v1.TrackingEvent"> & {
+  /**
+   * @generated from field: google.protobuf.Timestamp time = 1;
+   */
+  time?: Timestamp | undefined;
+
+  /**
+   * @generated from field: emporium.shipping.v1.ShipmentStatus status = 2;
+   */
+  status: ShipmentStatus;
+
+  /**
+   * The carrier's words, e.g. "Departed facility".
+   *
+   * @generated from field: string description = 3;
+   */
+  description: string;
+
+  /**
+   * e.g. "Louisville, KY, US"; may be empty.
+   *
+   * @generated from field: string location = 4;
+   */
+  location: string;
+};
+
+/**
+ * Describes the message emporium.shipping.v1.TrackingEvent.
+ * Use `create(TrackingEventSchema)` to create a new message.
+ */
+export const TrackingEventSchema: GenMessage<TrackingEvent> = /*@__PURE__*/
+  messageDesc(file_emporium_shipping_v1_shipping, 6);
+
+/**
+ * ParcelSpec is one parcel to buy a label for.
+ *
+ * @generated from message emporium.shipping.v1.ParcelSpec
+ */
+export type ParcelSpec = Message<"emporium.shipping.v1.ParcelSpec"> & {
+  /**
+   * @generated from field: repeated emporium.shipping.v1.ShipmentItem items = 1;
+   */
+  items: ShipmentItem[];
+
+  /**
+   * @generated from field: int64 weight_grams = 2;
+   */
+  weightGrams: bigint;
+
+  /**
+   * Optional; some carriers price by size.
+   *
+   * @generated from field: emporium.shipping.v1.Dimensions dimensions = 3;
+   */
+  dimensions?: Dimensions | undefined;
+};
+
+/**
+ * Describes the message emporium.shipping.v1.ParcelSpec.
+ * Use `create(ParcelSpecSchema)` to create a new message.
+ */
+export const ParcelSpecSchema: GenMessage<ParcelSpec> = /*@__PURE__*/
+  messageDesc(file_emporium_shipping_v1_shipping, 7);
+
+/**
+ * @generated from message emporium.shipping.v1.CreateShipmentRequest
+ */
+export type CreateShipmentRequest = Message<"emporium.shipping.v1.CreateShipmentRequest"> & {
+  /**
+   * @generated from field: string order_id = 1;
+   */
+  orderId: string;
+
+  /**
+   * A rate id from QuoteRates, "carrier:service", e.g. "local:standard".
+   *
+   * @generated from field: string rate_id = 2;
+   */
+  rateId: string;
+
+  /**
+   * @generated from field: repeated emporium.shipping.v1.ParcelSpec parcels = 3;
+   */
+  parcels: ParcelSpec[];
+
+  /**
+   * @generated from field: string idempotency_key = 4;
+   */
+  idempotencyKey: string;
+};
+
+/**
+ * Describes the message emporium.shipping.v1.CreateShipmentRequest.
+ * Use `create(CreateShipmentRequestSchema)` to create a new message.
+ */
+export const CreateShipmentRequestSchema: GenMessage<CreateShipmentRequest> = /*@__PURE__*/
+  messageDesc(file_emporium_shipping_v1_shipping, 8);
+
+/**
+ * @generated from message emporium.shipping.v1.CreateShipmentResponse
+ */
+export type CreateShipmentResponse = Message<"emporium.shipping.v1.CreateShipmentResponse"> & {
+  /**
+   * One per parcel, in the request's order.
+   *
+   * @generated from field: repeated emporium.shipping.v1.Shipment shipments = 1;
+   */
+  shipments: Shipment[];
+};
+
+/**
+ * Describes the message emporium.shipping.v1.CreateShipmentResponse.
+ * Use `create(CreateShipmentResponseSchema)` to create a new message.
+ */
+export const CreateShipmentResponseSchema: GenMessage<CreateShipmentResponse> = /*@__PURE__*/
+  messageDesc(file_emporium_shipping_v1_shipping, 9);
+
+/**
+ * @generated from message emporium.shipping.v1.GetShipmentRequest
+ */
+export type GetShipmentRequest = Message<"emporium.shipping.v1.GetShipmentRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message emporium.shipping.v1.GetShipmentRequest.
+ * Use `create(GetShipmentRequestSchema)` to create a new message.
+ */
+export const GetShipmentRequestSchema: GenMessage<GetShipmentRequest> = /*@__PURE__*/
+  messageDesc(file_emporium_shipping_v1_shipping, 10);
+
+/**
+ * @generated from message emporium.shipping.v1.GetShipmentResponse
+ */
+export type GetShipmentResponse = Message<"emporium.shipping.v1.GetShipmentResponse"> & {
+  /**
+   * @generated from field: emporium.shipping.v1.Shipment shipment = 1;
+   */
+  shipment?: Shipment | undefined;
+};
+
+/**
+ * Describes the message emporium.shipping.v1.GetShipmentResponse.
+ * Use `create(GetShipmentResponseSchema)` to create a new message.
+ */
+export const GetShipmentResponseSchema: GenMessage<GetShipmentResponse> = /*@__PURE__*/
+  messageDesc(file_emporium_shipping_v1_shipping, 11);
+
+/**
+ * @generated from message emporium.shipping.v1.ListOrderShipmentsRequest
+ */
+export type ListOrderShipmentsRequest = Message<"emporium.shipping.v1.ListOrderShipmentsRequest"> & {
+  /**
+   * @generated from field: string order_id = 1;
+   */
+  orderId: string;
+};
+
+/**
+ * Describes the message emporium.shipping.v1.ListOrderShipmentsRequest.
+ * Use `create(ListOrderShipmentsRequestSchema)` to create a new message.
+ */
+export const ListOrderShipmentsRequestSchema: GenMessage<ListOrderShipmentsRequest> = /*@__PURE__*/
+  messageDesc(file_emporium_shipping_v1_shipping, 12);
+
+/**
+ * @generated from message emporium.shipping.v1.ListOrderShipmentsResponse
+ */
+export type ListOrderShipmentsResponse = Message<"emporium.shipping.v1.ListOrderShipmentsResponse"> & {
+  /**
+   * Oldest first, voided ones included.
+   *
+   * @generated from field: repeated emporium.shipping.v1.Shipment shipments = 1;
+   */
+  shipments: Shipment[];
+};
+
+/**
+ * Describes the message emporium.shipping.v1.ListOrderShipmentsResponse.
+ * Use `create(ListOrderShipmentsResponseSchema)` to create a new message.
+ */
+export const ListOrderShipmentsResponseSchema: GenMessage<ListOrderShipmentsResponse> = /*@__PURE__*/
+  messageDesc(file_emporium_shipping_v1_shipping, 13);
+
+/**
+ * @generated from message emporium.shipping.v1.ListShipmentsRequest
+ */
+export type ListShipmentsRequest = Message<"emporium.shipping.v1.ListShipmentsRequest"> & {
+  /**
+   * @generated from field: int32 page_size = 1;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 2;
+   */
+  pageToken: string;
+
+  /**
+   * Only this order's shipments; empty for all.
+   *
+   * @generated from field: string order_id = 3;
+   */
+  orderId: string;
+
+  /**
+   * Only shipments in these states; empty for all.
+   *
+   * @generated from field: repeated emporium.shipping.v1.ShipmentStatus statuses = 4;
+   */
+  statuses: ShipmentStatus[];
+
+  /**
+   * Only this carrier's shipments, e.g. "ups"; empty for all.
+   *
+   * @generated from field: string carrier = 5;
+   */
+  carrier: string;
+};
+
+/**
+ * Describes the message emporium.shipping.v1.ListShipmentsRequest.
+ * Use `create(ListShipmentsRequestSchema)` to create a new message.
+ */
+export const ListShipmentsRequestSchema: GenMessage<ListShipmentsRequest> = /*@__PURE__*/
+  messageDesc(file_emporium_shipping_v1_shipping, 14);
+
+/**
+ * @generated from message emporium.shipping.v1.ListShipmentsResponse
+ */
+export type ListShipmentsResponse = Message<"emporium.shipping.v1.ListShipmentsResponse"> & {
+  /**
+   * @generated from field: repeated emporium.shipping.v1.Shipment shipments = 1;
+   */
+  shipments: Shipment[];
+
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message emporium.shipping.v1.ListShipmentsResponse.
+ * Use `create(ListShipmentsResponseSchema)` to create a new message.
+ */
+export const ListShipmentsResponseSchema: GenMessage<ListShipmentsResponse> = /*@__PURE__*/
+  messageDesc(file_emporium_shipping_v1_shipping, 15);
+
+/**
+ * @generated from message emporium.shipping.v1.GetLabelRequest
+ */
+export type GetLabelRequest = Message<"emporium.shipping.v1.GetLabelRequest"> & {
+  /**
+   * @generated from field: string shipment_id = 1;
+   */
+  shipmentId: string;
+};
+
+/**
+ * Describes the message emporium.shipping.v1.GetLabelRequest.
+ * Use `create(GetLabelRequestSchema)` to create a new message.
+ */
+export const GetLabelRequestSchema: GenMessage<GetLabelRequest> = /*@__PURE__*/
+  messageDesc(file_emporium_shipping_v1_shipping, 16);
+
+/**
+ * @generated from message emporium.shipping.v1.GetLabelResponse
+ */
+export type GetLabelResponse = Message<"emporium.shipping.v1.GetLabelResponse"> & {
+  /**
+   * The printable label.
+   *
+   * @generated from field: bytes content = 1;
+   */
+  content: Uint8Array;
+
+  /**
+   * e.g. "application/pdf".
+   *
+   * @generated from field: string content_type = 2;
+   */
+  contentType: string;
+};
+
+/**
+ * Describes the message emporium.shipping.v1.GetLabelResponse.
+ * Use `create(GetLabelResponseSchema)` to create a new message.
+ */
+export const GetLabelResponseSchema: GenMessage<GetLabelResponse> = /*@__PURE__*/
+  messageDesc(file_emporium_shipping_v1_shipping, 17);
+
+/**
+ * @generated from message emporium.shipping.v1.VoidShipmentRequest
+ */
+export type VoidShipmentRequest = Message<"emporium.shipping.v1.VoidShipmentRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message emporium.shipping.v1.VoidShipmentRequest.
+ * Use `create(VoidShipmentRequestSchema)` to create a new message.
+ */
+export const VoidShipmentRequestSchema: GenMessage<VoidShipmentRequest> = /*@__PURE__*/
+  messageDesc(file_emporium_shipping_v1_shipping, 18);
+
+/**
+ * @generated from message emporium.shipping.v1.VoidShipmentResponse
+ */
+export type VoidShipmentResponse = Message<"emporium.shipping.v1.VoidShipmentResponse"> & {
+  /**
+   * @generated from field: emporium.shipping.v1.Shipment shipment = 1;
+   */
+  shipment?: Shipment | undefined;
+};
+
+/**
+ * Describes the message emporium.shipping.v1.VoidShipmentResponse.
+ * Use `create(VoidShipmentResponseSchema)` to create a new message.
+ */
+export const VoidShipmentResponseSchema: GenMessage<VoidShipmentResponse> = /*@__PURE__*/
+  messageDesc(file_emporium_shipping_v1_shipping, 19);
+
+/**
+ * @generated from message emporium.shipping.v1.GetTrackingRequest
+ */
+export type GetTrackingRequest = Message<"emporium.shipping.v1.GetTrackingRequest"> & {
+  /**
+   * @generated from field: string shipment_id = 1;
+   */
+  shipmentId: string;
+};
+
+/**
+ * Describes the message emporium.shipping.v1.GetTrackingRequest.
+ * Use `create(GetTrackingRequestSchema)` to create a new message.
+ */
+export const GetTrackingRequestSchema: GenMessage<GetTrackingRequest> = /*@__PURE__*/
+  messageDesc(file_emporium_shipping_v1_shipping, 20);
+
+/**
+ * @generated from message emporium.shipping.v1.GetTrackingResponse
+ */
+export type GetTrackingResponse = Message<"emporium.shipping.v1.GetTrackingResponse"> & {
+  /**
+   * @generated from field: string shipment_id = 1;
+   */
+  shipmentId: string;
+
+  /**
+   * @generated from field: string carrier = 2;
+   */
+  carrier: string;
+
+  /**
+   * @generated from field: string tracking_number = 3;
+   */
+  trackingNumber: string;
+
+  /**
+   * @generated from field: string tracking_url = 4;
+   */
+  trackingUrl: string;
+
+  /**
+   * @generated from field: emporium.shipping.v1.ShipmentStatus status = 5;
+   */
+  status: ShipmentStatus;
+
+  /**
+   * Oldest first.
+   *
+   * @generated from field: repeated emporium.shipping.v1.TrackingEvent events = 6;
+   */
+  events: TrackingEvent[];
+};
+
+/**
+ * Describes the message emporium.shipping.v1.GetTrackingResponse.
+ * Use `create(GetTrackingResponseSchema)` to create a new message.
+ */
+export const GetTrackingResponseSchema: GenMessage<GetTrackingResponse> = /*@__PURE__*/
+  messageDesc(file_emporium_shipping_v1_shipping, 21);
+
+/**
+ * ShipmentStatus is where a parcel is. PENDING: the label is being bought
+ * (an interrupted CreateShipment left it; retrying the call finishes it).
+ * DELIVERED, RETURNED and VOIDED are final.
+ *
+ * @generated from enum emporium.shipping.v1.ShipmentStatus
+ */
+export enum ShipmentStatus {
+  /**
+   * @generated from enum value: SHIPMENT_STATUS_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: SHIPMENT_STATUS_PENDING = 1;
+   */
+  PENDING = 1,
+
+  /**
+   * @generated from enum value: SHIPMENT_STATUS_LABEL_CREATED = 2;
+   */
+  LABEL_CREATED = 2,
+
+  /**
+   * @generated from enum value: SHIPMENT_STATUS_IN_TRANSIT = 3;
+   */
+  IN_TRANSIT = 3,
+
+  /**
+   * @generated from enum value: SHIPMENT_STATUS_OUT_FOR_DELIVERY = 4;
+   */
+  OUT_FOR_DELIVERY = 4,
+
+  /**
+   * @generated from enum value: SHIPMENT_STATUS_DELIVERED = 5;
+   */
+  DELIVERED = 5,
+
+  /**
+   * @generated from enum value: SHIPMENT_STATUS_EXCEPTION = 6;
+   */
+  EXCEPTION = 6,
+
+  /**
+   * @generated from enum value: SHIPMENT_STATUS_RETURNED = 7;
+   */
+  RETURNED = 7,
+
+  /**
+   * @generated from enum value: SHIPMENT_STATUS_VOIDED = 8;
+   */
+  VOIDED = 8,
+}
+
+/**
+ * Describes the enum emporium.shipping.v1.ShipmentStatus.
+ */
+export const ShipmentStatusSchema: GenEnum<ShipmentStatus> = /*@__PURE__*/
+  enumDesc(file_emporium_shipping_v1_shipping, 0);
+
+/**
+ * ShippingService prices parcels and ships paid orders: staff buy carrier
+ * labels for an order's parcels (one shipment per parcel), and the service
+ * follows each parcel through the carrier (polling, and webhooks where the
+ * carrier pushes), moving the order to shipped and delivered. Rates and
+ * labels come from the configured carriers; in dev, from the local carrier.
  *
  * @generated from service emporium.shipping.v1.ShippingService
  */
@@ -136,6 +755,88 @@ export const ShippingService: GenService<{
     methodKind: "unary";
     input: typeof QuoteRatesRequestSchema;
     output: typeof QuoteRatesResponseSchema;
+  },
+  /**
+   * CreateShipment buys a label for each parcel of a paid order, one
+   * shipment per parcel. The items of every parcel must be in the order,
+   * and no item may ship more often than it was ordered, across all the
+   * order's shipments that are not voided. The same idempotency_key with
+   * the same request answers with the same shipments (and finishes buying
+   * labels an interrupted call left pending); with another request it is
+   * already_exists. An address the carrier refuses is invalid_argument,
+   * and then no shipment is recorded.
+   *
+   * @generated from rpc emporium.shipping.v1.ShippingService.CreateShipment
+   */
+  createShipment: {
+    methodKind: "unary";
+    input: typeof CreateShipmentRequestSchema;
+    output: typeof CreateShipmentResponseSchema;
+  },
+  /**
+   * GetShipment returns one shipment with its tracking events. Shoppers see
+   * the shipments of their own orders; any other is not_found.
+   *
+   * @generated from rpc emporium.shipping.v1.ShippingService.GetShipment
+   */
+  getShipment: {
+    methodKind: "unary";
+    input: typeof GetShipmentRequestSchema;
+    output: typeof GetShipmentResponseSchema;
+  },
+  /**
+   * ListOrderShipments lists the shipments of one order, oldest first.
+   * Shoppers may list only their own orders; any other is not_found.
+   *
+   * @generated from rpc emporium.shipping.v1.ShippingService.ListOrderShipments
+   */
+  listOrderShipments: {
+    methodKind: "unary";
+    input: typeof ListOrderShipmentsRequestSchema;
+    output: typeof ListOrderShipmentsResponseSchema;
+  },
+  /**
+   * ListShipments pages through every shipment, newest first, with filters.
+   *
+   * @generated from rpc emporium.shipping.v1.ShippingService.ListShipments
+   */
+  listShipments: {
+    methodKind: "unary";
+    input: typeof ListShipmentsRequestSchema;
+    output: typeof ListShipmentsResponseSchema;
+  },
+  /**
+   * GetLabel returns a shipment's printable label.
+   *
+   * @generated from rpc emporium.shipping.v1.ShippingService.GetLabel
+   */
+  getLabel: {
+    methodKind: "unary";
+    input: typeof GetLabelRequestSchema;
+    output: typeof GetLabelResponseSchema;
+  },
+  /**
+   * VoidShipment cancels a label the carrier has not picked up yet; its
+   * items may then ship again. Voiding a voided shipment changes nothing;
+   * one already picked up is failed_precondition.
+   *
+   * @generated from rpc emporium.shipping.v1.ShippingService.VoidShipment
+   */
+  voidShipment: {
+    methodKind: "unary";
+    input: typeof VoidShipmentRequestSchema;
+    output: typeof VoidShipmentResponseSchema;
+  },
+  /**
+   * GetTracking returns where a parcel is, as last heard from its carrier.
+   * Shoppers see the parcels of their own orders; any other is not_found.
+   *
+   * @generated from rpc emporium.shipping.v1.ShippingService.GetTracking
+   */
+  getTracking: {
+    methodKind: "unary";
+    input: typeof GetTrackingRequestSchema;
+    output: typeof GetTrackingResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_emporium_shipping_v1_shipping, 0);

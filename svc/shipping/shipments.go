@@ -1,0 +1,551 @@
+package shipping
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"connectrpc.com/connect"
+	"github.com/uptrace/bun"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	orderv1 "github.com/emporiumhq/emporium/gen/emporium/order/v1"
+	shippingv1 "github.com/emporiumhq/emporium/gen/emporium/shipping/v1"
+	typev1 "github.com/emporiumhq/emporium/gen/emporium/type/v1"
+	"github.com/emporiumhq/emporium/internal/platform/authz"
+	"github.com/emporiumhq/emporium/internal/platform/db"
+	"github.com/emporiumhq/emporium/internal/platform/errs"
+	"github.com/emporiumhq/emporium/internal/platform/paging"
+)
+
+// labelContentType is the type of every label carriers return.
+const labelContentType = "application/pdf"
+
+// shippable are the order states whose items may ship: paid, being
+// fulfilled, partly shipped (an order is SHIPPED from its first parcel),
+// and paid with part of it refunded.
+var shippable = []orderv1.OrderStatus{
+	orderv1.OrderStatus_ORDER_STATUS_PAID,
+	orderv1.OrderStatus_ORDER_STATUS_FULFILLING,
+	orderv1.OrderStatus_ORDER_STATUS_SHIPPED,
+	orderv1.OrderStatus_ORDER_STATUS_PARTIALLY_REFUNDED,
+}
+
+// CreateShipment implements ShippingService.
+//
+// Buying a label is a side effect outside our database, so the call runs in
+// steps that a retry with the same idempotency_key resumes:
+//
+//  1. In one transaction, with the order's row locked, the parcels are
+//     checked against what the order still has to ship and recorded as
+//     PENDING shipments. Pending shipments count as shipped, so concurrent
+//     calls cannot ship an item twice.
+//  2. Outside any transaction, a label is bought for each pending shipment
+//     that has none (the shipment id is the carrier's reference, which
+//     carriers that support it use to make the purchase idempotent), stored
+//     in Labels, and its tracking number recorded on the row.
+//  3. In one transaction, the shipments become LABEL_CREATED and the jobs
+//     that move the order and notify the shopper join the outbox.
+//
+// A crash after step 1 or between labels leaves pending rows; the retry
+// finds them by key and buys only the labels still missing. Only a crash
+// between a purchase and recording it (step 2, milliseconds) makes a retry
+// ask the carrier again for that parcel. A carrier that refuses a parcel
+// (errs.Invalid, a bad address say) ends the call: labels it already bought
+// are voided, the pending rows deleted, and the caller gets
+// invalid_argument with no shipment recorded.
+func (s *Service) CreateShipment(ctx context.Context, req *shippingv1.CreateShipmentRequest) (*shippingv1.CreateShipmentResponse, error) {
+	if err := s.shipments(); err != nil {
+		return nil, err
+	}
+	carrierName, service, _ := strings.Cut(req.GetRateId(), ":")
+	carrier, ok := s.labelCarriers[carrierName]
+	if !ok {
+		return nil, errs.Invalidf("rate_id: no carrier %q buys labels here (carriers: %s)", carrierName, strings.Join(s.labelCarrierNames(), ", "))
+	}
+	hash := createHash(req)
+	rows, err := s.replayCreate(ctx, req.GetIdempotencyKey(), hash)
+	if err != nil {
+		return nil, err
+	}
+	if rows == nil {
+		if rows, err = s.recordPending(ctx, req, hash, service); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.buyLabels(ctx, carrier, rows); err != nil {
+		return nil, err
+	}
+	if err := s.finishShipments(ctx, rows); err != nil {
+		return nil, err
+	}
+	if rows, err = s.store.shipmentsByKey(ctx, s.store.db, req.GetIdempotencyKey()); err != nil {
+		return nil, err
+	}
+	out := &shippingv1.CreateShipmentResponse{}
+	for _, r := range rows {
+		out.Shipments = append(out.Shipments, s.shipmentProto(r))
+	}
+	return out, nil
+}
+
+func (s *Service) labelCarrierNames() []string {
+	var names []string
+	for name := range s.labelCarriers {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+func createHash(req *shippingv1.CreateShipmentRequest) string {
+	clone := proto.CloneOf(req)
+	clone.IdempotencyKey = ""
+	return digest(clone)
+}
+
+// replayCreate returns the shipments an earlier CreateShipment with key
+// recorded, or nil when there are none.
+func (s *Service) replayCreate(ctx context.Context, key, hash string) ([]*shipmentRow, error) {
+	rows, err := s.store.shipmentsByKey(ctx, s.store.db, key)
+	if err != nil || len(rows) == 0 {
+		return nil, err
+	}
+	if rows[0].RequestHash != hash {
+		return nil, errs.Conflictf("idempotency_key %q was already used for another shipment request", key)
+	}
+	return rows, nil
+}
+
+// recordPending is step 1 of CreateShipment.
+func (s *Service) recordPending(ctx context.Context, req *shippingv1.CreateShipmentRequest, hash, service string) ([]*shipmentRow, error) {
+	res, err := s.orders.GetOrderInternal(ctx, &orderv1.GetOrderInternalRequest{Id: req.GetOrderId()})
+	if err != nil {
+		if connect.CodeOf(err) == connect.CodeNotFound {
+			return nil, errs.NotFoundf("order %q not found", req.GetOrderId())
+		}
+		return nil, fmt.Errorf("read order %s: %w", req.GetOrderId(), err)
+	}
+	o := res.GetOrder()
+	if !slices.Contains(shippable, o.GetStatus()) {
+		return nil, errs.FailedPreconditionf("order %s is %s: only paid orders ship", o.GetNumber(), statusWords(o.GetStatus()))
+	}
+	if o.GetShippingAddress() == nil {
+		return nil, errs.FailedPreconditionf("order %s has no shipping address", o.GetNumber())
+	}
+	shipTo, err := protojson.Marshal(o.GetShippingAddress())
+	if err != nil {
+		return nil, fmt.Errorf("encode the ship-to address: %w", err)
+	}
+	ordered := map[string]orderedLine{}
+	prices := map[string]int64{}
+	for _, l := range o.GetLines() {
+		line := ordered[l.GetSku()]
+		line.Quantity += l.GetQuantity()
+		line.Title = strings.TrimSpace(l.GetTitle() + " " + l.GetVariantTitle())
+		ordered[l.GetSku()] = line
+		prices[l.GetSku()] = l.GetUnitPrice().GetAmount()
+	}
+	asked := map[string]int64{}
+	for i, p := range req.GetParcels() {
+		seen := map[string]bool{}
+		for j, it := range p.GetItems() {
+			field := fmt.Sprintf("parcels[%d].items[%d].sku", i, j)
+			if _, ok := ordered[it.GetSku()]; !ok {
+				return nil, errs.Invalidf("%s: order %s has no item %q", field, o.GetNumber(), it.GetSku())
+			}
+			if seen[it.GetSku()] {
+				return nil, errs.Invalidf("%s: %q is listed twice in the parcel; give its total quantity once", field, it.GetSku())
+			}
+			seen[it.GetSku()] = true
+			asked[it.GetSku()] += it.GetQuantity()
+		}
+	}
+	now := micros(s.now())
+	var rows []*shipmentRow
+	for i, p := range req.GetParcels() {
+		r := &shipmentRow{
+			ID: newID(), OrderID: o.GetId(), Carrier: strings.SplitN(req.GetRateId(), ":", 2)[0], Service: service,
+			Status: statusPending, Currency: s.currency, WeightGrams: p.GetWeightGrams(),
+			LengthMM: p.GetDimensions().GetLengthMm(), WidthMM: p.GetDimensions().GetWidthMm(), HeightMM: p.GetDimensions().GetHeightMm(),
+			ShipTo: string(shipTo), IdempotencyKey: req.GetIdempotencyKey(), ParcelIndex: i, RequestHash: hash,
+			CreatedAt: now, UpdatedAt: now,
+		}
+		for _, it := range p.GetItems() {
+			r.Items = append(r.Items, &itemRow{ShipmentID: r.ID, SKU: it.GetSku(), Quantity: it.GetQuantity()})
+			r.DeclaredValue += prices[it.GetSku()] * it.GetQuantity()
+		}
+		rows = append(rows, r)
+	}
+	orow := &orderRow{OrderID: o.GetId(), OrderNumber: o.GetNumber(), CustomerID: o.GetCustomerId(), Ordered: ordered, CreatedAt: now}
+	err = s.store.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := s.store.lockOrder(ctx, tx, orow); err != nil {
+			return err
+		}
+		shipped, err := s.store.shippedQuantities(ctx, tx, o.GetId())
+		if err != nil {
+			return err
+		}
+		var over []string
+		for _, sku := range slices.Sorted(maps.Keys(asked)) {
+			if shipped[sku]+asked[sku] > ordered[sku].Quantity {
+				over = append(over, fmt.Sprintf("%s: %d ordered, %d already in shipments, %d more asked",
+					sku, ordered[sku].Quantity, shipped[sku], asked[sku]))
+			}
+		}
+		if len(over) > 0 {
+			return errs.FailedPreconditionf("the parcels hold more than order %s has left to ship (%s)", o.GetNumber(), strings.Join(over, "; "))
+		}
+		for _, r := range rows {
+			if err := s.store.insertShipment(ctx, tx, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if db.IsUniqueViolation(err) {
+		// A concurrent call with the same key recorded its shipments first.
+		rows, err := s.replayCreate(ctx, req.GetIdempotencyKey(), hash)
+		if err == nil && rows == nil {
+			err = errors.New("shipment ids collided")
+		}
+		return rows, err
+	}
+	if err != nil {
+		return nil, err
+	}
+	return rows, nil
+}
+
+// buyLabels is step 2 of CreateShipment.
+func (s *Service) buyLabels(ctx context.Context, carrier LabelCarrier, rows []*shipmentRow) error {
+	for _, r := range rows {
+		if r.Status != statusPending || r.TrackingNumber != "" {
+			continue
+		}
+		to := new(typev1.PostalAddress)
+		if err := protojson.Unmarshal([]byte(r.ShipTo), to); err != nil {
+			return fmt.Errorf("shipment %s: read the ship-to address: %w", r.ID, err)
+		}
+		label, err := carrier.CreateLabel(ctx, LabelRequest{
+			Reference: r.ID, Service: r.Service, From: s.from, To: to, WeightGrams: r.WeightGrams,
+			LengthMM: r.LengthMM, WidthMM: r.WidthMM, HeightMM: r.HeightMM,
+			Currency: s.currency, DeclaredValue: r.DeclaredValue,
+		})
+		switch {
+		case errs.Is(err, errs.Invalid):
+			s.abandon(ctx, carrier, rows)
+			return &errs.Error{Kind: errs.Invalid, Message: fmt.Sprintf("carrier %s refused parcel %d: %s; no shipment was created",
+				carrier.Name(), r.ParcelIndex+1, safeMessage(err)), Err: err}
+		case errs.Is(err, errs.Unavailable):
+			return &errs.Error{Kind: errs.Unavailable, Message: fmt.Sprintf("carrier %s is unavailable; retry with the same idempotency_key", carrier.Name()), Err: err}
+		case err != nil:
+			return fmt.Errorf("carrier %s: buy label: %w", carrier.Name(), err)
+		}
+		if label.TrackingNumber == "" || len(label.PDF) == 0 {
+			return fmt.Errorf("carrier %s returned a label without a tracking number or PDF", carrier.Name())
+		}
+		key := "labels/" + r.ID + ".pdf"
+		if err := s.labels.Put(ctx, key, labelContentType, label.PDF); err != nil {
+			return fmt.Errorf("store label of shipment %s: %w", r.ID, err)
+		}
+		r.TrackingNumber, r.CarrierShipmentID, r.LabelKey, r.LabelCost = label.TrackingNumber, label.CarrierShipmentID, key, label.Cost
+		if label.Currency != "" {
+			r.Currency = label.Currency
+		}
+		if _, err := s.store.recordLabel(ctx, r, micros(s.now())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// abandon undoes a CreateShipment the carrier refused: it voids the labels
+// already bought for it (best effort: an unused label costs nothing at the
+// carriers we know) and deletes its pending shipments.
+func (s *Service) abandon(ctx context.Context, carrier LabelCarrier, rows []*shipmentRow) {
+	ctx = context.WithoutCancel(ctx)
+	var ids []string
+	for _, r := range rows {
+		if r.Status != statusPending {
+			continue
+		}
+		ids = append(ids, r.ID)
+		if r.TrackingNumber == "" {
+			continue
+		}
+		if err := carrier.Void(ctx, Label{TrackingNumber: r.TrackingNumber, CarrierShipmentID: r.CarrierShipmentID}); err != nil {
+			s.log.WarnContext(ctx, "could not void the label of a refused shipment", "shipment", r.ID, "carrier", carrier.Name(), "err", err)
+		}
+		if err := s.labels.Delete(ctx, r.LabelKey); err != nil {
+			s.log.WarnContext(ctx, "could not delete the label of a refused shipment", "shipment", r.ID, "err", err)
+		}
+	}
+	err := s.store.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		return s.store.deletePending(ctx, tx, ids)
+	})
+	if err != nil {
+		s.log.ErrorContext(ctx, "could not delete refused shipments", "shipments", ids, "err", err)
+	}
+}
+
+// finishShipments is step 3 of CreateShipment: the shipments with labels
+// become LABEL_CREATED, which for the shop is "shipped", and their jobs
+// join the outbox.
+func (s *Service) finishShipments(ctx context.Context, rows []*shipmentRow) error {
+	now := s.now()
+	return s.store.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		for _, r := range rows {
+			if r.Status != statusPending || r.TrackingNumber == "" {
+				continue
+			}
+			moved, err := s.store.setStatus(ctx, tx, r.ID, []int32{statusPending}, statusLabelCreated, micros(now))
+			if err != nil || !moved {
+				return err // !moved: a concurrent retry finished it
+			}
+			err = s.store.addEvents(ctx, tx, []*eventRow{{ShipmentID: r.ID, At: micros(now), Status: statusLabelCreated,
+				Description: "Label created; " + r.Carrier + " has not picked the parcel up yet"}})
+			if err != nil {
+				return err
+			}
+			if err := s.shipped(ctx, tx, r.ID, r.OrderID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// GetShipment implements ShippingService.
+func (s *Service) GetShipment(ctx context.Context, req *shippingv1.GetShipmentRequest) (*shippingv1.GetShipmentResponse, error) {
+	r, err := s.visibleShipment(ctx, req.GetId())
+	if err != nil {
+		return nil, err
+	}
+	return &shippingv1.GetShipmentResponse{Shipment: s.shipmentProto(r)}, nil
+}
+
+// GetTracking implements ShippingService.
+func (s *Service) GetTracking(ctx context.Context, req *shippingv1.GetTrackingRequest) (*shippingv1.GetTrackingResponse, error) {
+	r, err := s.visibleShipment(ctx, req.GetShipmentId())
+	if err != nil {
+		return nil, err
+	}
+	return &shippingv1.GetTrackingResponse{
+		ShipmentId: r.ID, Carrier: r.Carrier, TrackingNumber: r.TrackingNumber,
+		TrackingUrl: s.trackingURL(r.Carrier, r.TrackingNumber),
+		Status:      shippingv1.ShipmentStatus(r.Status), Events: eventsProto(r.Events),
+	}, nil
+}
+
+// visibleShipment reads a shipment the caller may see: any for staff, a
+// shopper's own otherwise. Someone else's is "not found", so ids reveal
+// nothing.
+func (s *Service) visibleShipment(ctx context.Context, id string) (*shipmentRow, error) {
+	if err := s.shipments(); err != nil {
+		return nil, err
+	}
+	r, err := s.store.shipment(ctx, s.store.db, id)
+	if err != nil {
+		return nil, err
+	}
+	if !canSee(ctx, r.Order.CustomerID) {
+		return nil, errs.NotFoundf("shipment %q not found", id)
+	}
+	return r, nil
+}
+
+// canSee reports whether the caller may see what belongs to customer.
+func canSee(ctx context.Context, customer string) bool {
+	p := authz.FromContext(ctx)
+	return isStaff(p) || (p != nil && p.Subject != "" && p.Subject == customer)
+}
+
+func isStaff(p *authz.Principal) bool { return p.Has(authz.RoleStaff) || p.Has(authz.RoleAdmin) }
+
+// ListOrderShipments implements ShippingService.
+func (s *Service) ListOrderShipments(ctx context.Context, req *shippingv1.ListOrderShipmentsRequest) (*shippingv1.ListOrderShipmentsResponse, error) {
+	if err := s.shipments(); err != nil {
+		return nil, err
+	}
+	rows, err := s.store.orderShipments(ctx, s.store.db, req.GetOrderId())
+	if err != nil {
+		return nil, err
+	}
+	notFound := errs.NotFoundf("order %q not found", req.GetOrderId())
+	if len(rows) > 0 && !canSee(ctx, rows[0].Order.CustomerID) {
+		return nil, notFound
+	}
+	if len(rows) == 0 && !isStaff(authz.FromContext(ctx)) {
+		// Nothing shipped yet: whether that is "none" or "not found"
+		// depends on whose order it is.
+		res, err := s.orders.GetOrderInternal(ctx, &orderv1.GetOrderInternalRequest{Id: req.GetOrderId()})
+		if connect.CodeOf(err) == connect.CodeNotFound {
+			return nil, notFound
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read order %s: %w", req.GetOrderId(), err)
+		}
+		if !canSee(ctx, res.GetOrder().GetCustomerId()) {
+			return nil, notFound
+		}
+	}
+	out := &shippingv1.ListOrderShipmentsResponse{}
+	for _, r := range rows {
+		out.Shipments = append(out.Shipments, s.shipmentProto(r))
+	}
+	return out, nil
+}
+
+// shipmentCursor is a keyset position, newest first, bound to its filters.
+type shipmentCursor struct {
+	CreatedAt int64  `json:"c"`
+	ID        string `json:"i"`
+	Filter    string `json:"f"`
+}
+
+// ListShipments implements ShippingService.
+func (s *Service) ListShipments(ctx context.Context, req *shippingv1.ListShipmentsRequest) (*shippingv1.ListShipmentsResponse, error) {
+	if err := s.shipments(); err != nil {
+		return nil, err
+	}
+	filter := digest(&shippingv1.ListShipmentsRequest{OrderId: req.GetOrderId(), Statuses: req.GetStatuses(), Carrier: req.GetCarrier()})[:16]
+	var cur shipmentCursor
+	if req.GetPageToken() != "" {
+		if err := paging.Decode(req.GetPageToken(), &cur); err != nil {
+			return nil, err
+		}
+		if cur.Filter != filter {
+			return nil, errs.Invalidf("page_token: it was made for other filters; start again without it")
+		}
+	}
+	size := paging.Size(req.GetPageSize())
+	var rows []*shipmentRow
+	q := withAll(s.store.db.NewSelect().Model(&rows)).OrderExpr("s.created_at DESC, s.id DESC").Limit(int64(size) + 1)
+	if req.GetOrderId() != "" {
+		q.Where("s.order_id = ?", req.GetOrderId())
+	}
+	if req.GetCarrier() != "" {
+		q.Where("s.carrier = ?", req.GetCarrier())
+	}
+	if len(req.GetStatuses()) > 0 {
+		st := make([]int32, len(req.GetStatuses()))
+		for i, v := range req.GetStatuses() {
+			st[i] = int32(v)
+		}
+		q.Where("s.status IN (?)", bun.In(st))
+	}
+	if req.GetPageToken() != "" {
+		q.Where("(s.created_at < ? OR (s.created_at = ? AND s.id < ?))", cur.CreatedAt, cur.CreatedAt, cur.ID)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, fmt.Errorf("list shipments: %w", err)
+	}
+	out := &shippingv1.ListShipmentsResponse{}
+	if len(rows) > size {
+		rows = rows[:size]
+		last := rows[size-1]
+		out.NextPageToken = paging.Encode(shipmentCursor{CreatedAt: last.CreatedAt, ID: last.ID, Filter: filter})
+	}
+	for _, r := range rows {
+		out.Shipments = append(out.Shipments, s.shipmentProto(r))
+	}
+	return out, nil
+}
+
+// GetLabel implements ShippingService.
+func (s *Service) GetLabel(ctx context.Context, req *shippingv1.GetLabelRequest) (*shippingv1.GetLabelResponse, error) {
+	if err := s.shipments(); err != nil {
+		return nil, err
+	}
+	r, err := s.store.shipment(ctx, s.store.db, req.GetShipmentId())
+	if err != nil {
+		return nil, err
+	}
+	if r.LabelKey == "" {
+		return nil, errs.FailedPreconditionf("shipment %q has no label yet: retry its CreateShipment to finish buying it", r.ID)
+	}
+	data, ct, err := s.labels.Get(ctx, r.LabelKey)
+	if err != nil {
+		return nil, fmt.Errorf("read label of shipment %s: %w", r.ID, err)
+	}
+	return &shippingv1.GetLabelResponse{Content: data, ContentType: ct}, nil
+}
+
+// VoidShipment implements ShippingService.
+func (s *Service) VoidShipment(ctx context.Context, req *shippingv1.VoidShipmentRequest) (*shippingv1.VoidShipmentResponse, error) {
+	if err := s.shipments(); err != nil {
+		return nil, err
+	}
+	r, err := s.store.shipment(ctx, s.store.db, req.GetId())
+	if err != nil {
+		return nil, err
+	}
+	switch r.Status {
+	case statusVoided:
+		return &shippingv1.VoidShipmentResponse{Shipment: s.shipmentProto(r)}, nil
+	case statusPending, statusLabelCreated:
+	default:
+		return nil, errs.FailedPreconditionf("shipment %q is %s: only a label not yet picked up can be voided", r.ID, shipmentWords(r.Status))
+	}
+	if r.TrackingNumber != "" {
+		carrier, ok := s.labelCarriers[r.Carrier]
+		if !ok {
+			return nil, errs.FailedPreconditionf("carrier %q of shipment %q is not configured here", r.Carrier, r.ID)
+		}
+		if err := carrier.Void(ctx, Label{TrackingNumber: r.TrackingNumber, CarrierShipmentID: r.CarrierShipmentID}); err != nil {
+			if errs.Is(err, errs.Unavailable) {
+				return nil, &errs.Error{Kind: errs.Unavailable, Message: fmt.Sprintf("carrier %s is unavailable; try again", r.Carrier), Err: err}
+			}
+			if errs.Is(err, errs.Invalid) || errs.Is(err, errs.FailedPrecondition) {
+				return nil, &errs.Error{Kind: errs.FailedPrecondition, Message: fmt.Sprintf("carrier %s will not void the label: %s", r.Carrier, safeMessage(err)), Err: err}
+			}
+			return nil, fmt.Errorf("carrier %s: void: %w", r.Carrier, err)
+		}
+	}
+	now := micros(s.now())
+	err = s.store.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		moved, err := s.store.setStatus(ctx, tx, r.ID, []int32{statusPending, statusLabelCreated}, statusVoided, now)
+		if err != nil || !moved {
+			return err
+		}
+		return s.store.addEvents(ctx, tx, []*eventRow{{ShipmentID: r.ID, At: now, Status: statusVoided, Description: "Label voided"}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	if r, err = s.store.shipment(ctx, s.store.db, r.ID); err != nil {
+		return nil, err
+	}
+	if r.Status != statusVoided {
+		// The carrier scanned it between our read and our update.
+		return nil, errs.FailedPreconditionf("shipment %q is %s: only a label not yet picked up can be voided", r.ID, shipmentWords(r.Status))
+	}
+	return &shippingv1.VoidShipmentResponse{Shipment: s.shipmentProto(r)}, nil
+}
+
+func (s *Service) shipmentProto(r *shipmentRow) *shippingv1.Shipment {
+	return r.toProto(s.trackingURL(r.Carrier, r.TrackingNumber))
+}
+
+// shipmentWords is a status as people write it: "in transit".
+func shipmentWords(st int32) string {
+	return strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(shippingv1.ShipmentStatus(st).String(), "SHIPMENT_STATUS_")), "_", " ")
+}
+
+func statusWords(st orderv1.OrderStatus) string {
+	return strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(st.String(), "ORDER_STATUS_")), "_", " ")
+}
+
+// safeMessage is the part of a kinded error meant for the caller.
+func safeMessage(err error) string {
+	var e *errs.Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "refused"
+}
