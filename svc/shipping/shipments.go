@@ -303,14 +303,11 @@ func (s *Service) finishShipments(ctx context.Context, rows []*shipmentRow) erro
 			if r.Status != statusPending || r.TrackingNumber == "" {
 				continue
 			}
+			// Tracking events come from the carrier only (its first is
+			// usually its own "label created").
 			moved, err := s.store.setStatus(ctx, tx, r.ID, []int32{statusPending}, statusLabelCreated, micros(now))
 			if err != nil || !moved {
 				return err // !moved: a concurrent retry finished it
-			}
-			err = s.store.addEvents(ctx, tx, []*eventRow{{ShipmentID: r.ID, At: micros(now), Status: statusLabelCreated,
-				Description: "Label created; " + r.Carrier + " has not picked the parcel up yet"}})
-			if err != nil {
-				return err
 			}
 			if err := s.shipped(ctx, tx, r.ID, r.OrderID); err != nil {
 				return err

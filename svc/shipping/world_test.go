@@ -197,6 +197,8 @@ func (o outcomes) ApplyPaymentEvent(ctx context.Context, ev *paymentv1.PaymentEv
 	return err
 }
 
+type shippingServiceClient = shippingv1connect.ShippingServiceClient
+
 // shopper n's shipping client.
 func (w *world) shopper(n int) shippingv1connect.ShippingServiceClient {
 	return shippingv1connect.NewShippingServiceClient(http.DefaultClient, w.url, servetest.Bearer(fmt.Sprintf("cust-%d", n)))
