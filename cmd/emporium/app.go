@@ -51,7 +51,7 @@ func groups() []group {
 		{name: "user", services: user.ServiceNames},
 		{name: "order", services: order.ServiceNames},
 		{name: "payment", services: payment.ServiceNames, paths: []string{"/webhooks/", "/payment-simulator/"}},
-		{name: "shipping", services: shipping.ServiceNames},
+		{name: "shipping", services: shipping.ServiceNames, paths: []string{shipping.WebhookPath}},
 	}
 }
 
@@ -232,7 +232,8 @@ func (s *stack) close() {
 type plan struct {
 	product, user, order, payment, shipping, edge bool
 	productDB, userDB, orderDB, paymentDB         string // database URLs
-	landing                                       bool   // serve the landing page at /
+	shippingDB                                    string
+	landing                                       bool // serve the landing page at /
 }
 
 // assemble opens the local services and, when the edge runs here, builds it

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/emporiumhq/emporium/edge"
 	orderv1 "github.com/emporiumhq/emporium/gen/emporium/order/v1"
@@ -18,6 +19,7 @@ import (
 	"github.com/emporiumhq/emporium/gen/emporium/payment/v1/paymentv1connect"
 	"github.com/emporiumhq/emporium/gen/emporium/product/v1/productv1connect"
 	"github.com/emporiumhq/emporium/gen/emporium/shipping/v1/shippingv1connect"
+	typev1 "github.com/emporiumhq/emporium/gen/emporium/type/v1"
 	"github.com/emporiumhq/emporium/internal/platform/serve"
 	"github.com/emporiumhq/emporium/svc/order"
 	"github.com/emporiumhq/emporium/svc/payment"
@@ -39,7 +41,16 @@ type commerceSettings struct {
 	stripeURL     string
 	jobPoll       time.Duration
 	crashAt       string
+
+	shipFrom       string        // protojson PostalAddress
+	labelDir       string        // where labels are kept; "" = the mode's default
+	trackInterval  time.Duration // how often carriers are asked about parcels
+	carrierWebhook string        // secret of carriers' tracking pushes
 }
+
+// demoShipFrom is the default ship-from address: fine for dev, to be set
+// for a real shop.
+const demoShipFrom = `{"name":"Emporium Demo Warehouse","line1":"500 Dock Rd","city":"Oakland","region":"CA","postalCode":"94607","country":"US"}`
 
 // taxFlag is --tax-rules.
 type taxFlag struct{ rules *order.TaxRules }
@@ -74,7 +85,11 @@ func (c *commerceSettings) register(fs *flag.FlagSet, taxDefault string) {
 	fs.StringVar(&c.stripeKey, "stripe-secret-key", "", "payment: Stripe secret API key (sk_live_… or sk_test_…), for --payment-provider=stripe")
 	fs.StringVar(&c.stripeSecret, "stripe-webhook-secret", "", "payment: signing secret of the Stripe webhook endpoint (whsec_…) that posts to /webhooks/payments")
 	fs.StringVar(&c.stripeURL, "stripe-api-url", "", "payment: Stripe API base URL; empty: Stripe's (set it to a stripe-mock to test)")
-	fs.DurationVar(&c.jobPoll, "job-poll", 250*time.Millisecond, "order, payment: how often to look for background jobs other processes queued")
+	fs.StringVar(&c.shipFrom, "ship-from", demoShipFrom, "shipping: the address parcels ship from, printed on labels, as JSON (name, line1, city, region, postalCode, country, phone)")
+	fs.StringVar(&c.labelDir, "label-dir", "", "shipping: directory where bought carrier labels (PDF) are kept; empty: labels under the data directory")
+	fs.DurationVar(&c.trackInterval, "track-interval", 5*time.Minute, "shipping: how often to ask carriers where parcels on their way are")
+	fs.StringVar(&c.carrierWebhook, "carrier-webhook-secret", "", "shipping: HMAC secret of carrier tracking pushes to /webhooks/carriers/{carrier}; empty refuses pushes")
+	fs.DurationVar(&c.jobPoll, "job-poll", 250*time.Millisecond, "order, payment, shipping: how often to look for background jobs other processes queued")
 	fs.StringVar(&c.crashAt, "crash-at", "", "testing only: end the process at this checkout step (e.g. checkout.reserved) to prove crash safety; never in production")
 }
 
@@ -119,22 +134,10 @@ func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f
 // assembleCommerce opens the shipping, payment and order services this
 // process runs.
 func assembleCommerce(ctx context.Context, log *slog.Logger, s *settings, p plan, st *stack, pr *peers, opts []connect.HandlerOption) error {
-	c := &s.commerce
 	if p.shipping {
-		rates := shipping.DefaultRateTable()
-		if c.shippingRates != "" {
-			var err error
-			if rates, err = shipping.LoadRateTable(c.shippingRates); err != nil {
-				return err
-			}
-		}
-		svc, err := shipping.New(shipping.Deps{Rates: rates, Currency: s.currency, Log: log})
-		if err != nil {
+		if err := openShipping(ctx, log, s, p, st, pr, opts); err != nil {
 			return err
 		}
-		mux := http.NewServeMux()
-		svc.Mount(mux, opts...)
-		pr.local["shipping"] = mux
 	}
 	if p.payment {
 		if err := openPayment(ctx, log, s, p, st, pr, opts); err != nil {
@@ -146,6 +149,58 @@ func assembleCommerce(ctx context.Context, log *slog.Logger, s *settings, p plan
 			return err
 		}
 	}
+	return nil
+}
+
+func openShipping(ctx context.Context, log *slog.Logger, s *settings, p plan, st *stack, pr *peers, opts []connect.HandlerOption) error {
+	c := &s.commerce
+	rates := shipping.DefaultRateTable()
+	if c.shippingRates != "" {
+		var err error
+		if rates, err = shipping.LoadRateTable(c.shippingRates); err != nil {
+			return err
+		}
+	}
+	from := new(typev1.PostalAddress)
+	if err := protojson.Unmarshal([]byte(c.shipFrom), from); err != nil {
+		return fmt.Errorf("--ship-from: %w", err)
+	}
+	if c.shipFrom == demoShipFrom && !p.landing {
+		log.Warn("labels show the demo ship-from address: set --ship-from")
+	}
+	d, err := openDB(ctx, log, p.shippingDB, "shipping", shipping.Migrate, s.migrate)
+	if err != nil {
+		return err
+	}
+	st.closers = append(st.closers, func() { d.Close() })
+	// Carriers that buy labels. The local carrier (a LabelCarrier over
+	// rates) and the UPS and FedEx adapters, chosen by flags, go here; until
+	// then the local rate table only quotes and CreateShipment names no
+	// carrier that can buy a label.
+	var carriers []shipping.LabelCarrier
+	orderHC, orderURL := pr.later("order")
+	svc, err := shipping.New(shipping.Deps{
+		Rates: rates, Currency: s.currency, Log: log,
+		Carriers: carriers, DB: d,
+		Orders: orderv1connect.NewOrderServiceClient(orderHC, orderURL, connect.WithInterceptors(pr.internal)),
+		// Notifier: the notification service's client, when it is
+		// assembled (nil sends no shipment notifications).
+		Labels:        &dirLabels{dir: c.labelDir},
+		From:          from,
+		TrackInterval: c.trackInterval,
+		WebhookSecret: c.carrierWebhook,
+		JobPoll:       c.jobPoll,
+	})
+	if err != nil {
+		return err
+	}
+	if err := svc.Start(ctx); err != nil {
+		return err
+	}
+	st.closers = append(st.closers, func() { stopJobs(log, "shipping", svc.Stop) })
+	mux := http.NewServeMux()
+	svc.Mount(mux, opts...)
+	pr.local["shipping"] = mux
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -65,12 +66,19 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	s.corsOrigins = []string{"*"} // dev only: any local front-end dev server may call
 	s.devMailbox = true
 	s.upstreams = upstreams{}
+	if s.commerce.labelDir == "" {
+		s.commerce.labelDir = filepath.Join(*dataDir, "labels")
+	}
+	if !flagSet(fs, "track-interval") {
+		s.commerce.trackInterval = 30 * time.Second // the local carrier's parcels move within minutes
+	}
 	st, err := assemble(ctx, log, &s, plan{
 		product: true, user: true, order: true, payment: true, shipping: true, edge: true, landing: true,
-		productDB: "sqlite:" + filepath.Join(*dataDir, "product.db"),
-		userDB:    "sqlite:" + filepath.Join(*dataDir, "user.db"),
-		orderDB:   "sqlite:" + filepath.Join(*dataDir, "order.db"),
-		paymentDB: "sqlite:" + filepath.Join(*dataDir, "payment.db"),
+		productDB:  "sqlite:" + filepath.Join(*dataDir, "product.db"),
+		userDB:     "sqlite:" + filepath.Join(*dataDir, "user.db"),
+		orderDB:    "sqlite:" + filepath.Join(*dataDir, "order.db"),
+		paymentDB:  "sqlite:" + filepath.Join(*dataDir, "payment.db"),
+		shippingDB: "sqlite:" + filepath.Join(*dataDir, "shipping.db"),
 	})
 	if err != nil {
 		return err
@@ -177,4 +185,11 @@ Emporium dev is running (ready in %s).
 
 Press Ctrl+C to stop.
 `, took.Round(time.Millisecond), base, port, devAdminEmail, adminPassword, dataDir)
+}
+
+// flagSet reports whether a flag was given, on the command line or in the
+// environment.
+func flagSet(flags *flag.FlagSet, name string) (set bool) {
+	flags.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/emporiumhq/emporium/svc/payment"
 	"github.com/emporiumhq/emporium/svc/product"
 	"github.com/emporiumhq/emporium/svc/product/seed"
+	"github.com/emporiumhq/emporium/svc/shipping"
 	"github.com/emporiumhq/emporium/svc/user"
 )
 
@@ -55,7 +56,7 @@ func sqlFiles(migrations fs.FS) migrator {
 type adminFlags struct {
 	common
 	productDB, userDB, searchPath string
-	orderDB, paymentDB            string // migrate only
+	orderDB, paymentDB, shipDB    string // migrate only
 }
 
 func newAdminFlags(name string, stderr io.Writer) (*flag.FlagSet, *adminFlags) {
@@ -72,6 +73,7 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	flags, a := newAdminFlags("migrate", stderr)
 	flags.StringVar(&a.orderDB, "order-database-url", "sqlite:.emporium/order.db", "order database: postgres://… or sqlite:PATH")
 	flags.StringVar(&a.paymentDB, "payment-database-url", "sqlite:.emporium/payment.db", "payment database: postgres://… or sqlite:PATH")
+	flags.StringVar(&a.shipDB, "shipping-database-url", "sqlite:.emporium/shipping.db", "shipping database: postgres://… or sqlite:PATH")
 	if err := config.Parse(flags, args, getenv); err != nil {
 		return err
 	}
@@ -81,6 +83,7 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	}{
 		{"product", a.productDB, sqlFiles(product.Migrations)}, {"user", a.userDB, sqlFiles(user.Migrations)},
 		{"order", a.orderDB, order.Migrate}, {"payment", a.paymentDB, payment.Migrate},
+		{"shipping", a.shipDB, shipping.Migrate},
 	} {
 		d, err := db.Open(ctx, s.url, db.Options{Schema: s.name})
 		if err != nil {

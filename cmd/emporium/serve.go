@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -70,7 +71,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&s.publicURL, "public-url", "http://localhost:8080", "user: where people reach the shop, for links in messages")
 	fs.StringVar(&s.redisURL, "redis-url", "", "edge: redis://host:6379/0 for sessions, sign-in state and rate limits shared by edge replicas; empty: this process's memory")
 	s.upstreams = upstreams{}
-	fs.Var(s.upstreams, "upstream", "where services this process does not run are (for the edge, and for services that call others: order calls product, shipping and payment; payment calls order), e.g. product=http://10.0.0.5:8081,http://10.0.0.6:8081;user=http://10.0.0.7:8082")
+	fs.Var(s.upstreams, "upstream", "where services this process does not run are (for the edge, and for services that call others: order calls product, shipping and payment; payment and shipping call order), e.g. product=http://10.0.0.5:8081,http://10.0.0.6:8081;user=http://10.0.0.7:8082")
 	s.balance = balanceFlag(edge.LeastRequests)
 	fs.Var(&s.balance, "balance", "edge: how to spread requests over upstream replicas: least-requests or round-robin")
 	fs.Var(&s.corsOrigins, "cors-origins", "edge: comma-separated origins browsers may call from, e.g. https://shop.example.com")
@@ -104,10 +105,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if len(services) == 0 {
 		return fmt.Errorf("--services: name at least one service")
 	}
-	if (p.product || p.user || p.order || p.payment) && s.databaseURL == "" {
+	if (p.product || p.user || p.order || p.payment || p.shipping) && s.databaseURL == "" {
 		return fmt.Errorf("--database-url is required for %s (EMPORIUM_DATABASE_URL)", strings.Join(services, ","))
 	}
 	p.productDB, p.userDB, p.orderDB, p.paymentDB = s.databaseURL, s.databaseURL, s.databaseURL, s.databaseURL
+	p.shippingDB = s.databaseURL
+	if s.commerce.labelDir == "" {
+		s.commerce.labelDir = filepath.Join("data", "labels")
+	}
 	shutdownTelemetry, err := telemetry.Setup(ctx, "emporium-"+strings.Join(services, "-"), version(), getenv, stdout)
 	if err != nil {
 		return err
