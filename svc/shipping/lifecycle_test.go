@@ -18,6 +18,7 @@ import (
 	orderv1 "github.com/emporiumhq/emporium/gen/emporium/order/v1"
 	shippingv1 "github.com/emporiumhq/emporium/gen/emporium/shipping/v1"
 	"github.com/emporiumhq/emporium/internal/platform/db"
+	"github.com/emporiumhq/emporium/internal/platform/db/dbtest"
 	"github.com/emporiumhq/emporium/svc/shipping"
 )
 
@@ -482,4 +483,32 @@ func TestListShipmentsPagesAndFilters(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestThePeriodicPollFollowsParcels(t *testing.T) {
+	t.Parallel()
+	for _, engine := range dbtest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t, engine, worldOptions{trackInterval: 200 * time.Millisecond})
+			ctx := context.Background()
+			o := w.paidOrder(t, 8, home, map[string]int64{"OAR": 1})
+			res, err := w.create(ctx, o.GetId(), "ship-periodic-1", map[string]int64{"OAR": 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.clock.Advance(timeline[len(timeline)-1].after)
+			eventually(t, "the poll job delivers the parcel", func() error {
+				tr, err := w.staff.GetTracking(ctx, &shippingv1.GetTrackingRequest{ShipmentId: res.GetShipments()[0].GetId()})
+				if err != nil {
+					return err
+				}
+				if tr.GetStatus() != shippingv1.ShipmentStatus_SHIPMENT_STATUS_DELIVERED {
+					return fmt.Errorf("status %v", tr.GetStatus())
+				}
+				return nil
+			})
+			w.waitOrder(t, o.GetId(), orderv1.OrderStatus_ORDER_STATUS_DELIVERED)
+		})
+	}
 }

@@ -1,6 +1,7 @@
 package shipping_test
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -67,7 +68,12 @@ type world struct {
 
 var shop = &typev1.PostalAddress{Name: "Emporium Warehouse", Line1: "500 Dock Rd", City: "Oakland", Region: "CA", PostalCode: "94607", Country: "US"}
 
-func newWorld(t *testing.T, engine string) *world {
+// worldOptions change a world from its defaults.
+type worldOptions struct {
+	trackInterval time.Duration // default an hour: tests poll by hand
+}
+
+func newWorld(t *testing.T, engine string, opt worldOptions) *world {
 	t.Helper()
 	ctx := context.Background()
 	log, err := logx.New(testLog{t}, "warn")
@@ -115,7 +121,7 @@ func newWorld(t *testing.T, engine string) *world {
 		Orders: orderv1connect.NewOrderServiceClient(hc, url, internal),
 		Labels: labels, From: shop,
 		TrackingURLs:  map[string]string{carrierName: "https://parcelco.example/track/%s"},
-		TrackInterval: time.Hour, // tests poll by hand
+		TrackInterval: cmp.Or(opt.trackInterval, time.Hour),
 		WebhookSecret: webhookSecret, JobPoll: 50 * time.Millisecond, Now: clock.Now,
 	})
 	if err != nil {
@@ -315,7 +321,7 @@ func forEachEngine(t *testing.T, f func(t *testing.T, w *world)) {
 	for _, engine := range dbtest.Engines {
 		t.Run(engine, func(t *testing.T) {
 			t.Parallel()
-			f(t, newWorld(t, engine))
+			f(t, newWorld(t, engine, worldOptions{}))
 		})
 	}
 }
