@@ -32,7 +32,7 @@ func (orderArgs) Kind() string { return "shipping.order_fulfillment" }
 // delivered. EventID is the notification's idempotency key.
 type notifyArgs struct {
 	EventID    string `json:"event_id"`
-	Kind_      int32  `json:"kind"`
+	EventKind  int32  `json:"kind"`
 	ShipmentID string `json:"shipment_id"`
 }
 
@@ -118,7 +118,7 @@ func (s *Service) insertNotify(ctx context.Context, tx bun.Tx, shipmentID string
 	if s.notifier == nil {
 		return nil
 	}
-	return s.jobs.InsertTx(ctx, tx, notifyArgs{EventID: "shipment:" + shipmentID + ":" + what, Kind_: int32(kind), ShipmentID: shipmentID}, nil)
+	return s.jobs.InsertTx(ctx, tx, notifyArgs{EventID: "shipment:" + shipmentID + ":" + what, EventKind: int32(kind), ShipmentID: shipmentID}, nil)
 }
 
 // advanceOrder moves an order along paid → fulfilling → shipped →
@@ -196,7 +196,7 @@ func (s *Service) notify(ctx context.Context, a notifyArgs) error {
 		occurred = time.UnixMicro(r.Events[len(r.Events)-1].At)
 	}
 	_, err = s.notifier.Notify(ctx, &notificationv1.NotifyRequest{
-		EventId: a.EventID, Kind: notificationv1.EventKind(a.Kind_), UserId: r.Order.CustomerID,
+		EventId: a.EventID, Kind: notificationv1.EventKind(a.EventKind), UserId: r.Order.CustomerID,
 		OccurTime: timestamppb.New(occurred), Subject: &notificationv1.NotifyRequest_Shipment{Shipment: notice},
 	})
 	if err != nil {

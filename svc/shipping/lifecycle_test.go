@@ -16,9 +16,13 @@ import (
 	"google.golang.org/protobuf/testing/protocmp"
 
 	orderv1 "github.com/emporiumhq/emporium/gen/emporium/order/v1"
+	"github.com/emporiumhq/emporium/gen/emporium/order/v1/orderv1connect"
 	shippingv1 "github.com/emporiumhq/emporium/gen/emporium/shipping/v1"
+	typev1 "github.com/emporiumhq/emporium/gen/emporium/type/v1"
+	"github.com/emporiumhq/emporium/internal/platform/clocktest"
 	"github.com/emporiumhq/emporium/internal/platform/db"
 	"github.com/emporiumhq/emporium/internal/platform/db/dbtest"
+	"github.com/emporiumhq/emporium/internal/platform/logx"
 	"github.com/emporiumhq/emporium/svc/shipping"
 )
 
@@ -510,5 +514,42 @@ func TestThePeriodicPollFollowsParcels(t *testing.T) {
 			})
 			w.waitOrder(t, o.GetId(), orderv1.OrderStatus_ORDER_STATUS_DELIVERED)
 		})
+	}
+}
+
+func TestNewChecksShipmentDeps(t *testing.T) {
+	t.Parallel()
+	d := dbtest.Open(t, "sqlite", "shipping", shipping.Migrations)
+	orders := orderv1connect.NewOrderServiceClient(http.DefaultClient, "http://127.0.0.1:1")
+	base := func() shipping.Deps {
+		return shipping.Deps{Rates: shipping.DefaultRateTable(), Currency: "USD", Log: logx.Discard(),
+			DB: d, Orders: orders, Labels: &memLabels{}, From: shop}
+	}
+	twice := newScriptedCarrier("local", clocktest.New(time.Now()))
+	tests := []struct {
+		name   string
+		change func(*shipping.Deps)
+		want   string
+	}{
+		{"no orders", func(d *shipping.Deps) { d.Orders = nil }, "Orders is required"},
+		{"no labels", func(d *shipping.Deps) { d.Labels = nil }, "Labels is required"},
+		{"no ship-from", func(d *shipping.Deps) { d.From = nil }, "From"},
+		{"ship-from without a city", func(d *shipping.Deps) {
+			d.From = &typev1.PostalAddress{Name: "Shop", Line1: "1 Dock Rd", Country: "US"}
+		}, "city"},
+		{"two carriers of one name", func(d *shipping.Deps) { d.Carriers = []shipping.LabelCarrier{twice} }, `two carriers are named "local"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			deps := base()
+			tt.change(&deps)
+			if _, err := shipping.New(deps); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("New = %v; want an error saying %q", err, tt.want)
+			}
+		})
+	}
+	if _, err := shipping.New(base()); err != nil {
+		t.Errorf("New with every dependency: %v", err)
 	}
 }

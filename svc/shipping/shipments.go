@@ -73,7 +73,7 @@ func (s *Service) CreateShipment(ctx context.Context, req *shippingv1.CreateShip
 		return nil, err
 	}
 	if rows == nil {
-		if rows, err = s.recordPending(ctx, req, hash, service); err != nil {
+		if rows, err = s.recordPending(ctx, req, hash, carrierName, service); err != nil {
 			return nil, err
 		}
 	}
@@ -122,7 +122,7 @@ func (s *Service) replayCreate(ctx context.Context, key, hash string) ([]*shipme
 }
 
 // recordPending is step 1 of CreateShipment.
-func (s *Service) recordPending(ctx context.Context, req *shippingv1.CreateShipmentRequest, hash, service string) ([]*shipmentRow, error) {
+func (s *Service) recordPending(ctx context.Context, req *shippingv1.CreateShipmentRequest, hash, carrier, service string) ([]*shipmentRow, error) {
 	res, err := s.orders.GetOrderInternal(ctx, &orderv1.GetOrderInternalRequest{Id: req.GetOrderId()})
 	if err != nil {
 		if connect.CodeOf(err) == connect.CodeNotFound {
@@ -169,7 +169,7 @@ func (s *Service) recordPending(ctx context.Context, req *shippingv1.CreateShipm
 	var rows []*shipmentRow
 	for i, p := range req.GetParcels() {
 		r := &shipmentRow{
-			ID: newID(), OrderID: o.GetId(), Carrier: strings.SplitN(req.GetRateId(), ":", 2)[0], Service: service,
+			ID: newID(), OrderID: o.GetId(), Carrier: carrier, Service: service,
 			Status: statusPending, Currency: s.currency, WeightGrams: p.GetWeightGrams(),
 			LengthMM: p.GetDimensions().GetLengthMm(), WidthMM: p.GetDimensions().GetWidthMm(), HeightMM: p.GetDimensions().GetHeightMm(),
 			ShipTo: string(shipTo), IdempotencyKey: req.GetIdempotencyKey(), ParcelIndex: i, RequestHash: hash,
