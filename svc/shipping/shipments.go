@@ -65,7 +65,11 @@ func (s *Service) CreateShipment(ctx context.Context, req *shippingv1.CreateShip
 	carrierName, service, _ := strings.Cut(req.GetRateId(), ":")
 	carrier, ok := s.labelCarriers[carrierName]
 	if !ok {
-		return nil, errs.Invalidf("rate_id: no carrier %q buys labels here (carriers: %s)", carrierName, strings.Join(s.labelCarrierNames(), ", "))
+		names := s.labelCarrierNames()
+		if len(names) == 0 {
+			return nil, errs.FailedPreconditionf("no carrier that buys labels is configured here")
+		}
+		return nil, errs.Invalidf("rate_id: carrier %q does not buy labels here (carriers: %s)", carrierName, strings.Join(names, ", "))
 	}
 	hash := createHash(req)
 	rows, err := s.replayCreate(ctx, req.GetIdempotencyKey(), hash)
