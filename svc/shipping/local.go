@@ -82,7 +82,9 @@ func NewLocalCarrier(cfg LocalConfig) (*LocalCarrier, error) {
 func (c *LocalCarrier) Name() string { return c.rates.Name() }
 
 // Quote implements Carrier.
-func (c *LocalCarrier) Quote(ctx context.Context, p Parcel) ([]Rate, error) { return c.rates.Quote(ctx, p) }
+func (c *LocalCarrier) Quote(ctx context.Context, p Parcel) ([]Rate, error) {
+	return c.rates.Quote(ctx, p)
+}
 
 // CreateLabel implements LabelCarrier. A second call with the same Reference
 // returns the first label (until a restart).
