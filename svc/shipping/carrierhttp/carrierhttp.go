@@ -178,6 +178,15 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
+// DetailText is the carrier's errors as one line, or the HTTP status text
+// when it gave none.
+func (e *APIError) DetailText() string {
+	if len(e.Details) == 0 {
+		return fmt.Sprintf("%d %s", e.Status, http.StatusText(e.Status))
+	}
+	return e.describe()
+}
+
 func (e *APIError) describe() string {
 	parts := make([]string, 0, len(e.Details))
 	for _, d := range e.Details {
@@ -269,8 +278,8 @@ func (c *Client) Do(ctx context.Context, r Request, out any) error {
 			retryable := r.Idempotent || status == http.StatusTooManyRequests
 			if !retryable {
 				return &errs.Error{Kind: errs.Unavailable, Err: apiErr, Message: fmt.Sprintf(
-					"%s: %s failed at %s (%d); it may or may not have taken effect, check there before trying again",
-					c.cfg.Carrier, r.Op, c.cfg.Carrier, status)}
+					"%s: %s: the API failed (%d); it may or may not have taken effect at %s, check there before trying again",
+					c.cfg.Carrier, r.Op, status, c.cfg.Carrier)}
 			}
 			if attempt >= c.cfg.MaxAttempts {
 				return &errs.Error{Kind: errs.Unavailable, Err: apiErr,
