@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/emporiumhq/emporium/internal/platform/errs"
 )
@@ -19,7 +20,12 @@ func storeTargets(t *testing.T) map[string]Store {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Close() })
-	return map[string]Store{"dir": d}
+	_, endpoint := startFakeS3(t, time.Now)
+	s3, err := NewS3(S3Config{Endpoint: endpoint, Bucket: "labels", Region: "eu-west-1", AccessKeyID: "AKIAFAKE", SecretAccessKey: "fake/secret+key"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return map[string]Store{"dir": d, "s3": s3}
 }
 
 func TestStoreContract(t *testing.T) {
