@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -63,6 +64,7 @@ func NewS3(cfg S3Config) (*S3, error) {
 		}
 	}
 	if len(missing) > 0 {
+		slices.Sort(missing)
 		return nil, fmt.Errorf("blob: S3 needs the %s", strings.Join(missing, ", "))
 	}
 	if cfg.Prefix != "" {
