@@ -39,6 +39,12 @@ type S3Config struct {
 	MaxBytes int64
 }
 
+// String describes cfg without its secrets, should it ever be printed.
+func (cfg S3Config) String() string {
+	return fmt.Sprintf("blob.S3Config{Endpoint: %q, Bucket: %q, Prefix: %q, Region: %q, AccessKeyID: %q, SecretAccessKey: [redacted]}",
+		cfg.Endpoint, cfg.Bucket, cfg.Prefix, cfg.Region, cfg.AccessKeyID)
+}
+
 // S3 keeps blobs as objects in an S3 bucket, through plain HTTP requests
 // signed with AWS Signature Version 4. A PUT of a whole object is atomic in
 // S3, so readers see the old blob or the new one.

@@ -50,6 +50,12 @@ type Config struct {
 	Backoff     time.Duration
 }
 
+// String describes cfg without its secret, should it ever be printed.
+func (cfg Config) String() string {
+	return fmt.Sprintf("fedex.Config{ClientID: %q, ClientSecret: [redacted], AccountNumber: %q, BaseURL: %q}",
+		cfg.ClientID, cfg.AccountNumber, cfg.BaseURL)
+}
+
 // Carrier is FedEx. It is safe for concurrent use.
 type Carrier struct {
 	cfg  Config

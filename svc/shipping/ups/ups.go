@@ -63,6 +63,12 @@ type Config struct {
 	Backoff     time.Duration
 }
 
+// String describes cfg without its secret, should it ever be printed.
+func (cfg Config) String() string {
+	return fmt.Sprintf("ups.Config{ClientID: %q, ClientSecret: [redacted], AccountNumber: %q, BaseURL: %q}",
+		cfg.ClientID, cfg.AccountNumber, cfg.BaseURL)
+}
+
 // Carrier is UPS. It is safe for concurrent use.
 type Carrier struct {
 	cfg  Config
@@ -160,7 +166,7 @@ func (c *Carrier) Quote(ctx context.Context, p shipping.Parcel) ([]shipping.Rate
 		return nil, errs.Invalidf("weight_grams: %d is not between 1 and %d", p.WeightGrams, shipping.MaxWeightGrams)
 	}
 	dest := p.Destination
-	req := RateRequest{Request: Request{TransactionReference: &TransactionReference{CustomerContext: "rate"}}}
+	req := RateRequest{Request: Request{RequestOption: "Shop", TransactionReference: &TransactionReference{CustomerContext: "rate"}}}
 	req.Shipment = RateShipment{
 		Shipper:  Party{Name: c.cfg.Shipper.GetName(), ShipperNumber: c.cfg.AccountNumber, Address: c.address(c.cfg.Shipper)},
 		ShipFrom: &Party{Name: c.cfg.Shipper.GetName(), Address: c.address(c.cfg.Shipper)},

@@ -3,6 +3,7 @@ package ups_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -170,6 +171,46 @@ func TestOneOrMany(t *testing.T) {
 		}
 		if diff := cmp.Diff(tt.want, got); diff != "" {
 			t.Errorf("%s: %s", tt.in, diff)
+		}
+	}
+}
+
+func TestShortLivedTokensRenewedBeforeExpiry(t *testing.T) {
+	t.Parallel()
+	clock := clocktest.New(time.Date(2026, 12, 3, 15, 0, 0, 0, time.UTC))
+	fake := upstest.Start(t, upstest.Options{Now: clock.Now, TokenLifetime: 10 * time.Minute})
+	c, err := ups.New(ups.Config{ClientID: fake.ClientID, ClientSecret: fake.ClientSecret, AccountNumber: fake.Account,
+		Shipper: shop, Currency: "USD", BaseURL: fake.URL, Now: clock.Now, Backoff: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	p := shipping.Parcel{Destination: &typev1.Destination{Country: "US", PostalCode: "10110"}, WeightGrams: 500}
+	for _, step := range []struct {
+		advance    time.Duration
+		wantTokens int
+	}{{0, 1}, {5 * time.Minute, 1}, {4*time.Minute + 30*time.Second, 2}, {time.Minute, 2}} {
+		clock.Advance(step.advance)
+		if _, err := c.Quote(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		if got := fake.TokenFetches(); got != step.wantTokens {
+			t.Errorf("after %v: %d tokens, want %d", step.advance, got, step.wantTokens)
+		}
+	}
+	// The renewal came before UPS refused anything: every call succeeded
+	// with one request each.
+	if n := fake.Calls("POST /api/rating"); n != 4 {
+		t.Errorf("%d rating requests, want 4 (no 401 retries)", n)
+	}
+}
+
+func TestConfigHidesSecret(t *testing.T) {
+	t.Parallel()
+	cfg := ups.Config{ClientID: "id", ClientSecret: "very-secret"}
+	for _, s := range []string{fmt.Sprint(cfg), fmt.Sprintf("%+v", cfg), fmt.Sprintf("%v", &cfg)} {
+		if strings.Contains(s, "very-secret") {
+			t.Errorf("printed config shows the secret: %s", s)
 		}
 	}
 }
