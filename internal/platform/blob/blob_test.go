@@ -145,7 +145,7 @@ func TestDirStaysInside(t *testing.T) {
 	t.Parallel()
 	base := t.TempDir()
 	outside := filepath.Join(base, "outside")
-	if err := os.WriteFile(outside, []byte("text/plain\nsecret"), 0o600); err != nil {
+	if err := os.WriteFile(outside, []byte("secret"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	d, err := NewDir(filepath.Join(base, "store"))
@@ -160,15 +160,46 @@ func TestDirStaysInside(t *testing.T) {
 	if got, _, err := d.Get(context.Background(), "link"); err == nil {
 		t.Fatalf("Get through a link out of the store read %q", got)
 	}
-	// No temporary files are left behind by writes.
-	if err := d.Put(context.Background(), "a/b", "text/plain", []byte("x")); err != nil {
+	// A label is a plain PDF file, with no temporary files left behind.
+	if err := d.Put(context.Background(), "a/sh_1.pdf", "application/pdf", []byte("%PDF-1.4")); err != nil {
 		t.Fatal(err)
 	}
 	entries, err := os.ReadDir(filepath.Join(base, "store", "a"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(entries) != 1 || entries[0].Name() != "b" {
-		t.Errorf("store/a holds %v, want just b", entries)
+	if len(entries) != 1 || entries[0].Name() != "sh_1.pdf" {
+		t.Errorf("store/a holds %v, want just sh_1.pdf", entries)
+	}
+	if b, err := os.ReadFile(filepath.Join(base, "store", "a", "sh_1.pdf")); err != nil || string(b) != "%PDF-1.4" {
+		t.Errorf("the file holds %q, %v; want the PDF as is", b, err)
+	}
+	// A file put there by other means reads with the type its name implies.
+	if err := os.WriteFile(filepath.Join(base, "store", "a", "old.pdf"), []byte("%PDF-1.7"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if b, ct, err := d.Get(context.Background(), "a/old.pdf"); err != nil || string(b) != "%PDF-1.7" || ct != "application/pdf" {
+		t.Errorf("Get(a/old.pdf) = %q, %q, %v", b, ct, err)
+	}
+	// Replacing a blob of an unusual type with one its name implies drops
+	// the type file.
+	ctx := context.Background()
+	if err := d.Put(ctx, "a/x.pdf", "application/x-custom", []byte("1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Put(ctx, "a/x.pdf", "application/pdf", []byte("2")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(base, "store", "a", "x.pdf"+typeSuffix)); !os.IsNotExist(err) {
+		t.Errorf("stale type file: %v", err)
+	}
+	if err := d.Put(ctx, "a/y", "application/x-custom", []byte("1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Delete(ctx, "a/y"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(base, "store", "a", "y"+typeSuffix)); !os.IsNotExist(err) {
+		t.Errorf("Delete left the type file: %v", err)
 	}
 }
