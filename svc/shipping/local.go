@@ -29,6 +29,28 @@ type LocalConfig struct {
 	PickupAfter, OutForDeliveryAfter, DeliveredAfter time.Duration
 }
 
+// ParseSchedule sets PickupAfter, OutForDeliveryAfter and DeliveredAfter
+// from a setting such as "2m,10m,15m".
+func (cfg *LocalConfig) ParseSchedule(s string) error {
+	parts := strings.Split(s, ",")
+	if len(parts) != 3 {
+		return fmt.Errorf("local carrier schedule %q: want three durations, pickup,out-for-delivery,delivered, e.g. 2m,10m,15m", s)
+	}
+	var d [3]time.Duration
+	for i, p := range parts {
+		v, err := time.ParseDuration(strings.TrimSpace(p))
+		if err != nil || v <= 0 {
+			return fmt.Errorf("local carrier schedule %q: %q is not a positive duration", s, p)
+		}
+		d[i] = v
+	}
+	if d[0] >= d[1] || d[1] >= d[2] {
+		return fmt.Errorf("local carrier schedule %q: each step must come after the one before", s)
+	}
+	cfg.PickupAfter, cfg.OutForDeliveryAfter, cfg.DeliveredAfter = d[0], d[1], d[2]
+	return nil
+}
+
 // LocalCarrier is the dev carrier: it prices by a RateTable, prints real PDF
 // labels and moves parcels along on a schedule, with no account anywhere.
 //
@@ -128,7 +150,7 @@ func (c *LocalCarrier) CreateLabel(ctx context.Context, req LabelRequest) (Label
 	l = Label{
 		TrackingNumber: number,
 		PDF: labelpdf.Render(labelpdf.Label{
-			Carrier: "LOCAL CARRIER (" + c.Name() + ")", Service: rate.Name, TrackingNumber: number,
+			Carrier: "LOCAL CARRIER", Service: rate.Name, TrackingNumber: number,
 			Reference: req.Reference, WeightGrams: req.WeightGrams,
 			From: printAddress(req.From), To: printAddress(req.To),
 		}),

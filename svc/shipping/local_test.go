@@ -261,3 +261,19 @@ func TestNewLocalCarrierChecksSchedule(t *testing.T) {
 		t.Errorf("defaults: %v, %v", c, err)
 	}
 }
+
+func TestLocalConfigParseSchedule(t *testing.T) {
+	t.Parallel()
+	var cfg LocalConfig
+	if err := cfg.ParseSchedule("2m, 10m,15m"); err != nil {
+		t.Fatal(err)
+	}
+	if got := []time.Duration{cfg.PickupAfter, cfg.OutForDeliveryAfter, cfg.DeliveredAfter}; !cmp.Equal(got, []time.Duration{2 * time.Minute, 10 * time.Minute, 15 * time.Minute}) {
+		t.Errorf("schedule %v", got)
+	}
+	for _, bad := range []string{"", "2m,10m", "2m,10m,15m,20m", "2m,x,15m", "10m,2m,15m", "0s,1m,2m", "-1m,1m,2m"} {
+		if err := (&LocalConfig{}).ParseSchedule(bad); err == nil {
+			t.Errorf("ParseSchedule(%q) accepted", bad)
+		}
+	}
+}
