@@ -128,7 +128,11 @@ func serviceBy(match func(service) bool) (service, bool) {
 	return services[i], true
 }
 
-// Error codes FedEx answers that the adapter treats specially.
+// Error codes FedEx answers that the adapter treats specially. The
+// tracking one is FedEx's; the other two are not confirmed against FedEx's
+// documentation and must be checked in the sandbox before production: if
+// FedEx sends others, "no service" surfaces as errs.Invalid and "already
+// cancelled" as errs.FailedPrecondition instead.
 const (
 	codeNoService        = "RATE.LOCATION.NOSERVICE"
 	codeAlreadyCancelled = "SHIPMENT.CANCEL.ALREADYCANCELLED"

@@ -152,7 +152,11 @@ func serviceByID(id string) (service, bool) {
 	return services[i], true
 }
 
-// Error codes UPS answers that the adapter treats specially.
+// Error codes UPS answers that the adapter treats specially. 120802 (bad
+// ship-to address) comes from UPS's documentation; these three are from
+// memory of UPS's error lists and must be confirmed in UPS's CIE before
+// production: if UPS sends others, "no service" surfaces as errs.Invalid
+// and "already voided" as errs.FailedPrecondition instead.
 const (
 	codeNoService     = "111210" // the service is unavailable between the locations
 	codeAlreadyVoided = "190117" // void of a shipment already voided
