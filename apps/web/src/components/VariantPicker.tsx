@@ -33,7 +33,7 @@ export function VariantPicker({
                   />
                   <span>
                     {value}
-                    {!available && <span className="visually-hidden"> (sold out)</span>}
+                    {!available && <span className="visually-hidden">, sold out</span>}
                   </span>
                 </label>
               );

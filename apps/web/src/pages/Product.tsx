@@ -12,11 +12,12 @@ import { findVariant, initialSelection, stockState, type Selection } from "../li
 
 function BuyBox({ product }: { product: ProductT }) {
   const [selection, setSelection] = useState<Selection>(() => initialSelection(product.variants));
-  const [quantity, setQuantity] = useState(1);
+  const [qty, setQty] = useState("1"); // as typed; clamped when used
   const change = useCartChange();
   const variant = findVariant(product.variants, selection);
   const stock = stockState(variant?.stock ?? 0n);
   const max = variant ? Math.max(1, Math.min(10, Number(variant.stock))) : 1;
+  const quantity = Math.min(max, Math.max(1, Math.floor(Number(qty)) || 1));
 
   const add = (e: FormEvent) => {
     e.preventDefault();
@@ -49,8 +50,9 @@ function BuyBox({ product }: { product: ProductT }) {
             type="number"
             min={1}
             max={max}
-            value={quantity}
-            onChange={(e) => setQuantity(Math.min(max, Math.max(1, Number(e.target.value) || 1)))}
+            value={qty}
+            onChange={(e) => setQty(e.target.value)}
+            onBlur={() => setQty(String(quantity))}
           />
         </div>
         <button type="submit" className="button button--primary" disabled={!variant || stock.kind === "out" || change.isPending}>
