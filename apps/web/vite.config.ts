@@ -43,7 +43,9 @@ export default defineConfig({
   build: {
     target: "es2022",
     sourcemap: false,
-    chunkSizeWarningLimit: 300,
+    // The entry chunk (React, the router, the SDK's clients) is ~590 kB raw,
+    // ~166 kB gzipped; `npm run size` holds the home page to 200 kB gzipped.
+    chunkSizeWarningLimit: 650,
   },
   test: {
     environment: "jsdom",

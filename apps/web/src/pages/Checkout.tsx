@@ -190,7 +190,6 @@ function CheckoutFlow() {
                   <label key={r.id} className="rate">
                     <input type="radio" name="rate" value={r.id} checked={rateId === r.id} onChange={() => setRateId(r.id)} />
                     <span className="rate__name">{r.serviceName}</span>
-                    <span className="muted">{r.minDays}–{r.maxDays} business days</span>
                     <Price money={r.price} />
                   </label>
                 ))}
