@@ -70,6 +70,7 @@ after(async () => {
 });
 
 const email = `ada.${Date.now()}@example.com`;
+const PASSWORD = "correct horse battery staple";
 
 test("a guest browses, searches with a typo and fills a cart that survives a reload", async () => {
   await page.goto("/");
@@ -124,7 +125,7 @@ test("the guest signs up, the cart comes along, and a card pays the order", asyn
   await page.getByRole("heading", { level: 1, name: "Create an account" }).waitFor();
   await page.getByLabel("Your name").fill("Ada Lovelace");
   await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill("correct horse battery staple");
+  await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Create account" }).click();
 
   // Back to checkout, signed in, with the guest cart merged into the account's.
@@ -191,22 +192,59 @@ test("a declined card says so and charges nothing; 3-D Secure then pays", async 
   assert.equal((await client.orders.getOrder({ id: declined.id })).order.status, OrderStatus.PAID);
 });
 
-test("an expired session sends the shopper to sign in again", async () => {
-  // Sign out everywhere from another device: this tab's refresh token dies.
-  await (await shopperClient()).auth.logoutEverywhere({});
+test("signing out everywhere on another device sends this one to sign in again", async () => {
+  const other = await browser.newContext({ baseURL: shop.base, viewport: { width: 1280, height: 860 } });
+  other.setDefaultTimeout(TIMEOUT);
+  const phone = await other.newPage();
+  await phone.goto("/sign-in?next=%2Faccount");
+  await phone.getByLabel("Email").fill(email);
+  await phone.getByLabel("Password").fill(PASSWORD);
+  await phone.getByRole("button", { name: "Sign in" }).click();
+  await phone.getByRole("heading", { level: 1, name: "Your account" }).waitFor();
+  await phone.getByText(email).waitFor();
+  await shot("account", phone);
+  await phone.getByRole("button", { name: "Sign out everywhere" }).click();
+  await phone.getByRole("heading", { level: 1, name: "Sign in" }).waitFor();
+  await other.close();
+
+  // This tab's access token lives on for its 15 minutes; make them pass.
   await page.evaluate(() => {
     const s = JSON.parse(localStorage.getItem("emporium.session"));
-    s.accessTokenExpiresAt = 0; // as if 15 minutes had passed
+    s.accessTokenExpiresAt = 0;
     localStorage.setItem("emporium.session", JSON.stringify(s));
   });
   await page.goto("/orders");
   await page.getByText("Your session has expired. Please sign in again.").waitFor();
   await page.getByRole("heading", { level: 1, name: "Sign in" }).waitFor();
   await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill("correct horse battery staple");
+  await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByRole("heading", { level: 1, name: "Your orders" }).waitFor();
   assert.equal(await page.getByRole("list", { name: "Orders" }).getByRole("listitem").count(), 2);
+});
+
+test("a forgotten password is reset through the link in the mailbox", async () => {
+  await page.goto("/account");
+  await page.getByRole("button", { name: "Sign out", exact: true }).click();
+  await page.getByRole("link", { name: "Sign in" }).waitFor();
+  await page.goto("/sign-in");
+  await page.getByRole("link", { name: "Forgot your password?" }).click();
+  await page.getByLabel("Email").fill(email);
+  await page.getByRole("button", { name: "Send the link" }).click();
+  await page.getByText(/we've sent it a link/).waitFor();
+
+  const { messages } = await (await fetch(`${shop.base}/dev/mailbox?format=json`)).json();
+  const mail = messages.find((m) => m.to === email && /reset-password\?token=/.test(m.text));
+  assert.ok(mail, `a reset message for ${email} in the mailbox`);
+  const link = new URL(mail.text.match(/https?:\/\/\S+reset-password\?token=[\w-]+/)[0]);
+  await page.goto(link.pathname + link.search);
+  await page.getByLabel("New password", { exact: true }).fill(`${PASSWORD} again`);
+  await page.getByRole("button", { name: "Save the new password" }).click();
+  await page.getByText("Your password has been changed.").waitFor();
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(`${PASSWORD} again`);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("link", { name: "Account" }).waitFor();
 });
 
 test("phone width and no errors in the console", async () => {
