@@ -46,6 +46,19 @@ export default defineConfig({
     // The entry chunk (React, the router, the SDK's clients) is ~590 kB raw,
     // ~166 kB gzipped; `npm run size` holds the home page to 200 kB gzipped.
     chunkSizeWarningLimit: 650,
+    rolldownOptions: {
+      output: {
+        // Libraries change less often than the shop: their own chunks stay
+        // cached across deploys of the app.
+        codeSplitting: {
+          groups: [
+            { name: "react", test: /node_modules[\\/](react|react-dom|scheduler|react-router)[\\/]/ },
+            { name: "api", test: /node_modules[\\/](@bufbuild|@connectrpc)[\\/]|sdk-ts[\\/]dist[\\/]/ },
+            { name: "query", test: /node_modules[\\/]@tanstack[\\/]/ },
+          ],
+        },
+      },
+    },
   },
   test: {
     environment: "jsdom",
