@@ -1,5 +1,6 @@
 import { useInfiniteQuery, useQuery } from "@connectrpc/connect-query";
 import { ProductService, ProductSort } from "@emporium/sdk";
+import type { FormEvent } from "react";
 import { useParams, useSearchParams } from "react-router";
 import { ProductCard, ProductGrid } from "../components/ProductCard";
 import { ErrorMessage, Loading } from "../components/Status";
@@ -41,11 +42,19 @@ export default function Category() {
     if (products.hasNextPage && !products.isFetchingNextPage) void products.fetchNextPage();
   }, products.hasNextPage);
 
-  const update = (key: string, value: string) => {
+  const update = (changes: Record<string, string>) => {
     const next = new URLSearchParams(params);
-    if (value) next.set(key, value);
-    else next.delete(key);
+    for (const [key, value] of Object.entries(changes)) {
+      if (value) next.set(key, value);
+      else next.delete(key);
+    }
     setParams(next, { replace: true });
+  };
+  // Enter in a price box applies both prices.
+  const applyPrices = (e: FormEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    const form = new FormData(e.currentTarget);
+    update({ min: String(form.get("min") ?? "").trim(), max: String(form.get("max") ?? "").trim() });
   };
   const items = products.data?.pages.flatMap((p) => p.products) ?? [];
 
@@ -53,10 +62,10 @@ export default function Category() {
     <div className="page">
       <h1>{category?.name ?? slug}</h1>
       {category?.description && <p className="lead">{category.description}</p>}
-      <form className="filters" aria-label="Filter and sort" onSubmit={(e) => e.preventDefault()}>
+      <form className="filters" aria-label="Filter and sort" onSubmit={applyPrices}>
         <div className="field field--inline">
           <label htmlFor="sort">Sort by</label>
-          <select id="sort" value={sortKey} onChange={(e) => update("sort", e.target.value === "newest" ? "" : e.target.value)}>
+          <select id="sort" value={sortKey} onChange={(e) => update({ sort: e.target.value === "newest" ? "" : e.target.value })}>
             {SORTS.map(([k, , label]) => (
               <option key={k} value={k}>
                 {label}
@@ -66,18 +75,21 @@ export default function Category() {
         </div>
         <div className="field field--inline">
           <label htmlFor="min">Min price ($)</label>
-          <input id="min" inputMode="numeric" pattern="\d*" size={5} defaultValue={params.get("min") ?? ""}
-            onBlur={(e) => update("min", e.target.value.trim())} />
+          <input id="min" name="min" inputMode="numeric" pattern="\d*" size={5} defaultValue={params.get("min") ?? ""}
+            onBlur={(e) => update({ min: e.target.value.trim() })} />
         </div>
         <div className="field field--inline">
           <label htmlFor="max">Max price ($)</label>
-          <input id="max" inputMode="numeric" pattern="\d*" size={5} defaultValue={params.get("max") ?? ""}
-            onBlur={(e) => update("max", e.target.value.trim())} />
+          <input id="max" name="max" inputMode="numeric" pattern="\d*" size={5} defaultValue={params.get("max") ?? ""}
+            onBlur={(e) => update({ max: e.target.value.trim() })} />
         </div>
         <label className="checkbox">
-          <input type="checkbox" checked={inStockOnly} onChange={(e) => update("stock", e.target.checked ? "1" : "")} />
+          <input type="checkbox" checked={inStockOnly} onChange={(e) => update({ stock: e.target.checked ? "1" : "" })} />
           In stock only
         </label>
+        <button type="submit" className="button button--secondary">
+          Apply prices
+        </button>
       </form>
       {products.isPending ? (
         <Loading label="Loading products…" />
