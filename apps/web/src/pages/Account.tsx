@@ -63,8 +63,8 @@ function AddressCard({ address, onDelete, busy }: { address: Address; onDelete: 
         {address.city} {address.region} {address.postalCode}<br />{address.country}
       </address>
       {address.defaultShipping && <span className="status status--ok">Default</span>}
-      <button type="button" className="link-button" onClick={onDelete} disabled={busy}>
-        Delete<span className="visually-hidden"> the address {address.line1}</span>
+      <button type="button" className="link-button" onClick={onDelete} disabled={busy} aria-label={`Delete the address ${address.line1}`}>
+        Delete
       </button>
     </li>
   );

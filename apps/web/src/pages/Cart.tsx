@@ -46,10 +46,11 @@ function Line({ line }: { line: CartLine }) {
         <button
           type="button"
           className="link-button"
+          aria-label={`Remove ${line.title} (${line.variantTitle})`}
           disabled={change.isPending}
           onClick={() => change.mutate({ kind: "remove", sku: line.sku })}
         >
-          Remove<span className="visually-hidden"> {line.title}</span>
+          Remove
         </button>
         <Price money={line.lineTotal} className="price line__total" />
       </div>
