@@ -35,7 +35,7 @@ describe("PayForm", () => {
     await user.clear(screen.getByLabelText("Card number"));
     await user.click(screen.getByRole("button", { name: "4242 4242 4242 4242" })); // the test-card shortcut
     await user.click(screen.getByRole("button", { name: "Pay $259.00" }));
-    await vi.waitFor(() => expect(onPaid).toHaveBeenCalledWith("o1"));
+    await vi.waitFor(() => expect(onPaid).toHaveBeenCalledWith("o1"), { timeout: 5000 });
 
     const pays = calls.filter((c) => c.method === "CheckoutService/PayOrder");
     expect(pays.map((c) => c.body.paymentMethod)).toEqual(["4000000000000002", "4242424242424242"]);
@@ -71,6 +71,6 @@ describe("PayForm", () => {
     expect(link).toHaveAttribute("target", "_blank");
     expect(onPaid).not.toHaveBeenCalled();
     bankApproved = true;
-    await vi.waitFor(() => expect(onPaid).toHaveBeenCalledWith("o1"), { timeout: 4000 });
+    await vi.waitFor(() => expect(onPaid).toHaveBeenCalledWith("o1"), { timeout: 8000 });
   });
 });

@@ -36,7 +36,7 @@ describe("category page", () => {
     expect(router.state.location.search).toBe("?stock=1&min=50");
     await vi.waitFor(() =>
       expect(calls.at(-1)!.body).toMatchObject({ category: "boots", inStockOnly: true, minPrice: "5000" }),
-    );
+    { timeout: 5000 });
     expect(await within(await screen.findByRole("list", { name: "Boots" })).findAllByRole("listitem")).toHaveLength(1);
   });
 });
