@@ -1,5 +1,7 @@
 // Debian's chromium driven by playwright-core (no downloaded browsers). The
 // background-networking flags keep it from calling home on a closed network.
+// Every launch gets a fresh, temporary profile (playwright's own
+// --user-data-dir; it refuses one passed in args), deleted on close.
 import { chromium } from "playwright-core";
 
 export async function launchBrowser() {
