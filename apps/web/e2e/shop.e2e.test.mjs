@@ -220,7 +220,9 @@ test("signing out everywhere on another device sends this one to sign in again",
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByRole("heading", { level: 1, name: "Your orders" }).waitFor();
-  assert.equal(await page.getByRole("list", { name: "Orders" }).getByRole("listitem").count(), 2);
+  const orders = page.getByRole("list", { name: "Orders" }).getByRole("listitem");
+  await orders.first().waitFor();
+  assert.equal(await orders.count(), 2);
 });
 
 test("a forgotten password is reset through the link in the mailbox", async () => {
@@ -245,6 +247,23 @@ test("a forgotten password is reset through the link in the mailbox", async () =
   await page.getByLabel("Password").fill(`${PASSWORD} again`);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByRole("link", { name: "Account" }).waitFor();
+});
+
+test("a sold-out variant cannot be added", async () => {
+  const catalog = createEmporiumClient({ baseUrl: shop.base });
+  const { products } = await catalog.products.listProducts({ category: "jackets", pageSize: 100 });
+  const product = products.find((p) => p.variants.some((v) => v.stock === 0n) && p.variants.some((v) => v.stock > 0n));
+  assert.ok(product, "the demo catalog has a jacket with one size sold out");
+  const soldOut = product.variants.find((v) => v.stock === 0n);
+  await page.goto(`/p/${product.slug}`);
+  await page.getByRole("button", { name: "Add to cart" }).waitFor();
+  for (const [name, value] of Object.entries(soldOut.options)) {
+    const group = page.getByRole("group", { name: new RegExp(`^${name}:`, "i") });
+    const escaped = value.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    await group.locator("label", { hasText: new RegExp(`^${escaped}(, sold out)?$`) }).click();
+  }
+  await page.getByRole("status").filter({ hasText: "Sold out" }).waitFor();
+  assert.equal(await page.getByRole("button", { name: "Sold out" }).isDisabled(), true);
 });
 
 test("phone width and no errors in the console", async () => {
