@@ -119,6 +119,7 @@ type settings struct {
 	corsOrigins    config.List
 	balance        balanceFlag
 	devMailbox     bool
+	webDir         string
 
 	commerce commerceSettings
 }
@@ -135,6 +136,8 @@ func (s *settings) registerServing(fs *flag.FlagSet) {
 	fs.StringVar(&s.clientIPHeader, "client-ip-header", "", "edge: header a trusted proxy in front sets to the client address (X-Forwarded-For: its last entry); empty: the peer address")
 	s.timeouts = timeoutsFlag{}
 	fs.Var(s.timeouts, "route-timeouts", "edge: per-service request deadlines as service=duration, e.g. product=5s,user=10s,auth=10s (default 30s each)")
+	fs.StringVar(&s.webDir, "web-dir", "",
+		"edge: directory of the built web shop (apps/web/dist) to serve at /; dev: apps/web/dist when it has been built")
 	fs.StringVar(&s.oidcProviders, "oidc-providers", "", `edge: OpenID Connect providers as JSON: [{"id","displayName","issuer","clientId","clientSecret","redirectUris":[…]}]`)
 }
 
@@ -233,7 +236,8 @@ type plan struct {
 	product, user, order, payment, shipping, edge bool
 	productDB, userDB, orderDB, paymentDB         string // database URLs
 	shippingDB                                    string
-	landing                                       bool // serve the landing page at /
+	landing                                       bool   // serve the landing page at / when there is no webDir
+	webDir                                        string // serve the built web app from here at /
 }
 
 // assemble opens the local services and, when the edge runs here, builds it
@@ -390,7 +394,14 @@ func buildEdge(ctx context.Context, log *slog.Logger, s *settings, p plan, st *s
 	if s.devMailbox {
 		routes = append(routes, edge.Route{Prefix: "/dev/", Handler: devMailbox(st.mail)})
 	}
-	if p.landing {
+	switch {
+	case p.webDir != "":
+		app, err := edge.Static(p.webDir)
+		if err != nil {
+			return nil, fmt.Errorf("--web-dir: %w", err)
+		}
+		routes = append(routes, edge.Route{Prefix: "/", Handler: app})
+	case p.landing:
 		routes = append(routes, edge.Route{Prefix: "/", Handler: landingPage()})
 	}
 	var limits *edge.Limits

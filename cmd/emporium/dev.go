@@ -66,6 +66,14 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	s.corsOrigins = []string{"*"} // dev only: any local front-end dev server may call
 	s.devMailbox = true
 	s.upstreams = upstreams{}
+	if s.webDir == "" {
+		if hasWebApp(defaultWebDir) {
+			s.webDir = defaultWebDir
+		} else {
+			fmt.Fprintf(stdout, "The web shop is not built (no %s/index.html): serving a landing page at / instead.\n"+
+				"Build it with `go tool task web-build` (`go tool task dev` does), or pass --web-dir.\n", defaultWebDir)
+		}
+	}
 	if s.commerce.labelDir == "" {
 		s.commerce.labelDir = filepath.Join(*dataDir, "labels")
 	}
@@ -73,7 +81,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 		s.commerce.trackInterval = 30 * time.Second // the local carrier's parcels move within minutes
 	}
 	st, err := assemble(ctx, log, &s, plan{
-		product: true, user: true, order: true, payment: true, shipping: true, edge: true, landing: true,
+		product: true, user: true, order: true, payment: true, shipping: true, edge: true, landing: true, webDir: s.webDir,
 		productDB:  "sqlite:" + filepath.Join(*dataDir, "product.db"),
 		userDB:     "sqlite:" + filepath.Join(*dataDir, "user.db"),
 		orderDB:    "sqlite:" + filepath.Join(*dataDir, "order.db"),
@@ -93,6 +101,16 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	printBanner(stdout, s.publicURL, ln.Addr(), *dataDir, adminPassword, time.Since(started))
 	log.Info("emporium dev listening", "addr", ln.Addr().String())
 	return serve.Serve(ctx, ln, st.handler, log, 10*time.Second)
+}
+
+// defaultWebDir is where `npm run build` in apps/web puts the web shop,
+// relative to the repository root that `go tool task dev` runs in.
+const defaultWebDir = "apps/web/dist"
+
+// hasWebApp reports whether dir holds a built web app.
+func hasWebApp(dir string) bool {
+	st, err := os.Stat(filepath.Join(dir, "index.html"))
+	return err == nil && !st.IsDir()
 }
 
 // prepareCatalog seeds the demo catalog into an empty database, and

@@ -105,6 +105,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if len(services) == 0 {
 		return fmt.Errorf("--services: name at least one service")
 	}
+	if s.webDir != "" && !p.edge {
+		return fmt.Errorf("--web-dir: the web shop is served by the edge; add edge to --services")
+	}
+	if s.webDir != "" && !hasWebApp(s.webDir) {
+		return fmt.Errorf("--web-dir: %s has no index.html: build the web shop first (go tool task web-build)", s.webDir)
+	}
+	p.webDir = s.webDir
 	if (p.product || p.user || p.order || p.payment || p.shipping) && s.databaseURL == "" {
 		return fmt.Errorf("--database-url is required for %s (EMPORIUM_DATABASE_URL)", strings.Join(services, ","))
 	}

@@ -1,0 +1,66 @@
+// Starts a real `emporium dev` for the end-to-end tests: a fresh data
+// directory, a free port, the built app from ./dist, and sign-in limits
+// raised (the tests sign in more often than one address normally may).
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const webRoot = resolve(here, "..");
+export const repoRoot = resolve(webRoot, "../..");
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on("error", fail);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => ok(port));
+    });
+  });
+}
+
+export async function startShop() {
+  const bin = process.env.EMPORIUM_BIN ?? join(repoRoot, "bin/emporium");
+  if (!existsSync(bin)) throw new Error(`no emporium binary at ${bin}: run \`go tool task build\` at the repository root, or set EMPORIUM_BIN`);
+  const webDir = join(webRoot, "dist");
+  if (!existsSync(join(webDir, "index.html"))) throw new Error("no apps/web/dist: run `npm run build` first");
+  const dataDir = mkdtempSync(join(tmpdir(), "emporium-web-e2e-"));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  let output = "";
+  const child = spawn(bin, [
+    "dev", "--listen", `127.0.0.1:${port}`, "--data-dir", dataDir, "--web-dir", webDir, "--log-level", "warn",
+    "--rate-limits", "default=1000:2000,auth=100:200,login=100:200,login-account=100:200",
+  ], { stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout.on("data", (d) => (output += d));
+  child.stderr.on("data", (d) => (output += d));
+  const exited = new Promise((ok) => child.on("exit", ok));
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`emporium dev exited early:\n${output}`);
+    try {
+      const res = await fetch(`${base}/healthz`);
+      if (res.ok) break;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error(`emporium dev did not become healthy:\n${output}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    base,
+    output: () => output,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill("SIGTERM");
+        await exited;
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

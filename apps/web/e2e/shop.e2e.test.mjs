@@ -1,0 +1,278 @@
+// End to end: a shopper on a real `emporium dev` (the binary, SQLite, the
+// payment simulator) in Debian's chromium. Run with `npm run test:e2e`
+// after `npm run build` and `go tool task build`; `npm run screenshots`
+// also writes docs/screenshots/*.png.
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { createEmporiumClient, OrderStatus } from "@emporium/sdk";
+import { launchBrowser } from "./browser.mjs";
+import { repoRoot, startShop } from "./server.mjs";
+
+const SHOTS = process.env.SCREENSHOTS === "1" ? join(repoRoot, "docs/screenshots") : undefined;
+const TIMEOUT = 20_000;
+
+let shop;
+let browser;
+let context;
+let page;
+const problems = []; // console errors and failed requests: a clean run has none
+
+async function shot(name, p = page) {
+  if (!SHOTS) return;
+  mkdirSync(SHOTS, { recursive: true });
+  await p.waitForLoadState("networkidle").catch(() => {});
+  await p.screenshot({ path: join(SHOTS, `${name}.png`) });
+}
+
+async function cartCount() {
+  const label = await page.getByRole("link", { name: /^Cart, \d+ items?$/ }).getAttribute("aria-label");
+  return Number(label.match(/\d+/)[0]);
+}
+
+async function addToCart() {
+  await page.getByRole("button", { name: "Add to cart" }).click();
+  await page.getByText("Added to your cart.").waitFor();
+}
+
+async function fillAddress() {
+  await page.getByLabel("Full name").fill("Ada Lovelace");
+  await page.getByLabel("Address", { exact: true }).fill("1 Main St");
+  await page.getByLabel("City").fill("Oakland");
+  await page.getByLabel("State / region").fill("CA");
+  await page.getByLabel("Postal code").fill("94607");
+  await page.getByLabel("Country").selectOption("US");
+  await page.getByRole("button", { name: "Continue to shipping" }).click();
+  await page.getByRole("radio").first().waitFor();
+}
+
+/** The signed-in shopper's SDK client, with the token the page keeps. */
+async function shopperClient() {
+  const stored = await page.evaluate(() => localStorage.getItem("emporium.session"));
+  const { accessToken } = JSON.parse(stored);
+  return createEmporiumClient({ baseUrl: shop.base, token: accessToken });
+}
+
+before(async () => {
+  shop = await startShop();
+  browser = await launchBrowser();
+  context = await browser.newContext({ baseURL: shop.base, viewport: { width: 1280, height: 860 } });
+  context.setDefaultTimeout(TIMEOUT);
+  page = await context.newPage();
+  page.on("console", (m) => m.type() === "error" && problems.push(`console: ${m.text()}`));
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+});
+
+after(async () => {
+  await browser?.close();
+  await shop?.stop();
+});
+
+const email = `ada.${Date.now()}@example.com`;
+const PASSWORD = "correct horse battery staple";
+
+test("a guest browses, searches with a typo and fills a cart that survives a reload", async () => {
+  await page.goto("/");
+  await page.getByRole("heading", { level: 1, name: "Gear for every kind of weather" }).waitFor();
+  const categories = page.getByRole("list", { name: "Categories" }).getByRole("link");
+  await categories.first().waitFor();
+  assert.ok((await categories.count()) >= 10, "the home page lists the categories");
+  await page.getByRole("list", { name: "New arrivals" }).getByRole("listitem").first().waitFor();
+  await shot("home");
+
+  await page.getByRole("link", { name: /Jackets & Coats/ }).click();
+  await page.getByRole("heading", { level: 1, name: "Jackets & Coats" }).waitFor();
+  const grid = page.getByRole("list", { name: "Jackets & Coats" });
+  await grid.getByRole("listitem").first().waitFor();
+  assert.ok((await grid.getByRole("listitem").count()) >= 20);
+  await shot("category");
+
+  await page.getByRole("searchbox", { name: "Search products" }).fill("waterprof jakcet");
+  await page.getByRole("searchbox", { name: "Search products" }).press("Enter");
+  await page.getByRole("heading", { level: 1, name: "Results for “waterprof jakcet”" }).waitFor();
+  const results = page.getByRole("list", { name: "Search results" });
+  await results.getByRole("listitem").first().waitFor();
+  const marks = await results.locator("mark").allInnerTexts();
+  assert.ok(marks.some((m) => /waterproof/i.test(m)), `the typo finds "waterproof", highlighted: ${marks}`);
+  assert.ok(marks.some((m) => /jacket/i.test(m)), `the typo finds "jacket", highlighted: ${marks}`);
+  await page.getByRole("group", { name: "Brand" }).waitFor();
+  await shot("search");
+
+  await results.getByRole("link").first().click();
+  await page.getByRole("heading", { level: 1 }).waitFor();
+  await page.getByRole("status").filter({ hasText: /In stock|Only \d+ left/ }).waitFor();
+  await shot("product");
+  await addToCart();
+  assert.equal(await cartCount(), 1);
+
+  await page.goto("/c/boots");
+  await page.getByRole("list", { name: "Boots" }).getByRole("link").first().click();
+  await page.getByRole("button", { name: "Add to cart" }).waitFor();
+  await addToCart();
+  assert.equal(await cartCount(), 2);
+
+  await page.reload();
+  await page.getByRole("link", { name: "Cart, 2 items" }).waitFor();
+  await page.getByRole("link", { name: "Cart, 2 items" }).click();
+  await page.getByRole("heading", { level: 1, name: "Your cart" }).waitFor();
+  assert.equal(await page.getByRole("list", { name: "Items in your cart" }).getByRole("listitem").count(), 2);
+  await shot("cart");
+});
+
+test("the guest signs up, the cart comes along, and a card pays the order", async () => {
+  await page.getByRole("link", { name: "Create an account" }).click();
+  await page.getByRole("heading", { level: 1, name: "Create an account" }).waitFor();
+  await page.getByLabel("Your name").fill("Ada Lovelace");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Create account" }).click();
+
+  // Back to checkout, signed in, with the guest cart merged into the account's.
+  await page.getByRole("heading", { level: 1, name: "Checkout" }).waitFor();
+  await page.getByRole("link", { name: "Cart, 2 items" }).waitFor();
+  assert.equal(await page.getByRole("link", { name: "Account" }).count(), 1);
+  assert.equal(await page.evaluate(() => localStorage.getItem("emporium.cartToken")), null, "the guest cart token is spent");
+  assert.equal(((await (await shopperClient()).carts.getCart({})).cart.lines.length), 2, "the server-side cart holds both items");
+
+  await fillAddress();
+  await page.getByLabel("Card number").fill("4242 4242 4242 4242");
+  await page.getByRole("button", { name: /^Pay \$/ }).waitFor();
+  await shot("checkout");
+  await page.getByRole("button", { name: /^Pay \$/ }).click();
+
+  await page.waitForURL(/\/orders\/[^/]+\?placed=1$/);
+  await page.getByText("Thank you! Your payment went through").waitFor();
+  await page.getByRole("heading", { level: 1, name: /^Order EMP-/ }).waitFor();
+  const history = page.getByRole("list", { name: "Status history" });
+  await history.getByText("Paid").waitFor();
+  await shot("order");
+  await page.getByRole("link", { name: "Cart, 0 items" }).waitFor();
+
+  const orderId = page.url().match(/orders\/([^?]+)/)[1];
+  const { order } = await (await shopperClient()).orders.getOrder({ id: orderId });
+  assert.equal(order.status, OrderStatus.PAID);
+  assert.equal(order.lines.length, 2);
+});
+
+test("a declined card says so and charges nothing; 3-D Secure then pays", async () => {
+  await page.goto("/c/watches");
+  await page.getByRole("list", { name: "Watches" }).getByRole("link").first().click();
+  await page.getByRole("button", { name: "Add to cart" }).waitFor();
+  await addToCart();
+  await page.goto("/checkout");
+  await fillAddress();
+  await page.getByLabel("Card number").fill("4000 0000 0000 0002");
+  await page.getByRole("button", { name: /^Pay \$/ }).click();
+  const alert = page.getByRole("alert").filter({ hasText: "declined" });
+  await alert.waitFor();
+  assert.match(await alert.innerText(), /Your card was declined\..*Nothing was charged\./s);
+  await shot("checkout-declined");
+  assert.match(page.url(), /\/checkout$/, "the shopper stays on checkout to try another card");
+
+  const client = await shopperClient();
+  const { orders } = await client.orders.listMyOrders({ pageSize: 1 });
+  const declined = orders[0];
+  assert.equal(declined.status, OrderStatus.PENDING_PAYMENT, "the order is still unpaid");
+  assert.ok(declined.history.every((h) => h.to !== OrderStatus.PAID), "and was never paid");
+
+  // The order page offers the payment again; this card asks the bank first.
+  await page.goto(`/orders/${declined.id}`);
+  await page.getByText("Awaiting payment").first().waitFor();
+  await page.getByLabel("Card number").fill("4000 0027 6000 3184");
+  await page.getByRole("button", { name: /^Pay \$/ }).click();
+  const [bank] = await Promise.all([
+    context.waitForEvent("page"),
+    page.getByRole("link", { name: /Confirm with your bank/ }).click(),
+  ]);
+  await bank.getByRole("button", { name: "Approve" }).click();
+  await bank.getByText("The test payment succeeded.").waitFor();
+  await bank.close();
+  await page.getByRole("list", { name: "Status history" }).getByText("Paid").waitFor();
+  assert.equal((await client.orders.getOrder({ id: declined.id })).order.status, OrderStatus.PAID);
+});
+
+test("signing out everywhere on another device sends this one to sign in again", async () => {
+  const other = await browser.newContext({ baseURL: shop.base, viewport: { width: 1280, height: 860 } });
+  other.setDefaultTimeout(TIMEOUT);
+  const phone = await other.newPage();
+  await phone.goto("/sign-in?next=%2Faccount");
+  await phone.getByLabel("Email").fill(email);
+  await phone.getByLabel("Password").fill(PASSWORD);
+  await phone.getByRole("button", { name: "Sign in" }).click();
+  await phone.getByRole("heading", { level: 1, name: "Your account" }).waitFor();
+  await phone.getByText(email).waitFor();
+  await shot("account", phone);
+  await phone.getByRole("button", { name: "Sign out everywhere" }).click();
+  await phone.getByRole("heading", { level: 1, name: "Sign in" }).waitFor();
+  await other.close();
+
+  // This tab's access token lives on for its 15 minutes; make them pass.
+  await page.evaluate(() => {
+    const s = JSON.parse(localStorage.getItem("emporium.session"));
+    s.accessTokenExpiresAt = 0;
+    localStorage.setItem("emporium.session", JSON.stringify(s));
+  });
+  await page.goto("/orders");
+  await page.getByText("Your session has expired. Please sign in again.").waitFor();
+  await page.getByRole("heading", { level: 1, name: "Sign in" }).waitFor();
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("heading", { level: 1, name: "Your orders" }).waitFor();
+  const orders = page.getByRole("list", { name: "Orders" }).getByRole("listitem");
+  await orders.first().waitFor();
+  assert.equal(await orders.count(), 2);
+});
+
+test("a forgotten password is reset through the link in the mailbox", async () => {
+  await page.goto("/account");
+  await page.getByRole("button", { name: "Sign out", exact: true }).click();
+  await page.getByRole("link", { name: "Sign in" }).waitFor();
+  await page.goto("/sign-in");
+  await page.getByRole("link", { name: "Forgot your password?" }).click();
+  await page.getByLabel("Email").fill(email);
+  await page.getByRole("button", { name: "Send the link" }).click();
+  await page.getByText(/we've sent it a link/).waitFor();
+
+  const { messages } = await (await fetch(`${shop.base}/dev/mailbox?format=json`)).json();
+  const mail = messages.find((m) => m.to === email && /reset-password\?token=/.test(m.text));
+  assert.ok(mail, `a reset message for ${email} in the mailbox`);
+  const link = new URL(mail.text.match(/https?:\/\/\S+reset-password\?token=[\w-]+/)[0]);
+  await page.goto(link.pathname + link.search);
+  await page.getByLabel("New password", { exact: true }).fill(`${PASSWORD} again`);
+  await page.getByRole("button", { name: "Save the new password" }).click();
+  await page.getByText("Your password has been changed.").waitFor();
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(`${PASSWORD} again`);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("link", { name: "Account" }).waitFor();
+});
+
+test("a sold-out variant cannot be added", async () => {
+  const catalog = createEmporiumClient({ baseUrl: shop.base });
+  const { products } = await catalog.products.listProducts({ category: "jackets", pageSize: 100 });
+  const product = products.find((p) => p.variants.some((v) => v.stock === 0n) && p.variants.some((v) => v.stock > 0n));
+  assert.ok(product, "the demo catalog has a jacket with one size sold out");
+  const soldOut = product.variants.find((v) => v.stock === 0n);
+  await page.goto(`/p/${product.slug}`);
+  await page.getByRole("button", { name: "Add to cart" }).waitFor();
+  for (const [name, value] of Object.entries(soldOut.options)) {
+    const group = page.getByRole("group", { name: new RegExp(`^${name}:`, "i") });
+    const escaped = value.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    await group.locator("label", { hasText: new RegExp(`^${escaped}(, sold out)?$`) }).click();
+  }
+  await page.getByRole("status").filter({ hasText: "Sold out" }).waitFor();
+  assert.equal(await page.getByRole("button", { name: "Sold out" }).isDisabled(), true);
+});
+
+test("phone width and no errors in the console", async () => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto("/c/jackets");
+  await page.getByRole("list", { name: "Jackets & Coats" }).getByRole("listitem").first().waitFor();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.ok(overflow <= 0, `no sideways scrolling at 390 px (overflow ${overflow} px)`);
+  await shot("category-phone");
+  const unexpected = problems.filter((p) => !/401|Unauthorized|status of 4\d\d/.test(p));
+  assert.deepEqual(unexpected, []);
+});
