@@ -20,6 +20,7 @@ import (
 	"github.com/emporiumhq/emporium/gen/emporium/product/v1/productv1connect"
 	"github.com/emporiumhq/emporium/gen/emporium/shipping/v1/shippingv1connect"
 	typev1 "github.com/emporiumhq/emporium/gen/emporium/type/v1"
+	"github.com/emporiumhq/emporium/internal/platform/blob"
 	"github.com/emporiumhq/emporium/internal/platform/serve"
 	"github.com/emporiumhq/emporium/svc/order"
 	"github.com/emporiumhq/emporium/svc/payment"
@@ -46,6 +47,8 @@ type commerceSettings struct {
 	labelDir       string        // where labels are kept; "" = the mode's default
 	trackInterval  time.Duration // how often carriers are asked about parcels
 	carrierWebhook string        // secret of carriers' tracking pushes
+	carriers       carrierSettings
+	getenv         func(string) string // for the label store's S3 credentials
 }
 
 // demoShipFrom is the default ship-from address: fine for dev, to be set
@@ -86,9 +89,10 @@ func (c *commerceSettings) register(fs *flag.FlagSet, taxDefault string) {
 	fs.StringVar(&c.stripeSecret, "stripe-webhook-secret", "", "payment: signing secret of the Stripe webhook endpoint (whsec_…) that posts to /webhooks/payments")
 	fs.StringVar(&c.stripeURL, "stripe-api-url", "", "payment: Stripe API base URL; empty: Stripe's (set it to a stripe-mock to test)")
 	fs.StringVar(&c.shipFrom, "ship-from", demoShipFrom, "shipping: the address parcels ship from, printed on labels, as JSON (name, line1, city, region, postalCode, country, phone)")
-	fs.StringVar(&c.labelDir, "label-dir", "", "shipping: directory where bought carrier labels (PDF) are kept; empty: labels under the data directory")
+	fs.StringVar(&c.labelDir, "label-dir", "", "shipping: where bought carrier labels are kept: a directory or s3://BUCKET/PREFIX?region=…; empty: labels under the data directory")
 	fs.DurationVar(&c.trackInterval, "track-interval", 5*time.Minute, "shipping: how often to ask carriers where parcels on their way are")
 	fs.StringVar(&c.carrierWebhook, "carrier-webhook-secret", "", "shipping: HMAC secret of carrier tracking pushes to /webhooks/carriers/{carrier}; empty refuses pushes")
+	c.carriers.register(fs)
 	fs.DurationVar(&c.jobPoll, "job-poll", 250*time.Millisecond, "order, payment, shipping: how often to look for background jobs other processes queued")
 	fs.StringVar(&c.crashAt, "crash-at", "", "testing only: end the process at this checkout step (e.g. checkout.reserved) to prove crash safety; never in production")
 }
@@ -168,24 +172,29 @@ func openShipping(ctx context.Context, log *slog.Logger, s *settings, p plan, st
 	if c.shipFrom == demoShipFrom && !p.landing {
 		log.Warn("labels show the demo ship-from address: set --ship-from")
 	}
+	carriers, err := c.carriers.open(rates, from, s.currency)
+	if err != nil {
+		return err
+	}
+	labels, err := blob.Open(c.labelDir, c.getenv)
+	if err != nil {
+		return fmt.Errorf("--label-dir: %w", err)
+	}
+	st.closers = append(st.closers, func() { labels.Close() })
 	d, err := openDB(ctx, log, p.shippingDB, "shipping", shipping.Migrate, s.migrate)
 	if err != nil {
 		return err
 	}
 	st.closers = append(st.closers, func() { d.Close() })
-	// Carriers that buy labels. The local carrier (a LabelCarrier over
-	// rates) and the UPS and FedEx adapters, chosen by flags, go here; until
-	// then the local rate table only quotes and CreateShipment names no
-	// carrier that can buy a label.
-	var carriers []shipping.LabelCarrier
 	orderHC, orderURL := pr.later("order")
 	svc, err := shipping.New(shipping.Deps{
-		Rates: rates, Currency: s.currency, Log: log,
-		Carriers: carriers, DB: d,
+		// The local carrier quotes from rates, so the table is not a
+		// carrier of its own here.
+		Carriers: carriers, Currency: s.currency, Log: log, DB: d,
 		Orders: orderv1connect.NewOrderServiceClient(orderHC, orderURL, connect.WithInterceptors(pr.internal)),
 		// Notifier: the notification service's client, when it is
 		// assembled (nil sends no shipment notifications).
-		Labels:        &dirLabels{dir: c.labelDir},
+		Labels:        labels,
 		From:          from,
 		TrackInterval: c.trackInterval,
 		WebhookSecret: c.carrierWebhook,

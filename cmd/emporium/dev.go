@@ -36,6 +36,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err := config.Parse(fs, args, getenv); err != nil {
 		return err
 	}
+	s.commerce.getenv = getenv
 	log, err := s.logger(stderr)
 	if err != nil {
 		return err

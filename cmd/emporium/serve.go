@@ -79,6 +79,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err := config.Parse(fs, args, getenv); err != nil {
 		return err
 	}
+	s.commerce.getenv = getenv
 	log, err := s.logger(stderr)
 	if err != nil {
 		return err
