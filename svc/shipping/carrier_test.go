@@ -158,8 +158,8 @@ func (c *scriptedCarrier) voidedLabels() []string {
 	return append([]string(nil), c.voided...)
 }
 
-// memLabels keeps labels in memory, standing in for the blob store
-// (internal/platform/blob) until it is merged.
+// memLabels keeps labels in memory beside the scripted carrier, so tests
+// can count them.
 type memLabels struct {
 	mu    sync.Mutex
 	blobs map[string]memBlob

@@ -553,3 +553,57 @@ func TestNewChecksShipmentDeps(t *testing.T) {
 		t.Errorf("New with every dependency: %v", err)
 	}
 }
+
+// The real local carrier and directory store, as `emporium dev` runs them:
+// a whole order ships, its label is a PDF on disk, its parcel is followed
+// to the door, and an address the carrier refuses creates nothing.
+func TestShippingWithTheLocalCarrier(t *testing.T) {
+	t.Parallel()
+	for _, engine := range dbtest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t, engine, worldOptions{local: true})
+			ctx := context.Background()
+			o := w.paidOrder(t, 9, home, map[string]int64{"LAMP": 1})
+			res, err := w.staff.CreateShipment(ctx, &shippingv1.CreateShipmentRequest{OrderId: o.GetId(), RateId: "local:standard",
+				IdempotencyKey: "ship-local-1", Parcels: []*shippingv1.ParcelSpec{{WeightGrams: 800,
+					Items: []*shippingv1.ShipmentItem{{Sku: "LAMP", Quantity: 1}}}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			id := res.GetShipments()[0].GetId()
+			label, err := w.staff.GetLabel(ctx, &shippingv1.GetLabelRequest{ShipmentId: id})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if label.GetContentType() != "application/pdf" || !bytes.HasPrefix(label.GetContent(), []byte("%PDF-")) {
+				t.Errorf("label: %s, %q…", label.GetContentType(), label.GetContent()[:min(8, len(label.GetContent()))])
+			}
+			w.waitOrder(t, o.GetId(), orderv1.OrderStatus_ORDER_STATUS_SHIPPED)
+			w.clock.Advance(time.Hour)
+			if _, err := w.ship.PollTracking(ctx); err != nil {
+				t.Fatal(err)
+			}
+			tr, err := w.shopper(9).GetTracking(ctx, &shippingv1.GetTrackingRequest{ShipmentId: id})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tr.GetStatus() != shippingv1.ShipmentStatus_SHIPMENT_STATUS_DELIVERED || len(tr.GetEvents()) < 3 {
+				t.Errorf("tracking after an hour: %v with %d events", tr.GetStatus(), len(tr.GetEvents()))
+			}
+			w.waitOrder(t, o.GetId(), orderv1.OrderStatus_ORDER_STATUS_DELIVERED)
+
+			bad := w.paidOrder(t, 9, &typev1.PostalAddress{Name: "Bob", Line1: "1 Elm St", City: "Springfield", Region: "IL",
+				PostalCode: "ABCDE", Country: "US"}, map[string]int64{"LAMP": 1})
+			_, err = w.staff.CreateShipment(ctx, &shippingv1.CreateShipmentRequest{OrderId: bad.GetId(), RateId: "local:standard",
+				IdempotencyKey: "ship-local-2", Parcels: []*shippingv1.ParcelSpec{{WeightGrams: 800,
+					Items: []*shippingv1.ShipmentItem{{Sku: "LAMP", Quantity: 1}}}}})
+			if code(err) != connect.CodeInvalidArgument || !strings.Contains(err.Error(), "is not a US ZIP code") {
+				t.Errorf("bad ZIP: %v, want invalid_argument with the carrier's reason", err)
+			}
+			if n := w.shipmentRows(t, bad.GetId()); n != 0 {
+				t.Errorf("%d shipments recorded for a refused address", n)
+			}
+		})
+	}
+}

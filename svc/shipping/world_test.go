@@ -24,6 +24,7 @@ import (
 	"github.com/emporiumhq/emporium/gen/emporium/shipping/v1/shippingv1connect"
 	typev1 "github.com/emporiumhq/emporium/gen/emporium/type/v1"
 	"github.com/emporiumhq/emporium/internal/platform/authz"
+	"github.com/emporiumhq/emporium/internal/platform/blob"
 	"github.com/emporiumhq/emporium/internal/platform/clocktest"
 	"github.com/emporiumhq/emporium/internal/platform/db/dbtest"
 	"github.com/emporiumhq/emporium/internal/platform/logx"
@@ -50,8 +51,10 @@ const (
 // server: the real product, payment, order and shipping services, each on
 // its own database of one engine, calling each other over HTTP with the
 // internal credential. The stand-ins are for systems outside our control:
-// the payment simulator, a scripted carrier, and labels kept in memory
-// (until the blob store is merged). Shipping runs on a clock tests move.
+// the payment simulator and a scripted carrier (whose failures tests can
+// choose), with labels in memory beside it; worldOptions.local uses the
+// real local carrier and a directory store instead. Shipping runs on a
+// clock tests move.
 type world struct {
 	url      string
 	ship     *shipping.Service
@@ -71,6 +74,10 @@ var shop = &typev1.PostalAddress{Name: "Emporium Warehouse", Line1: "500 Dock Rd
 // worldOptions change a world from its defaults.
 type worldOptions struct {
 	trackInterval time.Duration // default an hour: tests poll by hand
+	// local ships with the real local carrier on the test's clock and
+	// keeps labels in a blob.Dir, instead of the scripted carrier and
+	// labels in memory.
+	local bool
 }
 
 func newWorld(t *testing.T, engine string, opt worldOptions) *world {
@@ -111,15 +118,28 @@ func newWorld(t *testing.T, engine string, opt worldOptions) *world {
 	clock := clocktest.New(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
 	carrier := newScriptedCarrier(carrierName, clock)
 	labels := &memLabels{}
+	deps := shipping.Deps{Rates: shipping.DefaultRateTable(), Carriers: []shipping.LabelCarrier{carrier}, Labels: labels}
+	if opt.local {
+		local, err := shipping.NewLocalCarrier(shipping.LocalConfig{Now: clock.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir, err := blob.NewDir(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { dir.Close() })
+		deps = shipping.Deps{Carriers: []shipping.LabelCarrier{local}, Labels: dir}
+	}
 	sdb := dbtest.Open(t, engine, "shipping", shipping.Migrations)
 	if _, err := shipping.Migrate(ctx, sdb); err != nil {
 		t.Fatal(err)
 	}
 	ship, err := shipping.New(shipping.Deps{
-		Rates: shipping.DefaultRateTable(), Currency: "USD", Log: log,
-		Carriers: []shipping.LabelCarrier{carrier}, DB: sdb,
+		Rates: deps.Rates, Currency: "USD", Log: log,
+		Carriers: deps.Carriers, DB: sdb,
 		Orders: orderv1connect.NewOrderServiceClient(hc, url, internal),
-		Labels: labels, From: shop,
+		Labels: deps.Labels, From: shop,
 		TrackingURLs:  map[string]string{carrierName: "https://parcelco.example/track/%s"},
 		TrackInterval: cmp.Or(opt.trackInterval, time.Hour),
 		WebhookSecret: webhookSecret, JobPoll: 50 * time.Millisecond, Now: clock.Now,
