@@ -16,8 +16,9 @@ import (
 // these tests, behind the real LabelCarrier port: it validates addresses,
 // sells labels idempotently by reference, refuses to void picked-up
 // parcels, and moves each parcel along a fixed timeline on the test's
-// clock. After the local carrier (svc/shipping/local.go) lands, tests may
-// use it instead.
+// clock. Unlike the local carrier (which TestShippingWithTheLocalCarrier
+// uses) it can be made unavailable and refuses heavy parcels, so tests
+// reach every failure path.
 type scriptedCarrier struct {
 	name  string
 	clock *clocktest.Clock
