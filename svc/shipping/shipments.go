@@ -246,7 +246,10 @@ func (s *Service) buyLabels(ctx context.Context, carrier LabelCarrier, rows []*s
 			return &errs.Error{Kind: errs.Invalid, Message: fmt.Sprintf("carrier %s refused parcel %d: %s; no shipment was created",
 				carrier.Name(), r.ParcelIndex+1, safeMessage(err)), Err: err}
 		case errs.Is(err, errs.Unavailable):
-			return &errs.Error{Kind: errs.Unavailable, Message: fmt.Sprintf("carrier %s is unavailable; retry with the same idempotency_key", carrier.Name()), Err: err}
+			// The adapter's words say whether the purchase is in doubt.
+			return &errs.Error{Kind: errs.Unavailable, Err: err, Message: fmt.Sprintf(
+				"carrier %s is unavailable (%s); parcel %d stays pending, and retrying with the same idempotency_key resumes it",
+				carrier.Name(), safeMessage(err), r.ParcelIndex+1)}
 		case err != nil:
 			return fmt.Errorf("carrier %s: buy label: %w", carrier.Name(), err)
 		}
@@ -548,5 +551,5 @@ func safeMessage(err error) string {
 	if errors.As(err, &e) {
 		return e.Message
 	}
-	return "refused"
+	return "no reason given"
 }
