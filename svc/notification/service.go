@@ -289,10 +289,10 @@ func checkSubject(req *notificationv1.NotifyRequest) error {
 // (an account deleted since) gets nothing: the zero contact.
 func (s *Service) contact(ctx context.Context, userID string) (*userv1.Contact, error) {
 	res, err := s.users.GetContact(ctx, &userv1.GetContactRequest{UserId: userID})
-	switch connect.CodeOf(err) {
-	case 0:
+	switch {
+	case err == nil:
 		return res.GetContact(), nil
-	case connect.CodeNotFound:
+	case connect.CodeOf(err) == connect.CodeNotFound:
 		s.log.WarnContext(ctx, "notification for an unknown user; nothing to send", "user_id", userID)
 		return &userv1.Contact{UserId: userID}, nil
 	}
