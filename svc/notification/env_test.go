@@ -177,7 +177,7 @@ type shopper struct {
 func (e *env) register(t *testing.T, name string, profile *userv1.User) shopper {
 	t.Helper()
 	ctx := context.Background()
-	email := fmt.Sprintf("%s-%d@example.com", strings.ToLower(name), time.Now().UnixNano())
+	email := fmt.Sprintf("shopper-%d@example.com", time.Now().UnixNano())
 	res, err := e.users.Register(ctx, &userv1.RegisterRequest{Email: email, Password: "a long enough passphrase 42", DisplayName: name})
 	if err != nil {
 		t.Fatalf("Register: %v", err)
