@@ -61,6 +61,9 @@ type envOptions struct {
 	devMailbox bool
 	// afterSend is the service's AfterSend hook.
 	afterSend func(deliveryID string)
+	// usersViaNotify makes the user service send its links through Notify,
+	// as the composition root wires it, instead of its own mailbox.
+	usersViaNotify bool
 }
 
 // tokens authenticates the test's callers: the service and staff tokens,
@@ -98,7 +101,11 @@ func newEnv(t *testing.T, engine string, opt envOptions) *env {
 	internal := servetest.Bearer(serviceToken)
 
 	udb := dbtest.Open(t, engine, "user", user.Migrations)
-	users, err := user.New(user.Deps{DB: udb, Mail: mailbox.New(), PublicURL: "http://shop.test", Log: log, HashConcurrency: 2})
+	udeps := user.Deps{DB: udb, Mail: mailbox.New(), PublicURL: "http://shop.test", Log: log, HashConcurrency: 2}
+	if opt.usersViaNotify {
+		udeps.Mail, udeps.Notifications = nil, notificationv1connect.NewNotificationServiceClient(http.DefaultClient, e.url, internal)
+	}
+	users, err := user.New(udeps)
 	if err != nil {
 		t.Fatal(err)
 	}
