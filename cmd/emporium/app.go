@@ -19,6 +19,7 @@ import (
 
 	"github.com/emporiumhq/emporium/edge"
 	"github.com/emporiumhq/emporium/edge/auth"
+	"github.com/emporiumhq/emporium/gen/emporium/notification/v1/notificationv1connect"
 	"github.com/emporiumhq/emporium/gen/emporium/user/v1/userv1connect"
 	"github.com/emporiumhq/emporium/internal/platform/authz"
 	"github.com/emporiumhq/emporium/internal/platform/config"
@@ -28,6 +29,7 @@ import (
 	"github.com/emporiumhq/emporium/internal/platform/search/bleve"
 	"github.com/emporiumhq/emporium/internal/platform/serve"
 	"github.com/emporiumhq/emporium/internal/platform/token"
+	"github.com/emporiumhq/emporium/svc/notification"
 	"github.com/emporiumhq/emporium/svc/order"
 	"github.com/emporiumhq/emporium/svc/payment"
 	"github.com/emporiumhq/emporium/svc/product"
@@ -42,6 +44,9 @@ type group struct {
 	name     string
 	services []string
 	paths    []string // path prefixes besides the services' own
+	// optional groups may be absent: an edge without them routes none of
+	// their paths instead of refusing to start.
+	optional bool
 }
 
 // groups lists every deployable service behind the edge.
@@ -52,6 +57,7 @@ func groups() []group {
 		{name: "order", services: order.ServiceNames},
 		{name: "payment", services: payment.ServiceNames, paths: []string{"/webhooks/", "/payment-simulator/"}},
 		{name: "shipping", services: shipping.ServiceNames},
+		{name: "notification", services: notification.ServiceNames, optional: true},
 	}
 }
 
@@ -120,7 +126,8 @@ type settings struct {
 	balance        balanceFlag
 	devMailbox     bool
 
-	commerce commerceSettings
+	commerce     commerceSettings
+	notification notificationSettings
 }
 
 // registerServing adds the flags dev and serve share.
@@ -136,6 +143,7 @@ func (s *settings) registerServing(fs *flag.FlagSet) {
 	s.timeouts = timeoutsFlag{}
 	fs.Var(s.timeouts, "route-timeouts", "edge: per-service request deadlines as service=duration, e.g. product=5s,user=10s,auth=10s (default 30s each)")
 	fs.StringVar(&s.oidcProviders, "oidc-providers", "", `edge: OpenID Connect providers as JSON: [{"id","displayName","issuer","clientId","clientSecret","redirectUris":[…]}]`)
+	s.notification.register(fs)
 }
 
 // limitsFlag is --rate-limits.
@@ -232,7 +240,9 @@ func (s *stack) close() {
 type plan struct {
 	product, user, order, payment, shipping, edge bool
 	productDB, userDB, orderDB, paymentDB         string // database URLs
-	landing                                       bool   // serve the landing page at /
+	notification                                  bool
+	notificationDB                                string
+	landing                                       bool // serve the landing page at /
 }
 
 // assemble opens the local services and, when the edge runs here, builds it
@@ -275,7 +285,7 @@ func assemble(ctx context.Context, log *slog.Logger, s *settings, p plan) (_ *st
 		local["product"] = mux
 	}
 	if p.user {
-		svc, closeUser, err := openUser(ctx, log, p.userDB, s.publicURL, st.mail, s.migrate)
+		svc, closeUser, err := openUser(ctx, log, p.userDB, s.publicURL, st.mail, notificationClient(s, p, peers), s.migrate)
 		if err != nil {
 			return nil, err
 		}
@@ -283,6 +293,11 @@ func assemble(ctx context.Context, log *slog.Logger, s *settings, p plan) (_ *st
 		mux := http.NewServeMux()
 		svc.Mount(mux, opts...)
 		local["user"] = mux
+	}
+	if p.notification {
+		if err := openNotification(ctx, log, s, p, st, peers, opts); err != nil {
+			return nil, err
+		}
 	}
 	if err := assembleCommerce(ctx, log, s, p, st, peers, opts); err != nil {
 		return nil, err
@@ -361,6 +376,10 @@ func buildEdge(ctx context.Context, log *slog.Logger, s *settings, p plan, st *s
 			continue
 		}
 		targets := s.upstreams[g.name]
+		if len(targets) == 0 && g.optional {
+			log.Info("edge: not routing an optional service that runs nowhere", "service", g.name)
+			continue
+		}
 		if len(targets) == 0 {
 			return nil, fmt.Errorf("edge: no upstream for %s: pass --upstream %s=http://host:port, or run it here with --services=%s,edge", g.name, g.name, g.name)
 		}
@@ -568,12 +587,16 @@ func openProduct(ctx context.Context, log *slog.Logger, dbURL, searchPath, curre
 	return svc, func() { idx.Close(); d.Close() }, nil
 }
 
-func openUser(ctx context.Context, log *slog.Logger, dbURL, publicURL string, mail mailbox.Sender, migrate bool) (*user.Service, func(), error) {
+// openUser opens the user service; its links go through notify when there
+// is a notification service, else straight to mail.
+func openUser(ctx context.Context, log *slog.Logger, dbURL, publicURL string, mail mailbox.Sender,
+	notify notificationv1connect.NotificationServiceClient, migrate bool,
+) (*user.Service, func(), error) {
 	d, err := openDB(ctx, log, dbURL, "user", sqlFiles(user.Migrations), migrate)
 	if err != nil {
 		return nil, nil, err
 	}
-	svc, err := user.New(user.Deps{DB: d, Mail: mail, PublicURL: publicURL, Log: log})
+	svc, err := user.New(user.Deps{DB: d, Mail: mail, Notifications: notify, PublicURL: publicURL, Log: log})
 	if err != nil {
 		d.Close()
 		return nil, nil, err

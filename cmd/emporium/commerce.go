@@ -244,6 +244,7 @@ func openOrder(ctx context.Context, log *slog.Logger, s *settings, p plan, st *s
 		Inventory:     productv1connect.NewInventoryServiceClient(productHC, productURL, auth),
 		Shipping:      shippingv1connect.NewShippingServiceClient(shippingHC, shippingURL, auth),
 		Payments:      paymentv1connect.NewPaymentServiceClient(paymentHC, paymentURL, auth),
+		Notifications: notificationClient(s, p, pr),
 		Currency:      s.currency,
 		Tax:           c.tax,
 		PaymentWindow: c.paymentWindow,
