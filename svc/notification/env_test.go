@@ -3,6 +3,7 @@ package notification_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -54,6 +55,10 @@ type env struct {
 	templates  notificationv1connect.TemplateServiceClient     // as staff
 	deliveries notificationv1connect.DeliveryServiceClient     // as staff
 	users      userv1connect.UserServiceClient                 // anonymous
+
+	mux  *http.ServeMux
+	opts []connect.HandlerOption
+	log  *slog.Logger
 }
 
 type envOptions struct {
@@ -97,7 +102,7 @@ func newEnv(t *testing.T, engine string, opt envOptions) *env {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	e := &env{url: servetest.Start(t, mux)}
+	e := &env{url: servetest.Start(t, mux), mux: mux, opts: opts, log: log}
 	internal := servetest.Bearer(serviceToken)
 
 	udb := dbtest.Open(t, engine, "user", user.Migrations)
