@@ -3,6 +3,7 @@ package notification_test
 import (
 	"context"
 	"regexp"
+	"strings"
 	"testing"
 
 	notificationv1 "github.com/emporiumhq/emporium/gen/emporium/notification/v1"
@@ -55,6 +56,12 @@ func TestAccountLinksThroughNotify(t *testing.T) {
 		var kinds []notificationv1.EventKind
 		for _, d := range list.GetDeliveries() {
 			kinds = append(kinds, d.GetKind())
+			// Staff see that the link went, never the link itself.
+			full := e.delivery(t, d.GetId())
+			if strings.Contains(full.GetText(), m[1]) || strings.Contains(full.GetHtml(), "token="+m[1][:8]) ||
+				!strings.Contains(full.GetText(), "token=REDACTED") {
+				t.Errorf("GetDelivery of %s shows the link's token:\n%s", d.GetKind(), full.GetText())
+			}
 		}
 		want := []notificationv1.EventKind{notificationv1.EventKind_EVENT_KIND_PASSWORD_RESET, notificationv1.EventKind_EVENT_KIND_EMAIL_VERIFICATION}
 		if len(kinds) != 2 || kinds[0] != want[0] || kinds[1] != want[1] {

@@ -3,6 +3,7 @@ package notification
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/uptrace/bun"
@@ -190,6 +191,11 @@ func (s *Service) GetDelivery(ctx context.Context, req *notificationv1.GetDelive
 		return nil, err
 	}
 	p := d.toProto()
+	if isAccountKind(notificationv1.EventKind(d.Kind)) {
+		// Verification and reset links sign people in: staff see that the
+		// message went, not the link.
+		p.Html, p.Text = redactTokens(p.GetHtml()), redactTokens(p.GetText())
+	}
 	for _, a := range log {
 		p.AttemptsLog = append(p.AttemptsLog, a.toProto())
 	}
@@ -220,6 +226,15 @@ func (s *Service) RetryDelivery(ctx context.Context, req *notificationv1.RetryDe
 		return nil, err
 	}
 	return &notificationv1.RetryDeliveryResponse{Delivery: out.toProto()}, nil
+}
+
+var tokenParam = regexp.MustCompile(`([?&]token=)[^&\s"'<>]+`)
+
+// redactTokens hides the token of every link in s.
+func redactTokens(s string) string { return tokenParam.ReplaceAllString(s, "${1}REDACTED") }
+
+func isAccountKind(k notificationv1.EventKind) bool {
+	return k == notificationv1.EventKind_EVENT_KIND_EMAIL_VERIFICATION || k == notificationv1.EventKind_EVENT_KIND_PASSWORD_RESET
 }
 
 func statusName(st int32) string {

@@ -307,7 +307,9 @@ func (UnimplementedTemplateServiceHandler) PreviewTemplate(context.Context, *v1.
 type DeliveryServiceClient interface {
 	// ListDeliveries pages through deliveries, newest first.
 	ListDeliveries(context.Context, *v1.ListDeliveriesRequest) (*v1.ListDeliveriesResponse, error)
-	// GetDelivery returns one delivery with its content and attempt log.
+	// GetDelivery returns one delivery with its content and attempt log. The
+	// tokens of verification and password-reset links are redacted: staff
+	// see that a link went, never a link that signs someone in.
 	GetDelivery(context.Context, *v1.GetDeliveryRequest) (*v1.GetDeliveryResponse, error)
 	// RetryDelivery queues a dead delivery again. Only dead deliveries can be
 	// retried (failed_precondition otherwise).
@@ -387,7 +389,9 @@ func (c *deliveryServiceClient) RetryDelivery(ctx context.Context, req *v1.Retry
 type DeliveryServiceHandler interface {
 	// ListDeliveries pages through deliveries, newest first.
 	ListDeliveries(context.Context, *v1.ListDeliveriesRequest) (*v1.ListDeliveriesResponse, error)
-	// GetDelivery returns one delivery with its content and attempt log.
+	// GetDelivery returns one delivery with its content and attempt log. The
+	// tokens of verification and password-reset links are redacted: staff
+	// see that a link went, never a link that signs someone in.
 	GetDelivery(context.Context, *v1.GetDeliveryRequest) (*v1.GetDeliveryResponse, error)
 	// RetryDelivery queues a dead delivery again. Only dead deliveries can be
 	// retried (failed_precondition otherwise).

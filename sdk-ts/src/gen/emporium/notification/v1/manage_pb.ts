@@ -1058,7 +1058,9 @@ export const DeliveryService: GenService<{
     output: typeof ListDeliveriesResponseSchema;
   },
   /**
-   * GetDelivery returns one delivery with its content and attempt log.
+   * GetDelivery returns one delivery with its content and attempt log. The
+   * tokens of verification and password-reset links are redacted: staff
+   * see that a link went, never a link that signs someone in.
    *
    * @generated from rpc emporium.notification.v1.DeliveryService.GetDelivery
    */
