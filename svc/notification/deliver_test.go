@@ -172,7 +172,9 @@ func forEachEngineOwnHook(t *testing.T, hook func(string), f func(t *testing.T, 
 // one is dead at once, visible to staff, and RetryDelivery sends it.
 func TestFailuresRetriesAndDeadLetters(t *testing.T) {
 	t.Parallel()
-	forEachEngine(t, envOptions{}, func(t *testing.T, e *env) {
+	// Enough attempts that the test lets the server recover in time
+	// however slow the machine.
+	forEachEngine(t, envOptions{maxAttempts: 20}, func(t *testing.T, e *env) {
 		ctx := context.Background()
 
 		// Transient: the server says "try later" once.

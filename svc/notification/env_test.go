@@ -1,6 +1,7 @@
 package notification_test
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -66,6 +67,8 @@ type envOptions struct {
 	devMailbox bool
 	// afterSend is the service's AfterSend hook.
 	afterSend func(deliveryID string)
+	// maxAttempts is the service's MaxAttempts; default 3.
+	maxAttempts int
 	// usersViaNotify makes the user service send its links through Notify,
 	// as the composition root wires it, instead of its own mailbox.
 	usersViaNotify bool
@@ -123,7 +126,7 @@ func newEnv(t *testing.T, engine string, opt envOptions) *env {
 	deps := notification.Deps{
 		DB: e.db, Users: userv1connect.NewUserServiceClient(http.DefaultClient, e.url, internal),
 		PublicURL: "https://shop.test", Log: log, JobPoll: 50 * time.Millisecond,
-		MaxAttempts: 3, RetryBase: 100 * time.Millisecond, AfterSend: opt.afterSend,
+		MaxAttempts: cmp.Or(opt.maxAttempts, 3), RetryBase: 100 * time.Millisecond, AfterSend: opt.afterSend,
 	}
 	if opt.devMailbox {
 		e.box = mailbox.New()

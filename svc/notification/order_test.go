@@ -192,7 +192,40 @@ func TestPaidOrderThroughTheOrderServiceEmailsOnce(t *testing.T) {
 			refund := "Refund for order " + o.GetNumber()
 			waitMail(t, e, ada.email, refund)
 			if r := bySubject(e, ada.email, refund); len(r) != 1 || !strings.Contains(r[0].Text, "We refunded $5.00") {
-				t.Errorf("refund emails: %d, text %q", len(r), r[0].Text)
+				t.Errorf("refund emails: %+v, want one for $5.00", r)
+			}
+
+			// A second order, paid and then canceled by the shopper: one
+			// cancel email, then one for the full refund the cancel makes.
+			if _, err := cart.AddItem(ctx, &orderv1.AddItemRequest{Sku: "MUG-BLUE", Quantity: 1}); err != nil {
+				t.Fatalf("AddItem: %v", err)
+			}
+			co2, err := checkout.Checkout(ctx, &orderv1.CheckoutRequest{ShippingAddress: home, ShippingRateId: "local:standard", IdempotencyKey: "checkout-ada-2"})
+			if err != nil {
+				t.Fatalf("Checkout: %v", err)
+			}
+			if _, err := checkout.PayOrder(ctx, &orderv1.PayOrderRequest{
+				OrderId: co2.GetOrder().GetId(), PaymentMethod: provider.TestCardSucceeds, IdempotencyKey: "payment-ada-2",
+			}); err != nil {
+				t.Fatalf("PayOrder: %v", err)
+			}
+			mine := orderv1connect.NewOrderServiceClient(http.DefaultClient, e.url, me)
+			canceled, err := mine.CancelOrder(ctx, &orderv1.CancelOrderRequest{Id: co2.GetOrder().GetId()})
+			if err != nil {
+				t.Fatalf("CancelOrder: %v", err)
+			}
+			o2 := canceled.GetOrder()
+			waitMail(t, e, ada.email, "Order "+o2.GetNumber()+" canceled")
+			waitMail(t, e, ada.email, "Refund for order "+o2.GetNumber())
+			time.Sleep(time.Second)
+			e.waitIdle(t)
+			for _, subject := range []string{"Order " + o2.GetNumber() + " confirmed", "Order " + o2.GetNumber() + " canceled", "Refund for order " + o2.GetNumber()} {
+				if n := len(bySubject(e, ada.email, subject)); n != 1 {
+					t.Errorf("%d emails %q, want 1", n, subject)
+				}
+			}
+			if r := bySubject(e, ada.email, "Refund for order "+o2.GetNumber()); len(r) == 1 && !strings.Contains(r[0].Text, "We refunded "+usd(o2.GetTotal())) {
+				t.Errorf("refund of the canceled order: %q, want the full %s", r[0].Text, usd(o2.GetTotal()))
 			}
 		})
 	}
