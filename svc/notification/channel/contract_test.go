@@ -31,8 +31,27 @@ func emailBackends(t *testing.T) map[string]emailBackend {
 	if err != nil {
 		t.Fatal(err)
 	}
+	plain := channeltest.StartPlainSMTP(t)
+	plainSMTP, err := channel.NewSMTP(channel.SMTPConfig{
+		Host: plain.Host, Port: plain.Port, Username: plain.Username, Password: plain.Password,
+		TLS: channel.TLSNone, From: "shop@example.com",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	box := mailbox.New()
 	return map[string]emailBackend{
+		"smtp without TLS": {
+			sender: plainSMTP,
+			delivered: func(to string) [][2]string {
+				var out [][2]string
+				for _, m := range plain.To(to) {
+					out = append(out, [2]string{m.Subject(), m.Text})
+				}
+				return out
+			},
+			refuse: func(to string) bool { plain.Refuse(to, 550); return true },
+		},
 		"smtp": {
 			sender: smtp,
 			delivered: func(to string) [][2]string {

@@ -84,6 +84,11 @@ func NewSMTP(cfg SMTPConfig) (*SMTP, error) {
 		opts = append(opts, gomail.WithTLSConfig(cfg.TLSConfig))
 	}
 	switch {
+	case (cfg.Username != "" || cfg.Password != "") && cfg.TLS == TLSNone:
+		// go-mail's discovery refuses to send a password in the clear;
+		// choosing no TLS is the operator saying the link is private.
+		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthPlainNoEnc),
+			gomail.WithUsername(cfg.Username), gomail.WithPassword(cfg.Password))
 	case cfg.Username != "" || cfg.Password != "":
 		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthAutoDiscover),
 			gomail.WithUsername(cfg.Username), gomail.WithPassword(cfg.Password))

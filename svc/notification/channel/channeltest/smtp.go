@@ -54,16 +54,27 @@ type Received struct {
 	HTML string
 }
 
-// StartSMTP starts a server that requires STARTTLS and AUTH PLAIN with
-// user/secret, stopped when the test ends.
-func StartSMTP(t testing.TB) *SMTPServer {
+// StartSMTP starts a server that offers STARTTLS (with a certificate
+// TLSConfig trusts) and requires AUTH PLAIN with Username and Password,
+// stopped when the test ends.
+func StartSMTP(t testing.TB) *SMTPServer { return startSMTP(t, true) }
+
+// StartPlainSMTP starts a server without TLS, as a relay on the same host
+// may be; it still requires AUTH PLAIN (which clients allow on loopback).
+func StartPlainSMTP(t testing.TB) *SMTPServer { return startSMTP(t, false) }
+
+func startSMTP(t testing.TB, withTLS bool) *SMTPServer {
 	t.Helper()
-	cert, pool := selfSigned(t)
 	s := &SMTPServer{Host: "127.0.0.1", Username: "mailer", Password: "s3cret-smtp", refuse: map[string]int{}}
-	s.TLSConfig = &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12}
 	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &session{srv: s}, nil }))
 	srv.Domain = "localhost"
-	srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	if withTLS {
+		cert, pool := selfSigned(t)
+		s.TLSConfig = &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12}
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	} else {
+		srv.AllowInsecureAuth = true
+	}
 	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
 	srv.ErrorLog = testLogger{t}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
