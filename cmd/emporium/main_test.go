@@ -422,6 +422,8 @@ func TestServeRefusesIncompleteConfiguration(t *testing.T) {
 		{[]string{"serve", "--services", "product", "--listen", "127.0.0.1:0"}, "--database-url is required"},
 		{[]string{"serve", "--services", "product", "--database-url", "sqlite:" + filepath.Join(t.TempDir(), "p.db"), "--search-path", t.TempDir()}, "--jwks-url is required"},
 		{[]string{"serve", "--services", "payments"}, `unknown service "payments"`},
+		{[]string{"serve", "--services", "notification", "--database-url", "sqlite:" + filepath.Join(t.TempDir(), "n.db"), "--jwks-url", "http://edge/jwks"}, "set --smtp-host"},
+		{[]string{"serve", "--services", "notification", "--database-url", "sqlite:" + filepath.Join(t.TempDir(), "n2.db"), "--jwks-url", "http://edge/jwks", "--smtp-host", "mail", "--mail-from", "nobody"}, "from address"},
 		{[]string{"serve", "--services", "order", "--payment-window", "2h", "--database-url", "sqlite:" + filepath.Join(t.TempDir(), "o2.db"), "--jwks-url", "http://edge/jwks"}, "want up to 50m"},
 		{[]string{"serve", "--services", "edge", "--upstream", "product=ftp://x"}, "want an http:// URL"},
 		{[]string{"serve", "--rate-limits", "login=fast"}, "want class=rate:burst"},
