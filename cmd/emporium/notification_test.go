@@ -10,6 +10,8 @@ import (
 
 	"connectrpc.com/connect"
 
+	notificationv1 "github.com/emporiumhq/emporium/gen/emporium/notification/v1"
+	"github.com/emporiumhq/emporium/gen/emporium/notification/v1/notificationv1connect"
 	userv1 "github.com/emporiumhq/emporium/gen/emporium/user/v1"
 	"github.com/emporiumhq/emporium/gen/emporium/user/v1/userv1connect"
 	"github.com/emporiumhq/emporium/internal/platform/db/dbtest"
@@ -59,10 +61,15 @@ func TestServeDeliversEmailThroughSMTP(t *testing.T) {
 		!strings.HasSuffix(m.Header.Get("Message-Id"), "@shop.test>") {
 		t.Errorf("verification email: subject %q, Message-ID %q, text:\n%s", m.Subject(), m.Header.Get("Message-Id"), m.Text)
 	}
-	// The edge routes the notification service's staff RPCs (and refuses
-	// anonymous callers).
-	_, err := userv1connect.NewUserServiceClient(http.DefaultClient, "http://"+addr).ListUsers(context.Background(), &userv1.ListUsersRequest{})
+	// The edge routes the notification service's RPCs: staff ones refuse
+	// anonymous callers, and the dev mailbox is not there in production.
+	base := "http://" + addr
+	_, err := notificationv1connect.NewTemplateServiceClient(http.DefaultClient, base).ListTemplates(context.Background(), &notificationv1.ListTemplatesRequest{})
 	if connect.CodeOf(err) != connect.CodeUnauthenticated {
-		t.Errorf("ListUsers signed out: %v", err)
+		t.Errorf("ListTemplates signed out: %v, want unauthenticated", err)
+	}
+	_, err = notificationv1connect.NewMailboxServiceClient(http.DefaultClient, base).ListMailbox(context.Background(), &notificationv1.ListMailboxRequest{})
+	if c := connect.CodeOf(err); c != connect.CodeUnimplemented && c != connect.CodeNotFound {
+		t.Errorf("ListMailbox with SMTP as the channel: %v, want unimplemented", err)
 	}
 }
