@@ -19,6 +19,7 @@ import (
 
 	"github.com/emporiumhq/emporium/edge"
 	"github.com/emporiumhq/emporium/edge/auth"
+	"github.com/emporiumhq/emporium/gen/emporium/notification/v1/notificationv1connect"
 	"github.com/emporiumhq/emporium/gen/emporium/user/v1/userv1connect"
 	"github.com/emporiumhq/emporium/internal/platform/authz"
 	"github.com/emporiumhq/emporium/internal/platform/config"
@@ -28,6 +29,7 @@ import (
 	"github.com/emporiumhq/emporium/internal/platform/search/bleve"
 	"github.com/emporiumhq/emporium/internal/platform/serve"
 	"github.com/emporiumhq/emporium/internal/platform/token"
+	"github.com/emporiumhq/emporium/svc/notification"
 	"github.com/emporiumhq/emporium/svc/order"
 	"github.com/emporiumhq/emporium/svc/payment"
 	"github.com/emporiumhq/emporium/svc/product"
@@ -42,6 +44,9 @@ type group struct {
 	name     string
 	services []string
 	paths    []string // path prefixes besides the services' own
+	// optional groups may be absent: an edge without them routes none of
+	// their paths instead of refusing to start.
+	optional bool
 }
 
 // groups lists every deployable service behind the edge.
@@ -52,6 +57,7 @@ func groups() []group {
 		{name: "order", services: order.ServiceNames},
 		{name: "payment", services: payment.ServiceNames, paths: []string{"/webhooks/", "/payment-simulator/"}},
 		{name: "shipping", services: shipping.ServiceNames, paths: []string{shipping.WebhookPath}},
+		{name: "notification", services: notification.ServiceNames, optional: true},
 	}
 }
 
@@ -121,7 +127,8 @@ type settings struct {
 	devMailbox     bool
 	webDir         string
 
-	commerce commerceSettings
+	commerce     commerceSettings
+	notification notificationSettings
 }
 
 // registerServing adds the flags dev and serve share.
@@ -139,6 +146,7 @@ func (s *settings) registerServing(fs *flag.FlagSet) {
 	fs.StringVar(&s.webDir, "web-dir", "",
 		"edge: directory of the built web shop (apps/web/dist) to serve at /; dev: apps/web/dist when it has been built")
 	fs.StringVar(&s.oidcProviders, "oidc-providers", "", `edge: OpenID Connect providers as JSON: [{"id","displayName","issuer","clientId","clientSecret","redirectUris":[…]}]`)
+	s.notification.register(fs)
 }
 
 // limitsFlag is --rate-limits.
@@ -235,7 +243,8 @@ func (s *stack) close() {
 type plan struct {
 	product, user, order, payment, shipping, edge bool
 	productDB, userDB, orderDB, paymentDB         string // database URLs
-	shippingDB                                    string
+	notification                                  bool
+	shippingDB, notificationDB                    string
 	landing                                       bool   // serve the landing page at / when there is no webDir
 	webDir                                        string // serve the built web app from here at /
 }
@@ -280,7 +289,7 @@ func assemble(ctx context.Context, log *slog.Logger, s *settings, p plan) (_ *st
 		local["product"] = mux
 	}
 	if p.user {
-		svc, closeUser, err := openUser(ctx, log, p.userDB, s.publicURL, st.mail, s.migrate)
+		svc, closeUser, err := openUser(ctx, log, p.userDB, s.publicURL, st.mail, notificationClient(s, p, peers), s.migrate)
 		if err != nil {
 			return nil, err
 		}
@@ -288,6 +297,11 @@ func assemble(ctx context.Context, log *slog.Logger, s *settings, p plan) (_ *st
 		mux := http.NewServeMux()
 		svc.Mount(mux, opts...)
 		local["user"] = mux
+	}
+	if p.notification {
+		if err := openNotification(ctx, log, s, p, st, peers, opts); err != nil {
+			return nil, err
+		}
 	}
 	if err := assembleCommerce(ctx, log, s, p, st, peers, opts); err != nil {
 		return nil, err
@@ -366,6 +380,10 @@ func buildEdge(ctx context.Context, log *slog.Logger, s *settings, p plan, st *s
 			continue
 		}
 		targets := s.upstreams[g.name]
+		if len(targets) == 0 && g.optional {
+			log.Info("edge: not routing an optional service that runs nowhere", "service", g.name)
+			continue
+		}
 		if len(targets) == 0 {
 			return nil, fmt.Errorf("edge: no upstream for %s: pass --upstream %s=http://host:port, or run it here with --services=%s,edge", g.name, g.name, g.name)
 		}
@@ -580,12 +598,16 @@ func openProduct(ctx context.Context, log *slog.Logger, dbURL, searchPath, curre
 	return svc, func() { idx.Close(); d.Close() }, nil
 }
 
-func openUser(ctx context.Context, log *slog.Logger, dbURL, publicURL string, mail mailbox.Sender, migrate bool) (*user.Service, func(), error) {
+// openUser opens the user service; its links go through notify when there
+// is a notification service, else straight to mail.
+func openUser(ctx context.Context, log *slog.Logger, dbURL, publicURL string, mail mailbox.Sender,
+	notify notificationv1connect.NotificationServiceClient, migrate bool,
+) (*user.Service, func(), error) {
 	d, err := openDB(ctx, log, dbURL, "user", sqlFiles(user.Migrations), migrate)
 	if err != nil {
 		return nil, nil, err
 	}
-	svc, err := user.New(user.Deps{DB: d, Mail: mail, PublicURL: publicURL, Log: log})
+	svc, err := user.New(user.Deps{DB: d, Mail: mail, Notifications: notify, PublicURL: publicURL, Log: log})
 	if err != nil {
 		d.Close()
 		return nil, nil, err

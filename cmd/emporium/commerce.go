@@ -191,9 +191,8 @@ func openShipping(ctx context.Context, log *slog.Logger, s *settings, p plan, st
 		// The local carrier quotes from rates, so the table is not a
 		// carrier of its own here.
 		Carriers: carriers, Currency: s.currency, Log: log, DB: d,
-		Orders: orderv1connect.NewOrderServiceClient(orderHC, orderURL, connect.WithInterceptors(pr.internal)),
-		// Notifier: the notification service's client, when it is
-		// assembled (nil sends no shipment notifications).
+		Orders:        orderv1connect.NewOrderServiceClient(orderHC, orderURL, connect.WithInterceptors(pr.internal)),
+		Notifier:      notificationClient(s, p, pr), // nil: no shipment notifications
 		Labels:        labels,
 		From:          from,
 		TrackInterval: c.trackInterval,
@@ -308,6 +307,7 @@ func openOrder(ctx context.Context, log *slog.Logger, s *settings, p plan, st *s
 		Inventory:     productv1connect.NewInventoryServiceClient(productHC, productURL, auth),
 		Shipping:      shippingv1connect.NewShippingServiceClient(shippingHC, shippingURL, auth),
 		Payments:      paymentv1connect.NewPaymentServiceClient(paymentHC, paymentURL, auth),
+		Notifications: notificationClient(s, p, pr),
 		Currency:      s.currency,
 		Tax:           c.tax,
 		PaymentWindow: c.paymentWindow,

@@ -83,6 +83,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	st, err := assemble(ctx, log, &s, plan{
 		product: true, user: true, order: true, payment: true, shipping: true, edge: true, landing: true, webDir: s.webDir,
+		notification: true, notificationDB: "sqlite:" + filepath.Join(*dataDir, "notification.db"),
 		productDB:  "sqlite:" + filepath.Join(*dataDir, "product.db"),
 		userDB:     "sqlite:" + filepath.Join(*dataDir, "user.db"),
 		orderDB:    "sqlite:" + filepath.Join(*dataDir, "order.db"),
@@ -199,7 +200,7 @@ Emporium dev is running (ready in %s).
   Try grpcurl:   go tool task grpcurl -- -plaintext localhost:%[3]s list
   Admin login:   %[4]s / %[5]s
                  (AuthService/Login returns a bearer token for CreateProduct, AdjustStock, ListUsers, …)
-  Mailbox:       %[2]s/dev/mailbox  (verification and password-reset messages)
+  Mailbox:       %[2]s/dev/mailbox  (every email and SMS: account links, order confirmations, shipping updates)
   Data:          %[6]s (delete it to start over)
 
 Press Ctrl+C to stop.

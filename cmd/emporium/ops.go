@@ -14,6 +14,7 @@ import (
 	"github.com/emporiumhq/emporium/internal/platform/config"
 	"github.com/emporiumhq/emporium/internal/platform/db"
 	"github.com/emporiumhq/emporium/internal/platform/mailbox"
+	"github.com/emporiumhq/emporium/svc/notification"
 	"github.com/emporiumhq/emporium/svc/order"
 	"github.com/emporiumhq/emporium/svc/payment"
 	"github.com/emporiumhq/emporium/svc/product"
@@ -57,6 +58,7 @@ type adminFlags struct {
 	common
 	productDB, userDB, searchPath string
 	orderDB, paymentDB, shipDB    string // migrate only
+	notificationDB                string // migrate only
 }
 
 func newAdminFlags(name string, stderr io.Writer) (*flag.FlagSet, *adminFlags) {
@@ -74,6 +76,7 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	flags.StringVar(&a.orderDB, "order-database-url", "sqlite:.emporium/order.db", "order database: postgres://… or sqlite:PATH")
 	flags.StringVar(&a.paymentDB, "payment-database-url", "sqlite:.emporium/payment.db", "payment database: postgres://… or sqlite:PATH")
 	flags.StringVar(&a.shipDB, "shipping-database-url", "sqlite:.emporium/shipping.db", "shipping database: postgres://… or sqlite:PATH")
+	flags.StringVar(&a.notificationDB, "notification-database-url", "sqlite:.emporium/notification.db", "notification database: postgres://… or sqlite:PATH")
 	if err := config.Parse(flags, args, getenv); err != nil {
 		return err
 	}
@@ -84,6 +87,7 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 		{"product", a.productDB, sqlFiles(product.Migrations)}, {"user", a.userDB, sqlFiles(user.Migrations)},
 		{"order", a.orderDB, order.Migrate}, {"payment", a.paymentDB, payment.Migrate},
 		{"shipping", a.shipDB, shipping.Migrate},
+		{"notification", a.notificationDB, notification.Migrate},
 	} {
 		d, err := db.Open(ctx, s.url, db.Options{Schema: s.name})
 		if err != nil {
@@ -167,7 +171,7 @@ func runCreateAdmin(ctx context.Context, args []string, getenv func(string) stri
 	if err != nil {
 		return err
 	}
-	svc, closeUser, err := openUser(ctx, log, a.userDB, "http://localhost:8080", mailbox.New(), true)
+	svc, closeUser, err := openUser(ctx, log, a.userDB, "http://localhost:8080", mailbox.New(), nil, true)
 	if err != nil {
 		return err
 	}

@@ -59,7 +59,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	var s settings
 	s.registerServing(fs)
 	services := config.List{"product", "user", "order", "payment", "shipping", "edge"}
-	fs.Var(&services, "services", "comma-separated services this process runs: product, user, order, payment, shipping, edge")
+	fs.Var(&services, "services", "comma-separated services this process runs: product, user, order, payment, shipping, notification, edge")
 	s.commerce.register(fs, "")
 	fs.StringVar(&s.listen, "listen", ":8080", "address to listen on")
 	fs.StringVar(&s.databaseURL, "database-url", "", "database of the services run here (a schema each on PostgreSQL): postgres://user:pass@host:5432/db?sslmode=… or sqlite:PATH")
@@ -71,7 +71,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&s.publicURL, "public-url", "http://localhost:8080", "user: where people reach the shop, for links in messages")
 	fs.StringVar(&s.redisURL, "redis-url", "", "edge: redis://host:6379/0 for sessions, sign-in state and rate limits shared by edge replicas; empty: this process's memory")
 	s.upstreams = upstreams{}
-	fs.Var(s.upstreams, "upstream", "where services this process does not run are (for the edge, and for services that call others: order calls product, shipping and payment; payment and shipping call order), e.g. product=http://10.0.0.5:8081,http://10.0.0.6:8081;user=http://10.0.0.7:8082")
+	fs.Var(s.upstreams, "upstream", "where services this process does not run are (for the edge, and for services that call others: order calls product, shipping, payment and notification; payment and shipping call order; shipping calls notification; user calls notification; notification calls user), e.g. product=http://10.0.0.5:8081,http://10.0.0.6:8081;user=http://10.0.0.7:8082")
 	s.balance = balanceFlag(edge.LeastRequests)
 	fs.Var(&s.balance, "balance", "edge: how to spread requests over upstream replicas: least-requests or round-robin")
 	fs.Var(&s.corsOrigins, "cors-origins", "edge: comma-separated origins browsers may call from, e.g. https://shop.example.com")
@@ -97,6 +97,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			p.payment = true
 		case "shipping":
 			p.shipping = true
+		case "notification":
+			p.notification = true
 		case "edge":
 			p.edge = true
 		default:
@@ -113,11 +115,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("--web-dir: %s has no index.html: build the web shop first (go tool task web-build)", s.webDir)
 	}
 	p.webDir = s.webDir
-	if (p.product || p.user || p.order || p.payment || p.shipping) && s.databaseURL == "" {
+	if (p.product || p.user || p.order || p.payment || p.shipping || p.notification) && s.databaseURL == "" {
 		return fmt.Errorf("--database-url is required for %s (EMPORIUM_DATABASE_URL)", strings.Join(services, ","))
 	}
 	p.productDB, p.userDB, p.orderDB, p.paymentDB = s.databaseURL, s.databaseURL, s.databaseURL, s.databaseURL
-	p.shippingDB = s.databaseURL
+	p.shippingDB, p.notificationDB = s.databaseURL, s.databaseURL
 	if s.commerce.labelDir == "" {
 		s.commerce.labelDir = filepath.Join("data", "labels")
 	}
@@ -129,8 +131,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if p.edge && s.redisURL == "" {
 		log.Warn("no --redis-url: sessions and rate limits live in this process; run one edge replica only")
 	}
-	if p.user {
-		log.Warn("messages (verification, password reset) are not delivered until the notification service exists")
+	if p.user && !notificationReachable(&s, p) {
+		log.Warn("no notification service (--services=notification or --upstream notification=…): verification and reset links are not delivered")
 	}
 	st, err := assemble(ctx, log, &s, p)
 	if err != nil {

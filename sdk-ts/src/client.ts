@@ -10,6 +10,12 @@ import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/conn
 import { AuthService } from "./gen/emporium/auth/v1/auth_pb.js";
 import { CartService, DiscountService } from "./gen/emporium/order/v1/cart_pb.js";
 import { CheckoutService, OrderService } from "./gen/emporium/order/v1/order_pb.js";
+import {
+  DeliveryService,
+  MailboxService,
+  PreferenceService,
+  TemplateService,
+} from "./gen/emporium/notification/v1/manage_pb.js";
 import { InventoryService, ProductService } from "./gen/emporium/product/v1/product_pb.js";
 import { ShippingService } from "./gen/emporium/shipping/v1/shipping_pb.js";
 import { UserService } from "./gen/emporium/user/v1/user_pb.js";
@@ -53,6 +59,10 @@ export const emporiumServices = {
   orders: OrderService,
   discounts: DiscountService,
   shipping: ShippingService,
+  notificationPreferences: PreferenceService,
+  notificationTemplates: TemplateService,
+  notificationDeliveries: DeliveryService,
+  mailbox: MailboxService,
 } as const;
 
 /** The services of {@link emporiumServices}, by name. */

@@ -20,6 +20,8 @@ export * from "./gen/emporium/order/v1/cart_pb.js";
 export * from "./gen/emporium/order/v1/order_pb.js";
 export * from "./gen/emporium/payment/v1/payment_pb.js";
 export * from "./gen/emporium/shipping/v1/shipping_pb.js";
+export * from "./gen/emporium/notification/v1/notification_pb.js";
+export * from "./gen/emporium/notification/v1/manage_pb.js";
 
 // A package made of several files gets a barrel in ./pkg for its namespace.
 export * as typev1 from "./pkg/typev1.js";
@@ -29,6 +31,7 @@ export * as userv1 from "./gen/emporium/user/v1/user_pb.js";
 export * as orderv1 from "./pkg/orderv1.js";
 export * as paymentv1 from "./gen/emporium/payment/v1/payment_pb.js";
 export * as shippingv1 from "./gen/emporium/shipping/v1/shipping_pb.js";
+export * as notificationv1 from "./pkg/notificationv1.js";
 
 export {
   bearerAuth,

@@ -132,14 +132,20 @@ func (s *Service) noteRefund(ctx context.Context, tx bun.Tx, o *orderRow, total 
 		return nil
 	}
 	o.RefundedTotal = total
+	var err error
 	if !refundable(o.Status) {
-		return s.record(ctx, tx, o, o.Status, reason, who)
+		err = s.record(ctx, tx, o, o.Status, reason, who)
+	} else {
+		to := partiallyRefunded
+		if total >= o.Total {
+			to = refunded
+		}
+		err = s.move(ctx, tx, o, to, reason, who)
 	}
-	to := partiallyRefunded
-	if total >= o.Total {
-		to = refunded
+	if err != nil {
+		return err
 	}
-	return s.move(ctx, tx, o, to, reason, who)
+	return s.notifyRefund(ctx, tx, o)
 }
 
 // reflects reports whether order o already shows everything payment pay

@@ -28,6 +28,7 @@ import (
 	"github.com/uptrace/bun"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/emporiumhq/emporium/gen/emporium/notification/v1/notificationv1connect"
 	"github.com/emporiumhq/emporium/gen/emporium/order/v1/orderv1connect"
 	"github.com/emporiumhq/emporium/gen/emporium/payment/v1/paymentv1connect"
 	"github.com/emporiumhq/emporium/gen/emporium/product/v1/productv1connect"
@@ -53,8 +54,11 @@ type Deps struct {
 	Inventory productv1connect.InventoryServiceClient
 	Shipping  shippingv1connect.ShippingServiceClient
 	Payments  paymentv1connect.PaymentServiceClient
-	Currency  string   // the shop's ISO 4217 currency
-	Tax       TaxRules // nil: no tax anywhere
+	// Notifications, when set, hears about orders confirmed, canceled and
+	// refunded (through the outbox); nil: shoppers are not told.
+	Notifications notificationv1connect.NotificationServiceClient
+	Currency      string   // the shop's ISO 4217 currency
+	Tax           TaxRules // nil: no tax anywhere
 	// PaymentWindow is how long an order waits for its payment before it
 	// is canceled and its stock released; default DefaultPaymentWindow, at
 	// most 50 minutes (stock holds last at most an hour).
@@ -76,13 +80,15 @@ type Service struct {
 	inventory productv1connect.InventoryServiceClient
 	shipping  shippingv1connect.ShippingServiceClient
 	payments  paymentv1connect.PaymentServiceClient
-	currency  string
-	tax       TaxRules
-	window    time.Duration
-	log       *slog.Logger
-	now       func() time.Time
-	crash     func(string)
-	jobs      *jobs.Client
+	// notifications is nil without a notification service.
+	notifications notificationv1connect.NotificationServiceClient
+	currency      string
+	tax           TaxRules
+	window        time.Duration
+	log           *slog.Logger
+	now           func() time.Time
+	crash         func(string)
+	jobs          *jobs.Client
 }
 
 var (
@@ -133,7 +139,8 @@ func New(d Deps) (*Service, error) {
 	}
 	s := &Service{
 		db: d.DB, catalog: d.Catalog, inventory: d.Inventory, shipping: d.Shipping, payments: d.Payments,
-		currency: d.Currency, tax: d.Tax, window: d.PaymentWindow, log: d.Log, now: d.Now, crash: d.CrashPoint,
+		notifications: d.Notifications,
+		currency:      d.Currency, tax: d.Tax, window: d.PaymentWindow, log: d.Log, now: d.Now, crash: d.CrashPoint,
 	}
 	jc, err := jobs.New(d.DB, jobs.Config{
 		Workers: s.workers(), Queues: map[string]int{"default": 20}, Log: d.Log,

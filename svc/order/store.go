@@ -51,7 +51,10 @@ func (s *Service) move(ctx context.Context, tx bun.Tx, o *orderRow, to status, r
 	if err := checkMove(o.Status, to); err != nil {
 		return err
 	}
-	return s.record(ctx, tx, o, to, reason, who)
+	if err := s.record(ctx, tx, o, to, reason, who); err != nil {
+		return err
+	}
+	return s.notifyMove(ctx, tx, o, to)
 }
 
 // record writes o (status `to` and any fields the caller changed) with a

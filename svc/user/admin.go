@@ -184,6 +184,18 @@ func (s *Service) GetSubject(ctx context.Context, req *userv1.GetSubjectRequest)
 	return &userv1.GetSubjectResponse{Subject: u.subject()}, nil
 }
 
+// GetContact implements UserService.
+func (s *Service) GetContact(ctx context.Context, req *userv1.GetContactRequest) (*userv1.GetContactResponse, error) {
+	u, err := s.userByID(ctx, req.GetUserId())
+	if err != nil {
+		return nil, err
+	}
+	return &userv1.GetContactResponse{Contact: &userv1.Contact{
+		UserId: u.ID, Email: u.Email, EmailVerified: u.EmailVerified, DisplayName: u.DisplayName,
+		Phone: u.Phone, Locale: u.Locale, MarketingOptIn: u.MarketingOptIn, Status: userv1.UserStatus(u.Status),
+	}}, nil
+}
+
 // LinkExternalIdentity implements UserService.
 func (s *Service) LinkExternalIdentity(ctx context.Context, req *userv1.LinkExternalIdentityRequest) (*userv1.LinkExternalIdentityResponse, error) {
 	in := externalLogin{

@@ -27,6 +27,7 @@ import (
 	"connectrpc.com/connect"
 	"github.com/uptrace/bun"
 
+	"github.com/emporiumhq/emporium/gen/emporium/notification/v1/notificationv1connect"
 	userv1 "github.com/emporiumhq/emporium/gen/emporium/user/v1"
 	"github.com/emporiumhq/emporium/gen/emporium/user/v1/userv1connect"
 	"github.com/emporiumhq/emporium/internal/platform/authz"
@@ -36,8 +37,14 @@ import (
 
 // Deps are what the service needs from the outside.
 type Deps struct {
-	DB   *bun.DB        // migrated with Migrations
-	Mail mailbox.Sender // delivers verification and reset messages
+	DB *bun.DB // migrated with Migrations
+	// Notifications, when set, delivers verification and reset links
+	// (EMAIL_VERIFICATION and PASSWORD_RESET events, with the shop's
+	// templates, preferences and delivery log).
+	Notifications notificationv1connect.NotificationServiceClient
+	// Mail delivers them directly where there is no notification service;
+	// required when Notifications is nil.
+	Mail mailbox.Sender
 	// PublicURL is where people reach the shop, e.g. "http://localhost:8080";
 	// links in messages point to PublicURL/verify-email and
 	// PublicURL/reset-password.
@@ -52,6 +59,7 @@ type Deps struct {
 // Service implements the user API.
 type Service struct {
 	store     *store
+	notify    notificationv1connect.NotificationServiceClient
 	mail      mailbox.Sender
 	publicURL string
 	log       *slog.Logger
@@ -72,8 +80,8 @@ func New(d Deps) (*Service, error) {
 	switch {
 	case d.DB == nil:
 		return nil, errors.New("user: DB is required")
-	case d.Mail == nil:
-		return nil, errors.New("user: Mail is required")
+	case d.Mail == nil && d.Notifications == nil:
+		return nil, errors.New("user: Notifications or Mail is required")
 	case d.Log == nil:
 		return nil, errors.New("user: Log is required")
 	case d.HashConcurrency < 0:
@@ -90,7 +98,7 @@ func New(d Deps) (*Service, error) {
 		d.HashConcurrency = 2 * runtime.GOMAXPROCS(0)
 	}
 	return &Service{
-		store: &store{db: d.DB}, mail: d.Mail, publicURL: strings.TrimRight(d.PublicURL, "/"),
+		store: &store{db: d.DB}, notify: d.Notifications, mail: d.Mail, publicURL: strings.TrimRight(d.PublicURL, "/"),
 		log: d.Log, now: d.Now, hasher: newHasher(d.HashConcurrency),
 	}, nil
 }
@@ -224,6 +232,9 @@ func (s *Service) sendVerification(ctx context.Context, u *userRow) error {
 	if err != nil {
 		return err
 	}
+	if s.notify != nil {
+		return s.notifyLink(ctx, u, emailVerification, link, verifyTTL)
+	}
 	return s.mail.Send(ctx, mailbox.Message{
 		To:      u.Email,
 		Subject: "Confirm your email address",
@@ -236,6 +247,9 @@ func (s *Service) sendReset(ctx context.Context, u *userRow) error {
 	link, err := s.issueLink(ctx, u, purposeResetPassword, "/reset-password", resetTTL)
 	if err != nil {
 		return err
+	}
+	if s.notify != nil {
+		return s.notifyLink(ctx, u, passwordReset, link, resetTTL)
 	}
 	return s.mail.Send(ctx, mailbox.Message{
 		To:      u.Email,

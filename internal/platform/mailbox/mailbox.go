@@ -23,9 +23,18 @@ import (
 // Capacity is how many messages a Mailbox keeps; older ones are dropped.
 const Capacity = 200
 
-// Message is one email.
+// Channels a message can travel by.
+const (
+	ChannelEmail = "email"
+	ChannelSMS   = "sms"
+)
+
+// Message is one email or text message.
 type Message struct {
-	ID      string    `json:"id"` // set by the mailbox when empty
+	ID string `json:"id"` // set by the mailbox when empty
+	// Channel is ChannelEmail (the default when empty) or ChannelSMS; an
+	// SMS has its body in Text and its phone number in To.
+	Channel string    `json:"channel,omitempty"`
 	To      string    `json:"to"`
 	Subject string    `json:"subject"`
 	Text    string    `json:"text"`           // plain-text body
@@ -50,7 +59,8 @@ var _ Sender = (*Mailbox)(nil)
 // New returns an empty mailbox.
 func New() *Mailbox { return &Mailbox{} }
 
-// Send implements Sender: it stores m.
+// Send implements Sender: it stores m. A message whose ID the mailbox
+// already holds is not stored again, so a retried send shows once.
 func (b *Mailbox) Send(ctx context.Context, m Message) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -58,8 +68,16 @@ func (b *Mailbox) Send(ctx context.Context, m Message) error {
 	if m.ID == "" {
 		m.ID = uuid.Must(uuid.NewV7()).String()
 	}
+	if m.Channel == "" {
+		m.Channel = ChannelEmail
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	for _, kept := range b.ring {
+		if kept.ID == m.ID {
+			return nil
+		}
+	}
 	if m.Sent.IsZero() {
 		m.Sent = time.Now().UTC()
 	}
@@ -180,10 +198,10 @@ iframe { width: 100%; min-height: 16rem; border: 1px solid #eee; }
 </head>
 <body>
 <h1>Dev mailbox</h1>
-<p class="meta">The newest {{len .}} messages the shop sent, newest first (kept in memory, at most 200). Reload to see new ones; add <code>?format=json</code> for JSON.</p>
+<p class="meta">The newest {{len .}} emails and text messages the shop sent, newest first (kept in memory, at most 200). Reload to see new ones; add <code>?format=json</code> for JSON.</p>
 {{range .}}<article id="m-{{.ID}}">
 <h2>{{.Subject}}</h2>
-<div class="meta">To {{.To}} · {{.Sent.Format "2006-01-02 15:04:05 MST"}}</div>
+<div class="meta">{{if eq .Channel "sms"}}SMS to{{else}}To{{end}} {{.To}} · {{.Sent.Format "2006-01-02 15:04:05 MST"}}</div>
 <pre>{{range .Parts}}{{if .URL}}<a href="{{.URL}}" rel="noreferrer">{{.Text}}</a>{{else}}{{.Text}}{{end}}{{end}}</pre>
 {{if .HTML}}<details><summary>HTML version</summary><iframe sandbox title="HTML body of {{.Subject}}" srcdoc="{{.HTML}}"></iframe></details>{{end}}
 </article>

@@ -151,3 +151,24 @@ func TestHandlerEscapesAndServesJSON(t *testing.T) {
 	}
 	res.Body.Close()
 }
+
+func TestSendKeepsAnIDOnceAndHoldsSMS(t *testing.T) {
+	t.Parallel()
+	b := mailbox.New()
+	ctx := context.Background()
+	for range 3 {
+		if err := b.Send(ctx, mailbox.Message{ID: "m-1", Channel: mailbox.ChannelSMS, To: "+14155550100", Text: "shipped"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.Send(ctx, mailbox.Message{To: "a@example.com", Subject: "hi", Text: "hello"}); err != nil {
+		t.Fatal(err)
+	}
+	got := b.List()
+	if len(got) != 2 {
+		t.Fatalf("%d messages, want 2 (a repeated id is kept once)", len(got))
+	}
+	if got[0].Channel != mailbox.ChannelEmail || got[1].Channel != mailbox.ChannelSMS || got[1].Text != "shipped" {
+		t.Errorf("messages %+v: want the email (channel defaulted) then the SMS", got)
+	}
+}

@@ -2161,6 +2161,196 @@ func (x *GetSubjectResponse) GetSubject() *Subject {
 	return nil
 }
 
+type GetContactRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserId        string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetContactRequest) Reset() {
+	*x = GetContactRequest{}
+	mi := &file_emporium_user_v1_user_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetContactRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetContactRequest) ProtoMessage() {}
+
+func (x *GetContactRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_user_v1_user_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetContactRequest.ProtoReflect.Descriptor instead.
+func (*GetContactRequest) Descriptor() ([]byte, []int) {
+	return file_emporium_user_v1_user_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *GetContactRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+type GetContactResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Contact       *Contact               `protobuf:"bytes,1,opt,name=contact,proto3" json:"contact,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetContactResponse) Reset() {
+	*x = GetContactResponse{}
+	mi := &file_emporium_user_v1_user_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetContactResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetContactResponse) ProtoMessage() {}
+
+func (x *GetContactResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_user_v1_user_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetContactResponse.ProtoReflect.Descriptor instead.
+func (*GetContactResponse) Descriptor() ([]byte, []int) {
+	return file_emporium_user_v1_user_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *GetContactResponse) GetContact() *Contact {
+	if x != nil {
+		return x.Contact
+	}
+	return nil
+}
+
+// Contact is how to reach an account's owner.
+type Contact struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserId        string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	Email         string                 `protobuf:"bytes,2,opt,name=email,proto3" json:"email,omitempty"`
+	EmailVerified bool                   `protobuf:"varint,3,opt,name=email_verified,json=emailVerified,proto3" json:"email_verified,omitempty"`
+	DisplayName   string                 `protobuf:"bytes,4,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	Phone         string                 `protobuf:"bytes,5,opt,name=phone,proto3" json:"phone,omitempty"`
+	// BCP 47 language tag, e.g. "en-GB"; empty when not set.
+	Locale         string     `protobuf:"bytes,6,opt,name=locale,proto3" json:"locale,omitempty"`
+	MarketingOptIn bool       `protobuf:"varint,7,opt,name=marketing_opt_in,json=marketingOptIn,proto3" json:"marketing_opt_in,omitempty"`
+	Status         UserStatus `protobuf:"varint,8,opt,name=status,proto3,enum=emporium.user.v1.UserStatus" json:"status,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *Contact) Reset() {
+	*x = Contact{}
+	mi := &file_emporium_user_v1_user_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Contact) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Contact) ProtoMessage() {}
+
+func (x *Contact) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_user_v1_user_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Contact.ProtoReflect.Descriptor instead.
+func (*Contact) Descriptor() ([]byte, []int) {
+	return file_emporium_user_v1_user_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *Contact) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *Contact) GetEmail() string {
+	if x != nil {
+		return x.Email
+	}
+	return ""
+}
+
+func (x *Contact) GetEmailVerified() bool {
+	if x != nil {
+		return x.EmailVerified
+	}
+	return false
+}
+
+func (x *Contact) GetDisplayName() string {
+	if x != nil {
+		return x.DisplayName
+	}
+	return ""
+}
+
+func (x *Contact) GetPhone() string {
+	if x != nil {
+		return x.Phone
+	}
+	return ""
+}
+
+func (x *Contact) GetLocale() string {
+	if x != nil {
+		return x.Locale
+	}
+	return ""
+}
+
+func (x *Contact) GetMarketingOptIn() bool {
+	if x != nil {
+		return x.MarketingOptIn
+	}
+	return false
+}
+
+func (x *Contact) GetStatus() UserStatus {
+	if x != nil {
+		return x.Status
+	}
+	return UserStatus_USER_STATUS_UNSPECIFIED
+}
+
 type LinkExternalIdentityRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The provider's issuer URL and the user's subject there.
@@ -2176,7 +2366,7 @@ type LinkExternalIdentityRequest struct {
 
 func (x *LinkExternalIdentityRequest) Reset() {
 	*x = LinkExternalIdentityRequest{}
-	mi := &file_emporium_user_v1_user_proto_msgTypes[41]
+	mi := &file_emporium_user_v1_user_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2188,7 +2378,7 @@ func (x *LinkExternalIdentityRequest) String() string {
 func (*LinkExternalIdentityRequest) ProtoMessage() {}
 
 func (x *LinkExternalIdentityRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_user_v1_user_proto_msgTypes[41]
+	mi := &file_emporium_user_v1_user_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2201,7 +2391,7 @@ func (x *LinkExternalIdentityRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LinkExternalIdentityRequest.ProtoReflect.Descriptor instead.
 func (*LinkExternalIdentityRequest) Descriptor() ([]byte, []int) {
-	return file_emporium_user_v1_user_proto_rawDescGZIP(), []int{41}
+	return file_emporium_user_v1_user_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *LinkExternalIdentityRequest) GetIssuer() string {
@@ -2250,7 +2440,7 @@ type LinkExternalIdentityResponse struct {
 
 func (x *LinkExternalIdentityResponse) Reset() {
 	*x = LinkExternalIdentityResponse{}
-	mi := &file_emporium_user_v1_user_proto_msgTypes[42]
+	mi := &file_emporium_user_v1_user_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2262,7 +2452,7 @@ func (x *LinkExternalIdentityResponse) String() string {
 func (*LinkExternalIdentityResponse) ProtoMessage() {}
 
 func (x *LinkExternalIdentityResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_user_v1_user_proto_msgTypes[42]
+	mi := &file_emporium_user_v1_user_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2275,7 +2465,7 @@ func (x *LinkExternalIdentityResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LinkExternalIdentityResponse.ProtoReflect.Descriptor instead.
 func (*LinkExternalIdentityResponse) Descriptor() ([]byte, []int) {
-	return file_emporium_user_v1_user_proto_rawDescGZIP(), []int{42}
+	return file_emporium_user_v1_user_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *LinkExternalIdentityResponse) GetSubject() *Subject {
@@ -2425,7 +2615,20 @@ const file_emporium_user_v1_user_proto_rawDesc = "" +
 	"\x11GetSubjectRequest\x12\"\n" +
 	"\auser_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x06userId\"I\n" +
 	"\x12GetSubjectResponse\x123\n" +
-	"\asubject\x18\x01 \x01(\v2\x19.emporium.user.v1.SubjectR\asubject\"\xda\x01\n" +
+	"\asubject\x18\x01 \x01(\v2\x19.emporium.user.v1.SubjectR\asubject\"7\n" +
+	"\x11GetContactRequest\x12\"\n" +
+	"\auser_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x06userId\"I\n" +
+	"\x12GetContactResponse\x123\n" +
+	"\acontact\x18\x01 \x01(\v2\x19.emporium.user.v1.ContactR\acontact\"\x90\x02\n" +
+	"\aContact\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x14\n" +
+	"\x05email\x18\x02 \x01(\tR\x05email\x12%\n" +
+	"\x0eemail_verified\x18\x03 \x01(\bR\remailVerified\x12!\n" +
+	"\fdisplay_name\x18\x04 \x01(\tR\vdisplayName\x12\x14\n" +
+	"\x05phone\x18\x05 \x01(\tR\x05phone\x12\x16\n" +
+	"\x06locale\x18\x06 \x01(\tR\x06locale\x12(\n" +
+	"\x10marketing_opt_in\x18\a \x01(\bR\x0emarketingOptIn\x124\n" +
+	"\x06status\x18\b \x01(\x0e2\x1c.emporium.user.v1.UserStatusR\x06status\"\xda\x01\n" +
 	"\x1bLinkExternalIdentityRequest\x12\"\n" +
 	"\x06issuer\x18\x01 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\xf4\x03R\x06issuer\x12$\n" +
@@ -2448,7 +2651,7 @@ const file_emporium_user_v1_user_proto_rawDesc = "" +
 	"UserStatus\x12\x1b\n" +
 	"\x17USER_STATUS_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12USER_STATUS_ACTIVE\x10\x01\x12\x18\n" +
-	"\x14USER_STATUS_DISABLED\x10\x022\x8a\x10\n" +
+	"\x14USER_STATUS_DISABLED\x10\x022\xec\x10\n" +
 	"\vUserService\x12W\n" +
 	"\bRegister\x12!.emporium.user.v1.RegisterRequest\x1a\".emporium.user.v1.RegisterResponse\"\x04\xc8\xf3\x18\x01\x12Q\n" +
 	"\x05GetMe\x12\x1e.emporium.user.v1.GetMeRequest\x1a\x1f.emporium.user.v1.GetMeResponse\"\a\xc8\xf3\x18\x02\x90\x02\x01\x12W\n" +
@@ -2471,7 +2674,9 @@ const file_emporium_user_v1_user_proto_rawDesc = "" +
 	"EnableUser\x12#.emporium.user.v1.EnableUserRequest\x1a$.emporium.user.v1.EnableUserResponse\"\a\xc8\xf3\x18\x04\x90\x02\x02\x12f\n" +
 	"\rCheckPassword\x12&.emporium.user.v1.CheckPasswordRequest\x1a'.emporium.user.v1.CheckPasswordResponse\"\x04\xc8\xf3\x18\x05\x12`\n" +
 	"\n" +
-	"GetSubject\x12#.emporium.user.v1.GetSubjectRequest\x1a$.emporium.user.v1.GetSubjectResponse\"\a\xc8\xf3\x18\x05\x90\x02\x01\x12{\n" +
+	"GetSubject\x12#.emporium.user.v1.GetSubjectRequest\x1a$.emporium.user.v1.GetSubjectResponse\"\a\xc8\xf3\x18\x05\x90\x02\x01\x12`\n" +
+	"\n" +
+	"GetContact\x12#.emporium.user.v1.GetContactRequest\x1a$.emporium.user.v1.GetContactResponse\"\a\xc8\xf3\x18\x05\x90\x02\x01\x12{\n" +
 	"\x14LinkExternalIdentity\x12-.emporium.user.v1.LinkExternalIdentityRequest\x1a..emporium.user.v1.LinkExternalIdentityResponse\"\x04\xc8\xf3\x18\x05B<Z:github.com/emporiumhq/emporium/gen/emporium/user/v1;userv1b\x06proto3"
 
 var (
@@ -2487,7 +2692,7 @@ func file_emporium_user_v1_user_proto_rawDescGZIP() []byte {
 }
 
 var file_emporium_user_v1_user_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_emporium_user_v1_user_proto_msgTypes = make([]protoimpl.MessageInfo, 43)
+var file_emporium_user_v1_user_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
 var file_emporium_user_v1_user_proto_goTypes = []any{
 	(Role)(0),                                // 0: emporium.user.v1.Role
 	(UserStatus)(0),                          // 1: emporium.user.v1.UserStatus
@@ -2532,26 +2737,29 @@ var file_emporium_user_v1_user_proto_goTypes = []any{
 	(*Subject)(nil),                          // 40: emporium.user.v1.Subject
 	(*GetSubjectRequest)(nil),                // 41: emporium.user.v1.GetSubjectRequest
 	(*GetSubjectResponse)(nil),               // 42: emporium.user.v1.GetSubjectResponse
-	(*LinkExternalIdentityRequest)(nil),      // 43: emporium.user.v1.LinkExternalIdentityRequest
-	(*LinkExternalIdentityResponse)(nil),     // 44: emporium.user.v1.LinkExternalIdentityResponse
-	(*timestamppb.Timestamp)(nil),            // 45: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),            // 46: google.protobuf.FieldMask
+	(*GetContactRequest)(nil),                // 43: emporium.user.v1.GetContactRequest
+	(*GetContactResponse)(nil),               // 44: emporium.user.v1.GetContactResponse
+	(*Contact)(nil),                          // 45: emporium.user.v1.Contact
+	(*LinkExternalIdentityRequest)(nil),      // 46: emporium.user.v1.LinkExternalIdentityRequest
+	(*LinkExternalIdentityResponse)(nil),     // 47: emporium.user.v1.LinkExternalIdentityResponse
+	(*timestamppb.Timestamp)(nil),            // 48: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),            // 49: google.protobuf.FieldMask
 }
 var file_emporium_user_v1_user_proto_depIdxs = []int32{
 	0,  // 0: emporium.user.v1.User.roles:type_name -> emporium.user.v1.Role
 	1,  // 1: emporium.user.v1.User.status:type_name -> emporium.user.v1.UserStatus
-	45, // 2: emporium.user.v1.User.create_time:type_name -> google.protobuf.Timestamp
-	45, // 3: emporium.user.v1.User.update_time:type_name -> google.protobuf.Timestamp
+	48, // 2: emporium.user.v1.User.create_time:type_name -> google.protobuf.Timestamp
+	48, // 3: emporium.user.v1.User.update_time:type_name -> google.protobuf.Timestamp
 	2,  // 4: emporium.user.v1.RegisterResponse.user:type_name -> emporium.user.v1.User
 	2,  // 5: emporium.user.v1.GetMeResponse.user:type_name -> emporium.user.v1.User
 	2,  // 6: emporium.user.v1.UpdateMeRequest.user:type_name -> emporium.user.v1.User
-	46, // 7: emporium.user.v1.UpdateMeRequest.update_mask:type_name -> google.protobuf.FieldMask
+	49, // 7: emporium.user.v1.UpdateMeRequest.update_mask:type_name -> google.protobuf.FieldMask
 	2,  // 8: emporium.user.v1.UpdateMeResponse.user:type_name -> emporium.user.v1.User
 	3,  // 9: emporium.user.v1.ListAddressesResponse.addresses:type_name -> emporium.user.v1.Address
 	3,  // 10: emporium.user.v1.AddAddressRequest.address:type_name -> emporium.user.v1.Address
 	3,  // 11: emporium.user.v1.AddAddressResponse.address:type_name -> emporium.user.v1.Address
 	3,  // 12: emporium.user.v1.UpdateAddressRequest.address:type_name -> emporium.user.v1.Address
-	46, // 13: emporium.user.v1.UpdateAddressRequest.update_mask:type_name -> google.protobuf.FieldMask
+	49, // 13: emporium.user.v1.UpdateAddressRequest.update_mask:type_name -> google.protobuf.FieldMask
 	3,  // 14: emporium.user.v1.UpdateAddressResponse.address:type_name -> emporium.user.v1.Address
 	2,  // 15: emporium.user.v1.ListUsersResponse.users:type_name -> emporium.user.v1.User
 	2,  // 16: emporium.user.v1.GetUserResponse.user:type_name -> emporium.user.v1.User
@@ -2562,54 +2770,58 @@ var file_emporium_user_v1_user_proto_depIdxs = []int32{
 	40, // 21: emporium.user.v1.CheckPasswordResponse.subject:type_name -> emporium.user.v1.Subject
 	0,  // 22: emporium.user.v1.Subject.roles:type_name -> emporium.user.v1.Role
 	1,  // 23: emporium.user.v1.Subject.status:type_name -> emporium.user.v1.UserStatus
-	45, // 24: emporium.user.v1.Subject.sessions_not_before:type_name -> google.protobuf.Timestamp
+	48, // 24: emporium.user.v1.Subject.sessions_not_before:type_name -> google.protobuf.Timestamp
 	40, // 25: emporium.user.v1.GetSubjectResponse.subject:type_name -> emporium.user.v1.Subject
-	40, // 26: emporium.user.v1.LinkExternalIdentityResponse.subject:type_name -> emporium.user.v1.Subject
-	4,  // 27: emporium.user.v1.UserService.Register:input_type -> emporium.user.v1.RegisterRequest
-	6,  // 28: emporium.user.v1.UserService.GetMe:input_type -> emporium.user.v1.GetMeRequest
-	8,  // 29: emporium.user.v1.UserService.UpdateMe:input_type -> emporium.user.v1.UpdateMeRequest
-	10, // 30: emporium.user.v1.UserService.ChangePassword:input_type -> emporium.user.v1.ChangePasswordRequest
-	12, // 31: emporium.user.v1.UserService.ListAddresses:input_type -> emporium.user.v1.ListAddressesRequest
-	14, // 32: emporium.user.v1.UserService.AddAddress:input_type -> emporium.user.v1.AddAddressRequest
-	16, // 33: emporium.user.v1.UserService.UpdateAddress:input_type -> emporium.user.v1.UpdateAddressRequest
-	18, // 34: emporium.user.v1.UserService.DeleteAddress:input_type -> emporium.user.v1.DeleteAddressRequest
-	20, // 35: emporium.user.v1.UserService.RequestEmailVerification:input_type -> emporium.user.v1.RequestEmailVerificationRequest
-	22, // 36: emporium.user.v1.UserService.VerifyEmail:input_type -> emporium.user.v1.VerifyEmailRequest
-	24, // 37: emporium.user.v1.UserService.RequestPasswordReset:input_type -> emporium.user.v1.RequestPasswordResetRequest
-	26, // 38: emporium.user.v1.UserService.ResetPassword:input_type -> emporium.user.v1.ResetPasswordRequest
-	28, // 39: emporium.user.v1.UserService.ListUsers:input_type -> emporium.user.v1.ListUsersRequest
-	30, // 40: emporium.user.v1.UserService.GetUser:input_type -> emporium.user.v1.GetUserRequest
-	32, // 41: emporium.user.v1.UserService.SetRoles:input_type -> emporium.user.v1.SetRolesRequest
-	34, // 42: emporium.user.v1.UserService.DisableUser:input_type -> emporium.user.v1.DisableUserRequest
-	36, // 43: emporium.user.v1.UserService.EnableUser:input_type -> emporium.user.v1.EnableUserRequest
-	38, // 44: emporium.user.v1.UserService.CheckPassword:input_type -> emporium.user.v1.CheckPasswordRequest
-	41, // 45: emporium.user.v1.UserService.GetSubject:input_type -> emporium.user.v1.GetSubjectRequest
-	43, // 46: emporium.user.v1.UserService.LinkExternalIdentity:input_type -> emporium.user.v1.LinkExternalIdentityRequest
-	5,  // 47: emporium.user.v1.UserService.Register:output_type -> emporium.user.v1.RegisterResponse
-	7,  // 48: emporium.user.v1.UserService.GetMe:output_type -> emporium.user.v1.GetMeResponse
-	9,  // 49: emporium.user.v1.UserService.UpdateMe:output_type -> emporium.user.v1.UpdateMeResponse
-	11, // 50: emporium.user.v1.UserService.ChangePassword:output_type -> emporium.user.v1.ChangePasswordResponse
-	13, // 51: emporium.user.v1.UserService.ListAddresses:output_type -> emporium.user.v1.ListAddressesResponse
-	15, // 52: emporium.user.v1.UserService.AddAddress:output_type -> emporium.user.v1.AddAddressResponse
-	17, // 53: emporium.user.v1.UserService.UpdateAddress:output_type -> emporium.user.v1.UpdateAddressResponse
-	19, // 54: emporium.user.v1.UserService.DeleteAddress:output_type -> emporium.user.v1.DeleteAddressResponse
-	21, // 55: emporium.user.v1.UserService.RequestEmailVerification:output_type -> emporium.user.v1.RequestEmailVerificationResponse
-	23, // 56: emporium.user.v1.UserService.VerifyEmail:output_type -> emporium.user.v1.VerifyEmailResponse
-	25, // 57: emporium.user.v1.UserService.RequestPasswordReset:output_type -> emporium.user.v1.RequestPasswordResetResponse
-	27, // 58: emporium.user.v1.UserService.ResetPassword:output_type -> emporium.user.v1.ResetPasswordResponse
-	29, // 59: emporium.user.v1.UserService.ListUsers:output_type -> emporium.user.v1.ListUsersResponse
-	31, // 60: emporium.user.v1.UserService.GetUser:output_type -> emporium.user.v1.GetUserResponse
-	33, // 61: emporium.user.v1.UserService.SetRoles:output_type -> emporium.user.v1.SetRolesResponse
-	35, // 62: emporium.user.v1.UserService.DisableUser:output_type -> emporium.user.v1.DisableUserResponse
-	37, // 63: emporium.user.v1.UserService.EnableUser:output_type -> emporium.user.v1.EnableUserResponse
-	39, // 64: emporium.user.v1.UserService.CheckPassword:output_type -> emporium.user.v1.CheckPasswordResponse
-	42, // 65: emporium.user.v1.UserService.GetSubject:output_type -> emporium.user.v1.GetSubjectResponse
-	44, // 66: emporium.user.v1.UserService.LinkExternalIdentity:output_type -> emporium.user.v1.LinkExternalIdentityResponse
-	47, // [47:67] is the sub-list for method output_type
-	27, // [27:47] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	45, // 26: emporium.user.v1.GetContactResponse.contact:type_name -> emporium.user.v1.Contact
+	1,  // 27: emporium.user.v1.Contact.status:type_name -> emporium.user.v1.UserStatus
+	40, // 28: emporium.user.v1.LinkExternalIdentityResponse.subject:type_name -> emporium.user.v1.Subject
+	4,  // 29: emporium.user.v1.UserService.Register:input_type -> emporium.user.v1.RegisterRequest
+	6,  // 30: emporium.user.v1.UserService.GetMe:input_type -> emporium.user.v1.GetMeRequest
+	8,  // 31: emporium.user.v1.UserService.UpdateMe:input_type -> emporium.user.v1.UpdateMeRequest
+	10, // 32: emporium.user.v1.UserService.ChangePassword:input_type -> emporium.user.v1.ChangePasswordRequest
+	12, // 33: emporium.user.v1.UserService.ListAddresses:input_type -> emporium.user.v1.ListAddressesRequest
+	14, // 34: emporium.user.v1.UserService.AddAddress:input_type -> emporium.user.v1.AddAddressRequest
+	16, // 35: emporium.user.v1.UserService.UpdateAddress:input_type -> emporium.user.v1.UpdateAddressRequest
+	18, // 36: emporium.user.v1.UserService.DeleteAddress:input_type -> emporium.user.v1.DeleteAddressRequest
+	20, // 37: emporium.user.v1.UserService.RequestEmailVerification:input_type -> emporium.user.v1.RequestEmailVerificationRequest
+	22, // 38: emporium.user.v1.UserService.VerifyEmail:input_type -> emporium.user.v1.VerifyEmailRequest
+	24, // 39: emporium.user.v1.UserService.RequestPasswordReset:input_type -> emporium.user.v1.RequestPasswordResetRequest
+	26, // 40: emporium.user.v1.UserService.ResetPassword:input_type -> emporium.user.v1.ResetPasswordRequest
+	28, // 41: emporium.user.v1.UserService.ListUsers:input_type -> emporium.user.v1.ListUsersRequest
+	30, // 42: emporium.user.v1.UserService.GetUser:input_type -> emporium.user.v1.GetUserRequest
+	32, // 43: emporium.user.v1.UserService.SetRoles:input_type -> emporium.user.v1.SetRolesRequest
+	34, // 44: emporium.user.v1.UserService.DisableUser:input_type -> emporium.user.v1.DisableUserRequest
+	36, // 45: emporium.user.v1.UserService.EnableUser:input_type -> emporium.user.v1.EnableUserRequest
+	38, // 46: emporium.user.v1.UserService.CheckPassword:input_type -> emporium.user.v1.CheckPasswordRequest
+	41, // 47: emporium.user.v1.UserService.GetSubject:input_type -> emporium.user.v1.GetSubjectRequest
+	43, // 48: emporium.user.v1.UserService.GetContact:input_type -> emporium.user.v1.GetContactRequest
+	46, // 49: emporium.user.v1.UserService.LinkExternalIdentity:input_type -> emporium.user.v1.LinkExternalIdentityRequest
+	5,  // 50: emporium.user.v1.UserService.Register:output_type -> emporium.user.v1.RegisterResponse
+	7,  // 51: emporium.user.v1.UserService.GetMe:output_type -> emporium.user.v1.GetMeResponse
+	9,  // 52: emporium.user.v1.UserService.UpdateMe:output_type -> emporium.user.v1.UpdateMeResponse
+	11, // 53: emporium.user.v1.UserService.ChangePassword:output_type -> emporium.user.v1.ChangePasswordResponse
+	13, // 54: emporium.user.v1.UserService.ListAddresses:output_type -> emporium.user.v1.ListAddressesResponse
+	15, // 55: emporium.user.v1.UserService.AddAddress:output_type -> emporium.user.v1.AddAddressResponse
+	17, // 56: emporium.user.v1.UserService.UpdateAddress:output_type -> emporium.user.v1.UpdateAddressResponse
+	19, // 57: emporium.user.v1.UserService.DeleteAddress:output_type -> emporium.user.v1.DeleteAddressResponse
+	21, // 58: emporium.user.v1.UserService.RequestEmailVerification:output_type -> emporium.user.v1.RequestEmailVerificationResponse
+	23, // 59: emporium.user.v1.UserService.VerifyEmail:output_type -> emporium.user.v1.VerifyEmailResponse
+	25, // 60: emporium.user.v1.UserService.RequestPasswordReset:output_type -> emporium.user.v1.RequestPasswordResetResponse
+	27, // 61: emporium.user.v1.UserService.ResetPassword:output_type -> emporium.user.v1.ResetPasswordResponse
+	29, // 62: emporium.user.v1.UserService.ListUsers:output_type -> emporium.user.v1.ListUsersResponse
+	31, // 63: emporium.user.v1.UserService.GetUser:output_type -> emporium.user.v1.GetUserResponse
+	33, // 64: emporium.user.v1.UserService.SetRoles:output_type -> emporium.user.v1.SetRolesResponse
+	35, // 65: emporium.user.v1.UserService.DisableUser:output_type -> emporium.user.v1.DisableUserResponse
+	37, // 66: emporium.user.v1.UserService.EnableUser:output_type -> emporium.user.v1.EnableUserResponse
+	39, // 67: emporium.user.v1.UserService.CheckPassword:output_type -> emporium.user.v1.CheckPasswordResponse
+	42, // 68: emporium.user.v1.UserService.GetSubject:output_type -> emporium.user.v1.GetSubjectResponse
+	44, // 69: emporium.user.v1.UserService.GetContact:output_type -> emporium.user.v1.GetContactResponse
+	47, // 70: emporium.user.v1.UserService.LinkExternalIdentity:output_type -> emporium.user.v1.LinkExternalIdentityResponse
+	50, // [50:71] is the sub-list for method output_type
+	29, // [29:50] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_emporium_user_v1_user_proto_init() }
@@ -2623,7 +2835,7 @@ func file_emporium_user_v1_user_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_emporium_user_v1_user_proto_rawDesc), len(file_emporium_user_v1_user_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   43,
+			NumMessages:   46,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

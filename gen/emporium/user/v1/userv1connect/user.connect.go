@@ -79,6 +79,8 @@ const (
 	UserServiceCheckPasswordProcedure = "/emporium.user.v1.UserService/CheckPassword"
 	// UserServiceGetSubjectProcedure is the fully-qualified name of the UserService's GetSubject RPC.
 	UserServiceGetSubjectProcedure = "/emporium.user.v1.UserService/GetSubject"
+	// UserServiceGetContactProcedure is the fully-qualified name of the UserService's GetContact RPC.
+	UserServiceGetContactProcedure = "/emporium.user.v1.UserService/GetContact"
 	// UserServiceLinkExternalIdentityProcedure is the fully-qualified name of the UserService's
 	// LinkExternalIdentity RPC.
 	UserServiceLinkExternalIdentityProcedure = "/emporium.user.v1.UserService/LinkExternalIdentity"
@@ -130,6 +132,9 @@ type UserServiceClient interface {
 	CheckPassword(context.Context, *v1.CheckPasswordRequest) (*v1.CheckPasswordResponse, error)
 	// GetSubject returns what AuthService needs to mint tokens for an account.
 	GetSubject(context.Context, *v1.GetSubjectRequest) (*v1.GetSubjectResponse, error)
+	// GetContact returns how to reach an account's owner, for the
+	// notification service: email, phone, locale, name and marketing consent.
+	GetContact(context.Context, *v1.GetContactRequest) (*v1.GetContactResponse, error)
 	// LinkExternalIdentity finds or creates the account of a verified OpenID
 	// Connect identity (issuer + subject), for sign-in with a provider.
 	LinkExternalIdentity(context.Context, *v1.LinkExternalIdentityRequest) (*v1.LinkExternalIdentityResponse, error)
@@ -268,6 +273,13 @@ func NewUserServiceClient(httpClient connect.HTTPClient, baseURL string, opts ..
 			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 			connect.WithClientOptions(opts...),
 		),
+		getContact: connect.NewClient[v1.GetContactRequest, v1.GetContactResponse](
+			httpClient,
+			baseURL+UserServiceGetContactProcedure,
+			connect.WithSchema(userServiceMethods.ByName("GetContact")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
 		linkExternalIdentity: connect.NewClient[v1.LinkExternalIdentityRequest, v1.LinkExternalIdentityResponse](
 			httpClient,
 			baseURL+UserServiceLinkExternalIdentityProcedure,
@@ -298,6 +310,7 @@ type userServiceClient struct {
 	enableUser               *connect.Client[v1.EnableUserRequest, v1.EnableUserResponse]
 	checkPassword            *connect.Client[v1.CheckPasswordRequest, v1.CheckPasswordResponse]
 	getSubject               *connect.Client[v1.GetSubjectRequest, v1.GetSubjectResponse]
+	getContact               *connect.Client[v1.GetContactRequest, v1.GetContactResponse]
 	linkExternalIdentity     *connect.Client[v1.LinkExternalIdentityRequest, v1.LinkExternalIdentityResponse]
 }
 
@@ -472,6 +485,15 @@ func (c *userServiceClient) GetSubject(ctx context.Context, req *v1.GetSubjectRe
 	return nil, err
 }
 
+// GetContact calls emporium.user.v1.UserService.GetContact.
+func (c *userServiceClient) GetContact(ctx context.Context, req *v1.GetContactRequest) (*v1.GetContactResponse, error) {
+	response, err := c.getContact.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // LinkExternalIdentity calls emporium.user.v1.UserService.LinkExternalIdentity.
 func (c *userServiceClient) LinkExternalIdentity(ctx context.Context, req *v1.LinkExternalIdentityRequest) (*v1.LinkExternalIdentityResponse, error) {
 	response, err := c.linkExternalIdentity.CallUnary(ctx, connect.NewRequest(req))
@@ -527,6 +549,9 @@ type UserServiceHandler interface {
 	CheckPassword(context.Context, *v1.CheckPasswordRequest) (*v1.CheckPasswordResponse, error)
 	// GetSubject returns what AuthService needs to mint tokens for an account.
 	GetSubject(context.Context, *v1.GetSubjectRequest) (*v1.GetSubjectResponse, error)
+	// GetContact returns how to reach an account's owner, for the
+	// notification service: email, phone, locale, name and marketing consent.
+	GetContact(context.Context, *v1.GetContactRequest) (*v1.GetContactResponse, error)
 	// LinkExternalIdentity finds or creates the account of a verified OpenID
 	// Connect identity (issuer + subject), for sign-in with a provider.
 	LinkExternalIdentity(context.Context, *v1.LinkExternalIdentityRequest) (*v1.LinkExternalIdentityResponse, error)
@@ -661,6 +686,13 @@ func NewUserServiceHandler(svc UserServiceHandler, opts ...connect.HandlerOption
 		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 		connect.WithHandlerOptions(opts...),
 	)
+	userServiceGetContactHandler := connect.NewUnaryHandlerSimple(
+		UserServiceGetContactProcedure,
+		svc.GetContact,
+		connect.WithSchema(userServiceMethods.ByName("GetContact")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
 	userServiceLinkExternalIdentityHandler := connect.NewUnaryHandlerSimple(
 		UserServiceLinkExternalIdentityProcedure,
 		svc.LinkExternalIdentity,
@@ -707,6 +739,8 @@ func NewUserServiceHandler(svc UserServiceHandler, opts ...connect.HandlerOption
 			userServiceCheckPasswordHandler.ServeHTTP(w, r)
 		case UserServiceGetSubjectProcedure:
 			userServiceGetSubjectHandler.ServeHTTP(w, r)
+		case UserServiceGetContactProcedure:
+			userServiceGetContactHandler.ServeHTTP(w, r)
 		case UserServiceLinkExternalIdentityProcedure:
 			userServiceLinkExternalIdentityHandler.ServeHTTP(w, r)
 		default:
@@ -792,6 +826,10 @@ func (UnimplementedUserServiceHandler) CheckPassword(context.Context, *v1.CheckP
 
 func (UnimplementedUserServiceHandler) GetSubject(context.Context, *v1.GetSubjectRequest) (*v1.GetSubjectResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("emporium.user.v1.UserService.GetSubject is not implemented"))
+}
+
+func (UnimplementedUserServiceHandler) GetContact(context.Context, *v1.GetContactRequest) (*v1.GetContactResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("emporium.user.v1.UserService.GetContact is not implemented"))
 }
 
 func (UnimplementedUserServiceHandler) LinkExternalIdentity(context.Context, *v1.LinkExternalIdentityRequest) (*v1.LinkExternalIdentityResponse, error) {
