@@ -29,6 +29,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"buf.build/go/protovalidate"
@@ -262,18 +263,43 @@ func (s *Service) Quote(ctx context.Context, dest *typev1.Destination, weightGra
 		return nil, errs.Invalidf("subtotal.currency: %q is not the shop currency %q", c, s.currency)
 	}
 	parcel := Parcel{Destination: dest, WeightGrams: weightGrams, Subtotal: subtotal.GetAmount()}
-	var out []*shippingv1.ShippingRate
-	for _, c := range s.carriers {
-		rates, err := c.Quote(ctx, parcel)
-		if err != nil {
-			// With a single carrier there is nothing else to offer. Whether
-			// to answer with the other carriers' rates instead is for when
-			// there are others.
-			return nil, fmt.Errorf("carrier %s: %w", c.Name(), err)
+	// Carriers are asked at once: a checkout waits for the slowest, not for
+	// the sum of them.
+	type answer struct {
+		rates []Rate
+		err   error
+	}
+	answers := make([]answer, len(s.carriers))
+	var wg sync.WaitGroup
+	for i, c := range s.carriers {
+		wg.Go(func() {
+			rates, err := c.Quote(ctx, parcel)
+			answers[i] = answer{rates, err}
+		})
+	}
+	wg.Wait()
+	var (
+		out    []*shippingv1.ShippingRate
+		failed error
+	)
+	for i, a := range answers {
+		c := s.carriers[i]
+		if a.err != nil {
+			// One carrier down (or refusing this destination) must not take
+			// the others' options away from a checkout.
+			s.log.WarnContext(ctx, "carrier gave no rates", "carrier", c.Name(), "error", a.err)
+			if failed == nil {
+				failed = fmt.Errorf("carrier %s: %w", c.Name(), a.err)
+			}
+			continue
 		}
-		for _, r := range rates {
+		for _, r := range a.rates {
 			out = append(out, s.rateProto(c.Name(), r))
 		}
+	}
+	if len(out) == 0 && failed != nil {
+		// Nothing to offer, and a carrier that failed might have shipped it.
+		return nil, failed
 	}
 	slices.SortFunc(out, func(a, b *shippingv1.ShippingRate) int {
 		return cmp.Or(cmp.Compare(a.GetPrice().GetAmount(), b.GetPrice().GetAmount()), strings.Compare(a.GetId(), b.GetId()))

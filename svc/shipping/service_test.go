@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	"connectrpc.com/connect"
@@ -24,6 +25,8 @@ import (
 	"github.com/emporiumhq/emporium/internal/platform/serve"
 	"github.com/emporiumhq/emporium/internal/platform/serve/servetest"
 	"github.com/emporiumhq/emporium/svc/shipping"
+	"github.com/emporiumhq/emporium/svc/shipping/ups"
+	"github.com/emporiumhq/emporium/svc/shipping/ups/upstest"
 )
 
 // env is one shipping service, priced in USD, on a real loopback server
@@ -326,5 +329,53 @@ func TestEveryRPCDeclaresAnAccessRule(t *testing.T) {
 	file := shippingv1.File_emporium_shipping_v1_shipping_proto
 	if missing := authz.AuditRules(file.Services().Get(0)); len(missing) > 0 {
 		t.Fatalf("RPCs without an access rule: %v", missing)
+	}
+}
+
+// With several carriers, one that fails leaves the others' rates; when
+// every carrier fails, the checkout hears why.
+func TestQuoteRatesWhenACarrierFails(t *testing.T) {
+	t.Parallel()
+	fake := upstest.Start(t, upstest.Options{})
+	shop := &typev1.PostalAddress{Name: "Shop", Line1: "1 Dock Rd", City: "Oakland", Region: "CA", PostalCode: "94607", Country: "US", Phone: "+15105550100"}
+	upsCarrier, err := ups.New(ups.Config{ClientID: fake.ClientID, ClientSecret: fake.ClientSecret, AccountNumber: fake.Account,
+		Shipper: shop, Currency: "USD", BaseURL: fake.URL, Backoff: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	local, err := shipping.NewLocalCarrier(shipping.LocalConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	quote := func(carriers ...shipping.LabelCarrier) ([]*shippingv1.ShippingRate, error) {
+		svc, err := shipping.New(shipping.Deps{Carriers: carriers, Currency: "USD", Log: logx.Discard()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return svc.Quote(context.Background(), &typev1.Destination{Country: "US", Region: "NY", PostalCode: "10001"}, 800, usd(1000))
+	}
+
+	both, err := quote(local, upsCarrier)
+	if err != nil {
+		t.Fatal(err)
+	}
+	carriers := map[string]bool{}
+	for _, r := range both {
+		carriers[r.GetCarrier()] = true
+	}
+	if !carriers["local"] || !carriers["ups"] {
+		t.Fatalf("rates from %v, want local and ups: %v", carriers, both)
+	}
+
+	fake.FailNext(100, http.StatusServiceUnavailable)
+	rest, err := quote(local, upsCarrier)
+	if err != nil {
+		t.Fatalf("UPS down: %v, want the local carrier's rates", err)
+	}
+	if len(rest) == 0 || slices.ContainsFunc(rest, func(r *shippingv1.ShippingRate) bool { return r.GetCarrier() != "local" }) {
+		t.Errorf("UPS down: %v, want only the local carrier's rates", rest)
+	}
+	if _, err := quote(upsCarrier); !errs.Is(err, errs.Unavailable) || !strings.Contains(err.Error(), "ups") {
+		t.Errorf("the only carrier down: %v, want unavailable naming ups", err)
 	}
 }
