@@ -289,11 +289,15 @@ func assemble(ctx context.Context, log *slog.Logger, s *settings, p plan) (_ *st
 		local["product"] = mux
 	}
 	if p.user {
-		svc, closeUser, err := openUser(ctx, log, p.userDB, s.publicURL, st.mail, notificationClient(s, p, peers), s.migrate)
+		svc, closeUser, err := openUser(ctx, log, p.userDB, s.publicURL, st.mail, notificationClient(s, p, peers), s.commerce.jobPoll, s.migrate)
 		if err != nil {
 			return nil, err
 		}
 		st.users, st.closers = svc, append(st.closers, closeUser)
+		if err := svc.Start(ctx); err != nil {
+			return nil, err
+		}
+		st.closers = append(st.closers, func() { stopJobs(log, "user", svc.Stop) })
 		mux := http.NewServeMux()
 		svc.Mount(mux, opts...)
 		local["user"] = mux
@@ -598,16 +602,17 @@ func openProduct(ctx context.Context, log *slog.Logger, dbURL, searchPath, curre
 	return svc, func() { idx.Close(); d.Close() }, nil
 }
 
-// openUser opens the user service; its links go through notify when there
-// is a notification service, else straight to mail.
+// openUser opens the user service; its links go through notify's outbox
+// (the caller Starts it) when there is a notification service, else
+// straight to mail.
 func openUser(ctx context.Context, log *slog.Logger, dbURL, publicURL string, mail mailbox.Sender,
-	notify notificationv1connect.NotificationServiceClient, migrate bool,
+	notify notificationv1connect.NotificationServiceClient, jobPoll time.Duration, migrate bool,
 ) (*user.Service, func(), error) {
-	d, err := openDB(ctx, log, dbURL, "user", sqlFiles(user.Migrations), migrate)
+	d, err := openDB(ctx, log, dbURL, "user", user.Migrate, migrate)
 	if err != nil {
 		return nil, nil, err
 	}
-	svc, err := user.New(user.Deps{DB: d, Mail: mail, Notifications: notify, PublicURL: publicURL, Log: log})
+	svc, err := user.New(user.Deps{DB: d, Mail: mail, Notifications: notify, JobPoll: jobPoll, PublicURL: publicURL, Log: log})
 	if err != nil {
 		d.Close()
 		return nil, nil, err

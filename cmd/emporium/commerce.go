@@ -93,7 +93,7 @@ func (c *commerceSettings) register(fs *flag.FlagSet, taxDefault string) {
 	fs.DurationVar(&c.trackInterval, "track-interval", 5*time.Minute, "shipping: how often to ask carriers where parcels on their way are")
 	fs.StringVar(&c.carrierWebhook, "carrier-webhook-secret", "", "shipping: HMAC secret of carrier tracking pushes to /webhooks/carriers/{carrier}; empty refuses pushes")
 	c.carriers.register(fs)
-	fs.DurationVar(&c.jobPoll, "job-poll", 250*time.Millisecond, "order, payment, shipping: how often to look for background jobs other processes queued")
+	fs.DurationVar(&c.jobPoll, "job-poll", 250*time.Millisecond, "order, payment, shipping, notification, user: how often to look for background jobs other processes queued")
 	fs.StringVar(&c.crashAt, "crash-at", "", "testing only: end the process at this checkout step (e.g. checkout.reserved) to prove crash safety; never in production")
 }
 

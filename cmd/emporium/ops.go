@@ -84,7 +84,7 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 		name, url string
 		migrate   migrator
 	}{
-		{"product", a.productDB, sqlFiles(product.Migrations)}, {"user", a.userDB, sqlFiles(user.Migrations)},
+		{"product", a.productDB, sqlFiles(product.Migrations)}, {"user", a.userDB, user.Migrate},
 		{"order", a.orderDB, order.Migrate}, {"payment", a.paymentDB, payment.Migrate},
 		{"shipping", a.shipDB, shipping.Migrate},
 		{"notification", a.notificationDB, notification.Migrate},
@@ -171,7 +171,7 @@ func runCreateAdmin(ctx context.Context, args []string, getenv func(string) stri
 	if err != nil {
 		return err
 	}
-	svc, closeUser, err := openUser(ctx, log, a.userDB, "http://localhost:8080", mailbox.New(), nil, true)
+	svc, closeUser, err := openUser(ctx, log, a.userDB, "http://localhost:8080", mailbox.New(), nil, 0, true)
 	if err != nil {
 		return err
 	}

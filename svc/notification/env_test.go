@@ -51,6 +51,9 @@ type env struct {
 	twilio *channeltest.TwilioFake
 	box    *mailbox.Mailbox // the dev mailbox, with envOptions.devMailbox
 	url    string
+	// userOutbox is the user service's database, whose outbox hands links
+	// to Notify, with envOptions.usersViaNotify.
+	userOutbox *bun.DB
 
 	notify     notificationv1connect.NotificationServiceClient // as another service
 	templates  notificationv1connect.TemplateServiceClient     // as staff
@@ -109,13 +112,24 @@ func newEnv(t *testing.T, engine string, opt envOptions) *env {
 	internal := servetest.Bearer(serviceToken)
 
 	udb := dbtest.Open(t, engine, "user", user.Migrations)
-	udeps := user.Deps{DB: udb, Mail: mailbox.New(), PublicURL: "http://shop.test", Log: log, HashConcurrency: 2}
+	udeps := user.Deps{DB: udb, Mail: mailbox.New(), PublicURL: "http://shop.test", Log: log, HashConcurrency: 2, JobPoll: 50 * time.Millisecond}
 	if opt.usersViaNotify {
+		if _, err := user.Migrate(ctx, udb); err != nil {
+			t.Fatal(err)
+		}
+		e.userOutbox = udb
 		udeps.Mail, udeps.Notifications = nil, notificationv1connect.NewNotificationServiceClient(http.DefaultClient, e.url, internal)
 	}
 	users, err := user.New(udeps)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if opt.usersViaNotify {
+		// The links go through the user service's outbox.
+		if err := users.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = users.Stop(context.Background()) })
 	}
 	users.Mount(mux, opts...)
 
@@ -300,18 +314,27 @@ func (e *env) waitStatus(t *testing.T, id string, want notificationv1.DeliverySt
 // waitIdle waits until no delivery job is waiting, running or retrying.
 func (e *env) waitIdle(t *testing.T) {
 	t.Helper()
-	const q = "SELECT count(*) FROM river_job WHERE kind = 'notification_deliver' AND state NOT IN ('completed', 'cancelled', 'discarded')"
+	if e.userOutbox != nil {
+		waitJobs(t, e.userOutbox, "user_notify_link") // they Notify, which queues deliveries
+	}
+	waitJobs(t, e.db, "notification_deliver")
+}
+
+// waitJobs waits until d has no open River jobs of kind.
+func waitJobs(t *testing.T, d *bun.DB, kind string) {
+	t.Helper()
+	const q = "SELECT count(*) FROM river_job WHERE kind = ? AND state NOT IN ('completed', 'cancelled', 'discarded')"
 	deadline := time.Now().Add(waitTimeout)
 	for {
 		var n int
-		if err := e.db.QueryRowContext(context.Background(), q).Scan(&n); err != nil {
+		if err := d.NewRaw(q, kind).Scan(context.Background(), &n); err != nil {
 			t.Fatal(err)
 		}
 		if n == 0 {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d delivery jobs still open after %s", n, waitTimeout)
+			t.Fatalf("%d %s jobs still open after %s", n, kind, waitTimeout)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

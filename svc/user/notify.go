@@ -6,7 +6,8 @@ import (
 	"encoding/hex"
 	"time"
 
-	"connectrpc.com/connect"
+	"github.com/riverqueue/river"
+	"github.com/uptrace/bun"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	notificationv1 "github.com/emporiumhq/emporium/gen/emporium/notification/v1"
@@ -17,33 +18,43 @@ const (
 	passwordReset     = notificationv1.EventKind_EVENT_KIND_PASSWORD_RESET
 )
 
-// notifyLink hands a single-use link to the notification service. The
-// user service has no outbox, so the call is made directly and retried a
-// few times while the notification service is unreachable; Notify is
-// idempotent by event id (one per link), so a retry after a lost answer
-// sends one message. A link that still cannot be handed over is reported
-// to the caller, who can ask for a new one.
-func (s *Service) notifyLink(ctx context.Context, u *userRow, kind notificationv1.EventKind, link string, ttl time.Duration) error {
+// linkArgs is an outbox entry: a single-use link for the notification
+// service. It carries the live link (the database keeps only the token's
+// hash otherwise); River deletes finished jobs after a day.
+type linkArgs struct {
+	EventID    string    `json:"event_id"`
+	Event      int32     `json:"event_kind"` // a notificationv1.EventKind
+	UserID     string    `json:"user_id"`
+	Email      string    `json:"email"`
+	URL        string    `json:"url"`
+	OccurTime  time.Time `json:"occur_time"`
+	ExpireTime time.Time `json:"expire_time"`
+}
+
+func (linkArgs) Kind() string { return "user_notify_link" }
+
+// queueLink puts a link for u in the outbox, in tx.
+func (s *Service) queueLink(ctx context.Context, tx bun.Tx, u *userRow, kind notificationv1.EventKind, link string, expires time.Time) error {
 	sum := sha256.Sum256([]byte(link)) // the event id never carries the token itself
-	req := &notificationv1.NotifyRequest{
-		EventId: "user:" + u.ID + ":" + kind.String() + ":" + hex.EncodeToString(sum[:12]),
-		Kind:    kind, UserId: u.ID, OccurTime: timestamppb.New(s.now()),
+	return s.jobs.InsertTx(ctx, tx, linkArgs{
+		EventID: "user:" + u.ID + ":" + kind.String() + ":" + hex.EncodeToString(sum[:12]),
+		Event:   int32(kind), UserID: u.ID, Email: u.Email, URL: link,
+		OccurTime: s.now(), ExpireTime: expires,
+	}, nil)
+}
+
+// sendLinkJob hands a queued link to the notification service. Notify is
+// idempotent by event id (one per link), so a retry after a lost answer
+// sends one message; River retries with backoff while the notification
+// service is unreachable.
+func (s *Service) sendLinkJob(ctx context.Context, j *river.Job[linkArgs]) error {
+	a := j.Args
+	_, err := s.notify.Notify(ctx, &notificationv1.NotifyRequest{
+		EventId: a.EventID, Kind: notificationv1.EventKind(a.Event), UserId: a.UserID,
+		OccurTime: timestamppb.New(a.OccurTime),
 		Subject: &notificationv1.NotifyRequest_Link{Link: &notificationv1.AccountLink{
-			Email: u.Email, Url: link, ExpireTime: timestamppb.New(s.now().Add(ttl)),
+			Email: a.Email, Url: a.URL, ExpireTime: timestamppb.New(a.ExpireTime),
 		}},
-	}
-	wait := 200 * time.Millisecond
-	for attempt := 1; ; attempt++ {
-		_, err := s.notify.Notify(ctx, req)
-		code := connect.CodeOf(err)
-		if err == nil || attempt == 3 || (code != connect.CodeUnavailable && code != connect.CodeDeadlineExceeded) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(wait):
-			wait *= 2
-		}
-	}
+	})
+	return err
 }

@@ -25,23 +25,31 @@ import (
 	"unicode/utf8"
 
 	"connectrpc.com/connect"
+	"github.com/riverqueue/river"
 	"github.com/uptrace/bun"
 
+	notificationv1 "github.com/emporiumhq/emporium/gen/emporium/notification/v1"
 	"github.com/emporiumhq/emporium/gen/emporium/notification/v1/notificationv1connect"
 	userv1 "github.com/emporiumhq/emporium/gen/emporium/user/v1"
 	"github.com/emporiumhq/emporium/gen/emporium/user/v1/userv1connect"
 	"github.com/emporiumhq/emporium/internal/platform/authz"
+	"github.com/emporiumhq/emporium/internal/platform/db"
 	"github.com/emporiumhq/emporium/internal/platform/errs"
+	"github.com/emporiumhq/emporium/internal/platform/jobs"
 	"github.com/emporiumhq/emporium/internal/platform/mailbox"
 )
 
 // Deps are what the service needs from the outside.
 type Deps struct {
-	DB *bun.DB // migrated with Migrations
+	DB *bun.DB // migrated with Migrate
 	// Notifications, when set, delivers verification and reset links
 	// (EMAIL_VERIFICATION and PASSWORD_RESET events, with the shop's
-	// templates, preferences and delivery log).
+	// templates, preferences and delivery log) through the service's
+	// outbox: Start must run for them to go out.
 	Notifications notificationv1connect.NotificationServiceClient
+	// JobPoll is how often the outbox looks for links queued by other
+	// replicas; zero is River's default.
+	JobPoll time.Duration
 	// Mail delivers them directly where there is no notification service;
 	// required when Notifications is nil.
 	Mail mailbox.Sender
@@ -60,6 +68,7 @@ type Deps struct {
 type Service struct {
 	store     *store
 	notify    notificationv1connect.NotificationServiceClient
+	jobs      *jobs.Client // the outbox to notify; nil without it
 	mail      mailbox.Sender
 	publicURL string
 	log       *slog.Logger
@@ -97,10 +106,46 @@ func New(d Deps) (*Service, error) {
 	if d.HashConcurrency == 0 {
 		d.HashConcurrency = 2 * runtime.GOMAXPROCS(0)
 	}
-	return &Service{
+	s := &Service{
 		store: &store{db: d.DB}, notify: d.Notifications, mail: d.Mail, publicURL: strings.TrimRight(d.PublicURL, "/"),
 		log: d.Log, now: d.Now, hasher: newHasher(d.HashConcurrency),
-	}, nil
+	}
+	if s.notify != nil {
+		w := river.NewWorkers()
+		river.AddWorker(w, river.WorkFunc(s.sendLinkJob))
+		jc, err := jobs.New(d.DB, jobs.Config{Workers: w, Queues: map[string]int{"default": 10}, Log: d.Log, FetchPollInterval: d.JobPoll})
+		if err != nil {
+			return nil, err
+		}
+		s.jobs = jc
+	}
+	return s, nil
+}
+
+// Migrate brings the service's tables and its outbox's job tables up to
+// date, and returns the service migrations it applied.
+func Migrate(ctx context.Context, d *bun.DB) ([]string, error) {
+	applied, err := db.Migrate(ctx, d, Migrations)
+	if err != nil {
+		return nil, fmt.Errorf("user migrations: %w", err)
+	}
+	return applied, jobs.Migrate(ctx, d)
+}
+
+// Start works the outbox until Stop; without Notifications there is none.
+func (s *Service) Start(ctx context.Context) error {
+	if s.jobs == nil {
+		return nil
+	}
+	return s.jobs.Start(ctx)
+}
+
+// Stop waits for links being handed over, or for ctx to end.
+func (s *Service) Stop(ctx context.Context) error {
+	if s.jobs == nil {
+		return nil
+	}
+	return s.jobs.Stop(ctx)
 }
 
 // ServiceNames are the fully-qualified names of the services this package
@@ -207,17 +252,27 @@ func linkTokenHash(token string) string {
 }
 
 // issueLink stores a new token for u and returns the link carrying it.
-func (s *Service) issueLink(ctx context.Context, u *userRow, purpose, path string, ttl time.Duration) (string, error) {
+// With a notification service the link is put in the outbox in the same
+// transaction (queued is true): the token exists exactly when its message
+// will go out, whatever crashes. Without one the caller mails it.
+func (s *Service) issueLink(ctx context.Context, u *userRow, purpose, path string, ttl time.Duration, kind notificationv1.EventKind) (link string, queued bool, err error) {
 	token, hash := newLinkToken()
 	now := s.now()
-	err := s.store.insertToken(ctx, &tokenRow{
+	row := &tokenRow{
 		TokenHash: hash, UserID: u.ID, Purpose: purpose,
 		ExpiresAt: micros(now.Add(ttl)), CreatedAt: micros(now),
-	})
-	if err != nil {
-		return "", err
 	}
-	return s.publicURL + path + "?token=" + token, nil
+	link = s.publicURL + path + "?token=" + token
+	if s.jobs == nil {
+		return link, false, s.store.insertToken(ctx, s.store.db, row)
+	}
+	err = s.store.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := s.store.insertToken(ctx, tx, row); err != nil {
+			return err
+		}
+		return s.queueLink(ctx, tx, u, kind, link, now.Add(ttl))
+	})
+	return link, true, err
 }
 
 func greeting(u *userRow) string {
@@ -228,12 +283,9 @@ func greeting(u *userRow) string {
 }
 
 func (s *Service) sendVerification(ctx context.Context, u *userRow) error {
-	link, err := s.issueLink(ctx, u, purposeVerifyEmail, "/verify-email", verifyTTL)
-	if err != nil {
+	link, queued, err := s.issueLink(ctx, u, purposeVerifyEmail, "/verify-email", verifyTTL, emailVerification)
+	if err != nil || queued {
 		return err
-	}
-	if s.notify != nil {
-		return s.notifyLink(ctx, u, emailVerification, link, verifyTTL)
 	}
 	return s.mail.Send(ctx, mailbox.Message{
 		To:      u.Email,
@@ -244,12 +296,9 @@ func (s *Service) sendVerification(ctx context.Context, u *userRow) error {
 }
 
 func (s *Service) sendReset(ctx context.Context, u *userRow) error {
-	link, err := s.issueLink(ctx, u, purposeResetPassword, "/reset-password", resetTTL)
-	if err != nil {
+	link, queued, err := s.issueLink(ctx, u, purposeResetPassword, "/reset-password", resetTTL, passwordReset)
+	if err != nil || queued {
 		return err
-	}
-	if s.notify != nil {
-		return s.notifyLink(ctx, u, passwordReset, link, resetTTL)
 	}
 	return s.mail.Send(ctx, mailbox.Message{
 		To:      u.Email,

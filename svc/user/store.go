@@ -135,8 +135,8 @@ func (s *store) listUsers(ctx context.Context, f userFilter) ([]*userRow, error)
 	return rows, nil
 }
 
-func (s *store) insertToken(ctx context.Context, row *tokenRow) error {
-	if _, err := s.db.NewInsert().Model(row).Exec(ctx); err != nil {
+func (s *store) insertToken(ctx context.Context, idb bun.IDB, row *tokenRow) error {
+	if _, err := idb.NewInsert().Model(row).Exec(ctx); err != nil {
 		return fmt.Errorf("insert token: %w", err)
 	}
 	return nil
