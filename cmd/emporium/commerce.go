@@ -47,6 +47,7 @@ type commerceSettings struct {
 	labelDir       string        // where labels are kept; "" = the mode's default
 	trackInterval  time.Duration // how often carriers are asked about parcels
 	carrierWebhook string        // secret of carriers' tracking pushes
+	carrierHookURL string        // where carriers reach the shop, for push subscriptions
 	carriers       carrierSettings
 	getenv         func(string) string // for the label store's S3 credentials
 }
@@ -91,7 +92,8 @@ func (c *commerceSettings) register(fs *flag.FlagSet, taxDefault string) {
 	fs.StringVar(&c.shipFrom, "ship-from", demoShipFrom, "shipping: the address parcels ship from, printed on labels, as JSON (name, line1, city, region, postalCode, country, phone)")
 	fs.StringVar(&c.labelDir, "label-dir", "", "shipping: where bought carrier labels are kept: a directory or s3://BUCKET/PREFIX?region=…; empty: labels under the data directory")
 	fs.DurationVar(&c.trackInterval, "track-interval", 5*time.Minute, "shipping: how often to ask carriers where parcels on their way are")
-	fs.StringVar(&c.carrierWebhook, "carrier-webhook-secret", "", "shipping: HMAC secret of carrier tracking pushes to /webhooks/carriers/{carrier}; empty refuses pushes")
+	fs.StringVar(&c.carrierWebhook, "carrier-webhook-secret", "", "shipping: HMAC secret of carrier tracking pushes to /webhooks/carriers/{carrier} (UPS Track Alert: the credential its pushes carry); empty refuses pushes")
+	fs.StringVar(&c.carrierHookURL, "carrier-webhook-url", "", "shipping: where carriers reach this shop from the internet, e.g. https://shop.example.com; with --carrier-webhook-secret, UPS parcels are subscribed to Track Alert pushes; empty: tracking is polled only")
 	c.carriers.register(fs)
 	fs.DurationVar(&c.jobPoll, "job-poll", 250*time.Millisecond, "order, payment, shipping, notification, user: how often to look for background jobs other processes queued")
 	fs.StringVar(&c.crashAt, "crash-at", "", "testing only: end the process at this checkout step (e.g. checkout.reserved) to prove crash safety; never in production")
@@ -197,6 +199,7 @@ func openShipping(ctx context.Context, log *slog.Logger, s *settings, p plan, st
 		From:          from,
 		TrackInterval: c.trackInterval,
 		WebhookSecret: c.carrierWebhook,
+		WebhookURL:    c.carrierHookURL,
 		JobPoll:       c.jobPoll,
 	})
 	if err != nil {

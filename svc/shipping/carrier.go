@@ -2,6 +2,7 @@ package shipping
 
 import (
 	"context"
+	"net/http"
 	"time"
 
 	typev1 "github.com/emporiumhq/emporium/gen/emporium/type/v1"
@@ -117,4 +118,24 @@ type TrackingEvent struct {
 	Status      TrackingStatus
 	Description string // the carrier's words, e.g. "Departed facility"
 	Location    string // e.g. "Louisville, KY, US"; may be empty
+}
+
+// PushReader is a carrier that pushes tracking events in its own format
+// (UPS Track Alert) to WebhookPath + its name. The service hands it each
+// push with the webhook secret; it authenticates the push its carrier's
+// way and decodes it. Pushes to carriers that are not PushReaders use the
+// service's own signed format (TrackingPush).
+type PushReader interface {
+	// ReadPush returns the parcel and its new events. A push that is not
+	// authentic is errs.Unauthenticated, a malformed one errs.Invalid.
+	ReadPush(header http.Header, body []byte, secret string) (trackingNumber string, events []TrackingEvent, err error)
+}
+
+// PushSubscriber is a carrier whose pushes must be asked for per parcel
+// (UPS Track Alert): the service subscribes each parcel it buys a label
+// for, when it has a public WebhookURL.
+type PushSubscriber interface {
+	// Subscribe asks the carrier to push the parcels' scans to url with
+	// credential; it answers the tracking numbers the carrier refused.
+	Subscribe(ctx context.Context, trackingNumbers []string, url, credential string) (refused []string, err error)
 }

@@ -38,6 +38,13 @@ type notifyArgs struct {
 
 func (notifyArgs) Kind() string { return "shipping.notify" }
 
+// subscribeArgs asks the parcel's carrier to push its scans here.
+type subscribeArgs struct {
+	ShipmentID string `json:"shipment_id"`
+}
+
+func (subscribeArgs) Kind() string { return "shipping.subscribe_pushes" }
+
 // pollArgs is the periodic tracking poll.
 type pollArgs struct{}
 
@@ -59,6 +66,9 @@ func (s *Service) workers() *river.Workers {
 	river.AddWorker(w, river.WorkFunc(func(ctx context.Context, j *river.Job[notifyArgs]) error {
 		return s.notify(ctx, j.Args)
 	}))
+	river.AddWorker(w, river.WorkFunc(func(ctx context.Context, j *river.Job[subscribeArgs]) error {
+		return s.subscribePushes(ctx, j.Args.ShipmentID)
+	}))
 	river.AddWorker(w, river.WorkFunc(func(ctx context.Context, _ *river.Job[pollArgs]) error {
 		_, err := s.PollTracking(ctx)
 		return err
@@ -66,14 +76,42 @@ func (s *Service) workers() *river.Workers {
 	return w
 }
 
-// shipped puts the jobs of a parcel that shipped in tx: the order moves to
-// shipped and the shopper hears of it.
-func (s *Service) shipped(ctx context.Context, tx bun.Tx, shipmentID, orderID string) error {
+// shipped puts the jobs of a parcel that shipped with carrier in tx: the
+// order moves to shipped, the shopper hears of it, and a carrier that
+// pushes scans is asked to.
+func (s *Service) shipped(ctx context.Context, tx bun.Tx, shipmentID, orderID, carrier string) error {
 	err := s.jobs.InsertTx(ctx, tx, orderArgs{OrderID: orderID, Target: "shipped", Prefix: "shipment:" + shipmentID}, nil)
 	if err != nil {
 		return err
 	}
+	if _, ok := s.labelCarriers[carrier].(PushSubscriber); ok && s.webhookURL != "" && s.webhookSecret != "" {
+		if err := s.jobs.InsertTx(ctx, tx, subscribeArgs{ShipmentID: shipmentID}, nil); err != nil {
+			return err
+		}
+	}
 	return s.insertNotify(ctx, tx, shipmentID, notificationv1.EventKind_EVENT_KIND_ORDER_SHIPPED, "shipped")
+}
+
+// subscribePushes asks a parcel's carrier to push its scans to this shop,
+// with the webhook secret as the credential the pushes carry. A refusal is
+// logged, not retried: the poll still follows the parcel.
+func (s *Service) subscribePushes(ctx context.Context, shipmentID string) error {
+	sh, err := s.store.shipment(ctx, s.store.db, shipmentID)
+	if err != nil {
+		return err
+	}
+	sub, ok := s.labelCarriers[sh.Carrier].(PushSubscriber)
+	if !ok {
+		return nil
+	}
+	refused, err := sub.Subscribe(ctx, []string{sh.TrackingNumber}, s.webhookURL+WebhookPath+sh.Carrier, s.webhookSecret)
+	if err != nil {
+		return err
+	}
+	if len(refused) > 0 {
+		s.log.WarnContext(ctx, "carrier refused to push a parcel's scans; it is polled", "carrier", sh.Carrier, "shipment", shipmentID)
+	}
+	return nil
 }
 
 // delivered puts the jobs of a parcel that was delivered in tx: the shopper

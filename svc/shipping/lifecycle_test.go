@@ -607,3 +607,70 @@ func TestShippingWithTheLocalCarrier(t *testing.T) {
 		})
 	}
 }
+
+// A UPS parcel is subscribed to Track Alert when its label is bought, and
+// UPS's pushes, in UPS's own format and carrying the subscription's
+// credential, move it along; a push without the credential changes nothing.
+func TestUPSTrackAlertPushesMoveTheParcel(t *testing.T) {
+	t.Parallel()
+	for _, engine := range dbtest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t, engine, worldOptions{ups: true})
+			ctx := context.Background()
+			o := w.paidOrder(t, 4, home, map[string]int64{"LAMP": 1})
+			res, err := w.staff.CreateShipment(ctx, &shippingv1.CreateShipmentRequest{OrderId: o.GetId(), RateId: "ups:ground",
+				IdempotencyKey: "ship-ups-1", Parcels: []*shippingv1.ParcelSpec{{WeightGrams: 800,
+					Items: []*shippingv1.ShipmentItem{{Sku: "LAMP", Quantity: 1}}}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sh := res.GetShipments()[0]
+			w.waitOrder(t, o.GetId(), orderv1.OrderStatus_ORDER_STATUS_SHIPPED)
+			w.ups.Scan(sh.GetTrackingNumber(), "delivered")
+
+			forged, err := json.Marshal(map[string]any{"trackingNumber": sh.GetTrackingNumber(), "gmtActivityDate": "20261201",
+				"gmtActivityTime": "100000", "activityStatus": map[string]string{"type": "D", "code": "FS", "description": "Delivered"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			req, _ := http.NewRequest(http.MethodPost, w.url+shipping.WebhookPath+"ups", bytes.NewReader(forged))
+			req.Header.Set("credential", "not-the-secret")
+			hres, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			hres.Body.Close()
+			if hres.StatusCode != http.StatusBadRequest {
+				t.Errorf("push without the credential: %d, want 400", hres.StatusCode)
+			}
+			if tr, err := w.staff.GetTracking(ctx, &shippingv1.GetTrackingRequest{ShipmentId: sh.GetId()}); err != nil ||
+				tr.GetStatus() != shippingv1.ShipmentStatus_SHIPMENT_STATUS_LABEL_CREATED {
+				t.Errorf("after a forged push: %v, %v; want still label created", tr.GetStatus(), err)
+			}
+
+			// The subscription is a job after the label: UPS pushes once it has it.
+			eventually(t, "UPS pushes the delivery", func() error {
+				status, err := w.ups.Push(sh.GetTrackingNumber())
+				if err != nil {
+					return err
+				}
+				if status != http.StatusOK {
+					return fmt.Errorf("the shop answered the push with %d", status)
+				}
+				return nil
+			})
+			tr, err := w.shopper(4).GetTracking(ctx, &shippingv1.GetTrackingRequest{ShipmentId: sh.GetId()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tr.GetStatus() != shippingv1.ShipmentStatus_SHIPMENT_STATUS_DELIVERED {
+				t.Errorf("after UPS pushed the delivery: %v, want delivered (%v)", tr.GetStatus(), tr.GetEvents())
+			}
+			w.waitOrder(t, o.GetId(), orderv1.OrderStatus_ORDER_STATUS_DELIVERED)
+			if n := w.ups.Calls("POST /api/track/v1/subscription"); n != 1 {
+				t.Errorf("%d Track Alert subscriptions, want 1", n)
+			}
+		})
+	}
+}

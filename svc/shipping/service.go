@@ -81,6 +81,11 @@ type Deps struct {
 	// WebhookSecret signs carrier tracking pushes to WebhookPath; empty
 	// refuses every push.
 	WebhookSecret string
+	// WebhookURL is where carriers reach this shop from the internet, e.g.
+	// "https://shop.example.com"; with WebhookSecret, parcels of carriers
+	// that are PushSubscribers are subscribed to pushes at
+	// WebhookURL+WebhookPath+carrier. Empty: tracking is polled only.
+	WebhookURL string
 	// JobPoll is how often the River client looks for jobs; 0 means River's
 	// default (1 s).
 	JobPoll time.Duration
@@ -119,6 +124,7 @@ type Service struct {
 	trackingURLs  map[string]string
 	trackBatch    int
 	webhookSecret string
+	webhookURL    string
 	now           func() time.Time
 	jobs          *jobs.Client
 }
@@ -182,6 +188,7 @@ func New(d Deps) (*Service, error) {
 	s.store = &store{db: d.DB}
 	s.orders, s.notifier, s.labels, s.from = d.Orders, d.Notifier, d.Labels, d.From
 	s.trackingURLs, s.trackBatch, s.webhookSecret, s.now = d.TrackingURLs, d.TrackBatch, d.WebhookSecret, d.Now
+	s.webhookURL = strings.TrimRight(d.WebhookURL, "/")
 	client, err := jobs.New(d.DB, jobs.Config{
 		Workers: s.workers(), Log: d.Log, FetchPollInterval: d.JobPoll,
 		Periodic: []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(d.TrackInterval),

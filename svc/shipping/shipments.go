@@ -316,7 +316,7 @@ func (s *Service) finishShipments(ctx context.Context, rows []*shipmentRow) erro
 			if err != nil || !moved {
 				return err // !moved: a concurrent retry finished it
 			}
-			if err := s.shipped(ctx, tx, r.ID, r.OrderID); err != nil {
+			if err := s.shipped(ctx, tx, r.ID, r.OrderID, r.Carrier); err != nil {
 				return err
 			}
 		}

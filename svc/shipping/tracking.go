@@ -175,9 +175,6 @@ func webhookMAC(secret, ts string, body []byte) []byte {
 
 // checkSignature verifies a push's SignatureHeader value.
 func (s *Service) checkSignature(header string, body []byte) error {
-	if s.webhookSecret == "" {
-		return errs.Unauthenticatedf("carrier webhooks are not configured (no webhook secret)")
-	}
 	var ts, sig string
 	for part := range strings.SplitSeq(header, ",") {
 		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
@@ -222,7 +219,7 @@ func (s *Service) serveWebhook(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "cannot read webhook payload", http.StatusBadRequest)
 		return
 	}
-	err = s.ReceiveWebhook(r.Context(), carrier, body, r.Header.Get(SignatureHeader))
+	err = s.ReceiveWebhook(r.Context(), carrier, body, r.Header)
 	switch {
 	case err == nil:
 		w.WriteHeader(http.StatusOK)
@@ -237,45 +234,34 @@ func (s *Service) serveWebhook(w http.ResponseWriter, r *http.Request) {
 }
 
 // ReceiveWebhook handles one tracking push from carrier: its body and
-// SignatureHeader value. A push that is not signed with the webhook secret
-// is errs.Unauthenticated, a malformed one errs.Invalid; either changes
-// nothing. A push about a tracking number we do not know is ignored.
-func (s *Service) ReceiveWebhook(ctx context.Context, carrier string, body []byte, signature string) error {
+// request header. A carrier that is a PushReader reads its own format (UPS
+// Track Alert, authenticated by its credential header); other pushes are
+// TrackingPush bodies signed in SignatureHeader. A push that is not
+// authentic is errs.Unauthenticated, a malformed one errs.Invalid; either
+// changes nothing. A push about a tracking number we do not know is
+// ignored.
+func (s *Service) ReceiveWebhook(ctx context.Context, carrier string, body []byte, header http.Header) error {
 	if err := s.shipments(); err != nil {
 		return err
 	}
-	if err := s.checkSignature(signature, body); err != nil {
+	if s.webhookSecret == "" {
+		return errs.Unauthenticatedf("carrier webhooks are not configured (no webhook secret)")
+	}
+	var (
+		number string
+		status TrackingStatus
+		events []TrackingEvent
+		err    error
+	)
+	if r, ok := s.labelCarriers[carrier].(PushReader); ok {
+		number, events, err = r.ReadPush(header, body, s.webhookSecret)
+	} else {
+		number, status, events, err = s.readSignedPush(header.Get(SignatureHeader), body)
+	}
+	if err != nil {
 		return err
 	}
-	var push TrackingPush
-	dec := json.NewDecoder(strings.NewReader(string(body)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&push); err != nil {
-		return errs.Invalidf("webhook body is not a tracking push: %v", err)
-	}
-	if push.TrackingNumber == "" {
-		return errs.Invalidf("tracking_number is required")
-	}
-	var status TrackingStatus
-	if push.Status != "" {
-		st, ok := pushStatuses[push.Status]
-		if !ok {
-			return errs.Invalidf("status %q is not a tracking status", push.Status)
-		}
-		status = st
-	}
-	events := make([]TrackingEvent, 0, len(push.Events))
-	for i, e := range push.Events {
-		st, ok := pushStatuses[e.Status]
-		if !ok {
-			return errs.Invalidf("events[%d].status %q is not a tracking status", i, e.Status)
-		}
-		if e.Time.IsZero() {
-			return errs.Invalidf("events[%d].time is required", i)
-		}
-		events = append(events, TrackingEvent{Time: e.Time, Status: st, Description: e.Description, Location: e.Location})
-	}
-	id, err := s.store.shipmentByTracking(ctx, carrier, push.TrackingNumber)
+	id, err := s.store.shipmentByTracking(ctx, carrier, number)
 	if errs.Is(err, errs.NotFound) {
 		s.log.InfoContext(ctx, "carrier webhook ignored: unknown tracking number", "carrier", carrier)
 		return nil
@@ -284,4 +270,40 @@ func (s *Service) ReceiveWebhook(ctx context.Context, carrier string, body []byt
 		return err
 	}
 	return s.applyTracking(ctx, id, status, events)
+}
+
+// readSignedPush checks and decodes a push in the service's own format.
+func (s *Service) readSignedPush(signature string, body []byte) (string, TrackingStatus, []TrackingEvent, error) {
+	if err := s.checkSignature(signature, body); err != nil {
+		return "", 0, nil, err
+	}
+	var push TrackingPush
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&push); err != nil {
+		return "", 0, nil, errs.Invalidf("webhook body is not a tracking push: %v", err)
+	}
+	if push.TrackingNumber == "" {
+		return "", 0, nil, errs.Invalidf("tracking_number is required")
+	}
+	var status TrackingStatus
+	if push.Status != "" {
+		st, ok := pushStatuses[push.Status]
+		if !ok {
+			return "", 0, nil, errs.Invalidf("status %q is not a tracking status", push.Status)
+		}
+		status = st
+	}
+	events := make([]TrackingEvent, 0, len(push.Events))
+	for i, e := range push.Events {
+		st, ok := pushStatuses[e.Status]
+		if !ok {
+			return "", 0, nil, errs.Invalidf("events[%d].status %q is not a tracking status", i, e.Status)
+		}
+		if e.Time.IsZero() {
+			return "", 0, nil, errs.Invalidf("events[%d].time is required", i)
+		}
+		events = append(events, TrackingEvent{Time: e.Time, Status: st, Description: e.Description, Location: e.Location})
+	}
+	return push.TrackingNumber, status, events, nil
 }

@@ -37,6 +37,8 @@ import (
 	"github.com/emporiumhq/emporium/svc/product"
 	"github.com/emporiumhq/emporium/svc/product/seed"
 	"github.com/emporiumhq/emporium/svc/shipping"
+	"github.com/emporiumhq/emporium/svc/shipping/ups"
+	"github.com/emporiumhq/emporium/svc/shipping/ups/upstest"
 )
 
 const (
@@ -63,6 +65,7 @@ type world struct {
 	labels   *memLabels
 	clock    *clocktest.Clock
 	products *product.Service
+	ups      *upstest.Server // with worldOptions.ups
 
 	staff      shippingv1connect.ShippingServiceClient
 	anon       shippingv1connect.ShippingServiceClient
@@ -78,6 +81,9 @@ type worldOptions struct {
 	// keeps labels in a blob.Dir, instead of the scripted carrier and
 	// labels in memory.
 	local bool
+	// ups adds UPS, against its fake, beside the scripted carrier, with
+	// Track Alert pushes to this world's webhook.
+	ups bool
 }
 
 func newWorld(t *testing.T, engine string, opt worldOptions) *world {
@@ -131,6 +137,17 @@ func newWorld(t *testing.T, engine string, opt worldOptions) *world {
 		t.Cleanup(func() { dir.Close() })
 		deps = shipping.Deps{Carriers: []shipping.LabelCarrier{local}, Labels: dir}
 	}
+	var fakeUPS *upstest.Server
+	if opt.ups {
+		fakeUPS = upstest.Start(t, upstest.Options{Now: clock.Now})
+		c, err := ups.New(ups.Config{ClientID: fakeUPS.ClientID, ClientSecret: fakeUPS.ClientSecret, AccountNumber: fakeUPS.Account,
+			Shipper: shop, Currency: "USD", BaseURL: fakeUPS.URL, Now: clock.Now, Backoff: time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		deps.Carriers = append(deps.Carriers, c)
+		deps.WebhookURL = url
+	}
 	sdb := dbtest.Open(t, engine, "shipping", shipping.Migrations)
 	if _, err := shipping.Migrate(ctx, sdb); err != nil {
 		t.Fatal(err)
@@ -142,7 +159,7 @@ func newWorld(t *testing.T, engine string, opt worldOptions) *world {
 		Labels: deps.Labels, From: shop,
 		TrackingURLs:  map[string]string{carrierName: "https://parcelco.example/track/%s"},
 		TrackInterval: cmp.Or(opt.trackInterval, time.Hour),
-		WebhookSecret: webhookSecret, JobPoll: 50 * time.Millisecond, Now: clock.Now,
+		WebhookSecret: webhookSecret, WebhookURL: deps.WebhookURL, JobPoll: 50 * time.Millisecond, Now: clock.Now,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -206,7 +223,7 @@ func newWorld(t *testing.T, engine string, opt worldOptions) *world {
 		})
 	}
 	return &world{
-		url: url, ship: ship, shipDB: sdb, carrier: carrier, labels: labels, clock: clock, products: prod,
+		url: url, ship: ship, shipDB: sdb, carrier: carrier, labels: labels, clock: clock, products: prod, ups: fakeUPS,
 		staff:      shippingv1connect.NewShippingServiceClient(hc, url, servetest.Bearer(staffToken)),
 		anon:       shippingv1connect.NewShippingServiceClient(hc, url),
 		staffOrder: orderv1connect.NewOrderServiceClient(hc, url, servetest.Bearer(staffToken)),

@@ -43,7 +43,11 @@ type Server struct {
 	calls      map[string]int // "METHOD /path prefix" → count
 	shipments  map[string]*shipment
 	nextSerial int
+	subs       map[string]subscription // tracking number → Track Alert subscriber
 }
+
+// subscription is where Track Alert pushes a parcel's scans.
+type subscription struct{ url, credential string }
 
 type shipment struct {
 	id, tracking, service string
@@ -64,7 +68,7 @@ func Start(t testing.TB, o Options) *Server {
 	t.Helper()
 	s := &Server{ClientID: "ups-client", ClientSecret: "ups-secret", Account: "A1B2C3",
 		now: o.Now, tokenLifetime: o.TokenLifetime,
-		tokens: map[string]time.Time{}, calls: map[string]int{}, shipments: map[string]*shipment{}}
+		tokens: map[string]time.Time{}, calls: map[string]int{}, shipments: map[string]*shipment{}, subs: map[string]subscription{}}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -127,6 +131,89 @@ func (s *Server) Scan(trackingNumber, what string) {
 		}
 		sh.activity = append([]map[string]any{s.activity(scan[0], scan[1], "Louisville", "KY")}, sh.activity...)
 	}
+}
+
+var alertNumber = regexp.MustCompile(`^1Z[0-9A-Z]{16}$`)
+
+// subscribe is Track Alert's subscription: the parcels it knows are pushed
+// to the destination from now on.
+func (s *Server) subscribe(w http.ResponseWriter, body map[string]any) {
+	dest := subscription{url: str(body, "destination.url"), credential: str(body, "destination.credential")}
+	list, _ := body["trackingNumberList"].([]any)
+	switch {
+	case str(body, "locale") == "":
+		upsError(w, http.StatusBadRequest, "VSS300", "Locale is required. The Subscription request has been rejected.")
+		return
+	case dest.url == "":
+		upsError(w, http.StatusBadRequest, "VSS600", "URL is empty or not present. The Subscription request has been rejected.")
+		return
+	case dest.credential == "":
+		upsError(w, http.StatusBadRequest, "VSS700", "Credential is empty or not present. The Subscription request has been rejected.")
+		return
+	case len(list) == 0:
+		upsError(w, http.StatusBadRequest, "VSS200", "Tracking Number List is required. The Subscription request has been rejected.")
+		return
+	case len(list) > 100:
+		upsError(w, http.StatusBadRequest, "VSS220", "You have submitted over 100 1Z numbers which is not allowed.")
+		return
+	}
+	valid, invalid := []string{}, []string{}
+	for _, v := range list {
+		n, _ := v.(string)
+		if !alertNumber.MatchString(n) || s.byTracking(n) == nil {
+			invalid = append(invalid, n)
+			continue
+		}
+		s.subs[n] = dest
+		valid = append(valid, n)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"validTrackingNumbers": valid, "invalidTrackingNumbers": invalid})
+}
+
+func (s *Server) byTracking(number string) *shipment {
+	for _, sh := range s.shipments {
+		if sh.tracking == number {
+			return sh
+		}
+	}
+	return nil
+}
+
+// Push sends the parcel's newest scan to its Track Alert subscriber, as
+// UPS does, and returns the status the subscriber answered.
+func (s *Server) Push(trackingNumber string) (int, error) {
+	s.mu.Lock()
+	sh, dest := s.byTracking(trackingNumber), s.subs[trackingNumber]
+	if sh == nil || dest.url == "" || len(sh.activity) == 0 {
+		s.mu.Unlock()
+		return 0, fmt.Errorf("upstest: %s is not subscribed or has no scan", trackingNumber)
+	}
+	a := sh.activity[0]
+	s.mu.Unlock()
+	gmt, _ := time.Parse("15:04:05", str(a, "gmtTime"))
+	msg := map[string]any{
+		"trackingNumber": trackingNumber, "localActivityDate": str(a, "date"), "localActivityTime": str(a, "time"),
+		"gmtActivityDate": str(a, "gmtDate"), "gmtActivityTime": gmt.Format("150405"),
+		"activityLocation": map[string]string{"city": str(a, "location.address.city"),
+			"stateProvince": str(a, "location.address.stateProvince"), "postalCode": "", "country": "US"},
+		"activityStatus": map[string]string{"type": str(a, "status.type"), "code": str(a, "status.code"),
+			"description": str(a, "status.description"), "descriptionCode": "011"},
+		"scheduledDeliveryDate": "", "actualDeliveryDate": "", "actualDeliveryTime": "",
+	}
+	b, _ := json.Marshal(msg)
+	req, err := http.NewRequest(http.MethodPost, dest.url, strings.NewReader(string(b)))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("credential", dest.credential)
+	req.Header.Set("User-Agent", "UPSPubSubTrackingService")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	res.Body.Close()
+	return res.StatusCode, nil
 }
 
 // scans are UPS's activity type and words for each Scan.
@@ -206,6 +293,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.ship(w, body)
 	case r.Method == http.MethodDelete && voidPath.MatchString(r.URL.Path):
 		s.void(w, voidPath.FindStringSubmatch(r.URL.Path)[1])
+	case r.Method == http.MethodPost && r.URL.Path == "/api/track/v1/subscription/standard/package":
+		s.subscribe(w, body)
 	case r.Method == http.MethodGet && trackPath.MatchString(r.URL.Path):
 		s.track(w, trackPath.FindStringSubmatch(r.URL.Path)[1])
 	default:
