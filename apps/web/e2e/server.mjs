@@ -2,7 +2,7 @@
 // directory, a free port, the built app from ./dist, and sign-in limits
 // raised (the tests sign in more often than one address normally may).
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -55,6 +55,8 @@ export async function startShop() {
   return {
     base,
     output: () => output,
+    /** The dev admin's generated password. */
+    adminPassword: () => readFileSync(join(dataDir, "admin-password"), "utf8").trim(),
     async stop() {
       if (child.exitCode === null) {
         child.kill("SIGTERM");

@@ -43,8 +43,20 @@ async function fillAddress() {
   await page.getByLabel("State / region").fill("CA");
   await page.getByLabel("Postal code").fill("94607");
   await page.getByLabel("Country").selectOption("US");
+  await page.getByLabel("Phone (optional)").fill("+1 415 555 0100");
   await page.getByRole("button", { name: "Continue to shipping" }).click();
   await page.getByRole("radio").first().waitFor();
+}
+
+/** The first dev-mailbox message that matches, waiting for its delivery (messages go out through jobs). */
+async function mailTo(match) {
+  const deadline = Date.now() + TIMEOUT;
+  for (;;) {
+    const { messages } = await (await fetch(`${shop.base}/dev/mailbox?format=json`)).json();
+    const found = messages.find(match);
+    if (found || Date.now() > deadline) return found;
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 /** The signed-in shopper's SDK client, with the token the page keeps. */
@@ -70,6 +82,7 @@ after(async () => {
 });
 
 const email = `ada.${Date.now()}@example.com`;
+let paidOrderId; // the order the sign-up test pays, which staff then ship
 const PASSWORD = "correct horse battery staple";
 
 test("a guest browses, searches with a typo and fills a cart that survives a reload", async () => {
@@ -149,10 +162,35 @@ test("the guest signs up, the cart comes along, and a card pays the order", asyn
   await shot("order");
   await page.getByRole("link", { name: "Cart, 0 items" }).waitFor();
 
-  const orderId = page.url().match(/orders\/([^?]+)/)[1];
-  const { order } = await (await shopperClient()).orders.getOrder({ id: orderId });
+  paidOrderId = page.url().match(/orders\/([^?]+)/)[1];
+  const { order } = await (await shopperClient()).orders.getOrder({ id: paidOrderId });
   assert.equal(order.status, OrderStatus.PAID);
   assert.equal(order.lines.length, 2);
+  const confirmation = await mailTo((m) => m.to === email && m.text.includes(order.number));
+  assert.ok(confirmation, `an order confirmation for ${order.number} in the mailbox`);
+});
+
+test("staff ship the order and the shopper follows the parcel", async () => {
+  const anon = createEmporiumClient({ baseUrl: shop.base });
+  const { tokens } = await anon.auth.login({ email: "admin@example.com", password: shop.adminPassword() });
+  const staff = createEmporiumClient({ baseUrl: shop.base, token: tokens.accessToken });
+  const { order } = await staff.orders.getOrder({ id: paidOrderId });
+  const { shipments } = await staff.shipping.createShipment({
+    orderId: order.id, rateId: "local:standard", idempotencyKey: `e2e-ship-${order.id}`,
+    parcels: [{ weightGrams: 1500n, items: order.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })) }],
+  });
+  const tracking = shipments[0].trackingNumber;
+
+  await page.goto(`/orders/${order.id}`);
+  await page.getByRole("heading", { name: "Your parcel" }).waitFor();
+  await page.getByRole("listitem", { name: /^Parcel 1 · Label created$/ }).getByText(tracking).waitFor();
+  await page.getByRole("list", { name: "Status history" }).getByText("Shipped", { exact: true }).waitFor();
+  await shot("order-shipped");
+  // One email and one SMS (to the delivery address's phone) carry the tracking number.
+  const shippedMail = await mailTo((m) => m.to === email && m.channel !== "sms" && m.text.includes(tracking));
+  assert.ok(shippedMail, `a shipping email with ${tracking} in the mailbox`);
+  const sms = await mailTo((m) => m.channel === "sms" && m.to === "+14155550100" && m.text.includes(tracking));
+  assert.ok(sms, `a shipping SMS with ${tracking} in the mailbox`);
 });
 
 test("a declined card says so and charges nothing; 3-D Secure then pays", async () => {
@@ -235,8 +273,7 @@ test("a forgotten password is reset through the link in the mailbox", async () =
   await page.getByRole("button", { name: "Send the link" }).click();
   await page.getByText(/we've sent it a link/).waitFor();
 
-  const { messages } = await (await fetch(`${shop.base}/dev/mailbox?format=json`)).json();
-  const mail = messages.find((m) => m.to === email && /reset-password\?token=/.test(m.text));
+  const mail = await mailTo((m) => m.to === email && /reset-password\?token=/.test(m.text));
   assert.ok(mail, `a reset message for ${email} in the mailbox`);
   const link = new URL(mail.text.match(/https?:\/\/\S+reset-password\?token=[\w-]+/)[0]);
   await page.goto(link.pathname + link.search);

@@ -3,6 +3,7 @@ import { Code, formatMoney, OrderStatus, type Order } from "@emporium/sdk";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useCallback } from "react";
 import { Link, useParams, useSearchParams } from "react-router";
+import { Parcels } from "../components/Parcels";
 import { PayForm } from "../components/PayForm";
 import { Price } from "../components/Price";
 import { RequireAuth } from "../components/RequireAuth";
@@ -95,6 +96,7 @@ function OrderView() {
               ))}
             </ul>
           </section>
+          <Parcels order={order} />
           <section aria-labelledby="history-title">
             <h2 id="history-title">Status history</h2>
             <History order={order} />
