@@ -116,17 +116,18 @@ func parseHash(encoded string) (p argonParams, salt, key []byte, err error) {
 type hasher struct {
 	params argonParams
 	sem    chan struct{}
+	wait   time.Duration // how long a hash queues for a slot; hashWait
 	// running and peak count hashes in progress, for tests.
 	running atomic.Int64
 	peak    atomic.Int64
 }
 
 func newHasher(concurrency int) *hasher {
-	return &hasher{params: defaultParams, sem: make(chan struct{}, concurrency)}
+	return &hasher{params: defaultParams, sem: make(chan struct{}, concurrency), wait: hashWait}
 }
 
 func (h *hasher) acquire(ctx context.Context) error {
-	timer := time.NewTimer(hashWait)
+	timer := time.NewTimer(h.wait)
 	defer timer.Stop()
 	select {
 	case h.sem <- struct{}{}:
