@@ -249,52 +249,39 @@ func subject(ctx context.Context) string {
 	return ""
 }
 
-// me is the signed-in shopper calling.
-func me(ctx context.Context) (string, error) {
+// myPreferences reads the preferences of the signed-in shopper calling;
+// defaults need their sign-up consent from the user service.
+func (s *Service) myPreferences(ctx context.Context) (*preferencesRow, error) {
 	p := authz.FromContext(ctx)
 	if p == nil || p.Subject == "" || p.Has(authz.RoleService) {
-		return "", errs.Unauthenticatedf("sign in to see your notification preferences")
+		return nil, errs.Unauthenticatedf("sign in to see your notification preferences")
 	}
-	return p.Subject, nil
+	prefs, err := s.store.preferences(ctx, s.db, p.Subject, nil)
+	if err != nil || prefs.UpdatedAt != 0 {
+		return prefs, err
+	}
+	c, err := s.contact(ctx, p.Subject)
+	if err != nil {
+		return nil, err
+	}
+	prefs.EmailMarketing = c.GetMarketingOptIn()
+	return prefs, nil
 }
 
 // GetPreferences implements PreferenceService.
 func (s *Service) GetPreferences(ctx context.Context, _ *notificationv1.GetPreferencesRequest) (*notificationv1.GetPreferencesResponse, error) {
-	uid, err := me(ctx)
-	if err != nil {
-		return nil, err
-	}
-	p, err := s.preferencesOf(ctx, s.db, uid)
+	p, err := s.myPreferences(ctx)
 	if err != nil {
 		return nil, err
 	}
 	return &notificationv1.GetPreferencesResponse{Preferences: p.toProto()}, nil
 }
 
-// preferencesOf reads a shopper's preferences; defaults need their
-// sign-up consent from the user service.
-func (s *Service) preferencesOf(ctx context.Context, idb bun.IDB, uid string) (*preferencesRow, error) {
-	p, err := s.store.preferences(ctx, idb, uid, nil)
-	if err != nil || p.UpdatedAt != 0 {
-		return p, err
-	}
-	c, err := s.contact(ctx, uid)
-	if err != nil {
-		return nil, err
-	}
-	p.EmailMarketing = c.GetMarketingOptIn()
-	return p, nil
-}
-
 // UpdatePreferences implements PreferenceService.
 func (s *Service) UpdatePreferences(ctx context.Context, req *notificationv1.UpdatePreferencesRequest) (*notificationv1.UpdatePreferencesResponse, error) {
-	uid, err := me(ctx)
-	if err != nil {
-		return nil, err
-	}
 	// Read outside the transaction: defaults may need the user service,
 	// and on SQLite the transaction holds the only connection.
-	p, err := s.preferencesOf(ctx, s.db, uid)
+	p, err := s.myPreferences(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,8 @@ package order
 import (
 	"embed"
 	"io/fs"
+
+	"github.com/emporiumhq/emporium/internal/platform/jobs"
 )
 
 //go:embed migrations/*.sql
@@ -11,3 +13,8 @@ var migrationFiles embed.FS
 // Migrations are the service's own schema migrations, for db.Migrate;
 // Migrate also applies the jobs package's (River and the outbox).
 var Migrations, _ = fs.Sub(migrationFiles, "migrations")
+
+// Migrate brings everything the service keeps in a database up to date:
+// Migrations, then River's tables and processed_events. It returns the
+// service migrations it applied.
+var Migrate = jobs.MigrateWith("order", Migrations)

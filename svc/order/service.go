@@ -34,7 +34,6 @@ import (
 	"github.com/emporiumhq/emporium/gen/emporium/product/v1/productv1connect"
 	"github.com/emporiumhq/emporium/gen/emporium/shipping/v1/shippingv1connect"
 	"github.com/emporiumhq/emporium/internal/platform/authz"
-	"github.com/emporiumhq/emporium/internal/platform/db"
 	"github.com/emporiumhq/emporium/internal/platform/jobs"
 )
 
@@ -102,16 +101,6 @@ var (
 var ServiceNames = []string{
 	orderv1connect.CartServiceName, orderv1connect.CheckoutServiceName,
 	orderv1connect.OrderServiceName, orderv1connect.DiscountServiceName,
-}
-
-// Migrate brings the service's tables and its job tables up to date, and
-// returns the service migrations it applied.
-func Migrate(ctx context.Context, d *bun.DB) ([]string, error) {
-	applied, err := db.Migrate(ctx, d, Migrations)
-	if err != nil {
-		return nil, fmt.Errorf("order migrations: %w", err)
-	}
-	return applied, jobs.Migrate(ctx, d)
 }
 
 // New checks deps and returns the service; Start runs its jobs.

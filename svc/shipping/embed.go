@@ -1,14 +1,9 @@
 package shipping
 
 import (
-	"context"
 	"embed"
-	"fmt"
 	"io/fs"
 
-	"github.com/uptrace/bun"
-
-	"github.com/emporiumhq/emporium/internal/platform/db"
 	"github.com/emporiumhq/emporium/internal/platform/jobs"
 )
 
@@ -19,13 +14,7 @@ var migrationFiles embed.FS
 // dbtest.Open). The service also needs River's tables: use Migrate.
 var Migrations, _ = fs.Sub(migrationFiles, "migrations")
 
-// Migrate brings everything the service keeps in d up to date: Migrations,
-// then River's tables and processed_events (jobs.Migrate). It returns the
+// Migrate brings everything the service keeps in a database up to date:
+// Migrations, then River's tables and processed_events. It returns the
 // service migrations it applied.
-func Migrate(ctx context.Context, d *bun.DB) ([]string, error) {
-	applied, err := db.Migrate(ctx, d, Migrations)
-	if err != nil {
-		return nil, fmt.Errorf("shipping migrations: %w", err)
-	}
-	return applied, jobs.Migrate(ctx, d)
-}
+var Migrate = jobs.MigrateWith("shipping", Migrations)

@@ -674,3 +674,45 @@ func TestUPSTrackAlertPushesMoveTheParcel(t *testing.T) {
 		})
 	}
 }
+
+// A poll the carrier does not answer only notes the attempt: the status a
+// carrier gave stays, even when it is ahead of the newest scan.
+func TestAFailedPollChangesNoStatus(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, w *world) {
+		ctx := context.Background()
+		o := w.paidOrder(t, 6, home, map[string]int64{"VASE": 1})
+		res, err := w.create(ctx, o.GetId(), "ship-poll-fail", map[string]int64{"VASE": 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		vase := res.GetShipments()[0]
+		now := w.clock.Now()
+		body, err := json.Marshal(shipping.TrackingPush{TrackingNumber: vase.GetTrackingNumber(), Status: "out_for_delivery",
+			Events: []shipping.PushedEvent{{Time: now, Status: "in_transit", Description: "Picked up"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := w.push(t, carrierName, body, shipping.SignWebhook(webhookSecret, now, body)); got != http.StatusOK {
+			t.Fatalf("push: HTTP %d", got)
+		}
+		before, err := w.staff.GetTracking(ctx, &shippingv1.GetTrackingRequest{ShipmentId: vase.GetId()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if before.GetStatus() != shippingv1.ShipmentStatus_SHIPMENT_STATUS_OUT_FOR_DELIVERY {
+			t.Fatalf("after the push: %v, want out for delivery", before.GetStatus())
+		}
+		w.carrier.setUnavailable(true)
+		if n, err := w.ship.PollTracking(ctx); err != nil || n != 1 {
+			t.Fatalf("PollTracking = %d, %v; want 1 parcel asked about", n, err)
+		}
+		after, err := w.staff.GetTracking(ctx, &shippingv1.GetTrackingRequest{ShipmentId: vase.GetId()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(before, after, protocmp.Transform()); diff != "" {
+			t.Errorf("a failed poll changed the tracking (-before +after):\n%s", diff)
+		}
+	})
+}

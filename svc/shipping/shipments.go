@@ -72,7 +72,7 @@ func (s *Service) CreateShipment(ctx context.Context, req *shippingv1.CreateShip
 		return nil, errs.Invalidf("rate_id: carrier %q does not buy labels here (carriers: %s)", carrierName, strings.Join(names, ", "))
 	}
 	hash := createHash(req)
-	rows, err := s.replayCreate(ctx, req.GetIdempotencyKey(), hash)
+	rows, err := s.replayCreate(ctx, s.store.db, req.GetIdempotencyKey(), hash)
 	if err != nil {
 		return nil, err
 	}
@@ -114,8 +114,8 @@ func createHash(req *shippingv1.CreateShipmentRequest) string {
 
 // replayCreate returns the shipments an earlier CreateShipment with key
 // recorded, or nil when there are none.
-func (s *Service) replayCreate(ctx context.Context, key, hash string) ([]*shipmentRow, error) {
-	rows, err := s.store.shipmentsByKey(ctx, s.store.db, key)
+func (s *Service) replayCreate(ctx context.Context, idb bun.IDB, key, hash string) ([]*shipmentRow, error) {
+	rows, err := s.store.shipmentsByKey(ctx, idb, key)
 	if err != nil || len(rows) == 0 {
 		return nil, err
 	}
@@ -186,8 +186,17 @@ func (s *Service) recordPending(ctx context.Context, req *shippingv1.CreateShipm
 		rows = append(rows, r)
 	}
 	orow := &orderRow{OrderID: o.GetId(), OrderNumber: o.GetNumber(), CustomerID: o.GetCustomerId(), Ordered: ordered, CreatedAt: now}
+	var replayed []*shipmentRow
 	err = s.store.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if err := s.store.lockOrder(ctx, tx, orow); err != nil {
+			return err
+		}
+		// A concurrent call with the same key may have recorded its
+		// shipments while this one read the order: they are the answer,
+		// and counting them as shipped would refuse this repeat.
+		prior, err := s.replayCreate(ctx, tx, req.GetIdempotencyKey(), hash)
+		if err != nil || prior != nil {
+			replayed = prior
 			return err
 		}
 		shipped, err := s.store.shippedQuantities(ctx, tx, o.GetId())
@@ -212,8 +221,9 @@ func (s *Service) recordPending(ctx context.Context, req *shippingv1.CreateShipm
 		return nil
 	})
 	if db.IsUniqueViolation(err) {
-		// A concurrent call with the same key recorded its shipments first.
-		rows, err := s.replayCreate(ctx, req.GetIdempotencyKey(), hash)
+		// A concurrent call with the same key recorded its shipments first
+		// (for another order: calls for one order take turns above).
+		rows, err := s.replayCreate(ctx, s.store.db, req.GetIdempotencyKey(), hash)
 		if err == nil && rows == nil {
 			err = errors.New("shipment ids collided")
 		}
@@ -221,6 +231,9 @@ func (s *Service) recordPending(ctx context.Context, req *shippingv1.CreateShipm
 	}
 	if err != nil {
 		return nil, err
+	}
+	if replayed != nil {
+		return replayed, nil
 	}
 	return rows, nil
 }

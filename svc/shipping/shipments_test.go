@@ -145,6 +145,42 @@ func TestConcurrentShipmentsNeverOverShip(t *testing.T) {
 	})
 }
 
+// A request repeated with its key while the first try is still running (a
+// client retrying after a timeout) gets the first's shipment, rather than
+// being told the order has nothing left to ship: here the repeat found no
+// shipment under the key, then the first try recorded its shipment while
+// the repeat read the order.
+func TestARepeatOverlappingTheFirstTryGetsItsShipment(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, w *world) {
+		ctx := context.Background()
+		o := w.paidOrder(t, 5, home, map[string]int64{"SCARF": 1})
+		arrived, release := w.orderReads.hold()
+		repeat := make(chan error, 1)
+		var repeated *shippingv1.CreateShipmentResponse
+		go func() {
+			res, err := w.create(ctx, o.GetId(), "ship-repeat", map[string]int64{"SCARF": 1})
+			repeated = res
+			repeat <- err
+		}()
+		<-arrived
+		first, err := w.create(ctx, o.GetId(), "ship-repeat", map[string]int64{"SCARF": 1})
+		if err != nil {
+			t.Fatalf("first try: %v", err)
+		}
+		close(release)
+		if err := <-repeat; err != nil {
+			t.Fatalf("repeat: %v", err)
+		}
+		if diff := cmp.Diff(first, repeated, protocmp.Transform()); diff != "" {
+			t.Errorf("the repeat answers differently (-first +repeat):\n%s", diff)
+		}
+		if n := w.shipmentRows(t, o.GetId()); n != 1 {
+			t.Errorf("%d shipments recorded, want 1", n)
+		}
+	})
+}
+
 func TestCarrierRefusalCreatesNoShipment(t *testing.T) {
 	t.Parallel()
 	forEachEngine(t, func(t *testing.T, w *world) {

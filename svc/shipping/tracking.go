@@ -22,8 +22,8 @@ import (
 
 // applyTracking folds what a carrier says about a shipment into it, in one
 // transaction: new events are recorded (ones seen before are skipped), and
-// the status becomes the carrier's (or, when it gives none, its newest
-// event's) unless the shipment is already final. A move to delivered puts
+// the status becomes the carrier's (or, when it gives none but gives
+// events, its newest event's) unless the shipment is already final. A move to delivered puts
 // the delivered jobs in the outbox. Repeating the same tracking changes
 // nothing.
 func (s *Service) applyTracking(ctx context.Context, id string, status TrackingStatus, events []TrackingEvent) error {
@@ -57,7 +57,10 @@ func (s *Service) applyTracking(ctx context.Context, id string, status TrackingS
 			return err
 		}
 		next := statusOf(status)
-		if next == 0 {
+		if next == 0 && len(events) > 0 {
+			// The carrier answered with scans but no status of its own:
+			// its newest scan says. With neither (a poll that failed)
+			// the status stays.
 			latest, err := s.store.latestEventStatus(ctx, tx, id)
 			if err != nil {
 				return err

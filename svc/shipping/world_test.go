@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -66,6 +67,8 @@ type world struct {
 	clock    *clocktest.Clock
 	products *product.Service
 	ups      *upstest.Server // with worldOptions.ups
+	// orderReads gates the shipping service's reads of orders.
+	orderReads *orderReads
 
 	staff      shippingv1connect.ShippingServiceClient
 	anon       shippingv1connect.ShippingServiceClient
@@ -148,6 +151,7 @@ func newWorld(t *testing.T, engine string, opt worldOptions) *world {
 		deps.Carriers = append(deps.Carriers, c)
 		deps.WebhookURL = url
 	}
+	reads := &orderReads{}
 	sdb := dbtest.Open(t, engine, "shipping", shipping.Migrations)
 	if _, err := shipping.Migrate(ctx, sdb); err != nil {
 		t.Fatal(err)
@@ -155,7 +159,7 @@ func newWorld(t *testing.T, engine string, opt worldOptions) *world {
 	ship, err := shipping.New(shipping.Deps{
 		Rates: deps.Rates, Currency: "USD", Log: log,
 		Carriers: deps.Carriers, DB: sdb,
-		Orders: orderv1connect.NewOrderServiceClient(hc, url, internal),
+		Orders: orderv1connect.NewOrderServiceClient(&http.Client{Transport: reads}, url, internal),
 		Labels: deps.Labels, From: shop,
 		TrackingURLs:  map[string]string{carrierName: "https://parcelco.example/track/%s"},
 		TrackInterval: cmp.Or(opt.trackInterval, time.Hour),
@@ -223,11 +227,50 @@ func newWorld(t *testing.T, engine string, opt worldOptions) *world {
 		})
 	}
 	return &world{
-		url: url, ship: ship, shipDB: sdb, carrier: carrier, labels: labels, clock: clock, products: prod, ups: fakeUPS,
+		url: url, ship: ship, shipDB: sdb, carrier: carrier, labels: labels, clock: clock, products: prod, ups: fakeUPS, orderReads: reads,
 		staff:      shippingv1connect.NewShippingServiceClient(hc, url, servetest.Bearer(staffToken)),
 		anon:       shippingv1connect.NewShippingServiceClient(hc, url),
 		staffOrder: orderv1connect.NewOrderServiceClient(hc, url, servetest.Bearer(staffToken)),
 	}
+}
+
+// orderReads is the transport of the shipping service's order client. It
+// passes requests on, except that hold can stop the next GetOrderInternal
+// call, so tests can interleave CreateShipment calls for certain.
+type orderReads struct {
+	mu   sync.Mutex
+	held *heldRead
+}
+
+type heldRead struct{ arrived, release chan struct{} }
+
+// hold stops the next GetOrderInternal call: arrived is closed when it is
+// made, and it goes on when release is closed.
+func (g *orderReads) hold() (arrived, release chan struct{}) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.held = &heldRead{arrived: make(chan struct{}), release: make(chan struct{})}
+	return g.held.arrived, g.held.release
+}
+
+func (g *orderReads) RoundTrip(r *http.Request) (*http.Response, error) {
+	g.mu.Lock()
+	h := g.held
+	if h != nil && strings.HasSuffix(r.URL.Path, "/GetOrderInternal") {
+		g.held = nil
+	} else {
+		h = nil
+	}
+	g.mu.Unlock()
+	if h != nil {
+		close(h.arrived)
+		select {
+		case <-h.release:
+		case <-r.Context().Done():
+			return nil, r.Context().Err()
+		}
+	}
+	return http.DefaultTransport.RoundTrip(r)
 }
 
 // outcomes hands payment events to the order service, as cmd/emporium does.

@@ -33,7 +33,6 @@ import (
 	userv1 "github.com/emporiumhq/emporium/gen/emporium/user/v1"
 	"github.com/emporiumhq/emporium/gen/emporium/user/v1/userv1connect"
 	"github.com/emporiumhq/emporium/internal/platform/authz"
-	"github.com/emporiumhq/emporium/internal/platform/db"
 	"github.com/emporiumhq/emporium/internal/platform/errs"
 	"github.com/emporiumhq/emporium/internal/platform/jobs"
 	"github.com/emporiumhq/emporium/internal/platform/mailbox"
@@ -122,15 +121,10 @@ func New(d Deps) (*Service, error) {
 	return s, nil
 }
 
-// Migrate brings the service's tables and its outbox's job tables up to
-// date, and returns the service migrations it applied.
-func Migrate(ctx context.Context, d *bun.DB) ([]string, error) {
-	applied, err := db.Migrate(ctx, d, Migrations)
-	if err != nil {
-		return nil, fmt.Errorf("user migrations: %w", err)
-	}
-	return applied, jobs.Migrate(ctx, d)
-}
+// Migrate brings the service's tables and its outbox's job tables (River
+// and processed_events) up to date, and returns the service migrations it
+// applied.
+var Migrate = jobs.MigrateWith("user", Migrations)
 
 // Start works the outbox until Stop; without Notifications there is none.
 func (s *Service) Start(ctx context.Context) error {

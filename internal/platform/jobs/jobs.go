@@ -90,6 +90,20 @@ func Migrate(ctx context.Context, d *bun.DB) error {
 	return nil
 }
 
+// MigrateWith is the Migrate of a service that keeps jobs: it applies the
+// service's own migrations (reporting failures under name), then River's
+// tables and processed_events (Migrate), and returns the service
+// migrations it applied.
+func MigrateWith(name string, migrations fs.FS) func(context.Context, *bun.DB) ([]string, error) {
+	return func(ctx context.Context, d *bun.DB) ([]string, error) {
+		applied, err := db.Migrate(ctx, d, migrations)
+		if err != nil {
+			return nil, fmt.Errorf("%s migrations: %w", name, err)
+		}
+		return applied, Migrate(ctx, d)
+	}
+}
+
 // lockSchema takes a PostgreSQL session advisory lock named after the
 // current schema and name, on a connection it holds until unlock.
 func lockSchema(ctx context.Context, d *bun.DB, name string) (unlock func(), err error) {

@@ -5,9 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -455,4 +457,37 @@ func fmtErrors(errs []rivertype.AttemptError) string {
 		s += fmt.Sprintf("[attempt %d: %s] ", e.Attempt, e.Error)
 	}
 	return s
+}
+
+func TestMigrateWith(t *testing.T) {
+	t.Parallel()
+	service := fstest.MapFS{"0001_widgets.sql": {Data: []byte("CREATE TABLE widgets (id TEXT PRIMARY KEY);")}}
+	broken := fstest.MapFS{"0001_broken.sql": {Data: []byte("CREATE TABLE;")}}
+	for _, engine := range dbtest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			d := dbtest.Open(t, engine, schema, fstest.MapFS{})
+			migrate := jobs.MigrateWith("widget", service)
+			applied, err := migrate(ctx, d)
+			if err != nil {
+				t.Fatalf("first migrate: %v", err)
+			}
+			if diff := cmp.Diff([]string{"0001_widgets"}, applied); diff != "" {
+				t.Errorf("first migrate applied (-want +got):\n%s", diff)
+			}
+			for _, table := range []string{"widgets", "river_job", "processed_events"} {
+				if _, err := d.NewSelect().TableExpr(table).ColumnExpr("1").Limit(1).Exec(ctx); err != nil {
+					t.Errorf("table %s after migrate: %v", table, err)
+				}
+			}
+			if applied, err = migrate(ctx, d); err != nil || len(applied) != 0 {
+				t.Errorf("second migrate = %v, %v; want nothing applied", applied, err)
+			}
+			_, err = jobs.MigrateWith("widget", broken)(ctx, dbtest.Open(t, engine, schema, fstest.MapFS{}))
+			if err == nil || !strings.HasPrefix(err.Error(), "widget migrations: ") {
+				t.Errorf("broken migrate: err = %v, want one starting with %q", err, "widget migrations: ")
+			}
+		})
+	}
 }

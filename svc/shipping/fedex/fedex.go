@@ -67,18 +67,15 @@ var _ shipping.LabelCarrier = (*Carrier)(nil)
 
 // New checks cfg and returns the FedEx carrier.
 func New(cfg Config) (*Carrier, error) {
-	var missing []string
-	for name, v := range map[string]string{"client id": cfg.ClientID, "client secret": cfg.ClientSecret, "account number": cfg.AccountNumber, "currency": cfg.Currency} {
-		if v == "" {
-			missing = append(missing, name)
-		}
-	}
+	var shipper []string
 	if cfg.Shipper.GetCountry() == "" || cfg.Shipper.GetPostalCode() == "" || cfg.Shipper.GetPhone() == "" {
-		missing = append(missing, "shipper address (with country, postal code and phone)")
+		shipper = append(shipper, "shipper address (with country, postal code and phone)")
 	}
-	if len(missing) > 0 {
-		slices.Sort(missing)
-		return nil, fmt.Errorf("fedex: missing %s", strings.Join(missing, ", "))
+	err := carrierhttp.CheckConfig("fedex", map[string]string{
+		"client id": cfg.ClientID, "client secret": cfg.ClientSecret, "account number": cfg.AccountNumber, "currency": cfg.Currency,
+	}, shipper...)
+	if err != nil {
+		return nil, err
 	}
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = ProductionURL
@@ -95,8 +92,7 @@ func New(cfg Config) (*Carrier, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := cfg.Shipper.GetCountry()
-	return &Carrier{cfg: cfg, http: hc, imp: c == "US" || c == "PR"}, nil
+	return &Carrier{cfg: cfg, http: hc, imp: carrierhttp.Imperial(cfg.Shipper.GetCountry())}, nil
 }
 
 // Name implements shipping.Carrier.

@@ -80,18 +80,15 @@ var _ shipping.LabelCarrier = (*Carrier)(nil)
 
 // New checks cfg and returns the UPS carrier.
 func New(cfg Config) (*Carrier, error) {
-	var missing []string
-	for name, v := range map[string]string{"client id": cfg.ClientID, "client secret": cfg.ClientSecret, "account number": cfg.AccountNumber, "currency": cfg.Currency} {
-		if v == "" {
-			missing = append(missing, name)
-		}
-	}
+	var shipper []string
 	if cfg.Shipper == nil || cfg.Shipper.GetCountry() == "" || cfg.Shipper.GetPostalCode() == "" {
-		missing = append(missing, "shipper address (with country and postal code)")
+		shipper = append(shipper, "shipper address (with country and postal code)")
 	}
-	if len(missing) > 0 {
-		slices.Sort(missing)
-		return nil, fmt.Errorf("ups: missing %s", strings.Join(missing, ", "))
+	err := carrierhttp.CheckConfig("ups", map[string]string{
+		"client id": cfg.ClientID, "client secret": cfg.ClientSecret, "account number": cfg.AccountNumber, "currency": cfg.Currency,
+	}, shipper...)
+	if err != nil {
+		return nil, err
 	}
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = ProductionURL
@@ -107,8 +104,7 @@ func New(cfg Config) (*Carrier, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := cfg.Shipper.GetCountry()
-	return &Carrier{cfg: cfg, http: hc, imp: c == "US" || c == "PR"}, nil
+	return &Carrier{cfg: cfg, http: hc, imp: carrierhttp.Imperial(cfg.Shipper.GetCountry())}, nil
 }
 
 // Name implements shipping.Carrier.
