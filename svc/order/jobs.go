@@ -69,9 +69,9 @@ func (s *Service) workers() *river.Workers {
 	river.AddWorker(w, river.WorkFunc(func(ctx context.Context, j *river.Job[refundArgs]) error {
 		return s.refundRest(ctx, j.Args.OrderID, j.Args.Key)
 	}))
-	if s.notifications != nil {
-		river.AddWorker(w, river.WorkFunc(s.sendNotification))
-	}
+	// Always registered: events queued while a notification service was
+	// configured must not fail as an unknown kind after it is removed.
+	river.AddWorker(w, river.WorkFunc(s.sendNotification))
 	return w
 }
 

@@ -2,6 +2,7 @@ package order
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -61,6 +62,11 @@ func (s *Service) notifyRefund(ctx context.Context, tx bun.Tx, o *orderRow) erro
 // sendNotification delivers an outbox entry; Notify is idempotent by event
 // id, so a retry after a lost answer sends nothing twice.
 func (s *Service) sendNotification(ctx context.Context, j *river.Job[notifyArgs]) error {
+	if s.notifications == nil {
+		// Queued before the notification service was taken out of this
+		// deployment: there is nobody to tell.
+		return river.JobCancel(errors.New("no notification service is configured"))
+	}
 	o := new(orderv1.Order)
 	if err := protojson.Unmarshal(j.Args.Order, o); err != nil {
 		return river.JobCancel(fmt.Errorf("decode order for notification: %w", err))
