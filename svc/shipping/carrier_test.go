@@ -25,10 +25,14 @@ type scriptedCarrier struct {
 
 	mu          sync.Mutex
 	unavailable bool
-	parcels     map[string]*parcel // by tracking number
-	byRef       map[string]string  // reference → tracking number
-	buys        map[string]int     // label purchases by reference
-	voided      []string           // tracking numbers
+	// newLabelEachBuy makes every purchase a new label, as UPS and FedEx
+	// do, instead of answering a repeated reference with its label.
+	newLabelEachBuy bool
+	held            *heldRead          // the next CreateLabel waits for its release
+	parcels         map[string]*parcel // by tracking number
+	byRef           map[string]string  // reference → tracking number
+	buys            map[string]int     // label purchases by reference
+	voided          []string           // tracking numbers
 }
 
 type parcel struct {
@@ -79,8 +83,24 @@ func (c *scriptedCarrier) setUnavailable(v bool) {
 	c.unavailable = v
 }
 
+// holdNextLabel stops the next CreateLabel: arrived is closed when it is
+// called, and it goes on when release is closed.
+func (c *scriptedCarrier) holdNextLabel() (arrived, release chan struct{}) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.held = &heldRead{arrived: make(chan struct{}), release: make(chan struct{})}
+	return c.held.arrived, c.held.release
+}
+
 func (c *scriptedCarrier) CreateLabel(_ context.Context, req shipping.LabelRequest) (shipping.Label, error) {
 	c.mu.Lock()
+	if h := c.held; h != nil {
+		c.held = nil
+		c.mu.Unlock()
+		close(h.arrived)
+		<-h.release
+		c.mu.Lock()
+	}
 	defer c.mu.Unlock()
 	switch {
 	case c.unavailable:
@@ -93,7 +113,7 @@ func (c *scriptedCarrier) CreateLabel(_ context.Context, req shipping.LabelReque
 		return shipping.Label{}, errs.Invalidf("bad label request %+v", req)
 	}
 	c.buys[req.Reference]++
-	if tn, ok := c.byRef[req.Reference]; ok {
+	if tn, ok := c.byRef[req.Reference]; ok && !c.newLabelEachBuy {
 		return c.parcels[tn].label, nil
 	}
 	tn := fmt.Sprintf("%s%08d", strings.ToUpper(c.name[:2]), len(c.parcels)+1)

@@ -269,7 +269,7 @@ func (s *Service) buyLabels(ctx context.Context, carrier LabelCarrier, rows []*s
 		if label.TrackingNumber == "" || len(label.PDF) == 0 {
 			return fmt.Errorf("carrier %s returned a label without a tracking number or PDF", carrier.Name())
 		}
-		key := "labels/" + r.ID + ".pdf"
+		key := labelKey(r.ID, label.TrackingNumber)
 		if err := s.labels.Put(ctx, key, labelContentType, label.PDF); err != nil {
 			return fmt.Errorf("store label of shipment %s: %w", r.ID, err)
 		}
@@ -277,9 +277,48 @@ func (s *Service) buyLabels(ctx context.Context, carrier LabelCarrier, rows []*s
 		if label.Currency != "" {
 			r.Currency = label.Currency
 		}
-		if _, err := s.store.recordLabel(ctx, r, micros(s.now())); err != nil {
+		recorded, err := s.store.recordLabel(ctx, r, micros(s.now()))
+		if err != nil {
 			return err
 		}
+		if !recorded {
+			if err := s.keepRecordedLabel(ctx, carrier, r, label); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// labelKey is where a bought label is stored: one file per purchase, so a
+// label an overlapping retry bought for the same parcel never overwrites
+// the one recorded.
+func labelKey(shipmentID, trackingNumber string) string {
+	return "labels/" + shipmentID + "-" + trackingNumber + ".pdf"
+}
+
+// keepRecordedLabel settles a parcel for which an overlapping retry
+// recorded its own label first: r becomes the recorded shipment, and the
+// label this call bought, when the carrier made a new one (UPS and FedEx
+// do not deduplicate by reference), is voided and its file removed, so the
+// shop pays for one label and keeps the PDF that matches its tracking
+// number.
+func (s *Service) keepRecordedLabel(ctx context.Context, carrier LabelCarrier, r *shipmentRow, bought Label) error {
+	recorded, err := s.store.shipment(ctx, s.store.db, r.ID)
+	if err != nil {
+		return err
+	}
+	*r = *recorded
+	if bought.TrackingNumber == r.TrackingNumber {
+		return nil // the carrier answered the retry with the same label
+	}
+	ctx = context.WithoutCancel(ctx)
+	if err := carrier.Void(ctx, bought); err != nil {
+		s.log.WarnContext(ctx, "could not void a label bought twice for a parcel; void it at the carrier",
+			"shipment", r.ID, "carrier", carrier.Name(), "tracking_number", bought.TrackingNumber, "err", err)
+	}
+	if err := s.labels.Delete(ctx, labelKey(r.ID, bought.TrackingNumber)); err != nil {
+		s.log.WarnContext(ctx, "could not delete a surplus label file", "shipment", r.ID, "err", err)
 	}
 	return nil
 }

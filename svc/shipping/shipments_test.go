@@ -222,3 +222,52 @@ func TestCarrierRefusalCreatesNoShipment(t *testing.T) {
 		}
 	})
 }
+
+// Two tries of one CreateShipment that both buy the parcel's label, at a
+// carrier that sells a new label each time (UPS, FedEx): the first label
+// recorded stays, with its own PDF, and the other is voided.
+func TestOverlappingPurchasesKeepOneLabel(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, w *world) {
+		ctx := context.Background()
+		w.carrier.mu.Lock()
+		w.carrier.newLabelEachBuy = true
+		w.carrier.mu.Unlock()
+		o := w.paidOrder(t, 6, home, map[string]int64{"SCARF": 1})
+		arrived, release := w.carrier.holdNextLabel()
+		slow := make(chan error, 1)
+		var slowRes *shippingv1.CreateShipmentResponse
+		go func() {
+			res, err := w.create(ctx, o.GetId(), "ship-twice", map[string]int64{"SCARF": 1})
+			slowRes = res
+			slow <- err
+		}()
+		<-arrived // the first try is buying its label; a retry overtakes it
+		fast, err := w.create(ctx, o.GetId(), "ship-twice", map[string]int64{"SCARF": 1})
+		if err != nil {
+			t.Fatalf("retry: %v", err)
+		}
+		close(release)
+		if err := <-slow; err != nil {
+			t.Fatalf("first try: %v", err)
+		}
+		kept := fast.GetShipments()[0]
+		if diff := cmp.Diff(fast, slowRes, protocmp.Transform()); diff != "" {
+			t.Errorf("the tries answer differently (-retry +first):\n%s", diff)
+		}
+		if n := w.carrier.purchases()[kept.GetId()]; n != 2 {
+			t.Fatalf("%d purchases for the parcel, want the 2 this test makes", n)
+		}
+		voided := w.carrier.voidedLabels()
+		if len(voided) != 1 || voided[0] == kept.GetTrackingNumber() {
+			t.Errorf("voided %v; want only the label that was not recorded (kept %s)", voided, kept.GetTrackingNumber())
+		}
+		label, err := w.staff.GetLabel(ctx, &shippingv1.GetLabelRequest{ShipmentId: kept.GetId()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(label.GetContent()), kept.GetTrackingNumber()) {
+			t.Errorf("the stored label %q is not the recorded one, %s", label.GetContent(), kept.GetTrackingNumber())
+		}
+	})
+}
