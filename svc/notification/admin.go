@@ -286,6 +286,7 @@ func (s *Service) UpdatePreferences(ctx context.Context, req *notificationv1.Upd
 		return nil, err
 	}
 	in := req.GetPreferences()
+	var columns []string
 	for _, path := range req.GetUpdateMask() {
 		switch path {
 		case "email_marketing":
@@ -294,10 +295,20 @@ func (s *Service) UpdatePreferences(ctx context.Context, req *notificationv1.Upd
 			p.SMSMarketing = in.GetSmsMarketing()
 		case "sms_shipping_updates":
 			p.SMSShippingUpdates = in.GetSmsShippingUpdates()
+		default:
+			continue
 		}
+		columns = append(columns, path) // the mask's paths are the column names
 	}
 	p.UpdatedAt = micros(s.now())
-	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return s.store.savePreferences(ctx, tx, p) })
+	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := s.store.savePreferences(ctx, tx, p, columns); err != nil {
+			return err
+		}
+		// Answer with the row as stored, other changes made meanwhile included.
+		p, err = s.store.preferences(ctx, tx, p.UserID, nil)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}

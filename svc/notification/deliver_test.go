@@ -2,8 +2,10 @@ package notification_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -358,4 +360,36 @@ func ids(ds []*notificationv1.Delivery) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// Changes to different settings made at once, from two devices, both stay.
+func TestConcurrentPreferenceChangesBothStay(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, envOptions{}, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		for round := range 5 {
+			who := e.register(t, fmt.Sprintf("Lee %d", round), nil)
+			prefs := e.preferences(who)
+			var wg sync.WaitGroup
+			for _, path := range []string{"email_marketing", "sms_marketing"} {
+				wg.Go(func() {
+					_, err := prefs.UpdatePreferences(ctx, &notificationv1.UpdatePreferencesRequest{
+						Preferences: &notificationv1.Preferences{EmailMarketing: true, SmsMarketing: true},
+						UpdateMask:  []string{path},
+					})
+					if err != nil {
+						t.Errorf("UpdatePreferences %s: %v", path, err)
+					}
+				})
+			}
+			wg.Wait()
+			got, err := prefs.GetPreferences(ctx, &notificationv1.GetPreferencesRequest{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p := got.GetPreferences(); !p.GetEmailMarketing() || !p.GetSmsMarketing() || !p.GetSmsShippingUpdates() {
+				t.Errorf("round %d: preferences %+v; want both changes and the untouched default", round, p)
+			}
+		}
+	})
 }

@@ -60,15 +60,15 @@ func (s *store) preferences(ctx context.Context, idb bun.IDB, userID string, c *
 	return p, nil
 }
 
-func (s *store) savePreferences(ctx context.Context, tx bun.Tx, p *preferencesRow) error {
-	_, err := tx.NewInsert().Model(p).
-		On("CONFLICT (user_id) DO UPDATE").
-		Set("email_marketing = EXCLUDED.email_marketing").
-		Set("sms_marketing = EXCLUDED.sms_marketing").
-		Set("sms_shipping_updates = EXCLUDED.sms_shipping_updates").
-		Set("updated_at = EXCLUDED.updated_at").
-		Exec(ctx)
-	if err != nil {
+// savePreferences writes p: the whole row when the user has none yet, else
+// only columns (and updated_at), so concurrent changes to different
+// settings both stay.
+func (s *store) savePreferences(ctx context.Context, tx bun.Tx, p *preferencesRow, columns []string) error {
+	q := tx.NewInsert().Model(p).On("CONFLICT (user_id) DO UPDATE").Set("updated_at = EXCLUDED.updated_at")
+	for _, c := range columns {
+		q.Set("? = EXCLUDED.?", bun.Ident(c), bun.Ident(c))
+	}
+	if _, err := q.Exec(ctx); err != nil {
 		return fmt.Errorf("save preferences: %w", err)
 	}
 	return nil
