@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emporiumhq/emporium/svc/shipping/internal/carrierfake"
 	"github.com/emporiumhq/emporium/svc/shipping/internal/labelpdf"
 )
 
@@ -31,17 +32,16 @@ type Server struct {
 	URL                             string
 	ClientID, ClientSecret, Account string
 
+	// Gate issues and checks tokens, counts calls and injects failures:
+	// FailNext, RevokeTokens, TokenFetches and Calls are its.
+	*carrierfake.Gate
+
 	now           func() time.Time
 	tokenLifetime time.Duration
 
-	mu         sync.Mutex
-	tokens     map[string]time.Time
-	tokenCount int
-	failLeft   int
-	failStatus int
-	calls      map[string]int
-	shipments  map[string]*shipment
-	serial     int
+	mu        sync.Mutex
+	shipments map[string]*shipment
+	serial    int
 }
 
 type shipment struct {
@@ -63,10 +63,11 @@ func Start(t testing.TB, o Options) *Server {
 	t.Helper()
 	s := &Server{ClientID: "fedex-key", ClientSecret: "fedex-secret", Account: "740561073",
 		now: o.Now, tokenLifetime: o.TokenLifetime,
-		tokens: map[string]time.Time{}, calls: map[string]int{}, shipments: map[string]*shipment{}}
+		shipments: map[string]*shipment{}}
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.Gate = carrierfake.NewGate(s.now)
 	if s.tokenLifetime == 0 {
 		s.tokenLifetime = time.Hour
 	}
@@ -74,41 +75,6 @@ func Start(t testing.TB, o Options) *Server {
 	t.Cleanup(srv.Close)
 	s.URL = srv.URL
 	return s
-}
-
-// FailNext makes the next n API calls (not token requests) answer status.
-func (s *Server) FailNext(n, status int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.failLeft, s.failStatus = n, status
-}
-
-// RevokeTokens invalidates every token issued so far, as if they expired.
-func (s *Server) RevokeTokens() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	clear(s.tokens)
-}
-
-// TokenFetches is how many tokens were issued.
-func (s *Server) TokenFetches() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.tokenCount
-}
-
-// Calls is how many requests reached the API whose "METHOD /path" starts
-// with prefix, e.g. "POST /ship".
-func (s *Server) Calls(prefix string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for k, v := range s.calls {
-		if strings.HasPrefix(k, prefix) {
-			n += v
-		}
-	}
-	return n
 }
 
 // scans are FedEx's event type and words for each Scan.
@@ -163,15 +129,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.token(w, r)
 		return
 	}
-	s.calls[r.Method+" "+r.URL.Path]++
-	auth := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if exp, ok := s.tokens[auth]; !ok || !s.now().Before(exp) {
+	if !s.Authorized(r) {
 		fedexError(w, http.StatusUnauthorized, "NOT.AUTHORIZED.ERROR", "Access token expired. Please modify your request and try again.")
 		return
 	}
-	if s.failLeft > 0 {
-		s.failLeft--
-		fedexError(w, s.failStatus, "SERVICE.UNAVAILABLE.ERROR", "The service is currently unavailable and we are working to resolve the issue.")
+	if status := s.Failure(); status != 0 {
+		fedexError(w, status, "SERVICE.UNAVAILABLE.ERROR", "The service is currently unavailable and we are working to resolve the issue.")
 		return
 	}
 	var body map[string]any
@@ -211,9 +174,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		fedexError(w, http.StatusUnauthorized, "NOT.AUTHORIZED.ERROR", "The given client credentials were not valid.")
 		return
 	}
-	s.tokenCount++
-	tok := fmt.Sprintf("fedex-token-%d", s.tokenCount)
-	s.tokens[tok] = s.now().Add(s.tokenLifetime)
+	tok := s.IssueToken("fedex-token", s.now().Add(s.tokenLifetime))
 	writeJSON(w, http.StatusOK, map[string]any{"access_token": tok, "token_type": "bearer",
 		"expires_in": int(s.tokenLifetime.Seconds()), "scope": "CXS"})
 }

@@ -25,6 +25,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/emporiumhq/emporium/svc/shipping/internal/carrierfake"
 )
 
 // Server is a running fake.
@@ -32,15 +34,14 @@ type Server struct {
 	URL                             string
 	ClientID, ClientSecret, Account string
 
+	// Gate issues and checks tokens, counts calls and injects failures:
+	// FailNext, RevokeTokens, TokenFetches and Calls are its.
+	*carrierfake.Gate
+
 	now           func() time.Time
 	tokenLifetime time.Duration
 
 	mu         sync.Mutex
-	tokens     map[string]time.Time // token → expiry
-	tokenCount int
-	failLeft   int
-	failStatus int
-	calls      map[string]int // "METHOD /path prefix" → count
 	shipments  map[string]*shipment
 	nextSerial int
 	subs       map[string]subscription // tracking number → Track Alert subscriber
@@ -68,10 +69,11 @@ func Start(t testing.TB, o Options) *Server {
 	t.Helper()
 	s := &Server{ClientID: "ups-client", ClientSecret: "ups-secret", Account: "A1B2C3",
 		now: o.Now, tokenLifetime: o.TokenLifetime,
-		tokens: map[string]time.Time{}, calls: map[string]int{}, shipments: map[string]*shipment{}, subs: map[string]subscription{}}
+		shipments: map[string]*shipment{}, subs: map[string]subscription{}}
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.Gate = carrierfake.NewGate(s.now)
 	if s.tokenLifetime == 0 {
 		s.tokenLifetime = 4 * time.Hour
 	}
@@ -79,41 +81,6 @@ func Start(t testing.TB, o Options) *Server {
 	t.Cleanup(srv.Close)
 	s.URL = srv.URL
 	return s
-}
-
-// FailNext makes the next n API calls (not token requests) answer status.
-func (s *Server) FailNext(n, status int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.failLeft, s.failStatus = n, status
-}
-
-// RevokeTokens invalidates every token issued so far, as if they expired.
-func (s *Server) RevokeTokens() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	clear(s.tokens)
-}
-
-// TokenFetches is how many tokens were issued.
-func (s *Server) TokenFetches() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.tokenCount
-}
-
-// Calls is how many requests reached the API whose "METHOD /path" starts
-// with prefix, e.g. "POST /api/shipments".
-func (s *Server) Calls(prefix string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for k, v := range s.calls {
-		if strings.HasPrefix(k, prefix) {
-			n += v
-		}
-	}
-	return n
 }
 
 // Scan records a scan of the parcel: "pickup", "out-for-delivery" or
@@ -260,9 +227,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.token(w, r)
 		return
 	}
-	s.calls[r.Method+" "+r.URL.Path]++
-	auth := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if exp, ok := s.tokens[auth]; !ok || !s.now().Before(exp) {
+	if !s.Authorized(r) {
 		upsError(w, http.StatusUnauthorized, "250002", "Invalid Authentication Information.")
 		return
 	}
@@ -270,9 +235,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		upsError(w, http.StatusBadRequest, "VSS000", "Missing or invalid transId / transactionSrc header")
 		return
 	}
-	if s.failLeft > 0 {
-		s.failLeft--
-		upsError(w, s.failStatus, "SVC500", "Service temporarily unavailable")
+	if status := s.Failure(); status != 0 {
+		upsError(w, status, "SVC500", "Service temporarily unavailable")
 		return
 	}
 	var body map[string]any
@@ -313,9 +277,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		upsError(w, http.StatusUnauthorized, "10401", "ClientId is Invalid")
 		return
 	}
-	s.tokenCount++
-	tok := fmt.Sprintf("ups-token-%d", s.tokenCount)
-	s.tokens[tok] = s.now().Add(s.tokenLifetime)
+	tok := s.IssueToken("ups-token", s.now().Add(s.tokenLifetime))
 	writeJSON(w, http.StatusOK, map[string]string{
 		"token_type": "Bearer", "issued_at": strconv.FormatInt(s.now().UnixMilli(), 10), "client_id": id,
 		"access_token": tok, "expires_in": strconv.Itoa(int(s.tokenLifetime.Seconds())), "status": "approved",
