@@ -29,7 +29,6 @@ import (
 
 	"connectrpc.com/connect"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 	"github.com/uptrace/bun"
 
 	notificationv1 "github.com/emporiumhq/emporium/gen/emporium/notification/v1"
@@ -148,7 +147,7 @@ func New(d Deps) (*Service, error) {
 	river.AddWorker(workers, river.WorkFunc(s.work))
 	jc, err := jobs.New(d.DB, jobs.Config{
 		Workers: workers, Log: d.Log, FetchPollInterval: d.JobPoll,
-		RetryPolicy: &retryPolicy{base: d.RetryBase}, MaxAttempts: d.MaxAttempts,
+		RetryPolicy: jobs.Backoff{Base: d.RetryBase, Max: maxRetryDelay}, MaxAttempts: d.MaxAttempts,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("notification: %w", err)
@@ -174,14 +173,6 @@ func (s *Service) Start(ctx context.Context) error { return s.jobs.Start(ctx) }
 
 // Stop stops taking deliveries and waits for running ones, or for ctx.
 func (s *Service) Stop(ctx context.Context) error { return s.jobs.Stop(ctx) }
-
-// retryPolicy waits base, 2×base, 4×base … at most an hour between tries.
-type retryPolicy struct{ base time.Duration }
-
-func (p *retryPolicy) NextRetry(job *rivertype.JobRow) time.Time {
-	d := p.base << min(max(job.Attempt-1, 0), 20)
-	return time.Now().Add(min(d, maxRetryDelay))
-}
 
 // class is whether a kind of message may be refused by the shopper.
 type class int

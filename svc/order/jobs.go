@@ -7,7 +7,6 @@ import (
 
 	"connectrpc.com/connect"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 	"github.com/uptrace/bun"
 
 	paymentv1 "github.com/emporiumhq/emporium/gen/emporium/payment/v1"
@@ -73,15 +72,6 @@ func (s *Service) workers() *river.Workers {
 	// configured must not fail as an unknown kind after it is removed.
 	river.AddWorker(w, river.WorkFunc(s.sendNotification))
 	return w
-}
-
-// retryPolicy retries a failed step after 1 s, 2 s, 4 s … up to 5 minutes:
-// most failures are another service restarting.
-type retryPolicy struct{}
-
-func (*retryPolicy) NextRetry(job *rivertype.JobRow) time.Time {
-	d := time.Second << min(max(job.Attempt-1, 0), 9)
-	return time.Now().Add(min(d, 5*time.Minute))
 }
 
 // expire cancels an order not paid in time. The payment is canceled first,

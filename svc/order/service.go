@@ -133,7 +133,7 @@ func New(d Deps) (*Service, error) {
 	}
 	jc, err := jobs.New(d.DB, jobs.Config{
 		Workers: s.workers(), Queues: map[string]int{"default": 20}, Log: d.Log,
-		FetchPollInterval: d.JobPoll, RetryPolicy: &retryPolicy{},
+		FetchPollInterval: d.JobPoll, RetryPolicy: jobs.Backoff{Base: time.Second, Max: 5 * time.Minute}, // a failed step is retried after 1 s, 2 s, 4 s … up to 5 min
 	})
 	if err != nil {
 		return nil, err
