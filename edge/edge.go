@@ -7,17 +7,20 @@
 package edge
 
 import (
+	"compress/gzip"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	connectcors "connectrpc.com/cors"
@@ -66,7 +69,12 @@ type Config struct {
 	MaxBodyBytes int64
 	// Limits, when set, rate-limits every request before it is routed.
 	Limits *Limits
-	Log    *slog.Logger
+	// Revoked, when set, reports whether a request's access token was
+	// revoked (its session signed out, its password changed): the edge
+	// answers 401 itself instead of routing it, so a sign-out holds at
+	// once even in front of services that cannot see revocations.
+	Revoked func(*http.Request) bool
+	Log     *slog.Logger
 }
 
 // New returns the edge handler. Health checks of upstreams run until ctx
@@ -93,6 +101,9 @@ func New(ctx context.Context, cfg Config) (http.Handler, error) {
 		mux.Handle(r.Prefix, meters.instrument(r.Prefix, h))
 	}
 	var h http.Handler = mux
+	if cfg.Revoked != nil {
+		h = refuseRevoked(h, cfg.Revoked)
+	}
 	if cfg.Limits != nil {
 		h = cfg.Limits.middleware(h)
 	}
@@ -154,7 +165,7 @@ func newProxy(p *pool, log *slog.Logger) http.Handler {
 			var tooBig *http.MaxBytesError
 			switch {
 			case errors.As(err, &tooBig):
-				writeError(w, http.StatusRequestEntityTooLarge, "resource_exhausted", "request body too large")
+				tooLarge(w, tooBig.Limit)
 			case errors.Is(err, context.DeadlineExceeded):
 				writeError(w, http.StatusGatewayTimeout, "deadline_exceeded", "upstream did not answer in time")
 			case errors.Is(err, context.Canceled):
@@ -244,23 +255,160 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 	fmt.Fprintf(w, `{"code":%q,"message":%q}`, code, msg)
 }
 
+func refuseRevoked(h http.Handler, revoked func(*http.Request) bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if revoked(r) {
+			writeError(w, http.StatusUnauthorized, "unauthenticated", "session ended: sign in again")
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// tooLarge is the one answer to a body over the limit, however it came
+// (with a Content-Length, chunked, or compressed): 413 with code
+// invalid_argument, not resource_exhausted, which clients take as "retry
+// later" though the same request can never succeed.
+func tooLarge(w http.ResponseWriter, max int64) {
+	writeError(w, http.StatusRequestEntityTooLarge, "invalid_argument",
+		fmt.Sprintf("request body is over the limit of %d bytes", max))
+}
+
+// limitBody holds request bodies to max bytes as they are read, and
+// gzip-encoded ones (Content-Encoding, as Connect unary and HTTP/JSON
+// clients send them) to max bytes once inflated: the edge inflates them and
+// passes them on plain. When a handler (Connect, which would answer 429
+// resource_exhausted) or the proxy meets the limit, the caller gets
+// tooLarge instead of whatever the handler says.
 func limitBody(h http.Handler, max int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > max {
-			writeError(w, http.StatusRequestEntityTooLarge, "resource_exhausted",
-				fmt.Sprintf("request body of %d bytes is over the limit of %d", r.ContentLength, max))
+			tooLarge(w, max)
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, max)
-		h.ServeHTTP(w, r)
+		body := &limitedBody{ReadCloser: http.MaxBytesReader(w, r.Body, max)}
+		r.Body = body
+		if strings.EqualFold(strings.TrimSpace(r.Header.Get("Content-Encoding")), "gzip") && !needsHTTP2(r.Header.Get("Content-Type")) &&
+			!strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc") {
+			body.ReadCloser = &inflating{raw: body.ReadCloser, max: max}
+			r.Header.Del("Content-Encoding")
+			r.Header.Del("Content-Length")
+			r.ContentLength = -1
+		}
+		tw := &tooLargeWriter{ResponseWriter: w, body: body, max: max}
+		h.ServeHTTP(tw, r)
+		if body.over.Load() {
+			tw.start()
+		}
 	})
+}
+
+// limitedBody notes when reading it met the limit.
+type limitedBody struct {
+	io.ReadCloser
+	over atomic.Bool
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	var tooBig *http.MaxBytesError
+	if err != nil && errors.As(err, &tooBig) {
+		b.over.Store(true)
+	}
+	return n, err
+}
+
+// inflating gunzips raw, failing with *http.MaxBytesError past max bytes.
+type inflating struct {
+	raw io.ReadCloser
+	max int64
+	zr  *gzip.Reader
+	n   int64
+}
+
+func (z *inflating) Read(p []byte) (int, error) {
+	if z.zr == nil {
+		zr, err := gzip.NewReader(z.raw)
+		if err != nil {
+			return 0, fmt.Errorf("gzip request body: %w", err)
+		}
+		z.zr = zr
+	}
+	if z.n > z.max {
+		return 0, &http.MaxBytesError{Limit: z.max}
+	}
+	if rest := z.max + 1 - z.n; int64(len(p)) > rest {
+		p = p[:rest]
+	}
+	n, err := z.zr.Read(p)
+	z.n += int64(n)
+	if z.n > z.max {
+		return n, &http.MaxBytesError{Limit: z.max}
+	}
+	return n, err
+}
+
+func (z *inflating) Close() error { return z.raw.Close() }
+
+// tooLargeWriter replaces a handler's answer by tooLarge when the body met
+// the limit before the answer started.
+type tooLargeWriter struct {
+	http.ResponseWriter
+	body    *limitedBody
+	max     int64
+	started bool
+	swallow bool // the handler's answer is dropped for tooLarge's
+}
+
+func (w *tooLargeWriter) start() {
+	if w.started {
+		return
+	}
+	w.started = true
+	if w.body.over.Load() {
+		w.swallow = true
+		h := w.ResponseWriter.Header()
+		for k := range h {
+			if k != "X-Request-Id" && !strings.HasPrefix(k, "Ratelimit-") && !strings.HasPrefix(k, "Access-Control-") && k != "Vary" {
+				delete(h, k)
+			}
+		}
+		tooLarge(w.ResponseWriter, w.max)
+	}
+}
+
+func (w *tooLargeWriter) WriteHeader(code int) {
+	w.start()
+	if !w.swallow {
+		w.ResponseWriter.WriteHeader(code)
+	}
+}
+
+func (w *tooLargeWriter) Write(b []byte) (int, error) {
+	w.start()
+	if w.swallow {
+		return len(b), nil
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach Flush and trailers.
+func (w *tooLargeWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w *tooLargeWriter) Flush() {
+	w.start()
+	if f, ok := w.ResponseWriter.(http.Flusher); ok && !w.swallow {
+		f.Flush()
+	}
 }
 
 func withCORS(h http.Handler, origins []string) http.Handler {
 	return cors.New(cors.Options{
 		AllowedOrigins: origins,
 		AllowedMethods: connectcors.AllowedMethods(),
-		AllowedHeaders: append(connectcors.AllowedHeaders(), "Authorization", "X-Request-Id"),
+		// traceparent and tracestate: apps on another origin (the mobile
+		// app's web build under `npx expo start --web`) start the trace.
+		AllowedHeaders: append(connectcors.AllowedHeaders(), "Authorization", "X-Request-Id", "Traceparent", "Tracestate"),
 		ExposedHeaders: append(connectcors.ExposedHeaders(), "X-Request-Id"),
 		MaxAge:         7200,
 	}).Handler(h)

@@ -21,7 +21,8 @@ func TestCORSOnlyForConfiguredOrigins(t *testing.T) {
 		req := httptest.NewRequest(http.MethodOptions, "/emporium.product.v1.ProductService/ListProducts", nil)
 		req.Header.Set("Origin", origin)
 		req.Header.Set("Access-Control-Request-Method", "POST")
-		req.Header.Set("Access-Control-Request-Headers", "connect-protocol-version,content-type")
+		// An app on another origin sends its own W3C trace context.
+		req.Header.Set("Access-Control-Request-Headers", "connect-protocol-version,content-type,traceparent,tracestate")
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		if got := rec.Header().Get("Access-Control-Allow-Origin") == origin; got != allowed {

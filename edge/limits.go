@@ -6,8 +6,18 @@ import (
 	"sort"
 	"strings"
 
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/noop"
+
 	"github.com/emporiumhq/emporium/internal/platform/ratelimit"
 )
+
+// DecisionsMetric counts the edge's rate-limit decisions by class and
+// result (allowed, refused, or unlimited when the limiter could not
+// decide and the request went through).
+const DecisionsMetric = "emporium.edge.ratelimit.decisions"
 
 // Limits configures the edge's token buckets: each request takes one token
 // from the bucket of its route class and its client, the client being the
@@ -48,6 +58,15 @@ func (l *Limits) middleware(next http.Handler) http.Handler {
 	if clientIP == nil {
 		clientIP = ClientIPFrom("")
 	}
+	decisions, err := otel.GetMeterProvider().Meter("github.com/emporiumhq/emporium/edge").Int64Counter(DecisionsMetric,
+		metric.WithDescription("Rate-limit decisions by class and result (allowed, refused, undecided)"), metric.WithUnit("{decision}"))
+	if err != nil {
+		otel.Handle(err)
+		decisions = noop.Int64Counter{}
+	}
+	count := func(r *http.Request, class, result string) {
+		decisions.Add(r.Context(), 1, metric.WithAttributes(attribute.String("class", class), attribute.String("result", result)))
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		class := classOf(r.URL.Path)
 		limit, ok := l.Classes[class]
@@ -66,16 +85,61 @@ func (l *Limits) middleware(next http.Handler) http.Handler {
 		}
 		d, err := l.Limiter.Take(r.Context(), class+":"+who, limit, 1)
 		if err != nil { // only an unguarded limiter errs; never turn it into a 500
+			count(r, class, "undecided")
 			next.ServeHTTP(w, r)
 			return
 		}
-		ratelimit.Headers(w.Header(), d)
 		if !d.Allowed {
+			count(r, class, "refused")
 			ratelimit.Refuse(w, d)
 			return
 		}
-		next.ServeHTTP(w, r)
+		count(r, class, "allowed")
+		lw := &limitHeaders{ResponseWriter: w, d: d}
+		next.ServeHTTP(lw, r)
+		lw.start() // a handler that wrote nothing still answers 200
 	})
+}
+
+// limitHeaders adds the RateLimit-* headers of the edge's bucket when the
+// response starts, unless the handler wrote a limit's own: a stricter limit
+// inside (AuthService's per-account one) that refused the request, whose
+// headers are the ones that tell the client when to come back.
+type limitHeaders struct {
+	http.ResponseWriter
+	d       ratelimit.Decision
+	written bool
+}
+
+func (w *limitHeaders) start() {
+	if w.written {
+		return
+	}
+	w.written = true
+	h := w.ResponseWriter.Header()
+	if h.Get("RateLimit-Limit") == "" && h.Get("Retry-After") == "" {
+		ratelimit.Headers(h, w.d)
+	}
+}
+
+func (w *limitHeaders) WriteHeader(code int) {
+	w.start()
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *limitHeaders) Write(b []byte) (int, error) {
+	w.start()
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach Flush and trailers.
+func (w *limitHeaders) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w *limitHeaders) Flush() {
+	w.start()
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
 }
 
 // ClientIPFrom returns a function finding a request's client address. With

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"sync/atomic"
@@ -165,20 +166,51 @@ func healthClient() *http.Client {
 	return &http.Client{Transport: newUpstreamTransport().h1}
 }
 
-// UpstreamClient is an HTTP client for the edge's own calls to a service
-// that runs elsewhere (AuthService calling the user service): each request
-// goes to one of targets, round-robin, whatever host its URL names.
-func UpstreamClient(targets []*url.URL) *http.Client {
+// UpstreamClient is the HTTP client for calls to a service that runs in
+// another process, whose replicas are targets: not only the edge's own calls
+// (AuthService calling the user service) but every call one service makes
+// to another, such as the order service's to product, payment and shipping.
+// Each request goes to the next of targets in turn (round-robin), whatever
+// scheme and host its URL names, over the transport the edge proxies with:
+// gRPC and streaming calls on h2c, the others on pooled HTTP/1.1
+// connections, with no compression added.
+//
+// Like an edge route, it checks each replica's gRPC health (until ctx
+// ends) and skips those that fail; a call whose connection is refused
+// takes that replica out at once and goes to another (nothing reached the
+// dead one, so nothing runs twice). It adds no credentials; callers add theirs (the internal credential) as interceptors.
+// Each UpstreamClient has its own round-robin position and connections, so
+// make one per service and keep it.
+func UpstreamClient(ctx context.Context, targets []*url.URL, log *slog.Logger) *http.Client {
 	p := newPool(targets, RoundRobin)
+	p.check(ctx, HealthCheck{}, healthClient(), log)
 	transport := newUpstreamTransport()
 	return &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
-		b, err := p.pick()
-		if err != nil {
-			return nil, err
+		for range len(p.backends) {
+			b, err := p.pick()
+			if err != nil {
+				return nil, err
+			}
+			out := r.Clone(r.Context())
+			out.URL.Scheme, out.URL.Host, out.Host = b.url.Scheme, b.url.Host, ""
+			res, err := transport.RoundTrip(out)
+			var dial *net.OpError
+			if err == nil || !errors.As(err, &dial) || dial.Op != "dial" {
+				return res, err
+			}
+			// Nothing reached the replica: take it out until its health
+			// check passes, and send the request to another.
+			b.markDown(log, err)
+			if r.Body != nil && r.Body != http.NoBody {
+				if r.GetBody == nil {
+					return nil, err
+				}
+				if r.Body, err = r.GetBody(); err != nil {
+					return nil, err
+				}
+			}
 		}
-		out := r.Clone(r.Context())
-		out.URL.Scheme, out.URL.Host, out.Host = b.url.Scheme, b.url.Host, ""
-		return transport.RoundTrip(out)
+		return nil, errNoHealthyUpstream
 	})}
 }
 

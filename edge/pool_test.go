@@ -2,9 +2,12 @@ package edge
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -198,5 +201,47 @@ func TestRouteTimeoutAnswersDeadlineExceeded(t *testing.T) {
 	status, body := get(t, h)
 	if status != http.StatusGatewayTimeout || !strings.Contains(body, "deadline_exceeded") || time.Since(start) > 2*time.Second {
 		t.Errorf("slow upstream: %d %s after %v, want 504 deadline_exceeded soon after 50 ms", status, body, time.Since(start))
+	}
+}
+
+// A service's client to another's replicas keeps working when one dies:
+// the refused call goes to the survivor, and the dead replica is skipped
+// from then on.
+func TestUpstreamClientSkipsADeadReplica(t *testing.T) {
+	t.Parallel()
+	var hits [2]atomic.Int64
+	var urls []*url.URL
+	var servers []*httptest.Server
+	for i := range 2 {
+		mux := http.NewServeMux()
+		mux.Handle(grpchealth.NewHandler(grpchealth.NewStaticChecker()))
+		mux.HandleFunc("/echo", func(w http.ResponseWriter, r *http.Request) {
+			hits[i].Add(1)
+			b, _ := io.ReadAll(r.Body)
+			_, _ = w.Write(b)
+		})
+		srv := httptest.NewServer(mux)
+		t.Cleanup(srv.Close)
+		u, _ := url.Parse(srv.URL)
+		urls, servers = append(urls, u), append(servers, srv)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	c := UpstreamClient(ctx, urls, slog.New(slog.DiscardHandler))
+	servers[1].Close() // replica 1 dies
+	for i := range 6 {
+		body := fmt.Sprintf("call %d", i)
+		res, err := c.Post("http://product/echo", "text/plain", strings.NewReader(body))
+		if err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+		got, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if string(got) != body {
+			t.Errorf("call %d answered %q, want %q", i, got, body)
+		}
+	}
+	if hits[0].Load() != 6 || hits[1].Load() != 0 {
+		t.Errorf("calls per replica: %d and %d, want 6 and 0", hits[0].Load(), hits[1].Load())
 	}
 }

@@ -15,7 +15,7 @@ import (
 // reservedPrefixes are paths the edge or a service owns. A web app never
 // answers them, even when no route serves them in this process (a GET of
 // /dev/mailbox on an edge without the dev mailbox is a 404, not the app).
-var reservedPrefixes = []string{"/dev/", "/payment-simulator/", "/webhooks/", "/.well-known/", "/media/", "/healthz"}
+var reservedPrefixes = []string{"/audit/", "/dev/", "/payment-simulator/", "/webhooks/", "/.well-known/", "/media/", "/healthz"}
 
 // Static serves a built single-page app (Vite's output: index.html plus
 // content-hashed files under assets/) from dir, for the route "/":
@@ -37,15 +37,52 @@ var reservedPrefixes = []string{"/dev/", "/payment-simulator/", "/webhooks/", "/
 // app never shadows a service. dir is read on every request: rebuilding the
 // app needs no restart.
 func Static(dir string) (http.Handler, error) {
-	st, err := os.Stat(path.Join(dir, "index.html"))
-	if err != nil || st.IsDir() {
-		return nil, fmt.Errorf("edge: %s has no index.html: build the web app first (go tool task web-build)", dir)
-	}
-	return &static{fsys: os.DirFS(dir)}, nil
+	return newStatic(dir, "/", shopCSP, "web-build")
 }
 
+// AdminPrefix is where the edge serves the admin panel.
+const AdminPrefix = "/admin/"
+
+// StaticAdmin serves the built admin panel (apps/admin/dist, built with
+// Vite's base /admin/) under AdminPrefix, by the rules of Static: hashed
+// assets immutable, index.html revalidated, gzip twins, and index.html for
+// the panel's own routes (/admin/orders/o_123 on a reload). Its pages get a
+// stricter Content-Security-Policy than the shop's (no payment provider's
+// hosts; blob: for label PDFs and image previews).
+func StaticAdmin(dir string) (http.Handler, error) {
+	return newStatic(dir, AdminPrefix, adminCSP, "admin-build")
+}
+
+func newStatic(dir, prefix, csp, task string) (http.Handler, error) {
+	st, err := os.Stat(path.Join(dir, "index.html"))
+	if err != nil || st.IsDir() {
+		return nil, fmt.Errorf("edge: %s has no index.html: build the app first (go tool task %s)", dir, task)
+	}
+	return &static{fsys: os.DirFS(dir), prefix: prefix, csp: csp}, nil
+}
+
+// shopCSP allows Stripe's hosts for the checkout's Payment Element, which
+// shops on Stripe load from js.stripe.com (its iframes talk to
+// api.stripe.com; 3-D Secure frames come from hooks.stripe.com), as
+// Stripe's security guide lists them. A shop on the simulator never loads
+// anything from there.
+const shopCSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; " +
+	"script-src 'self' https://js.stripe.com https://*.js.stripe.com; " +
+	"frame-src 'self' https://js.stripe.com https://*.js.stripe.com https://hooks.stripe.com; " +
+	"connect-src 'self' https://api.stripe.com; " +
+	"object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+
+// adminCSP is the admin panel's: its own origin only. Its component library
+// writes its styles into <style> elements (hence 'unsafe-inline' for
+// styles); label PDFs and chosen images are shown from blob: URLs.
+const adminCSP = "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; " +
+	"script-src 'self'; frame-src 'self' blob:; object-src 'self' blob:; connect-src 'self'; " +
+	"base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+
 type static struct {
-	fsys fs.FS
+	fsys   fs.FS
+	prefix string // "/" or "/admin/": the app's route on the edge
+	csp    string
 }
 
 func (s *static) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -59,7 +96,14 @@ func (s *static) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	name := strings.TrimPrefix(p, "/")
+	root := strings.TrimSuffix(s.prefix, "/")
+	if p != root && !strings.HasPrefix(p, root+"/") {
+		// Only reachable when mounted at a route that is not the app's
+		// prefix; path.Clean can also take /admin/../x out of it.
+		http.NotFound(w, r)
+		return
+	}
+	name := strings.TrimPrefix(strings.TrimPrefix(p, root), "/")
 	if name == "" || name == "index.html" {
 		s.serveIndex(w, r)
 		return
@@ -89,8 +133,7 @@ func (s *static) serveIndex(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
-	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "+
-		"object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+	h.Set("Content-Security-Policy", s.csp)
 	s.serveFile(w, r, "index.html")
 }
 

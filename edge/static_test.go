@@ -176,3 +176,119 @@ func TestStaticNeedsABuiltApp(t *testing.T) {
 		t.Errorf("Static(empty dir) = %v, want an error saying how to build the app", err)
 	}
 }
+
+func TestStaticAdminServesThePanelUnderAdmin(t *testing.T) {
+	t.Parallel()
+	shopDir, adminDir := t.TempDir(), t.TempDir()
+	const shopIndex = `<!doctype html><title>shop</title>`
+	const adminIndex = `<!doctype html><title>admin</title><script type="module" src="/admin/assets/index-A1b2.js"></script>`
+	const script = `console.log("admin")`
+	writeFiles(t, shopDir, map[string]string{"index.html": shopIndex})
+	writeFiles(t, adminDir, map[string]string{
+		"index.html":              adminIndex,
+		"assets/index-A1b2.js":    script,
+		"assets/index-A1b2.js.gz": gzipped(t, script),
+		"favicon.svg":             `<svg xmlns="http://www.w3.org/2000/svg"/>`,
+	})
+	shop, err := Static(shopDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := StaticAdmin(adminDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rpcPath, rpc := productv1connect.NewProductServiceHandler(products{})
+	h, err := New(context.Background(), Config{
+		Routes: []Route{
+			{Prefix: rpcPath, Handler: rpc},
+			{Prefix: "/", Handler: shop},
+			{Prefix: AdminPrefix, Handler: admin},
+		},
+		Services: []string{productv1connect.ProductServiceName},
+		Log:      logx.Discard(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+
+	client := productv1connect.NewProductServiceClient(srv.Client(), srv.URL, connect.WithProtoJSON())
+	if res, err := client.ListProducts(context.Background(), &productv1.ListProductsRequest{}); err != nil || len(res.GetProducts()) != 1 {
+		t.Fatalf("ListProducts beside the admin panel = %v, %v", res, err)
+	}
+
+	plain := &http.Client{
+		Transport:     &http.Transport{DisableCompression: true},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	immutable := "public, max-age=31536000, immutable"
+	tests := []struct {
+		name, method, path, acceptEncoding string
+		wantStatus                         int
+		wantBody, wantCache, wantEncoding  string
+		wantLocation                       string
+	}{
+		{name: "the panel's root", method: "GET", path: "/admin/", wantStatus: 200, wantBody: adminIndex, wantCache: "no-cache"},
+		{name: "/admin redirects to the panel", method: "GET", path: "/admin", wantStatus: http.StatusTemporaryRedirect, wantLocation: "/admin/"},
+		{name: "a panel route falls back to the panel", method: "GET", path: "/admin/orders/o_123", wantStatus: 200, wantBody: adminIndex, wantCache: "no-cache"},
+		{name: "a hashed asset is immutable", method: "GET", path: "/admin/assets/index-A1b2.js", wantStatus: 200, wantBody: script, wantCache: immutable},
+		{name: "its gzip twin", method: "GET", path: "/admin/assets/index-A1b2.js", acceptEncoding: "gzip", wantStatus: 200, wantCache: immutable, wantEncoding: "gzip"},
+		{name: "a top-level file is revalidated", method: "GET", path: "/admin/favicon.svg", wantStatus: 200, wantBody: "<svg", wantCache: "no-cache"},
+		{name: "a missing asset is a 404", method: "GET", path: "/admin/assets/index-OLD.js", wantStatus: 404},
+		{name: "gzip twins are not served by name", method: "GET", path: "/admin/assets/index-A1b2.js.gz", wantStatus: 404},
+		{name: "the shop keeps /", method: "GET", path: "/", wantStatus: 200, wantBody: shopIndex},
+		{name: "the shop keeps its routes", method: "GET", path: "/administration-tips", wantStatus: 200, wantBody: shopIndex},
+		{name: "dot-dot out of the panel is sent to the clean path", method: "GET", path: "/admin/../cart", wantStatus: http.StatusTemporaryRedirect, wantLocation: "/cart"},
+		{name: "panel files are not the shop's", method: "GET", path: "/assets/index-A1b2.js", wantStatus: 404},
+		{name: "an RPC is never the panel", method: "POST", path: "/emporium.user.v1.UserService/GetMe", wantStatus: 404},
+		{name: "other methods are refused", method: "POST", path: "/admin/orders", wantStatus: 405},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := http.NewRequest(tc.method, srv.URL+tc.path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.URL.Opaque = tc.path // keep /admin/../cart as it is sent by a client that does not clean paths
+			if tc.acceptEncoding != "" {
+				req.Header.Set("Accept-Encoding", tc.acceptEncoding)
+			}
+			res, err := plain.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != tc.wantStatus {
+				t.Fatalf("%s %s = %d, want %d: %.200s", tc.method, tc.path, res.StatusCode, tc.wantStatus, body)
+			}
+			if tc.wantBody != "" && !strings.Contains(string(body), tc.wantBody) {
+				t.Errorf("%s %s body = %.200q, want it to contain %.80q", tc.method, tc.path, body, tc.wantBody)
+			}
+			if got := res.Header.Get("Cache-Control"); tc.wantCache != "" && got != tc.wantCache {
+				t.Errorf("%s %s Cache-Control = %q, want %q", tc.method, tc.path, got, tc.wantCache)
+			}
+			if got := res.Header.Get("Content-Encoding"); got != tc.wantEncoding {
+				t.Errorf("%s %s Content-Encoding = %q, want %q", tc.method, tc.path, got, tc.wantEncoding)
+			}
+			if got := res.Header.Get("Location"); got != tc.wantLocation {
+				t.Errorf("%s %s Location = %q, want %q", tc.method, tc.path, got, tc.wantLocation)
+			}
+			if body := string(body); body == adminIndex {
+				csp := res.Header.Get("Content-Security-Policy")
+				if !strings.Contains(csp, "script-src 'self';") || strings.Contains(csp, "stripe") {
+					t.Errorf("the panel's CSP = %q, want its own origin's scripts only", csp)
+				}
+			}
+		})
+	}
+}
+
+func TestStaticAdminNeedsABuiltPanel(t *testing.T) {
+	t.Parallel()
+	if _, err := StaticAdmin(t.TempDir()); err == nil || !strings.Contains(err.Error(), "admin-build") {
+		t.Errorf("StaticAdmin(empty dir) = %v, want an error saying how to build the panel", err)
+	}
+}

@@ -30,10 +30,10 @@ func TestEveryRPCDeclaresAnAccessRule(t *testing.T) {
 	if missing := authz.AuditRules(services...); len(missing) > 0 {
 		t.Errorf("RPCs without an access rule: %v", missing)
 	}
-	for _, g := range groups() {
-		for _, name := range g.services {
+	for _, m := range modules() {
+		for _, name := range m.Routes().Services {
 			if _, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(name)); err != nil {
-				t.Errorf("group %s names %s, which the binary does not know: %v", g.name, name, err)
+				t.Errorf("module %s names %s, which the binary does not know: %v", m.Name(), name, err)
 			}
 		}
 	}

@@ -98,7 +98,7 @@ func TestCheckoutSurvivesCrashesBetweenSteps(t *testing.T) {
 		t.Fatalf("seed: %v\n%s", err, &out)
 	}
 	const password = "a shopper passphrase for crash tests"
-	if err := run(context.Background(), []string{"create-admin", "--user-database-url", dbURL, "--email", "buyer@example.com"},
+	if err := run(context.Background(), []string{"create-admin", "--database-url", dbURL, "--email", "buyer@example.com"},
 		func(k string) string { return map[string]string{"EMPORIUM_PASSWORD": password}[k] }, &out, io.Discard); err != nil {
 		t.Fatalf("create-admin: %v", err)
 	}
@@ -124,6 +124,7 @@ func TestCheckoutSurvivesCrashesBetweenSteps(t *testing.T) {
 	}
 	spawn(t, shopAddr, with(map[string]string{
 		"EMPORIUM_SERVICES":     "product,user,payment,shipping,edge",
+		"EMPORIUM_SHIP_FROM":    `{"name":"Test Warehouse","line1":"1 Dock Rd","city":"Austin","region":"TX","postalCode":"78701","country":"US"}`,
 		"EMPORIUM_SEARCH_PATH":  searchDir,
 		"EMPORIUM_SIGNING_KEYS": filepath.Join(t.TempDir(), "keys.json"),
 		"EMPORIUM_UPSTREAM":     "order=http://" + orderAddr,
@@ -240,7 +241,7 @@ func TestCheckoutSurvivesCrashesBetweenSteps(t *testing.T) {
 				t.Fatalf("%s: checkout: %v", tt.step, err)
 			}
 			orderID = co.GetOrder().GetId()
-			_, err = checkout.PayOrder(ctx, &orderv1.PayOrderRequest{OrderId: orderID, PaymentMethod: "4242424242424242", IdempotencyKey: key + "-pay"})
+			_, err = checkout.PayOrder(ctx, &orderv1.PayOrderRequest{OrderId: orderID, PaymentMethod: "pm_card_visa", IdempotencyKey: key + "-pay"})
 			if err == nil {
 				t.Fatalf("%s: PayOrder succeeded; the process should have died", tt.step)
 			}
@@ -269,7 +270,7 @@ func TestCheckoutSurvivesCrashesBetweenSteps(t *testing.T) {
 					t.Fatalf("%s: retried checkout: %v", tt.step, err)
 				}
 				orderID = co.GetOrder().GetId()
-				if _, err := checkout.PayOrder(ctx, &orderv1.PayOrderRequest{OrderId: orderID, PaymentMethod: "4242424242424242", IdempotencyKey: key + "-pay"}); err != nil {
+				if _, err := checkout.PayOrder(ctx, &orderv1.PayOrderRequest{OrderId: orderID, PaymentMethod: "pm_card_visa", IdempotencyKey: key + "-pay"}); err != nil {
 					t.Fatalf("%s: pay: %v", tt.step, err)
 				}
 			} else {

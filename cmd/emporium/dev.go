@@ -12,14 +12,15 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/emporiumhq/emporium/internal/platform/config"
-	"github.com/emporiumhq/emporium/internal/platform/serve"
 	"github.com/emporiumhq/emporium/internal/platform/telemetry"
 	"github.com/emporiumhq/emporium/svc/product"
 	"github.com/emporiumhq/emporium/svc/product/seed"
+	"github.com/emporiumhq/emporium/svc/user"
 )
 
 // devAdminEmail is the admin account `emporium dev` keeps for the newcomer.
@@ -27,30 +28,31 @@ const devAdminEmail = "admin@example.com"
 
 func runDev(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	started := time.Now()
-	fs := newFlagSet("dev", stderr)
+	fs := config.NewFlagSet("dev", stderr)
 	var s settings
 	s.registerServing(fs)
 	fs.StringVar(&s.listen, "listen", "localhost:8080", "address the edge listens on")
-	s.commerce.register(fs, demoTaxRules)
-	dataDir := fs.String("data-dir", ".emporium", "where dev keeps its databases, search index, signing keys and admin password")
+	fs.StringVar(&s.dataDir, "data-dir", ".emporium", "where dev keeps its databases, search index, labels, signing keys and admin password")
+	fs.StringVar(&s.publicURL, "public-url", "", "where phones and other machines reach this shop, for the links it builds (3-D Secure page, emails), e.g. http://192.168.1.20:8080; empty: http://localhost:PORT")
+	demoDefaults(fs)
 	if err := config.Parse(fs, args, getenv); err != nil {
 		return err
 	}
-	s.commerce.getenv = getenv
+	s.getenv = getenv
 	log, err := s.logger(stderr)
 	if err != nil {
 		return err
 	}
-	shutdownTelemetry, err := telemetry.Setup(ctx, "emporium-dev", version(), getenv, stdout)
+	tel, err := telemetry.Setup(ctx, "emporium-dev", version(), getenv, stdout)
 	if err != nil {
 		return err
 	}
-	defer shutdownTelemetry(context.WithoutCancel(ctx))
+	defer tel.Shutdown(context.WithoutCancel(ctx))
 
-	if err := os.MkdirAll(*dataDir, 0o755); err != nil {
+	if err := os.MkdirAll(s.dataDir, 0o755); err != nil {
 		return err
 	}
-	adminPassword, err := secretFile(filepath.Join(*dataDir, "admin-password"), "shop-")
+	adminPassword, err := secretFile(filepath.Join(s.dataDir, "admin-password"), "shop-")
 	if err != nil {
 		return err
 	}
@@ -60,54 +62,74 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	defer ln.Close()
 	s.migrate = true
-	s.searchPath = filepath.Join(*dataDir, "search")
-	s.signingKeys = filepath.Join(*dataDir, "signing-keys.json")
+	s.edge.SigningKeys = filepath.Join(s.dataDir, "signing-keys.json")
 	s.internalToken = randomHex(24) // in-process calls only: new each start
-	s.publicURL = baseURL(ln.Addr(), s.listen)
-	s.corsOrigins = []string{"*"} // dev only: any local front-end dev server may call
+	if s.publicURL == "" {
+		s.publicURL = baseURL(ln.Addr(), s.listen)
+	}
+	s.edge.CORSOrigins = []string{"*"} // dev only: any local front-end dev server may call
 	s.devMailbox = true
-	s.upstreams = upstreams{}
-	if s.webDir == "" {
+	if s.edge.WebDir == "" {
 		if hasWebApp(defaultWebDir) {
-			s.webDir = defaultWebDir
+			s.edge.WebDir = defaultWebDir
 		} else {
 			fmt.Fprintf(stdout, "The web shop is not built (no %s/index.html): serving a landing page at / instead.\n"+
 				"Build it with `go tool task web-build` (`go tool task dev` does), or pass --web-dir.\n", defaultWebDir)
 		}
 	}
-	if s.commerce.labelDir == "" {
-		s.commerce.labelDir = filepath.Join(*dataDir, "labels")
+	if s.edge.AdminDir == "" {
+		if hasWebApp(defaultAdminDir) {
+			s.edge.AdminDir = defaultAdminDir
+		} else {
+			fmt.Fprintf(stdout, "The admin panel is not built (no %s/index.html): /admin/ is not served.\n"+
+				"Build it with `go tool task admin-build` (`go tool task dev` does), or pass --admin-dir.\n", defaultAdminDir)
+		}
 	}
-	if !flagSet(fs, "track-interval") {
-		s.commerce.trackInterval = 30 * time.Second // the local carrier's parcels move within minutes
-	}
-	st, err := assemble(ctx, log, &s, plan{
-		product: true, user: true, order: true, payment: true, shipping: true, edge: true, landing: true, webDir: s.webDir,
-		notification: true, notificationDB: "sqlite:" + filepath.Join(*dataDir, "notification.db"),
-		productDB:  "sqlite:" + filepath.Join(*dataDir, "product.db"),
-		userDB:     "sqlite:" + filepath.Join(*dataDir, "user.db"),
-		orderDB:    "sqlite:" + filepath.Join(*dataDir, "order.db"),
-		paymentDB:  "sqlite:" + filepath.Join(*dataDir, "payment.db"),
-		shippingDB: "sqlite:" + filepath.Join(*dataDir, "shipping.db"),
-	})
+	products, users := find[*product.Module](s.mods), find[*user.Module](s.mods)
+	products.Media = seed.Images()
+	p, err := assemble(ctx, log, &s, s.mods, true /* with the edge */, true /* a landing page without the web shop */)
 	if err != nil {
 		return err
 	}
-	defer st.close()
-	if err := prepareCatalog(ctx, st.product, s.currency, stdout); err != nil {
+	defer p.close()
+	if err := prepareCatalog(ctx, products.Service(), s.currency, stdout); err != nil {
 		return err
 	}
-	if _, err := st.users.EnsureAdmin(ctx, devAdminEmail, adminPassword); err != nil {
+	if _, err := users.Service().EnsureAdmin(ctx, devAdminEmail, adminPassword); err != nil {
 		return fmt.Errorf("dev admin: %w", err)
 	}
-	printBanner(stdout, s.publicURL, ln.Addr(), *dataDir, adminPassword, time.Since(started))
+	printBanner(stdout, s.publicURL, ln.Addr(), s.dataDir, adminPassword, time.Since(started))
 	log.Info("emporium dev listening", "addr", ln.Addr().String())
-	return serve.Serve(ctx, ln, st.handler, log, 10*time.Second)
+	return serveWithAdmin(ctx, log, &s, tel, ln, p.handler, 10*time.Second)
+}
+
+// The demo shop's settings, which only dev uses: sales tax to show tax at
+// checkout, a warehouse to print on labels, and tracking polled often
+// enough to see the local carrier's parcels move within minutes.
+const (
+	demoTaxRules = "US-CA=7.25,US-NY=8.875,US-TX=6.25,US-WA=6.5,CA=5,GB=20,DE=19,FR=20"
+	demoShipFrom = `{"name":"Emporium Demo Warehouse","line1":"500 Dock Rd","city":"Oakland","region":"CA","postalCode":"94607","country":"US"}`
+)
+
+// demoDefaults makes the demo settings dev's defaults; flags and the
+// environment still override them.
+func demoDefaults(fs *flag.FlagSet) {
+	for name, value := range map[string]string{"tax-rules": demoTaxRules, "ship-from": demoShipFrom, "track-interval": "30s"} {
+		f := fs.Lookup(name)
+		if err := f.Value.Set(value); err != nil {
+			panic(fmt.Sprintf("demo default --%s: %v", name, err)) // constants above
+		}
+		f.DefValue = value
+	}
 }
 
 // defaultWebDir is where `npm run build` in apps/web puts the web shop,
 // relative to the repository root that `go tool task dev` runs in.
 const defaultWebDir = "apps/web/dist"
+
+// defaultAdminDir is where `npm run build` in apps/admin puts the admin
+// panel, served at /admin/.
+const defaultAdminDir = "apps/admin/dist"
 
 // hasWebApp reports whether dir holds a built web app.
 func hasWebApp(dir string) bool {
@@ -150,9 +172,17 @@ func progressPrinter(out io.Writer, verb string) product.Progress {
 		}
 		if tenth := done * 10 / total; tenth != last {
 			last = tenth
-			fmt.Fprintf(out, "  %s %d/%d\n", verb, done, total)
+			fmt.Fprintf(out, "  %s %s %*d/%d\n", verb, progressBar(done, total, 20), len(strconv.Itoa(total)), done, total)
 		}
 	}
+}
+
+// progressBar draws done of total as a bar of width cells and a percentage:
+// "[██████░░░░░░░░░░░░░░]  30%".
+func progressBar(done, total, width int) string {
+	done = min(max(done, 0), total)
+	filled := done * width / total
+	return fmt.Sprintf("[%s%s] %3d%%", strings.Repeat("█", filled), strings.Repeat("░", width-filled), done*100/total)
 }
 
 // secretFile reads a secret kept in a file, making a random one on first
@@ -195,6 +225,7 @@ func printBanner(w io.Writer, base string, addr net.Addr, dataDir, adminPassword
 Emporium dev is running (ready in %s).
 
   Shop:          %[2]s
+  Admin panel:   %[2]s/admin/  (staff sign in with the admin login below)
   API (edge):    %[2]s  (gRPC, gRPC-Web, Connect and HTTP/JSON)
   Try curl:      curl -s %[2]s/emporium.product.v1.ProductService/ListProducts -H 'Content-Type: application/json' -d '{"pageSize":2}'
   Try grpcurl:   go tool task grpcurl -- -plaintext localhost:%[3]s list
@@ -205,11 +236,4 @@ Emporium dev is running (ready in %s).
 
 Press Ctrl+C to stop.
 `, took.Round(time.Millisecond), base, port, devAdminEmail, adminPassword, dataDir)
-}
-
-// flagSet reports whether a flag was given, on the command line or in the
-// environment.
-func flagSet(flags *flag.FlagSet, name string) (set bool) {
-	flags.Visit(func(f *flag.Flag) { set = set || f.Name == name })
-	return set
 }

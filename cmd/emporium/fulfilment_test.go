@@ -69,7 +69,7 @@ func TestDevOrderPaidThenShippedNotifiesOnce(t *testing.T) {
 		t.Fatalf("Checkout: %v", err)
 	}
 	order := co.GetOrder()
-	paid, err := checkout.PayOrder(ctx, &orderv1.PayOrderRequest{OrderId: order.GetId(), PaymentMethod: "4242424242424242", IdempotencyKey: "fulfilment-pay"})
+	paid, err := checkout.PayOrder(ctx, &orderv1.PayOrderRequest{OrderId: order.GetId(), PaymentMethod: "pm_card_visa", IdempotencyKey: "fulfilment-pay"})
 	if err != nil || paid.GetOrder().GetStatus() != orderv1.OrderStatus_ORDER_STATUS_PAID {
 		t.Fatalf("PayOrder = %v, %v; want paid", paid, err)
 	}

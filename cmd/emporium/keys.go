@@ -25,7 +25,7 @@ const retireAfter = token.DefaultAccessTTL + token.DefaultLeeway + 5*time.Minute
 // Edges read the file at start: restart them after add and activate, and
 // wait five minutes between the two so every JWKS cache has the new key.
 func runKeys(_ context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("keys", stderr)
+	fs := config.NewFlagSet("keys", stderr)
 	path := fs.String("signing-keys", "data/signing-keys.json", "the edge's signing-key file")
 	if err := config.Parse(fs, args, getenv); err != nil {
 		return err

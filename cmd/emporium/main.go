@@ -7,6 +7,9 @@
 //	emporium reindex    rebuild the search index from the database
 //	emporium create-admin  create the shop's first admin
 //	emporium keys       rotate the edge's signing keys
+//	emporium audit verify  check the services' hash-chained audit logs
+//	emporium doctor     check a deployment's config and reachability
+//	emporium health     check a serving process's health (for containers)
 //	emporium version    print the version
 //
 // Every flag can also be set through an EMPORIUM_* environment variable; see
@@ -49,6 +52,9 @@ func commands() []command {
 		{"reindex", "rebuild the search index from the database", runReindex},
 		{"create-admin", "create an admin account, or make an account an admin", runCreateAdmin},
 		{"keys", "list, add, activate or retire the edge's signing keys", runKeys},
+		{"audit", "verify the services' audit logs (audit verify): non-zero exit when a chain is broken", runAudit},
+		{"doctor", "check a deployment's configuration and reach every system it names", runDoctor},
+		{"health", "ask a serving process on this host whether it is healthy (container health checks)", runHealth},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -4,19 +4,23 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"fmt"
+	"github.com/emporiumhq/emporium/internal/platform/testkit"
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"connectrpc.com/connect"
 
+	auditv1 "github.com/emporiumhq/emporium/gen/emporium/audit/v1"
+	"github.com/emporiumhq/emporium/gen/emporium/audit/v1/auditv1connect"
 	authv1 "github.com/emporiumhq/emporium/gen/emporium/auth/v1"
 	"github.com/emporiumhq/emporium/gen/emporium/auth/v1/authv1connect"
 	orderv1 "github.com/emporiumhq/emporium/gen/emporium/order/v1"
@@ -33,24 +37,6 @@ import (
 	"github.com/emporiumhq/emporium/internal/platform/serve/servetest"
 	"github.com/emporiumhq/emporium/svc/product"
 )
-
-// syncBuffer collects a command's output while it runs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func freeAddr(t *testing.T) string {
 	t.Helper()
@@ -264,7 +250,7 @@ func TestServeEachServiceAsItsOwnProcessBehindAnEdge(t *testing.T) {
 	}
 	const adminPassword = "an admin passphrase for tests"
 	out.Reset()
-	if err := run(context.Background(), []string{"create-admin", "--user-database-url", dbURL, "--email", "boss@example.com"},
+	if err := run(context.Background(), []string{"create-admin", "--database-url", dbURL, "--email", "boss@example.com"},
 		func(k string) string { return map[string]string{"EMPORIUM_PASSWORD": adminPassword}[k] }, &out, io.Discard); err != nil {
 		t.Fatalf("create-admin: %v", err)
 	}
@@ -286,13 +272,16 @@ func TestServeEachServiceAsItsOwnProcessBehindAnEdge(t *testing.T) {
 		return env
 	}
 	// Configuration through the environment, as in a container.
-	start(t, productAddr, with(map[string]string{"EMPORIUM_SERVICES": "product", "EMPORIUM_LISTEN": productAddr, "EMPORIUM_SEARCH_PATH": dir}), "serve")
+	// The product process shares the edge's Redis, for revocations.
+	start(t, productAddr, with(map[string]string{"EMPORIUM_SERVICES": "product", "EMPORIUM_LISTEN": productAddr, "EMPORIUM_SEARCH_PATH": dir,
+		"EMPORIUM_REDIS_URL": redisURL(t)}), "serve")
 	start(t, userAddr, with(map[string]string{"EMPORIUM_SERVICES": "user", "EMPORIUM_LISTEN": userAddr}), "serve")
 	// Order, payment and shipping share a process; order reaches the
 	// catalog in another.
 	start(t, commerceAddr, with(map[string]string{
 		"EMPORIUM_SERVICES": "order,payment,shipping", "EMPORIUM_LISTEN": commerceAddr,
-		"EMPORIUM_UPSTREAM": "product=http://" + productAddr,
+		"EMPORIUM_SHIP_FROM": `{"name":"Test Warehouse","line1":"1 Dock Rd","city":"Austin","region":"TX","postalCode":"78701","country":"US"}`,
+		"EMPORIUM_UPSTREAM":  "product=http://" + productAddr,
 	}), "serve")
 	commerce := "http://" + commerceAddr
 	start(t, edgeAddr, with(map[string]string{
@@ -338,6 +327,27 @@ func TestServeEachServiceAsItsOwnProcessBehindAnEdge(t *testing.T) {
 	if _, err := productv1connect.NewInventoryServiceClient(http.DefaultClient, base, asAdmin).AdjustStock(ctx, restock); err != nil {
 		t.Errorf("AdjustStock as admin: %v", err)
 	}
+	// The edge routes each service's audit log to the process that runs it:
+	// the admin's AdjustStock is in the product process's log, under the
+	// admin's user id; order's log, in the commerce process, is empty.
+	productLog, err := auditv1connect.NewAuditServiceClient(http.DefaultClient, base+"/audit/product", asAdmin).
+		ListAuditEntries(ctx, &auditv1.ListAuditEntriesRequest{})
+	if err != nil || len(productLog.GetEntries()) != 1 {
+		t.Fatalf("product's audit log through the edge = %v, %v; want the one AdjustStock", productLog, err)
+	}
+	if e := productLog.GetEntries()[0]; e.GetActor() != login.GetTokens().GetUserId() || e.GetProcedure() != productv1connect.InventoryServiceAdjustStockProcedure ||
+		e.GetTargetId() != restock.GetSku() || e.GetCode() != "ok" || e.GetService() != "product" {
+		t.Errorf("the AdjustStock entry = %v, want the admin's successful AdjustStock of %s", e, restock.GetSku())
+	}
+	if orderLog, err := auditv1connect.NewAuditServiceClient(http.DefaultClient, base+"/audit/order", asAdmin).
+		ListAuditEntries(ctx, &auditv1.ListAuditEntriesRequest{}); err != nil || len(orderLog.GetEntries()) != 0 {
+		t.Errorf("order's audit log through the edge = %v, %v; want empty", orderLog, err)
+	}
+	out.Reset()
+	if err := run(ctx, []string{"audit", "verify", "--database-url", dbURL}, quiet, &out, io.Discard); err != nil ||
+		!strings.Contains(out.String(), "product: 1 entry, chain intact") || !strings.Contains(out.String(), "order: 0 entries, chain intact") {
+		t.Errorf("audit verify: %v\n%s", err, &out)
+	}
 	// A request that bypasses the edge gets nothing without a valid token.
 	direct := productv1connect.NewInventoryServiceClient(http.DefaultClient, "http://"+productAddr, servetest.Bearer("forged.token.value"))
 	if _, err := direct.AdjustStock(ctx, restock); connect.CodeOf(err) != connect.CodeUnauthenticated {
@@ -361,7 +371,26 @@ func TestServeEachServiceAsItsOwnProcessBehindAnEdge(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Checkout through the edge: %v", err)
 	}
-	paid, err := checkout.PayOrder(ctx, &orderv1.PayOrderRequest{OrderId: co.GetOrder().GetId(), PaymentMethod: "4242424242424242", IdempotencyKey: "serve-test-payment"})
+	// The card goes to the simulator's tokenization endpoint, as it would to
+	// Stripe.js; PayOrder takes only the id, and refuses card digits.
+	payCfg, err := paymentv1connect.NewPaymentServiceClient(http.DefaultClient, base).GetPaymentConfig(ctx, &paymentv1.GetPaymentConfigRequest{})
+	if err != nil || payCfg.GetProvider() != "simulator" || payCfg.GetTokenizePath() == "" {
+		t.Fatalf("GetPaymentConfig through the edge = %v, %v", payCfg, err)
+	}
+	tok, err := http.PostForm(base+payCfg.GetTokenizePath(), url.Values{"type": {"card"}, "card[number]": {"4242424242424242"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pm struct{ ID string }
+	if err := json.NewDecoder(tok.Body).Decode(&pm); err != nil || tok.StatusCode != http.StatusOK || !strings.HasPrefix(pm.ID, "pm_sim_") {
+		t.Fatalf("tokenizing a test card through the edge: %d, %+v, %v", tok.StatusCode, pm, err)
+	}
+	tok.Body.Close()
+	_, err = checkout.PayOrder(ctx, &orderv1.PayOrderRequest{OrderId: co.GetOrder().GetId(), PaymentMethod: "4242 4242 4242 4242", IdempotencyKey: "serve-test-digits"})
+	if connect.CodeOf(err) != connect.CodeInvalidArgument || !strings.Contains(err.Error(), "send a payment method token, not card details") {
+		t.Errorf("PayOrder with card digits: %v, want invalid_argument", err)
+	}
+	paid, err := checkout.PayOrder(ctx, &orderv1.PayOrderRequest{OrderId: co.GetOrder().GetId(), PaymentMethod: pm.ID, IdempotencyKey: "serve-test-payment"})
 	if err != nil || paid.GetOrder().GetStatus() != orderv1.OrderStatus_ORDER_STATUS_PAID {
 		t.Fatalf("PayOrder through the edge = %v, %v; want paid", paid, err)
 	}
@@ -396,6 +425,20 @@ func TestServeEachServiceAsItsOwnProcessBehindAnEdge(t *testing.T) {
 	if res.StatusCode != http.StatusRequestEntityTooLarge {
 		t.Errorf("5 MiB body: status %d, want 413", res.StatusCode)
 	}
+
+	// Signing out ends the access token at once, at the edge and in a
+	// service in a process of its own that checks it without the edge.
+	if _, err := authv1connect.NewAuthServiceClient(http.DefaultClient, base).Logout(ctx,
+		&authv1.LogoutRequest{RefreshToken: login.GetTokens().GetRefreshToken()}); err != nil {
+		t.Fatalf("Logout: %v", err)
+	}
+	if _, err := users.ListUsers(ctx, &userv1.ListUsersRequest{}); connect.CodeOf(err) != connect.CodeUnauthenticated {
+		t.Errorf("ListUsers through the edge after Logout: %v, want unauthenticated", err)
+	}
+	straight := productv1connect.NewInventoryServiceClient(http.DefaultClient, "http://"+productAddr, asAdmin)
+	if _, err := straight.AdjustStock(ctx, restock); connect.CodeOf(err) != connect.CodeUnauthenticated {
+		t.Errorf("the signed-out token straight at the product service: %v, want unauthenticated", err)
+	}
 }
 
 // redisURL is the Redis the edge test shares sessions and limits through.
@@ -419,6 +462,8 @@ func TestServeRefusesIncompleteConfiguration(t *testing.T) {
 		{[]string{"serve", "--services", "edge", "--signing-keys", keys, "--upstream", "product=http://a:1;user=http://b:2;order=http://c:3;payment=http://d:4;shipping=http://e:5"}, "--internal-token is required"},
 		{[]string{"serve", "--services", "order", "--database-url", "sqlite:" + filepath.Join(t.TempDir(), "o.db"), "--jwks-url", "http://edge/jwks", "--tax-rules", "US=lots"}, "want COUNTRY[-REGION]=percent"},
 		{[]string{"serve", "--services", "payment", "--database-url", "sqlite:" + filepath.Join(t.TempDir(), "pay.db"), "--jwks-url", "http://edge/jwks", "--payment-provider", "stripe"}, "set --stripe-secret-key"},
+		{[]string{"serve", "--services", "payment", "--database-url", "sqlite:" + filepath.Join(t.TempDir(), "pay2.db"), "--jwks-url", "http://edge/jwks", "--payment-provider", "stripe",
+			"--stripe-secret-key", "sk_test_x", "--stripe-webhook-secret", "whsec_x"}, "set --stripe-publishable-key"},
 		{[]string{"serve", "--services", "product", "--listen", "127.0.0.1:0"}, "--database-url is required"},
 		{[]string{"serve", "--services", "product", "--database-url", "sqlite:" + filepath.Join(t.TempDir(), "p.db"), "--search-path", t.TempDir()}, "--jwks-url is required"},
 		{[]string{"serve", "--services", "payments"}, `unknown service "payments"`},
@@ -426,6 +471,8 @@ func TestServeRefusesIncompleteConfiguration(t *testing.T) {
 		{[]string{"serve", "--services", "notification", "--database-url", "sqlite:" + filepath.Join(t.TempDir(), "n2.db"), "--jwks-url", "http://edge/jwks", "--smtp-host", "mail", "--mail-from", "nobody"}, "from address"},
 		{[]string{"serve", "--services", "order", "--payment-window", "2h", "--database-url", "sqlite:" + filepath.Join(t.TempDir(), "o2.db"), "--jwks-url", "http://edge/jwks"}, "want up to 50m"},
 		{[]string{"serve", "--services", "edge", "--upstream", "product=ftp://x"}, "want an http:// URL"},
+		{[]string{"serve", "--services", "shipping", "--database-url", "sqlite:" + filepath.Join(t.TempDir(), "s.db"), "--jwks-url", "http://edge/jwks", "--ship-from", `{"name":"W","line1":"1 Dock Rd","city":"Oakland","region":"CA","postalCode":"94607","country":"US"}`, "--label-dir", t.TempDir()}, "shipping calls the order service: pass --upstream order="},
+		{[]string{"serve", "--services", "shipping", "--database-url", "sqlite:" + filepath.Join(t.TempDir(), "s2.db"), "--jwks-url", "http://edge/jwks"}, "--ship-from is required"},
 		{[]string{"serve", "--rate-limits", "login=fast"}, "want class=rate:burst"},
 		{[]string{"serve", "--route-timeouts", "billing=5s"}, "want service=duration"},
 		{[]string{"nonsense"}, `unknown command "nonsense"`},
@@ -485,3 +532,6 @@ func TestConfigReferenceListsEveryFlag(t *testing.T) {
 		}
 	}
 }
+
+// syncBuffer collects output from concurrent writers.
+type syncBuffer = testkit.SyncBuffer

@@ -6,103 +6,87 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
+	"strings"
 
-	"github.com/uptrace/bun"
+	"connectrpc.com/connect"
 
 	"github.com/emporiumhq/emporium/internal/platform/config"
 	"github.com/emporiumhq/emporium/internal/platform/db"
 	"github.com/emporiumhq/emporium/internal/platform/mailbox"
-	"github.com/emporiumhq/emporium/svc/notification"
-	"github.com/emporiumhq/emporium/svc/order"
-	"github.com/emporiumhq/emporium/svc/payment"
+	"github.com/emporiumhq/emporium/internal/platform/module"
 	"github.com/emporiumhq/emporium/svc/product"
 	"github.com/emporiumhq/emporium/svc/product/seed"
-	"github.com/emporiumhq/emporium/svc/shipping"
 	"github.com/emporiumhq/emporium/svc/user"
 )
-
-// openDB opens one service's database (its own schema on PostgreSQL),
-// migrating it first when migrate is set.
-func openDB(ctx context.Context, log *slog.Logger, url, schema string, migrations migrator, migrate bool) (*bun.DB, error) {
-	d, err := db.Open(ctx, url, db.Options{Schema: schema})
-	if err != nil {
-		return nil, err
-	}
-	if migrate {
-		applied, err := migrations(ctx, d)
-		if err != nil {
-			d.Close()
-			return nil, fmt.Errorf("migrate %s: %w", schema, err)
-		}
-		if len(applied) > 0 {
-			log.Info("migrated database", "service", schema, "applied", applied)
-		}
-	}
-	return d, nil
-}
-
-// migrator brings a service's database up to date and names the migrations
-// it applied: db.Migrate over a service's SQL files (sqlFiles), or a
-// service's own Migrate when it keeps more (River's tables).
-type migrator func(context.Context, *bun.DB) ([]string, error)
-
-func sqlFiles(migrations fs.FS) migrator {
-	return func(ctx context.Context, d *bun.DB) ([]string, error) { return db.Migrate(ctx, d, migrations) }
-}
 
 // adminFlags are the flags of the one-shot admin commands; the defaults
 // point at the data of `emporium dev`.
 type adminFlags struct {
 	common
-	productDB, userDB, searchPath string
-	orderDB, paymentDB, shipDB    string // migrate only
-	notificationDB                string // migrate only
+	databaseURL, dataDir string
+	mods                 []module.Module
 }
 
 func newAdminFlags(name string, stderr io.Writer) (*flag.FlagSet, *adminFlags) {
-	fs := newFlagSet(name, stderr)
-	a := new(adminFlags)
+	fs := config.NewFlagSet(name, stderr)
+	a := &adminFlags{mods: modules()}
 	a.register(fs)
-	fs.StringVar(&a.productDB, "database-url", "sqlite:.emporium/product.db", "product database: postgres://… or sqlite:PATH")
-	fs.StringVar(&a.userDB, "user-database-url", "sqlite:.emporium/user.db", "user database: postgres://… (may be the same as --database-url) or sqlite:PATH")
-	fs.StringVar(&a.searchPath, "search-path", ".emporium/search", "directory of the on-disk search index")
+	fs.StringVar(&a.databaseURL, "database-url", "", "database of the services, a schema each on PostgreSQL, as serve's: postgres://… or sqlite:PATH; empty: dev's SQLite files in --data-dir")
+	fs.StringVar(&a.dataDir, "data-dir", ".emporium", "dev's data directory: its databases, search index and labels")
 	return fs, a
+}
+
+// open opens module m on its database, migrated when migrate is set, for a
+// one-shot command: no peers, no background work.
+func (a *adminFlags) open(ctx context.Context, log *slog.Logger, m module.Module, migrate bool) (func(), error) {
+	d, err := openDB(ctx, log, databaseURL(a.databaseURL, a.dataDir, m.Name()), m, migrate)
+	if err != nil {
+		return nil, err
+	}
+	r, err := m.Open(ctx, &module.Env{
+		Log: log, DB: d, Currency: a.currency, PublicURL: "http://localhost:8080", DataDir: a.dataDir,
+		Mailbox: mailbox.New(), Getenv: func(string) string { return "" },
+		Dial: func(string) (connect.HTTPClient, string, []connect.ClientOption, bool) { return nil, "", nil, false },
+	})
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	return func() {
+		if r.Close != nil {
+			r.Close()
+		}
+		d.Close()
+	}, nil
 }
 
 func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	flags, a := newAdminFlags("migrate", stderr)
-	flags.StringVar(&a.orderDB, "order-database-url", "sqlite:.emporium/order.db", "order database: postgres://… or sqlite:PATH")
-	flags.StringVar(&a.paymentDB, "payment-database-url", "sqlite:.emporium/payment.db", "payment database: postgres://… or sqlite:PATH")
-	flags.StringVar(&a.shipDB, "shipping-database-url", "sqlite:.emporium/shipping.db", "shipping database: postgres://… or sqlite:PATH")
-	flags.StringVar(&a.notificationDB, "notification-database-url", "sqlite:.emporium/notification.db", "notification database: postgres://… or sqlite:PATH")
+	services := config.List(moduleNames(a.mods))
+	flags.Var(&services, "services", "comma-separated services whose databases to migrate: "+strings.Join(moduleNames(a.mods), ", "))
 	if err := config.Parse(flags, args, getenv); err != nil {
 		return err
 	}
-	for _, s := range []struct {
-		name, url string
-		migrate   migrator
-	}{
-		{"product", a.productDB, sqlFiles(product.Migrations)}, {"user", a.userDB, user.Migrate},
-		{"order", a.orderDB, order.Migrate}, {"payment", a.paymentDB, payment.Migrate},
-		{"shipping", a.shipDB, shipping.Migrate},
-		{"notification", a.notificationDB, notification.Migrate},
-	} {
-		d, err := db.Open(ctx, s.url, db.Options{Schema: s.name})
+	run, _, err := pick(a.mods, services, false)
+	if err != nil {
+		return err
+	}
+	for _, m := range run {
+		d, err := db.Open(ctx, databaseURL(a.databaseURL, a.dataDir, m.Name()), db.Options{Schema: m.Name()})
 		if err != nil {
 			return err
 		}
-		applied, err := s.migrate(ctx, d)
+		applied, err := m.Migrate(ctx, d)
 		d.Close()
 		if err != nil {
-			return fmt.Errorf("%s: %w", s.name, err)
+			return fmt.Errorf("%s: %w", m.Name(), err)
 		}
 		if len(applied) == 0 {
-			fmt.Fprintf(stdout, "%s: up to date\n", s.name)
+			fmt.Fprintf(stdout, "%s: up to date\n", m.Name())
 		}
 		for _, v := range applied {
-			fmt.Fprintf(stdout, "%s: applied %s\n", s.name, v)
+			fmt.Fprintf(stdout, "%s: applied %s\n", m.Name(), v)
 		}
 	}
 	return nil
@@ -110,20 +94,30 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 
 func runSeed(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	flags, a := newAdminFlags("seed", stderr)
+	products := find[*product.Module](a.mods)
+	products.Flags(flags)
+	generate := flags.Int("products", 0, "generate this many products (deterministic, with variants) instead of the 520-product demo catalog")
 	if err := config.Parse(flags, args, getenv); err != nil {
 		return err
+	}
+	if *generate < 0 {
+		return fmt.Errorf("--products: %d is negative", *generate)
 	}
 	log, err := a.logger(stderr)
 	if err != nil {
 		return err
 	}
-	svc, closeProduct, err := openProduct(ctx, log, a.productDB, a.searchPath, a.currency, 0, true)
+	closeProduct, err := a.open(ctx, log, products, true)
 	if err != nil {
 		return err
 	}
 	defer closeProduct()
-	cat := seed.Demo(a.currency)
-	fmt.Fprintf(stdout, "Seeding the demo catalog: %d products in %d categories…\n", len(cat.Products), len(cat.Categories))
+	svc := products.Service()
+	cat, what := seed.Demo(a.currency), "the demo catalog"
+	if *generate > 0 {
+		cat, what = seed.Generated(a.currency, *generate), "a generated catalog"
+	}
+	fmt.Fprintf(stdout, "Seeding %s: %d products in %d categories…\n", what, len(cat.Products), len(cat.Categories))
 	created, err := svc.Seed(ctx, cat, progressPrinter(stdout, "seeded"))
 	if err != nil {
 		return err
@@ -134,6 +128,8 @@ func runSeed(ctx context.Context, args []string, getenv func(string) string, std
 
 func runReindex(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	flags, a := newAdminFlags("reindex", stderr)
+	products := find[*product.Module](a.mods)
+	products.Flags(flags)
 	reset := flags.Bool("reset", false, "empty the index first (searches return less until it ends)")
 	if err := config.Parse(flags, args, getenv); err != nil {
 		return err
@@ -142,11 +138,12 @@ func runReindex(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
-	svc, closeProduct, err := openProduct(ctx, log, a.productDB, a.searchPath, a.currency, 0, false)
+	closeProduct, err := a.open(ctx, log, products, false)
 	if err != nil {
 		return err
 	}
 	defer closeProduct()
+	svc := products.Service()
 	fmt.Fprintln(stdout, "Rebuilding the search index from the database…")
 	if err := svc.Reindex(ctx, *reset, progressPrinter(stdout, "indexed")); err != nil {
 		return err
@@ -171,12 +168,13 @@ func runCreateAdmin(ctx context.Context, args []string, getenv func(string) stri
 	if err != nil {
 		return err
 	}
-	svc, closeUser, err := openUser(ctx, log, a.userDB, "http://localhost:8080", mailbox.New(), nil, 0, true)
+	users := find[*user.Module](a.mods)
+	closeUser, err := a.open(ctx, log, users, true)
 	if err != nil {
 		return err
 	}
 	defer closeUser()
-	created, err := svc.EnsureAdmin(ctx, *email, *password)
+	created, err := users.Service().EnsureAdmin(ctx, *email, *password)
 	if err != nil {
 		return err
 	}

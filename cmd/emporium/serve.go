@@ -2,169 +2,133 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"net"
-	"net/url"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/emporiumhq/emporium/edge"
 	"github.com/emporiumhq/emporium/internal/platform/config"
-	"github.com/emporiumhq/emporium/internal/platform/serve"
+	"github.com/emporiumhq/emporium/internal/platform/module"
 	"github.com/emporiumhq/emporium/internal/platform/telemetry"
+	"github.com/emporiumhq/emporium/svc/product"
+	"github.com/emporiumhq/emporium/svc/product/seed"
 )
 
-// upstreams is the --upstream flag: service group → replica URLs, given as
-// "product=http://10.0.0.5:8081,http://10.0.0.6:8081;order=http://…".
-type upstreams map[string][]*url.URL
-
-func (u upstreams) String() string {
-	var parts []string
-	for name, targets := range u {
-		var ts []string
-		for _, t := range targets {
-			ts = append(ts, t.String())
-		}
-		parts = append(parts, name+"="+strings.Join(ts, ","))
-	}
-	slices.Sort(parts)
-	return strings.Join(parts, ";")
-}
-
-func (u upstreams) Set(s string) error {
-	for _, part := range strings.Split(s, ";") {
-		if part = strings.TrimSpace(part); part == "" {
-			continue
-		}
-		name, list, ok := strings.Cut(part, "=")
-		if !ok {
-			return fmt.Errorf("%q: want service=http://host:port[,http://host:port…]", part)
-		}
-		for _, raw := range strings.Split(list, ",") {
-			t, err := url.Parse(strings.TrimSpace(raw))
-			if err != nil || (t.Scheme != "http" && t.Scheme != "https") || t.Host == "" {
-				return fmt.Errorf("upstream %q of %s: want an http:// URL", raw, name)
-			}
-			u[name] = append(u[name], t)
-		}
-	}
-	return nil
-}
-
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("serve", stderr)
+	fs := config.NewFlagSet("serve", stderr)
 	var s settings
-	s.registerServing(fs)
-	services := config.List{"product", "user", "order", "payment", "shipping", "edge"}
-	fs.Var(&services, "services", "comma-separated services this process runs: product, user, order, payment, shipping, notification, edge")
-	s.commerce.register(fs, "")
-	fs.StringVar(&s.listen, "listen", ":8080", "address to listen on")
-	fs.StringVar(&s.databaseURL, "database-url", "", "database of the services run here (a schema each on PostgreSQL): postgres://user:pass@host:5432/db?sslmode=… or sqlite:PATH")
-	fs.StringVar(&s.searchPath, "search-path", "data/search", "product: directory of the on-disk search index (one process may open it)")
-	fs.BoolVar(&s.migrate, "migrate", true, "apply pending migrations at start (safe with several replicas)")
-	fs.StringVar(&s.signingKeys, "signing-keys", "data/signing-keys.json", "edge: file of the access-token signing keys (made on first start; share it between edge replicas)")
-	fs.StringVar(&s.jwksURL, "jwks-url", "", "services without the edge in this process: where the edge publishes its keys, e.g. http://edge:8080/.well-known/jwks.json")
-	fs.StringVar(&s.internalToken, "internal-token", "", "shared secret the edge presents to services' internal methods; the same on every process")
-	fs.StringVar(&s.publicURL, "public-url", "http://localhost:8080", "user: where people reach the shop, for links in messages")
-	fs.StringVar(&s.redisURL, "redis-url", "", "edge: redis://host:6379/0 for sessions, sign-in state and rate limits shared by edge replicas; empty: this process's memory")
-	s.upstreams = upstreams{}
-	fs.Var(s.upstreams, "upstream", "where services this process does not run are (for the edge, and for services that call others: order calls product, shipping, payment and notification; payment and shipping call order; shipping calls notification; user calls notification; notification calls user), e.g. product=http://10.0.0.5:8081,http://10.0.0.6:8081;user=http://10.0.0.7:8082")
-	s.balance = balanceFlag(edge.LeastRequests)
-	fs.Var(&s.balance, "balance", "edge: how to spread requests over upstream replicas: least-requests or round-robin")
-	fs.Var(&s.corsOrigins, "cors-origins", "edge: comma-separated origins browsers may call from, e.g. https://shop.example.com")
-	fs.BoolVar(&s.devMailbox, "dev-mailbox", false, "edge: show messages at /dev/mailbox (they hold live reset links: never in production)")
+	servicesFlag, demoImages := s.registerServe(fs)
 	if err := config.Parse(fs, args, getenv); err != nil {
 		return err
 	}
-	s.commerce.getenv = getenv
+	s.getenv, s.dataDir = getenv, "data"
+	services := *servicesFlag
 	log, err := s.logger(stderr)
 	if err != nil {
 		return err
 	}
-	p := plan{}
-	for _, name := range services {
-		switch name {
-		case "product":
-			p.product = true
-		case "user":
-			p.user = true
-		case "order":
-			p.order = true
-		case "payment":
-			p.payment = true
-		case "shipping":
-			p.shipping = true
-		case "notification":
-			p.notification = true
-		case "edge":
-			p.edge = true
-		default:
-			return fmt.Errorf("--services: unknown service %q (want %s or edge)", name, strings.Join(groupNames(), ", "))
-		}
-	}
 	if len(services) == 0 {
 		return fmt.Errorf("--services: name at least one service")
 	}
-	if s.webDir != "" && !p.edge {
+	run, withEdge, err := pick(s.mods, services, true)
+	if err != nil {
+		return err
+	}
+	if s.edge.WebDir != "" && !withEdge {
 		return fmt.Errorf("--web-dir: the web shop is served by the edge; add edge to --services")
 	}
-	if s.webDir != "" && !hasWebApp(s.webDir) {
-		return fmt.Errorf("--web-dir: %s has no index.html: build the web shop first (go tool task web-build)", s.webDir)
+	if s.edge.WebDir != "" && !hasWebApp(s.edge.WebDir) {
+		return fmt.Errorf("--web-dir: %s has no index.html: build the web shop first (go tool task web-build)", s.edge.WebDir)
 	}
-	p.webDir = s.webDir
-	if (p.product || p.user || p.order || p.payment || p.shipping || p.notification) && s.databaseURL == "" {
+	if s.edge.AdminDir != "" && !withEdge {
+		return fmt.Errorf("--admin-dir: the admin panel is served by the edge; add edge to --services")
+	}
+	if s.edge.AdminDir != "" && !hasWebApp(s.edge.AdminDir) {
+		return fmt.Errorf("--admin-dir: %s has no index.html: build the admin panel first (go tool task admin-build)", s.edge.AdminDir)
+	}
+	if len(run) > 0 && s.databaseURL == "" {
 		return fmt.Errorf("--database-url is required for %s (EMPORIUM_DATABASE_URL)", strings.Join(services, ","))
 	}
-	p.productDB, p.userDB, p.orderDB, p.paymentDB = s.databaseURL, s.databaseURL, s.databaseURL, s.databaseURL
-	p.shippingDB, p.notificationDB = s.databaseURL, s.databaseURL
-	if s.commerce.labelDir == "" {
-		s.commerce.labelDir = filepath.Join("data", "labels")
+	if *demoImages {
+		find[*product.Module](s.mods).Media = seed.Images()
 	}
-	shutdownTelemetry, err := telemetry.Setup(ctx, "emporium-"+strings.Join(services, "-"), version(), getenv, stdout)
+	tel, err := telemetry.Setup(ctx, "emporium-"+strings.Join(services, "-"), version(), getenv, stdout)
 	if err != nil {
 		return err
 	}
-	defer shutdownTelemetry(context.WithoutCancel(ctx))
-	if p.edge && s.redisURL == "" {
+	defer tel.Shutdown(context.WithoutCancel(ctx))
+	if withEdge && s.edge.RedisURL == "" {
 		log.Warn("no --redis-url: sessions and rate limits live in this process; run one edge replica only")
 	}
-	if p.user && !notificationReachable(&s, p) {
-		log.Warn("no notification service (--services=notification or --upstream notification=…): verification and reset links are not delivered")
+	for _, m := range run {
+		for _, p := range m.Peers() {
+			if p.Optional && !slices.Contains(services, p.Name) && len(s.upstreams[p.Name]) == 0 {
+				log.Warn(fmt.Sprintf("no %[1]s service (--services=%[1]s or --upstream %[1]s=…): %[2]s runs without it", p.Name, m.Name()))
+			}
+		}
 	}
-	st, err := assemble(ctx, log, &s, p)
+	p, err := assemble(ctx, log, &s, run, withEdge, false /* no landing page */)
 	if err != nil {
 		return err
 	}
-	defer st.close()
+	defer p.close()
 	ln, err := net.Listen("tcp", s.listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", s.listen, err)
 	}
 	log.Info("emporium serving", "services", services.String(), "addr", ln.Addr().String(), "version", version())
-	return serve.Serve(ctx, ln, st.handler, log, 20*time.Second)
+	return serveWithAdmin(ctx, log, &s, tel, ln, p.handler, 20*time.Second)
 }
 
-// balanceFlag is the --balance flag.
-type balanceFlag edge.Balance
-
-func (b *balanceFlag) String() string {
-	if edge.Balance(*b) == edge.RoundRobin {
-		return "round-robin"
-	}
-	return "least-requests"
+// registerServe adds serve's flags (every service's among them) to fs; doctor
+// checks a deployment with the very same ones.
+func (s *settings) registerServe(fs *flag.FlagSet) (services *config.List, demoImages *bool) {
+	s.registerServing(fs)
+	list := defaultServices(s.mods)
+	services = &list
+	fs.Var(services, "services", "comma-separated services this process runs: "+strings.Join(moduleNames(s.mods), ", ")+", edge")
+	fs.StringVar(&s.listen, "listen", ":8080", "address to listen on")
+	fs.StringVar(&s.databaseURL, "database-url", "", "database of the services run here (a schema each on PostgreSQL): postgres://user:pass@host:5432/db?sslmode=… or sqlite:PATH")
+	fs.BoolVar(&s.migrate, "migrate", true, "apply pending migrations at start (safe with several replicas)")
+	fs.StringVar(&s.edge.SigningKeys, "signing-keys", "data/signing-keys.json", "edge: file of the access-token signing keys (made on first start; share it between edge replicas)")
+	fs.StringVar(&s.jwksURL, "jwks-url", "", "services without the edge in this process: where the edge publishes its keys, e.g. http://edge:8080/.well-known/jwks.json")
+	fs.StringVar(&s.internalToken, "internal-token", "", "shared secret the edge presents to services' internal methods; the same on every process")
+	fs.StringVar(&s.publicURL, "public-url", "http://localhost:8080", "user: where people reach the shop, for links in messages")
+	fs.StringVar(&s.edge.RedisURL, "redis-url", "", "redis://host:6379/0 for sessions, sign-in state and rate limits shared by edge replicas, access-token revocations shared by the edge and every service, and the product replicas' catalog cache invalidations (give it to service processes too); empty: this process's memory")
+	fs.Var(s.upstreams, "upstream", "where services this process does not run are (for the edge, and for services that call others: "+peerList(s.mods)+"), e.g. product=http://10.0.0.5:8081,http://10.0.0.6:8081;user=http://10.0.0.7:8082")
+	fs.Var(&s.edge.Balance, "balance", "edge: how to spread requests over upstream replicas: least-requests or round-robin")
+	fs.Var(&s.edge.CORSOrigins, "cors-origins", "edge: comma-separated origins browsers may call from, e.g. https://shop.example.com")
+	fs.BoolVar(&s.devMailbox, "dev-mailbox", false, "edge: show messages at /dev/mailbox (they hold live reset links: never in production)")
+	demoImages = fs.Bool("demo-images", false, "product: serve the demo catalog's images (loaded by emporium seed) at /media/products/")
+	return services, demoImages
 }
 
-func (b *balanceFlag) Set(s string) error {
-	switch s {
-	case "round-robin":
-		*b = balanceFlag(edge.RoundRobin)
-	case "least-requests":
-		*b = balanceFlag(edge.LeastRequests)
-	default:
-		return fmt.Errorf("%q: want least-requests or round-robin", s)
+// defaultServices are what serve runs without --services: every service
+// that is not optional, and the edge.
+func defaultServices(mods []module.Module) config.List {
+	var out config.List
+	for _, m := range mods {
+		if !m.Routes().Optional {
+			out = append(out, m.Name())
+		}
 	}
-	return nil
+	return append(out, "edge")
+}
+
+// peerList says which services call which, for --upstream's help.
+func peerList(mods []module.Module) string {
+	var parts []string
+	for _, m := range mods {
+		var names []string
+		for _, p := range m.Peers() {
+			names = append(names, p.Name)
+		}
+		if len(names) > 0 {
+			parts = append(parts, m.Name()+" calls "+strings.Join(names, ", "))
+		}
+	}
+	return strings.Join(parts, "; ")
 }

@@ -17,21 +17,27 @@ import (
 
 func TestDevServesTheWebAppBesideTheAPI(t *testing.T) {
 	t.Parallel()
-	web := t.TempDir()
+	web, admin := t.TempDir(), t.TempDir()
 	const index = `<!doctype html><title>Emporium shop</title><div id="root"></div>`
-	if err := os.MkdirAll(filepath.Join(web, "assets"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for name, body := range map[string]string{"index.html": index, "assets/index-D4f2.js": "export {}"} {
-		if err := os.WriteFile(filepath.Join(web, name), []byte(body), 0o644); err != nil {
+	const adminIndex = `<!doctype html><title>Emporium admin</title><div id="app"></div>`
+	for dir, files := range map[string]map[string]string{
+		web:   {"index.html": index, "assets/index-D4f2.js": "export {}"},
+		admin: {"index.html": adminIndex, "assets/index-Q8z1.js": "export {}"},
+	} {
+		if err := os.MkdirAll(filepath.Join(dir, "assets"), 0o755); err != nil {
 			t.Fatal(err)
+		}
+		for name, body := range files {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	addr := freeAddr(t)
-	out := start(t, addr, map[string]string{"EMPORIUM_WEB_DIR": web},
+	out := start(t, addr, map[string]string{"EMPORIUM_WEB_DIR": web, "EMPORIUM_ADMIN_DIR": admin},
 		"dev", "--listen", addr, "--data-dir", t.TempDir(), "--log-level", "warn")
 	if strings.Contains(out.String(), "not built") {
-		t.Errorf("dev with a web dir printed the landing-page hint:\n%s", out)
+		t.Errorf("dev with a web dir and an admin dir printed a hint to build them:\n%s", out)
 	}
 	base := "http://" + addr
 
@@ -52,6 +58,14 @@ func TestDevServesTheWebAppBesideTheAPI(t *testing.T) {
 	}
 	if code, _, h := get("/assets/index-D4f2.js"); code != 200 || !strings.Contains(h.Get("Cache-Control"), "immutable") {
 		t.Errorf("GET asset = %d, Cache-Control %q", code, h.Get("Cache-Control"))
+	}
+	for _, path := range []string{"/admin/", "/admin/orders/o_1"} {
+		if code, body, h := get(path); code != 200 || body != adminIndex || h.Get("Cache-Control") != "no-cache" {
+			t.Errorf("GET %s = %d %q (Cache-Control %q), want the admin panel", path, code, body, h.Get("Cache-Control"))
+		}
+	}
+	if code, _, h := get("/admin/assets/index-Q8z1.js"); code != 200 || !strings.Contains(h.Get("Cache-Control"), "immutable") {
+		t.Errorf("GET admin asset = %d, Cache-Control %q", code, h.Get("Cache-Control"))
 	}
 	if code, body, _ := get("/dev/mailbox?format=json"); code != 200 || !strings.Contains(body, `"messages"`) {
 		t.Errorf("GET /dev/mailbox = %d %.100q, want the mailbox", code, body)
@@ -79,6 +93,19 @@ func TestServeWebDirNeedsTheEdgeAndABuild(t *testing.T) {
 		err := run(context.Background(), args, func(string) string { return "" }, io.Discard, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), "--web-dir") {
 			t.Errorf("%s: err = %v, want a --web-dir error", name, err)
+		}
+	}
+}
+
+func TestServeAdminDirNeedsTheEdgeAndABuild(t *testing.T) {
+	t.Parallel()
+	for name, args := range map[string][]string{
+		"without the edge": {"serve", "--services", "shipping", "--admin-dir", t.TempDir()},
+		"without a build":  {"serve", "--services", "edge", "--admin-dir", t.TempDir(), "--listen", "127.0.0.1:0"},
+	} {
+		err := run(context.Background(), args, func(string) string { return "" }, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "--admin-dir") {
+			t.Errorf("%s: err = %v, want an --admin-dir error", name, err)
 		}
 	}
 }

@@ -34,15 +34,20 @@ type Deps struct {
 	Users     userv1connect.UserServiceClient
 	Signer    *token.Signer
 	Refresher *token.Refresher
-	// Limiter and AccountLimit throttle password attempts per account,
-	// wherever they come from (the edge's route limits throttle them per
-	// address). A nil Limiter turns this off.
-	Limiter      ratelimit.Limiter
-	AccountLimit ratelimit.Limit
-	Providers    []ProviderConfig
-	Pending      PendingStore // OIDC logins under way
-	Log          *slog.Logger
-	Now          func() time.Time
+	// Limiter throttles password attempts on an account (the edge's route
+	// limits throttle every sign-in of an address): strictly per account
+	// and client address (AccountLimit), so that guessing from one place
+	// stops soon while an attacker elsewhere cannot lock the owner out, and
+	// more loosely per account from anywhere (AccountWideLimit, off when
+	// zero), against guessing spread over many addresses. A nil Limiter
+	// turns both off. The client address comes from ContextWithClientIP.
+	Limiter          ratelimit.Limiter
+	AccountLimit     ratelimit.Limit
+	AccountWideLimit ratelimit.Limit
+	Providers        []ProviderConfig
+	Pending          PendingStore // OIDC logins under way
+	Log              *slog.Logger
+	Now              func() time.Time
 }
 
 // Service implements AuthService.
@@ -86,15 +91,24 @@ func (s *Service) Mount(mux *http.ServeMux, opts ...connect.HandlerOption) {
 	mux.Handle(authv1connect.NewAuthServiceHandler(s, opts...))
 }
 
+type clientIPKey struct{}
+
+// ContextWithClientIP returns ctx carrying the caller's address, which the
+// edge puts there for Login's per-account-and-address limit.
+func ContextWithClientIP(ctx context.Context, ip string) context.Context {
+	return context.WithValue(ctx, clientIPKey{}, ip)
+}
+
+func clientIP(ctx context.Context) string {
+	ip, _ := ctx.Value(clientIPKey{}).(string)
+	return ip
+}
+
 // Login implements AuthService.
 func (s *Service) Login(ctx context.Context, req *authv1.LoginRequest) (*authv1.LoginResponse, error) {
 	email := strings.ToLower(strings.TrimSpace(req.GetEmail()))
-	if s.d.Limiter != nil {
-		d, err := s.d.Limiter.Take(ctx, "login-account:"+email, s.d.AccountLimit, 1)
-		if err == nil && !d.Allowed {
-			return nil, &errs.Error{Kind: errs.ResourceExhausted, Message: fmt.Sprintf(
-				"too many sign-in attempts for this account; try again in %d s", int(d.RetryAfter.Seconds())+1)}
-		}
+	if err := s.throttle(ctx, email); err != nil {
+		return nil, err
 	}
 	res, err := s.d.Users.CheckPassword(ctx, &userv1.CheckPasswordRequest{Email: email, Password: req.GetPassword()})
 	if err != nil {
@@ -108,6 +122,35 @@ func (s *Service) Login(ctx context.Context, req *authv1.LoginRequest) (*authv1.
 		return nil, err
 	}
 	return &authv1.LoginResponse{Tokens: tokens}, nil
+}
+
+// throttle takes a token from the account's bucket for this address, then
+// (only if that allowed it, so one noisy address cannot drain it) from the
+// account-wide bucket. A refusal carries the refusing bucket's RateLimit-*
+// and Retry-After headers, which replace the edge's per-address ones.
+func (s *Service) throttle(ctx context.Context, email string) error {
+	if s.d.Limiter == nil {
+		return nil
+	}
+	type bucket struct {
+		key   string
+		limit ratelimit.Limit
+	}
+	buckets := []bucket{{"login-account:" + email + "|" + clientIP(ctx), s.d.AccountLimit}}
+	if s.d.AccountWideLimit != (ratelimit.Limit{}) {
+		buckets = append(buckets, bucket{"login-account-all:" + email, s.d.AccountWideLimit})
+	}
+	for _, b := range buckets {
+		d, err := s.d.Limiter.Take(ctx, b.key, b.limit, 1)
+		if err != nil || d.Allowed {
+			continue // only an unguarded limiter errs: the edge's policy decides
+		}
+		cerr := connect.NewError(connect.CodeResourceExhausted, fmt.Errorf(
+			"too many sign-in attempts for this account; try again in %d s", int(d.RetryAfter.Seconds())+1))
+		ratelimit.Headers(cerr.Meta(), d)
+		return cerr
+	}
+	return nil
 }
 
 // startSession issues a new refresh family and its first access token.

@@ -3,6 +3,7 @@ package auth_test
 import (
 	"context"
 	"errors"
+	"github.com/emporiumhq/emporium/internal/platform/testkit"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -18,7 +19,6 @@ import (
 	userv1 "github.com/emporiumhq/emporium/gen/emporium/user/v1"
 	"github.com/emporiumhq/emporium/gen/emporium/user/v1/userv1connect"
 	"github.com/emporiumhq/emporium/internal/platform/authz"
-	"github.com/emporiumhq/emporium/internal/platform/db/dbtest"
 	"github.com/emporiumhq/emporium/internal/platform/logx"
 	"github.com/emporiumhq/emporium/internal/platform/mailbox"
 	"github.com/emporiumhq/emporium/internal/platform/oidctest"
@@ -26,7 +26,7 @@ import (
 	"github.com/emporiumhq/emporium/internal/platform/serve"
 	"github.com/emporiumhq/emporium/internal/platform/serve/servetest"
 	"github.com/emporiumhq/emporium/internal/platform/token"
-	"github.com/emporiumhq/emporium/svc/user"
+	"github.com/emporiumhq/emporium/internal/testworld"
 )
 
 const (
@@ -41,44 +41,43 @@ type env struct {
 	auth     authv1connect.AuthServiceClient
 	authURL  string
 	userURL  string
-	users    *user.Service
+	users    *testworld.World
 	mail     *mailbox.Mailbox
 	provider *oidctest.Provider
 }
 
 // newEnv runs the user service and AuthService as separate loopback servers,
 // as the edge and the user service run in production.
-func newEnv(t *testing.T, accountLimit ratelimit.Limit) *env {
+func newEnv(t testing.TB, accountLimit ratelimit.Limit) *env {
 	t.Helper()
 	keys, err := token.NewKeySet(mustKey(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	verifier, err := token.NewStaticVerifier(keys, issuer, audience)
+	// Sign-outs end access tokens at once: the edge's Refresher, the user
+	// service and every verifier share the revocations, as in a process.
+	revocations := token.NewMemoryRevocations()
+	log := logx.Discard()
+	verifier, err := token.NewStaticVerifier(keys, issuer, audience, token.WithRevocations(revocations, log))
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := logx.Discard()
 	authn := authz.Either(verifier, authz.InternalCredential(internalSecret))
 	opts, err := serve.HandlerOptions(log, authn)
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	mail := mailbox.New()
-	users, err := user.New(user.Deps{DB: dbtest.Open(t, "sqlite", "user", user.Migrations), Mail: mail, PublicURL: "http://shop.test", Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	userMux := http.NewServeMux()
-	users.Mount(userMux, opts...)
-	userURL := servetest.Start(t, userMux)
+	// The real user service, from the shared test world, on its own server.
+	users := testworld.New(t, "sqlite", testworld.Options{Services: []string{"user"}, Auth: authn, UserLinksByMail: true,
+		Revocations: revocations})
+	userURL := users.URL
 
 	provider := oidctest.Start(t, "emporium-client", "client-secret")
 	svc, err := auth.New(auth.Deps{
 		Users:        userv1connect.NewUserServiceClient(http.DefaultClient, userURL, servetest.Bearer(internalSecret)),
 		Signer:       &token.Signer{Keys: keys, Issuer: issuer, Audience: audience, TTL: 15 * time.Minute},
-		Refresher:    &token.Refresher{Store: token.NewMemoryStore()},
+		Refresher:    &token.Refresher{Store: token.NewMemoryStore(), Revocations: revocations},
 		Limiter:      ratelimit.NewMemory(nil),
 		AccountLimit: accountLimit,
 		Providers: []auth.ProviderConfig{{
@@ -96,11 +95,11 @@ func newEnv(t *testing.T, accountLimit ratelimit.Limit) *env {
 	authURL := servetest.Start(t, authMux)
 	return &env{
 		auth: authv1connect.NewAuthServiceClient(http.DefaultClient, authURL), authURL: authURL,
-		userURL: userURL, users: users, mail: mail, provider: provider,
+		userURL: userURL, users: users, mail: users.Mailbox, provider: provider,
 	}
 }
 
-func mustKey(t *testing.T) *token.Key {
+func mustKey(t testing.TB) *token.Key {
 	t.Helper()
 	k, err := token.GenerateKey()
 	if err != nil {
@@ -113,12 +112,17 @@ var roomy = ratelimit.Limit{Rate: 100, Burst: 100}
 
 func (e *env) register(t *testing.T, email string) string {
 	t.Helper()
-	res, err := userv1connect.NewUserServiceClient(http.DefaultClient, e.userURL).
-		Register(context.Background(), &userv1.RegisterRequest{Email: email, Password: password})
-	if err != nil {
+	if _, err := userv1connect.NewUserServiceClient(http.DefaultClient, e.userURL).
+		Register(context.Background(), &userv1.RegisterRequest{Email: email, Password: password}); err != nil {
 		t.Fatalf("register %s: %v", email, err)
 	}
-	return res.GetUser().GetId()
+	// Register names no account: the edge's internal check does.
+	res, err := userv1connect.NewUserServiceClient(http.DefaultClient, e.userURL, servetest.Bearer(internalSecret)).
+		CheckPassword(context.Background(), &userv1.CheckPasswordRequest{Email: email, Password: password})
+	if err != nil || res.GetSubject() == nil {
+		t.Fatalf("check password of %s: %v, %v", email, res, err)
+	}
+	return res.GetSubject().GetUserId()
 }
 
 func (e *env) login(t *testing.T, email, pw string) (*authv1.Tokens, error) {
@@ -136,8 +140,6 @@ func (e *env) refresh(raw string) (*authv1.Tokens, error) {
 	res, err := e.auth.Refresh(context.Background(), &authv1.RefreshRequest{RefreshToken: raw})
 	return res.GetTokens(), err
 }
-
-func code(err error) connect.Code { return connect.CodeOf(err) }
 
 func TestLoginIssuesTokensServicesAccept(t *testing.T) {
 	t.Parallel()
@@ -232,13 +234,69 @@ func TestLogoutAndLogoutEverywhere(t *testing.T) {
 	}
 }
 
+func TestSigningOutEndsAccessTokensAtOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, roomy)
+	e.register(t, "kim@example.com")
+	ctx := context.Background()
+	works := func(what, tok string) {
+		t.Helper()
+		if _, err := e.me(tok); err != nil {
+			t.Fatalf("%s: GetMe: %v", what, err)
+		}
+	}
+	ended := func(what, tok string) {
+		t.Helper()
+		if _, err := e.me(tok); code(err) != connect.CodeUnauthenticated {
+			t.Errorf("%s: GetMe with the access token: %v, want unauthenticated at once", what, err)
+		}
+	}
+	a, _ := e.login(t, "kim@example.com", password)
+	b, _ := e.login(t, "kim@example.com", password)
+	works("before Logout", a.GetAccessToken())
+	if _, err := e.auth.Logout(ctx, &authv1.LogoutRequest{RefreshToken: a.GetRefreshToken()}); err != nil {
+		t.Fatal(err)
+	}
+	ended("after Logout", a.GetAccessToken())
+	works("another session after Logout", b.GetAccessToken())
+
+	everywhere := authv1connect.NewAuthServiceClient(http.DefaultClient, e.authURL, servetest.Bearer(b.GetAccessToken()))
+	c, _ := e.login(t, "kim@example.com", password)
+	time.Sleep(2 * time.Millisecond) // sessions are dated to the millisecond
+	if _, err := everywhere.LogoutEverywhere(ctx, &authv1.LogoutEverywhereRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	ended("after LogoutEverywhere, its caller", b.GetAccessToken())
+	ended("after LogoutEverywhere, another session", c.GetAccessToken())
+
+	time.Sleep(2 * time.Millisecond)
+	d, err := e.login(t, "kim@example.com", password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	works("a session started after LogoutEverywhere", d.GetAccessToken())
+	time.Sleep(2 * time.Millisecond)
+	const newPassword = "another long passphrase"
+	if _, err := userv1connect.NewUserServiceClient(http.DefaultClient, e.userURL, servetest.Bearer(d.GetAccessToken())).
+		ChangePassword(ctx, &userv1.ChangePasswordRequest{CurrentPassword: password, NewPassword: newPassword}); err != nil {
+		t.Fatal(err)
+	}
+	ended("after a password change", d.GetAccessToken())
+	time.Sleep(2 * time.Millisecond)
+	f, err := e.login(t, "kim@example.com", newPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	works("signed in with the new password", f.GetAccessToken())
+}
+
 func TestDisabledAccountCannotRefreshOrLogIn(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, roomy)
 	id := e.register(t, "dee@example.com")
 	tokens, _ := e.login(t, "dee@example.com", password)
 	// An admin disables the account (through the service, as the admin RPC would).
-	if _, err := e.users.EnsureAdmin(context.Background(), "root@example.com", "admin password 1234!"); err != nil {
+	if _, err := e.users.User.Service().EnsureAdmin(context.Background(), "root@example.com", "admin password 1234!"); err != nil {
 		t.Fatal(err)
 	}
 	admin, err := e.login(t, "root@example.com", "admin password 1234!")
@@ -255,8 +313,8 @@ func TestDisabledAccountCannotRefreshOrLogIn(t *testing.T) {
 	if _, err := e.login(t, "dee@example.com", password); code(err) != connect.CodeUnauthenticated {
 		t.Errorf("login of a disabled account: %v", err)
 	}
-	if _, err := e.me(tokens.GetAccessToken()); code(err) != connect.CodePermissionDenied {
-		t.Errorf("a disabled account's unexpired access token: %v, want permission_denied", err)
+	if _, err := e.me(tokens.GetAccessToken()); code(err) != connect.CodeUnauthenticated {
+		t.Errorf("a disabled account's unexpired access token: %v, want unauthenticated (revoked at once)", err)
 	}
 }
 
@@ -293,6 +351,12 @@ func TestPasswordResetEndsEarlierSessions(t *testing.T) {
 	after, err := e.login(t, "eve@example.com", newPassword)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if _, err := e.me(after.GetAccessToken()); err != nil {
+		t.Errorf("the access token of a session from after the reset: %v", err)
+	}
+	if _, err := e.me(before.GetAccessToken()); code(err) != connect.CodeUnauthenticated {
+		t.Errorf("the access token of a session from before the reset: %v, want unauthenticated", err)
 	}
 	if _, err := e.refresh(after.GetRefreshToken()); err != nil {
 		t.Errorf("refresh of a session from after the reset: %v", err)
@@ -396,3 +460,5 @@ func TestSignInWithOpenIDConnect(t *testing.T) {
 		t.Errorf("forged state: %v", err)
 	}
 }
+
+var code = testkit.Code

@@ -78,9 +78,7 @@ func (s *Service) ListTemplateVersions(ctx context.Context, req *notificationv1.
 	locale := normLocale(req.GetLocale())
 	filter := fmt.Sprintf("%d:%s", req.GetKind(), locale)
 	size := paging.Size(req.GetPageSize())
-	q := s.db.NewSelect().Model((*templateRow)(nil)).
-		Where("t.kind = ? AND t.locale = ?", int32(req.GetKind()), locale).
-		OrderExpr("t.version DESC").Limit(int64(size + 1))
+	var before *int64
 	if tok := req.GetPageToken(); tok != "" {
 		var c versionCursor
 		if err := paging.Decode(tok, &c); err != nil {
@@ -89,11 +87,11 @@ func (s *Service) ListTemplateVersions(ctx context.Context, req *notificationv1.
 		if c.Filter != filter {
 			return nil, errs.Invalidf("page_token belongs to another kind or locale: start again without it")
 		}
-		q.Where("t.version < ?", c.Version)
+		before = &c.Version
 	}
-	var rows []*templateRow
-	if err := q.Scan(ctx, &rows); err != nil {
-		return nil, fmt.Errorf("list template versions: %w", err)
+	rows, err := s.store.templateVersions(ctx, req.GetKind(), locale, before, size+1)
+	if err != nil {
+		return nil, err
 	}
 	out := &notificationv1.ListTemplateVersionsResponse{}
 	if len(rows) > size {
@@ -136,23 +134,9 @@ type deliveryCursor struct {
 func (s *Service) ListDeliveries(ctx context.Context, req *notificationv1.ListDeliveriesRequest) (*notificationv1.ListDeliveriesResponse, error) {
 	filter := fmt.Sprint(req.GetStatuses(), req.GetKinds(), req.GetUserId(), req.GetChannel(), req.GetEventId())
 	size := paging.Size(req.GetPageSize())
-	q := s.db.NewSelect().Model((*deliveryRow)(nil)).
-		ExcludeColumn("html", "text"). // the list is an index; GetDelivery has the content
-		OrderExpr("d.created_at DESC, d.id DESC").Limit(int64(size + 1))
-	if st := req.GetStatuses(); len(st) > 0 {
-		q.Where("d.status IN (?)", bun.In(st))
-	}
-	if k := req.GetKinds(); len(k) > 0 {
-		q.Where("d.kind IN (?)", bun.In(k))
-	}
-	if u := req.GetUserId(); u != "" {
-		q.Where("d.user_id = ?", u)
-	}
-	if c := req.GetChannel(); c != notificationv1.Channel_CHANNEL_UNSPECIFIED {
-		q.Where("d.channel = ?", int32(c))
-	}
-	if e := req.GetEventId(); e != "" {
-		q.Where("d.event_id = ?", e)
+	f := deliveryFilter{
+		Statuses: req.GetStatuses(), Kinds: req.GetKinds(), UserID: req.GetUserId(),
+		Channel: req.GetChannel(), EventID: req.GetEventId(), Limit: size + 1,
 	}
 	if tok := req.GetPageToken(); tok != "" {
 		var c deliveryCursor
@@ -162,11 +146,11 @@ func (s *Service) ListDeliveries(ctx context.Context, req *notificationv1.ListDe
 		if c.Filter != filter {
 			return nil, errs.Invalidf("page_token belongs to a request with other filters: start again without it")
 		}
-		q.Where("(d.created_at < ?) OR (d.created_at = ? AND d.id < ?)", c.CreatedAt, c.CreatedAt, c.ID)
+		f.After = &c
 	}
-	var rows []*deliveryRow
-	if err := q.Scan(ctx, &rows); err != nil {
-		return nil, fmt.Errorf("list deliveries: %w", err)
+	rows, err := s.store.listDeliveries(ctx, f)
+	if err != nil {
+		return nil, err
 	}
 	out := &notificationv1.ListDeliveriesResponse{}
 	if len(rows) > size {
@@ -182,7 +166,7 @@ func (s *Service) ListDeliveries(ctx context.Context, req *notificationv1.ListDe
 
 // GetDelivery implements DeliveryService.
 func (s *Service) GetDelivery(ctx context.Context, req *notificationv1.GetDeliveryRequest) (*notificationv1.GetDeliveryResponse, error) {
-	d, err := s.store.delivery(ctx, s.db, req.GetId(), false)
+	d, err := s.store.delivery(ctx, req.GetId())
 	if err != nil {
 		return nil, err
 	}
@@ -206,8 +190,8 @@ func (s *Service) GetDelivery(ctx context.Context, req *notificationv1.GetDelive
 func (s *Service) RetryDelivery(ctx context.Context, req *notificationv1.RetryDeliveryRequest) (*notificationv1.RetryDeliveryResponse, error) {
 	var out *deliveryRow
 	who := "staff:" + subject(ctx)
-	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		d, err := s.store.delivery(ctx, tx, req.GetId(), true)
+	err := s.store.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		d, err := s.store.lockDelivery(ctx, tx, req.GetId())
 		if err != nil {
 			return err
 		}
@@ -256,7 +240,7 @@ func (s *Service) myPreferences(ctx context.Context) (*preferencesRow, error) {
 	if p == nil || p.Subject == "" || p.Has(authz.RoleService) {
 		return nil, errs.Unauthenticatedf("sign in to see your notification preferences")
 	}
-	prefs, err := s.store.preferences(ctx, s.db, p.Subject, nil)
+	prefs, err := s.store.preferences(ctx, p.Subject, nil)
 	if err != nil || prefs.UpdatedAt != 0 {
 		return prefs, err
 	}
@@ -301,12 +285,12 @@ func (s *Service) UpdatePreferences(ctx context.Context, req *notificationv1.Upd
 		columns = append(columns, path) // the mask's paths are the column names
 	}
 	p.UpdatedAt = micros(s.now())
-	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err = s.store.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if err := s.store.savePreferences(ctx, tx, p, columns); err != nil {
 			return err
 		}
 		// Answer with the row as stored, other changes made meanwhile included.
-		p, err = s.store.preferences(ctx, tx, p.UserID, nil)
+		p, err = s.store.preferencesTx(ctx, tx, p.UserID, nil)
 		return err
 	})
 	if err != nil {

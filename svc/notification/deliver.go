@@ -60,8 +60,8 @@ func (s *Service) work(ctx context.Context, job *river.Job[deliverArgs]) error {
 // unconfirmed rather than risk a second copy).
 func (s *Service) claim(ctx context.Context, id string) (*deliveryRow, error) {
 	var out *deliveryRow
-	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		d, err := s.store.delivery(ctx, tx, id, true)
+	err := s.store.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		d, err := s.store.lockDelivery(ctx, tx, id)
 		if errs.Is(err, errs.NotFound) {
 			return nil // gone: nothing to do
 		}
@@ -109,7 +109,7 @@ func (s *Service) finish(ctx context.Context, d *deliveryRow, status int32, outc
 	if status == statusSent {
 		d.ProviderID, d.SentAt = providerID, now
 	}
-	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	return s.store.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		return s.store.updateDelivery(ctx, tx, d, &attemptRow{
 			Attempt: d.Attempts, At: now, Outcome: outcome, ProviderID: providerID, Error: failure,
 		})

@@ -11,7 +11,8 @@ import (
 var migrationFiles embed.FS
 
 // Migrations are the service's own schema migrations, for db.Migrate (and
-// dbtest.Open). The service also needs River's tables: use Migrate.
+// dbtest.Open). The service also needs River's tables and processed_events:
+// use Migrate.
 var Migrations, _ = fs.Sub(migrationFiles, "migrations")
 
 // Migrate brings everything the service keeps in a database up to date:

@@ -6,29 +6,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-func TestFormatMoney(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		amount   int64
-		currency string
-		want     string
-	}{
-		{0, "USD", "$0.00"},
-		{5, "USD", "$0.05"},
-		{123450, "USD", "$1,234.50"},
-		{-2500, "EUR", "-€25.00"},
-		{100000000, "GBP", "£1,000,000.00"},
-		{1500, "JPY", "¥1,500"},
-		{12345, "KWD", "KWD 12.345"},
-		{999, "SEK", "SEK 9.99"},
-	}
-	for _, tc := range tests {
-		if got := formatMoney(tc.amount, tc.currency); got != tc.want {
-			t.Errorf("formatMoney(%d, %s) = %q, want %q", tc.amount, tc.currency, got, tc.want)
-		}
-	}
-}
-
 func TestLocaleChain(t *testing.T) {
 	t.Parallel()
 	tests := map[string][]string{

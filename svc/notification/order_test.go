@@ -9,126 +9,14 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/emporiumhq/emporium/gen/emporium/notification/v1/notificationv1connect"
 	orderv1 "github.com/emporiumhq/emporium/gen/emporium/order/v1"
 	"github.com/emporiumhq/emporium/gen/emporium/order/v1/orderv1connect"
-	paymentv1 "github.com/emporiumhq/emporium/gen/emporium/payment/v1"
-	"github.com/emporiumhq/emporium/gen/emporium/payment/v1/paymentv1connect"
-	productv1 "github.com/emporiumhq/emporium/gen/emporium/product/v1"
-	"github.com/emporiumhq/emporium/gen/emporium/product/v1/productv1connect"
-	"github.com/emporiumhq/emporium/gen/emporium/shipping/v1/shippingv1connect"
 	typev1 "github.com/emporiumhq/emporium/gen/emporium/type/v1"
 	"github.com/emporiumhq/emporium/internal/platform/db/dbtest"
-	"github.com/emporiumhq/emporium/internal/platform/search/bleve"
 	"github.com/emporiumhq/emporium/internal/platform/serve/servetest"
+	"github.com/emporiumhq/emporium/internal/testworld"
 	"github.com/emporiumhq/emporium/svc/notification/channel/channeltest"
-	"github.com/emporiumhq/emporium/svc/order"
-	"github.com/emporiumhq/emporium/svc/payment"
-	"github.com/emporiumhq/emporium/svc/payment/provider"
-	"github.com/emporiumhq/emporium/svc/product"
-	"github.com/emporiumhq/emporium/svc/product/seed"
-	"github.com/emporiumhq/emporium/svc/shipping"
 )
-
-// addCommerce mounts the real product, shipping, payment (on its
-// simulator) and order services beside the env's, the order service
-// reporting to the notification service as cmd/emporium wires it.
-func (e *env) addCommerce(t *testing.T, engine string) {
-	t.Helper()
-	ctx := context.Background()
-	hc, internal := http.DefaultClient, servetest.Bearer(serviceToken)
-
-	pdb := dbtest.Open(t, engine, "product", product.Migrations)
-	idx, err := bleve.Open(t.TempDir() + "/products.bleve")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { idx.Close() })
-	prod, err := product.New(product.Deps{DB: pdb, Index: idx, Currency: "USD", Log: e.log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	prod.Mount(e.mux, e.opts...)
-	cat := seed.Catalog{Categories: []seed.Category{{Slug: "goods", Name: "Goods"}}}
-	cat.Products = append(cat.Products, &productv1.CreateProductRequest{
-		Slug: "enamel-mug", Title: "Enamel mug", Category: "goods",
-		Variants: []*productv1.Variant{{Sku: "MUG-BLUE", Title: "Blue", Price: money(1250), Stock: 10, WeightGrams: 400}},
-	})
-	if n, err := prod.Seed(ctx, cat, nil); err != nil || n != 1 {
-		t.Fatalf("seed = %d, %v", n, err)
-	}
-
-	ship, err := shipping.New(shipping.Deps{Rates: shipping.DefaultRateTable(), Currency: "USD", Log: e.log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ship.Mount(e.mux, e.opts...)
-
-	paydb := dbtest.Open(t, engine, "payment", payment.Migrations)
-	if _, err := payment.Migrate(ctx, paydb); err != nil {
-		t.Fatal(err)
-	}
-	var paySvc *payment.Service
-	sim, err := provider.NewSimulator(provider.SimulatorConfig{
-		WebhookSecret: "whsec_test", ActionURL: e.url + payment.SimulatorActionPath,
-		OnEvent: func(payload []byte, sig string) {
-			go func() { _ = paySvc.ReceiveWebhook(context.Background(), payload, sig) }()
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Close() })
-	paySvc, err = payment.New(payment.Deps{
-		DB: paydb, Provider: sim, ProviderName: "simulator",
-		Outcomes: orderOutcomes{orderv1connect.NewOrderServiceClient(hc, e.url, internal)},
-		Currency: "USD", Log: e.log, JobPoll: 50 * time.Millisecond,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	paySvc.Mount(e.mux, e.opts...)
-
-	odb := dbtest.Open(t, engine, "order", order.Migrations)
-	if _, err := order.Migrate(ctx, odb); err != nil {
-		t.Fatal(err)
-	}
-	ord, err := order.New(order.Deps{
-		DB:            odb,
-		Catalog:       productv1connect.NewProductServiceClient(hc, e.url, internal),
-		Inventory:     productv1connect.NewInventoryServiceClient(hc, e.url, internal),
-		Shipping:      shippingv1connect.NewShippingServiceClient(hc, e.url, internal),
-		Payments:      paymentv1connect.NewPaymentServiceClient(hc, e.url, internal),
-		Notifications: notificationv1connect.NewNotificationServiceClient(hc, e.url, internal),
-		Currency:      "USD", Log: e.log, JobPoll: 50 * time.Millisecond,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ord.Mount(e.mux, e.opts...)
-	for _, svc := range []interface {
-		Start(context.Context) error
-		Stop(context.Context) error
-	}{paySvc, ord} {
-		if err := svc.Start(ctx); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			stop, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			_ = svc.Stop(stop)
-		})
-	}
-}
-
-type orderOutcomes struct {
-	orders orderv1connect.OrderServiceClient
-}
-
-func (o orderOutcomes) ApplyPaymentEvent(ctx context.Context, ev *paymentv1.PaymentEvent) error {
-	_, err := o.orders.ApplyPaymentEvent(ctx, &orderv1.ApplyPaymentEventRequest{Event: ev})
-	return err
-}
 
 // A shopper checks out and pays through the real order service: exactly
 // one confirmation email reaches the SMTP server, with the order's totals;
@@ -138,8 +26,7 @@ func TestPaidOrderThroughTheOrderServiceEmailsOnce(t *testing.T) {
 	for _, engine := range dbtest.Engines {
 		t.Run(engine, func(t *testing.T) {
 			t.Parallel()
-			e := newEnv(t, engine, envOptions{})
-			e.addCommerce(t, engine)
+			e := newEnv(t, engine, envOptions{commerce: true})
 			ctx := context.Background()
 			ada := e.register(t, "Ada", nil)
 			me := servetest.Bearer("user:" + ada.id)
@@ -154,7 +41,7 @@ func TestPaidOrderThroughTheOrderServiceEmailsOnce(t *testing.T) {
 				t.Fatalf("Checkout: %v", err)
 			}
 			paid, err := checkout.PayOrder(ctx, &orderv1.PayOrderRequest{
-				OrderId: co.GetOrder().GetId(), PaymentMethod: provider.TestCardSucceeds, IdempotencyKey: "payment-ada-1",
+				OrderId: co.GetOrder().GetId(), PaymentMethod: testworld.CardSucceeds, IdempotencyKey: "payment-ada-1",
 			})
 			if err != nil {
 				t.Fatalf("PayOrder: %v", err)
@@ -205,7 +92,7 @@ func TestPaidOrderThroughTheOrderServiceEmailsOnce(t *testing.T) {
 				t.Fatalf("Checkout: %v", err)
 			}
 			if _, err := checkout.PayOrder(ctx, &orderv1.PayOrderRequest{
-				OrderId: co2.GetOrder().GetId(), PaymentMethod: provider.TestCardSucceeds, IdempotencyKey: "payment-ada-2",
+				OrderId: co2.GetOrder().GetId(), PaymentMethod: testworld.CardSucceeds, IdempotencyKey: "payment-ada-2",
 			}); err != nil {
 				t.Fatalf("PayOrder: %v", err)
 			}

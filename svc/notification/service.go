@@ -68,6 +68,8 @@ type Deps struct {
 	Now       func() time.Time // default time.Now
 	// JobPoll is how often River looks for jobs; 0 means River's default.
 	JobPoll time.Duration
+	// JobTimeout bounds each job's run; 0 means the jobs package's default.
+	JobTimeout time.Duration
 	// MaxAttempts is how many times a delivery is tried before it is dead;
 	// default DefaultMaxAttempts.
 	MaxAttempts int
@@ -82,7 +84,6 @@ type Deps struct {
 
 // Service implements the notification API.
 type Service struct {
-	db          *bun.DB
 	store       *store
 	users       userv1connect.UserServiceClient
 	email       channel.EmailSender
@@ -139,14 +140,14 @@ func New(d Deps) (*Service, error) {
 		d.AfterSend = func(string) {}
 	}
 	s := &Service{
-		db: d.DB, store: &store{db: d.DB}, users: d.Users, email: d.Email, sms: d.SMS, box: d.Mailbox,
+		store: &store{db: d.DB}, users: d.Users, email: d.Email, sms: d.SMS, box: d.Mailbox,
 		publicURL: strings.TrimRight(d.PublicURL, "/"), log: d.Log, now: d.Now,
 		maxAttempts: d.MaxAttempts, afterSend: d.AfterSend,
 	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, river.WorkFunc(s.work))
 	jc, err := jobs.New(d.DB, jobs.Config{
-		Workers: workers, Log: d.Log, FetchPollInterval: d.JobPoll,
+		Workers: workers, Log: d.Log, FetchPollInterval: d.JobPoll, JobTimeout: d.JobTimeout,
 		RetryPolicy: jobs.Backoff{Base: d.RetryBase, Max: maxRetryDelay}, MaxAttempts: d.MaxAttempts,
 	})
 	if err != nil {
@@ -221,7 +222,7 @@ func (s *Service) Notify(ctx context.Context, req *notificationv1.NotifyRequest)
 	if err != nil {
 		return nil, err
 	}
-	prefs, err := s.store.preferences(ctx, s.db, req.GetUserId(), contact)
+	prefs, err := s.store.preferences(ctx, req.GetUserId(), contact)
 	if err != nil {
 		return nil, err
 	}
@@ -230,7 +231,7 @@ func (s *Service) Notify(ctx context.Context, req *notificationv1.NotifyRequest)
 		return nil, err
 	}
 	var ids []string
-	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err = s.store.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		first, err := jobs.Once(ctx, tx, "notification.notify", req.GetEventId())
 		if err != nil {
 			return err

@@ -15,9 +15,18 @@ import (
 )
 
 // store holds every query of the notification service, the same on SQLite
-// and PostgreSQL.
+// and PostgreSQL. Methods taking a bun.Tx, or a bun.IDB (named …Tx), run
+// inside the caller's transaction, begun with tx; the others on the
+// database.
 type store struct {
 	db *bun.DB
+}
+
+// tx runs fn in a transaction, committed when fn returns nil and rolled
+// back otherwise. fn must not call other services or providers: on SQLite
+// the transaction holds the only connection.
+func (s *store) tx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
+	return s.db.RunInTx(ctx, nil, fn)
 }
 
 // handled reports whether Notify already handled eventID, and the
@@ -48,7 +57,11 @@ func (s *store) handledTx(ctx context.Context, idb bun.IDB, eventID string) (boo
 // preferences returns a shopper's preferences, or the defaults when they
 // never set any: SMS shipping updates on, marketing by email as they chose
 // at sign-up (c may be nil when unknown), by SMS off.
-func (s *store) preferences(ctx context.Context, idb bun.IDB, userID string, c *userv1.Contact) (*preferencesRow, error) {
+func (s *store) preferences(ctx context.Context, userID string, c *userv1.Contact) (*preferencesRow, error) {
+	return s.preferencesTx(ctx, s.db, userID, c)
+}
+
+func (s *store) preferencesTx(ctx context.Context, idb bun.IDB, userID string, c *userv1.Contact) (*preferencesRow, error) {
 	p := new(preferencesRow)
 	err := idb.NewSelect().Model(p).Where("p.user_id = ?", userID).Scan(ctx)
 	switch {
@@ -81,9 +94,18 @@ func (s *store) insertDelivery(ctx context.Context, tx bun.Tx, d *deliveryRow) e
 	return nil
 }
 
-// delivery reads a delivery; lock takes its row for the rest of tx on
-// PostgreSQL (SQLite's single writer needs none).
-func (s *store) delivery(ctx context.Context, idb bun.IDB, id string, lock bool) (*deliveryRow, error) {
+// delivery reads a delivery.
+func (s *store) delivery(ctx context.Context, id string) (*deliveryRow, error) {
+	return readDelivery(ctx, s.db, id, false)
+}
+
+// lockDelivery reads a delivery inside tx, its row taken for the rest of
+// tx on PostgreSQL (SQLite's single writer needs none).
+func (s *store) lockDelivery(ctx context.Context, tx bun.Tx, id string) (*deliveryRow, error) {
+	return readDelivery(ctx, tx, id, true)
+}
+
+func readDelivery(ctx context.Context, idb bun.IDB, id string, lock bool) (*deliveryRow, error) {
 	d := new(deliveryRow)
 	q := idb.NewSelect().Model(d).Where("d.id = ?", id)
 	if lock && db.IsPostgres(idb) {
@@ -133,7 +155,7 @@ func (s *store) current(ctx context.Context, kind notificationv1.EventKind, loca
 	var rows []*templateRow
 	// The newest version per locale of the chain.
 	err := s.db.NewSelect().Model(&rows).
-		Where("t.kind = ? AND t.locale IN (?)", int32(kind), bun.In(chain)).
+		Where("t.kind = ? AND t.locale IN (?)", int32(kind), bun.List(chain)).
 		Where("t.version = (SELECT max(t2.version) FROM templates AS t2 WHERE t2.kind = t.kind AND t2.locale = t.locale)").
 		Scan(ctx)
 	if err != nil {
@@ -187,4 +209,62 @@ func (s *store) insertTemplate(ctx context.Context, src *source, expected int64)
 		return errs.Abortedf("template %s in %q was edited at the same time; reload and try again", src.Kind, src.Locale)
 	}
 	return err
+}
+
+// templateVersions pages the stored versions of kind in locale, newest
+// first, below version before (nil: from the newest).
+func (s *store) templateVersions(ctx context.Context, kind notificationv1.EventKind, locale string, before *int64, limit int) ([]*templateRow, error) {
+	q := s.db.NewSelect().Model((*templateRow)(nil)).
+		Where("t.kind = ? AND t.locale = ?", int32(kind), locale).
+		OrderExpr("t.version DESC").Limit(int64(limit))
+	if before != nil {
+		q.Where("t.version < ?", *before)
+	}
+	var rows []*templateRow
+	if err := q.Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("list template versions: %w", err)
+	}
+	return rows, nil
+}
+
+// deliveryFilter narrows ListDeliveries; zero fields match everything.
+type deliveryFilter struct {
+	Statuses []notificationv1.DeliveryStatus
+	Kinds    []notificationv1.EventKind
+	UserID   string
+	Channel  notificationv1.Channel
+	EventID  string
+	After    *deliveryCursor // keyset position, nil for the first page
+	Limit    int
+}
+
+// listDeliveries pages deliveries matching f, newest first, without their
+// content (GetDelivery has it).
+func (s *store) listDeliveries(ctx context.Context, f deliveryFilter) ([]*deliveryRow, error) {
+	q := s.db.NewSelect().Model((*deliveryRow)(nil)).
+		ExcludeColumn("html", "text").
+		OrderExpr("d.created_at DESC, d.id DESC").Limit(int64(f.Limit))
+	if len(f.Statuses) > 0 {
+		q.Where("d.status IN (?)", bun.List(f.Statuses))
+	}
+	if len(f.Kinds) > 0 {
+		q.Where("d.kind IN (?)", bun.List(f.Kinds))
+	}
+	if f.UserID != "" {
+		q.Where("d.user_id = ?", f.UserID)
+	}
+	if f.Channel != notificationv1.Channel_CHANNEL_UNSPECIFIED {
+		q.Where("d.channel = ?", int32(f.Channel))
+	}
+	if f.EventID != "" {
+		q.Where("d.event_id = ?", f.EventID)
+	}
+	if c := f.After; c != nil {
+		q.Where("(d.created_at < ?) OR (d.created_at = ? AND d.id < ?)", c.CreatedAt, c.CreatedAt, c.ID)
+	}
+	var rows []*deliveryRow
+	if err := q.Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("list deliveries: %w", err)
+	}
+	return rows, nil
 }

@@ -3,14 +3,17 @@ package notification
 import (
 	"bytes"
 	"embed"
+	"errors"
 	"fmt"
 	htmltemplate "html/template"
 	"strings"
 	texttemplate "text/template"
+	"text/template/parse"
 
 	notificationv1 "github.com/emporiumhq/emporium/gen/emporium/notification/v1"
 	orderv1 "github.com/emporiumhq/emporium/gen/emporium/order/v1"
 	"github.com/emporiumhq/emporium/internal/platform/errs"
+	"github.com/emporiumhq/emporium/internal/platform/money"
 )
 
 // builtinFiles are the default templates, in English: for each kind,
@@ -155,7 +158,114 @@ func compile(src *source) (*compiled, error) {
 	if c.html, err = htmltemplate.New("html").Option("missingkey=error").Parse(src.HTML); err != nil {
 		return nil, &fieldError{Field: "html", Err: err}
 	}
+	for field, parts := range map[string][]*parse.Tree{
+		"subject": textTrees(c.subject), "text": textTrees(c.text), "sms": textTrees(c.sms), "html": htmlTrees(c.html),
+	} {
+		for _, t := range parts {
+			if err := boundedRanges(t.Root); err != nil {
+				return nil, &fieldError{Field: field, Err: err}
+			}
+		}
+	}
 	return c, nil
+}
+
+// textTrees and htmlTrees are the parse trees of a template and those it
+// defines, for boundedRanges.
+func textTrees(t *texttemplate.Template) []*parse.Tree {
+	var out []*parse.Tree
+	for _, d := range t.Templates() {
+		if d.Tree != nil {
+			out = append(out, d.Tree)
+		}
+	}
+	return out
+}
+
+func htmlTrees(t *htmltemplate.Template) []*parse.Tree {
+	var out []*parse.Tree
+	for _, d := range t.Templates() {
+		if d.Tree != nil {
+			out = append(out, d.Tree)
+		}
+	}
+	return out
+}
+
+// boundedRanges refuses a {{range}} over anything but the message's data
+// (.Order.Lines, $.Shipment.Items): a range over a number, such as
+// {{range 1000000000}}, would let one template edit keep the service busy
+// for minutes on every message.
+func boundedRanges(n parse.Node) error {
+	switch n := n.(type) {
+	case *parse.ListNode:
+		if n == nil {
+			return nil
+		}
+		for _, c := range n.Nodes {
+			if err := boundedRanges(c); err != nil {
+				return err
+			}
+		}
+	case *parse.RangeNode:
+		if !overData(n.Pipe) {
+			return fmt.Errorf("line %d: range goes over the message's lists only, such as .Order.Lines", n.Line)
+		}
+		if err := boundedRanges(n.List); err != nil {
+			return err
+		}
+		return boundedRanges(n.ElseList)
+	case *parse.IfNode:
+		if err := boundedRanges(n.List); err != nil {
+			return err
+		}
+		return boundedRanges(n.ElseList)
+	case *parse.WithNode:
+		if err := boundedRanges(n.List); err != nil {
+			return err
+		}
+		return boundedRanges(n.ElseList)
+	}
+	return nil
+}
+
+// overData reports whether a range pipeline is one field of the data:
+// .Order.Lines, or a variable's field such as $.Order.Lines.
+func overData(p *parse.PipeNode) bool {
+	if p == nil || len(p.Cmds) != 1 || len(p.Cmds[0].Args) != 1 {
+		return false
+	}
+	switch a := p.Cmds[0].Args[0].(type) {
+	case *parse.FieldNode:
+		return true
+	case *parse.VariableNode:
+		return len(a.Ident) > 1
+	}
+	return false
+}
+
+// maxRendered caps each rendered part of a message; a template that writes
+// more (a loop gone wrong) fails instead of filling memory and mailboxes.
+const maxRendered = 256 << 10
+
+var errTooLong = fmt.Errorf("renders more than %d KiB", maxRendered>>10)
+
+// cappedBuffer is a bytes.Buffer that refuses to grow past maxRendered.
+type cappedBuffer struct{ bytes.Buffer }
+
+func (b *cappedBuffer) Write(p []byte) (int, error) {
+	if b.Len()+len(p) > maxRendered {
+		return 0, errTooLong
+	}
+	return b.Buffer.Write(p)
+}
+
+// tooLong unwraps text/template's wrapping of a write error.
+func tooLong(err error) error {
+	if errors.Is(err, errTooLong) {
+		return errTooLong
+	}
+	return err
 }
 
 // rendered is a message made from a template.
@@ -169,7 +279,7 @@ type rendered struct {
 // render executes every part with v.
 func (c *compiled) render(v *View) (*rendered, error) {
 	out := &rendered{}
-	var b bytes.Buffer
+	var b cappedBuffer
 	texts := []struct {
 		field string
 		t     *texttemplate.Template
@@ -178,13 +288,13 @@ func (c *compiled) render(v *View) (*rendered, error) {
 	for _, p := range texts {
 		b.Reset()
 		if err := p.t.Execute(&b, v); err != nil {
-			return nil, &fieldError{Field: p.field, Err: err}
+			return nil, &fieldError{Field: p.field, Err: tooLong(err)}
 		}
 		*p.dst = b.String()
 	}
 	b.Reset()
 	if err := c.html.Execute(&b, v); err != nil {
-		return nil, &fieldError{Field: "html", Err: err}
+		return nil, &fieldError{Field: "html", Err: tooLong(err)}
 	}
 	out.HTML = b.String()
 	// A subject is one line; SMS bodies are trimmed of the files' newlines.
@@ -281,19 +391,19 @@ func orderView(o *orderv1.Order, publicURL string) *OrderView {
 	cur := o.GetTotal().GetCurrency()
 	v := &OrderView{
 		ID: o.GetId(), Number: o.GetNumber(),
-		Subtotal:     formatMoney(o.GetSubtotal().GetAmount(), cur),
+		Subtotal:     money.Format(o.GetSubtotal().GetAmount(), cur),
 		HasDiscount:  o.GetDiscountTotal().GetAmount() != 0,
 		DiscountCode: o.GetDiscountCode(),
-		Discount:     formatMoney(o.GetDiscountTotal().GetAmount(), cur),
-		Shipping:     formatMoney(o.GetShippingTotal().GetAmount(), cur),
-		Tax:          formatMoney(o.GetTaxTotal().GetAmount(), cur),
-		Total:        formatMoney(o.GetTotal().GetAmount(), cur),
-		Refunded:     formatMoney(o.GetRefundedTotal().GetAmount(), cur),
+		Discount:     money.Format(o.GetDiscountTotal().GetAmount(), cur),
+		Shipping:     money.Format(o.GetShippingTotal().GetAmount(), cur),
+		Tax:          money.Format(o.GetTaxTotal().GetAmount(), cur),
+		Total:        money.Format(o.GetTotal().GetAmount(), cur),
+		Refunded:     money.Format(o.GetRefundedTotal().GetAmount(), cur),
 	}
 	for _, l := range o.GetLines() {
 		v.Lines = append(v.Lines, LineView{
 			SKU: l.GetSku(), Title: l.GetTitle(), Variant: l.GetVariantTitle(), Quantity: l.GetQuantity(),
-			UnitPrice: formatMoney(l.GetUnitPrice().GetAmount(), cur), Total: formatMoney(l.GetLineTotal().GetAmount(), cur),
+			UnitPrice: money.Format(l.GetUnitPrice().GetAmount(), cur), Total: money.Format(l.GetLineTotal().GetAmount(), cur),
 		})
 	}
 	if a := o.GetShippingAddress(); a != nil {
@@ -371,51 +481,3 @@ func sampleView(kind notificationv1.EventKind) *View {
 
 // shopName is how messages name the shop.
 const shopName = "Emporium"
-
-// currencyDigits are the ISO 4217 currencies whose minor unit is not a
-// hundredth.
-var currencyDigits = map[string]int{
-	"BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0, "PYG": 0,
-	"RWF": 0, "UGX": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
-	"BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
-}
-
-var currencySymbols = map[string]string{
-	"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CAD": "CA$", "AUD": "A$", "CHF": "CHF ", "INR": "₹",
-}
-
-// formatMoney writes minor units in their currency: formatMoney(123450,
-// "USD") is "$1,234.50"; currencies without a symbol here lead with their
-// code ("SEK 12.00").
-func formatMoney(amount int64, currency string) string {
-	digits, ok := currencyDigits[currency]
-	if !ok {
-		digits = 2
-	}
-	sign := ""
-	u := uint64(amount)
-	if amount < 0 {
-		sign, u = "-", uint64(-amount)
-	}
-	div := uint64(1)
-	for range digits {
-		div *= 10
-	}
-	whole := fmt.Sprint(u / div)
-	var grouped strings.Builder
-	for i, r := range whole {
-		if i > 0 && (len(whole)-i)%3 == 0 {
-			grouped.WriteByte(',')
-		}
-		grouped.WriteRune(r)
-	}
-	num := grouped.String()
-	if digits > 0 {
-		num += fmt.Sprintf(".%0*d", digits, u%div)
-	}
-	sym, ok := currencySymbols[currency]
-	if !ok {
-		sym = currency + " "
-	}
-	return sign + sym + num
-}

@@ -152,6 +152,13 @@ func TestBadTemplateIsRejected(t *testing.T) {
 			{"broken html", func(r *notificationv1.UpdateTemplateRequest) { r.Html = "<a href=\"{{.Order.URL}}>x" }, "html"},
 			{"unknown function", func(r *notificationv1.UpdateTemplateRequest) { r.Html = "{{exec .Order.Number}}" }, "html"},
 			{"empty subject", func(r *notificationv1.UpdateTemplateRequest) { r.Subject = "{{if false}}x{{end}}" }, "subject"},
+			{"a loop of a billion", func(r *notificationv1.UpdateTemplateRequest) { r.Text = "{{range 1000000000}}{{end}}" }, "text"},
+			{"a loop over a variable", func(r *notificationv1.UpdateTemplateRequest) {
+				r.Html = "{{$n := 1000000000}}{{if .Order}}{{range $n}}x{{end}}{{end}}"
+			}, "html"},
+			{"recursion that writes without end", func(r *notificationv1.UpdateTemplateRequest) {
+				r.Sms = `{{define "a"}}{{.Order.Number}} {{template "a" .}}{{end}}{{template "a" .}}`
+			}, "sms"},
 		}
 		for _, tc := range tests {
 			req := frenchConfirmation(0)

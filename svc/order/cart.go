@@ -4,16 +4,16 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/uptrace/bun"
 
 	orderv1 "github.com/emporiumhq/emporium/gen/emporium/order/v1"
+	productv1 "github.com/emporiumhq/emporium/gen/emporium/product/v1"
 	typev1 "github.com/emporiumhq/emporium/gen/emporium/type/v1"
 	"github.com/emporiumhq/emporium/internal/platform/errs"
 )
@@ -36,32 +36,20 @@ func hashToken(token string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// cartFor finds the caller's cart: a signed-in shopper's own (made when
-// create is set), or the guest cart of token (a new one when token is empty
-// and create is set). A nil cart with no error means there is none yet.
-// newToken is set when a guest cart was just made.
-func (s *Service) cartFor(ctx context.Context, idb bun.IDB, token string, create bool) (c *cartRow, newToken string, err error) {
+// cartFor finds the caller's cart in tx: a signed-in shopper's own (made
+// when create is set), or the guest cart of token (a new one when token is
+// empty and create is set). A nil cart with no error means there is none
+// yet. newToken is set when a guest cart was just made.
+func (s *Service) cartFor(ctx context.Context, tx bun.Tx, token string, create bool) (c *cartRow, newToken string, err error) {
 	now := micros(s.now())
 	if p := shopper(ctx); p != nil {
-		c = new(cartRow)
-		err := idb.NewSelect().Model(c).Where("c.customer_id = ?", p.Subject).Scan(ctx)
-		switch {
-		case err == nil:
-			return c, "", nil
-		case !errors.Is(err, sql.ErrNoRows):
-			return nil, "", fmt.Errorf("read cart: %w", err)
-		case !create:
-			return nil, "", nil
+		c, err := s.store.customerCartTx(ctx, tx, p.Subject)
+		if err != nil || c != nil || !create {
+			return c, "", err
 		}
 		id := p.Subject
-		c = &cartRow{ID: newID(), CustomerID: &id, CreatedAt: now, UpdatedAt: now}
-		if _, err := idb.NewInsert().Model(c).On("CONFLICT (customer_id) DO NOTHING").Exec(ctx); err != nil {
-			return nil, "", fmt.Errorf("create cart: %w", err)
-		}
-		if err := idb.NewSelect().Model(c).Where("c.customer_id = ?", p.Subject).Scan(ctx); err != nil {
-			return nil, "", fmt.Errorf("read cart: %w", err)
-		}
-		return c, "", nil
+		c, err = s.store.createCustomerCart(ctx, tx, &cartRow{ID: newID(), CustomerID: &id, CreatedAt: now, UpdatedAt: now})
+		return c, "", err
 	}
 	if token == "" {
 		if !create {
@@ -70,35 +58,50 @@ func (s *Service) cartFor(ctx context.Context, idb bun.IDB, token string, create
 		newToken = newCartToken()
 		h := hashToken(newToken)
 		c = &cartRow{ID: newID(), TokenHash: &h, CreatedAt: now, UpdatedAt: now}
-		if _, err := idb.NewInsert().Model(c).Exec(ctx); err != nil {
-			return nil, "", fmt.Errorf("create cart: %w", err)
+		if err := s.store.insertCart(ctx, tx, c); err != nil {
+			return nil, "", err
 		}
 		return c, newToken, nil
 	}
-	c = new(cartRow)
-	if err := idb.NewSelect().Model(c).Where("c.token_hash = ?", hashToken(token)).Scan(ctx); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, "", errs.NotFoundf("cart not found: the cart_token is unknown")
-		}
-		return nil, "", fmt.Errorf("read cart: %w", err)
+	if c, err = s.store.guestCartTx(ctx, tx, hashToken(token)); err != nil {
+		return nil, "", err
 	}
-	if c.MergedInto != nil {
-		return nil, "", errs.FailedPreconditionf("this cart was merged into a signed-in shopper's cart: sign in to see it")
+	if err := unmerged(c); err != nil {
+		return nil, "", err
 	}
 	return c, "", nil
 }
 
-func (s *Service) cartLines(ctx context.Context, idb bun.IDB, cartID string) ([]*cartLineRow, error) {
-	var lines []*cartLineRow
-	if err := idb.NewSelect().Model(&lines).Where("cl.cart_id = ?", cartID).Order("cl.added_at", "cl.sku").Scan(ctx); err != nil {
-		return nil, fmt.Errorf("read cart lines: %w", err)
+// currentCart is the caller's cart as cartFor finds it, read outside a
+// transaction; it never makes one.
+func (s *Service) currentCart(ctx context.Context, token string) (*cartRow, error) {
+	if p := shopper(ctx); p != nil {
+		return s.store.customerCart(ctx, p.Subject)
 	}
-	return lines, nil
+	if token == "" {
+		return nil, nil
+	}
+	c, err := s.store.guestCart(ctx, hashToken(token))
+	if err != nil {
+		return nil, err
+	}
+	if err := unmerged(c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// unmerged refuses a guest cart merged into a shopper's.
+func unmerged(c *cartRow) error {
+	if c.MergedInto != nil {
+		return errs.FailedPreconditionf("this cart was merged into a signed-in shopper's cart: sign in to see it")
+	}
+	return nil
 }
 
 // show prices cart c as it stands in the database.
 func (s *Service) show(ctx context.Context, c *cartRow, token string, dest *typev1.Destination, rateID string) (*orderv1.Cart, error) {
-	lines, err := s.cartLines(ctx, s.db, c.ID)
+	lines, err := s.store.cartLines(ctx, c.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +116,7 @@ func (s *Service) show(ctx context.Context, c *cartRow, token string, dest *type
 
 // GetCart implements CartService.
 func (s *Service) GetCart(ctx context.Context, req *orderv1.GetCartRequest) (*orderv1.GetCartResponse, error) {
-	c, _, err := s.cartFor(ctx, s.db, req.GetCartToken(), false)
+	c, err := s.currentCart(ctx, req.GetCartToken())
 	if err != nil {
 		return nil, err
 	}
@@ -146,12 +149,68 @@ func refusal(l *pricedLine, sku string, want, had int64) error {
 }
 
 // changeLine sets (or, with add, adds to) sku's quantity in the caller's
-// cart, creating the cart when needed; 0 removes the line. The cart is
-// priced once, after the change and inside its transaction, and the change
-// is rolled back when the catalog cannot supply it.
-func (s *Service) changeLine(ctx context.Context, token, sku string, quantity int64, add bool) (*orderv1.Cart, error) {
+// cart, creating the cart when needed; 0 removes the line. The catalog is
+// asked first, outside any transaction: a transaction holds the cart (and,
+// on SQLite, the database) for every other writer, and must not wait on
+// another service. The change is then made in a transaction that reads the
+// cart afresh, refuses it when the catalog cannot supply it (rolling it
+// back), and prices the cart as the change left it, once.
+func (s *Service) changeLine(ctx context.Context, token, sku string, quantity int64, add bool, searchID string) (*orderv1.Cart, error) {
+	create := add || quantity > 0
+	c, err := s.currentCart(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	if c == nil && !create { // removing from a cart that does not exist: nothing to do
+		return (&priced{ready: true}).cart(&cartRow{}, s.currency), nil
+	}
+	var skus []string
+	if c != nil {
+		lines, err := s.store.cartLines(ctx, c.ID)
+		if err != nil {
+			return nil, err
+		}
+		skus = skusOf(lines)
+	}
+	if create && !slices.Contains(skus, sku) {
+		skus = append(skus, sku)
+	}
+	for attempt := 1; ; attempt++ {
+		infos, err := s.lookup(ctx, skus)
+		if err != nil {
+			return nil, err
+		}
+		out, err := s.applyLine(ctx, token, sku, quantity, add, searchID, skus, infos)
+		var stale staleLookup
+		if !errors.As(err, &stale) {
+			return out, err
+		}
+		if attempt == maxLookups {
+			return nil, errs.Abortedf("the cart changed while it was being updated; try again")
+		}
+		skus = append(skus, stale...)
+	}
+}
+
+// maxLookups bounds how often changeLine asks the catalog again because
+// concurrent requests keep adding other items to the cart.
+const maxLookups = 10
+
+// staleLookup is the SKUs a cart has that its catalog lookup did not ask
+// about: another request added them meanwhile.
+type staleLookup []string
+
+func (e staleLookup) Error() string {
+	return "cart changed since the catalog lookup: " + strings.Join(e, ", ")
+}
+
+// applyLine is changeLine's transaction, with what the catalog said of
+// asked, the SKUs the cart had when it was read before, and sku (added from
+// the search searchID, when set). A cart
+// that has other SKUs now changes nothing and returns them as staleLookup.
+func (s *Service) applyLine(ctx context.Context, token, sku string, quantity int64, add bool, searchID string, asked []string, infos map[string]*productv1.VariantInfo) (*orderv1.Cart, error) {
 	var out *orderv1.Cart
-	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err := s.store.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		c, newToken, err := s.cartFor(ctx, tx, token, add || quantity > 0)
 		if err != nil {
 			return err
@@ -160,9 +219,27 @@ func (s *Service) changeLine(ctx context.Context, token, sku string, quantity in
 			out = (&priced{ready: true}).cart(&cartRow{}, s.currency)
 			return nil
 		}
-		lines, err := s.cartLines(ctx, tx, c.ID)
+		if err := s.store.lockCart(ctx, tx, c.ID); err != nil {
+			return err
+		}
+		lines, err := s.store.cartLinesTx(ctx, tx, c.ID)
 		if err != nil {
 			return err
+		}
+		var unasked staleLookup
+		for _, l := range lines {
+			if !slices.Contains(asked, l.SKU) {
+				unasked = append(unasked, l.SKU)
+			}
+		}
+		if len(unasked) > 0 {
+			return unasked
+		}
+		var d *discountRow
+		if c.DiscountCode != "" {
+			if d, err = s.store.discountByCodeTx(ctx, tx, normalizeCode(c.DiscountCode)); err != nil {
+				return err
+			}
 		}
 		var had int64
 		i := slices.IndexFunc(lines, func(l *cartLineRow) bool { return l.SKU == sku })
@@ -178,25 +255,25 @@ func (s *Service) changeLine(ctx context.Context, token, sku string, quantity in
 			return errs.Invalidf("quantity: at most %d of one item per order", maxQuantity)
 		case want == 0 && i >= 0:
 			lines = slices.Delete(lines, i, i+1)
-			_, err = tx.NewDelete().Model((*cartLineRow)(nil)).Where("cart_id = ? AND sku = ?", c.ID, sku).Exec(ctx)
+			err = s.store.deleteLine(ctx, tx, c.ID, sku)
 		case want == 0:
 		case i >= 0:
 			lines[i].Quantity = want
-			_, err = tx.NewUpdate().Model(lines[i]).Set("quantity = ?", want).Where("cart_id = ? AND sku = ?", c.ID, sku).Exec(ctx)
+			err = s.store.setQuantity(ctx, tx, c.ID, sku, want)
+			if err == nil && searchID != "" {
+				err = s.store.setSearchID(ctx, tx, c.ID, sku, searchID)
+			}
 		case len(lines) >= maxLines:
 			return errs.FailedPreconditionf("a cart holds at most %d different items", maxLines)
 		default:
-			l := &cartLineRow{CartID: c.ID, SKU: sku, Quantity: want, AddedAt: micros(s.now())}
+			l := &cartLineRow{CartID: c.ID, SKU: sku, Quantity: want, AddedAt: micros(s.now()), SearchID: searchID}
 			lines = append(lines, l)
-			_, err = tx.NewInsert().Model(l).Exec(ctx)
+			err = s.store.insertLine(ctx, tx, l)
 		}
-		if err != nil {
-			return fmt.Errorf("change cart line: %w", err)
-		}
-		p, err := s.price(ctx, lines, c.DiscountCode, nil, "")
 		if err != nil {
 			return err
 		}
+		p := s.priceGoods(lines, infos, c.DiscountCode, d)
 		for _, l := range p.lines {
 			if l.SKU == sku {
 				if err := refusal(l, sku, want, had); err != nil {
@@ -220,24 +297,24 @@ func (s *Service) changeLine(ctx context.Context, token, sku string, quantity in
 // touch marks c changed now.
 func (s *Service) touch(ctx context.Context, tx bun.Tx, c *cartRow) error {
 	c.UpdatedAt = micros(s.now())
-	if _, err := tx.NewUpdate().Model(c).Column("updated_at", "discount_code").WherePK().Exec(ctx); err != nil {
-		return fmt.Errorf("update cart: %w", err)
-	}
-	return nil
+	return s.store.updateCart(ctx, tx, c)
 }
 
 // AddItem implements CartService.
 func (s *Service) AddItem(ctx context.Context, req *orderv1.AddItemRequest) (*orderv1.AddItemResponse, error) {
-	c, err := s.changeLine(ctx, req.GetCartToken(), req.GetSku(), req.GetQuantity(), true)
+	c, err := s.changeLine(ctx, req.GetCartToken(), req.GetSku(), req.GetQuantity(), true, req.GetSearchId())
 	if err != nil {
 		return nil, err
+	}
+	if req.GetSearchId() != "" {
+		s.reportAddToCart(ctx, req.GetSku(), req.GetSearchId())
 	}
 	return &orderv1.AddItemResponse{Cart: c}, nil
 }
 
 // UpdateItem implements CartService.
 func (s *Service) UpdateItem(ctx context.Context, req *orderv1.UpdateItemRequest) (*orderv1.UpdateItemResponse, error) {
-	c, err := s.changeLine(ctx, req.GetCartToken(), req.GetSku(), req.GetQuantity(), false)
+	c, err := s.changeLine(ctx, req.GetCartToken(), req.GetSku(), req.GetQuantity(), false, "")
 	if err != nil {
 		return nil, err
 	}
@@ -246,7 +323,7 @@ func (s *Service) UpdateItem(ctx context.Context, req *orderv1.UpdateItemRequest
 
 // RemoveItem implements CartService.
 func (s *Service) RemoveItem(ctx context.Context, req *orderv1.RemoveItemRequest) (*orderv1.RemoveItemResponse, error) {
-	c, err := s.changeLine(ctx, req.GetCartToken(), req.GetSku(), 0, false)
+	c, err := s.changeLine(ctx, req.GetCartToken(), req.GetSku(), 0, false, "")
 	if err != nil {
 		return nil, err
 	}
@@ -257,7 +334,7 @@ func (s *Service) RemoveItem(ctx context.Context, req *orderv1.RemoveItemRequest
 func (s *Service) setCode(ctx context.Context, token, code string) (*orderv1.Cart, error) {
 	var c *cartRow
 	var newToken string
-	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err := s.store.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		var err error
 		if c, newToken, err = s.cartFor(ctx, tx, token, code != ""); err != nil || c == nil {
 			return err
@@ -303,17 +380,14 @@ func (s *Service) RemoveDiscountCode(ctx context.Context, req *orderv1.RemoveDis
 // MergeCart implements CartService.
 func (s *Service) MergeCart(ctx context.Context, req *orderv1.MergeCartRequest) (*orderv1.MergeCartResponse, error) {
 	var mine *cartRow
-	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err := s.store.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		var err error
 		if mine, _, err = s.cartFor(ctx, tx, "", true); err != nil {
 			return err
 		}
-		guest := new(cartRow)
-		if err := tx.NewSelect().Model(guest).Where("c.token_hash = ?", hashToken(req.GetCartToken())).Scan(ctx); err != nil {
-			if errors.Is(err, sql.ErrNoRows) {
-				return errs.NotFoundf("cart not found: the cart_token is unknown")
-			}
-			return fmt.Errorf("read cart: %w", err)
+		guest, err := s.store.guestCartTx(ctx, tx, hashToken(req.GetCartToken()))
+		if err != nil {
+			return err
 		}
 		if guest.MergedInto != nil {
 			if *guest.MergedInto != mine.ID {
@@ -321,11 +395,11 @@ func (s *Service) MergeCart(ctx context.Context, req *orderv1.MergeCartRequest) 
 			}
 			return nil // merged before: nothing more to do
 		}
-		theirs, err := s.cartLines(ctx, tx, guest.ID)
+		theirs, err := s.store.cartLinesTx(ctx, tx, guest.ID)
 		if err != nil {
 			return err
 		}
-		ours, err := s.cartLines(ctx, tx, mine.ID)
+		ours, err := s.store.cartLinesTx(ctx, tx, mine.ID)
 		if err != nil {
 			return err
 		}
@@ -337,25 +411,24 @@ func (s *Service) MergeCart(ctx context.Context, req *orderv1.MergeCartRequest) 
 			q, ok := have[l.SKU]
 			switch {
 			case ok:
-				_, err = tx.NewUpdate().Model((*cartLineRow)(nil)).Set("quantity = ?", min(q+l.Quantity, maxQuantity)).
-					Where("cart_id = ? AND sku = ?", mine.ID, l.SKU).Exec(ctx)
+				err = s.store.setQuantity(ctx, tx, mine.ID, l.SKU, min(q+l.Quantity, maxQuantity))
 			case len(have) < maxLines:
 				have[l.SKU] = l.Quantity
-				_, err = tx.NewInsert().Model(&cartLineRow{CartID: mine.ID, SKU: l.SKU, Quantity: l.Quantity, AddedAt: l.AddedAt}).Exec(ctx)
+				err = s.store.insertLine(ctx, tx, &cartLineRow{CartID: mine.ID, SKU: l.SKU, Quantity: l.Quantity, AddedAt: l.AddedAt, SearchID: l.SearchID})
 			}
 			if err != nil {
-				return fmt.Errorf("merge cart line: %w", err)
+				return err
 			}
 		}
 		if mine.DiscountCode == "" {
 			mine.DiscountCode = guest.DiscountCode
 		}
-		if _, err := tx.NewDelete().Model((*cartLineRow)(nil)).Where("cart_id = ?", guest.ID).Exec(ctx); err != nil {
-			return fmt.Errorf("empty guest cart: %w", err)
+		if err := s.store.emptyCart(ctx, tx, guest.ID); err != nil {
+			return err
 		}
 		guest.MergedInto, guest.UpdatedAt = &mine.ID, micros(s.now())
-		if _, err := tx.NewUpdate().Model(guest).Column("merged_into", "updated_at").WherePK().Exec(ctx); err != nil {
-			return fmt.Errorf("retire guest cart: %w", err)
+		if err := s.store.retireCart(ctx, tx, guest); err != nil {
+			return err
 		}
 		return s.touch(ctx, tx, mine)
 	})

@@ -2,6 +2,7 @@ package order_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -196,7 +197,7 @@ func TestDiscountCodes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d := res.GetCart().GetDiscount(); d.GetAmount().GetAmount() != 0 || d.GetIssue() != "Spend USD 50.00 to use this code" {
+		if d := res.GetCart().GetDiscount(); d.GetAmount().GetAmount() != 0 || d.GetIssue() != "Spend $50.00 to use this code" {
 			t.Errorf("FIVER under its minimum = %v; want nothing off and the reason", d)
 		}
 		for code_, want := range map[string]string{"OLD": "This code has expired", "NOPE": "This code is not valid"} {
@@ -256,3 +257,135 @@ func TestDiscountCodes(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// Items come and go in a cart with a discount code: each change is priced
+// with the code, in the change's transaction, after the catalog was asked.
+func TestACartWithADiscountCodeTakesMoreItems(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, envOptions{}, func(t *testing.T, e *env) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		e.seedCatalog(t, stockItem{sku: "MUG", price: 1500, stock: 10}, stockItem{sku: "CAP", price: 1000, stock: 10})
+		if _, err := e.staff.discount.CreateDiscount(ctx, &orderv1.CreateDiscountRequest{Code: "TENTH", Kind: orderv1.DiscountKind_DISCOUNT_KIND_PERCENT, PercentOff: 10}); err != nil {
+			t.Fatal(err)
+		}
+		me := e.customer(6)
+		if _, err := me.cart.AddItem(ctx, &orderv1.AddItemRequest{Sku: "MUG", Quantity: 2}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := me.cart.ApplyDiscountCode(ctx, &orderv1.ApplyDiscountCodeRequest{Code: "TENTH"}); err != nil {
+			t.Fatal(err)
+		}
+		added, err := me.cart.AddItem(ctx, &orderv1.AddItemRequest{Sku: "CAP", Quantity: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := added.GetCart(); c.GetDiscountTotal().GetAmount() != 400 || c.GetTotal().GetAmount() != 3600 {
+			t.Errorf("10 %% off 40.00 after adding = discount %v total %v; want 4.00, 36.00", c.GetDiscountTotal(), c.GetTotal())
+		}
+		updated, err := me.cart.UpdateItem(ctx, &orderv1.UpdateItemRequest{Sku: "MUG", Quantity: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := updated.GetCart(); c.GetTotal().GetAmount() != 2250 {
+			t.Errorf("10 %% off 25.00 after updating = total %v; want 22.50", c.GetTotal())
+		}
+		removed, err := me.cart.RemoveItem(ctx, &orderv1.RemoveItemRequest{Sku: "CAP"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := removed.GetCart(); c.GetTotal().GetAmount() != 1350 || len(c.GetLines()) != 1 {
+			t.Errorf("10 %% off 15.00 after removing = total %v, %d lines; want 13.50, 1 line", c.GetTotal(), len(c.GetLines()))
+		}
+		if _, err := me.cart.AddItem(ctx, &orderv1.AddItemRequest{Sku: "CAP", Quantity: 11}); code(err) != connect.CodeFailedPrecondition {
+			t.Errorf("adding more than the stock: %v, want failed_precondition", err)
+		}
+		got, err := me.cart.GetCart(ctx, &orderv1.GetCartRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(map[string]int64{"MUG": 1}, lines(got.GetCart())); diff != "" {
+			t.Errorf("lines after a refused add (-want +got):\n%s", diff)
+		}
+	})
+}
+
+// One shopper adding many items at once (several tabs) loses none: each
+// addition, priced before its transaction, notices the others that
+// committed meanwhile and prices them too.
+func TestConcurrentAdditionsToOneCartAllStay(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, envOptions{}, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		skus := []string{"A1", "A2", "A3", "A4", "A5", "A6", "A7", "A8"}
+		var items []stockItem
+		for _, sku := range skus {
+			items = append(items, stockItem{sku: sku, price: 500, stock: 50})
+		}
+		e.seedCatalog(t, items...)
+		me := e.customer(7)
+		errc := make(chan error, len(skus))
+		for _, sku := range skus {
+			go func() {
+				res, err := me.cart.AddItem(ctx, &orderv1.AddItemRequest{Sku: sku, Quantity: 1})
+				if err == nil && !res.GetCart().GetReady() {
+					err = fmt.Errorf("adding %s: the cart is not ready: %v", sku, res.GetCart().GetLines())
+				}
+				errc <- err
+			}()
+		}
+		for range skus {
+			if err := <-errc; err != nil {
+				t.Errorf("AddItem: %v", err)
+			}
+		}
+		got, err := me.cart.GetCart(ctx, &orderv1.GetCartRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]int64{}
+		for _, sku := range skus {
+			want[sku] = 1
+		}
+		if diff := cmp.Diff(want, lines(got.GetCart())); diff != "" {
+			t.Errorf("lines (-want +got):\n%s", diff)
+		}
+		if c := got.GetCart(); c.GetTotal().GetAmount() != 4000 {
+			t.Errorf("total = %v, want 40.00", c.GetTotal())
+		}
+	})
+}
+
+// Adding one item to one cart from many requests at once counts every
+// addition: none overwrites another's quantity.
+func TestConcurrentAdditionsOfOneItemAllCount(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, envOptions{}, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		e.seedCatalog(t, stockItem{sku: "SAME", price: 500, stock: 50})
+		me := e.customer(8)
+		if _, err := me.cart.AddItem(ctx, &orderv1.AddItemRequest{Sku: "SAME", Quantity: 1}); err != nil {
+			t.Fatal(err) // the cart exists before the race
+		}
+		const adds = 8
+		errc := make(chan error, adds)
+		for range adds {
+			go func() {
+				_, err := me.cart.AddItem(ctx, &orderv1.AddItemRequest{Sku: "SAME", Quantity: 1})
+				errc <- err
+			}()
+		}
+		for range adds {
+			if err := <-errc; err != nil {
+				t.Errorf("AddItem: %v", err)
+			}
+		}
+		got, err := me.cart.GetCart(ctx, &orderv1.GetCartRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(map[string]int64{"SAME": adds + 1}, lines(got.GetCart())); diff != "" {
+			t.Errorf("lines (-want +got):\n%s", diff)
+		}
+	})
+}

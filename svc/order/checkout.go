@@ -3,9 +3,6 @@ package order
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
-	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -21,6 +18,7 @@ import (
 	typev1 "github.com/emporiumhq/emporium/gen/emporium/type/v1"
 	"github.com/emporiumhq/emporium/internal/platform/db"
 	"github.com/emporiumhq/emporium/internal/platform/errs"
+	"github.com/emporiumhq/emporium/internal/platform/money"
 )
 
 // Checkout implements CheckoutService.
@@ -30,27 +28,27 @@ func (s *Service) Checkout(ctx context.Context, req *orderv1.CheckoutRequest) (*
 		return nil, errs.Unauthenticatedf("sign in to check out")
 	}
 	hash := requestHash(req)
-	if o, err := s.orderByKey(ctx, p.Subject, req.GetIdempotencyKey()); err != nil || o != nil {
+	if o, err := s.store.orderByKey(ctx, p.Subject, req.GetIdempotencyKey()); err != nil || o != nil {
 		if err != nil {
 			return nil, err
 		}
 		return s.replay(ctx, o, hash)
 	}
 
-	cart, _, err := s.cartFor(ctx, s.db, "", false)
+	cart, err := s.store.customerCart(ctx, p.Subject)
 	if err != nil {
 		return nil, err
 	}
 	var lines []*cartLineRow
 	if cart != nil {
-		if lines, err = s.cartLines(ctx, s.db, cart.ID); err != nil {
+		if lines, err = s.store.cartLines(ctx, cart.ID); err != nil {
 			return nil, err
 		}
 	}
 	if len(lines) == 0 {
 		// A retry that lost the race with its first attempt finds the cart
 		// already turned into the order.
-		if o, err := s.orderByKey(ctx, p.Subject, req.GetIdempotencyKey()); err != nil || o != nil {
+		if o, err := s.store.orderByKey(ctx, p.Subject, req.GetIdempotencyKey()); err != nil || o != nil {
 			if err != nil {
 				return nil, err
 			}
@@ -75,11 +73,11 @@ func (s *Service) Checkout(ctx context.Context, req *orderv1.CheckoutRequest) (*
 	s.crash("checkout.reserved")
 
 	o := s.newOrder(p.Subject, req, hash, pr, reservation)
-	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		return s.insertOrder(ctx, tx, o, cart)
+	err = s.store.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		return s.placeOrder(ctx, tx, o, cart)
 	})
 	if db.IsUniqueViolation(err) { // the same checkout, retried at the same time
-		existing, err := s.orderByKey(ctx, p.Subject, req.GetIdempotencyKey())
+		existing, err := s.store.orderByKey(ctx, p.Subject, req.GetIdempotencyKey())
 		if err != nil || existing == nil {
 			return nil, errs.Abortedf("this checkout is being placed by another request; retry with the same idempotency_key")
 		}
@@ -125,7 +123,7 @@ func checkPriced(pr *priced, expected *typev1.Money, currency string) error {
 		return errs.Invalidf("shipping_rate_id: pick one of the cart's shipping_rates")
 	}
 	if expected != nil && (expected.GetAmount() != pr.total || expected.GetCurrency() != currency) {
-		return errs.FailedPreconditionf("prices changed: the total is now %s; review your cart and check out again", formatMoney(pr.total, currency))
+		return errs.FailedPreconditionf("prices changed: the total is now %s; review your cart and check out again", money.Format(pr.total, currency))
 	}
 	return nil
 }
@@ -141,7 +139,7 @@ func checkPriced(pr *priced, expected *typev1.Money, currency string) error {
 func (s *Service) reserve(ctx context.Context, customer, checkoutKey string, lines []*pricedLine) (string, error) {
 	req := &productv1.ReserveStockRequest{TtlSeconds: int32((s.window + holdGrace) / time.Second)}
 	for _, l := range lines {
-		req.Items = append(req.Items, &productv1.ReservationItem{Sku: l.SKU, Quantity: l.Quantity})
+		req.Items = append(req.Items, &productv1.ReservationItem{Sku: l.SKU, Quantity: l.Quantity, SearchId: l.SearchID})
 	}
 	key := "checkout:" + customer + ":" + checkoutKey
 	req.IdempotencyKey = holdKey(customer, checkoutKey, req.GetItems())
@@ -209,45 +207,31 @@ func orderNumber() string {
 	return "EMP-" + string(b)
 }
 
-// insertOrder writes a new order with its lines and first history entry,
-// redeems its discount, empties the cart, and schedules the order's expiry:
-// all or nothing.
-func (s *Service) insertOrder(ctx context.Context, tx bun.Tx, o *orderRow, cart *cartRow) error {
+// placeOrder writes a new order with its lines and first history entry,
+// redeems its discount, empties the cart, and schedules the order's expiry,
+// in tx: all or nothing.
+func (s *Service) placeOrder(ctx context.Context, tx bun.Tx, o *orderRow, cart *cartRow) error {
 	o.History = []*statusStep{{To: pendingPayment, Reason: "checked out", Actor: "customer:" + o.CustomerID, At: o.CreatedAt}}
-	if _, err := tx.NewInsert().Model(o).Exec(ctx); err != nil {
+	if err := s.store.insertOrder(ctx, tx, o); err != nil {
 		return err // a unique violation is the caller's to read
 	}
 	if o.DiscountID != "" {
-		res, err := tx.NewUpdate().Model((*discountRow)(nil)).Set("redemptions = redemptions + 1").
-			Where("id = ?", o.DiscountID).Where("max_redemptions = 0 OR redemptions < max_redemptions").Exec(ctx)
+		redeemed, err := s.store.redeem(ctx, tx, o.DiscountID)
 		if err != nil {
-			return fmt.Errorf("redeem discount: %w", err)
+			return err
 		}
-		if n, _ := res.RowsAffected(); n != 1 {
+		if !redeemed {
 			return errs.FailedPreconditionf("the discount code %s has just been used up; remove it and check out again", o.DiscountCode)
 		}
 	}
-	if _, err := tx.NewDelete().Model((*cartLineRow)(nil)).Where("cart_id = ?", cart.ID).Exec(ctx); err != nil {
-		return fmt.Errorf("empty cart: %w", err)
+	if err := s.store.emptyCart(ctx, tx, cart.ID); err != nil {
+		return err
 	}
 	cart.DiscountCode = ""
 	if err := s.touch(ctx, tx, cart); err != nil {
 		return err
 	}
 	return s.jobs.InsertTx(ctx, tx, expireArgs{OrderID: o.ID}, &river.InsertOpts{ScheduledAt: time.UnixMicro(o.ExpiresAt)})
-}
-
-func (s *Service) orderByKey(ctx context.Context, customer, key string) (*orderRow, error) {
-	o := new(orderRow)
-	err := s.db.NewSelect().Model(o).
-		Where("o.customer_id = ? AND o.idempotency_key = ?", customer, key).Scan(ctx)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return nil, nil
-	case err != nil:
-		return nil, fmt.Errorf("read order: %w", err)
-	}
-	return o, nil
 }
 
 // replay answers a retried checkout with its order, finishing what the
@@ -272,7 +256,7 @@ func (s *Service) withPayment(ctx context.Context, o *orderRow) (*orderv1.Checko
 			return nil, err
 		}
 	}
-	return &orderv1.CheckoutResponse{Order: o.toProto(), Payment: pay}, nil
+	return &orderv1.CheckoutResponse{Order: o.toProto(), Payment: forCaller(ctx, o, pay)}, nil
 }
 
 func (s *Service) ensurePayment(ctx context.Context, o *orderRow) (*paymentv1.Payment, error) {
@@ -290,15 +274,14 @@ func (s *Service) ensurePayment(ctx context.Context, o *orderRow) (*paymentv1.Pa
 		return nil, nil
 	}
 	res, err := s.payments.CreatePayment(ctx, &paymentv1.CreatePaymentRequest{
-		OrderId: o.ID, Amount: money(o.Total, o.Currency), IdempotencyKey: "order:" + o.ID,
+		OrderId: o.ID, Amount: moneyOf(o.Total, o.Currency), IdempotencyKey: "order:" + o.ID,
 	})
 	if err != nil {
 		return nil, remote("open the payment", err)
 	}
 	pay := res.GetPayment()
-	if _, err := s.db.NewUpdate().Model((*orderRow)(nil)).Set("payment_id = ?", pay.GetId()).
-		Where("id = ? AND payment_id = ''", o.ID).Exec(ctx); err != nil {
-		return nil, fmt.Errorf("record payment: %w", err)
+	if err := s.store.setPayment(ctx, o.ID, pay.GetId()); err != nil {
+		return nil, err
 	}
 	o.PaymentID = pay.GetId()
 	s.crash("checkout.payment_created")
@@ -320,7 +303,7 @@ func (s *Service) PayOrder(ctx context.Context, req *orderv1.PayOrderRequest) (*
 		if err != nil {
 			return nil, err
 		}
-		return &orderv1.PayOrderResponse{Order: o.toProto(), Payment: pay}, nil
+		return &orderv1.PayOrderResponse{Order: o.toProto(), Payment: forCaller(ctx, o, pay)}, nil
 	}
 	if o.PaymentID == "" { // the checkout stopped before opening it
 		if _, err := s.ensurePayment(ctx, o); err != nil {
@@ -341,7 +324,45 @@ func (s *Service) PayOrder(ctx context.Context, req *orderv1.PayOrderRequest) (*
 			return nil, err
 		}
 	}
-	return &orderv1.PayOrderResponse{Order: o.toProto(), Payment: pay}, nil
+	return &orderv1.PayOrderResponse{Order: o.toProto(), Payment: forCaller(ctx, o, pay)}, nil
+}
+
+// GetOrderPayment implements CheckoutService: the owner of an order, and
+// only they, read its payment with the client secret while it may still be
+// paid.
+func (s *Service) GetOrderPayment(ctx context.Context, req *orderv1.GetOrderPaymentRequest) (*orderv1.GetOrderPaymentResponse, error) {
+	p := shopper(ctx)
+	if p == nil {
+		return nil, errs.Unauthenticatedf("sign in to pay for orders")
+	}
+	o, err := s.store.order(ctx, req.GetOrderId())
+	if err != nil {
+		return nil, err
+	}
+	if o.CustomerID != p.Subject { // staff included: the secret is the shopper's
+		return nil, errs.NotFoundf("order %q not found", req.GetOrderId())
+	}
+	pay, err := s.ensurePayment(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	return &orderv1.GetOrderPaymentResponse{Order: o.toProto(), Payment: forCaller(ctx, o, pay)}, nil
+}
+
+// forCaller is payment pay of order o as the caller may see it: the client
+// secret, which lets whoever holds it confirm the payment with the
+// provider's SDK, goes only to the order's owner and only while the order
+// waits for payment. Staff acting on someone's order never get it.
+func forCaller(ctx context.Context, o *orderRow, pay *paymentv1.Payment) *paymentv1.Payment {
+	if pay.GetClientSecret() == "" {
+		return pay
+	}
+	if p := shopper(ctx); p != nil && p.Subject == o.CustomerID && o.Status == pendingPayment {
+		return pay
+	}
+	pay = proto.CloneOf(pay)
+	pay.ClientSecret = ""
+	return pay
 }
 
 // ownOrder reads an order the caller may see: their own, or any for staff.
@@ -351,7 +372,7 @@ func (s *Service) ownOrder(ctx context.Context, id string) (*orderRow, error) {
 	if p == nil {
 		return nil, errs.Unauthenticatedf("sign in to see orders")
 	}
-	o, err := loadOrder(ctx, s.db, id, false)
+	o, err := s.store.order(ctx, id)
 	if err != nil {
 		return nil, err
 	}

@@ -16,14 +16,14 @@ import (
 	orderv1 "github.com/emporiumhq/emporium/gen/emporium/order/v1"
 	paymentv1 "github.com/emporiumhq/emporium/gen/emporium/payment/v1"
 	productv1 "github.com/emporiumhq/emporium/gen/emporium/product/v1"
+	"github.com/emporiumhq/emporium/internal/testworld"
 	"github.com/emporiumhq/emporium/svc/order"
-	"github.com/emporiumhq/emporium/svc/payment/provider"
 )
 
 const (
-	goodCard     = provider.TestCardSucceeds
-	declinedCard = provider.TestCardDeclines
-	card3DS      = provider.TestCardRequires3DS
+	goodCard     = testworld.CardSucceeds
+	declinedCard = testworld.CardDeclines
+	card3DS      = testworld.CardRequires3DS
 )
 
 func pay(ctx context.Context, c clients, orderID, card, key string) (*orderv1.PayOrderResponse, error) {
@@ -145,9 +145,9 @@ func TestDeclinedCardCanBeRetriedAndChargesNothing(t *testing.T) {
 		if declined.GetOrder().GetStatus() != orderv1.OrderStatus_ORDER_STATUS_PENDING_PAYMENT || declined.GetPayment().GetLastError() == "" {
 			t.Errorf("declined = order %s, payment error %q; want still pending, with a reason", short(declined.GetOrder().GetStatus()), declined.GetPayment().GetLastError())
 		}
-		intent, err := e.sim.Get(ctx, declined.GetPayment().GetProviderPaymentId())
-		if err != nil || intent.Status == provider.StatusSucceeded {
-			t.Errorf("provider intent after a decline = %v, %v; want nothing taken", intent, err)
+		status, err := e.world.IntentStatus(ctx, declined.GetPayment().GetProviderPaymentId())
+		if err != nil || status == testworld.IntentSucceeded {
+			t.Errorf("provider intent after a decline = %v, %v; want nothing taken", status, err)
 		}
 		ok, err := pay(ctx, me, co.GetOrder().GetId(), goodCard, "try-2")
 		if err != nil || ok.GetOrder().GetStatus() != orderv1.OrderStatus_ORDER_STATUS_PAID {
@@ -341,9 +341,9 @@ func TestUnpaidOrdersExpireAndReleaseTheirStock(t *testing.T) {
 			}
 			return nil
 		})
-		intent, err := e.sim.Get(ctx, co.GetPayment().GetProviderPaymentId())
-		if err != nil || intent.Status != provider.StatusCanceled {
-			t.Errorf("provider intent = %v, %v; want canceled", intent.Status, err)
+		status, err := e.world.IntentStatus(ctx, co.GetPayment().GetProviderPaymentId())
+		if err != nil || status != testworld.IntentCanceled {
+			t.Errorf("provider intent = %v, %v; want canceled", status, err)
 		}
 		if _, err := pay(ctx, me, o.GetId(), goodCard, "too-late"); code(err) != connect.CodeFailedPrecondition {
 			t.Errorf("paying an expired order: %v, want failed_precondition", err)

@@ -2,15 +2,12 @@ package order
 
 import (
 	"context"
-	"database/sql"
-	"errors"
-	"fmt"
 	"strings"
 	"time"
 
 	orderv1 "github.com/emporiumhq/emporium/gen/emporium/order/v1"
-	"github.com/emporiumhq/emporium/internal/platform/db"
 	"github.com/emporiumhq/emporium/internal/platform/errs"
+	"github.com/emporiumhq/emporium/internal/platform/money"
 	"github.com/emporiumhq/emporium/internal/platform/paging"
 )
 
@@ -34,7 +31,7 @@ func evaluate(d *discountRow, subtotal int64, currency string, now int64) (amoun
 	case d.Currency != currency:
 		return 0, "This code is not valid in " + currency
 	case subtotal < d.MinSubtotal:
-		return 0, "Spend " + formatMoney(d.MinSubtotal, d.Currency) + " to use this code"
+		return 0, "Spend " + money.Format(d.MinSubtotal, d.Currency) + " to use this code"
 	}
 	if d.Kind == percentKind {
 		return taxOf(subtotal, int64(d.PercentOff)*1000), "" // the same rounding as tax
@@ -42,23 +39,14 @@ func evaluate(d *discountRow, subtotal int64, currency string, now int64) (amoun
 	return min(d.AmountOff, subtotal), ""
 }
 
-// formatMoney writes minor units for people, e.g. "USD 50.00".
-func formatMoney(amount int64, currency string) string {
-	return fmt.Sprintf("%s %d.%02d", currency, amount/100, amount%100)
-}
-
 func normalizeCode(code string) string { return strings.ToUpper(strings.TrimSpace(code)) }
 
 func (s *Service) discountByCode(ctx context.Context, code string) (*discountRow, error) {
-	d := new(discountRow)
-	err := s.db.NewSelect().Model(d).Where("d.code = ?", normalizeCode(code)).Scan(ctx)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
+	d, err := s.store.discountByCode(ctx, normalizeCode(code))
+	if err == nil && d == nil {
 		return nil, errs.NotFoundf("discount code %q not found", code)
-	case err != nil:
-		return nil, fmt.Errorf("read discount: %w", err)
 	}
-	return d, nil
+	return d, err
 }
 
 // CreateDiscount implements DiscountService.
@@ -91,11 +79,8 @@ func (s *Service) CreateDiscount(ctx context.Context, req *orderv1.CreateDiscoun
 		}
 		d.EndsAt = &end
 	}
-	if _, err := s.db.NewInsert().Model(d).Exec(ctx); err != nil {
-		if db.IsUniqueViolation(err) {
-			return nil, errs.Conflictf("discount code %q already exists", d.Code)
-		}
-		return nil, fmt.Errorf("insert discount: %w", err)
+	if err := s.store.insertDiscount(ctx, d); err != nil {
+		return nil, err
 	}
 	return &orderv1.CreateDiscountResponse{Discount: d.toProto()}, nil
 }
@@ -108,17 +93,16 @@ type discountCursor struct {
 // ListDiscounts implements DiscountService.
 func (s *Service) ListDiscounts(ctx context.Context, req *orderv1.ListDiscountsRequest) (*orderv1.ListDiscountsResponse, error) {
 	size := paging.Size(req.GetPageSize())
-	q := s.db.NewSelect().Model((*discountRow)(nil)).OrderExpr("d.created_at DESC, d.id DESC").Limit(int64(size + 1))
+	var after *discountCursor
 	if req.GetPageToken() != "" {
-		var c discountCursor
-		if err := paging.Decode(req.GetPageToken(), &c); err != nil {
+		after = new(discountCursor)
+		if err := paging.Decode(req.GetPageToken(), after); err != nil {
 			return nil, err
 		}
-		q.Where("(d.created_at < ?) OR (d.created_at = ? AND d.id < ?)", c.CreatedAt, c.CreatedAt, c.ID)
 	}
-	var rows []*discountRow
-	if err := q.Scan(ctx, &rows); err != nil {
-		return nil, fmt.Errorf("list discounts: %w", err)
+	rows, err := s.store.listDiscounts(ctx, after, size+1)
+	if err != nil {
+		return nil, err
 	}
 	res := &orderv1.ListDiscountsResponse{}
 	if len(rows) > size {
@@ -134,25 +118,23 @@ func (s *Service) ListDiscounts(ctx context.Context, req *orderv1.ListDiscountsR
 
 // UpdateDiscount implements DiscountService.
 func (s *Service) UpdateDiscount(ctx context.Context, req *orderv1.UpdateDiscountRequest) (*orderv1.UpdateDiscountResponse, error) {
-	d := new(discountRow)
-	if err := s.db.NewSelect().Model(d).Where("d.id = ?", req.GetId()).Scan(ctx); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, errs.NotFoundf("discount %q not found", req.GetId())
-		}
-		return nil, fmt.Errorf("read discount: %w", err)
+	d, err := s.store.discount(ctx, req.GetId())
+	if err != nil {
+		return nil, err
 	}
-	q := s.db.NewUpdate().Model(d).WherePK().Set("updated_at = ?", micros(s.now()))
+	now := micros(s.now())
+	var change discountChange
 	if req.Active != nil {
 		d.Active = req.GetActive()
-		q.Set("active = ?", d.Active)
+		change.Active = &d.Active
 	}
 	if req.MaxRedemptions != nil {
 		d.MaxRedemptions = req.GetMaxRedemptions()
-		q.Set("max_redemptions = ?", d.MaxRedemptions)
+		change.MaxRedemptions = &d.MaxRedemptions
 	}
 	if req.Description != nil {
 		d.Description = req.GetDescription()
-		q.Set("description = ?", d.Description)
+		change.Description = &d.Description
 	}
 	if req.GetEndTime() != nil {
 		end := micros(req.GetEndTime().AsTime())
@@ -160,10 +142,10 @@ func (s *Service) UpdateDiscount(ctx context.Context, req *orderv1.UpdateDiscoun
 			return nil, errs.Invalidf("end_time: must be after the start time %s", time.UnixMicro(d.StartsAt).UTC().Format(time.RFC3339))
 		}
 		d.EndsAt = &end
-		q.Set("ends_at = ?", end)
+		change.EndsAt = &end
 	}
-	if _, err := q.Exec(ctx); err != nil {
-		return nil, fmt.Errorf("update discount: %w", err)
+	if err := s.store.updateDiscount(ctx, d, change, now); err != nil {
+		return nil, err
 	}
 	return &orderv1.UpdateDiscountResponse{Discount: d.toProto()}, nil
 }

@@ -10,8 +10,9 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// Migrations are the service's own schema migrations, for db.Migrate;
-// Migrate also applies the jobs package's (River and the outbox).
+// Migrations are the service's own schema migrations, for db.Migrate (and
+// dbtest.Open). The service also needs River's tables and processed_events:
+// use Migrate.
 var Migrations, _ = fs.Sub(migrationFiles, "migrations")
 
 // Migrate brings everything the service keeps in a database up to date:

@@ -11,6 +11,7 @@ import (
 
 	paymentv1 "github.com/emporiumhq/emporium/gen/emporium/payment/v1"
 	productv1 "github.com/emporiumhq/emporium/gen/emporium/product/v1"
+	"github.com/emporiumhq/emporium/internal/platform/money"
 )
 
 // The saga's later steps, each a River job inserted in the transaction
@@ -78,7 +79,7 @@ func (s *Service) workers() *river.Workers {
 // at the provider, so it cannot succeed after the order is gone; if it
 // already succeeded, the order is paid instead.
 func (s *Service) expire(ctx context.Context, id string) error {
-	o, err := loadOrder(ctx, s.db, id, false)
+	o, err := s.store.order(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -98,7 +99,7 @@ func (s *Service) expire(ctx context.Context, id string) error {
 			return err
 		}
 	}
-	_, err = s.changeOrder(ctx, id, func(ctx context.Context, tx bun.Tx, o *orderRow) error {
+	_, err = s.store.changeOrder(ctx, id, func(ctx context.Context, tx bun.Tx, o *orderRow) error {
 		if o.Status != pendingPayment {
 			return nil
 		}
@@ -128,7 +129,7 @@ func (s *Service) cancelPayment(ctx context.Context, id string) (*paymentv1.Paym
 // expired before the payment was reported, and the units may be sold to
 // someone else), the order cannot be filled: it is canceled and refunded.
 func (s *Service) commitStock(ctx context.Context, id string) error {
-	o, err := loadOrder(ctx, s.db, id, false)
+	o, err := s.store.order(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -140,7 +141,7 @@ func (s *Service) commitStock(ctx context.Context, id string) error {
 		return err
 	}
 	s.log.ErrorContext(ctx, "paid order's stock hold was already released; canceling and refunding it", "order", o.ID)
-	_, err = s.changeOrder(ctx, id, func(ctx context.Context, tx bun.Tx, o *orderRow) error {
+	_, err = s.store.changeOrder(ctx, id, func(ctx context.Context, tx bun.Tx, o *orderRow) error {
 		if o.Status != paid {
 			return nil
 		}
@@ -155,7 +156,7 @@ func (s *Service) commitStock(ctx context.Context, id string) error {
 // giveBackStock returns a canceled order's units to stock, whether they
 // were only held (release) or already sold (return).
 func (s *Service) giveBackStock(ctx context.Context, id string) error {
-	o, err := loadOrder(ctx, s.db, id, false)
+	o, err := s.store.order(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -173,7 +174,7 @@ func (s *Service) giveBackStock(ctx context.Context, id string) error {
 // refundRest refunds whatever of o's payment is not refunded yet, once per
 // key, and records it on the order.
 func (s *Service) refundRest(ctx context.Context, id, key string) error {
-	o, err := loadOrder(ctx, s.db, id, false)
+	o, err := s.store.order(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -191,9 +192,9 @@ func (s *Service) refundRest(ctx context.Context, id, key string) error {
 	default:
 		return err
 	}
-	_, err = s.changeOrder(ctx, id, func(ctx context.Context, tx bun.Tx, o *orderRow) error {
+	_, err = s.store.changeOrder(ctx, id, func(ctx context.Context, tx bun.Tx, o *orderRow) error {
 		total := res.GetPayment().GetRefunded().GetAmount()
-		return s.noteRefund(ctx, tx, o, total, "refunded "+formatMoney(total, o.Currency)+" in all", "system")
+		return s.noteRefund(ctx, tx, o, total, "refunded "+money.Format(total, o.Currency)+" in all", "system")
 	})
 	return err
 }

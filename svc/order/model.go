@@ -31,6 +31,8 @@ type cartLineRow struct {
 	SKU      string `bun:"sku,pk"`
 	Quantity int64
 	AddedAt  int64
+	// SearchID is the search the item was last added from, or "".
+	SearchID string
 }
 
 type discountRow struct {
@@ -119,17 +121,17 @@ func micros(t time.Time) int64 { return t.UTC().UnixMicro() }
 
 func ts(us int64) *timestamppb.Timestamp { return timestamppb.New(time.UnixMicro(us)) }
 
-func money(amount int64, currency string) *typev1.Money {
+func moneyOf(amount int64, currency string) *typev1.Money {
 	return &typev1.Money{Amount: amount, Currency: currency}
 }
 
 func (o *orderRow) toProto() *orderv1.Order {
 	p := &orderv1.Order{
 		Id: o.ID, Number: o.Number, CustomerId: o.CustomerID, Status: o.Status,
-		Subtotal: money(o.Subtotal, o.Currency), DiscountCode: o.DiscountCode,
-		DiscountTotal: money(o.DiscountTotal, o.Currency), ShippingTotal: money(o.ShippingTotal, o.Currency),
-		TaxTotal: money(o.TaxTotal, o.Currency), Total: money(o.Total, o.Currency),
-		RefundedTotal:   money(o.RefundedTotal, o.Currency),
+		Subtotal: moneyOf(o.Subtotal, o.Currency), DiscountCode: o.DiscountCode,
+		DiscountTotal: moneyOf(o.DiscountTotal, o.Currency), ShippingTotal: moneyOf(o.ShippingTotal, o.Currency),
+		TaxTotal: moneyOf(o.TaxTotal, o.Currency), Total: moneyOf(o.Total, o.Currency),
+		RefundedTotal:   moneyOf(o.RefundedTotal, o.Currency),
 		ShippingAddress: new(typev1.PostalAddress), ShippingRate: new(shippingv1.ShippingRate), PaymentId: o.PaymentID,
 		ExpireTime: ts(o.ExpiresAt), CreateTime: ts(o.CreatedAt), UpdateTime: ts(o.UpdatedAt),
 	}
@@ -140,7 +142,7 @@ func (o *orderRow) toProto() *orderv1.Order {
 	for _, l := range o.Lines {
 		p.Lines = append(p.Lines, &orderv1.OrderLine{
 			Sku: l.SKU, ProductId: l.ProductID, Title: l.Title, VariantTitle: l.VariantTitle,
-			UnitPrice: money(l.UnitPrice, o.Currency), Quantity: l.Quantity, LineTotal: money(l.LineTotal, o.Currency),
+			UnitPrice: moneyOf(l.UnitPrice, o.Currency), Quantity: l.Quantity, LineTotal: moneyOf(l.LineTotal, o.Currency),
 		})
 	}
 	for _, h := range o.History {
@@ -154,12 +156,12 @@ func (o *orderRow) toProto() *orderv1.Order {
 func (d *discountRow) toProto() *orderv1.Discount {
 	p := &orderv1.Discount{
 		Id: d.ID, Code: d.Code, Description: d.Description, Kind: orderv1.DiscountKind(d.Kind),
-		PercentOff: d.PercentOff, MinSubtotal: money(d.MinSubtotal, d.Currency),
+		PercentOff: d.PercentOff, MinSubtotal: moneyOf(d.MinSubtotal, d.Currency),
 		MaxRedemptions: d.MaxRedemptions, Redemptions: d.Redemptions,
 		StartTime: ts(d.StartsAt), Active: d.Active, CreateTime: ts(d.CreatedAt),
 	}
 	if d.Kind == int32(orderv1.DiscountKind_DISCOUNT_KIND_FIXED) {
-		p.AmountOff = money(d.AmountOff, d.Currency)
+		p.AmountOff = moneyOf(d.AmountOff, d.Currency)
 	}
 	if d.EndsAt != nil {
 		p.EndTime = ts(*d.EndsAt)

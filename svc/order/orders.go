@@ -2,9 +2,6 @@ package order
 
 import (
 	"context"
-	"database/sql"
-	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/uptrace/bun"
@@ -15,6 +12,7 @@ import (
 	"github.com/emporiumhq/emporium/internal/platform/db"
 	"github.com/emporiumhq/emporium/internal/platform/errs"
 	"github.com/emporiumhq/emporium/internal/platform/jobs"
+	"github.com/emporiumhq/emporium/internal/platform/money"
 	"github.com/emporiumhq/emporium/internal/platform/paging"
 )
 
@@ -34,13 +32,11 @@ type orderCursor struct {
 	Filter    string `json:"f"`
 }
 
-// listOrders pages through orders matching where, newest first.
-func (s *Service) listOrders(ctx context.Context, pageSize int32, token, filter string, where func(*bun.SelectQuery)) ([]*orderv1.Order, string, error) {
+// listOrders pages through orders matching f, newest first; filter names
+// f in page tokens.
+func (s *Service) listOrders(ctx context.Context, pageSize int32, token, filter string, f orderFilter) ([]*orderv1.Order, string, error) {
 	size := paging.Size(pageSize)
-	var rows []*orderRow
-	q := s.db.NewSelect().Model(&rows).
-		OrderExpr("o.created_at DESC, o.id DESC").Limit(int64(size + 1))
-	where(q)
+	f.Limit = size + 1
 	if token != "" {
 		var c orderCursor
 		if err := paging.Decode(token, &c); err != nil {
@@ -49,10 +45,11 @@ func (s *Service) listOrders(ctx context.Context, pageSize int32, token, filter 
 		if c.Filter != filter {
 			return nil, "", errs.Invalidf("page_token belongs to a request with other filters: start again without it")
 		}
-		q.Where("(o.created_at < ?) OR (o.created_at = ? AND o.id < ?)", c.CreatedAt, c.CreatedAt, c.ID)
+		f.After = &c
 	}
-	if err := q.Scan(ctx); err != nil {
-		return nil, "", fmt.Errorf("list orders: %w", err)
+	rows, err := s.store.listOrders(ctx, f)
+	if err != nil {
+		return nil, "", err
 	}
 	next := ""
 	if len(rows) > size {
@@ -73,9 +70,7 @@ func (s *Service) ListMyOrders(ctx context.Context, req *orderv1.ListMyOrdersReq
 	if p == nil {
 		return nil, errs.Unauthenticatedf("sign in to see your orders")
 	}
-	orders, next, err := s.listOrders(ctx, req.GetPageSize(), req.GetPageToken(), "mine:"+p.Subject, func(q *bun.SelectQuery) {
-		q.Where("o.customer_id = ?", p.Subject)
-	})
+	orders, next, err := s.listOrders(ctx, req.GetPageSize(), req.GetPageToken(), "mine:"+p.Subject, orderFilter{CustomerID: p.Subject})
 	if err != nil {
 		return nil, err
 	}
@@ -86,27 +81,16 @@ func (s *Service) ListMyOrders(ctx context.Context, req *orderv1.ListMyOrdersReq
 func (s *Service) ListOrders(ctx context.Context, req *orderv1.ListOrdersRequest) (*orderv1.ListOrdersResponse, error) {
 	f := proto.CloneOf(req)
 	f.PageSize, f.PageToken = 0, ""
-	orders, next, err := s.listOrders(ctx, req.GetPageSize(), req.GetPageToken(), digest(f), func(q *bun.SelectQuery) {
-		if len(req.GetStatuses()) > 0 {
-			q.Where("o.status IN (?)", bun.In(req.GetStatuses()))
-		}
-		if req.GetCustomerId() != "" {
-			q.Where("o.customer_id = ?", req.GetCustomerId())
-		}
-		if t := req.GetCreatedAfter(); t != nil {
-			q.Where("o.created_at >= ?", micros(t.AsTime()))
-		}
-		if t := req.GetCreatedBefore(); t != nil {
-			q.Where("o.created_at < ?", micros(t.AsTime()))
-		}
-		if text := strings.TrimSpace(req.GetQuery()); text != "" {
-			like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(strings.ToLower(text)) + "%"
-			q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
-				return q.Where("o.number = ?", strings.ToUpper(text)).WhereOr("o.id = ?", text).
-					WhereOr(`o.ship_name LIKE ? ESCAPE '\'`, like)
-			})
-		}
-	})
+	where := orderFilter{Statuses: req.GetStatuses(), CustomerID: req.GetCustomerId(), Query: strings.TrimSpace(req.GetQuery())}
+	if t := req.GetCreatedAfter(); t != nil {
+		after := micros(t.AsTime())
+		where.CreatedAfter = &after
+	}
+	if t := req.GetCreatedBefore(); t != nil {
+		before := micros(t.AsTime())
+		where.CreatedBefore = &before
+	}
+	orders, next, err := s.listOrders(ctx, req.GetPageSize(), req.GetPageToken(), digest(f), where)
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +125,7 @@ func (s *Service) CancelOrder(ctx context.Context, req *orderv1.CancelOrderReque
 			reason = "canceled by staff"
 		}
 	}
-	out, err := s.changeOrder(ctx, req.GetId(), func(ctx context.Context, tx bun.Tx, o *orderRow) error {
+	out, err := s.store.changeOrder(ctx, req.GetId(), func(ctx context.Context, tx bun.Tx, o *orderRow) error {
 		switch o.Status {
 		case canceled:
 			return nil
@@ -165,21 +149,20 @@ func (s *Service) CancelOrder(ctx context.Context, req *orderv1.CancelOrderReque
 
 // RefundOrder implements OrderService.
 func (s *Service) RefundOrder(ctx context.Context, req *orderv1.RefundOrderRequest) (*orderv1.RefundOrderResponse, error) {
-	o, err := loadOrder(ctx, s.db, req.GetId(), false)
+	o, err := s.store.order(ctx, req.GetId())
 	if err != nil {
 		return nil, err
 	}
 	f := proto.CloneOf(req)
 	f.IdempotencyKey = ""
 	hash := digest(f)
-	prev := new(orderRefundRow)
-	err = s.db.NewSelect().Model(prev).Where("orf.order_id = ? AND orf.idempotency_key = ?", o.ID, req.GetIdempotencyKey()).Scan(ctx)
+	prev, err := s.store.refundRequest(ctx, o.ID, req.GetIdempotencyKey())
 	switch {
-	case err == nil && prev.RequestHash != hash:
+	case err != nil:
+		return nil, err
+	case prev != nil && prev.RequestHash != hash:
 		return nil, errs.Conflictf("idempotency_key %q was already used for a different refund", req.GetIdempotencyKey())
-	case err == nil: // a retry: the payment service answers it from its own record
-	case !errors.Is(err, sql.ErrNoRows):
-		return nil, fmt.Errorf("read refund: %w", err)
+	case prev != nil: // a retry: the payment service answers it from its own record
 	default:
 		if !refundable(o.Status) {
 			return nil, errs.FailedPreconditionf("order %s is %s; only paid orders can be refunded", o.Number, statusName(o.Status))
@@ -190,11 +173,11 @@ func (s *Service) RefundOrder(ctx context.Context, req *orderv1.RefundOrderReque
 			amount = left
 		}
 		if amount > left || left == 0 {
-			return nil, errs.FailedPreconditionf("at most %s of order %s can still be refunded", formatMoney(left, o.Currency), o.Number)
+			return nil, errs.FailedPreconditionf("at most %s of order %s can still be refunded", money.Format(left, o.Currency), o.Number)
 		}
 		prev = &orderRefundRow{OrderID: o.ID, IdempotencyKey: req.GetIdempotencyKey(), RequestHash: hash, Amount: amount, CreatedAt: micros(s.now())}
-		if _, err := s.db.NewInsert().Model(prev).Exec(ctx); err != nil && !db.IsUniqueViolation(err) {
-			return nil, fmt.Errorf("record refund: %w", err)
+		if err := s.store.insertRefundRequest(ctx, prev); err != nil && !db.IsUniqueViolation(err) {
+			return nil, err
 		}
 	}
 	res, err := s.payments.RefundPayment(ctx, &paymentv1.RefundPaymentRequest{
@@ -205,11 +188,11 @@ func (s *Service) RefundOrder(ctx context.Context, req *orderv1.RefundOrderReque
 		return nil, remote("refund the payment", err)
 	}
 	total := res.GetPayment().GetRefunded().GetAmount()
-	reason := "refunded " + formatMoney(prev.Amount, o.Currency)
+	reason := "refunded " + money.Format(prev.Amount, o.Currency)
 	if req.GetReason() != "" {
 		reason += ": " + req.GetReason()
 	}
-	out, err := s.changeOrder(ctx, req.GetId(), func(ctx context.Context, tx bun.Tx, o *orderRow) error {
+	out, err := s.store.changeOrder(ctx, req.GetId(), func(ctx context.Context, tx bun.Tx, o *orderRow) error {
 		return s.noteRefund(ctx, tx, o, total, reason, actor(ctx))
 	})
 	if err != nil {
@@ -220,7 +203,7 @@ func (s *Service) RefundOrder(ctx context.Context, req *orderv1.RefundOrderReque
 
 // UpdateFulfillment implements OrderService.
 func (s *Service) UpdateFulfillment(ctx context.Context, req *orderv1.UpdateFulfillmentRequest) (*orderv1.UpdateFulfillmentResponse, error) {
-	out, err := s.changeOrder(ctx, req.GetId(), func(ctx context.Context, tx bun.Tx, o *orderRow) error {
+	out, err := s.store.changeOrder(ctx, req.GetId(), func(ctx context.Context, tx bun.Tx, o *orderRow) error {
 		if req.GetEventId() != "" {
 			first, err := jobs.Once(ctx, tx, "order.fulfillment-events", req.GetEventId())
 			if err != nil || !first {
@@ -244,7 +227,7 @@ func (s *Service) UpdateFulfillment(ctx context.Context, req *orderv1.UpdateFulf
 
 // GetOrderInternal implements OrderService: any order, for another service.
 func (s *Service) GetOrderInternal(ctx context.Context, req *orderv1.GetOrderInternalRequest) (*orderv1.GetOrderInternalResponse, error) {
-	o, err := loadOrder(ctx, s.db, req.GetId(), false)
+	o, err := s.store.order(ctx, req.GetId())
 	if err != nil {
 		return nil, err
 	}

@@ -2,12 +2,12 @@ package order
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/uptrace/bun"
 
 	orderv1 "github.com/emporiumhq/emporium/gen/emporium/order/v1"
 	paymentv1 "github.com/emporiumhq/emporium/gen/emporium/payment/v1"
+	"github.com/emporiumhq/emporium/internal/platform/money"
 )
 
 // ApplyPaymentEvent implements OrderService: the payment service's outbox
@@ -17,7 +17,7 @@ func (s *Service) ApplyPaymentEvent(ctx context.Context, req *orderv1.ApplyPayme
 	pay := req.GetEvent().GetPayment()
 	// Most reports repeat what the order already shows (PayOrder recorded
 	// the outcome first): answer those after one read, without a transaction.
-	o, err := loadOrder(ctx, s.db, pay.GetOrderId(), false)
+	o, err := s.store.order(ctx, pay.GetOrderId())
 	if err != nil {
 		return nil, err
 	}
@@ -36,7 +36,7 @@ func (s *Service) ApplyPaymentEvent(ctx context.Context, req *orderv1.ApplyPayme
 // times, ways and orders a payment is reported, the order is paid once and
 // its stock committed once.
 func (s *Service) applyPayment(ctx context.Context, id string, pay *paymentv1.Payment, reason string) (*orderRow, error) {
-	return s.changeOrder(ctx, id, func(ctx context.Context, tx bun.Tx, o *orderRow) error {
+	return s.store.changeOrder(ctx, id, func(ctx context.Context, tx bun.Tx, o *orderRow) error {
 		if pay != nil && o.PaymentID != "" && o.PaymentID != pay.GetId() {
 			s.log.WarnContext(ctx, "payment event for a payment the order does not use; ignored", "order", o.ID, "payment", pay.GetId())
 			return nil
@@ -79,7 +79,7 @@ func (s *Service) applyPayment(ctx context.Context, id string, pay *paymentv1.Pa
 			}
 		}
 		if r := pay.GetRefunded().GetAmount(); r > o.RefundedTotal {
-			return s.noteRefund(ctx, tx, o, r, "refunded "+formatMoney(r, o.Currency)+" in all", who)
+			return s.noteRefund(ctx, tx, o, r, "refunded "+money.Format(r, o.Currency)+" in all", who)
 		}
 		return nil
 	})
@@ -116,12 +116,7 @@ func (s *Service) unredeem(ctx context.Context, tx bun.Tx, o *orderRow) error {
 	if o.DiscountID == "" {
 		return nil
 	}
-	_, err := tx.NewUpdate().Model((*discountRow)(nil)).Set("redemptions = redemptions - 1").
-		Where("id = ? AND redemptions > 0", o.DiscountID).Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("give back discount redemption: %w", err)
-	}
-	return nil
+	return s.store.unredeem(ctx, tx, o.DiscountID)
 }
 
 // noteRefund records that total has been refunded on o in all. A refundable

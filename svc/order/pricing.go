@@ -48,11 +48,48 @@ type pricedLine struct {
 // discount code, and with dest shipping options and tax (rateID picks the
 // option that goes into the total).
 func (s *Service) price(ctx context.Context, lines []*cartLineRow, code string, dest *typev1.Destination, rateID string) (*priced, error) {
-	p := &priced{ready: true, discountCode: code}
-	infos, err := s.lookup(ctx, lines)
+	infos, err := s.lookup(ctx, skusOf(lines))
 	if err != nil {
 		return nil, err
 	}
+	var d *discountRow
+	if code != "" {
+		if d, err = s.store.discountByCode(ctx, normalizeCode(code)); err != nil {
+			return nil, err
+		}
+	}
+	p := s.priceGoods(lines, infos, code, d)
+	goods := p.subtotal - p.discountTotal
+
+	if dest != nil && p.weight > 0 {
+		res, err := s.shipping.QuoteRates(ctx, &shippingv1.QuoteRatesRequest{
+			Destination: dest, WeightGrams: p.weight, Subtotal: moneyOf(goods, s.currency),
+		})
+		if err != nil {
+			return nil, remote("quote shipping", err)
+		}
+		p.rates = res.GetRates()
+		p.tax = taxOf(goods, s.tax.Rate(dest.GetCountry(), dest.GetRegion()))
+	}
+	if rateID != "" {
+		for _, r := range p.rates {
+			if r.GetId() == rateID {
+				p.rate, p.shipping = r, r.GetPrice().GetAmount()
+			}
+		}
+		if p.rate == nil {
+			return nil, errs.Invalidf("shipping_rate_id: %q is not offered for this cart and destination; quote again", rateID)
+		}
+	}
+	p.total = goods + p.shipping + p.tax
+	return p, nil
+}
+
+// priceGoods prices lines from what the catalog said of their SKUs (infos)
+// and the cart's discount code (d is its discount, nil when the code is
+// unknown): everything but shipping and tax, without asking anyone.
+func (s *Service) priceGoods(lines []*cartLineRow, infos map[string]*productv1.VariantInfo, code string, d *discountRow) *priced {
+	p := &priced{ready: true, discountCode: code}
 	for _, l := range lines {
 		pl := &pricedLine{cartLineRow: *l, info: infos[l.SKU]}
 		switch info := pl.info; {
@@ -81,51 +118,30 @@ func (s *Service) price(ctx context.Context, lines []*cartLineRow, code string, 
 	}
 
 	if code != "" {
-		d, err := s.discountByCode(ctx, code)
-		if err != nil && !errs.Is(err, errs.NotFound) {
-			return nil, err
-		}
 		amount, issue := evaluate(d, p.subtotal, s.currency, micros(s.now()))
 		if issue == "" {
 			p.discount, p.discountTotal = d, amount
 		}
 		p.discountIssue = issue
 	}
-	goods := p.subtotal - p.discountTotal
-
-	if dest != nil && p.weight > 0 {
-		res, err := s.shipping.QuoteRates(ctx, &shippingv1.QuoteRatesRequest{
-			Destination: dest, WeightGrams: p.weight, Subtotal: money(goods, s.currency),
-		})
-		if err != nil {
-			return nil, remote("quote shipping", err)
-		}
-		p.rates = res.GetRates()
-		p.tax = taxOf(goods, s.tax.Rate(dest.GetCountry(), dest.GetRegion()))
-	}
-	if rateID != "" {
-		for _, r := range p.rates {
-			if r.GetId() == rateID {
-				p.rate, p.shipping = r, r.GetPrice().GetAmount()
-			}
-		}
-		if p.rate == nil {
-			return nil, errs.Invalidf("shipping_rate_id: %q is not offered for this cart and destination; quote again", rateID)
-		}
-	}
-	p.total = goods + p.shipping + p.tax
-	return p, nil
+	p.total = p.subtotal - p.discountTotal
+	return p
 }
 
-// lookup reads the lines' SKUs from the catalog, by SKU.
-func (s *Service) lookup(ctx context.Context, lines []*cartLineRow) (map[string]*productv1.VariantInfo, error) {
-	out := make(map[string]*productv1.VariantInfo, len(lines))
-	if len(lines) == 0 {
-		return out, nil
-	}
+func skusOf(lines []*cartLineRow) []string {
 	skus := make([]string, len(lines))
 	for i, l := range lines {
 		skus[i] = l.SKU
+	}
+	return skus
+}
+
+// lookup reads SKUs from the catalog; a SKU it does not know is missing
+// from the answer.
+func (s *Service) lookup(ctx context.Context, skus []string) (map[string]*productv1.VariantInfo, error) {
+	out := make(map[string]*productv1.VariantInfo, len(skus))
+	if len(skus) == 0 {
+		return out, nil
 	}
 	res, err := s.catalog.LookupVariants(ctx, &productv1.LookupVariantsRequest{Skus: skus})
 	if err != nil {
@@ -140,23 +156,23 @@ func (s *Service) lookup(ctx context.Context, lines []*cartLineRow) (map[string]
 // cart is p as the API shows it.
 func (p *priced) cart(c *cartRow, currency string) *orderv1.Cart {
 	out := &orderv1.Cart{
-		Id: c.ID, Subtotal: money(p.subtotal, currency), DiscountTotal: money(p.discountTotal, currency),
-		Total: money(p.total, currency), ShippingRates: p.rates, UpdateTime: ts(c.UpdatedAt), Ready: p.ready,
+		Id: c.ID, Subtotal: moneyOf(p.subtotal, currency), DiscountTotal: moneyOf(p.discountTotal, currency),
+		Total: moneyOf(p.total, currency), ShippingRates: p.rates, UpdateTime: ts(c.UpdatedAt), Ready: p.ready,
 	}
 	if p.rates != nil {
-		out.TaxTotal = money(p.tax, currency)
+		out.TaxTotal = moneyOf(p.tax, currency)
 	}
 	if p.rate != nil {
-		out.ShippingTotal = money(p.shipping, currency)
+		out.ShippingTotal = moneyOf(p.shipping, currency)
 	}
 	if p.discountCode != "" {
-		out.Discount = &orderv1.AppliedDiscount{Code: p.discountCode, Amount: money(p.discountTotal, currency), Issue: p.discountIssue}
+		out.Discount = &orderv1.AppliedDiscount{Code: p.discountCode, Amount: moneyOf(p.discountTotal, currency), Issue: p.discountIssue}
 		if p.discount != nil {
 			out.Discount.Description = p.discount.Description
 		}
 	}
 	for _, l := range p.lines {
-		line := &orderv1.CartLine{Sku: l.SKU, Quantity: l.Quantity, Issue: l.issue, LineTotal: money(l.total, currency)}
+		line := &orderv1.CartLine{Sku: l.SKU, Quantity: l.Quantity, Issue: l.issue, LineTotal: moneyOf(l.total, currency)}
 		if i := l.info; i != nil {
 			line.ProductId, line.ProductSlug, line.Title, line.VariantTitle = i.GetProductId(), i.GetProductSlug(), i.GetProductTitle(), i.GetVariantTitle()
 			line.ImageUrl, line.UnitPrice, line.Available = i.GetImageUrl(), i.GetPrice(), i.GetStock()
@@ -186,4 +202,14 @@ func message(err error) string {
 		return ce.Message()
 	}
 	return err.Error()
+}
+
+// reportAddToCart tells the catalog that sku was added to a cart from the
+// search searchID, for its search analytics. Analytics never fail an
+// add-to-cart: an error is only logged.
+func (s *Service) reportAddToCart(ctx context.Context, sku, searchID string) {
+	_, err := s.catalog.LookupVariants(ctx, &productv1.LookupVariantsRequest{Skus: []string{sku}, SearchId: searchID})
+	if err != nil {
+		s.log.WarnContext(ctx, "search analytics: add-to-cart not reported", "sku", sku, "err", err)
+	}
 }

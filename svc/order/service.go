@@ -67,6 +67,8 @@ type Deps struct {
 	// JobPoll is how often this process looks for jobs other processes
 	// queued; default 1 s.
 	JobPoll time.Duration
+	// JobTimeout bounds each job's run; 0 means the jobs package's default.
+	JobTimeout time.Duration
 	// CrashPoint, when set, is called at each named step of the checkout
 	// saga; tests of crash safety make it end the process there.
 	CrashPoint func(step string)
@@ -74,7 +76,7 @@ type Deps struct {
 
 // Service implements the order API.
 type Service struct {
-	db        *bun.DB
+	store     *store
 	catalog   productv1connect.ProductServiceClient
 	inventory productv1connect.InventoryServiceClient
 	shipping  shippingv1connect.ShippingServiceClient
@@ -127,13 +129,13 @@ func New(d Deps) (*Service, error) {
 		d.CrashPoint = func(string) {}
 	}
 	s := &Service{
-		db: d.DB, catalog: d.Catalog, inventory: d.Inventory, shipping: d.Shipping, payments: d.Payments,
+		store: &store{db: d.DB}, catalog: d.Catalog, inventory: d.Inventory, shipping: d.Shipping, payments: d.Payments,
 		notifications: d.Notifications,
 		currency:      d.Currency, tax: d.Tax, window: d.PaymentWindow, log: d.Log, now: d.Now, crash: d.CrashPoint,
 	}
 	jc, err := jobs.New(d.DB, jobs.Config{
 		Workers: s.workers(), Queues: map[string]int{"default": 20}, Log: d.Log,
-		FetchPollInterval: d.JobPoll, RetryPolicy: jobs.Backoff{Base: time.Second, Max: 5 * time.Minute}, // a failed step is retried after 1 s, 2 s, 4 s … up to 5 min
+		FetchPollInterval: d.JobPoll, JobTimeout: d.JobTimeout, RetryPolicy: jobs.Backoff{Base: time.Second, Max: 5 * time.Minute}, // a failed step is retried after 1 s, 2 s, 4 s … up to 5 min
 	})
 	if err != nil {
 		return nil, err

@@ -1,7 +1,10 @@
 package order
 
 import (
+	"context"
 	"strings"
+
+	"github.com/uptrace/bun"
 
 	orderv1 "github.com/emporiumhq/emporium/gen/emporium/order/v1"
 	"github.com/emporiumhq/emporium/internal/platform/errs"
@@ -59,3 +62,24 @@ func statusName(s status) string {
 
 // refundable are the states a refund can start from.
 func refundable(s status) bool { return canMove(s, refunded) }
+
+// move changes o's status to `to` in tx, checked against the state
+// machine, and records why in its history.
+func (s *Service) move(ctx context.Context, tx bun.Tx, o *orderRow, to status, reason, who string) error {
+	if err := checkMove(o.Status, to); err != nil {
+		return err
+	}
+	if err := s.record(ctx, tx, o, to, reason, who); err != nil {
+		return err
+	}
+	return s.notifyMove(ctx, tx, o, to)
+}
+
+// record writes o (status `to` and any fields the caller changed) with a
+// history entry, guarded by o's version so a concurrent change is noticed.
+func (s *Service) record(ctx context.Context, tx bun.Tx, o *orderRow, to status, reason, who string) error {
+	now := micros(s.now())
+	o.History = append(o.History, &statusStep{From: o.Status, To: to, Reason: reason, Actor: who, At: now})
+	o.Status, o.UpdatedAt = to, now
+	return s.store.updateOrder(ctx, tx, o)
+}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/uptrace/bun"
 
@@ -12,9 +13,285 @@ import (
 	"github.com/emporiumhq/emporium/internal/platform/errs"
 )
 
-// loadOrder reads an order (lines and history included); lock takes its row
-// for the rest of tx (PostgreSQL; SQLite's single writer needs none).
-func loadOrder(ctx context.Context, idb bun.IDB, id string, lock bool) (*orderRow, error) {
+// store holds every query of the order service. It works the same on SQLite
+// and PostgreSQL. Methods taking a bun.Tx, or a bun.IDB (named …Tx), run
+// inside the caller's transaction, begun with tx; the others on the
+// database.
+type store struct {
+	db *bun.DB
+}
+
+// tx runs fn in a transaction, committed when fn returns nil and rolled
+// back otherwise. fn must not call other services or read through the
+// store's other methods: on SQLite the transaction holds the only
+// connection, and every other request waits for it.
+func (s *store) tx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
+	return s.db.RunInTx(ctx, nil, fn)
+}
+
+// Carts.
+
+// customerCart reads a signed-in shopper's cart; nil when they have none
+// yet.
+func (s *store) customerCart(ctx context.Context, customerID string) (*cartRow, error) {
+	return s.customerCartTx(ctx, s.db, customerID)
+}
+
+func (s *store) customerCartTx(ctx context.Context, idb bun.IDB, customerID string) (*cartRow, error) {
+	c := new(cartRow)
+	err := idb.NewSelect().Model(c).Where("c.customer_id = ?", customerID).Scan(ctx)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("read cart: %w", err)
+	}
+	return c, nil
+}
+
+// createCustomerCart stores c, the new cart of c.CustomerID, unless a
+// concurrent request made theirs first, and returns the cart the customer
+// has now.
+func (s *store) createCustomerCart(ctx context.Context, tx bun.Tx, c *cartRow) (*cartRow, error) {
+	if _, err := tx.NewInsert().Model(c).On("CONFLICT (customer_id) DO NOTHING").Exec(ctx); err != nil {
+		return nil, fmt.Errorf("create cart: %w", err)
+	}
+	if err := tx.NewSelect().Model(c).Where("c.customer_id = ?", *c.CustomerID).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("read cart: %w", err)
+	}
+	return c, nil
+}
+
+// guestCart reads the guest cart whose token hashes to tokenHash, merged or
+// not; errs.NotFound when there is none.
+func (s *store) guestCart(ctx context.Context, tokenHash string) (*cartRow, error) {
+	return s.guestCartTx(ctx, s.db, tokenHash)
+}
+
+func (s *store) guestCartTx(ctx context.Context, idb bun.IDB, tokenHash string) (*cartRow, error) {
+	c := new(cartRow)
+	if err := idb.NewSelect().Model(c).Where("c.token_hash = ?", tokenHash).Scan(ctx); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, errs.NotFoundf("cart not found: the cart_token is unknown")
+		}
+		return nil, fmt.Errorf("read cart: %w", err)
+	}
+	return c, nil
+}
+
+// insertCart stores a new guest cart.
+func (s *store) insertCart(ctx context.Context, tx bun.Tx, c *cartRow) error {
+	if _, err := tx.NewInsert().Model(c).Exec(ctx); err != nil {
+		return fmt.Errorf("create cart: %w", err)
+	}
+	return nil
+}
+
+// updateCart writes c's discount code and update time.
+func (s *store) updateCart(ctx context.Context, tx bun.Tx, c *cartRow) error {
+	if _, err := tx.NewUpdate().Model(c).Column("updated_at", "discount_code").WherePK().Exec(ctx); err != nil {
+		return fmt.Errorf("update cart: %w", err)
+	}
+	return nil
+}
+
+// retireCart records that guest cart c was merged (c.MergedInto).
+func (s *store) retireCart(ctx context.Context, tx bun.Tx, c *cartRow) error {
+	if _, err := tx.NewUpdate().Model(c).Column("merged_into", "updated_at").WherePK().Exec(ctx); err != nil {
+		return fmt.Errorf("retire guest cart: %w", err)
+	}
+	return nil
+}
+
+// cartLines reads a cart's lines, oldest first.
+func (s *store) cartLines(ctx context.Context, cartID string) ([]*cartLineRow, error) {
+	return s.cartLinesTx(ctx, s.db, cartID)
+}
+
+// lockCart holds cart id's row until tx ends, so that concurrent changes
+// to one cart's lines take turns instead of overwriting each other
+// (PostgreSQL; SQLite's single writer already serializes them).
+func (s *store) lockCart(ctx context.Context, tx bun.Tx, id string) error {
+	if !db.IsPostgres(tx) {
+		return nil
+	}
+	if _, err := tx.NewSelect().Model((*cartRow)(nil)).Column("c.id").Where("c.id = ?", id).For("UPDATE").Exec(ctx); err != nil {
+		return fmt.Errorf("lock cart: %w", err)
+	}
+	return nil
+}
+
+func (s *store) cartLinesTx(ctx context.Context, idb bun.IDB, cartID string) ([]*cartLineRow, error) {
+	var lines []*cartLineRow
+	if err := idb.NewSelect().Model(&lines).Where("cl.cart_id = ?", cartID).Order("cl.added_at", "cl.sku").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("read cart lines: %w", err)
+	}
+	return lines, nil
+}
+
+// insertLine adds a line to its cart.
+func (s *store) insertLine(ctx context.Context, tx bun.Tx, l *cartLineRow) error {
+	if _, err := tx.NewInsert().Model(l).Exec(ctx); err != nil {
+		return fmt.Errorf("add cart line: %w", err)
+	}
+	return nil
+}
+
+// setQuantity changes the quantity of sku's line in a cart.
+func (s *store) setQuantity(ctx context.Context, tx bun.Tx, cartID, sku string, quantity int64) error {
+	_, err := tx.NewUpdate().Model((*cartLineRow)(nil)).Set("quantity = ?", quantity).
+		Where("cart_id = ? AND sku = ?", cartID, sku).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("change cart line: %w", err)
+	}
+	return nil
+}
+
+// setSearchID records the search sku's line was last added from.
+func (s *store) setSearchID(ctx context.Context, tx bun.Tx, cartID, sku, searchID string) error {
+	_, err := tx.NewUpdate().Model((*cartLineRow)(nil)).Set("search_id = ?", searchID).
+		Where("cart_id = ? AND sku = ?", cartID, sku).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("change cart line: %w", err)
+	}
+	return nil
+}
+
+// deleteLine removes sku's line from a cart.
+func (s *store) deleteLine(ctx context.Context, tx bun.Tx, cartID, sku string) error {
+	if _, err := tx.NewDelete().Model((*cartLineRow)(nil)).Where("cart_id = ? AND sku = ?", cartID, sku).Exec(ctx); err != nil {
+		return fmt.Errorf("remove cart line: %w", err)
+	}
+	return nil
+}
+
+// emptyCart removes every line of a cart.
+func (s *store) emptyCart(ctx context.Context, tx bun.Tx, cartID string) error {
+	if _, err := tx.NewDelete().Model((*cartLineRow)(nil)).Where("cart_id = ?", cartID).Exec(ctx); err != nil {
+		return fmt.Errorf("empty cart: %w", err)
+	}
+	return nil
+}
+
+// Discounts.
+
+// discountByCode reads the discount with a code (normalized); nil when
+// there is none.
+func (s *store) discountByCode(ctx context.Context, code string) (*discountRow, error) {
+	return s.discountByCodeTx(ctx, s.db, code)
+}
+
+func (s *store) discountByCodeTx(ctx context.Context, idb bun.IDB, code string) (*discountRow, error) {
+	d := new(discountRow)
+	err := idb.NewSelect().Model(d).Where("d.code = ?", code).Scan(ctx)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("read discount: %w", err)
+	}
+	return d, nil
+}
+
+// discount reads a discount by id.
+func (s *store) discount(ctx context.Context, id string) (*discountRow, error) {
+	d := new(discountRow)
+	if err := s.db.NewSelect().Model(d).Where("d.id = ?", id).Scan(ctx); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, errs.NotFoundf("discount %q not found", id)
+		}
+		return nil, fmt.Errorf("read discount: %w", err)
+	}
+	return d, nil
+}
+
+// insertDiscount stores a new discount; its code must be new.
+func (s *store) insertDiscount(ctx context.Context, d *discountRow) error {
+	if _, err := s.db.NewInsert().Model(d).Exec(ctx); err != nil {
+		if db.IsUniqueViolation(err) {
+			return errs.Conflictf("discount code %q already exists", d.Code)
+		}
+		return fmt.Errorf("insert discount: %w", err)
+	}
+	return nil
+}
+
+// listDiscounts pages discounts newest first, from after (nil: the
+// first page).
+func (s *store) listDiscounts(ctx context.Context, after *discountCursor, limit int) ([]*discountRow, error) {
+	q := s.db.NewSelect().Model((*discountRow)(nil)).OrderExpr("d.created_at DESC, d.id DESC").Limit(int64(limit))
+	if after != nil {
+		q.Where("(d.created_at < ?) OR (d.created_at = ? AND d.id < ?)", after.CreatedAt, after.CreatedAt, after.ID)
+	}
+	var rows []*discountRow
+	if err := q.Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("list discounts: %w", err)
+	}
+	return rows, nil
+}
+
+// discountChange is what UpdateDiscount changes; nil fields stay as they
+// are.
+type discountChange struct {
+	Active         *bool
+	MaxRedemptions *int64
+	Description    *string
+	EndsAt         *int64
+}
+
+// updateDiscount writes change to discount d at now.
+func (s *store) updateDiscount(ctx context.Context, d *discountRow, change discountChange, now int64) error {
+	q := s.db.NewUpdate().Model(d).WherePK().Set("updated_at = ?", now)
+	if change.Active != nil {
+		q.Set("active = ?", *change.Active)
+	}
+	if change.MaxRedemptions != nil {
+		q.Set("max_redemptions = ?", *change.MaxRedemptions)
+	}
+	if change.Description != nil {
+		q.Set("description = ?", *change.Description)
+	}
+	if change.EndsAt != nil {
+		q.Set("ends_at = ?", *change.EndsAt)
+	}
+	if _, err := q.Exec(ctx); err != nil {
+		return fmt.Errorf("update discount: %w", err)
+	}
+	return nil
+}
+
+// redeem counts one use of discount id, unless it is used up, and reports
+// whether it did.
+func (s *store) redeem(ctx context.Context, tx bun.Tx, id string) (bool, error) {
+	res, err := tx.NewUpdate().Model((*discountRow)(nil)).Set("redemptions = redemptions + 1").
+		Where("id = ?", id).Where("max_redemptions = 0 OR redemptions < max_redemptions").Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("redeem discount: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// unredeem gives back one use of discount id.
+func (s *store) unredeem(ctx context.Context, tx bun.Tx, id string) error {
+	_, err := tx.NewUpdate().Model((*discountRow)(nil)).Set("redemptions = redemptions - 1").
+		Where("id = ? AND redemptions > 0", id).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("give back discount redemption: %w", err)
+	}
+	return nil
+}
+
+// Orders.
+
+// order reads an order (lines and history included).
+func (s *store) order(ctx context.Context, id string) (*orderRow, error) {
+	return readOrder(ctx, s.db, id, false)
+}
+
+// readOrder reads an order; lock takes its row for the rest of tx
+// (PostgreSQL; SQLite's single writer needs none).
+func readOrder(ctx context.Context, idb bun.IDB, id string, lock bool) (*orderRow, error) {
 	o := new(orderRow)
 	q := idb.NewSelect().Model(o).Where("o.id = ?", id)
 	if lock && db.IsPostgres(idb) {
@@ -32,10 +309,10 @@ func loadOrder(ctx context.Context, idb bun.IDB, id string, lock bool) (*orderRo
 // changeOrder runs change on order id, its row locked, in a transaction of
 // its own, and returns the order as change left it (also when change fails,
 // for callers that answer with it).
-func (s *Service) changeOrder(ctx context.Context, id string, change func(ctx context.Context, tx bun.Tx, o *orderRow) error) (*orderRow, error) {
+func (s *store) changeOrder(ctx context.Context, id string, change func(ctx context.Context, tx bun.Tx, o *orderRow) error) (*orderRow, error) {
 	var out *orderRow
-	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		o, err := loadOrder(ctx, tx, id, true)
+	err := s.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		o, err := readOrder(ctx, tx, id, true)
 		if err != nil {
 			return err
 		}
@@ -45,24 +322,10 @@ func (s *Service) changeOrder(ctx context.Context, id string, change func(ctx co
 	return out, err
 }
 
-// move changes o's status to `to` in tx, checked against the state
-// machine, and records why in its history.
-func (s *Service) move(ctx context.Context, tx bun.Tx, o *orderRow, to status, reason, who string) error {
-	if err := checkMove(o.Status, to); err != nil {
-		return err
-	}
-	if err := s.record(ctx, tx, o, to, reason, who); err != nil {
-		return err
-	}
-	return s.notifyMove(ctx, tx, o, to)
-}
-
-// record writes o (status `to` and any fields the caller changed) with a
-// history entry, guarded by o's version so a concurrent change is noticed.
-func (s *Service) record(ctx context.Context, tx bun.Tx, o *orderRow, to status, reason, who string) error {
-	now := micros(s.now())
-	o.History = append(o.History, &statusStep{From: o.Status, To: to, Reason: reason, Actor: who, At: now})
-	o.Status, o.UpdatedAt = to, now
+// updateOrder writes o's status, refunded total, payment and history,
+// guarded by its version so a concurrent change is noticed (errs.Aborted),
+// and counts the new version on o.
+func (s *store) updateOrder(ctx context.Context, tx bun.Tx, o *orderRow) error {
 	res, err := tx.NewUpdate().Model(o).
 		Column("status", "refunded_total", "payment_id", "history", "updated_at").
 		Set("version = version + 1").
@@ -74,5 +337,107 @@ func (s *Service) record(ctx context.Context, tx bun.Tx, o *orderRow, to status,
 		return errs.Abortedf("order %s changed at the same time; try again", o.Number)
 	}
 	o.Version++
+	return nil
+}
+
+// insertOrder stores a new order. A unique violation (the checkout's
+// idempotency key taken) comes back as is, for db.IsUniqueViolation.
+func (s *store) insertOrder(ctx context.Context, tx bun.Tx, o *orderRow) error {
+	_, err := tx.NewInsert().Model(o).Exec(ctx)
+	return err
+}
+
+// orderByKey reads the order a customer's checkout with key made; nil when
+// there is none.
+func (s *store) orderByKey(ctx context.Context, customer, key string) (*orderRow, error) {
+	o := new(orderRow)
+	err := s.db.NewSelect().Model(o).
+		Where("o.customer_id = ? AND o.idempotency_key = ?", customer, key).Scan(ctx)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("read order: %w", err)
+	}
+	return o, nil
+}
+
+// setPayment records an order's payment, unless it has one already.
+func (s *store) setPayment(ctx context.Context, orderID, paymentID string) error {
+	if _, err := s.db.NewUpdate().Model((*orderRow)(nil)).Set("payment_id = ?", paymentID).
+		Where("id = ? AND payment_id = ''", orderID).Exec(ctx); err != nil {
+		return fmt.Errorf("record payment: %w", err)
+	}
+	return nil
+}
+
+// orderFilter narrows a list of orders.
+type orderFilter struct {
+	Statuses      []status
+	CustomerID    string
+	CreatedAfter  *int64 // micros, included
+	CreatedBefore *int64 // micros, excluded
+	// Query is an order number or id, or part of the ship-to name.
+	Query string
+	After *orderCursor // keyset position, nil for the first page
+	Limit int
+}
+
+// listOrders pages orders matching f, newest first.
+func (s *store) listOrders(ctx context.Context, f orderFilter) ([]*orderRow, error) {
+	var rows []*orderRow
+	q := s.db.NewSelect().Model(&rows).
+		OrderExpr("o.created_at DESC, o.id DESC").Limit(int64(f.Limit))
+	if len(f.Statuses) > 0 {
+		q.Where("o.status IN (?)", bun.List(f.Statuses))
+	}
+	if f.CustomerID != "" {
+		q.Where("o.customer_id = ?", f.CustomerID)
+	}
+	if f.CreatedAfter != nil {
+		q.Where("o.created_at >= ?", *f.CreatedAfter)
+	}
+	if f.CreatedBefore != nil {
+		q.Where("o.created_at < ?", *f.CreatedBefore)
+	}
+	if text := f.Query; text != "" {
+		like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(strings.ToLower(text)) + "%"
+		q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+			return q.Where("o.number = ?", strings.ToUpper(text)).WhereOr("o.id = ?", text).
+				WhereOr(`o.ship_name LIKE ? ESCAPE '\'`, like)
+		})
+	}
+	if c := f.After; c != nil {
+		q.Where("(o.created_at < ?) OR (o.created_at = ? AND o.id < ?)", c.CreatedAt, c.CreatedAt, c.ID)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, fmt.Errorf("list orders: %w", err)
+	}
+	return rows, nil
+}
+
+// refundRequest reads the RefundOrder an order had with key; nil when there
+// is none.
+func (s *store) refundRequest(ctx context.Context, orderID, key string) (*orderRefundRow, error) {
+	r := new(orderRefundRow)
+	err := s.db.NewSelect().Model(r).Where("orf.order_id = ? AND orf.idempotency_key = ?", orderID, key).Scan(ctx)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("read refund: %w", err)
+	}
+	return r, nil
+}
+
+// insertRefundRequest records a RefundOrder. A unique violation (the key
+// taken by a concurrent retry) comes back as is, for db.IsUniqueViolation.
+func (s *store) insertRefundRequest(ctx context.Context, r *orderRefundRow) error {
+	if _, err := s.db.NewInsert().Model(r).Exec(ctx); err != nil {
+		if db.IsUniqueViolation(err) {
+			return err
+		}
+		return fmt.Errorf("record refund: %w", err)
+	}
 	return nil
 }

@@ -43,7 +43,7 @@ func (s *Service) apply(ctx context.Context, paymentID string, c change) (*payme
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
 	var p *paymentRow
-	err := s.store.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) (err error) {
+	err := s.store.tx(ctx, func(ctx context.Context, tx bun.Tx) (err error) {
 		p, err = s.applyTx(ctx, tx, paymentID, c)
 		return err
 	})
@@ -136,8 +136,12 @@ func (s *Service) settleRefund(ctx context.Context, tx bun.Tx, p *paymentRow, st
 
 // publish puts p's new state in the outbox, in the transaction of the
 // change. Its event id is the payment's id and version, unique per change.
+// The client secret stays out: no consumer needs it, and events are kept
+// (River's jobs) and may be logged where they fail.
 func (s *Service) publish(ctx context.Context, tx bun.Tx, p *paymentRow) error {
-	ev := &paymentv1.PaymentEvent{EventId: p.ID + ":" + strconv.FormatInt(p.Version, 10), Payment: p.toProto()}
+	pay := p.toProto()
+	pay.ClientSecret = ""
+	ev := &paymentv1.PaymentEvent{EventId: p.ID + ":" + strconv.FormatInt(p.Version, 10), Payment: pay}
 	raw, err := protojson.Marshal(ev)
 	if err != nil {
 		return fmt.Errorf("encode payment event: %w", err)

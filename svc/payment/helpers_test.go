@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/emporiumhq/emporium/internal/platform/testkit"
 	"io"
 	"net/http"
 	"net/url"
@@ -17,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"connectrpc.com/connect"
 	"github.com/uptrace/bun"
 	"google.golang.org/protobuf/proto"
 
@@ -39,6 +39,8 @@ const (
 	serviceToken  = "order-service-token"
 	customerToken = "customer-token"
 	webhookSecret = "whsec_payment_test"
+	// publishableKey is the Stripe publishable key apps are told about.
+	publishableKey = "pk_test_payment"
 	// jobPoll is how often River looks for jobs in tests.
 	jobPoll = 50 * time.Millisecond
 	// waitTimeout bounds every wait for something asynchronous.
@@ -134,7 +136,7 @@ func newEnv(t *testing.T, engine string, opts envOptions) *env {
 		t.Fatal(err)
 	}
 	s, err := payment.New(payment.Deps{
-		DB: d, Provider: p, ProviderName: name, Outcomes: e.outcomes, Currency: "USD",
+		DB: d, Provider: p, ProviderName: name, PublishableKey: publishableKey, Outcomes: e.outcomes, Currency: "USD",
 		Log: log, Now: e.clock.Now, JobPoll: jobPoll,
 	})
 	if err != nil {
@@ -169,6 +171,7 @@ func newEnv(t *testing.T, engine string, opts envOptions) *env {
 	s.Mount(mux, handlerOpts...)
 	if e.sim != nil {
 		mux.Handle(payment.SimulatorActionPath, payment.SimulatorActionPage(e.sim))
+		mux.Handle(payment.SimulatorTokenizePath, payment.SimulatorTokenizer(e.sim))
 	}
 	e.internal = paymentv1connect.NewPaymentServiceClient(http.DefaultClient, e.url, servetest.Bearer(serviceToken))
 	e.customer = paymentv1connect.NewPaymentServiceClient(http.DefaultClient, e.url, servetest.Bearer(customerToken))
@@ -179,15 +182,8 @@ func newEnv(t *testing.T, engine string, opts envOptions) *env {
 // forEachEngine runs f on a fresh env of every engine, in parallel.
 func forEachEngine(t *testing.T, opts envOptions, f func(t *testing.T, e *env)) {
 	t.Helper()
-	for _, engine := range dbtest.Engines {
-		t.Run(engine, func(t *testing.T) {
-			t.Parallel()
-			f(t, newEnv(t, engine, opts))
-		})
-	}
+	dbtest.ForEachEngine(t, func(t *testing.T, engine string) { f(t, newEnv(t, engine, opts)) })
 }
-
-func code(err error) connect.Code { return connect.CodeOf(err) }
 
 func usd(amount int64) *typev1.Money { return &typev1.Money{Amount: amount, Currency: "USD"} }
 
@@ -214,10 +210,37 @@ func (e *env) confirm(t *testing.T, id, method, key string) *paymentv1.Payment {
 	return res.GetPayment()
 }
 
+// tokenize posts a card to the simulator's tokenization endpoint as a
+// browser does, and returns the status and the decoded JSON answer.
+func (e *env) tokenize(t *testing.T, form url.Values) (int, map[string]any) {
+	t.Helper()
+	res, err := http.PostForm(e.url+payment.SimulatorTokenizePath, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var body map[string]any
+	if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
+		t.Fatalf("tokenize: status %d, body not JSON: %v", res.StatusCode, err)
+	}
+	return res.StatusCode, body
+}
+
+// token is the payment method id the simulator's endpoint makes of card.
+func (e *env) token(t *testing.T, card string) string {
+	t.Helper()
+	status, body := e.tokenize(t, url.Values{"type": {"card"}, "card[number]": {card}})
+	id, _ := body["id"].(string)
+	if status != http.StatusOK || !strings.HasPrefix(id, "pm_sim_") {
+		t.Fatalf("tokenize: %d %v", status, body)
+	}
+	return id
+}
+
 // paid is a payment of amount that succeeded.
 func (e *env) paid(t *testing.T, key string, amount int64) *paymentv1.Payment {
 	t.Helper()
-	p := e.confirm(t, e.create(t, key, amount).GetId(), provider.TestCardSucceeds, key+"-confirm")
+	p := e.confirm(t, e.create(t, key, amount).GetId(), provider.TestMethodSucceeds, key+"-confirm")
 	if p.GetStatus() != paymentv1.PaymentStatus_PAYMENT_STATUS_SUCCEEDED {
 		t.Fatalf("payment %s: status %s, want succeeded", p.GetId(), p.GetStatus())
 	}
@@ -566,20 +589,7 @@ func (s *spyProvider) Refund(ctx context.Context, req provider.Refund) (provider
 	return r, s.after("Refund", err)
 }
 
-// syncBuffer is a log destination safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
+var code = testkit.Code
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer collects output from concurrent writers.
+type syncBuffer = testkit.SyncBuffer

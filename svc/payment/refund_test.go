@@ -107,7 +107,7 @@ func TestRefundNeedsASucceededPayment(t *testing.T) {
 	t.Parallel()
 	forEachEngine(t, envOptions{}, func(t *testing.T, e *env) {
 		open := e.create(t, "checkout-1", 1000)
-		declined := e.confirm(t, e.create(t, "checkout-2", 1000).GetId(), provider.TestCardDeclines, "confirm-2")
+		declined := e.confirm(t, e.create(t, "checkout-2", 1000).GetId(), provider.TestMethodDeclines, "confirm-2")
 		for _, p := range []*paymentv1.Payment{open, declined} {
 			_, err := e.refund(p.GetId(), 100, "refund-"+p.GetId())
 			if code(err) != connect.CodeFailedPrecondition || !strings.Contains(err.Error(), "only a succeeded payment") {

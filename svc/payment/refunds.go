@@ -43,7 +43,7 @@ func (s *Service) RefundPayment(ctx context.Context, req *paymentv1.RefundPaymen
 	if r.Status == refundFailed {
 		return nil, errs.FailedPreconditionf("the payment provider refused the refund; nothing was refunded")
 	}
-	p, err := s.store.payment(ctx, s.store.db, r.PaymentID)
+	p, err := s.store.payment(ctx, r.PaymentID)
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +61,7 @@ func (s *Service) recordRefund(ctx context.Context, req *paymentv1.RefundPayment
 	if r, err := s.replayRefund(ctx, key, hash); err != nil || r != nil {
 		return r, err
 	}
-	p, err := s.store.payment(ctx, s.store.db, req.GetPaymentId())
+	p, err := s.store.payment(ctx, req.GetPaymentId())
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +77,7 @@ func (s *Service) recordRefund(ctx context.Context, req *paymentv1.RefundPayment
 		ID: newID(), PaymentID: p.ID, Amount: amount, Reason: req.GetReason(), Status: refundPending,
 		IdempotencyKey: key, RequestHash: hash, CreatedAt: now, UpdatedAt: now,
 	}
-	err = s.store.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err = s.store.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if err := s.store.insertRefund(ctx, tx, r); err != nil {
 			return err
 		}
@@ -87,7 +87,7 @@ func (s *Service) recordRefund(ctx context.Context, req *paymentv1.RefundPayment
 		}
 		if !held {
 			// A concurrent refund got there first: say what is left now.
-			cur, err := s.store.payment(ctx, tx, p.ID)
+			cur, err := s.store.paymentTx(ctx, tx, p.ID)
 			if err != nil {
 				return err
 			}
@@ -146,7 +146,7 @@ func refundHash(req *paymentv1.RefundPaymentRequest) string {
 // settled. A provider that cannot be reached (or fails in a way that may
 // yet succeed) leaves it pending, for a retry with the same key or the job.
 func (s *Service) executeRefund(ctx context.Context, r *refundRow) (*refundRow, error) {
-	p, err := s.store.payment(ctx, s.store.db, r.PaymentID)
+	p, err := s.store.payment(ctx, r.PaymentID)
 	if err != nil {
 		return nil, err
 	}

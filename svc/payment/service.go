@@ -15,8 +15,12 @@
 // ReceiveWebhook synchronously, from inside the call, which on SQLite (one
 // connection) would wait on the caller's transaction for ever.
 //
-// Payment method values (test card numbers, Stripe PaymentMethod ids) go to
-// the provider and nowhere else: they are never stored or logged.
+// Payment methods are ids (Stripe PaymentMethod ids, or the simulator's
+// pm_sim_… ids): card details never reach the service, and the API refuses
+// anything that looks like a card number. The ids go to the provider and
+// nowhere else: they are never stored or logged. With the simulator, the
+// browser tokenizes its test cards at SimulatorTokenizePath, as Stripe.js
+// does at Stripe.
 package payment
 
 import (
@@ -57,24 +61,30 @@ type Deps struct {
 	Provider provider.Provider
 	// ProviderName is recorded on each payment: "simulator" or "stripe".
 	ProviderName string
-	Outcomes     Outcomes
-	Currency     string // the shop's ISO 4217 currency, e.g. "USD"
-	Log          *slog.Logger
-	Now          func() time.Time // defaults to time.Now
+	// PublishableKey is Stripe's publishable key (pk_…), which apps load
+	// Stripe.js with; required with Stripe, unused with the simulator.
+	PublishableKey string
+	Outcomes       Outcomes
+	Currency       string // the shop's ISO 4217 currency, e.g. "USD"
+	Log            *slog.Logger
+	Now            func() time.Time // defaults to time.Now
 	// JobPoll is how often the service's River client looks for jobs;
 	// 0 means River's default (1 s).
 	JobPoll time.Duration
+	// JobTimeout bounds each job's run; 0 means the jobs package's default.
+	JobTimeout time.Duration
 }
 
 // Service implements the payment API.
 type Service struct {
-	store        *store
-	provider     provider.Provider
-	providerName string
-	currency     string
-	log          *slog.Logger
-	now          func() time.Time
-	jobs         *jobs.Client
+	store          *store
+	provider       provider.Provider
+	providerName   string
+	publishableKey string
+	currency       string
+	log            *slog.Logger
+	now            func() time.Time
+	jobs           *jobs.Client
 }
 
 var _ paymentv1connect.PaymentServiceHandler = (*Service)(nil)
@@ -89,6 +99,8 @@ func New(d Deps) (*Service, error) {
 		return nil, errors.New("payment: Provider is required")
 	case d.ProviderName != "simulator" && d.ProviderName != "stripe":
 		return nil, fmt.Errorf("payment: provider name %q: want simulator or stripe", d.ProviderName)
+	case d.ProviderName == "stripe" && !strings.HasPrefix(d.PublishableKey, "pk_"):
+		return nil, errors.New("payment: Stripe needs its publishable key (pk_live_… or pk_test_…), which apps load Stripe.js with")
 	case d.Outcomes == nil:
 		return nil, errors.New("payment: Outcomes is required")
 	case !isCurrencyCode(d.Currency):
@@ -101,12 +113,12 @@ func New(d Deps) (*Service, error) {
 	}
 	s := &Service{
 		store: &store{db: d.DB}, provider: d.Provider, providerName: d.ProviderName,
-		currency: d.Currency, log: d.Log, now: d.Now,
+		publishableKey: d.PublishableKey, currency: d.Currency, log: d.Log, now: d.Now,
 	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &eventWorker{outcomes: d.Outcomes})
 	river.AddWorker(workers, &refundWorker{svc: s})
-	client, err := jobs.New(d.DB, jobs.Config{Workers: workers, Log: d.Log, FetchPollInterval: d.JobPoll})
+	client, err := jobs.New(d.DB, jobs.Config{Workers: workers, Log: d.Log, FetchPollInterval: d.JobPoll, JobTimeout: d.JobTimeout})
 	if err != nil {
 		return nil, fmt.Errorf("payment: %w", err)
 	}
@@ -136,6 +148,19 @@ func (s *Service) Start(ctx context.Context) error { return s.jobs.Start(ctx) }
 
 // Stop stops taking jobs and waits for running ones, or for ctx to end.
 func (s *Service) Stop(ctx context.Context) error { return s.jobs.Stop(ctx) }
+
+// GetPaymentConfig implements PaymentService.
+func (s *Service) GetPaymentConfig(context.Context, *paymentv1.GetPaymentConfigRequest) (*paymentv1.GetPaymentConfigResponse, error) {
+	res := &paymentv1.GetPaymentConfigResponse{
+		Provider: s.providerName, PaymentMethodTypes: provider.MethodTypes, Currency: s.currency,
+	}
+	if s.providerName == "stripe" {
+		res.PublishableKey = s.publishableKey
+	} else {
+		res.TokenizePath = SimulatorTokenizePath
+	}
+	return res, nil
+}
 
 // CreatePayment implements PaymentService.
 func (s *Service) CreatePayment(ctx context.Context, req *paymentv1.CreatePaymentRequest) (*paymentv1.CreatePaymentResponse, error) {
@@ -214,7 +239,7 @@ func createHash(req *paymentv1.CreatePaymentRequest) string {
 // with where to send shoppers back after authentication (see
 // provider.StripeConfig.ReturnURL), so req.return_url is not passed on.
 func (s *Service) ConfirmPayment(ctx context.Context, req *paymentv1.ConfirmPaymentRequest) (*paymentv1.ConfirmPaymentResponse, error) {
-	p, err := s.store.payment(ctx, s.store.db, req.GetPaymentId())
+	p, err := s.store.payment(ctx, req.GetPaymentId())
 	if err != nil {
 		return nil, err
 	}
@@ -268,7 +293,7 @@ func scrub(err error, paymentMethod string) error {
 
 // GetPayment implements PaymentService.
 func (s *Service) GetPayment(ctx context.Context, req *paymentv1.GetPaymentRequest) (*paymentv1.GetPaymentResponse, error) {
-	p, err := s.store.payment(ctx, s.store.db, req.GetId())
+	p, err := s.store.payment(ctx, req.GetId())
 	if err != nil {
 		return nil, err
 	}
@@ -277,7 +302,7 @@ func (s *Service) GetPayment(ctx context.Context, req *paymentv1.GetPaymentReque
 
 // CancelPayment implements PaymentService.
 func (s *Service) CancelPayment(ctx context.Context, req *paymentv1.CancelPaymentRequest) (*paymentv1.CancelPaymentResponse, error) {
-	p, err := s.store.payment(ctx, s.store.db, req.GetId())
+	p, err := s.store.payment(ctx, req.GetId())
 	if err != nil {
 		return nil, err
 	}
@@ -297,10 +322,18 @@ func (s *Service) cancel(ctx context.Context, p *paymentRow) (*paymentRow, error
 	// while a cancel after the payment changed is a new request.
 	key := providerKey("cancel", p.ID, strconv.FormatInt(p.Version, 10))
 	in, err := s.provider.Cancel(ctx, p.ProviderPaymentID, key)
-	if errs.Is(err, errs.FailedPrecondition) {
+	switch {
+	case errs.Is(err, errs.FailedPrecondition):
 		// The intent went on at the provider (it succeeded, say) before its
 		// webhook reached us.
 		in, err = s.provider.Get(ctx, p.ProviderPaymentID)
+	case errs.Is(err, errs.NotFound):
+		// The provider has no such intent, so nothing can be charged
+		// through it: the payment is canceled. (The simulator forgets its
+		// intents when its process restarts; without this, the order
+		// waiting on this cancel would hold its stock for ever.)
+		s.log.WarnContext(ctx, "payment intent unknown to the provider; canceling the payment", "payment", p.ID, "intent", p.ProviderPaymentID)
+		in, err = provider.Intent{ID: p.ProviderPaymentID, Amount: p.Amount, Currency: p.Currency, Status: provider.StatusCanceled}, nil
 	}
 	if err != nil {
 		return nil, err

@@ -4,10 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"net/http"
+	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"connectrpc.com/connect"
 	"github.com/google/go-cmp/cmp"
@@ -17,6 +21,8 @@ import (
 	"github.com/emporiumhq/emporium/gen/emporium/payment/v1/paymentv1connect"
 	typev1 "github.com/emporiumhq/emporium/gen/emporium/type/v1"
 	"github.com/emporiumhq/emporium/internal/platform/db"
+	"github.com/emporiumhq/emporium/internal/platform/testkit"
+	"github.com/emporiumhq/emporium/svc/payment"
 	"github.com/emporiumhq/emporium/svc/payment/provider"
 )
 
@@ -146,13 +152,13 @@ func TestConfirmSucceedsAndTellsOutcomesOnce(t *testing.T) {
 	t.Parallel()
 	forEachEngine(t, envOptions{}, func(t *testing.T, e *env) {
 		p := e.create(t, "checkout-1", 2500)
-		got := e.confirm(t, p.GetId(), provider.TestCardSucceeds, "confirm-1")
+		got := e.confirm(t, p.GetId(), provider.TestMethodSucceeds, "confirm-1")
 		if got.GetStatus() != succeeded || got.GetLastError() != "" || got.GetNextActionUrl() != "" {
 			t.Errorf("confirmed %v", got)
 		}
 		// Confirming a succeeded payment returns it unchanged, without a
 		// second charge.
-		again := e.confirm(t, p.GetId(), provider.TestCardSucceeds, "confirm-2")
+		again := e.confirm(t, p.GetId(), provider.TestMethodSucceeds, "confirm-2")
 		if diff := cmp.Diff(got, again, protocmp.Transform()); diff != "" {
 			t.Errorf("second confirm changed the payment (-first +second):\n%s", diff)
 		}
@@ -163,8 +169,16 @@ func TestConfirmSucceedsAndTellsOutcomesOnce(t *testing.T) {
 		if len(evs) != 1 {
 			t.Fatalf("events %s, want one", summary(evs))
 		}
-		if diff := cmp.Diff(got, evs[0].GetPayment(), protocmp.Transform()); diff != "" {
+		// Events carry the payment without its client secret, which no
+		// consumer needs.
+		if diff := cmp.Diff(got, evs[0].GetPayment(), protocmp.Transform(), protocmp.IgnoreFields(&paymentv1.Payment{}, "client_secret")); diff != "" {
 			t.Errorf("event payment (-GetPayment +event):\n%s", diff)
+		}
+		if got.GetClientSecret() == "" || evs[0].GetPayment().GetClientSecret() != "" {
+			t.Errorf("client secret %q on the payment, %q on its event; want it only on the payment", got.GetClientSecret(), evs[0].GetPayment().GetClientSecret())
+		}
+		if got.GetClientSecret() != "" && strings.Contains(e.logs.String(), got.GetClientSecret()) {
+			t.Errorf("the logs hold the client secret")
 		}
 		if id := evs[0].GetEventId(); !strings.HasPrefix(id, p.GetId()+":") {
 			t.Errorf("event id %q, want %q and a version", id, p.GetId()+":")
@@ -193,15 +207,15 @@ func TestConfirmDeclineThenAnotherCard(t *testing.T) {
 	t.Parallel()
 	forEachEngine(t, envOptions{}, func(t *testing.T, e *env) {
 		p := e.create(t, "checkout-1", 4200)
-		declined := e.confirm(t, p.GetId(), provider.TestCardDeclines, "confirm-1")
+		declined := e.confirm(t, p.GetId(), provider.TestMethodDeclines, "confirm-1")
 		if declined.GetStatus() != requiresPaymentMethod || declined.GetLastError() != "Your card was declined. Try another card or payment method." {
 			t.Errorf("declined payment: status %s, last_error %q", declined.GetStatus(), declined.GetLastError())
 		}
 		// The same request again replays the decline.
-		if again := e.confirm(t, p.GetId(), provider.TestCardDeclines, "confirm-1"); again.GetLastError() != declined.GetLastError() {
+		if again := e.confirm(t, p.GetId(), provider.TestMethodDeclines, "confirm-1"); again.GetLastError() != declined.GetLastError() {
 			t.Errorf("replayed decline: last_error %q", again.GetLastError())
 		}
-		paid := e.confirm(t, p.GetId(), provider.TestCardSucceeds, "confirm-2")
+		paid := e.confirm(t, p.GetId(), provider.TestMethodSucceeds, "confirm-2")
 		if paid.GetStatus() != succeeded || paid.GetLastError() != "" {
 			t.Errorf("after a good card: status %s, last_error %q", paid.GetStatus(), paid.GetLastError())
 		}
@@ -227,8 +241,8 @@ func TestConfirmErrors(t *testing.T) {
 			want   connect.Code
 		}{
 			{"unknown test card", open.GetId(), "4111111111111111", connect.CodeInvalidArgument},
-			{"canceled payment", gone.GetId(), provider.TestCardSucceeds, connect.CodeFailedPrecondition},
-			{"unknown payment", "no-such-payment", provider.TestCardSucceeds, connect.CodeNotFound},
+			{"canceled payment", gone.GetId(), provider.TestMethodSucceeds, connect.CodeFailedPrecondition},
+			{"unknown payment", "no-such-payment", provider.TestMethodSucceeds, connect.CodeNotFound},
 			{"no payment method", open.GetId(), "", connect.CodeInvalidArgument},
 		}
 		for _, tt := range tests {
@@ -289,7 +303,7 @@ func TestGetPayment(t *testing.T) {
 	})
 }
 
-// Every method is for other Emporium services only.
+// Every method but GetPaymentConfig (public) is for other Emporium services only.
 func TestOnlyServicesMayCall(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "sqlite", envOptions{})
@@ -301,7 +315,7 @@ func TestOnlyServicesMayCall(t *testing.T) {
 			return err
 		},
 		"ConfirmPayment": func(c paymentClient) error {
-			_, err := c.ConfirmPayment(ctx, &paymentv1.ConfirmPaymentRequest{PaymentId: p.GetId(), PaymentMethod: provider.TestCardSucceeds, IdempotencyKey: "k"})
+			_, err := c.ConfirmPayment(ctx, &paymentv1.ConfirmPaymentRequest{PaymentId: p.GetId(), PaymentMethod: provider.TestMethodSucceeds, IdempotencyKey: "k"})
 			return err
 		},
 		"GetPayment": func(c paymentClient) error {
@@ -330,15 +344,31 @@ func TestOnlyServicesMayCall(t *testing.T) {
 	}
 }
 
-// A card number goes to the provider and nowhere else: not into any column
-// of any table (River's included), not into any log line.
+// Card numbers never get in: the browser tokenizes them (here at the
+// simulator's endpoint, as Stripe.js does at Stripe) and ConfirmPayment
+// refuses anything that looks like one. Neither the numbers nor the
+// refused requests end up in any column of any table (River's included) or
+// any log line.
 func TestCardNumberIsNeverStoredOrLogged(t *testing.T) {
 	t.Parallel()
 	forEachEngine(t, envOptions{}, func(t *testing.T, e *env) {
 		ctx := context.Background()
-		p := e.paid(t, "checkout-1", 1000)
+		cards := []string{provider.TestCardSucceeds, provider.TestCardDeclines}
+		p := e.create(t, "checkout-1", 1000)
+		if got := e.confirm(t, p.GetId(), e.token(t, provider.TestCardSucceeds), "confirm-1"); got.GetStatus() != succeeded {
+			t.Fatalf("paid with a tokenized card: %v", got)
+		}
 		declined := e.create(t, "checkout-2", 1000)
-		e.confirm(t, declined.GetId(), provider.TestCardDeclines, "confirm-2")
+		if got := e.confirm(t, declined.GetId(), e.token(t, provider.TestCardDeclines), "confirm-2"); got.GetLastError() == "" {
+			t.Errorf("declined card: %v, want last_error", got)
+		}
+		for _, card := range append(cards, "4242 4242 4242 4242", "4000-0000-0000-0002", "pm_4242424242424242") {
+			_, err := e.internal.ConfirmPayment(ctx, &paymentv1.ConfirmPaymentRequest{PaymentId: declined.GetId(), PaymentMethod: card, IdempotencyKey: "confirm-3"})
+			if code(err) != connect.CodeInvalidArgument || !slices.Equal(testkit.ViolationFields(err), []string{"payment_method"}) ||
+				!strings.Contains(err.Error(), "send a payment method token, not card details") {
+				t.Errorf("ConfirmPayment(%q): %v, want invalid_argument on payment_method", card, err)
+			}
+		}
 		if _, err := e.internal.RefundPayment(ctx, &paymentv1.RefundPaymentRequest{PaymentId: p.GetId(), Amount: 100, IdempotencyKey: "refund-1"}); err != nil {
 			t.Fatal(err)
 		}
@@ -367,7 +397,7 @@ func TestCardNumberIsNeverStoredOrLogged(t *testing.T) {
 					if b, ok := v.([]byte); ok {
 						s = string(b)
 					}
-					for _, card := range []string{provider.TestCardSucceeds, provider.TestCardDeclines} {
+					for _, card := range cards {
 						if strings.Contains(s, card) {
 							t.Errorf("%s.%s holds a card number: %q", table, cols[i], s)
 						}
@@ -383,14 +413,88 @@ func TestCardNumberIsNeverStoredOrLogged(t *testing.T) {
 		if !strings.Contains(logs, "unknown payment intent") {
 			t.Errorf("logs lack the line about the created event; is logging wired?\n%s", logs)
 		}
-		for _, card := range []string{provider.TestCardSucceeds, provider.TestCardDeclines} {
+		for _, card := range cards {
 			for line := range strings.SplitSeq(logs, "\n") {
-				if strings.Contains(line, card) {
+				if strings.Contains(line, card) || strings.Contains(line, card[:4]+" "+card[4:8]) {
 					t.Errorf("log line holds a card number: %s", line)
 				}
 			}
 		}
 	})
+}
+
+// The simulator's tokenization endpoint answers as Stripe's payment method
+// creation does: a payment_method object, or Stripe's error object.
+func TestSimulatorTokenizer(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "sqlite", envOptions{})
+	status, pm := e.tokenize(t, url.Values{"type": {"card"}, "card[number]": {"4000 0027 6000 3184"},
+		"card[exp_month]": {"12"}, "card[exp_year]": {strconv.Itoa(time.Now().Year() + 2)}, "card[cvc]": {"123"}})
+	card, _ := pm["card"].(map[string]any)
+	if status != http.StatusOK || pm["object"] != "payment_method" || pm["type"] != "card" ||
+		card["last4"] != "3184" || card["brand"] != "visa" || card["exp_month"] != float64(12) {
+		t.Errorf("tokenize: %d %v", status, pm)
+	}
+	if raw := fmt.Sprint(pm); strings.Contains(raw, "400000276000") {
+		t.Errorf("the answer repeats the card number: %s", raw)
+	}
+	// The id pays for a payment as the card would: this one asks for 3-D Secure.
+	p := e.confirm(t, e.create(t, "checkout-1", 100).GetId(), pm["id"].(string), "confirm-1")
+	if p.GetStatus() != paymentv1.PaymentStatus_PAYMENT_STATUS_REQUIRES_ACTION || p.GetNextActionUrl() == "" {
+		t.Errorf("confirmed with the token: %v", p)
+	}
+
+	tests := []struct {
+		name       string
+		form       url.Values
+		wantStatus int
+		wantType   string
+		wantCode   string
+		wantParam  string
+	}{
+		{"not a test card", url.Values{"type": {"card"}, "card[number]": {"4111111111111111"}}, http.StatusPaymentRequired, "card_error", "card_declined", "card[number]"},
+		{"not a card number", url.Values{"type": {"card"}, "card[number]": {"1234"}}, http.StatusPaymentRequired, "card_error", "incorrect_number", "card[number]"},
+		{"expired", url.Values{"type": {"card"}, "card[number]": {provider.TestCardSucceeds}, "card[exp_month]": {"1"}, "card[exp_year]": {"2001"}},
+			http.StatusPaymentRequired, "card_error", "invalid_expiry_year", "card[exp_year]"},
+		{"month not a number", url.Values{"type": {"card"}, "card[number]": {provider.TestCardSucceeds}, "card[exp_month]": {"May"}},
+			http.StatusBadRequest, "invalid_request_error", "parameter_invalid_integer", "card[exp_month]"},
+		{"no number", url.Values{"type": {"card"}}, http.StatusBadRequest, "invalid_request_error", "parameter_missing", "card[number]"},
+		{"not a card", url.Values{"type": {"sepa_debit"}}, http.StatusBadRequest, "invalid_request_error", "parameter_invalid_string", "type"},
+	}
+	for _, tt := range tests {
+		status, body := e.tokenize(t, tt.form)
+		got, _ := body["error"].(map[string]any)
+		if status != tt.wantStatus || got["type"] != tt.wantType || got["code"] != tt.wantCode || got["param"] != tt.wantParam || got["message"] == "" {
+			t.Errorf("%s: %d %v; want %d %s %s on %s", tt.name, status, body, tt.wantStatus, tt.wantType, tt.wantCode, tt.wantParam)
+		}
+	}
+	if logs := e.logs.String(); strings.Contains(logs, "4111111111111111") || strings.Contains(logs, provider.TestCardRequires3DS) {
+		t.Errorf("logs hold card digits:\n%s", logs)
+	}
+}
+
+// GetPaymentConfig is public and tells apps which form to show.
+func TestGetPaymentConfig(t *testing.T) {
+	t.Parallel()
+	sim := newEnv(t, "sqlite", envOptions{})
+	res, err := sim.anon.GetPaymentConfig(context.Background(), &paymentv1.GetPaymentConfigRequest{})
+	if err != nil {
+		t.Fatalf("GetPaymentConfig anonymously: %v", err)
+	}
+	want := &paymentv1.GetPaymentConfigResponse{Provider: "simulator", PaymentMethodTypes: []string{"card"}, Currency: "USD", TokenizePath: payment.SimulatorTokenizePath}
+	if diff := cmp.Diff(want, res, protocmp.Transform()); diff != "" {
+		t.Errorf("simulator config (-want +got):\n%s", diff)
+	}
+
+	stripe := newEnv(t, "sqlite", envOptions{stripeURL: "http://127.0.0.1:1"}) // never called
+	res, err = stripe.customer.GetPaymentConfig(context.Background(), &paymentv1.GetPaymentConfigRequest{})
+	if err != nil {
+		t.Fatalf("GetPaymentConfig as a customer: %v", err)
+	}
+	want = &paymentv1.GetPaymentConfigResponse{Provider: "stripe", PublishableKey: publishableKey, PaymentMethodTypes: []string{"card"}, Currency: "USD"}
+	if diff := cmp.Diff(want, res, protocmp.Transform()); diff != "" {
+		t.Errorf("stripe config (-want +got):\n%s", diff)
+	}
 }
 
 // tables lists every table of the service's database.
@@ -426,20 +530,44 @@ func (e *env) tables(t *testing.T) []string {
 
 // The provider may be ahead of us (its webhook not here yet): confirm and
 // cancel then go by its current state.
+// A provider that no longer knows a payment's intent (the simulator after
+// its process restarted) cannot charge it: canceling the payment succeeds,
+// instead of failing not_found on every retry while the order holds stock.
+func TestCancelPaymentTheProviderForgot(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, envOptions{}, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		p := e.create(t, "checkout-1", 100)
+		if _, err := e.db.NewRaw("UPDATE payments SET provider_payment_id = ? WHERE id = ?", "pi_sim_forgotten", p.GetId()).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		res, err := e.internal.CancelPayment(ctx, &paymentv1.CancelPaymentRequest{Id: p.GetId()})
+		if err != nil {
+			t.Fatalf("cancel a payment whose intent the provider does not know: %v, want it canceled", err)
+		}
+		if res.GetPayment().GetStatus() != canceled {
+			t.Errorf("status %s, want canceled", res.GetPayment().GetStatus())
+		}
+		if got := e.get(t, p.GetId()); got.GetStatus() != canceled {
+			t.Errorf("stored status %s, want canceled", got.GetStatus())
+		}
+	})
+}
+
 func TestConfirmAndCancelCatchUpWithTheProvider(t *testing.T) {
 	t.Parallel()
 	forEachEngine(t, envOptions{manualWebhooks: true}, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		paid := e.create(t, "checkout-1", 700)
-		if _, err := e.sim.Confirm(ctx, paid.GetProviderPaymentId(), provider.TestCardSucceeds, "elsewhere-1"); err != nil {
+		if _, err := e.sim.Confirm(ctx, paid.GetProviderPaymentId(), provider.TestMethodSucceeds, "elsewhere-1"); err != nil {
 			t.Fatal(err)
 		}
-		if got := e.confirm(t, paid.GetId(), provider.TestCardSucceeds, "confirm-1"); got.GetStatus() != succeeded || got.GetLastError() != "" {
+		if got := e.confirm(t, paid.GetId(), provider.TestMethodSucceeds, "confirm-1"); got.GetStatus() != succeeded || got.GetLastError() != "" {
 			t.Errorf("confirm of an intent that succeeded meanwhile: status %s, last_error %q", got.GetStatus(), got.GetLastError())
 		}
 
 		paidToo := e.create(t, "checkout-2", 700)
-		if _, err := e.sim.Confirm(ctx, paidToo.GetProviderPaymentId(), provider.TestCardSucceeds, "elsewhere-2"); err != nil {
+		if _, err := e.sim.Confirm(ctx, paidToo.GetProviderPaymentId(), provider.TestMethodSucceeds, "elsewhere-2"); err != nil {
 			t.Fatal(err)
 		}
 		_, err := e.internal.CancelPayment(ctx, &paymentv1.CancelPaymentRequest{Id: paidToo.GetId()})
@@ -454,7 +582,7 @@ func TestConfirmAndCancelCatchUpWithTheProvider(t *testing.T) {
 		if _, err := e.sim.Cancel(ctx, gone.GetProviderPaymentId(), "elsewhere-3"); err != nil {
 			t.Fatal(err)
 		}
-		_, err = e.internal.ConfirmPayment(ctx, &paymentv1.ConfirmPaymentRequest{PaymentId: gone.GetId(), PaymentMethod: provider.TestCardSucceeds, IdempotencyKey: "confirm-3"})
+		_, err = e.internal.ConfirmPayment(ctx, &paymentv1.ConfirmPaymentRequest{PaymentId: gone.GetId(), PaymentMethod: provider.TestMethodSucceeds, IdempotencyKey: "confirm-3"})
 		if code(err) != connect.CodeFailedPrecondition || !strings.Contains(err.Error(), "canceled") {
 			t.Errorf("confirm of an intent canceled meanwhile: %v, want failed_precondition", err)
 		}

@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"html/template"
 	"net/http"
-	"strconv"
+	"net/url"
 	"strings"
 
 	"github.com/emporiumhq/emporium/internal/platform/errs"
+	"github.com/emporiumhq/emporium/internal/platform/money"
 	"github.com/emporiumhq/emporium/svc/payment/provider"
 )
 
@@ -22,6 +23,13 @@ const SimulatorActionPath = "/payment-simulator/3ds"
 // (Simulator.CompleteAction, whose webhook then updates the payment) and
 // says how it went, with a link back to the shop at "/". Unknown intents
 // get 404. Mount it only where the simulator is the provider.
+//
+// An app that opens the page in an auth session (the mobile app, through
+// expo-web-browser) adds &return_url=URL: the link back then goes there,
+// with payment_intent and redirect_status added as Stripe adds them to its
+// return_url, which ends the auth session in the app. Only a page of the
+// same host or an app's own link (a custom scheme such as emporium://) is
+// taken; anything else (another website, javascript:) falls back to "/".
 func SimulatorActionPage(sim *provider.Simulator) http.Handler {
 	p := &actionPage{sim: sim}
 	mux := http.NewServeMux()
@@ -42,6 +50,8 @@ type pageData struct {
 	IntentID  string
 	Amount    string
 	Message   string
+	Back      template.URL // checked by returnURL
+	BackLabel string
 }
 
 var actionTemplate = template.Must(template.New("3ds").Parse(`<!doctype html>
@@ -70,7 +80,7 @@ small { color: #666; }
 </form>
 {{- else -}}
 <p>{{.Message}}</p>
-<p><a href="/">Back to the shop</a></p>
+<p><a href="{{.Back}}">{{.BackLabel}}</a></p>
 {{- end}}
 </main>
 </body>
@@ -84,12 +94,12 @@ func (p *actionPage) show(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if in.Status != provider.StatusRequiresAction {
-		render(w, http.StatusOK, pageData{Title: "Nothing to confirm", Message: notWaiting(in)})
+		render(w, http.StatusOK, withBack(pageData{Title: "Nothing to confirm", Message: notWaiting(in)}, returnURL(r, r.URL.Query().Get("return_url")), "", ""))
 		return
 	}
 	render(w, http.StatusOK, pageData{
 		Title: "Confirm this test payment", Challenge: true,
-		IntentID: in.ID, Amount: formatAmount(in.Amount, in.Currency),
+		IntentID: in.ID, Amount: money.Format(in.Amount, in.Currency),
 	})
 }
 
@@ -109,16 +119,61 @@ func (p *actionPage) complete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in, err := p.sim.CompleteAction(r.FormValue("payment_intent"), approve)
+	ret := returnURL(r, r.URL.Query().Get("return_url"))
 	switch {
 	case errs.Is(err, errs.FailedPrecondition):
-		render(w, http.StatusConflict, pageData{Title: "Nothing to confirm", Message: "This payment is no longer waiting for authentication."})
+		render(w, http.StatusConflict, withBack(pageData{Title: "Nothing to confirm", Message: "This payment is no longer waiting for authentication."}, ret, "", ""))
 	case err != nil:
 		http.Error(w, "unknown payment", http.StatusNotFound)
 	case in.Status == provider.StatusSucceeded:
-		render(w, http.StatusOK, pageData{Title: "Payment approved", Message: "The test payment succeeded."})
+		render(w, http.StatusOK, withBack(pageData{Title: "Payment approved", Message: "The test payment succeeded."}, ret, in.ID, "succeeded"))
 	default:
-		render(w, http.StatusOK, pageData{Title: "Payment failed", Message: "Authentication failed: the shop will ask for another payment method."})
+		render(w, http.StatusOK, withBack(pageData{Title: "Payment failed", Message: "Authentication failed: the shop will ask for another payment method."}, ret, in.ID, "failed"))
 	}
+}
+
+// returnURL is raw when the page may send the shopper there: a page on the
+// host that served this one, or an app's own link (a custom scheme). Other
+// websites and schemes that run or read things (javascript:, data:, file:)
+// give nil.
+func returnURL(r *http.Request, raw string) *url.URL {
+	if raw == "" || len(raw) > 2048 {
+		return nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" {
+		return nil
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "http", "https":
+		if u.Host != r.Host || u.User != nil {
+			return nil
+		}
+	case "javascript", "data", "vbscript", "file", "blob", "about", "filesystem", "intent":
+		return nil
+	}
+	return u
+}
+
+// withBack sets d's link back: to ret, with the intent and how its
+// challenge ended (when it just did) added as Stripe adds them to a
+// return_url, or to the shop at "/".
+func withBack(d pageData, ret *url.URL, intentID, status string) pageData {
+	d.Back, d.BackLabel = "/", "Back to the shop"
+	if ret == nil {
+		return d
+	}
+	back := *ret
+	q := back.Query()
+	if intentID != "" {
+		q.Set("payment_intent", intentID)
+		q.Set("redirect_status", status)
+	}
+	back.RawQuery = q.Encode()
+	// template.URL: the scheme was checked by returnURL (html/template would
+	// otherwise refuse an app's custom scheme).
+	d.Back, d.BackLabel = template.URL(back.String()), "Back to the app"
+	return d
 }
 
 func notWaiting(in provider.Intent) string {
@@ -137,27 +192,4 @@ func render(w http.ResponseWriter, status int, d pageData) {
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
-}
-
-// minorDigits are the currencies whose minor unit is not a hundredth of
-// the major one (Stripe's list of zero- and three-decimal currencies).
-var minorDigits = map[string]int{
-	"BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "JPY": 0, "KMF": 0, "KRW": 0, "MGA": 0,
-	"PYG": 0, "RWF": 0, "UGX": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
-	"BHD": 3, "JOD": 3, "KWD": 3, "OMR": 3, "TND": 3,
-}
-
-// formatAmount shows minor units as a decimal amount: 1999 usd → "19.99 USD".
-func formatAmount(minor int64, currency string) string {
-	cur := strings.ToUpper(currency)
-	digits, ok := minorDigits[cur]
-	if !ok {
-		digits = 2
-	}
-	s := strconv.FormatInt(minor, 10)
-	if digits > 0 {
-		s = strings.Repeat("0", max(0, digits+1-len(s))) + s
-		s = s[:len(s)-digits] + "." + s[len(s)-digits:]
-	}
-	return s + " " + cur
 }

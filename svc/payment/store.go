@@ -13,14 +13,27 @@ import (
 )
 
 // store holds every query of the payment service. It works the same on
-// SQLite and PostgreSQL. Methods taking a bun.IDB run on the database or
-// inside the caller's transaction.
+// SQLite and PostgreSQL. Methods taking a bun.Tx, or a bun.IDB (named
+// …Tx), run inside the caller's transaction, begun with tx; the others on
+// the database.
 type store struct {
 	db *bun.DB
 }
 
+// tx runs fn in a transaction, committed when fn returns nil and rolled
+// back otherwise. fn must not call the provider or other services: on
+// SQLite the transaction holds the only connection.
+func (s *store) tx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
+	return s.db.RunInTx(ctx, nil, fn)
+}
+
 // payment reads a payment by id.
-func (s *store) payment(ctx context.Context, idb bun.IDB, id string) (*paymentRow, error) {
+func (s *store) payment(ctx context.Context, id string) (*paymentRow, error) {
+	return s.paymentWhere(ctx, s.db, "p.id = ?", id, false)
+}
+
+// paymentTx reads a payment by id inside a transaction, without locking it.
+func (s *store) paymentTx(ctx context.Context, idb bun.IDB, id string) (*paymentRow, error) {
 	return s.paymentWhere(ctx, idb, "p.id = ?", id, false)
 }
 

@@ -105,7 +105,7 @@ func (s *Service) ReceiveWebhook(ctx context.Context, payload []byte, signatureH
 		// event recorded its outcome already); a redelivery finds the same.
 		return nil
 	}
-	return s.store.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	return s.store.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		first, err := s.store.recordWebhook(ctx, tx, &webhookEventRow{ID: ev.ID, Type: ev.Type, ReceivedAt: micros(s.now())})
 		if err != nil || !first {
 			return err

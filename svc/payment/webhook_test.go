@@ -21,7 +21,7 @@ import (
 func (e *env) paidAtProvider(t *testing.T, key string) *paymentv1.Payment {
 	t.Helper()
 	p := e.create(t, key, 1500)
-	if _, err := e.sim.Confirm(context.Background(), p.GetProviderPaymentId(), provider.TestCardSucceeds, key+"-at-provider"); err != nil {
+	if _, err := e.sim.Confirm(context.Background(), p.GetProviderPaymentId(), provider.TestMethodSucceeds, key+"-at-provider"); err != nil {
 		t.Fatal(err)
 	}
 	return p
@@ -192,14 +192,14 @@ func TestThreeDSecure(t *testing.T) {
 	t.Parallel()
 	forEachEngine(t, envOptions{}, func(t *testing.T, e *env) {
 		p := e.create(t, "checkout-1", 3100)
-		p = e.confirm(t, p.GetId(), provider.TestCardRequires3DS, "confirm-1")
+		p = e.confirm(t, p.GetId(), provider.TestMethodRequires3DS, "confirm-1")
 		page := p.GetNextActionUrl()
 		if p.GetStatus() != requiresAction || !strings.HasPrefix(page, e.url+payment.SimulatorActionPath+"?payment_intent=") {
 			t.Fatalf("3-D Secure card: status %s, next_action_url %q", p.GetStatus(), page)
 		}
 		status, body := httpGet(t, page)
 		if status != http.StatusOK || !strings.Contains(body, "Confirm this test payment") ||
-			!strings.Contains(body, "31.00 USD") || !strings.Contains(body, `value="approve"`) {
+			!strings.Contains(body, "$31.00") || !strings.Contains(body, `value="approve"`) {
 			t.Errorf("GET action page: %d\n%s", status, body)
 		}
 		status, body = httpForm(t, page, url.Values{"result": {"approve"}})
@@ -226,7 +226,7 @@ func TestThreeDSecure(t *testing.T) {
 func TestThreeDSecureFailed(t *testing.T) {
 	t.Parallel()
 	forEachEngine(t, envOptions{}, func(t *testing.T, e *env) {
-		p := e.confirm(t, e.create(t, "checkout-1", 100).GetId(), provider.TestCardRequires3DS, "confirm-1")
+		p := e.confirm(t, e.create(t, "checkout-1", 100).GetId(), provider.TestMethodRequires3DS, "confirm-1")
 		status, body := httpForm(t, p.GetNextActionUrl(), url.Values{"result": {"fail"}})
 		if status != http.StatusOK || !strings.Contains(body, "Payment failed") {
 			t.Errorf("fail: %d\n%s", status, body)
@@ -236,7 +236,7 @@ func TestThreeDSecureFailed(t *testing.T) {
 			t.Errorf("after a failed challenge: status %s, last_error %q", got.GetStatus(), got.GetLastError())
 		}
 		// The shopper tries another card.
-		if paid := e.confirm(t, p.GetId(), provider.TestCardSucceeds, "confirm-2"); paid.GetStatus() != succeeded || paid.GetLastError() != "" {
+		if paid := e.confirm(t, p.GetId(), provider.TestMethodSucceeds, "confirm-2"); paid.GetStatus() != succeeded || paid.GetLastError() != "" {
 			t.Errorf("another card: status %s, last_error %q", paid.GetStatus(), paid.GetLastError())
 		}
 	})
@@ -245,7 +245,7 @@ func TestThreeDSecureFailed(t *testing.T) {
 func TestSimulatorActionPageRefusals(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "sqlite", envOptions{})
-	p := e.confirm(t, e.create(t, "checkout-1", 100).GetId(), provider.TestCardRequires3DS, "confirm-1")
+	p := e.confirm(t, e.create(t, "checkout-1", 100).GetId(), provider.TestMethodRequires3DS, "confirm-1")
 	page := p.GetNextActionUrl()
 	base := e.url + payment.SimulatorActionPath
 
@@ -275,5 +275,36 @@ func TestSimulatorActionPageRefusals(t *testing.T) {
 	}
 	if got := e.get(t, p.GetId()); got.GetStatus() != requiresAction {
 		t.Errorf("status %s after refused posts, want requires_action", got.GetStatus())
+	}
+}
+
+// An app's auth session adds return_url to the page: the link back takes the
+// shopper there with the outcome, as Stripe does; other websites and
+// schemes that run code fall back to the shop.
+func TestSimulatorActionPageReturnsToTheApp(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "sqlite", envOptions{})
+	for _, tc := range []struct {
+		name, returnURL, result, wantHref string
+	}{
+		{"the app's own link", "emporium://orders/o-1", "approve", `href="emporium://orders/o-1?payment_intent=PI&amp;redirect_status=succeeded"`},
+		{"a page of the shop", e.url + "/orders/o-1?placed=1", "fail", `href="` + e.url + `/orders/o-1?payment_intent=PI&amp;placed=1&amp;redirect_status=failed"`},
+		{"another website", "https://evil.example/phish", "approve", `href="/"`},
+		{"a script", "javascript:alert(1)", "approve", `href="/"`},
+		{"no scheme", "//evil.example/x", "approve", `href="/"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := e.confirm(t, e.create(t, "checkout-"+tc.name, 100).GetId(), provider.TestMethodRequires3DS, "confirm-1")
+			page := p.GetNextActionUrl() + "&return_url=" + url.QueryEscape(tc.returnURL)
+			if status, body := httpGet(t, page); status != http.StatusOK || !strings.Contains(body, `value="approve"`) {
+				t.Fatalf("GET: %d\n%s", status, body)
+			}
+			status, body := httpForm(t, page, url.Values{"result": {tc.result}})
+			intent := strings.TrimPrefix(p.GetNextActionUrl(), e.url+payment.SimulatorActionPath+"?payment_intent=")
+			want := strings.ReplaceAll(tc.wantHref, "PI", url.QueryEscape(intent))
+			if status != http.StatusOK || !strings.Contains(body, want) {
+				t.Errorf("POST %s: %d, want %s in\n%s", tc.result, status, want, body)
+			}
+		})
 	}
 }

@@ -7,8 +7,8 @@ import (
 	productv1 "github.com/emporiumhq/emporium/gen/emporium/product/v1"
 	"github.com/emporiumhq/emporium/internal/platform/db/dbtest"
 	"github.com/emporiumhq/emporium/internal/platform/logx"
-	"github.com/emporiumhq/emporium/internal/platform/search/bleve"
 	"github.com/emporiumhq/emporium/svc/product"
+	"github.com/emporiumhq/emporium/svc/product/search/bleve"
 	"github.com/emporiumhq/emporium/svc/product/seed"
 )
 
@@ -19,6 +19,9 @@ func BenchmarkHandlers(b *testing.B) {
 	for _, engine := range dbtest.Engines {
 		b.Run(engine, func(b *testing.B) {
 			d := dbtest.Open(b, engine, "product", product.Migrations)
+			if _, err := product.Migrate(context.Background(), d); err != nil {
+				b.Fatal(err)
+			}
 			idx, err := bleve.Open(b.TempDir() + "/i.bleve")
 			if err != nil {
 				b.Fatal(err)

@@ -1,6 +1,10 @@
 package product
 
 import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -24,7 +28,7 @@ func TestReadCache(t *testing.T) {
 
 	// A read that started before a write must not store what it read.
 	_, stale, _ := c.get("b", now)
-	c.invalidate()
+	c.invalidate(context.Background())
 	c.put("b", "old", stale, now)
 	if _, _, ok := c.get("b", now); ok {
 		t.Error("a value read before a write was stored after it")
@@ -47,5 +51,79 @@ func TestReadCache(t *testing.T) {
 	off.put("a", 1, 0, now)
 	if _, _, ok := off.get("a", now); ok {
 		t.Error("a cache with TTL 0 returned a hit")
+	}
+}
+
+func TestReadCacheLoadCoalescesAndRespectsWrites(t *testing.T) {
+	t.Parallel()
+	now := time.Unix(1000, 0)
+	c := newReadCache(time.Minute, 100)
+	var calls atomic.Int32
+	release := make(chan struct{})
+	slow := func(context.Context) (any, error) {
+		calls.Add(1)
+		<-release
+		return "v1", nil
+	}
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			if v, err := c.load(context.Background(), "k", now, slow); err != nil || v != "v1" {
+				t.Errorf("load = %v, %v; want v1", v, err)
+			}
+		})
+	}
+	// Let every caller reach the flight before it ends.
+	for c.loading.Load() < 1 {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(20 * time.Millisecond)
+	close(release)
+	wg.Wait()
+	if n := calls.Load(); n != 1 {
+		t.Errorf("16 concurrent misses called the loader %d times, want 1", n)
+	}
+
+	// A caller that goes away stops waiting; the load goes on for the rest.
+	c.invalidate(context.Background())
+	block := make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.load(ctx, "k", now, func(context.Context) (any, error) { <-block; return "v2", nil })
+		done <- err
+	}()
+	for c.loading.Load() < 1 {
+		time.Sleep(time.Millisecond)
+	}
+	other := make(chan any, 1)
+	go func() {
+		v, _ := c.load(context.Background(), "k", now, func(context.Context) (any, error) { return "not shared", nil })
+		other <- v
+	}()
+	time.Sleep(20 * time.Millisecond)
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("canceled caller got %v, want context.Canceled", err)
+	}
+	close(block)
+	if v := <-other; v != "v2" {
+		t.Errorf("the other caller got %v, want the shared load's v2", v)
+	}
+
+	// A read that starts after a write does not join a load started before it.
+	c.invalidate(context.Background())
+	before := make(chan struct{})
+	go func() {
+		_, _ = c.load(context.Background(), "k", now, func(context.Context) (any, error) { <-before; return "old", nil })
+	}()
+	for c.loading.Load() < 1 {
+		time.Sleep(time.Millisecond)
+	}
+	c.invalidate(context.Background()) // a write
+	v, err := c.load(context.Background(), "k", now, func(context.Context) (any, error) { return "new", nil })
+	close(before)
+	if err != nil || v != "new" {
+		t.Errorf("load after a write = %v, %v; want new", v, err)
 	}
 }

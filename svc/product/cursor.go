@@ -38,6 +38,16 @@ func (c *listCursor) value() any {
 	return c.Int
 }
 
+// fits reports whether c could have been made by cursorAfter for sort: its
+// position has the sort column's type. Page tokens are not signed, so the
+// store sees only cursors that fit (paging.Decode already refuses NULs).
+func (c *listCursor) fits(sort productv1.ProductSort) bool {
+	if sortKeys[sort].text {
+		return c.Text != "" && c.Int == 0 && c.ID != ""
+	}
+	return c.Text == "" && c.ID != ""
+}
+
 func cursorAfter(row *productRow, sort productv1.ProductSort, filter uint64) *listCursor {
 	c := &listCursor{ID: row.ID, Filter: filter}
 	switch sortKeys[sort].column {
@@ -70,6 +80,9 @@ func optional(p *int64) string {
 type searchCursor struct {
 	Offset int    `json:"o"`
 	Query  uint64 `json:"q"`
+	// SearchID is the first page's search id: later pages are the same
+	// search for analytics, recorded once.
+	SearchID string `json:"s,omitempty"`
 }
 
 func searchHash(req *productv1.SearchProductsRequest) uint64 {

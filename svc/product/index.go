@@ -9,30 +9,23 @@ import (
 
 	productv1 "github.com/emporiumhq/emporium/gen/emporium/product/v1"
 	"github.com/emporiumhq/emporium/internal/platform/errs"
-	"github.com/emporiumhq/emporium/internal/platform/search"
+	"github.com/emporiumhq/emporium/svc/product/search"
 	"github.com/emporiumhq/emporium/svc/product/seed"
 )
 
 // sync follows a committed write of rows: it empties the read cache and
-// brings the search index in line (active products (re)indexed, others
-// removed). The database is the source of truth, so an index failure is
-// logged, not returned; the startup check and `emporium reindex` repair it.
+// brings the search index in line at once, so this process shows the change
+// in searches without waiting for the outbox. The write's outbox jobs (see
+// queueIndex) do the same again and retry until the index takes it, so a
+// failure here is only logged.
 func (s *Service) sync(ctx context.Context, rows ...*productRow) {
-	s.cache.invalidate()
-	docs, gone, err := s.documents(ctx, rows)
-	if err != nil {
-		s.log.ErrorContext(ctx, "search index update failed; run `emporium reindex`", "err", err)
-		return
+	s.cache.invalidate(ctx)
+	ids := make([]string, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
 	}
-	if len(docs) > 0 {
-		if err := s.index.Index(ctx, docs...); err != nil {
-			s.log.ErrorContext(ctx, "search index update failed; run `emporium reindex`", "err", err)
-		}
-	}
-	if len(gone) > 0 {
-		if err := s.index.Delete(ctx, gone...); err != nil {
-			s.log.ErrorContext(ctx, "search index delete failed; run `emporium reindex`", "err", err)
-		}
+	if err := s.indexProducts(ctx, ids...); err != nil {
+		s.log.WarnContext(ctx, "search index update deferred to the outbox", "err", err)
 	}
 }
 
@@ -75,53 +68,82 @@ func document(r *productRow, categoryName string) search.Document {
 		Price:        r.Price,
 		InStock:      inStock,
 		Created:      time.UnixMicro(r.CreatedAt),
+		Version:      r.IndexVersion,
 	}
 }
 
 // Progress reports how far a long operation is: done of total.
 type Progress func(done, total int)
 
-// Reindex rebuilds the search index from the database: every product is
-// indexed or removed in batches. With reset the index is emptied first
-// (searches see fewer results until it ends); without, searches keep working
-// throughout.
+// Reindex rebuilds the search index from the database, reporting progress.
+//
+// An index that can rebuild itself aside (search.Rebuilder: Elasticsearch)
+// is built anew from every active product and swapped in at once: searches
+// see the old index until the swap, with no gap and no half-built state,
+// and reset does not matter. Otherwise (Bleve) every product is indexed or
+// removed in place, in batches; with reset the index is emptied first
+// (searches see fewer results until it ends), without it searches keep
+// working throughout.
 func (s *Service) Reindex(ctx context.Context, reset bool, progress Progress) error {
+	if rb, ok := s.index.(search.Rebuilder); ok {
+		return rb.Rebuild(ctx, func(put func(...search.Document) error) error {
+			return s.eachBatch(ctx, progress, func(docs []search.Document, _ []search.Deletion) error {
+				return put(docs...)
+			})
+		})
+	}
 	if reset {
 		if err := s.index.Reset(ctx); err != nil {
 			return fmt.Errorf("reset index: %w", err)
 		}
 	}
-	n, err := s.store.db.NewSelect().Model((*productRow)(nil)).Count(ctx)
+	return s.eachBatch(ctx, progress, func(docs []search.Document, gone []search.Deletion) error {
+		if err := s.index.Index(ctx, docs...); err != nil {
+			return fmt.Errorf("index products: %w", err)
+		}
+		return s.remove(ctx, gone)
+	})
+}
+
+// eachBatch reads every product, in batches, and hands f the documents of
+// the active ones and the deletions of the others.
+func (s *Service) eachBatch(ctx context.Context, progress Progress, f func([]search.Document, []search.Deletion) error) error {
+	n, err := s.store.countProducts(ctx)
 	if err != nil {
 		return fmt.Errorf("count products: %w", err)
 	}
 	total := int(n)
 	const batch = 200
-	f := listFilter{IncludeInactive: true, Sort: productv1.ProductSort_PRODUCT_SORT_NEWEST, Limit: batch}
+	q := listFilter{IncludeInactive: true, Sort: productv1.ProductSort_PRODUCT_SORT_NEWEST, Limit: batch}
 	done := 0
 	for {
-		rows, err := s.store.listProducts(ctx, f)
+		rows, err := s.store.listProducts(ctx, q)
 		if err != nil {
 			return err
 		}
 		if len(rows) == 0 {
 			break
 		}
-		docs, gone, err := s.documents(ctx, rows)
+		docs, inactive, err := s.documents(ctx, rows)
 		if err != nil {
 			return err
 		}
-		if err := s.index.Index(ctx, docs...); err != nil {
-			return fmt.Errorf("index products: %w", err)
+		byID := make(map[string]*productRow, len(rows))
+		for _, r := range rows {
+			byID[r.ID] = r
 		}
-		if err := s.index.Delete(ctx, gone...); err != nil {
-			return fmt.Errorf("remove inactive products: %w", err)
+		gone := make([]search.Deletion, len(inactive))
+		for i, id := range inactive {
+			gone[i] = search.Deletion{ID: id, Version: byID[id].IndexVersion}
+		}
+		if err := f(docs, gone); err != nil {
+			return err
 		}
 		done += len(rows)
 		if progress != nil {
 			progress(done, total)
 		}
-		f.After = cursorAfter(rows[len(rows)-1], f.Sort, 0)
+		q.After = cursorAfter(rows[len(rows)-1], q.Sort, 0)
 	}
 	return nil
 }
@@ -142,7 +164,7 @@ func (s *Service) IndexInSync(ctx context.Context) (bool, error) {
 
 // CountProducts is the number of products in any state.
 func (s *Service) CountProducts(ctx context.Context) (int64, error) {
-	return s.store.db.NewSelect().Model((*productRow)(nil)).Count(ctx)
+	return s.store.countProducts(ctx)
 }
 
 // Seed loads a catalog: categories are created or updated, products whose

@@ -2,18 +2,15 @@ package product
 
 import (
 	"context"
-	"fmt"
-
-	"github.com/uptrace/bun"
 
 	productv1 "github.com/emporiumhq/emporium/gen/emporium/product/v1"
 	typev1 "github.com/emporiumhq/emporium/gen/emporium/type/v1"
 )
 
-// LookupVariants implements ProductService. It reads the database, not the
+// lookupVariants is LookupVariants without analytics. It reads the database, not the
 // cache: carts and checkouts price from it and must see current prices and
 // stock.
-func (s *Service) LookupVariants(ctx context.Context, req *productv1.LookupVariantsRequest) (*productv1.LookupVariantsResponse, error) {
+func (s *Service) lookupVariants(ctx context.Context, req *productv1.LookupVariantsRequest) (*productv1.LookupVariantsResponse, error) {
 	rows, err := s.store.variantsBySKU(ctx, req.GetSkus())
 	if err != nil {
 		return nil, err
@@ -48,18 +45,4 @@ type variantInfoRow struct {
 	ProductTitle string
 	Status       int32
 	Images       []imageJSON `bun:",type:text"`
-}
-
-func (s *store) variantsBySKU(ctx context.Context, skus []string) ([]*variantInfoRow, error) {
-	var rows []*variantInfoRow
-	err := s.db.NewSelect().Model(&rows).
-		ColumnExpr("v.*").
-		ColumnExpr("p.slug, p.title AS product_title, p.status, p.images").
-		Join("JOIN products AS p ON p.id = v.product_id").
-		Where("v.sku IN (?)", bun.In(skus)).
-		Scan(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("look up variants: %w", err)
-	}
-	return rows, nil
 }

@@ -18,6 +18,7 @@ type categoryRow struct {
 	Name        string
 	Description string
 	Position    int
+	ArchivedAt  int64 // Unix µs; 0 while listed
 }
 
 type productRow struct {
@@ -35,8 +36,11 @@ type productRow struct {
 	Images      []imageJSON       `bun:",type:text"`
 	Attributes  map[string]string `bun:",type:text"`
 	Version     int64
-	CreatedAt   int64 // Unix µs
-	UpdatedAt   int64 // Unix µs
+	// IndexVersion counts the changes of the product's search document
+	// (see queueIndex); the index keeps it as the document's version.
+	IndexVersion int64
+	CreatedAt    int64 // Unix µs
+	UpdatedAt    int64 // Unix µs
 
 	Variants []*variantRow `bun:"rel:has-many,join:id=product_id"`
 }
@@ -72,6 +76,8 @@ type stockMovementRow struct {
 	IdempotencyKey *string
 	RequestHash    string
 	CreatedAt      int64
+	// Actor is who made the change (see StockMovement.actor).
+	Actor string
 }
 
 func micros(t time.Time) int64 { return t.UTC().UnixMicro() }
@@ -113,5 +119,8 @@ func (r *productRow) toProto() *productv1.Product {
 }
 
 func (c *categoryRow) toProto(count int64) *productv1.Category {
-	return &productv1.Category{Slug: c.Slug, Name: c.Name, Description: c.Description, ProductCount: count}
+	return &productv1.Category{
+		Slug: c.Slug, Name: c.Name, Description: c.Description, ProductCount: count,
+		Archived: c.ArchivedAt != 0, Position: int32(c.Position),
+	}
 }

@@ -34,7 +34,7 @@ func (s *Service) ReserveStock(ctx context.Context, req *productv1.ReserveStockR
 			return nil, errs.Invalidf("items[%d].sku: %q appears twice; add the quantities up", i, it.GetSku())
 		}
 		seen[it.GetSku()] = true
-		r.Items = append(r.Items, &reservationItemRow{ReservationID: r.ID, SKU: it.GetSku(), Quantity: it.GetQuantity()})
+		r.Items = append(r.Items, &reservationItemRow{ReservationID: r.ID, SKU: it.GetSku(), Quantity: it.GetQuantity(), SearchID: it.GetSearchId()})
 	}
 	out, effect, err := s.store.reserve(ctx, r)
 	if err != nil {
@@ -53,6 +53,7 @@ func (s *Service) CommitReservation(ctx context.Context, req *productv1.CommitRe
 	if r.Status != committed {
 		return nil, errs.FailedPreconditionf("reservation %q was released or expired: its units are back in stock", r.ID)
 	}
+	s.recordPurchases(ctx, r)
 	return &productv1.CommitReservationResponse{Reservation: r.toProto()}, nil
 }
 
@@ -130,7 +131,7 @@ func (s *Service) RunExpiry(ctx context.Context, interval time.Duration) {
 // show new stock at once, and products that came into or went out of stock
 // are re-indexed.
 func (s *Service) stockChanged(ctx context.Context, e stockEffect) {
-	s.cache.invalidate()
+	s.cache.invalidate(ctx)
 	for id := range e.crossedZero {
 		if row, err := s.store.product(ctx, "id", id); err == nil {
 			s.sync(ctx, row)
@@ -143,7 +144,7 @@ func (r *reservationRow) toProto() *productv1.Reservation {
 		Id: r.ID, Status: productv1.ReservationStatus(r.Status), ExpireTime: timestamppb.New(time.UnixMicro(r.ExpiresAt)),
 	}
 	for _, it := range r.Items {
-		p.Items = append(p.Items, &productv1.ReservationItem{Sku: it.SKU, Quantity: it.Quantity})
+		p.Items = append(p.Items, &productv1.ReservationItem{Sku: it.SKU, Quantity: it.Quantity, SearchId: it.SearchID})
 	}
 	return p
 }

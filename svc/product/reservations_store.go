@@ -41,12 +41,22 @@ type reservationItemRow struct {
 	ReservationID string `bun:",pk"`
 	SKU           string `bun:"sku,pk"`
 	Quantity      int64
+	SearchID      string // the search the SKU was found through, or ""
 }
 
 // stockEffect is what a reservation change did to one product's stock:
 // whether some variant crossed zero, which changes "in stock".
 type stockEffect struct {
 	crossedZero map[string]bool // product id → crossed
+}
+
+// products lists the products that came into or went out of stock.
+func (e *stockEffect) products() []string {
+	out := make([]string, 0, len(e.crossedZero))
+	for id := range e.crossedZero {
+		out = append(out, id)
+	}
+	return out
 }
 
 func (e *stockEffect) note(productID string, before, after int64) {
@@ -112,7 +122,7 @@ func (s *store) reserve(ctx context.Context, r *reservationRow) (out *reservatio
 			return fmt.Errorf("insert reservation items: %w", err)
 		}
 		out = r
-		return nil
+		return s.changed(ctx, tx, effect.products()...)
 	})
 	return out, effect, err
 }
@@ -151,8 +161,10 @@ func (s *store) settle(ctx context.Context, id string, want int32, now int64) (o
 			}
 		}
 		r.Status, r.UpdatedAt = status, now
-		_, err := tx.NewUpdate().Model(r).Column("status", "updated_at").WherePK().Exec(ctx)
-		return err
+		if _, err := tx.NewUpdate().Model(r).Column("status", "updated_at").WherePK().Exec(ctx); err != nil {
+			return err
+		}
+		return s.changed(ctx, tx, effect.products()...)
 	})
 	return out, effect, expired, err
 }
@@ -191,7 +203,10 @@ func (s *store) expiredReservations(ctx context.Context, now int64, limit int) (
 }
 
 func recordMovement(ctx context.Context, tx bun.Tx, sku string, delta int64, reason string, after, at int64) error {
-	m := &stockMovementRow{ID: newID(), SKU: sku, Delta: delta, Reason: reason, OnHandAfter: after, CreatedAt: at}
+	m := &stockMovementRow{ID: newID(), SKU: sku, Delta: delta, Reason: reason, OnHandAfter: after, CreatedAt: at, Actor: actor(ctx)}
+	if m.Actor == "" {
+		m.Actor = "system" // the expiry loop, acting for nobody
+	}
 	if _, err := tx.NewInsert().Model(m).Exec(ctx); err != nil {
 		return fmt.Errorf("record stock movement: %w", err)
 	}

@@ -12,18 +12,23 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"buf.build/go/protovalidate"
 	"connectrpc.com/connect"
+	"github.com/riverqueue/river"
 	"github.com/uptrace/bun"
 	"google.golang.org/protobuf/proto"
 
 	productv1 "github.com/emporiumhq/emporium/gen/emporium/product/v1"
 	"github.com/emporiumhq/emporium/gen/emporium/product/v1/productv1connect"
+	"github.com/emporiumhq/emporium/internal/platform/blob"
 	"github.com/emporiumhq/emporium/internal/platform/errs"
+	"github.com/emporiumhq/emporium/internal/platform/jobs"
 	"github.com/emporiumhq/emporium/internal/platform/paging"
-	"github.com/emporiumhq/emporium/internal/platform/search"
+	"github.com/emporiumhq/emporium/svc/product/analytics"
+	"github.com/emporiumhq/emporium/svc/product/search"
 )
 
 // Deps are what the service needs from the outside.
@@ -35,8 +40,23 @@ type Deps struct {
 	Now      func() time.Time // defaults to time.Now
 	// CacheTTL keeps GetProduct and ListProducts answers this long. Writes
 	// through this process clear the cache at once; writes through another
-	// replica show after at most CacheTTL. 0 turns the cache off.
+	// replica show after at most CacheTTL, or at once with SharedCache.
+	// 0 turns the cache off.
 	CacheTTL time.Duration
+	// SharedCache, when set, makes every replica's read cache drop its
+	// entries the moment any replica writes (Redis, --redis-url).
+	SharedCache *SharedCache
+	// JobPoll is how often this process looks for outbox jobs (index
+	// updates) other processes inserted; 0 means River's default.
+	JobPoll time.Duration
+	// Analytics keeps search analytics; nil means the service's database.
+	Analytics analytics.Store
+	// AnalyticsRetention is how long search analytics are kept: 0 means
+	// DefaultAnalyticsRetention, negative forever.
+	AnalyticsRetention time.Duration
+	// Media keeps uploaded product images (served by MediaHandler); nil
+	// refuses uploads.
+	Media blob.Store
 }
 
 // Service implements the product API.
@@ -47,11 +67,21 @@ type Service struct {
 	log      *slog.Logger
 	now      func() time.Time
 	cache    *readCache
+	// jobs is the outbox that carries every change of a search document
+	// to the index (queueIndex); stripes serialise one product's writes.
+	jobs    *jobs.Client
+	stripes stripes
+	// Search analytics (analytics.go): events go through the recorder.
+	searchStats analytics.Store
+	recorder    *analytics.Recorder
+	salt        *sessionSalt
+	media       blob.Store
 }
 
 var (
-	_ productv1connect.ProductServiceHandler   = (*Service)(nil)
-	_ productv1connect.InventoryServiceHandler = (*Service)(nil)
+	_ productv1connect.ProductServiceHandler         = (*Service)(nil)
+	_ productv1connect.InventoryServiceHandler       = (*Service)(nil)
+	_ productv1connect.SearchAnalyticsServiceHandler = (*Service)(nil)
 )
 
 // New checks deps and returns the service.
@@ -69,39 +99,78 @@ func New(d Deps) (*Service, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	return &Service{
+	s := &Service{
 		store: &store{db: d.DB}, index: d.Index, currency: d.Currency, log: d.Log, now: d.Now,
-		cache: newReadCache(d.CacheTTL, 10000),
-	}, nil
+		cache: newReadCache(d.CacheTTL, 10000), media: d.Media,
+	}
+	if d.SharedCache != nil {
+		s.cache.shared = d.SharedCache
+		d.SharedCache.attach(s.cache.drop)
+	}
+	s.store.changed = s.queueIndex
+	s.initAnalytics(d)
+	w := river.NewWorkers()
+	river.AddWorker(w, river.WorkFunc(s.indexJob))
+	jc, err := jobs.New(d.DB, jobs.Config{
+		Workers: w, Queues: map[string]int{"default": 4}, Log: d.Log, FetchPollInterval: d.JobPoll,
+		// While the index is down, retry after 1 s, 2 s, 4 s … up to a
+		// minute: the backlog drains soon after it is back.
+		RetryPolicy: jobs.Backoff{Base: time.Second, Max: time.Minute},
+		// Never give up on an index update while the index is away.
+		MaxAttempts: 1000,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.jobs = jc
+	return s, nil
+}
+
+// Migrate brings everything the service keeps in a database up to date:
+// Migrations, then River's tables (its outbox of index updates) and
+// processed_events. It returns the service migrations it applied.
+var Migrate = jobs.MigrateWith("product", Migrations)
+
+// Start works the outbox (index updates) and writes search analytics until
+// Stop.
+func (s *Service) Start(ctx context.Context) error {
+	s.recorder.Start(ctx)
+	return s.jobs.Start(ctx)
+}
+
+// Stop waits for running jobs and writes the analytics still buffered, or
+// gives up when ctx ends.
+func (s *Service) Stop(ctx context.Context) error {
+	s.recorder.Stop(ctx)
+	return s.jobs.Stop(ctx)
 }
 
 // ServiceNames are the fully-qualified names of the services this package
 // serves, for health checks, reflection and routing.
-var ServiceNames = []string{productv1connect.ProductServiceName, productv1connect.InventoryServiceName}
+var ServiceNames = []string{productv1connect.ProductServiceName, productv1connect.InventoryServiceName, productv1connect.SearchAnalyticsServiceName}
 
 // Mount registers the Connect handlers on mux.
 func (s *Service) Mount(mux *http.ServeMux, opts ...connect.HandlerOption) {
 	opts = append(opts[:len(opts):len(opts)], codecOptions()...)
 	mux.Handle(productv1connect.NewProductServiceHandler(s, opts...))
 	mux.Handle(productv1connect.NewInventoryServiceHandler(s, opts...))
+	mux.Handle(productv1connect.NewSearchAnalyticsServiceHandler(s, opts...))
 }
 
 // ListProducts implements ProductService.
 func (s *Service) ListProducts(ctx context.Context, req *productv1.ListProductsRequest) (*productv1.ListProductsResponse, error) {
 	key := fmt.Sprintf("list|%d|%d|%s", filterHash(req), req.GetPageSize(), req.GetPageToken())
-	now := s.now()
-	cached, gen, ok := s.cache.get(key, now)
-	if ok {
-		return cached.(*productv1.ListProductsResponse), nil
+	res, err := s.cache.load(ctx, key, s.now(), func(ctx context.Context) (any, error) { return s.listProducts(ctx, req) })
+	if err != nil {
+		return nil, err
 	}
-	res, err := s.listProducts(ctx, req)
-	if err == nil {
-		s.cache.put(key, res, gen, now)
-	}
-	return res, err
+	return res.(*productv1.ListProductsResponse), nil
 }
 
 func (s *Service) listProducts(ctx context.Context, req *productv1.ListProductsRequest) (*productv1.ListProductsResponse, error) {
+	if _, ok := sortKeys[req.GetSort()]; !ok {
+		return nil, errs.Invalidf("sort %d is not a ProductSort value", req.GetSort())
+	}
 	size := paging.Size(req.GetPageSize())
 	filter := filterHash(req)
 	f := listFilter{
@@ -119,6 +188,9 @@ func (s *Service) listProducts(ctx context.Context, req *productv1.ListProductsR
 		}
 		if c.Filter != filter {
 			return nil, errs.Invalidf("page_token belongs to a request with other filters or sort: start again without it")
+		}
+		if !c.fits(req.GetSort()) {
+			return nil, errs.Invalidf("page_token is not valid: pass next_page_token from a previous response unchanged")
 		}
 		f.After = c
 	}
@@ -138,8 +210,7 @@ func (s *Service) listProducts(ctx context.Context, req *productv1.ListProductsR
 	return res, nil
 }
 
-// GetProduct implements ProductService.
-func (s *Service) GetProduct(ctx context.Context, req *productv1.GetProductRequest) (*productv1.GetProductResponse, error) {
+func (s *Service) getProduct(ctx context.Context, req *productv1.GetProductRequest) (*productv1.GetProductResponse, error) {
 	var column, value string
 	switch key := req.GetKey().(type) {
 	case *productv1.GetProductRequest_Id:
@@ -149,24 +220,25 @@ func (s *Service) GetProduct(ctx context.Context, req *productv1.GetProductReque
 	default:
 		return nil, errs.Invalidf("id or slug is required")
 	}
-	cacheKey := column + "|" + value
-	now := s.now()
-	cached, gen, ok := s.cache.get(cacheKey, now)
-	if ok {
-		return cached.(*productv1.GetProductResponse), nil
-	}
-	row, err := s.store.product(ctx, column, value)
+	res, err := s.cache.load(ctx, column+"|"+value, s.now(), func(ctx context.Context) (any, error) {
+		row, err := s.store.product(ctx, column, value)
+		if err != nil {
+			return nil, err
+		}
+		return &productv1.GetProductResponse{Product: row.toProto()}, nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	res := &productv1.GetProductResponse{Product: row.toProto()}
-	s.cache.put(cacheKey, res, gen, now)
-	return res, nil
+	return res.(*productv1.GetProductResponse), nil
 }
 
 // ListCategories implements ProductService.
-func (s *Service) ListCategories(ctx context.Context, _ *productv1.ListCategoriesRequest) (*productv1.ListCategoriesResponse, error) {
-	cats, counts, err := s.store.categories(ctx)
+func (s *Service) ListCategories(ctx context.Context, req *productv1.ListCategoriesRequest) (*productv1.ListCategoriesResponse, error) {
+	if req.GetIncludeArchived() && !isStaff(ctx) {
+		return nil, errs.PermissionDeniedf("include_archived is for staff only")
+	}
+	cats, counts, err := s.store.categories(ctx, req.GetIncludeArchived())
 	if err != nil {
 		return nil, err
 	}
@@ -179,18 +251,26 @@ func (s *Service) ListCategories(ctx context.Context, _ *productv1.ListCategorie
 
 // SearchProducts implements ProductService.
 func (s *Service) SearchProducts(ctx context.Context, req *productv1.SearchProductsRequest) (*productv1.SearchProductsResponse, error) {
+	if strings.TrimSpace(req.GetQuery()) == "" {
+		return nil, errs.Invalidf("query is blank: say what to look for")
+	}
+	started := time.Now()
 	size := paging.Size(req.GetPageSize())
 	hash := searchHash(req)
-	offset := 0
+	offset, searchID := 0, ""
 	if req.GetPageToken() != "" {
 		c := new(searchCursor)
 		if err := paging.Decode(req.GetPageToken(), c); err != nil {
 			return nil, err
 		}
-		if c.Query != hash || c.Offset < 0 {
+		if c.Query != hash {
 			return nil, errs.Invalidf("page_token belongs to another search: start again without it")
 		}
-		offset = c.Offset
+		if c.Offset < 0 || c.Offset >= search.MaxWindow {
+			return nil, errs.Invalidf("page_token is not valid: pass next_page_token from a previous response unchanged")
+		}
+		offset, searchID = c.Offset, c.SearchID
+		size = min(size, search.MaxWindow-offset) // the last page ends at the window
 	}
 	if req.GetPriceBand() != "" {
 		if _, ok := search.BandByKey(req.GetPriceBand()); !ok {
@@ -206,7 +286,7 @@ func (s *Service) SearchProducts(ctx context.Context, req *productv1.SearchProdu
 		Limit:     size,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("search: %w", err)
+		return nil, searchError(err)
 	}
 	ids := make([]string, len(result.Hits))
 	for i, h := range result.Hits {
@@ -241,8 +321,13 @@ func (s *Service) SearchProducts(ctx context.Context, req *productv1.SearchProdu
 		}
 		res.Facets = append(res.Facets, pf)
 	}
-	if next := offset + len(result.Hits); int64(next) < result.Total {
-		res.NextPageToken = paging.Encode(searchCursor{Offset: next, Query: hash})
+	if searchID == "" {
+		searchID = newID()
+		s.recordSearch(ctx, req, searchID, result.Total, time.Since(started))
+	}
+	res.SearchId = searchID
+	if next := offset + len(result.Hits); int64(next) < result.Total && next < search.MaxWindow {
+		res.NextPageToken = paging.Encode(searchCursor{Offset: next, Query: hash, SearchID: searchID})
 	}
 	return res, nil
 }
@@ -380,6 +465,7 @@ func (s *Service) UpdateProduct(ctx context.Context, req *productv1.UpdateProduc
 			return nil, errs.Invalidf("etag %q is not one this service gave out", req.GetEtag())
 		}
 	}
+	var dropped []string // images the update removes
 	row, err := s.store.updateProduct(ctx, in.GetId(), expect, func(row *productRow) (bool, error) {
 		variantsChanged := false
 		for _, p := range paths {
@@ -395,7 +481,9 @@ func (s *Service) UpdateProduct(ctx context.Context, req *productv1.UpdateProduc
 			case "category":
 				row.Category = in.GetCategory()
 			case "images":
-				row.Images = imagesFromProto(in.GetImages())
+				images := imagesFromProto(in.GetImages())
+				dropped = removedImages(row.Images, images)
+				row.Images = images
 			case "attributes":
 				row.Attributes = in.GetAttributes()
 			case "status":
@@ -418,6 +506,7 @@ func (s *Service) UpdateProduct(ctx context.Context, req *productv1.UpdateProduc
 		return nil, err
 	}
 	s.sync(ctx, row)
+	s.dropUploads(ctx, row.ID, dropped...)
 	return &productv1.UpdateProductResponse{Product: row.toProto()}, nil
 }
 
@@ -461,6 +550,23 @@ func (s *Service) ArchiveProduct(ctx context.Context, req *productv1.ArchiveProd
 	return &productv1.ArchiveProductResponse{Product: row.toProto()}, nil
 }
 
+// RestoreProduct implements ProductService.
+func (s *Service) RestoreProduct(ctx context.Context, req *productv1.RestoreProductRequest) (*productv1.RestoreProductResponse, error) {
+	archived := int32(productv1.ProductStatus_PRODUCT_STATUS_ARCHIVED)
+	row, err := s.store.updateProduct(ctx, req.GetId(), 0, func(row *productRow) (bool, error) {
+		if row.Status == archived {
+			row.Status = active
+			row.UpdatedAt = micros(s.now())
+		}
+		return false, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.sync(ctx, row)
+	return &productv1.RestoreProductResponse{Product: row.toProto()}, nil
+}
+
 // GetStock implements InventoryService.
 func (s *Service) GetStock(ctx context.Context, req *productv1.GetStockRequest) (*productv1.GetStockResponse, error) {
 	rows, err := s.store.stockLevels(ctx, req.GetSkus())
@@ -483,12 +589,13 @@ func (s *Service) AdjustStock(ctx context.Context, req *productv1.AdjustStockReq
 		IdempotencyKey: req.GetIdempotencyKey(),
 		RequestHash:    requestHash(req),
 		At:             micros(s.now()),
+		Actor:          actor(ctx),
 	})
 	if err != nil {
 		return nil, err
 	}
 	if !replayed {
-		s.cache.invalidate()
+		s.cache.invalidate(ctx)
 		// Crossing zero changes whether the product is in stock.
 		if before := level.Stock - req.GetDelta(); (before > 0) != (level.Stock > 0) {
 			if row, err := s.store.product(ctx, "id", level.ProductID); err == nil {
@@ -513,4 +620,55 @@ func digest(m proto.Message) string {
 	b, _ := proto.MarshalOptions{Deterministic: true}.Marshal(m)
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
+}
+
+// GetSearchSynonyms implements ProductService.
+func (s *Service) GetSearchSynonyms(ctx context.Context, _ *productv1.GetSearchSynonymsRequest) (*productv1.GetSearchSynonymsResponse, error) {
+	sy, err := s.synonyms()
+	if err != nil {
+		return nil, err
+	}
+	rules, err := sy.Synonyms(ctx)
+	if err != nil {
+		return nil, searchError(err)
+	}
+	return &productv1.GetSearchSynonymsResponse{Rules: rules}, nil
+}
+
+// SetSearchSynonyms implements ProductService.
+func (s *Service) SetSearchSynonyms(ctx context.Context, req *productv1.SetSearchSynonymsRequest) (*productv1.SetSearchSynonymsResponse, error) {
+	sy, err := s.synonyms()
+	if err != nil {
+		return nil, err
+	}
+	parsed, err := search.ParseSynonyms(req.GetRules())
+	if err != nil {
+		return nil, errs.Invalidf("rules: %v", err)
+	}
+	rules := make([]string, len(parsed))
+	for i, r := range parsed {
+		rules[i] = r.String()
+	}
+	if err := sy.SetSynonyms(ctx, rules); err != nil {
+		return nil, searchError(err)
+	}
+	return &productv1.SetSearchSynonymsResponse{Rules: rules}, nil
+}
+
+// synonyms is the index's synonyms, if it keeps any.
+func (s *Service) synonyms() (search.Synonyms, error) {
+	sy, ok := s.index.(search.Synonyms)
+	if !ok {
+		return nil, errs.FailedPreconditionf("this search index keeps no synonyms")
+	}
+	return sy, nil
+}
+
+// searchError turns an index's unavailability into a clear unavailable
+// error; other failures stay internal.
+func searchError(err error) error {
+	if errors.Is(err, search.ErrUnavailable) {
+		return &errs.Error{Kind: errs.Unavailable, Message: "search is unavailable for a moment; try again shortly", Err: err}
+	}
+	return fmt.Errorf("search: %w", err)
 }

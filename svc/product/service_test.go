@@ -2,18 +2,19 @@ package product_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"github.com/emporiumhq/emporium/internal/platform/testkit"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	"connectrpc.com/connect"
 	"github.com/google/go-cmp/cmp"
+	"github.com/uptrace/bun"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
@@ -21,13 +22,14 @@ import (
 	"github.com/emporiumhq/emporium/gen/emporium/product/v1/productv1connect"
 	typev1 "github.com/emporiumhq/emporium/gen/emporium/type/v1"
 	"github.com/emporiumhq/emporium/internal/platform/authz"
+	"github.com/emporiumhq/emporium/internal/platform/blob"
 	"github.com/emporiumhq/emporium/internal/platform/clocktest"
 	"github.com/emporiumhq/emporium/internal/platform/db/dbtest"
 	"github.com/emporiumhq/emporium/internal/platform/logx"
-	"github.com/emporiumhq/emporium/internal/platform/search/bleve"
 	"github.com/emporiumhq/emporium/internal/platform/serve"
 	"github.com/emporiumhq/emporium/internal/platform/serve/servetest"
 	"github.com/emporiumhq/emporium/svc/product"
+	"github.com/emporiumhq/emporium/svc/product/search/bleve"
 	"github.com/emporiumhq/emporium/svc/product/seed"
 )
 
@@ -50,19 +52,35 @@ type env struct {
 	anonInv   productv1connect.InventoryServiceClient
 	internal  productv1connect.InventoryServiceClient // as another Emporium service
 	clock     *clocktest.Clock
+	db        *bun.DB
 }
 
 func newEnv(t *testing.T, engine string) *env {
 	t.Helper()
-	d := dbtest.Open(t, engine, "product", product.Migrations)
 	idx, err := bleve.Open(t.TempDir() + "/products.bleve")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { idx.Close() })
+	media, err := blob.NewDir(t.TempDir() + "/media")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { media.Close() })
+	return newEnvWith(t, engine, product.Deps{Index: idx, Media: media})
+}
+
+// newEnvWith is newEnv on the index (and any other Deps) that deps sets.
+func newEnvWith(t *testing.T, engine string, deps product.Deps) *env {
+	t.Helper()
+	d := dbtest.Open(t, engine, "product", product.Migrations)
+	if _, err := product.Migrate(context.Background(), d); err != nil {
+		t.Fatal(err)
+	}
 	log := logx.Discard()
 	clock := clocktest.New(time.Now())
-	svc, err := product.New(product.Deps{DB: d, Index: idx, Currency: "USD", Log: log, CacheTTL: time.Minute, Now: clock.Now})
+	deps.DB, deps.Currency, deps.Log, deps.CacheTTL, deps.Now = d, "USD", log, time.Minute, clock.Now
+	svc, err := product.New(deps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,8 +95,9 @@ func newEnv(t *testing.T, engine string) *env {
 	}
 	mux := http.NewServeMux()
 	svc.Mount(mux, opts...)
+	mux.Handle(product.UploadsPath, svc.MediaHandler())
 	url := servetest.Start(t, mux)
-	e := &env{svc: svc, url: url, clock: clock}
+	e := &env{svc: svc, url: url, clock: clock, db: d}
 	e.anon = productv1connect.NewProductServiceClient(http.DefaultClient, url)
 	e.staff = productv1connect.NewProductServiceClient(http.DefaultClient, url, servetest.Bearer(staffToken))
 	e.customer = productv1connect.NewProductServiceClient(http.DefaultClient, url, servetest.Bearer(customerToken))
@@ -136,8 +155,6 @@ func forEachEngine(t *testing.T, f func(t *testing.T, e *env)) {
 		})
 	}
 }
-
-func code(err error) connect.Code { return connect.CodeOf(err) }
 
 func slugs(ps []*productv1.Product) []string {
 	out := make([]string, len(ps))
@@ -284,6 +301,48 @@ func TestBadRequestsGetInvalidArgumentWithFieldViolations(t *testing.T) {
 				Variants: []*productv1.Variant{{Sku: "X-1", Price: usd(100)}}})
 			return err
 		}, "slug", ""},
+		{"a NUL in a title (PostgreSQL refuses it in text)", func() error {
+			_, err := e.staff.CreateProduct(ctx, &productv1.CreateProductRequest{Slug: "nul", Title: "Mug\x00", Category: "mugs",
+				Variants: []*productv1.Variant{{Sku: "NUL-1", Price: usd(100)}}})
+			return err
+		}, "title", ""},
+		{"javascript: image URL", func() error {
+			_, err := e.staff.CreateProduct(ctx, &productv1.CreateProductRequest{Slug: "img", Title: "x", Category: "mugs",
+				Images: []*productv1.Image{{Url: "javascript:alert(document.cookie)"}}, Variants: []*productv1.Variant{{Sku: "IMG-1", Price: usd(100)}}})
+			return err
+		}, "images.url", ""},
+		{"data: image URL", func() error {
+			_, err := e.staff.CreateProduct(ctx, &productv1.CreateProductRequest{Slug: "img", Title: "x", Category: "mugs",
+				Images: []*productv1.Image{{Url: "data:image/svg+xml;base64,PHN2Zz4="}}, Variants: []*productv1.Variant{{Sku: "IMG-1", Price: usd(100)}}})
+			return err
+		}, "images.url", ""},
+		{"http image URL", func() error {
+			_, err := e.staff.CreateProduct(ctx, &productv1.CreateProductRequest{Slug: "img", Title: "x", Category: "mugs",
+				Images: []*productv1.Image{{Url: "http://cdn.example.com/a.jpg"}}, Variants: []*productv1.Variant{{Sku: "IMG-1", Price: usd(100)}}})
+			return err
+		}, "images.url", ""},
+		{"protocol-relative image URL", func() error {
+			_, err := e.staff.CreateProduct(ctx, &productv1.CreateProductRequest{Slug: "img", Title: "x", Category: "mugs",
+				Images: []*productv1.Image{{Url: "//evil.example/a.jpg"}}, Variants: []*productv1.Variant{{Sku: "IMG-1", Price: usd(100)}}})
+			return err
+		}, "images.url", ""},
+		{"media path climbing out", func() error {
+			_, err := e.staff.CreateProduct(ctx, &productv1.CreateProductRequest{Slug: "img", Title: "x", Category: "mugs",
+				Images: []*productv1.Image{{Url: "/media/../admin"}}, Variants: []*productv1.Variant{{Sku: "IMG-1", Price: usd(100)}}})
+			return err
+		}, "images.url", ""},
+		{"path outside media", func() error {
+			_, err := e.staff.CreateProduct(ctx, &productv1.CreateProductRequest{Slug: "img", Title: "x", Category: "mugs",
+				Images: []*productv1.Image{{Url: "/api/secret"}}, Variants: []*productv1.Variant{{Sku: "IMG-1", Price: usd(100)}}})
+			return err
+		}, "images.url", ""},
+		{"javascript: image URL on update", func() error {
+			p := first.GetProducts()[0]
+			_, err := e.staff.UpdateProduct(ctx, &productv1.UpdateProductRequest{
+				Product:    &productv1.Product{Id: p.GetId(), Images: []*productv1.Image{{Url: "JavaScript:alert(1)"}}},
+				UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"images"}}})
+			return err
+		}, "product.images.url", ""},
 		{"create without variants", func() error {
 			_, err := e.staff.CreateProduct(ctx, &productv1.CreateProductRequest{Slug: "ok", Title: "x", Category: "mugs"})
 			return err
@@ -328,31 +387,23 @@ func TestBadRequestsGetInvalidArgumentWithFieldViolations(t *testing.T) {
 	}
 }
 
-func violationFields(err error) []string {
-	var cerr *connect.Error
-	if !errors.As(err, &cerr) {
-		return nil
+func TestImageURLsBrowsersMayFollow(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "sqlite")
+	seedEnv(t, e, 3)
+	ctx := context.Background()
+	images := []*productv1.Image{
+		{Url: "https://cdn.example.com/p/a.jpg?w=800", Alt: "front"},
+		{Url: "/media/products/mug-1.svg?view=2", Alt: "side"},
 	}
-	var fields []string
-	for _, d := range cerr.Details() {
-		msg, derr := d.Value()
-		if derr != nil {
-			continue
-		}
-		if v, ok := msg.(*validate.Violations); ok {
-			for _, vi := range v.GetViolations() {
-				path := ""
-				for i, el := range vi.GetField().GetElements() {
-					if i > 0 {
-						path += "."
-					}
-					path += el.GetFieldName()
-				}
-				fields = append(fields, path)
-			}
-		}
+	res, err := e.staff.CreateProduct(ctx, &productv1.CreateProductRequest{Slug: "pictured", Title: "Pictured", Category: "mugs",
+		Images: images, Variants: []*productv1.Variant{{Sku: "PIC-1", Price: usd(100)}}})
+	if err != nil {
+		t.Fatalf("https and /media/ images refused: %v", err)
 	}
-	return fields
+	if got := res.GetProduct().GetImages(); len(got) != 2 || got[0].GetUrl() != images[0].GetUrl() || got[1].GetUrl() != images[1].GetUrl() {
+		t.Errorf("stored images %v, want %v", got, images)
+	}
 }
 
 func contains(xs []string, x string) bool {
@@ -428,7 +479,8 @@ func TestAccessRules(t *testing.T) {
 func TestEveryRPCDeclaresAnAccessRule(t *testing.T) {
 	t.Parallel()
 	file := productv1.File_emporium_product_v1_product_proto
-	if missing := authz.AuditRules(file.Services().Get(0), file.Services().Get(1)); len(missing) > 0 {
+	analytics := productv1.File_emporium_product_v1_analytics_proto
+	if missing := authz.AuditRules(file.Services().Get(0), file.Services().Get(1), analytics.Services().Get(0)); len(missing) > 0 {
 		t.Fatalf("RPCs without an access rule: %v", missing)
 	}
 }
@@ -702,6 +754,9 @@ func TestReindexRebuildsAnEmptiedIndex(t *testing.T) {
 func TestInternalErrorsAreMasked(t *testing.T) {
 	t.Parallel()
 	d := dbtest.Open(t, "sqlite", "product", product.Migrations)
+	if _, err := product.Migrate(context.Background(), d); err != nil {
+		t.Fatal(err)
+	}
 	idx, err := bleve.Open(t.TempDir() + "/i.bleve")
 	if err != nil {
 		t.Fatal(err)
@@ -732,5 +787,60 @@ func TestInternalErrorsAreMasked(t *testing.T) {
 	}
 	if msg := connect.NewError(connect.CodeInternal, err).Message(); strings.Contains(msg, "sql") || strings.Contains(msg, "closed") {
 		t.Errorf("internal detail leaked to the caller: %q", msg)
+	}
+}
+
+var code = testkit.Code
+
+var violationFields = testkit.ViolationFields
+
+func TestSearchSynonymsAreStaffOnlyAndApplyAtOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "sqlite")
+	seedEnv(t, e, 6)
+	ctx := context.Background()
+	set := &productv1.SetSearchSynonymsRequest{Rules: []string{"Anorak, jacket", "mug => mug, cup"}}
+
+	if _, err := e.anon.SetSearchSynonyms(ctx, set); code(err) != connect.CodeUnauthenticated {
+		t.Errorf("SetSearchSynonyms without a token: %v, want unauthenticated", err)
+	}
+	if _, err := e.customer.SetSearchSynonyms(ctx, set); code(err) != connect.CodePermissionDenied {
+		t.Errorf("SetSearchSynonyms as a customer: %v, want permission_denied", err)
+	}
+	if _, err := e.customer.GetSearchSynonyms(ctx, &productv1.GetSearchSynonymsRequest{}); code(err) != connect.CodePermissionDenied {
+		t.Errorf("GetSearchSynonyms as a customer: %v, want permission_denied", err)
+	}
+
+	before, err := e.anon.SearchProducts(ctx, &productv1.SearchProductsRequest{Query: "anorak"})
+	if err != nil || before.GetTotalSize() != 0 {
+		t.Fatalf("Search(anorak) before the rule = %d, %v; want 0", before.GetTotalSize(), err)
+	}
+	res, err := e.staff.SetSearchSynonyms(ctx, set)
+	if err != nil {
+		t.Fatalf("SetSearchSynonyms: %v", err)
+	}
+	want := []string{"anorak, jacket", "mug => mug, cup"}
+	if diff := cmp.Diff(want, res.GetRules()); diff != "" {
+		t.Errorf("stored rules (-want +got):\n%s", diff)
+	}
+	got, err := e.staff.GetSearchSynonyms(ctx, &productv1.GetSearchSynonymsRequest{})
+	if err != nil || !slices.Equal(got.GetRules(), want) {
+		t.Errorf("GetSearchSynonyms = %v, %v; want %v", got.GetRules(), err, want)
+	}
+	after, err := e.anon.SearchProducts(ctx, &productv1.SearchProductsRequest{Query: "anorak"})
+	if err != nil || after.GetTotalSize() != 2 {
+		t.Errorf("Search(anorak) after the rule = %d, %v; want the 2 jackets", after.GetTotalSize(), err)
+	}
+
+	for _, bad := range [][]string{{"lonely"}, {"rain coat, anorak"}, {"a, b", "b, c"}} {
+		_, err := e.staff.SetSearchSynonyms(ctx, &productv1.SetSearchSynonymsRequest{Rules: bad})
+		if code(err) != connect.CodeInvalidArgument || !strings.Contains(err.Error(), "rule") {
+			t.Errorf("SetSearchSynonyms(%q): %v, want invalid_argument naming the rule", bad, err)
+		}
+	}
+	tooLong := &productv1.SetSearchSynonymsRequest{Rules: []string{strings.Repeat("a", 501) + ", b"}}
+	if _, err := e.staff.SetSearchSynonyms(ctx, tooLong); code(err) != connect.CodeInvalidArgument ||
+		!slices.Contains(violationFields(err), "rules") {
+		t.Errorf("a 501-character rule: %v (fields %v), want invalid_argument on rules", err, violationFields(err))
 	}
 }

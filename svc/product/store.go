@@ -18,15 +18,22 @@ import (
 // SQLite and PostgreSQL.
 type store struct {
 	db *bun.DB
+	// changed is called, in the transaction of a write, with the products
+	// whose search document it changes (the service's queueIndex).
+	changed func(ctx context.Context, tx bun.Tx, ids ...string) error
 }
 
 var active = int32(productv1.ProductStatus_PRODUCT_STATUS_ACTIVE)
 
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
 
-func (s *store) categories(ctx context.Context) ([]categoryRow, map[string]int64, error) {
+func (s *store) categories(ctx context.Context, includeArchived bool) ([]categoryRow, map[string]int64, error) {
 	var cats []categoryRow
-	if err := s.db.NewSelect().Model(&cats).Order("c.position", "c.slug").Scan(ctx); err != nil {
+	q := s.db.NewSelect().Model(&cats).Order("c.position", "c.slug")
+	if !includeArchived {
+		q.Where("c.archived_at = 0")
+	}
+	if err := q.Scan(ctx); err != nil {
 		return nil, nil, fmt.Errorf("list categories: %w", err)
 	}
 	var counts []struct {
@@ -60,26 +67,61 @@ func (s *store) categoryNames(ctx context.Context) (map[string]string, error) {
 	return names, nil
 }
 
-func (s *store) categoryExists(ctx context.Context, idb bun.IDB, slug string) (bool, error) {
-	return idb.NewSelect().Model((*categoryRow)(nil)).Where("c.slug = ?", slug).Exists(ctx)
+// checkCategory fails with failed_precondition unless slug is a category
+// products may be put in: one that exists and is not archived.
+func (s *store) checkCategory(ctx context.Context, idb bun.IDB, slug string) error {
+	var archivedAt int64
+	err := idb.NewSelect().Model((*categoryRow)(nil)).Column("archived_at").Where("c.slug = ?", slug).Scan(ctx, &archivedAt)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return errs.FailedPreconditionf("category %q does not exist", slug)
+	case err != nil:
+		return fmt.Errorf("read category %q: %w", slug, err)
+	case archivedAt != 0:
+		return errs.FailedPreconditionf("category %q is archived: restore it first", slug)
+	}
+	return nil
 }
 
 // upsertCategories creates or renames categories; positions follow the order
-// given.
+// given. The products of a renamed category are queued for the search index
+// (their documents carry the category's name), in the same transaction.
 func (s *store) upsertCategories(ctx context.Context, cats []categoryRow) error {
 	if len(cats) == 0 {
 		return nil
 	}
-	_, err := s.db.NewInsert().Model(&cats).
-		On("CONFLICT (slug) DO UPDATE").
-		Set("name = EXCLUDED.name").
-		Set("description = EXCLUDED.description").
-		Set("position = EXCLUDED.position").
-		Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("upsert categories: %w", err)
-	}
-	return nil
+	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var renamed []string
+		for _, c := range cats {
+			var name string
+			err := tx.NewSelect().Model((*categoryRow)(nil)).Column("name").Where("slug = ?", c.Slug).Scan(ctx, &name)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+			case err != nil:
+				return fmt.Errorf("read category %q: %w", c.Slug, err)
+			case name != c.Name:
+				renamed = append(renamed, c.Slug)
+			}
+		}
+		_, err := tx.NewInsert().Model(&cats).
+			On("CONFLICT (slug) DO UPDATE").
+			Set("name = EXCLUDED.name").
+			Set("description = EXCLUDED.description").
+			Set("position = EXCLUDED.position").
+			Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("upsert categories: %w", err)
+		}
+		if len(renamed) == 0 {
+			return nil
+		}
+		var ids []string
+		if err := tx.NewSelect().Model((*productRow)(nil)).Column("id").
+			Where("category IN (?)", bun.List(renamed)).Scan(ctx, &ids); err != nil {
+			return fmt.Errorf("products of renamed categories: %w", err)
+		}
+		return s.changed(ctx, tx, ids...)
+	})
 }
 
 func (s *store) product(ctx context.Context, column, value string) (*productRow, error) {
@@ -152,12 +194,8 @@ func (s *store) listProducts(ctx context.Context, f listFilter) ([]*productRow, 
 // createProduct inserts a product and its variants in one transaction.
 func (s *store) createProduct(ctx context.Context, row *productRow) error {
 	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		ok, err := s.categoryExists(ctx, tx, row.Category)
-		if err != nil {
+		if err := s.checkCategory(ctx, tx, row.Category); err != nil {
 			return err
-		}
-		if !ok {
-			return errs.FailedPreconditionf("category %q does not exist", row.Category)
 		}
 		if _, err := tx.NewInsert().Model(row).Exec(ctx); err != nil {
 			if db.IsUniqueViolation(err) {
@@ -165,7 +203,10 @@ func (s *store) createProduct(ctx context.Context, row *productRow) error {
 			}
 			return fmt.Errorf("insert product: %w", err)
 		}
-		return insertVariants(ctx, tx, row.Variants)
+		if err := insertVariants(ctx, tx, row.Variants); err != nil {
+			return err
+		}
+		return s.changed(ctx, tx, row.ID)
 	})
 }
 
@@ -186,6 +227,13 @@ func insertVariants(ctx context.Context, tx bun.Tx, variants []*variantRow) erro
 // it, and writes it back with a new version. expectVersion > 0 turns a
 // concurrent change into errs.Aborted instead of a lost update.
 func (s *store) updateProduct(ctx context.Context, id string, expectVersion int64, mutate func(*productRow) (variantsChanged bool, err error)) (*productRow, error) {
+	return s.updateProductThen(ctx, id, expectVersion, mutate, nil)
+}
+
+// updateProductThen is updateProduct that also runs then, when not nil, in
+// the same transaction after the product is written.
+func (s *store) updateProductThen(ctx context.Context, id string, expectVersion int64, mutate func(*productRow) (variantsChanged bool, err error),
+	then func(ctx context.Context, tx bun.Tx, row *productRow) error) (*productRow, error) {
 	var out *productRow
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		row := new(productRow)
@@ -208,12 +256,8 @@ func (s *store) updateProduct(ctx context.Context, id string, expectVersion int6
 			return err
 		}
 		if row.Category != oldCategory {
-			ok, err := s.categoryExists(ctx, tx, row.Category)
-			if err != nil {
+			if err := s.checkCategory(ctx, tx, row.Category); err != nil {
 				return err
-			}
-			if !ok {
-				return errs.FailedPreconditionf("category %q does not exist", row.Category)
 			}
 		}
 		row.Version++
@@ -228,8 +272,13 @@ func (s *store) updateProduct(ctx context.Context, id string, expectVersion int6
 				return err
 			}
 		}
+		if then != nil {
+			if err := then(ctx, tx, row); err != nil {
+				return err
+			}
+		}
 		out = row
-		return nil
+		return s.changed(ctx, tx, row.ID)
 	})
 	return out, err
 }
@@ -243,7 +292,7 @@ func replaceVariants(ctx context.Context, tx bun.Tx, row *productRow) error {
 	}
 	if _, err := tx.NewDelete().Model((*variantRow)(nil)).
 		Where("product_id = ?", row.ID).
-		Where("sku NOT IN (?)", bun.In(skus)).
+		Where("sku NOT IN (?)", bun.List(skus)).
 		Exec(ctx); err != nil {
 		return fmt.Errorf("remove variants: %w", err)
 	}
@@ -275,7 +324,7 @@ func replaceVariants(ctx context.Context, tx bun.Tx, row *productRow) error {
 func (s *store) stockLevels(ctx context.Context, skus []string) ([]*variantRow, error) {
 	var rows []*variantRow
 	if err := s.db.NewSelect().Model(&rows).Column("sku", "product_id", "stock").
-		Where("sku IN (?)", bun.In(skus)).Scan(ctx); err != nil {
+		Where("sku IN (?)", bun.List(skus)).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("read stock: %w", err)
 	}
 	bySKU := make(map[string]*variantRow, len(rows))
@@ -301,6 +350,7 @@ type stockChange struct {
 	IdempotencyKey string
 	RequestHash    string
 	At             int64
+	Actor          string
 }
 
 // adjustStock applies a stock change atomically: the guarded UPDATE never
@@ -337,7 +387,7 @@ func (s *store) adjustStock(ctx context.Context, c stockChange) (level *variantR
 		}
 		m := &stockMovementRow{
 			ID: newID(), SKU: c.SKU, Delta: c.Delta, Reason: c.Reason,
-			OnHandAfter: v.Stock, RequestHash: c.RequestHash, CreatedAt: c.At,
+			OnHandAfter: v.Stock, RequestHash: c.RequestHash, CreatedAt: c.At, Actor: c.Actor,
 		}
 		if c.IdempotencyKey != "" {
 			m.IdempotencyKey = &c.IdempotencyKey
@@ -349,6 +399,11 @@ func (s *store) adjustStock(ctx context.Context, c stockChange) (level *variantR
 			return fmt.Errorf("record stock movement: %w", err)
 		}
 		level = v
+		if before := v.Stock - c.Delta; (before > 0) != (v.Stock > 0) {
+			// The product came into or went out of stock: its search
+			// document changes.
+			return s.changed(ctx, tx, v.ProductID)
+		}
 		return nil
 	})
 	return level, replayed, err
@@ -379,6 +434,11 @@ func stockRefusal(ctx context.Context, tx bun.Tx, c stockChange) error {
 	return errs.FailedPreconditionf("not enough stock of %q: %d on hand, cannot remove %d", c.SKU, onHand, -c.Delta)
 }
 
+// countProducts is the number of products in any state.
+func (s *store) countProducts(ctx context.Context) (int64, error) {
+	return s.db.NewSelect().Model((*productRow)(nil)).Count(ctx)
+}
+
 // countActive is the number of active products, to tell whether the search
 // index is complete.
 func (s *store) countActive(ctx context.Context) (int64, error) {
@@ -391,7 +451,7 @@ func (s *store) productsByID(ctx context.Context, ids []string) (map[string]*pro
 	}
 	var rows []*productRow
 	if err := s.db.NewSelect().Model(&rows).Relation("Variants", orderVariants).
-		Where("p.id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+		Where("p.id IN (?)", bun.List(ids)).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("get products: %w", err)
 	}
 	out := make(map[string]*productRow, len(rows))
@@ -399,4 +459,20 @@ func (s *store) productsByID(ctx context.Context, ids []string) (map[string]*pro
 		out[r.ID] = r
 	}
 	return out, nil
+}
+
+// variantsBySKU reads the variants of skus with the product fields a cart
+// shows; a SKU that does not exist is left out.
+func (s *store) variantsBySKU(ctx context.Context, skus []string) ([]*variantInfoRow, error) {
+	var rows []*variantInfoRow
+	err := s.db.NewSelect().Model(&rows).
+		ColumnExpr("v.*").
+		ColumnExpr("p.slug, p.title AS product_title, p.status, p.images").
+		Join("JOIN products AS p ON p.id = v.product_id").
+		Where("v.sku IN (?)", bun.List(skus)).
+		Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("look up variants: %w", err)
+	}
+	return rows, nil
 }

@@ -96,7 +96,7 @@ func (s *Service) shipped(ctx context.Context, tx bun.Tx, shipmentID, orderID, c
 // with the webhook secret as the credential the pushes carry. A refusal is
 // logged, not retried: the poll still follows the parcel.
 func (s *Service) subscribePushes(ctx context.Context, shipmentID string) error {
-	sh, err := s.store.shipment(ctx, s.store.db, shipmentID)
+	sh, err := s.store.shipment(ctx, shipmentID)
 	if err != nil {
 		return err
 	}
@@ -131,9 +131,9 @@ func (s *Service) delivered(ctx context.Context, tx bun.Tx, shipmentID, orderID 
 // orderDelivered reports whether every item of the order has shipped and
 // every parcel that is not voided has been delivered.
 func (s *Service) orderDelivered(ctx context.Context, tx bun.Tx, orderID string) (bool, error) {
-	o := new(orderRow)
-	if err := tx.NewSelect().Model(o).Where("o.order_id = ?", orderID).Scan(ctx); err != nil {
-		return false, fmt.Errorf("read order %s: %w", orderID, err)
+	o, err := s.store.order(ctx, tx, orderID)
+	if err != nil {
+		return false, err
 	}
 	shipped, err := s.store.shippedQuantities(ctx, tx, orderID)
 	if err != nil {
@@ -144,10 +144,9 @@ func (s *Service) orderDelivered(ctx context.Context, tx bun.Tx, orderID string)
 			return false, nil
 		}
 	}
-	open, err := tx.NewSelect().Model((*shipmentRow)(nil)).
-		Where("order_id = ?", orderID).Where("status NOT IN (?)", bun.In([]int32{statusDelivered, statusVoided})).Count(ctx)
+	open, err := s.store.undelivered(ctx, tx, orderID)
 	if err != nil {
-		return false, fmt.Errorf("count undelivered shipments: %w", err)
+		return false, err
 	}
 	return open == 0, nil
 }
@@ -213,7 +212,7 @@ func (s *Service) advanceOrder(ctx context.Context, a orderArgs) error {
 
 // notify tells the notification service about a parcel.
 func (s *Service) notify(ctx context.Context, a notifyArgs) error {
-	r, err := s.store.shipment(ctx, s.store.db, a.ShipmentID)
+	r, err := s.store.shipment(ctx, a.ShipmentID)
 	if err != nil {
 		return err
 	}

@@ -236,7 +236,7 @@ func TestTrackingMovesTheOrderToShippedThenDeliveredOnce(t *testing.T) {
 
 // push posts a tracking push for carrier, signed with secret at the given
 // time, and returns the HTTP status.
-func (w *world) push(t *testing.T, carrier string, body []byte, sig string) int {
+func (w *world) push(t testing.TB, carrier string, body []byte, sig string) int {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, w.url+shipping.WebhookPath+carrier, bytes.NewReader(body))
 	if err != nil {

@@ -62,9 +62,9 @@ type Deps struct {
 	// Orders is the order service, called with the internal credential:
 	// GetOrderInternal and UpdateFulfillmentInternal.
 	Orders orderv1connect.OrderServiceClient
-	// Notifier is told when a parcel ships and is delivered; nil sends no
+	// Notifications is told when a parcel ships and is delivered; nil sends no
 	// notifications.
-	Notifier notificationv1connect.NotificationServiceClient
+	Notifications notificationv1connect.NotificationServiceClient
 	// Labels stores bought labels (a blob.Store; a local directory in dev).
 	Labels Labels
 	// From is the address parcels ship from, printed on labels.
@@ -89,7 +89,9 @@ type Deps struct {
 	// JobPoll is how often the River client looks for jobs; 0 means River's
 	// default (1 s).
 	JobPoll time.Duration
-	Now     func() time.Time // defaults to time.Now
+	// JobTimeout bounds each job's run; 0 means the jobs package's default.
+	JobTimeout time.Duration
+	Now        func() time.Time // defaults to time.Now
 }
 
 // Labels is where bought labels are kept: the blob store port
@@ -186,11 +188,11 @@ func New(d Deps) (*Service, error) {
 		d.TrackingURLs = DefaultTrackingURLs
 	}
 	s.store = &store{db: d.DB}
-	s.orders, s.notifier, s.labels, s.from = d.Orders, d.Notifier, d.Labels, d.From
+	s.orders, s.notifier, s.labels, s.from = d.Orders, d.Notifications, d.Labels, d.From
 	s.trackingURLs, s.trackBatch, s.webhookSecret, s.now = d.TrackingURLs, d.TrackBatch, d.WebhookSecret, d.Now
 	s.webhookURL = strings.TrimRight(d.WebhookURL, "/")
 	client, err := jobs.New(d.DB, jobs.Config{
-		Workers: s.workers(), Log: d.Log, FetchPollInterval: d.JobPoll,
+		Workers: s.workers(), Log: d.Log, FetchPollInterval: d.JobPoll, JobTimeout: d.JobTimeout,
 		Periodic: []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(d.TrackInterval),
 			func() (river.JobArgs, *river.InsertOpts) { return pollArgs{}, nil }, nil)},
 	})

@@ -2,7 +2,7 @@ package shipping_test
 
 import (
 	"context"
-	"errors"
+	"github.com/emporiumhq/emporium/internal/platform/testkit"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	"connectrpc.com/connect"
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/testing/protocmp"
@@ -276,30 +275,6 @@ func TestBadRequestsGetInvalidArgument(t *testing.T) {
 	}
 }
 
-func violationFields(err error) []string {
-	var cerr *connect.Error
-	if !errors.As(err, &cerr) {
-		return nil
-	}
-	var fields []string
-	for _, d := range cerr.Details() {
-		msg, derr := d.Value()
-		if derr != nil {
-			continue
-		}
-		if v, ok := msg.(*validate.Violations); ok {
-			for _, vi := range v.GetViolations() {
-				var path []string
-				for _, el := range vi.GetField().GetElements() {
-					path = append(path, el.GetFieldName())
-				}
-				fields = append(fields, strings.Join(path, "."))
-			}
-		}
-	}
-	return fields
-}
-
 func TestNewChecksDeps(t *testing.T) {
 	t.Parallel()
 	rates, log := shipping.DefaultRateTable(), logx.Discard()
@@ -379,3 +354,5 @@ func TestQuoteRatesWhenACarrierFails(t *testing.T) {
 		t.Errorf("the only carrier down: %v, want unavailable naming ups", err)
 	}
 }
+
+var violationFields = testkit.ViolationFields

@@ -72,7 +72,7 @@ func (s *Service) CreateShipment(ctx context.Context, req *shippingv1.CreateShip
 		return nil, errs.Invalidf("rate_id: carrier %q does not buy labels here (carriers: %s)", carrierName, strings.Join(names, ", "))
 	}
 	hash := createHash(req)
-	rows, err := s.replayCreate(ctx, s.store.db, req.GetIdempotencyKey(), hash)
+	rows, err := s.replayCreate(ctx, req.GetIdempotencyKey(), hash)
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +87,7 @@ func (s *Service) CreateShipment(ctx context.Context, req *shippingv1.CreateShip
 	if err := s.finishShipments(ctx, rows); err != nil {
 		return nil, err
 	}
-	if rows, err = s.store.shipmentsByKey(ctx, s.store.db, req.GetIdempotencyKey()); err != nil {
+	if rows, err = s.store.shipmentsByKey(ctx, req.GetIdempotencyKey()); err != nil {
 		return nil, err
 	}
 	out := &shippingv1.CreateShipmentResponse{}
@@ -114,10 +114,19 @@ func createHash(req *shippingv1.CreateShipmentRequest) string {
 
 // replayCreate returns the shipments an earlier CreateShipment with key
 // recorded, or nil when there are none.
-func (s *Service) replayCreate(ctx context.Context, idb bun.IDB, key, hash string) ([]*shipmentRow, error) {
-	rows, err := s.store.shipmentsByKey(ctx, idb, key)
-	if err != nil || len(rows) == 0 {
+func (s *Service) replayCreate(ctx context.Context, key, hash string) ([]*shipmentRow, error) {
+	rows, err := s.store.shipmentsByKey(ctx, key)
+	if err != nil {
 		return nil, err
+	}
+	return checkReplay(rows, key, hash)
+}
+
+// checkReplay checks that rows, the shipments CreateShipment recorded with
+// key, were asked for by the same request (hash); nil when there are none.
+func checkReplay(rows []*shipmentRow, key, hash string) ([]*shipmentRow, error) {
+	if len(rows) == 0 {
+		return nil, nil
 	}
 	if rows[0].RequestHash != hash {
 		return nil, errs.Conflictf("idempotency_key %q was already used for another shipment request", key)
@@ -125,14 +134,43 @@ func (s *Service) replayCreate(ctx context.Context, idb bun.IDB, key, hash strin
 	return rows, nil
 }
 
-// recordPending is step 1 of CreateShipment.
+// recordPending is step 1 of CreateShipment: it checks the parcels against
+// the order and records them as PENDING shipments, or returns the shipments
+// a concurrent call with the same key recorded first.
 func (s *Service) recordPending(ctx context.Context, req *shippingv1.CreateShipmentRequest, hash, carrier, service string) ([]*shipmentRow, error) {
-	res, err := s.orders.GetOrderInternal(ctx, &orderv1.GetOrderInternalRequest{Id: req.GetOrderId()})
+	o, err := s.shippableOrder(ctx, req.GetOrderId())
+	if err != nil {
+		return nil, err
+	}
+	shipTo, err := protojson.Marshal(o.GetShippingAddress())
+	if err != nil {
+		return nil, fmt.Errorf("encode the ship-to address: %w", err)
+	}
+	ordered, prices := orderedItems(o)
+	asked, err := parcelItems(req.GetParcels(), ordered, o.GetNumber())
+	if err != nil {
+		return nil, err
+	}
+	now := micros(s.now())
+	rows := pendingShipments(req.GetParcels(), prices, shipmentRow{
+		OrderID: o.GetId(), Carrier: carrier, Service: service,
+		Status: statusPending, Currency: s.currency,
+		ShipTo: string(shipTo), IdempotencyKey: req.GetIdempotencyKey(), RequestHash: hash,
+		CreatedAt: now, UpdatedAt: now,
+	})
+	orow := &orderRow{OrderID: o.GetId(), OrderNumber: o.GetNumber(), CustomerID: o.GetCustomerId(), Ordered: ordered, CreatedAt: now}
+	return s.insertPending(ctx, orow, asked, rows, req.GetIdempotencyKey(), hash)
+}
+
+// shippableOrder reads the order from the order service and checks that it
+// may ship: its status is one of shippable, and it has a shipping address.
+func (s *Service) shippableOrder(ctx context.Context, id string) (*orderv1.Order, error) {
+	res, err := s.orders.GetOrderInternal(ctx, &orderv1.GetOrderInternalRequest{Id: id})
 	if err != nil {
 		if connect.CodeOf(err) == connect.CodeNotFound {
-			return nil, errs.NotFoundf("order %q not found", req.GetOrderId())
+			return nil, errs.NotFoundf("order %q not found", id)
 		}
-		return nil, fmt.Errorf("read order %s: %w", req.GetOrderId(), err)
+		return nil, fmt.Errorf("read order %s: %w", id, err)
 	}
 	o := res.GetOrder()
 	if !slices.Contains(shippable, o.GetStatus()) {
@@ -141,12 +179,14 @@ func (s *Service) recordPending(ctx context.Context, req *shippingv1.CreateShipm
 	if o.GetShippingAddress() == nil {
 		return nil, errs.FailedPreconditionf("order %s has no shipping address", o.GetNumber())
 	}
-	shipTo, err := protojson.Marshal(o.GetShippingAddress())
-	if err != nil {
-		return nil, fmt.Errorf("encode the ship-to address: %w", err)
-	}
-	ordered := map[string]orderedLine{}
-	prices := map[string]int64{}
+	return o, nil
+}
+
+// orderedItems sums the order's lines by SKU, and returns each SKU's unit
+// price, which makes a parcel's declared value.
+func orderedItems(o *orderv1.Order) (ordered map[string]orderedLine, prices map[string]int64) {
+	ordered = map[string]orderedLine{}
+	prices = map[string]int64{}
 	for _, l := range o.GetLines() {
 		line := ordered[l.GetSku()]
 		line.Quantity += l.GetQuantity()
@@ -154,13 +194,21 @@ func (s *Service) recordPending(ctx context.Context, req *shippingv1.CreateShipm
 		ordered[l.GetSku()] = line
 		prices[l.GetSku()] = l.GetUnitPrice().GetAmount()
 	}
+	return ordered, prices
+}
+
+// parcelItems checks that the parcels hold only items of the order, each
+// listed once per parcel, and returns how many of each SKU they hold in
+// all. Whether the order has that many left to ship is for insertPending,
+// under the order's lock.
+func parcelItems(parcels []*shippingv1.ParcelSpec, ordered map[string]orderedLine, orderNumber string) (map[string]int64, error) {
 	asked := map[string]int64{}
-	for i, p := range req.GetParcels() {
+	for i, p := range parcels {
 		seen := map[string]bool{}
 		for j, it := range p.GetItems() {
 			field := fmt.Sprintf("parcels[%d].items[%d].sku", i, j)
 			if _, ok := ordered[it.GetSku()]; !ok {
-				return nil, errs.Invalidf("%s: order %s has no item %q", field, o.GetNumber(), it.GetSku())
+				return nil, errs.Invalidf("%s: order %s has no item %q", field, orderNumber, it.GetSku())
 			}
 			if seen[it.GetSku()] {
 				return nil, errs.Invalidf("%s: %q is listed twice in the parcel; give its total quantity once", field, it.GetSku())
@@ -169,49 +217,50 @@ func (s *Service) recordPending(ctx context.Context, req *shippingv1.CreateShipm
 			asked[it.GetSku()] += it.GetQuantity()
 		}
 	}
-	now := micros(s.now())
+	return asked, nil
+}
+
+// pendingShipments makes one shipment row of base per parcel, with a new
+// id, the parcel's size and items, and their declared value.
+func pendingShipments(parcels []*shippingv1.ParcelSpec, prices map[string]int64, base shipmentRow) []*shipmentRow {
 	var rows []*shipmentRow
-	for i, p := range req.GetParcels() {
-		r := &shipmentRow{
-			ID: newID(), OrderID: o.GetId(), Carrier: carrier, Service: service,
-			Status: statusPending, Currency: s.currency, WeightGrams: p.GetWeightGrams(),
-			LengthMM: p.GetDimensions().GetLengthMm(), WidthMM: p.GetDimensions().GetWidthMm(), HeightMM: p.GetDimensions().GetHeightMm(),
-			ShipTo: string(shipTo), IdempotencyKey: req.GetIdempotencyKey(), ParcelIndex: i, RequestHash: hash,
-			CreatedAt: now, UpdatedAt: now,
-		}
+	for i, p := range parcels {
+		r := base
+		r.ID, r.ParcelIndex, r.WeightGrams = newID(), i, p.GetWeightGrams()
+		r.LengthMM, r.WidthMM, r.HeightMM = p.GetDimensions().GetLengthMm(), p.GetDimensions().GetWidthMm(), p.GetDimensions().GetHeightMm()
 		for _, it := range p.GetItems() {
 			r.Items = append(r.Items, &itemRow{ShipmentID: r.ID, SKU: it.GetSku(), Quantity: it.GetQuantity()})
 			r.DeclaredValue += prices[it.GetSku()] * it.GetQuantity()
 		}
-		rows = append(rows, r)
+		rows = append(rows, &r)
 	}
-	orow := &orderRow{OrderID: o.GetId(), OrderNumber: o.GetNumber(), CustomerID: o.GetCustomerId(), Ordered: ordered, CreatedAt: now}
+	return rows
+}
+
+// insertPending records rows in one transaction that holds the order's row
+// locked, after checking that the parcels' items (asked) fit in what the
+// order has left to ship, so concurrent calls for one order take turns and
+// cannot ship an item twice. When a concurrent call with the same key
+// recorded its shipments first, those are returned instead.
+func (s *Service) insertPending(ctx context.Context, orow *orderRow, asked map[string]int64, rows []*shipmentRow, key, hash string) ([]*shipmentRow, error) {
 	var replayed []*shipmentRow
-	err = s.store.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err := s.store.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if err := s.store.lockOrder(ctx, tx, orow); err != nil {
 			return err
 		}
 		// A concurrent call with the same key may have recorded its
 		// shipments while this one read the order: they are the answer,
 		// and counting them as shipped would refuse this repeat.
-		prior, err := s.replayCreate(ctx, tx, req.GetIdempotencyKey(), hash)
+		prior, err := s.store.shipmentsByKeyTx(ctx, tx, key)
+		if err == nil {
+			prior, err = checkReplay(prior, key, hash)
+		}
 		if err != nil || prior != nil {
 			replayed = prior
 			return err
 		}
-		shipped, err := s.store.shippedQuantities(ctx, tx, o.GetId())
-		if err != nil {
+		if err := s.checkLeftToShip(ctx, tx, orow, asked); err != nil {
 			return err
-		}
-		var over []string
-		for _, sku := range slices.Sorted(maps.Keys(asked)) {
-			if shipped[sku]+asked[sku] > ordered[sku].Quantity {
-				over = append(over, fmt.Sprintf("%s: %d ordered, %d already in shipments, %d more asked",
-					sku, ordered[sku].Quantity, shipped[sku], asked[sku]))
-			}
-		}
-		if len(over) > 0 {
-			return errs.FailedPreconditionf("the parcels hold more than order %s has left to ship (%s)", o.GetNumber(), strings.Join(over, "; "))
 		}
 		for _, r := range rows {
 			if err := s.store.insertShipment(ctx, tx, r); err != nil {
@@ -223,7 +272,7 @@ func (s *Service) recordPending(ctx context.Context, req *shippingv1.CreateShipm
 	if db.IsUniqueViolation(err) {
 		// A concurrent call with the same key recorded its shipments first
 		// (for another order: calls for one order take turns above).
-		rows, err := s.replayCreate(ctx, s.store.db, req.GetIdempotencyKey(), hash)
+		rows, err := s.replayCreate(ctx, key, hash)
 		if err == nil && rows == nil {
 			err = errors.New("shipment ids collided")
 		}
@@ -236,6 +285,27 @@ func (s *Service) recordPending(ctx context.Context, req *shippingv1.CreateShipm
 		return replayed, nil
 	}
 	return rows, nil
+}
+
+// checkLeftToShip refuses parcels that hold more of an SKU than the order
+// has left to ship: what was ordered, less what its shipments that are not
+// voided (pending ones included) already hold.
+func (s *Service) checkLeftToShip(ctx context.Context, tx bun.Tx, o *orderRow, asked map[string]int64) error {
+	shipped, err := s.store.shippedQuantities(ctx, tx, o.OrderID)
+	if err != nil {
+		return err
+	}
+	var over []string
+	for _, sku := range slices.Sorted(maps.Keys(asked)) {
+		if shipped[sku]+asked[sku] > o.Ordered[sku].Quantity {
+			over = append(over, fmt.Sprintf("%s: %d ordered, %d already in shipments, %d more asked",
+				sku, o.Ordered[sku].Quantity, shipped[sku], asked[sku]))
+		}
+	}
+	if len(over) > 0 {
+		return errs.FailedPreconditionf("the parcels hold more than order %s has left to ship (%s)", o.OrderNumber, strings.Join(over, "; "))
+	}
+	return nil
 }
 
 // buyLabels is step 2 of CreateShipment.
@@ -304,7 +374,7 @@ func labelKey(shipmentID, trackingNumber string) string {
 // shop pays for one label and keeps the PDF that matches its tracking
 // number.
 func (s *Service) keepRecordedLabel(ctx context.Context, carrier LabelCarrier, r *shipmentRow, bought Label) error {
-	recorded, err := s.store.shipment(ctx, s.store.db, r.ID)
+	recorded, err := s.store.shipment(ctx, r.ID)
 	if err != nil {
 		return err
 	}
@@ -344,7 +414,7 @@ func (s *Service) abandon(ctx context.Context, carrier LabelCarrier, rows []*shi
 			s.log.WarnContext(ctx, "could not delete the label of a refused shipment", "shipment", r.ID, "err", err)
 		}
 	}
-	err := s.store.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err := s.store.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		return s.store.deletePending(ctx, tx, ids)
 	})
 	if err != nil {
@@ -357,7 +427,7 @@ func (s *Service) abandon(ctx context.Context, carrier LabelCarrier, rows []*shi
 // join the outbox.
 func (s *Service) finishShipments(ctx context.Context, rows []*shipmentRow) error {
 	now := s.now()
-	return s.store.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	return s.store.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		for _, r := range rows {
 			if r.Status != statusPending || r.TrackingNumber == "" {
 				continue
@@ -405,7 +475,7 @@ func (s *Service) visibleShipment(ctx context.Context, id string) (*shipmentRow,
 	if err := s.shipments(); err != nil {
 		return nil, err
 	}
-	r, err := s.store.shipment(ctx, s.store.db, id)
+	r, err := s.store.shipment(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -428,7 +498,7 @@ func (s *Service) ListOrderShipments(ctx context.Context, req *shippingv1.ListOr
 	if err := s.shipments(); err != nil {
 		return nil, err
 	}
-	rows, err := s.store.orderShipments(ctx, s.store.db, req.GetOrderId())
+	rows, err := s.store.orderShipments(ctx, req.GetOrderId())
 	if err != nil {
 		return nil, err
 	}
@@ -470,36 +540,24 @@ func (s *Service) ListShipments(ctx context.Context, req *shippingv1.ListShipmen
 		return nil, err
 	}
 	filter := digest(&shippingv1.ListShipmentsRequest{OrderId: req.GetOrderId(), Statuses: req.GetStatuses(), Carrier: req.GetCarrier()})[:16]
-	var cur shipmentCursor
+	size := paging.Size(req.GetPageSize())
+	f := shipmentFilter{OrderID: req.GetOrderId(), Carrier: req.GetCarrier(), Limit: size + 1}
 	if req.GetPageToken() != "" {
+		var cur shipmentCursor
 		if err := paging.Decode(req.GetPageToken(), &cur); err != nil {
 			return nil, err
 		}
 		if cur.Filter != filter {
 			return nil, errs.Invalidf("page_token: it was made for other filters; start again without it")
 		}
+		f.After = &cur
 	}
-	size := paging.Size(req.GetPageSize())
-	var rows []*shipmentRow
-	q := withAll(s.store.db.NewSelect().Model(&rows)).OrderExpr("s.created_at DESC, s.id DESC").Limit(int64(size) + 1)
-	if req.GetOrderId() != "" {
-		q.Where("s.order_id = ?", req.GetOrderId())
+	for _, v := range req.GetStatuses() {
+		f.Statuses = append(f.Statuses, int32(v))
 	}
-	if req.GetCarrier() != "" {
-		q.Where("s.carrier = ?", req.GetCarrier())
-	}
-	if len(req.GetStatuses()) > 0 {
-		st := make([]int32, len(req.GetStatuses()))
-		for i, v := range req.GetStatuses() {
-			st[i] = int32(v)
-		}
-		q.Where("s.status IN (?)", bun.In(st))
-	}
-	if req.GetPageToken() != "" {
-		q.Where("(s.created_at < ? OR (s.created_at = ? AND s.id < ?))", cur.CreatedAt, cur.CreatedAt, cur.ID)
-	}
-	if err := q.Scan(ctx); err != nil {
-		return nil, fmt.Errorf("list shipments: %w", err)
+	rows, err := s.store.listShipments(ctx, f)
+	if err != nil {
+		return nil, err
 	}
 	out := &shippingv1.ListShipmentsResponse{}
 	if len(rows) > size {
@@ -518,7 +576,7 @@ func (s *Service) GetLabel(ctx context.Context, req *shippingv1.GetLabelRequest)
 	if err := s.shipments(); err != nil {
 		return nil, err
 	}
-	r, err := s.store.shipment(ctx, s.store.db, req.GetShipmentId())
+	r, err := s.store.shipment(ctx, req.GetShipmentId())
 	if err != nil {
 		return nil, err
 	}
@@ -537,7 +595,7 @@ func (s *Service) VoidShipment(ctx context.Context, req *shippingv1.VoidShipment
 	if err := s.shipments(); err != nil {
 		return nil, err
 	}
-	r, err := s.store.shipment(ctx, s.store.db, req.GetId())
+	r, err := s.store.shipment(ctx, req.GetId())
 	if err != nil {
 		return nil, err
 	}
@@ -564,7 +622,7 @@ func (s *Service) VoidShipment(ctx context.Context, req *shippingv1.VoidShipment
 		}
 	}
 	now := micros(s.now())
-	err = s.store.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err = s.store.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		moved, err := s.store.setStatus(ctx, tx, r.ID, []int32{statusPending, statusLabelCreated}, statusVoided, now)
 		if err != nil || !moved {
 			return err
@@ -574,7 +632,7 @@ func (s *Service) VoidShipment(ctx context.Context, req *shippingv1.VoidShipment
 	if err != nil {
 		return nil, err
 	}
-	if r, err = s.store.shipment(ctx, s.store.db, r.ID); err != nil {
+	if r, err = s.store.shipment(ctx, r.ID); err != nil {
 		return nil, err
 	}
 	if r.Status != statusVoided {

@@ -13,10 +13,18 @@ import (
 )
 
 // store holds every query of the shipping service. It works the same on
-// SQLite and PostgreSQL. Methods taking a bun.IDB run on the database or
-// inside the caller's transaction.
+// SQLite and PostgreSQL. Methods taking a bun.Tx, or a bun.IDB (named
+// …Tx), run inside the caller's transaction, begun with tx; the others on
+// the database.
 type store struct {
 	db *bun.DB
+}
+
+// tx runs fn in a transaction, committed when fn returns nil and rolled
+// back otherwise. fn must not call carriers or other services: on SQLite
+// the transaction holds the only connection.
+func (s *store) tx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
+	return s.db.RunInTx(ctx, nil, fn)
 }
 
 // withAll loads a shipment's order, items and events (oldest first).
@@ -29,9 +37,9 @@ func withAll(q *bun.SelectQuery) *bun.SelectQuery {
 }
 
 // shipment reads one shipment with its order, items and events.
-func (s *store) shipment(ctx context.Context, idb bun.IDB, id string) (*shipmentRow, error) {
+func (s *store) shipment(ctx context.Context, id string) (*shipmentRow, error) {
 	row := new(shipmentRow)
-	if err := withAll(idb.NewSelect().Model(row)).Where("s.id = ?", id).Scan(ctx); err != nil {
+	if err := withAll(s.db.NewSelect().Model(row)).Where("s.id = ?", id).Scan(ctx); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, errs.NotFoundf("shipment %q not found", id)
 		}
@@ -42,7 +50,11 @@ func (s *store) shipment(ctx context.Context, idb bun.IDB, id string) (*shipment
 
 // shipmentsByKey reads the shipments one CreateShipment idempotency key
 // made, in parcel order; none when the key is new.
-func (s *store) shipmentsByKey(ctx context.Context, idb bun.IDB, key string) ([]*shipmentRow, error) {
+func (s *store) shipmentsByKey(ctx context.Context, key string) ([]*shipmentRow, error) {
+	return s.shipmentsByKeyTx(ctx, s.db, key)
+}
+
+func (s *store) shipmentsByKeyTx(ctx context.Context, idb bun.IDB, key string) ([]*shipmentRow, error) {
 	var rows []*shipmentRow
 	if err := withAll(idb.NewSelect().Model(&rows)).Where("s.idempotency_key = ?", key).Order("s.parcel_index").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("read shipments: %w", err)
@@ -51,9 +63,9 @@ func (s *store) shipmentsByKey(ctx context.Context, idb bun.IDB, key string) ([]
 }
 
 // orderShipments reads an order's shipments, oldest first.
-func (s *store) orderShipments(ctx context.Context, idb bun.IDB, orderID string) ([]*shipmentRow, error) {
+func (s *store) orderShipments(ctx context.Context, orderID string) ([]*shipmentRow, error) {
 	var rows []*shipmentRow
-	if err := withAll(idb.NewSelect().Model(&rows)).Where("s.order_id = ?", orderID).
+	if err := withAll(s.db.NewSelect().Model(&rows)).Where("s.order_id = ?", orderID).
 		Order("s.created_at", "s.parcel_index", "s.id").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("read shipments: %w", err)
 	}
@@ -76,6 +88,25 @@ func (s *store) lockOrder(ctx context.Context, tx bun.Tx, o *orderRow) error {
 		return fmt.Errorf("lock order: %w", err)
 	}
 	return nil
+}
+
+// order reads the order a shipment was recorded for, inside tx.
+func (s *store) order(ctx context.Context, tx bun.Tx, orderID string) (*orderRow, error) {
+	o := new(orderRow)
+	if err := tx.NewSelect().Model(o).Where("o.order_id = ?", orderID).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("read order %s: %w", orderID, err)
+	}
+	return o, nil
+}
+
+// undelivered counts an order's shipments neither delivered nor voided.
+func (s *store) undelivered(ctx context.Context, tx bun.Tx, orderID string) (int64, error) {
+	n, err := tx.NewSelect().Model((*shipmentRow)(nil)).
+		Where("order_id = ?", orderID).Where("status NOT IN (?)", bun.List([]int32{statusDelivered, statusVoided})).Count(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("count undelivered shipments: %w", err)
+	}
+	return n, nil
 }
 
 // shippedQuantities sums the items of an order's shipments that are not
@@ -135,7 +166,7 @@ func (s *store) recordLabel(ctx context.Context, r *shipmentRow, now int64) (boo
 func (s *store) setStatus(ctx context.Context, tx bun.Tx, id string, from []int32, status int32, now int64) (bool, error) {
 	res, err := tx.NewUpdate().Model((*shipmentRow)(nil)).
 		Set("status = ?", status).Set("updated_at = ?", now).
-		Where("id = ?", id).Where("status IN (?)", bun.In(from)).
+		Where("id = ?", id).Where("status IN (?)", bun.List(from)).
 		Exec(ctx)
 	if err != nil {
 		return false, fmt.Errorf("update shipment: %w", err)
@@ -151,9 +182,9 @@ func (s *store) deletePending(ctx context.Context, tx bun.Tx, ids []string) erro
 		return nil
 	}
 	for _, q := range []*bun.DeleteQuery{
-		tx.NewDelete().Model((*itemRow)(nil)).Where("shipment_id IN (?)", bun.In(ids)),
-		tx.NewDelete().Model((*eventRow)(nil)).Where("shipment_id IN (?)", bun.In(ids)),
-		tx.NewDelete().Model((*shipmentRow)(nil)).Where("id IN (?)", bun.In(ids)).Where("status = ?", statusPending),
+		tx.NewDelete().Model((*itemRow)(nil)).Where("shipment_id IN (?)", bun.List(ids)),
+		tx.NewDelete().Model((*eventRow)(nil)).Where("shipment_id IN (?)", bun.List(ids)),
+		tx.NewDelete().Model((*shipmentRow)(nil)).Where("id IN (?)", bun.List(ids)).Where("status = ?", statusPending),
 	} {
 		if _, err := q.Exec(ctx); err != nil {
 			return fmt.Errorf("delete refused shipments: %w", err)
@@ -169,6 +200,34 @@ func (s *store) addEvents(ctx context.Context, tx bun.Tx, evs []*eventRow) error
 	}
 	if _, err := tx.NewInsert().Model(&evs).On("CONFLICT DO NOTHING").Exec(ctx); err != nil {
 		return fmt.Errorf("record tracking events: %w", err)
+	}
+	return nil
+}
+
+// lockShipment reads a shipment's id, order and status inside tx, its row
+// taken for the rest of tx on PostgreSQL (SQLite's single writer needs
+// none).
+func (s *store) lockShipment(ctx context.Context, tx bun.Tx, id string) (*shipmentRow, error) {
+	cur := new(shipmentRow)
+	q := tx.NewSelect().Model(cur).Column("id", "order_id", "status").Where("s.id = ?", id)
+	if db.IsPostgres(tx) {
+		q.For("UPDATE")
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, fmt.Errorf("read shipment %s: %w", id, err)
+	}
+	return cur, nil
+}
+
+// notePolled records that a shipment's carrier was heard from at now and,
+// when status is not 0, moves the shipment to it.
+func (s *store) notePolled(ctx context.Context, tx bun.Tx, id string, now int64, status int32) error {
+	q := tx.NewUpdate().Model((*shipmentRow)(nil)).Set("polled_at = ?", now).Where("id = ?", id)
+	if status != 0 {
+		q.Set("status = ?", status).Set("updated_at = ?", now)
+	}
+	if _, err := q.Exec(ctx); err != nil {
+		return fmt.Errorf("update shipment %s: %w", id, err)
 	}
 	return nil
 }
@@ -193,7 +252,7 @@ func (s *store) latestEventStatus(ctx context.Context, idb bun.IDB, id string) (
 func (s *store) dueForPoll(ctx context.Context, limit int) ([]*shipmentRow, error) {
 	var rows []*shipmentRow
 	err := s.db.NewSelect().Model(&rows).Column("id", "carrier", "tracking_number").
-		Where("status IN (?)", bun.In(trackedStatuses)).
+		Where("status IN (?)", bun.List(trackedStatuses)).
 		Order("polled_at", "id").Limit(int64(limit)).Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list shipments to track: %w", err)
@@ -213,4 +272,36 @@ func (s *store) shipmentByTracking(ctx context.Context, carrier, number string) 
 		return "", fmt.Errorf("read shipment: %w", err)
 	}
 	return id, nil
+}
+
+// shipmentFilter narrows ListShipments; zero fields match everything.
+type shipmentFilter struct {
+	OrderID  string
+	Carrier  string
+	Statuses []int32
+	After    *shipmentCursor // keyset position, nil for the first page
+	Limit    int
+}
+
+// listShipments pages shipments matching f, newest first, with their
+// orders, items and events.
+func (s *store) listShipments(ctx context.Context, f shipmentFilter) ([]*shipmentRow, error) {
+	var rows []*shipmentRow
+	q := withAll(s.db.NewSelect().Model(&rows)).OrderExpr("s.created_at DESC, s.id DESC").Limit(int64(f.Limit))
+	if f.OrderID != "" {
+		q.Where("s.order_id = ?", f.OrderID)
+	}
+	if f.Carrier != "" {
+		q.Where("s.carrier = ?", f.Carrier)
+	}
+	if len(f.Statuses) > 0 {
+		q.Where("s.status IN (?)", bun.List(f.Statuses))
+	}
+	if c := f.After; c != nil {
+		q.Where("(s.created_at < ? OR (s.created_at = ? AND s.id < ?))", c.CreatedAt, c.CreatedAt, c.ID)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, fmt.Errorf("list shipments: %w", err)
+	}
+	return rows, nil
 }

@@ -16,7 +16,6 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/emporiumhq/emporium/internal/platform/db"
 	"github.com/emporiumhq/emporium/internal/platform/errs"
 )
 
@@ -28,21 +27,15 @@ import (
 // nothing.
 func (s *Service) applyTracking(ctx context.Context, id string, status TrackingStatus, events []TrackingEvent) error {
 	now := micros(s.now())
-	return s.store.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		var cur shipmentRow
-		q := tx.NewSelect().Model(&cur).Column("id", "order_id", "status").Where("s.id = ?", id)
-		if db.IsPostgres(tx) {
-			q.For("UPDATE")
+	return s.store.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		cur, err := s.store.lockShipment(ctx, tx, id)
+		if err != nil {
+			return err
 		}
-		if err := q.Scan(ctx); err != nil {
-			return fmt.Errorf("read shipment %s: %w", id, err)
-		}
-		upd := tx.NewUpdate().Model((*shipmentRow)(nil)).Set("polled_at = ?", now).Where("id = ?", id)
 		if cur.Status == statusVoided || cur.Status == statusPending {
 			// A voided label's scans, or a label we have not finished
 			// recording, change nothing.
-			_, err := upd.Exec(ctx)
-			return err
+			return s.store.notePolled(ctx, tx, id, now, 0)
 		}
 		rows := make([]*eventRow, 0, len(events))
 		for _, e := range events {
@@ -68,11 +61,10 @@ func (s *Service) applyTracking(ctx context.Context, id string, status TrackingS
 			next = latest
 		}
 		if next == 0 || next == cur.Status || finalStatus(cur.Status) {
-			_, err := upd.Exec(ctx)
-			return err
+			return s.store.notePolled(ctx, tx, id, now, 0)
 		}
-		if _, err := upd.Set("status = ?", next).Set("updated_at = ?", now).Exec(ctx); err != nil {
-			return fmt.Errorf("update shipment %s: %w", id, err)
+		if err := s.store.notePolled(ctx, tx, id, now, next); err != nil {
+			return err
 		}
 		if next == statusDelivered {
 			return s.delivered(ctx, tx, id, cur.OrderID)
@@ -81,7 +73,10 @@ func (s *Service) applyTracking(ctx context.Context, id string, status TrackingS
 	})
 }
 
+// clip makes carrier text storable: without NULs, at most n bytes, valid
+// UTF-8.
 func clip(s string, n int) string {
+	s = strings.ReplaceAll(s, "\x00", "") // no column stores a NUL
 	if len(s) <= n {
 		return s
 	}
@@ -263,6 +258,9 @@ func (s *Service) ReceiveWebhook(ctx context.Context, carrier string, body []byt
 	}
 	if err != nil {
 		return err
+	}
+	if strings.ContainsRune(number, 0) {
+		return errs.Invalidf("the tracking number contains a NUL character")
 	}
 	id, err := s.store.shipmentByTracking(ctx, carrier, number)
 	if errs.Is(err, errs.NotFound) {

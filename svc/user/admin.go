@@ -44,7 +44,7 @@ func (s *Service) ListUsers(ctx context.Context, req *userv1.ListUsersRequest) (
 }
 
 func (s *Service) userByID(ctx context.Context, id string) (*userRow, error) {
-	u, err := s.store.user(ctx, s.store.db, "id", id)
+	u, err := s.store.userBy(ctx, "id", id)
 	if errs.Is(err, errs.NotFound) {
 		return nil, errs.NotFoundf("user %q not found", id)
 	}
@@ -57,7 +57,15 @@ func (s *Service) GetUser(ctx context.Context, req *userv1.GetUserRequest) (*use
 	if err != nil {
 		return nil, err
 	}
-	return &userv1.GetUserResponse{User: u.toProto()}, nil
+	rows, err := s.store.addresses(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	res := &userv1.GetUserResponse{User: u.toProto(), Addresses: make([]*userv1.Address, len(rows))}
+	for i, r := range rows {
+		res.Addresses[i] = r.toProto()
+	}
+	return res, nil
 }
 
 // SetRoles implements UserService.
@@ -98,9 +106,10 @@ func (s *Service) DisableUser(ctx context.Context, req *userv1.DisableUserReques
 	if req.GetId() == p.Subject {
 		return nil, errs.FailedPreconditionf("you cannot disable your own account")
 	}
+	at := s.now()
 	u, err := s.store.updateUser(ctx, req.GetId(), func(u *userRow) error {
 		if u.Status != statusDisabled {
-			now := micros(s.now())
+			now := micros(at)
 			u.Status, u.SessionsNotBefore, u.UpdatedAt = statusDisabled, now, now
 		}
 		return nil
@@ -111,6 +120,7 @@ func (s *Service) DisableUser(ctx context.Context, req *userv1.DisableUserReques
 	if err != nil {
 		return nil, err
 	}
+	s.endSessions(ctx, u.ID, at)
 	return &userv1.DisableUserResponse{User: u.toProto()}, nil
 }
 
@@ -136,7 +146,7 @@ func (s *Service) EnableUser(ctx context.Context, req *userv1.EnableUserRequest)
 // disabled account all answer an empty response after the same work (one
 // argon2id hash), so neither the answer nor its timing tells them apart.
 func (s *Service) CheckPassword(ctx context.Context, req *userv1.CheckPasswordRequest) (*userv1.CheckPasswordResponse, error) {
-	u, err := s.store.user(ctx, s.store.db, "email", normEmail(req.GetEmail()))
+	u, err := s.store.userBy(ctx, "email", normEmail(req.GetEmail()))
 	if err != nil && !errs.Is(err, errs.NotFound) {
 		return nil, err
 	}
@@ -238,7 +248,7 @@ func (s *Service) EnsureAdmin(ctx context.Context, email, password string) (crea
 	if err := checkEmail(email); err != nil {
 		return false, err
 	}
-	u, err := s.store.user(ctx, s.store.db, "email", email)
+	u, err := s.store.userBy(ctx, "email", email)
 	switch {
 	case errs.Is(err, errs.NotFound):
 		if err := checkPolicy(password, email); err != nil {
@@ -249,7 +259,7 @@ func (s *Service) EnsureAdmin(ctx context.Context, email, password string) (crea
 			return false, err
 		}
 		now := micros(s.now())
-		return true, s.store.insertUser(ctx, s.store.db, &userRow{
+		return true, s.store.createUser(ctx, &userRow{
 			ID: newID(), Email: email, EmailVerified: true, PasswordHash: hash,
 			Roles: []string{authz.RoleAdmin}, Status: statusActive, CreatedAt: now, UpdatedAt: now,
 		})

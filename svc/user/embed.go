@@ -10,7 +10,9 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// Migrations are the service's schema migrations, for db.Migrate.
+// Migrations are the service's own schema migrations, for db.Migrate (and
+// dbtest.Open). They are enough without Notifications; with it, the
+// service's outbox also needs River's tables: use Migrate, in service.go.
 var Migrations, _ = fs.Sub(migrationFiles, "migrations")
 
 //go:embed breached.txt

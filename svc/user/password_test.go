@@ -86,11 +86,10 @@ func TestStoredHashesArePHCArgon2id(t *testing.T) {
 			t.Parallel()
 			s := newTestService(t, engine, 0)
 			ctx := context.Background()
-			res, err := s.Register(ctx, &userv1.RegisterRequest{Email: "hash@example.com", Password: "violet-kettle-drum-7"})
-			if err != nil {
+			if _, err := s.Register(ctx, &userv1.RegisterRequest{Email: "hash@example.com", Password: "violet-kettle-drum-7"}); err != nil {
 				t.Fatal(err)
 			}
-			u, err := s.store.user(ctx, s.store.db, "id", res.GetUser().GetId())
+			u, err := s.store.user(ctx, s.store.db, "email", "hash@example.com")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -36,6 +36,7 @@ import (
 	"github.com/emporiumhq/emporium/internal/platform/errs"
 	"github.com/emporiumhq/emporium/internal/platform/jobs"
 	"github.com/emporiumhq/emporium/internal/platform/mailbox"
+	"github.com/emporiumhq/emporium/internal/platform/token"
 )
 
 // Deps are what the service needs from the outside.
@@ -49,6 +50,8 @@ type Deps struct {
 	// JobPoll is how often the outbox looks for links queued by other
 	// replicas; zero is River's default.
 	JobPoll time.Duration
+	// JobTimeout bounds each job's run; 0 means the jobs package's default.
+	JobTimeout time.Duration
 	// Mail delivers them directly where there is no notification service;
 	// required when Notifications is nil.
 	Mail mailbox.Sender
@@ -61,6 +64,11 @@ type Deps struct {
 	// HashConcurrency caps argon2id hashes running at once (each holds
 	// 19 MiB); default 2×GOMAXPROCS.
 	HashConcurrency int
+	// Revocations, when set, end the access tokens of a user's earlier
+	// sessions at once when their password changes or the account is
+	// disabled; without them those tokens live until they expire (their
+	// refresh tokens stop at once either way).
+	Revocations token.Revocations
 }
 
 // Service implements the user API.
@@ -73,6 +81,7 @@ type Service struct {
 	log       *slog.Logger
 	now       func() time.Time
 	hasher    *hasher
+	revoke    token.Revocations
 }
 
 var _ userv1connect.UserServiceHandler = (*Service)(nil)
@@ -107,12 +116,12 @@ func New(d Deps) (*Service, error) {
 	}
 	s := &Service{
 		store: &store{db: d.DB}, notify: d.Notifications, mail: d.Mail, publicURL: strings.TrimRight(d.PublicURL, "/"),
-		log: d.Log, now: d.Now, hasher: newHasher(d.HashConcurrency),
+		log: d.Log, now: d.Now, hasher: newHasher(d.HashConcurrency), revoke: d.Revocations,
 	}
 	if s.notify != nil {
 		w := river.NewWorkers()
 		river.AddWorker(w, river.WorkFunc(s.sendLinkJob))
-		jc, err := jobs.New(d.DB, jobs.Config{Workers: w, Queues: map[string]int{"default": 10}, Log: d.Log, FetchPollInterval: d.JobPoll})
+		jc, err := jobs.New(d.DB, jobs.Config{Workers: w, Queues: map[string]int{"default": 10}, Log: d.Log, FetchPollInterval: d.JobPoll, JobTimeout: d.JobTimeout})
 		if err != nil {
 			return nil, err
 		}
@@ -121,9 +130,9 @@ func New(d Deps) (*Service, error) {
 	return s, nil
 }
 
-// Migrate brings the service's tables and its outbox's job tables (River
-// and processed_events) up to date, and returns the service migrations it
-// applied.
+// Migrate brings everything the service keeps in a database up to date:
+// Migrations, then River's tables (its outbox, used with Notifications) and
+// processed_events. It returns the service migrations it applied.
 var Migrate = jobs.MigrateWith("user", Migrations)
 
 // Start works the outbox until Stop; without Notifications there is none.
@@ -179,7 +188,7 @@ func (s *Service) me(ctx context.Context) (*userRow, error) {
 	if err != nil {
 		return nil, err
 	}
-	u, err := s.store.user(ctx, s.store.db, "id", p.Subject)
+	u, err := s.store.userBy(ctx, "id", p.Subject)
 	if errs.Is(err, errs.NotFound) {
 		return nil, errs.NotFoundf("your account was not found")
 	}
@@ -192,7 +201,11 @@ func (s *Service) me(ctx context.Context) (*userRow, error) {
 	return u, nil
 }
 
-// Register implements UserService.
+// Register implements UserService. Its answer is the same whether or not
+// the email already has an account (an empty response, after the same
+// work: a password hash), so it tells nobody who is a customer; the owner
+// of an existing account gets a password-reset link instead, which is what
+// someone who forgot they signed up needs.
 func (s *Service) Register(ctx context.Context, req *userv1.RegisterRequest) (*userv1.RegisterResponse, error) {
 	email := normEmail(req.GetEmail())
 	if err := checkEmail(email); err != nil {
@@ -204,13 +217,6 @@ func (s *Service) Register(ctx context.Context, req *userv1.RegisterRequest) (*u
 	if err := checkPolicy(req.GetPassword(), email); err != nil {
 		return nil, err
 	}
-	// Refuse a taken email before spending a hash on it; the unique index
-	// still decides races.
-	if taken, err := s.store.emailExists(ctx, email); err != nil {
-		return nil, err
-	} else if taken {
-		return nil, errEmailTaken
-	}
 	hash, err := s.hasher.hash(ctx, req.GetPassword())
 	if err != nil {
 		return nil, err
@@ -221,14 +227,34 @@ func (s *Service) Register(ctx context.Context, req *userv1.RegisterRequest) (*u
 		DisplayName: strings.TrimSpace(req.GetDisplayName()), MarketingOptIn: req.GetMarketingOptIn(),
 		Roles: []string{authz.RoleCustomer}, Status: statusActive, CreatedAt: now, UpdatedAt: now,
 	}
-	if err := s.store.insertUser(ctx, s.store.db, u); err != nil {
+	err = s.store.createUser(ctx, u)
+	if errors.Is(err, errEmailTaken) {
+		s.remindOwner(ctx, email)
+		return &userv1.RegisterResponse{}, nil
+	}
+	if err != nil {
 		return nil, err
 	}
 	// The account exists either way; a lost message is resent on request.
 	if err := s.sendVerification(ctx, u); err != nil {
 		s.log.WarnContext(ctx, "verification message not sent", "user_id", u.ID, "err", err)
 	}
-	return &userv1.RegisterResponse{User: u.toProto()}, nil
+	return &userv1.RegisterResponse{}, nil
+}
+
+// remindOwner answers a sign-up with a taken email by sending its owner,
+// when the account is active, a password-reset link. Failures are logged:
+// an error would tell the caller the account exists.
+func (s *Service) remindOwner(ctx context.Context, email string) {
+	u, err := s.store.userBy(ctx, "email", email)
+	switch {
+	case err != nil:
+		s.log.ErrorContext(ctx, "sign-up with a taken email: owner not found", "err", err)
+	case u.Status == statusActive:
+		if err := s.sendReset(ctx, u); err != nil {
+			s.log.ErrorContext(ctx, "sign-up with a taken email: reset message not sent", "user_id", u.ID, "err", err)
+		}
+	}
 }
 
 // newLinkToken makes a single-use token: 32 random bytes, URL-safe. Only
@@ -258,9 +284,9 @@ func (s *Service) issueLink(ctx context.Context, u *userRow, purpose, path strin
 	}
 	link = s.publicURL + path + "?token=" + token
 	if s.jobs == nil {
-		return link, false, s.store.insertToken(ctx, s.store.db, row)
+		return link, false, s.store.createToken(ctx, row)
 	}
-	err = s.store.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err = s.store.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if err := s.store.insertToken(ctx, tx, row); err != nil {
 			return err
 		}
@@ -376,16 +402,22 @@ func (s *Service) UpdateMe(ctx context.Context, req *userv1.UpdateMeRequest) (*u
 	return &userv1.UpdateMeResponse{User: u.toProto()}, nil
 }
 
-// checkText refuses text longer than max characters or with control
-// characters.
+// checkText refuses text longer than max characters, with control
+// characters, or with bidirectional overrides and isolates (which make a
+// name or address read differently on screen than it is stored: staff see
+// these in the back office and on labels).
 func checkText(field, v string, max int) error {
 	if utf8.RuneCountInString(v) > max {
 		return errs.Invalidf("%s must be at most %d characters", field, max)
 	}
-	if !utf8.ValidString(v) || strings.ContainsFunc(v, unicode.IsControl) {
+	if !utf8.ValidString(v) || strings.ContainsFunc(v, unsafeRune) {
 		return errs.Invalidf("%s must not contain control characters", field)
 	}
 	return nil
+}
+
+func unsafeRune(r rune) bool {
+	return unicode.IsControl(r) || ('\u202a' <= r && r <= '\u202e') || ('\u2066' <= r && r <= '\u2069')
 }
 
 // ChangePassword implements UserService.
@@ -412,17 +444,19 @@ func (s *Service) ChangePassword(ctx context.Context, req *userv1.ChangePassword
 		return nil, err
 	}
 	old := u.PasswordHash
+	at := s.now()
 	_, err = s.store.updateUser(ctx, u.ID, func(u *userRow) error {
 		if u.PasswordHash != old {
 			return errs.Abortedf("the password was changed meanwhile; try again")
 		}
-		now := micros(s.now())
+		now := micros(at)
 		u.PasswordHash, u.SessionsNotBefore, u.UpdatedAt = hash, now, now
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	s.endSessions(ctx, u.ID, at)
 	return &userv1.ChangePasswordResponse{}, nil
 }
 
@@ -457,7 +491,7 @@ func (s *Service) VerifyEmail(ctx context.Context, req *userv1.VerifyEmailReques
 // RequestPasswordReset implements UserService. It answers the same whether
 // or not the account exists.
 func (s *Service) RequestPasswordReset(ctx context.Context, req *userv1.RequestPasswordResetRequest) (*userv1.RequestPasswordResetResponse, error) {
-	u, err := s.store.user(ctx, s.store.db, "email", normEmail(req.GetEmail()))
+	u, err := s.store.userBy(ctx, "email", normEmail(req.GetEmail()))
 	switch {
 	case errs.Is(err, errs.NotFound):
 	case err != nil:
@@ -478,7 +512,7 @@ func (s *Service) ResetPassword(ctx context.Context, req *userv1.ResetPasswordRe
 	if err != nil {
 		return nil, err
 	}
-	u, err := s.store.user(ctx, s.store.db, "id", tok.UserID)
+	u, err := s.store.userBy(ctx, "id", tok.UserID)
 	if err != nil {
 		return nil, err
 	}
@@ -489,7 +523,8 @@ func (s *Service) ResetPassword(ctx context.Context, req *userv1.ResetPasswordRe
 	if err != nil {
 		return nil, err
 	}
-	now := micros(s.now())
+	at := s.now()
+	now := micros(at)
 	_, err = s.store.useToken(ctx, hash, purposeResetPassword, now,
 		func(ctx context.Context, tx bun.Tx, u *userRow) error {
 			u.PasswordHash = pwHash
@@ -500,5 +535,20 @@ func (s *Service) ResetPassword(ctx context.Context, req *userv1.ResetPasswordRe
 	if err != nil {
 		return nil, err
 	}
+	s.endSessions(ctx, u.ID, at)
 	return &userv1.ResetPasswordResponse{}, nil
+}
+
+// endSessions makes the access tokens of userID's sessions started before
+// at stop working now. Their refresh tokens already stop (the edge checks
+// sessions_not_before on refresh), so a failure only lets those access
+// tokens live until they expire: it is logged, not returned, as the change
+// itself is done.
+func (s *Service) endSessions(ctx context.Context, userID string, at time.Time) {
+	if s.revoke == nil {
+		return
+	}
+	if err := s.revoke.RevokeUser(ctx, userID, at); err != nil {
+		s.log.ErrorContext(ctx, "access tokens not revoked; they end when they expire", "user_id", userID, "err", err)
+	}
 }

@@ -16,9 +16,17 @@ import (
 )
 
 // store holds every query of the user service. It works the same on SQLite
-// and PostgreSQL.
+// and PostgreSQL. Methods taking a bun.Tx or a bun.IDB run inside the
+// caller's transaction, begun with tx; the others on the database.
 type store struct {
 	db *bun.DB
+}
+
+// tx runs fn in a transaction, committed when fn returns nil and rolled
+// back otherwise. fn must not call other services: on SQLite the
+// transaction holds the only connection.
+func (s *store) tx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
+	return s.db.RunInTx(ctx, nil, fn)
 }
 
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
@@ -27,6 +35,11 @@ func newID() string { return uuid.Must(uuid.NewV7()).String() }
 const maxAddresses = 50
 
 var errEmailTaken = errs.Conflictf("an account with this email already exists")
+
+// createUser stores a new account; errEmailTaken when its email is.
+func (s *store) createUser(ctx context.Context, row *userRow) error {
+	return s.insertUser(ctx, s.db, row)
+}
 
 func (s *store) insertUser(ctx context.Context, idb bun.IDB, row *userRow) error {
 	if _, err := idb.NewInsert().Model(row).Exec(ctx); err != nil {
@@ -38,8 +51,13 @@ func (s *store) insertUser(ctx context.Context, idb bun.IDB, row *userRow) error
 	return nil
 }
 
-// user reads one account by column ("id" or "email"); errs.NotFound when
+// userBy reads one account by column ("id" or "email"); errs.NotFound when
 // there is none.
+func (s *store) userBy(ctx context.Context, column, value string) (*userRow, error) {
+	return s.user(ctx, s.db, column, value)
+}
+
+// user is userBy inside a transaction.
 func (s *store) user(ctx context.Context, idb bun.IDB, column, value string) (*userRow, error) {
 	row := new(userRow)
 	err := idb.NewSelect().Model(row).Where("u."+column+" = ?", value).Scan(ctx)
@@ -50,14 +68,6 @@ func (s *store) user(ctx context.Context, idb bun.IDB, column, value string) (*u
 		return nil, fmt.Errorf("get user: %w", err)
 	}
 	return row, nil
-}
-
-func (s *store) emailExists(ctx context.Context, email string) (bool, error) {
-	ok, err := s.db.NewSelect().Model((*userRow)(nil)).Where("u.email = ?", email).Exists(ctx)
-	if err != nil {
-		return false, fmt.Errorf("look up email: %w", err)
-	}
-	return ok, nil
 }
 
 // lockUser reads an account inside tx, locking its row on PostgreSQL so
@@ -133,6 +143,11 @@ func (s *store) listUsers(ctx context.Context, f userFilter) ([]*userRow, error)
 		return nil, fmt.Errorf("list users: %w", err)
 	}
 	return rows, nil
+}
+
+// createToken stores a new link token.
+func (s *store) createToken(ctx context.Context, row *tokenRow) error {
+	return s.insertToken(ctx, s.db, row)
 }
 
 func (s *store) insertToken(ctx context.Context, idb bun.IDB, row *tokenRow) error {

@@ -208,3 +208,15 @@ func AuditRules(services ...protoreflect.ServiceDescriptor) []string {
 	}
 	return missing
 }
+
+// Bearer is a client option that sends token as "Authorization: Bearer"
+// on every call: how services present the internal credential to each
+// other, and how tests sign in.
+func Bearer(token string) connect.ClientOption {
+	return connect.WithInterceptors(connect.UnaryInterceptorFunc(func(next connect.UnaryFunc) connect.UnaryFunc {
+		return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
+			req.Header().Set("Authorization", "Bearer "+token)
+			return next(ctx, req)
+		}
+	}))
+}

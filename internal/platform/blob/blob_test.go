@@ -21,7 +21,7 @@ func storeTargets(t *testing.T) map[string]Store {
 	}
 	t.Cleanup(func() { d.Close() })
 	_, endpoint := startFakeS3(t, time.Now)
-	s3, err := NewS3(S3Config{Endpoint: endpoint, Bucket: "labels", Region: "eu-west-1", AccessKeyID: "AKIAFAKE", SecretAccessKey: "fake/secret+key"})
+	s3, err := NewS3(S3Config{Endpoint: endpoint, Bucket: "labels", Region: "eu-west-1", Credentials: static("AKIAFAKE", "fake/secret+key")})
 	if err != nil {
 		t.Fatal(err)
 	}

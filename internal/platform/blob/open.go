@@ -13,16 +13,13 @@ type StoreCloser interface {
 	io.Closer
 }
 
-// Close implements io.Closer; an S3 store holds nothing open.
-func (s *S3) Close() error { return nil }
-
 // Open opens the store a setting names:
 //
 //   - a directory path, e.g. "data/labels": a Dir;
 //   - "s3://BUCKET[/PREFIX]?region=REGION[&endpoint=URL][&virtual_hosted=true]":
-//     an S3 store, with the credentials in getenv's AWS_ACCESS_KEY_ID,
-//     AWS_SECRET_ACCESS_KEY and (for temporary ones) AWS_SESSION_TOKEN. The
-//     endpoint defaults to https://s3.REGION.amazonaws.com.
+//     an S3 store, with credentials from the chain Credentials reads through
+//     getenv (keys, shared files, web identity, container or instance
+//     roles). The endpoint defaults to https://s3.REGION.amazonaws.com.
 func Open(spec string, getenv func(string) string) (StoreCloser, error) {
 	if !strings.HasPrefix(spec, "s3://") {
 		return NewDir(spec)
@@ -51,6 +48,6 @@ func Open(spec string, getenv func(string) string) (StoreCloser, error) {
 	}
 	return NewS3(S3Config{
 		Endpoint: endpoint, Bucket: u.Host, Prefix: prefix, Region: region, VirtualHosted: q.Get("virtual_hosted") == "true",
-		AccessKeyID: getenv("AWS_ACCESS_KEY_ID"), SecretAccessKey: getenv("AWS_SECRET_ACCESS_KEY"), SessionToken: getenv("AWS_SESSION_TOKEN"),
+		Credentials: Credentials(getenv),
 	})
 }

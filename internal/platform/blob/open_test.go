@@ -36,9 +36,9 @@ func TestOpen(t *testing.T) {
 		t.Errorf("objects %v, want shop1/sh_1.pdf", f.objects)
 	}
 	for spec, want := range map[string]string{
-		"s3://labels":                     "region",
-		"s3://labels?region=x&acl=public": "unknown parameter",
-		"s3://labels?region=eu-west-1":    "access key id, secret access key",
+		"s3://labels":                                     "region",
+		"s3://labels?region=x&acl=public":                 "unknown parameter",
+		"s3://labels/x?region=eu-west-1&endpoint=ftp://h": "not an http(s) URL",
 	} {
 		if _, err := Open(spec, func(string) string { return "" }); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Open(%s) = %v, want an error about %s", spec, err, want)

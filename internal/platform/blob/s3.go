@@ -3,14 +3,16 @@ package blob
 import (
 	"bytes"
 	"context"
-	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
-	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/emporiumhq/emporium/internal/platform/errs"
 )
@@ -25,34 +27,73 @@ type S3Config struct {
 	// Region signs the requests, e.g. "eu-west-1" ("us-east-1" for most
 	// compatible stores).
 	Region string
-	// AccessKeyID, SecretAccessKey and, for temporary credentials,
-	// SessionToken authenticate the requests.
-	AccessKeyID, SecretAccessKey, SessionToken string
+	// Credentials authenticate the requests: Credentials(getenv) is the
+	// chain operators expect, or credentials.NewStaticV4 for fixed keys.
+	Credentials *credentials.Credentials
 	// VirtualHosted addresses the bucket as a host name
 	// (bucket.s3.amazonaws.com) instead of a path (s3.amazonaws.com/bucket).
 	VirtualHosted bool
-	// HTTPClient sends the requests; nil means one with a 60 s timeout.
-	HTTPClient *http.Client
-	// Now is the clock for signatures; time.Now when nil.
-	Now func() time.Time
+	// Transport sends the requests; nil means minio-go's default.
+	Transport http.RoundTripper
+	// MaxRetries bounds the attempts of one call on a 5xx or a network error
+	// (each of Put, Get and Delete is idempotent); 0 means 5.
+	MaxRetries int
 	// MaxBytes bounds what Get reads (32 MiB when 0).
 	MaxBytes int64
 }
 
-// String describes cfg without its secrets, should it ever be printed.
+// String describes cfg without its credentials, should it ever be printed.
 func (cfg S3Config) String() string {
-	return fmt.Sprintf("blob.S3Config{Endpoint: %q, Bucket: %q, Prefix: %q, Region: %q, AccessKeyID: %q, SecretAccessKey: [redacted]}",
-		cfg.Endpoint, cfg.Bucket, cfg.Prefix, cfg.Region, cfg.AccessKeyID)
+	return fmt.Sprintf("blob.S3Config{Endpoint: %q, Bucket: %q, Prefix: %q, Region: %q, VirtualHosted: %t}",
+		cfg.Endpoint, cfg.Bucket, cfg.Prefix, cfg.Region, cfg.VirtualHosted)
 }
 
-// S3 keeps blobs as objects in an S3 bucket, through plain HTTP requests
-// signed with AWS Signature Version 4. A PUT of a whole object is atomic in
-// S3, so readers see the old blob or the new one.
+// Credentials is the credential chain AWS's own SDKs and CLI follow, read
+// through getenv, first that answers wins:
+//
+//  1. AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (with AWS_SESSION_TOKEN for
+//     temporary keys);
+//  2. the shared credentials and config files (AWS_SHARED_CREDENTIALS_FILE,
+//     AWS_CONFIG_FILE, else ~/.aws/credentials and ~/.aws/config), profile
+//     AWS_PROFILE or "default";
+//  3. web identity (AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN: IRSA on
+//     EKS, exchanged at STS, or AWS_ENDPOINT_URL_STS), container credentials
+//     (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or _FULL_URI: ECS, EKS Pod
+//     Identity), and last the EC2 instance role (IMDSv2).
+//
+// Temporary credentials are refreshed before they expire.
+func Credentials(getenv func(string) string) *credentials.Credentials {
+	var chain []credentials.Provider
+	if id, secret := getenv("AWS_ACCESS_KEY_ID"), getenv("AWS_SECRET_ACCESS_KEY"); id != "" && secret != "" {
+		chain = append(chain, &credentials.Static{Value: credentials.Value{
+			AccessKeyID: id, SecretAccessKey: secret, SessionToken: getenv("AWS_SESSION_TOKEN"), SignerType: credentials.SignatureV4,
+		}})
+	}
+	if file := getenv("AWS_SHARED_CREDENTIALS_FILE"); file != "" {
+		chain = append(chain, &credentials.FileAWSCredentials{Filename: file, Profile: getenv("AWS_PROFILE")})
+	} else {
+		chain = append(chain, &credentials.FileAWSCredentials{Profile: getenv("AWS_PROFILE")})
+	}
+	iam := &credentials.IAM{Region: getenv("AWS_REGION")}
+	iam.EKSIdentity.TokenFile = getenv("AWS_WEB_IDENTITY_TOKEN_FILE")
+	iam.EKSIdentity.RoleARN = getenv("AWS_ROLE_ARN")
+	iam.EKSIdentity.RoleSessionName = getenv("AWS_ROLE_SESSION_NAME")
+	iam.Container.CredentialsRelativeURI = getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+	iam.Container.CredentialsFullURI = getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+	iam.Container.AuthorizationToken = getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN")
+	if iam.EKSIdentity.TokenFile != "" {
+		iam.Endpoint = getenv("AWS_ENDPOINT_URL_STS")
+	}
+	chain = append(chain, iam)
+	return credentials.NewChainCredentials(chain)
+}
+
+// S3 keeps blobs as objects in an S3 bucket through minio-go, which signs
+// (Signature V4), retries, and uploads large objects in parts. A PUT of a
+// whole object is atomic in S3, so readers see the old blob or the new one.
 type S3 struct {
-	cfg  S3Config
-	base *url.URL
-	sig  sigV4
-	http *http.Client
+	cfg    S3Config
+	client *minio.Client
 }
 
 var _ Store = (*S3)(nil)
@@ -60,17 +101,20 @@ var _ Store = (*S3)(nil)
 // NewS3 checks cfg and returns the store. It makes no request.
 func NewS3(cfg S3Config) (*S3, error) {
 	u, err := url.Parse(cfg.Endpoint)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("blob: S3 endpoint %q is not an http(s) URL", cfg.Endpoint)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || strings.Trim(u.Path, "/") != "" {
+		return nil, fmt.Errorf("blob: S3 endpoint %q is not an http(s) URL of a host", cfg.Endpoint)
 	}
 	var missing []string
-	for name, v := range map[string]string{"bucket": cfg.Bucket, "region": cfg.Region, "access key id": cfg.AccessKeyID, "secret access key": cfg.SecretAccessKey} {
-		if v == "" {
-			missing = append(missing, name)
-		}
+	if cfg.Bucket == "" {
+		missing = append(missing, "bucket")
+	}
+	if cfg.Region == "" {
+		missing = append(missing, "region")
+	}
+	if cfg.Credentials == nil {
+		missing = append(missing, "credentials")
 	}
 	if len(missing) > 0 {
-		slices.Sort(missing)
 		return nil, fmt.Errorf("blob: S3 needs the %s", strings.Join(missing, ", "))
 	}
 	if cfg.Prefix != "" {
@@ -78,24 +122,28 @@ func NewS3(cfg S3Config) (*S3, error) {
 			return nil, fmt.Errorf("blob: S3 prefix: %w", err)
 		}
 	}
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: 60 * time.Second}
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
 	if cfg.MaxBytes <= 0 {
 		cfg.MaxBytes = 32 << 20
 	}
-	base := *u
-	base.Path = strings.TrimRight(base.Path, "/")
-	if cfg.VirtualHosted {
-		base.Host = cfg.Bucket + "." + base.Host
-	} else {
-		base.Path += "/" + cfg.Bucket
+	if cfg.MaxRetries <= 0 {
+		cfg.MaxRetries = 5
 	}
-	return &S3{cfg: cfg, base: &base, http: cfg.HTTPClient,
-		sig: sigV4{accessKey: cfg.AccessKeyID, secretKey: cfg.SecretAccessKey, sessionToken: cfg.SessionToken, region: cfg.Region, service: "s3"}}, nil
+	lookup := minio.BucketLookupPath
+	if cfg.VirtualHosted {
+		lookup = minio.BucketLookupDNS
+	}
+	client, err := minio.New(u.Host, &minio.Options{
+		Creds:        cfg.Credentials,
+		Secure:       u.Scheme == "https",
+		Transport:    cfg.Transport,
+		Region:       cfg.Region,
+		BucketLookup: lookup,
+		MaxRetries:   cfg.MaxRetries,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("blob: S3 client: %w", err)
+	}
+	return &S3{cfg: cfg, client: client}, nil
 }
 
 // Put implements Store.
@@ -106,8 +154,9 @@ func (s *S3) Put(ctx context.Context, key, contentType string, data []byte) erro
 	if err := checkContentType(contentType); err != nil {
 		return err
 	}
-	_, _, err := s.do(ctx, http.MethodPut, key, contentType, data)
-	return err
+	_, err := s.client.PutObject(ctx, s.cfg.Bucket, s.cfg.Prefix+key, bytes.NewReader(data), int64(len(data)),
+		minio.PutObjectOptions{ContentType: contentType})
+	return s.fail(ctx, "put", key, err)
 }
 
 // Get implements Store.
@@ -115,99 +164,63 @@ func (s *S3) Get(ctx context.Context, key string) ([]byte, string, error) {
 	if err := CheckKey(key); err != nil {
 		return nil, "", err
 	}
-	body, header, err := s.do(ctx, http.MethodGet, key, "", nil)
+	obj, err := s.client.GetObject(ctx, s.cfg.Bucket, s.cfg.Prefix+key, minio.GetObjectOptions{})
 	if err != nil {
-		return nil, "", err
+		return nil, "", s.fail(ctx, "get", key, err)
 	}
-	return body, header.Get("Content-Type"), nil
+	defer obj.Close()
+	info, err := obj.Stat()
+	if err != nil {
+		return nil, "", s.fail(ctx, "get", key, err)
+	}
+	if info.Size > s.cfg.MaxBytes {
+		return nil, "", fmt.Errorf("blob: s3 get %s: object is %d bytes, over %d", key, info.Size, s.cfg.MaxBytes)
+	}
+	data, err := io.ReadAll(io.LimitReader(obj, s.cfg.MaxBytes+1))
+	if err != nil {
+		return nil, "", s.fail(ctx, "get", key, err)
+	}
+	if int64(len(data)) > s.cfg.MaxBytes {
+		return nil, "", fmt.Errorf("blob: s3 get %s: object is over %d bytes", key, s.cfg.MaxBytes)
+	}
+	return data, info.ContentType, nil
 }
 
-// Delete implements Store.
+// Delete implements Store; S3 answers a delete of a missing object with
+// success too.
 func (s *S3) Delete(ctx context.Context, key string) error {
 	if err := CheckKey(key); err != nil {
 		return err
 	}
-	_, _, err := s.do(ctx, http.MethodDelete, key, "", nil)
-	if errs.Is(err, errs.NotFound) {
+	return s.fail(ctx, "delete", key, s.client.RemoveObject(ctx, s.cfg.Bucket, s.cfg.Prefix+key, minio.RemoveObjectOptions{}))
+}
+
+// Close implements io.Closer; an S3 store holds nothing open.
+func (s *S3) Close() error { return nil }
+
+// fail turns minio-go's error into the platform's kinds: a missing object
+// is NotFound, a store that is down or overloaded (after the retries) or
+// unreachable is Unavailable.
+func (s *S3) fail(ctx context.Context, op, key string, err error) error {
+	if err == nil {
 		return nil
 	}
-	return err
-}
-
-// do sends one signed request, retrying twice on a 5xx or a network error
-// (each of Put, Get and Delete is idempotent).
-func (s *S3) do(ctx context.Context, method, key, contentType string, data []byte) ([]byte, http.Header, error) {
-	u := *s.base
-	u.Path += "/" + s.cfg.Prefix + key
-	u.RawPath = ""
-	payloadHash := hexSHA256(data)
-	var lastErr error
-	for attempt := range 3 {
-		if attempt > 0 {
-			if err := sleep(ctx, time.Duration(attempt)*200*time.Millisecond); err != nil {
-				return nil, nil, err
-			}
-		}
-		req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(data))
-		if err != nil {
-			return nil, nil, fmt.Errorf("blob: s3 %s %s: %w", method, key, err)
-		}
-		if data == nil {
-			req.Body, req.ContentLength = http.NoBody, 0
-		}
-		if contentType != "" {
-			req.Header.Set("Content-Type", contentType)
-		}
-		req.Header.Set("X-Amz-Content-Sha256", payloadHash)
-		s.sig.sign(req, payloadHash, s.cfg.Now())
-		resp, err := s.http.Do(req)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, nil, ctx.Err()
-			}
-			lastErr = &errs.Error{Kind: errs.Unavailable, Message: fmt.Sprintf("blob: s3 %s %s: cannot reach the store", method, key), Err: err}
-			continue
-		}
-		body, rerr := io.ReadAll(io.LimitReader(resp.Body, s.cfg.MaxBytes+1))
-		resp.Body.Close()
-		switch {
-		case rerr != nil:
-			lastErr = &errs.Error{Kind: errs.Unavailable, Message: fmt.Sprintf("blob: s3 %s %s: answer cut short", method, key), Err: rerr}
-			continue
-		case int64(len(body)) > s.cfg.MaxBytes:
-			return nil, nil, fmt.Errorf("blob: s3 %s %s: object is over %d bytes", method, key, s.cfg.MaxBytes)
-		case resp.StatusCode >= 200 && resp.StatusCode < 300:
-			return body, resp.Header, nil
-		case resp.StatusCode == http.StatusNotFound:
-			return nil, nil, errs.NotFoundf("blob %q not found", key)
-		case resp.StatusCode >= 500:
-			lastErr = &errs.Error{Kind: errs.Unavailable, Message: fmt.Sprintf("blob: s3 %s %s: %s", method, key, s3Error(resp.StatusCode, body))}
-			continue
-		}
-		return nil, nil, fmt.Errorf("blob: s3 %s %s: %s", method, key, s3Error(resp.StatusCode, body))
-	}
-	return nil, nil, lastErr
-}
-
-// s3Error describes S3's XML error answer.
-func s3Error(status int, body []byte) string {
-	var e struct {
-		Code    string `xml:"Code"`
-		Message string `xml:"Message"`
-	}
-	if xml.Unmarshal(body, &e) == nil && e.Code != "" {
-		return fmt.Sprintf("%s: %s (%d)", e.Code, e.Message, status)
-	}
-	return fmt.Sprintf("%d %s", status, http.StatusText(status))
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
+	if ctx.Err() != nil {
 		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
+	msg := fmt.Sprintf("blob: s3 %s %s", op, key)
+	resp := minio.ToErrorResponse(err)
+	switch {
+	case resp.Code == minio.NoSuchKey:
+		return errs.NotFoundf("blob %q not found", key)
+	case resp.StatusCode >= 500:
+		return &errs.Error{Kind: errs.Unavailable, Message: fmt.Sprintf("%s: %s: %s (%d)", msg, resp.Code, resp.Message, resp.StatusCode), Err: err}
+	case resp.StatusCode != 0:
+		return fmt.Errorf("%s: %s: %s (%d)", msg, resp.Code, resp.Message, resp.StatusCode)
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return &errs.Error{Kind: errs.Unavailable, Message: msg + ": cannot reach the store", Err: err}
+	}
+	return fmt.Errorf("%s: %w", msg, err)
 }

@@ -7,12 +7,27 @@ package config
 import (
 	"flag"
 	"fmt"
+	"io"
 	"strings"
 )
 
 // EnvName is the environment variable for a flag.
 func EnvName(flagName string) string {
 	return "EMPORIUM_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// NewFlagSet returns the flag set of command "emporium name", whose errors
+// and --help go to stderr; the help names each flag's variable.
+func NewFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("emporium "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: emporium %s [flags]\n\nFlags (each also an environment variable, shown in brackets):\n", name)
+		fs.VisitAll(func(f *flag.Flag) {
+			fmt.Fprintf(stderr, "  --%s [%s]\n    \t%s (default %q)\n", f.Name, EnvName(f.Name), f.Usage, f.DefValue)
+		})
+	}
+	return fs
 }
 
 // Parse parses args into fs, then fills every flag not set on the command

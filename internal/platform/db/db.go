@@ -24,6 +24,7 @@ import (
 	"github.com/uptrace/bun/dialect"
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/dialect/sqlitedialect"
+	"go.opentelemetry.io/otel/trace"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
@@ -33,6 +34,9 @@ type Options struct {
 	Schema string
 	// MaxOpenConns caps the pool on PostgreSQL (default 20).
 	MaxOpenConns int
+	// TracerProvider makes the spans of statements run inside a traced
+	// request or job; nil: the global one.
+	TracerProvider trace.TracerProvider
 }
 
 // Open connects to the database at url and checks that it answers.
@@ -43,7 +47,7 @@ func Open(ctx context.Context, url string, opt Options) (*bun.DB, error) {
 	)
 	switch {
 	case strings.HasPrefix(url, "sqlite:"):
-		db, err = openSQLite(strings.TrimPrefix(url, "sqlite:"))
+		db, err = openSQLite(strings.TrimPrefix(url, "sqlite:"), opt)
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
 		db, err = openPostgres(ctx, url, opt)
 	default:
@@ -61,7 +65,7 @@ func Open(ctx context.Context, url string, opt Options) (*bun.DB, error) {
 	return db, nil
 }
 
-func openSQLite(path string) (*bun.DB, error) {
+func openSQLite(path string, opt Options) (*bun.DB, error) {
 	memory := path == ":memory:"
 	dsn := "file::memory:?_pragma=foreign_keys(1)"
 	if !memory {
@@ -86,7 +90,7 @@ func openSQLite(path string) (*bun.DB, error) {
 	// :memory: every connection would also be a database of its own.)
 	sqldb.SetMaxOpenConns(1)
 	sqldb.SetConnMaxLifetime(0)
-	return bun.NewDB(sqldb, sqlitedialect.New()), nil
+	return bun.NewDB(sqldb, sqlitedialect.New()).WithQueryHook(newSQLiteSpans(opt.TracerProvider)), nil
 }
 
 func openPostgres(ctx context.Context, url string, opt Options) (*bun.DB, error) {
@@ -108,6 +112,7 @@ func openPostgres(ctx context.Context, url string, opt Options) (*bun.DB, error)
 	if !strings.Contains(url, "default_query_exec_mode") {
 		cfg.DefaultQueryExecMode = pgx.QueryExecModeExec
 	}
+	cfg.Tracer = pgTracer(opt.Schema, opt.TracerProvider)
 	sqldb := stdlib.OpenDB(*cfg)
 	n := opt.MaxOpenConns
 	if n <= 0 {

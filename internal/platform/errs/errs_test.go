@@ -3,14 +3,23 @@ package errs
 import (
 	"bytes"
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"strings"
+	"syscall"
 	"testing"
 
 	"connectrpc.com/connect"
 )
+
+// sqlStateError is a driver error with a SQLSTATE, as pgconn.PgError.
+type sqlStateError string
+
+func (e sqlStateError) Error() string    { return "ERROR: (SQLSTATE " + string(e) + ")" }
+func (e sqlStateError) SQLState() string { return string(e) }
 
 func TestToConnect(t *testing.T) {
 	t.Parallel()
@@ -30,6 +39,12 @@ func TestToConnect(t *testing.T) {
 		{"internal wrapping a downstream code is masked", &Error{Kind: Internal, Message: "check password",
 			Err: connect.NewError(connect.CodePermissionDenied, errors.New("bad internal credential"))}, connect.CodeInternal, "internal error", true},
 		{"canceled", fmt.Errorf("query: %w", context.Canceled), connect.CodeCanceled, "request canceled", false},
+		{"deadline", fmt.Errorf("query: %w", context.DeadlineExceeded), connect.CodeDeadlineExceeded, "deadline exceeded", false},
+		{"database refusing connections", fmt.Errorf("reserve: %w", &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}), connect.CodeUnavailable, "temporarily unavailable; try again", false},
+		{"database shutting down", fmt.Errorf("add item: %w", sqlStateError("57P01")), connect.CodeUnavailable, "temporarily unavailable; try again", false},
+		{"database starting up", sqlStateError("57P03"), connect.CodeUnavailable, "temporarily unavailable; try again", false},
+		{"connection lost", fmt.Errorf("query: %w", driver.ErrBadConn), connect.CodeUnavailable, "temporarily unavailable; try again", false},
+		{"other SQL errors stay internal", fmt.Errorf("insert: %w", sqlStateError("23502")), connect.CodeInternal, "internal error", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -44,10 +59,14 @@ func TestToConnect(t *testing.T) {
 			if ce.Code() != tt.wantCode || ce.Message() != tt.wantMsg {
 				t.Errorf("got %v %q, want %v %q", ce.Code(), ce.Message(), tt.wantCode, tt.wantMsg)
 			}
+			// The audit log records CodeOf: the code the caller gets.
+			if code := CodeOf(tt.err); code != tt.wantCode {
+				t.Errorf("CodeOf = %v, want %v", code, tt.wantCode)
+			}
 			if logged := strings.Contains(logs.String(), "internal error"); logged != tt.logged {
 				t.Errorf("logged = %v, want %v (%s)", logged, tt.logged, logs.String())
 			}
-			if tt.logged && !strings.Contains(logs.String(), tt.err.Error()) {
+			if (tt.logged || tt.wantCode == connect.CodeUnavailable) && !strings.Contains(logs.String(), tt.err.Error()) {
 				t.Errorf("log lacks the real cause %q: %s", tt.err, logs.String())
 			}
 		})

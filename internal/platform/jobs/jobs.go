@@ -31,7 +31,9 @@ import (
 	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
 	"github.com/uptrace/bun"
+	"go.opentelemetry.io/otel/trace"
 
+	"github.com/emporiumhq/emporium/internal/platform/audit"
 	"github.com/emporiumhq/emporium/internal/platform/db"
 )
 
@@ -91,8 +93,9 @@ func Migrate(ctx context.Context, d *bun.DB) error {
 }
 
 // MigrateWith is the Migrate of a service that keeps jobs: it applies the
-// service's own migrations (reporting failures under name), then River's
-// tables and processed_events (Migrate), and returns the service
+// service's own migrations (reporting failures under name), then the audit
+// log's tables every service has (audit.Migrate), then River's tables and
+// processed_events (Migrate), and returns the service and audit
 // migrations it applied.
 func MigrateWith(name string, migrations fs.FS) func(context.Context, *bun.DB) ([]string, error) {
 	return func(ctx context.Context, d *bun.DB) ([]string, error) {
@@ -100,7 +103,11 @@ func MigrateWith(name string, migrations fs.FS) func(context.Context, *bun.DB) (
 		if err != nil {
 			return nil, fmt.Errorf("%s migrations: %w", name, err)
 		}
-		return applied, Migrate(ctx, d)
+		auditApplied, err := audit.Migrate(ctx, d)
+		if err != nil {
+			return nil, fmt.Errorf("%s audit log migrations: %w", name, err)
+		}
+		return append(applied, auditApplied...), Migrate(ctx, d)
 	}
 }
 
@@ -146,7 +153,10 @@ type Config struct {
 	JobTimeout time.Duration
 	// RescueStuckJobsAfter is how long a job may stay running (its worker's
 	// process died, say) before the leader puts it back to be retried. Must
-	// exceed JobTimeout. Default River's (1 h, or JobTimeout + 1 h).
+	// exceed JobTimeout. Default twice JobTimeout (2 min with River's
+	// default timeout), not River's hour: a job whose process was killed
+	// mid-run would otherwise wait an hour (an order's payment outcome, a
+	// confirmation email).
 	RescueStuckJobsAfter time.Duration
 	// RetryPolicy schedules retries of failed jobs. Default River's
 	// exponential backoff (attempt⁴ seconds).
@@ -157,6 +167,26 @@ type Config struct {
 	// Periodic are jobs the elected leader inserts on a schedule
 	// (river.NewPeriodicJob), so one replica runs each tick.
 	Periodic []*river.PeriodicJob
+	// TracerProvider makes the spans of job runs (children of the span
+	// that inserted the job); nil: the global one.
+	TracerProvider trace.TracerProvider
+}
+
+// rescueAfter is Config.RescueStuckJobsAfter, or its default: twice the
+// job timeout. Every worker returns when its context ends at JobTimeout, so
+// a job still running as long again after it has no live worker (its
+// process died); consumers are idempotent (Once), so the rare slow one that
+// is run twice does its work once.
+func rescueAfter(cfg Config) time.Duration {
+	switch {
+	case cfg.RescueStuckJobsAfter > 0:
+		return cfg.RescueStuckJobsAfter
+	case cfg.JobTimeout < 0: // no timeout: River's default
+		return 0
+	case cfg.JobTimeout > 0:
+		return 2 * cfg.JobTimeout
+	}
+	return 2 * river.JobTimeoutDefault
 }
 
 // Client publishes and works one service's jobs.
@@ -177,10 +207,11 @@ func New(d *bun.DB, cfg Config) (*Client, error) {
 		Workers:              cfg.Workers,
 		FetchPollInterval:    cfg.FetchPollInterval,
 		JobTimeout:           cfg.JobTimeout,
-		RescueStuckJobsAfter: cfg.RescueStuckJobsAfter,
+		RescueStuckJobsAfter: rescueAfter(cfg),
 		RetryPolicy:          cfg.RetryPolicy,
 		MaxAttempts:          cfg.MaxAttempts,
 		PeriodicJobs:         cfg.Periodic,
+		Middleware:           middleware(cfg.TracerProvider),
 	}
 	if cfg.FetchPollInterval > 0 && cfg.FetchPollInterval < river.FetchCooldownDefault {
 		// River requires FetchCooldown <= FetchPollInterval.

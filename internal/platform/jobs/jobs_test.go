@@ -473,10 +473,10 @@ func TestMigrateWith(t *testing.T) {
 			if err != nil {
 				t.Fatalf("first migrate: %v", err)
 			}
-			if diff := cmp.Diff([]string{"0001_widgets"}, applied); diff != "" {
+			if diff := cmp.Diff([]string{"0001_widgets", "audit_0001_log"}, applied); diff != "" {
 				t.Errorf("first migrate applied (-want +got):\n%s", diff)
 			}
-			for _, table := range []string{"widgets", "river_job", "processed_events"} {
+			for _, table := range []string{"widgets", "audit_log", "audit_head", "river_job", "processed_events"} {
 				if _, err := d.NewSelect().TableExpr(table).ColumnExpr("1").Limit(1).Exec(ctx); err != nil {
 					t.Errorf("table %s after migrate: %v", table, err)
 				}

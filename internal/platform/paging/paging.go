@@ -4,8 +4,10 @@
 package paging
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 
 	"github.com/emporiumhq/emporium/internal/platform/errs"
 )
@@ -35,9 +37,14 @@ func Encode(cursor any) string {
 }
 
 // Decode reads a page token into cursor; a token not made by Encode is an
-// errs.Invalid error a caller understands.
+// errs.Invalid error a caller understands. Tokens are not signed: a caller
+// can forge one, so the cursor's strings never hold a NUL (which PostgreSQL
+// refuses in text) and callers check that the rest fits their query.
 func Decode(token string, cursor any) error {
 	b, err := base64.RawURLEncoding.DecodeString(token)
+	if err == nil && bytes.Contains(b, []byte(`\u0000`)) {
+		err = errNUL
+	}
 	if err == nil {
 		err = json.Unmarshal(b, cursor)
 	}
@@ -46,3 +53,5 @@ func Decode(token string, cursor any) error {
 	}
 	return nil
 }
+
+var errNUL = errors.New("a NUL in a page token")

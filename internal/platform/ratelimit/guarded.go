@@ -6,7 +6,15 @@ import (
 	"log/slog"
 	"sync/atomic"
 	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 )
+
+// FailuresMetric is the OpenTelemetry counter of backend failures Guarded
+// has answered with its policy, with the attribute policy.
+const FailuresMetric = "emporium.ratelimit.backend.failures"
 
 // FailurePolicy says what Guarded answers when the backend fails.
 type FailurePolicy int
@@ -41,7 +49,7 @@ const (
 
 // Guarded wraps a Limiter with a FailurePolicy. Backend errors are counted,
 // logged (at most once per 10 s, with the number suppressed) and replaced
-// by a decision: with FailOpen, Allowed with Remaining -1 (unknown); with
+// by a decision (counted in FailuresMetric too): with FailOpen, Allowed with Remaining -1 (unknown); with
 // FailClosed, refused with Remaining -1 and RetryAfter 1 s. The only errors
 // it returns wrap ErrInvalid (a bad limit is a programming error, not an
 // outage). Each backend call is bounded by Timeout. Safe for concurrent use.
@@ -51,18 +59,36 @@ type Guarded struct {
 	log    *slog.Logger
 
 	failures   atomic.Int64
+	counter    metric.Int64Counter
+	policyAttr metric.AddOption
 	lastLog    atomic.Int64 // unix nanoseconds of the last failure log
 	suppressed atomic.Int64 // failures not logged since then
 }
 
 var _ Limiter = (*Guarded)(nil)
 
-// NewGuarded wraps l; log nil means slog.Default().
+// NewGuarded wraps l; log nil means slog.Default(). Failures are also
+// counted in FailuresMetric on the global meter provider.
 func NewGuarded(l Limiter, policy FailurePolicy, log *slog.Logger) *Guarded {
+	return newGuarded(l, policy, log, otel.GetMeterProvider())
+}
+
+func newGuarded(l Limiter, policy FailurePolicy, log *slog.Logger, mp metric.MeterProvider) *Guarded {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Guarded{l: l, policy: policy, log: log}
+	counter, err := mp.Meter("github.com/emporiumhq/emporium/internal/platform/ratelimit").Int64Counter(FailuresMetric,
+		metric.WithDescription("Rate limiter backend (Redis) failures answered with the failure policy, by policy"))
+	if err != nil {
+		// Only a malformed name fails, and this one is a constant.
+		panic(err)
+	}
+	g := &Guarded{l: l, policy: policy, log: log, counter: counter,
+		policyAttr: metric.WithAttributes(attribute.String("policy", policy.String()))}
+	// The series exists at 0 from the start, so a dashboard's rate() of it
+	// reads 0 rather than "no data" until the first failure.
+	counter.Add(context.Background(), 0, g.policyAttr)
+	return g
 }
 
 // Failures is the number of backend failures seen so far.
@@ -94,6 +120,7 @@ func (g *Guarded) Take(ctx context.Context, key string, l Limit, n int) (Decisio
 
 func (g *Guarded) failed(ctx context.Context, err error) {
 	total := g.failures.Add(1)
+	g.counter.Add(ctx, 1, g.policyAttr)
 	now := time.Now().UnixNano()
 	last := g.lastLog.Load()
 	if (last != 0 && now-last < int64(logEvery)) || !g.lastLog.CompareAndSwap(last, now) {

@@ -1,9 +1,9 @@
 package ratelimit
 
 import (
-	"bytes"
 	"context"
 	"errors"
+	"github.com/emporiumhq/emporium/internal/platform/testkit"
 	"log/slog"
 	"net"
 	"strings"
@@ -13,7 +13,36 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/redis/rueidis"
+	"go.opentelemetry.io/otel/attribute"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 )
+
+// failuresCounted reads FailuresMetric's value for policy from reader.
+func failuresCounted(t *testing.T, reader sdkmetric.Reader, policy FailurePolicy) int64 {
+	t.Helper()
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if m.Name != FailuresMetric {
+				continue
+			}
+			sum, ok := m.Data.(metricdata.Sum[int64])
+			if !ok {
+				t.Fatalf("%s is a %T, want a Sum[int64]", FailuresMetric, m.Data)
+			}
+			for _, dp := range sum.DataPoints {
+				if v, _ := dp.Attributes.Value(attribute.Key("policy")); v.AsString() == policy.String() {
+					return dp.Value
+				}
+			}
+		}
+	}
+	return 0
+}
 
 // deadRedis is a rueidis client pointed at a port nobody listens on: Redis down.
 func deadRedis(t *testing.T) rueidis.Client {
@@ -83,24 +112,6 @@ func silentRedis(t *testing.T) rueidis.Client {
 	return c
 }
 
-// syncBuffer is a log sink safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestGuardedBackendDown(t *testing.T) {
 	t.Parallel()
 	l := Limit{Rate: 10, Burst: 5}
@@ -119,7 +130,9 @@ func TestGuardedBackendDown(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var logs syncBuffer
-			g := NewGuarded(NewRedis(tc.redis(t), testPrefix()), tc.policy, slog.New(slog.NewJSONHandler(&logs, nil)))
+			reader := sdkmetric.NewManualReader()
+			g := newGuarded(NewRedis(tc.redis(t), testPrefix()), tc.policy, slog.New(slog.NewJSONHandler(&logs, nil)),
+				sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)))
 			const takes = 3
 			for i := range takes {
 				start := time.Now()
@@ -136,6 +149,10 @@ func TestGuardedBackendDown(t *testing.T) {
 				if got := g.Failures(); got != int64(i+1) {
 					t.Errorf("after take %d: Failures() = %d, want %d", i, got, i+1)
 				}
+			}
+			// Every failure is counted in the metric, by policy.
+			if got := failuresCounted(t, reader, tc.policy); got != takes {
+				t.Errorf("%s = %d, want %d", FailuresMetric, got, takes)
 			}
 			// Failure logs are throttled: one line for the burst of failures.
 			out := logs.String()
@@ -183,3 +200,6 @@ func TestGuardedHealthyBackend(t *testing.T) {
 		})
 	}
 }
+
+// syncBuffer collects output from concurrent writers.
+type syncBuffer = testkit.SyncBuffer

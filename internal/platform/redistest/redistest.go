@@ -56,3 +56,12 @@ func Prefix(t testing.TB) string {
 	_, _ = rand.Read(b)
 	return "emporium-test:" + hex.EncodeToString(b) + ":"
 }
+
+// URL is the Redis tests use (EMPORIUM_TEST_REDIS_URL, or DefaultURL).
+// Call Client first: it skips the test when that Redis does not answer.
+func URL() string {
+	if u := os.Getenv("EMPORIUM_TEST_REDIS_URL"); u != "" {
+		return u
+	}
+	return DefaultURL
+}

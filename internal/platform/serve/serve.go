@@ -19,6 +19,7 @@ import (
 	"connectrpc.com/otelconnect"
 	"connectrpc.com/validate"
 
+	"github.com/emporiumhq/emporium/internal/platform/audit"
 	"github.com/emporiumhq/emporium/internal/platform/authz"
 	"github.com/emporiumhq/emporium/internal/platform/errs"
 )
@@ -27,18 +28,21 @@ import (
 const MaxRequestBytes = 4 << 20
 
 // HandlerOptions are the options every Connect handler gets, outermost
-// first: tracing and metrics, error mapping, access rules, then protovalidate
-// (so an anonymous caller learns nothing about a staff method's input).
+// first: tracing and metrics, error mapping, access rules, the audit log
+// (staff and admin mutations, when the handler has a log attached), then
+// protovalidate (so an anonymous caller learns nothing about a staff
+// method's input); and a JSON codec that refuses enum names the enum does
+// not define.
 func HandlerOptions(log *slog.Logger, auth authz.Authenticator) ([]connect.HandlerOption, error) {
 	otel, err := otelconnect.NewInterceptor(otelconnect.WithTrustRemote())
 	if err != nil {
 		return nil, fmt.Errorf("otel interceptor: %w", err)
 	}
-	return []connect.HandlerOption{
-		connect.WithInterceptors(otel, errs.Interceptor(log), authz.Interceptor(auth), validate.NewInterceptor()),
+	return append([]connect.HandlerOption{
+		connect.WithInterceptors(otel, errs.Interceptor(log), authz.Interceptor(auth), audit.Interceptor(log), validate.NewInterceptor(), nulGuard{}),
 		connect.WithReadMaxBytes(MaxRequestBytes),
 		connect.WithCompressMinBytes(1024),
-	}, nil
+	}, JSONCodecs()...), nil
 }
 
 // Introspection mounts gRPC health checking (every named service reported
@@ -98,4 +102,14 @@ func Healthz(mux *http.ServeMux) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
 	})
+}
+
+// Admin is the handler of a process's admin listener: metrics at
+// /metrics and /healthz. It answers nothing else, and the edge routes
+// none of it, so it is reachable only where the operator publishes it.
+func Admin(metrics http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics)
+	Healthz(mux)
+	return mux
 }

@@ -72,8 +72,12 @@ func HashRefreshToken(raw string) string {
 // 32 random bytes (base64url) that a Store keeps only hashed.
 type Refresher struct {
 	Store Store
-	TTL   time.Duration    // DefaultRefreshTTL when zero
-	Now   func() time.Time // time.Now when nil
+	// Revocations, when set, also end the access tokens of the sessions
+	// Revoke, RevokeFamily, RevokeUser and reuse detection end, at once
+	// rather than when they expire.
+	Revocations Revocations
+	TTL         time.Duration    // DefaultRefreshTTL when zero
+	Now         func() time.Time // time.Now when nil
 }
 
 // RefreshInfo describes a refresh token Refresh issued.
@@ -162,6 +166,15 @@ func (r *Refresher) Refresh(ctx context.Context, raw string) (newRaw string, inf
 	now := r.now()
 	newRaw = randomString(32)
 	rec, err := r.Store.Rotate(ctx, HashRefreshToken(raw), HashRefreshToken(newRaw), r.expiry(now), now)
+	if errors.Is(err, ErrRefreshReused) && r.Revocations != nil {
+		// The store revoked the family; its access tokens (the thief's
+		// too) end now as well.
+		if old, lerr := r.Store.Lookup(ctx, HashRefreshToken(raw)); lerr == nil {
+			if rerr := r.Revocations.RevokeSession(ctx, old.FamilyID); rerr != nil {
+				return "", RefreshInfo{}, rerr
+			}
+		}
+	}
 	if err != nil {
 		return "", RefreshInfo{}, refreshError(err)
 	}
@@ -211,18 +224,30 @@ func (r *Refresher) Revoke(ctx context.Context, raw string) error {
 	if err != nil {
 		return err
 	}
-	return r.Store.RevokeFamily(ctx, rec.FamilyID)
+	return r.RevokeFamily(ctx, rec.FamilyID)
 }
 
 // RevokeFamily ends the login session familyID (an access token's sid).
 func (r *Refresher) RevokeFamily(ctx context.Context, familyID string) error {
-	return r.Store.RevokeFamily(ctx, familyID)
+	if err := r.Store.RevokeFamily(ctx, familyID); err != nil {
+		return err
+	}
+	if r.Revocations != nil {
+		return r.Revocations.RevokeSession(ctx, familyID)
+	}
+	return nil
 }
 
 // RevokeUser ends every login session of userID (logout everywhere, and
 // what to do on a password change or when an account is disabled).
 func (r *Refresher) RevokeUser(ctx context.Context, userID string) error {
-	return r.Store.RevokeUser(ctx, userID)
+	if err := r.Store.RevokeUser(ctx, userID); err != nil {
+		return err
+	}
+	if r.Revocations != nil {
+		return r.Revocations.RevokeUser(ctx, userID, r.now())
+	}
+	return nil
 }
 
 // FamilyActive reports whether the login session familyID is still on. It

@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -36,6 +38,10 @@ const (
 	fetchTimeout  = 10 * time.Second
 )
 
+// ErrRevoked is the cause of the error Verify returns for a token whose
+// session or user was revoked (WithRevocations).
+var ErrRevoked = errors.New("token revoked")
+
 var (
 	errUnknownKid      = errors.New("unknown kid")
 	errKeysUnavailable = errors.New("no JWKS could be fetched yet")
@@ -52,6 +58,9 @@ type Verifier struct {
 	leeway           time.Duration
 	now              func() time.Time
 	sessionActive    func(ctx context.Context, sessionID string) bool
+	revocations      Revocations
+	log              *slog.Logger
+	lastRevLog       atomic.Int64 // unix nanoseconds of the last revocation-store failure log
 	parser           *jwt.Parser
 
 	static *KeySet // keys of a static verifier
@@ -106,6 +115,17 @@ func WithMinFetchInterval(d time.Duration) VerifierOption {
 // request; tokens without a sid are not checked.
 func WithSessionCheck(active func(ctx context.Context, sessionID string) bool) VerifierOption {
 	return func(v *Verifier) { v.sessionActive = active }
+}
+
+// WithRevocations makes the verifier refuse, after checking the signature,
+// a token whose session or user was revoked (sign-out, a password change, a
+// disabled account), so that it stops working at once instead of when it
+// expires. It runs on every call, cache hits included. When the store
+// cannot answer, the token is judged by its signature and expiry alone
+// (fail open: an outage of Redis must not sign everyone out), and that is
+// logged on log at most every 10 s.
+func WithRevocations(r Revocations, log *slog.Logger) VerifierOption {
+	return func(v *Verifier) { v.revocations, v.log = r, log }
 }
 
 // WithCache remembers up to max verified tokens until they expire, so a
@@ -193,8 +213,8 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	c, ok := v.cache[token]
 	v.cacheMu.RUnlock()
 	if ok && v.now().Before(c.ExpiresAt) {
-		if v.sessionActive != nil && c.SessionID != "" && !v.sessionActive(ctx, c.SessionID) {
-			return nil, errs.Unauthenticatedf("session ended: sign in again")
+		if err := v.current(ctx, c); err != nil {
+			return nil, err
 		}
 		return c, nil
 	}
@@ -271,10 +291,32 @@ func (v *Verifier) verify(ctx context.Context, token string) (*Claims, error) {
 		ExpiresAt: numericTime(wc.ExpiresAt),
 		KeyID:     kid,
 	}
-	if v.sessionActive != nil && c.SessionID != "" && !v.sessionActive(ctx, c.SessionID) {
-		return nil, errs.Unauthenticatedf("session ended: sign in again")
+	if err := v.current(ctx, c); err != nil {
+		return nil, err
 	}
 	return c, nil
+}
+
+// current checks that the session of a well-signed token has not ended.
+func (v *Verifier) current(ctx context.Context, c *Claims) error {
+	if v.sessionActive != nil && c.SessionID != "" && !v.sessionActive(ctx, c.SessionID) {
+		return errs.Unauthenticatedf("session ended: sign in again")
+	}
+	if v.revocations == nil {
+		return nil
+	}
+	revoked, err := v.revocations.Revoked(ctx, c)
+	if err != nil {
+		if now := time.Now().UnixNano(); now-v.lastRevLog.Load() > int64(10*time.Second) && v.log != nil {
+			v.lastRevLog.Store(now)
+			v.log.WarnContext(ctx, "token revocations unavailable: accepting signed, unexpired tokens", "err", err)
+		}
+		return nil
+	}
+	if revoked {
+		return &errs.Error{Kind: errs.Unauthenticated, Message: "session ended: sign in again", Err: ErrRevoked}
+	}
+	return nil
 }
 
 func invalid(cause error) error {

@@ -35,7 +35,7 @@ func contractTargets(t *testing.T) []contractTarget {
 		t.Fatal(err)
 	}
 	return []contractTarget{
-		{name: "simulator", p: sim, payMethod: TestCardSucceeds, stateful: true},
+		{name: "simulator", p: sim, payMethod: TestMethodSucceeds, stateful: true},
 		{name: "stripe", p: st, payMethod: "pm_card_visa", rec: rec},
 	}
 }

@@ -18,13 +18,27 @@ import (
 	"github.com/emporiumhq/emporium/internal/platform/errs"
 )
 
-// Test payment methods the simulator understands, as Stripe's test mode does.
-// Both the card numbers and Stripe's pm_card_* / tok_* names are accepted.
+// The simulator's test cards, as in Stripe's test mode. Their numbers go
+// only to CreatePaymentMethod (the browser's side, as with Stripe.js); Confirm
+// takes the payment method ids it answers, or Stripe's fixed test ids below.
 const (
 	TestCardSucceeds    = "4242424242424242"
 	TestCardDeclines    = "4000000000000002"
 	TestCardRequires3DS = "4000002760003184"
 )
+
+// Stripe's test payment method ids for the same three outcomes; the
+// simulator and Stripe's test mode (and stripe-mock) both take them.
+const (
+	TestMethodSucceeds    = "pm_card_visa"
+	TestMethodDeclines    = "pm_card_chargeDeclined"
+	TestMethodRequires3DS = "pm_card_authenticationRequired"
+)
+
+// MethodTypes are the payment method types the shop offers, as Stripe
+// names them. Apple Pay and Google Pay are cards to Stripe: its Payment
+// Element offers them where the shop's domain is registered.
+var MethodTypes = []string{"card"}
 
 type cardOutcome int
 
@@ -35,14 +49,28 @@ const (
 	outcome3DS
 )
 
+// outcomeOf reads Stripe's fixed test ids. Card numbers are not payment
+// methods: they are tokenized first (see CreatePaymentMethod).
 func outcomeOf(pm string) cardOutcome {
-	pm = strings.NewReplacer(" ", "", "-", "").Replace(pm)
 	switch pm {
-	case TestCardSucceeds, "pm_card_visa", "tok_visa":
+	case TestMethodSucceeds, "tok_visa":
 		return outcomeSucceed
-	case TestCardDeclines, "pm_card_chargeDeclined", "tok_chargeDeclined":
+	case TestMethodDeclines, "tok_chargeDeclined":
 		return outcomeDecline
-	case TestCardRequires3DS, "pm_card_authenticationRequired", "tok_threeDSecure2Required":
+	case TestMethodRequires3DS, "tok_threeDSecure2Required":
+		return outcome3DS
+	}
+	return outcomeUnknown
+}
+
+// cardOutcomeOf reads a test card number, spaces and dashes allowed.
+func cardOutcomeOf(number string) cardOutcome {
+	switch strings.NewReplacer(" ", "", "-", "").Replace(number) {
+	case TestCardSucceeds:
+		return outcomeSucceed
+	case TestCardDeclines:
+		return outcomeDecline
+	case TestCardRequires3DS:
 		return outcome3DS
 	}
 	return outcomeUnknown
@@ -70,7 +98,15 @@ type SimulatorConfig struct {
 	RetryBackoff     time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// Retention is how long the simulator remembers an intent after its
+	// last change, and an idempotency key after its use; default 7 days.
+	// It keeps them in memory only, so a bound keeps a long run's memory
+	// flat; Stripe itself keeps intents for ever and keys for 24 hours.
+	Retention time.Duration
 }
+
+// DefaultSimulatorRetention is SimulatorConfig.Retention's default.
+const DefaultSimulatorRetention = 7 * 24 * time.Hour
 
 // Simulator is an in-process payment provider with Stripe's intent states,
 // test cards, idempotency and signed webhooks. It is safe for concurrent use.
@@ -84,7 +120,10 @@ type Simulator struct {
 	mu      sync.Mutex
 	intents map[string]*simIntent
 	idem    map[string]idemEntry
-	emitMu  sync.Mutex // keeps OnEvent calls in emission order
+	methods map[string]cardOutcome // payment methods made by CreatePaymentMethod
+	order   []string               // their ids, oldest first, to forget the oldest
+	touched []touch                // intents and keys as they changed, oldest first
+	emitMu  sync.Mutex             // keeps OnEvent calls in emission order
 }
 
 type simIntent struct {
@@ -92,6 +131,7 @@ type simIntent struct {
 	orderID  string
 	captured int64
 	refunded int64
+	at       time.Time // last change
 }
 
 type idemEntry struct {
@@ -99,6 +139,49 @@ type idemEntry struct {
 	intent      Intent
 	refund      RefundResult
 	err         error
+	at          time.Time // when the key was used
+}
+
+// touch records that an intent (or, with key set, an idempotency key)
+// changed at a moment; forget drops it once Retention has passed since,
+// unless it changed again.
+type touch struct {
+	intent, key string
+	at          time.Time
+}
+
+// remember stores in as changed now, and the idempotency entry e under key
+// when key is not empty. Callers hold s.mu.
+func (s *Simulator) remember(in *simIntent, key string, e idemEntry) {
+	now := s.cfg.Now()
+	s.forget(now)
+	if in != nil {
+		in.at = now
+		s.intents[in.ID] = in
+		s.touched = append(s.touched, touch{intent: in.ID, at: now})
+	}
+	if key != "" {
+		e.at = now
+		s.idem[key] = e
+		s.touched = append(s.touched, touch{key: key, at: now})
+	}
+}
+
+// forget drops the intents and keys untouched for Retention. Callers hold
+// s.mu.
+func (s *Simulator) forget(now time.Time) {
+	cutoff := now.Add(-s.cfg.Retention)
+	n := 0
+	for ; n < len(s.touched) && s.touched[n].at.Before(cutoff); n++ {
+		t := s.touched[n]
+		if in, ok := s.intents[t.intent]; ok && in.at.Equal(t.at) {
+			delete(s.intents, t.intent)
+		}
+		if e, ok := s.idem[t.key]; ok && t.key != "" && e.at.Equal(t.at) {
+			delete(s.idem, t.key)
+		}
+	}
+	s.touched = s.touched[n:]
 }
 
 var _ Provider = (*Simulator)(nil)
@@ -128,10 +211,13 @@ func NewSimulator(cfg SimulatorConfig) (*Simulator, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Retention <= 0 {
+		cfg.Retention = DefaultSimulatorRetention
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Simulator{
 		cfg: cfg, pmKey: []byte(randHex(32)), ctx: ctx, cancel: cancel,
-		intents: map[string]*simIntent{}, idem: map[string]idemEntry{},
+		intents: map[string]*simIntent{}, idem: map[string]idemEntry{}, methods: map[string]cardOutcome{},
 	}, nil
 }
 
@@ -180,8 +266,7 @@ func (s *Simulator) CreateIntent(ctx context.Context, req CreateIntent) (Intent,
 		ID: id, Amount: req.Amount, Currency: strings.ToLower(req.Currency),
 		Status: StatusRequiresPaymentMethod, ClientSecret: id + "_secret_" + randHex(12),
 	}, orderID: req.OrderID}
-	s.intents[id] = in
-	s.idem[req.IdempotencyKey] = idemEntry{fingerprint: fp, intent: in.Intent}
+	s.remember(in, req.IdempotencyKey, idemEntry{fingerprint: fp, intent: in.Intent})
 	evs := []pending{s.intentEvent("payment_intent.created", in)}
 	out := in.Intent
 	s.mu.Unlock()
@@ -207,14 +292,15 @@ func validateCreate(req CreateIntent) error {
 	return nil
 }
 
-// Confirm implements Provider. See TestCardSucceeds and friends.
+// Confirm implements Provider. paymentMethod is an id from
+// CreatePaymentMethod or one of TestMethodSucceeds and friends.
 func (s *Simulator) Confirm(ctx context.Context, intentID, paymentMethod, idempotencyKey string) (Intent, error) {
 	if err := requireKey(idempotencyKey); err != nil {
 		return Intent{}, err
 	}
-	outcome := outcomeOf(paymentMethod)
+	outcome := s.methodOutcome(paymentMethod)
 	if outcome == outcomeUnknown {
-		return Intent{}, errs.Invalidf("unknown test payment method")
+		return Intent{}, errs.Invalidf("unknown payment method: send an id from the simulator's tokenization endpoint (pm_sim_…) or one of Stripe's test ids such as %s", TestMethodSucceeds)
 	}
 	fp := "confirm|" + intentID + "|" + s.pmFingerprint(paymentMethod)
 	s.mu.Lock()
@@ -247,10 +333,108 @@ func (s *Simulator) Confirm(ctx context.Context, intentID, paymentMethod, idempo
 		evs = append(evs, s.intentEvent("payment_intent.requires_action", in))
 	}
 	out := in.Intent
-	s.idem[idempotencyKey] = idemEntry{fingerprint: fp, intent: out, err: err}
+	s.remember(in, idempotencyKey, idemEntry{fingerprint: fp, intent: out, err: err})
 	s.mu.Unlock()
 	s.dispatch(evs)
 	return out, err
+}
+
+// Card is what a shopper types into a card form. The simulator reads it
+// to pick an outcome and forgets it: only its last four digits stay.
+type Card struct {
+	Number   string
+	ExpMonth int // 1–12; 0 when not given
+	ExpYear  int // e.g. 2030; 0 when not given
+	CVC      string
+}
+
+// PaymentMethod is a tokenized card, as Stripe's PaymentMethod object
+// shows one: never its number.
+type PaymentMethod struct {
+	ID       string // pm_sim_…
+	Brand    string // "visa"
+	Last4    string
+	ExpMonth int
+	ExpYear  int
+}
+
+// maxMethods bounds how many payment methods the simulator remembers; the
+// oldest are forgotten first (a shopper confirms within minutes).
+const maxMethods = 10_000
+
+// CardError is a card the simulator will not tokenize, with Stripe's error
+// code for it (incorrect_number, card_declined, invalid_expiry_month, …)
+// and a message for the shopper.
+type CardError struct {
+	Code, Param, Message string
+}
+
+func (e *CardError) Error() string { return e.Message }
+
+// CreatePaymentMethod turns a test card into a payment method id, as
+// Stripe.js does against Stripe's API. Only the simulator's test cards
+// (TestCardSucceeds and friends) are taken; anything else is a *CardError.
+func (s *Simulator) CreatePaymentMethod(card Card) (PaymentMethod, error) {
+	number := strings.NewReplacer(" ", "", "-", "").Replace(card.Number)
+	if !luhn(number) {
+		return PaymentMethod{}, &CardError{Code: "incorrect_number", Param: "card[number]", Message: "Your card number is incorrect."}
+	}
+	outcome := cardOutcomeOf(number)
+	if outcome == outcomeUnknown {
+		return PaymentMethod{}, &CardError{Code: "card_declined", Param: "card[number]",
+			Message: "Your card was declined: the payment simulator takes only its test cards (4242 4242 4242 4242 pays, 4000 0000 0000 0002 is declined, 4000 0027 6000 3184 asks for 3-D Secure)."}
+	}
+	if card.ExpMonth != 0 || card.ExpYear != 0 {
+		now := s.cfg.Now()
+		switch {
+		case card.ExpMonth < 1 || card.ExpMonth > 12:
+			return PaymentMethod{}, &CardError{Code: "invalid_expiry_month", Param: "card[exp_month]", Message: "Your card's expiration month is invalid."}
+		case card.ExpYear < now.Year() || card.ExpYear == now.Year() && card.ExpMonth < int(now.Month()):
+			return PaymentMethod{}, &CardError{Code: "invalid_expiry_year", Param: "card[exp_year]", Message: "Your card's expiration year is invalid."}
+		}
+	}
+	if card.CVC != "" && (len(card.CVC) < 3 || len(card.CVC) > 4 || strings.Trim(card.CVC, "0123456789") != "") {
+		return PaymentMethod{}, &CardError{Code: "invalid_cvc", Param: "card[cvc]", Message: "Your card's security code is invalid."}
+	}
+	pm := PaymentMethod{ID: "pm_sim_" + randLetters(24), Brand: "visa", Last4: number[len(number)-4:], ExpMonth: card.ExpMonth, ExpYear: card.ExpYear}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.methods[pm.ID] = outcome
+	s.order = append(s.order, pm.ID)
+	if len(s.order) > maxMethods {
+		delete(s.methods, s.order[0])
+		s.order = s.order[1:]
+	}
+	return pm, nil
+}
+
+// methodOutcome reads a payment method id: one of CreatePaymentMethod's or
+// one of Stripe's test ids.
+func (s *Simulator) methodOutcome(pm string) cardOutcome {
+	if strings.HasPrefix(pm, "pm_sim_") {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.methods[pm]
+	}
+	return outcomeOf(pm)
+}
+
+// luhn reports whether number is 12 to 19 digits that pass the Luhn check.
+func luhn(number string) bool {
+	if len(number) < 12 || len(number) > 19 || strings.Trim(number, "0123456789") != "" {
+		return false
+	}
+	sum := 0
+	for i := range len(number) {
+		d := int(number[len(number)-1-i] - '0')
+		if i%2 == 1 {
+			if d *= 2; d > 9 {
+				d -= 9
+			}
+		}
+		sum += d
+	}
+	return sum%10 == 0
 }
 
 // CompleteAction finishes a pending 3-D Secure challenge: approve succeeds
@@ -274,6 +458,7 @@ func (s *Simulator) CompleteAction(intentID string, approve bool) (Intent, error
 		in.Status, in.NextAction = StatusRequiresPaymentMethod, ""
 		ev = s.intentEvent("payment_intent.payment_failed", in)
 	}
+	s.remember(in, "", idemEntry{})
 	out := in.Intent
 	s.mu.Unlock()
 	s.dispatch([]pending{ev})
@@ -313,7 +498,7 @@ func (s *Simulator) Cancel(ctx context.Context, intentID, idempotencyKey string)
 	}
 	in.Status, in.NextAction = StatusCanceled, ""
 	out := in.Intent
-	s.idem[idempotencyKey] = idemEntry{fingerprint: fp, intent: out}
+	s.remember(in, idempotencyKey, idemEntry{fingerprint: fp, intent: out})
 	evs := []pending{s.intentEvent("payment_intent.canceled", in)}
 	s.mu.Unlock()
 	s.dispatch(evs)
@@ -355,7 +540,7 @@ func (s *Simulator) Refund(ctx context.Context, req Refund) (RefundResult, error
 	}
 	in.refunded += amount
 	r := RefundResult{ID: "re_sim_" + randHex(12), IntentID: in.ID, Amount: amount, Currency: in.Currency, Status: "succeeded"}
-	s.idem[req.IdempotencyKey] = idemEntry{fingerprint: fp, refund: r}
+	s.remember(in, req.IdempotencyKey, idemEntry{fingerprint: fp, refund: r})
 	evs := []pending{s.event("refund.created", map[string]any{
 		"id": r.ID, "object": "refund", "amount": r.Amount, "currency": r.Currency,
 		"payment_intent": r.IntentID, "status": r.Status,
@@ -513,6 +698,17 @@ func firstErr(a, b error) error {
 		return a
 	}
 	return b
+}
+
+// randLetters is n random lower-case letters: ids that never look like a
+// card number, which the API refuses.
+func randLetters(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails
+	for i := range b {
+		b[i] = 'a' + b[i]%26
+	}
+	return string(b)
 }
 
 func randHex(n int) string {

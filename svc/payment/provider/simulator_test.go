@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -54,21 +55,24 @@ func TestSimulatorConfirm(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name       string
-		card       string
+		card       string    // a card number tokenized with CreatePaymentMethod, or
+		method     string    // the payment method sent as it is
 		wantKind   errs.Kind // Internal means no error
 		wantStatus Status
 		wantAction bool
 		wantEvents []string
 	}{
-		{"succeeds", "4242 4242 4242 4242", errs.Internal, StatusSucceeded, false,
+		{"a tokenized test card succeeds", "4242 4242 4242 4242", "", errs.Internal, StatusSucceeded, false,
 			[]string{"payment_intent.created", "payment_intent.succeeded"}},
-		{"declines", TestCardDeclines, errs.FailedPrecondition, StatusRequiresPaymentMethod, false,
+		{"declines", TestCardDeclines, "", errs.FailedPrecondition, StatusRequiresPaymentMethod, false,
 			[]string{"payment_intent.created", "payment_intent.payment_failed"}},
-		{"requires 3-D Secure", TestCardRequires3DS, errs.Internal, StatusRequiresAction, true,
+		{"requires 3-D Secure", TestCardRequires3DS, "", errs.Internal, StatusRequiresAction, true,
 			[]string{"payment_intent.created", "payment_intent.requires_action"}},
-		{"stripe token names work too", "pm_card_chargeDeclined", errs.FailedPrecondition, StatusRequiresPaymentMethod, false,
+		{"stripe test ids work too", "", TestMethodDeclines, errs.FailedPrecondition, StatusRequiresPaymentMethod, false,
 			[]string{"payment_intent.created", "payment_intent.payment_failed"}},
-		{"unknown card is invalid", "4111111111111111", errs.Invalid, StatusRequiresPaymentMethod, false,
+		{"a card number is not a payment method", "", TestCardSucceeds, errs.Invalid, StatusRequiresPaymentMethod, false,
+			[]string{"payment_intent.created"}},
+		{"an unknown id is invalid", "", "pm_sim_nosuchmethod", errs.Invalid, StatusRequiresPaymentMethod, false,
 			[]string{"payment_intent.created"}},
 	}
 	for _, tt := range tests {
@@ -80,7 +84,18 @@ func TestSimulatorConfirm(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := sim.Confirm(ctx, in.ID, tt.card, "k")
+			method := tt.method
+			if tt.card != "" {
+				pm, err := sim.CreatePaymentMethod(Card{Number: tt.card})
+				if err != nil {
+					t.Fatalf("CreatePaymentMethod: %v", err)
+				}
+				if !strings.HasPrefix(pm.ID, "pm_sim_") || pm.Last4 != tt.card[len(tt.card)-4:] || pm.Brand != "visa" {
+					t.Errorf("payment method %+v", pm)
+				}
+				method = pm.ID
+			}
+			got, err := sim.Confirm(ctx, in.ID, method, "k")
 			if tt.wantKind == errs.Internal && err != nil || tt.wantKind != errs.Internal && !errs.Is(err, tt.wantKind) {
 				t.Fatalf("Confirm err = %v, want kind %v", err, tt.wantKind)
 			}
@@ -100,7 +115,7 @@ func TestSimulatorConfirm(t *testing.T) {
 			log.mu.Lock()
 			defer log.mu.Unlock()
 			for _, raw := range log.raw {
-				if strings.Contains(strings.ReplaceAll(string(raw), " ", ""), strings.ReplaceAll(tt.card, " ", "")) {
+				if tt.card != "" && strings.Contains(strings.ReplaceAll(string(raw), " ", ""), strings.ReplaceAll(tt.card, " ", "")) {
 					t.Errorf("event carries the card number: %s", raw)
 				}
 			}
@@ -125,7 +140,7 @@ func TestSimulatorCompleteAction(t *testing.T) {
 			sim, log := newTestSimulator(t)
 			ctx := context.Background()
 			in, _ := sim.CreateIntent(ctx, CreateIntent{Amount: 900, Currency: "gbp", IdempotencyKey: "c"})
-			pending, err := sim.Confirm(ctx, in.ID, TestCardRequires3DS, "k")
+			pending, err := sim.Confirm(ctx, in.ID, TestMethodRequires3DS, "k")
 			if err != nil || pending.Status != StatusRequiresAction || !strings.Contains(pending.NextAction, in.ID) {
 				t.Fatalf("Confirm = %+v, %v", pending, err)
 			}
@@ -174,32 +189,32 @@ func TestSimulatorIdempotency(t *testing.T) {
 		}},
 		{"a replayed decline is the same decline", func(t *testing.T, sim *Simulator) {
 			in, _ := sim.CreateIntent(ctx, CreateIntent{Amount: 100, Currency: "eur", IdempotencyKey: "c"})
-			_, err1 := sim.Confirm(ctx, in.ID, TestCardDeclines, "k")
-			_, err2 := sim.Confirm(ctx, in.ID, TestCardDeclines, "k")
+			_, err1 := sim.Confirm(ctx, in.ID, TestMethodDeclines, "k")
+			_, err2 := sim.Confirm(ctx, in.ID, TestMethodDeclines, "k")
 			if !errs.Is(err1, errs.FailedPrecondition) || !errs.Is(err2, errs.FailedPrecondition) {
 				t.Errorf("errs %v / %v", err1, err2)
 			}
-			if _, err := sim.Confirm(ctx, in.ID, TestCardSucceeds, "k"); !errs.Is(err, errs.Conflict) {
+			if _, err := sim.Confirm(ctx, in.ID, TestMethodSucceeds, "k"); !errs.Is(err, errs.Conflict) {
 				t.Errorf("same key, other card: %v, want Conflict", err)
 			}
-			if got, err := sim.Confirm(ctx, in.ID, TestCardSucceeds, "k2"); err != nil || got.Status != StatusSucceeded {
+			if got, err := sim.Confirm(ctx, in.ID, TestMethodSucceeds, "k2"); err != nil || got.Status != StatusSucceeded {
 				t.Errorf("retry with a new key and a good card: %+v %v", got, err)
 			}
 		}},
 		{"confirm replay does not charge twice", func(t *testing.T, sim *Simulator) {
 			in, _ := sim.CreateIntent(ctx, CreateIntent{Amount: 100, Currency: "eur", IdempotencyKey: "c"})
-			a, err1 := sim.Confirm(ctx, in.ID, TestCardSucceeds, "k")
-			b, err2 := sim.Confirm(ctx, in.ID, TestCardSucceeds, "k")
+			a, err1 := sim.Confirm(ctx, in.ID, TestMethodSucceeds, "k")
+			b, err2 := sim.Confirm(ctx, in.ID, TestMethodSucceeds, "k")
 			if err1 != nil || err2 != nil || a != b {
 				t.Errorf("%+v %v / %+v %v", a, err1, b, err2)
 			}
-			if _, err := sim.Confirm(ctx, in.ID, TestCardSucceeds, "k3"); !errs.Is(err, errs.FailedPrecondition) {
+			if _, err := sim.Confirm(ctx, in.ID, TestMethodSucceeds, "k3"); !errs.Is(err, errs.FailedPrecondition) {
 				t.Errorf("confirming a succeeded intent: %v", err)
 			}
 		}},
 		{"refund replay refunds once", func(t *testing.T, sim *Simulator) {
 			in, _ := sim.CreateIntent(ctx, CreateIntent{Amount: 100, Currency: "eur", IdempotencyKey: "c"})
-			sim.Confirm(ctx, in.ID, TestCardSucceeds, "p")
+			sim.Confirm(ctx, in.ID, TestMethodSucceeds, "p")
 			a, err1 := sim.Refund(ctx, Refund{IntentID: in.ID, Amount: 60, IdempotencyKey: "r"})
 			b, err2 := sim.Refund(ctx, Refund{IntentID: in.ID, Amount: 60, IdempotencyKey: "r"})
 			if err1 != nil || err2 != nil || a != b {
@@ -244,7 +259,7 @@ func TestSimulatorRefunds(t *testing.T) {
 			ctx := context.Background()
 			in, _ := sim.CreateIntent(ctx, CreateIntent{Amount: 1000, Currency: "eur", IdempotencyKey: "c"})
 			if tt.confirm {
-				if _, err := sim.Confirm(ctx, in.ID, TestCardSucceeds, "p"); err != nil {
+				if _, err := sim.Confirm(ctx, in.ID, TestMethodSucceeds, "p"); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -277,9 +292,9 @@ func TestSimulatorCancelAndMissing(t *testing.T) {
 	ctx := context.Background()
 	sim, _ := newTestSimulator(t)
 	paid, _ := sim.CreateIntent(ctx, CreateIntent{Amount: 100, Currency: "eur", IdempotencyKey: "c1"})
-	sim.Confirm(ctx, paid.ID, TestCardSucceeds, "p1")
+	sim.Confirm(ctx, paid.ID, TestMethodSucceeds, "p1")
 	action, _ := sim.CreateIntent(ctx, CreateIntent{Amount: 100, Currency: "eur", IdempotencyKey: "c2"})
-	sim.Confirm(ctx, action.ID, TestCardRequires3DS, "p2")
+	sim.Confirm(ctx, action.ID, TestMethodRequires3DS, "p2")
 	tests := []struct {
 		name     string
 		id       string
@@ -334,5 +349,102 @@ func TestSimulatorEventShape(t *testing.T) {
 	if w.Object != "event" || w.Data.Object.ID != in.ID || w.Data.Object.Object != "payment_intent" ||
 		w.Data.Object.Amount != 100 || w.Data.Object.Metadata["order_id"] != "o-9" {
 		t.Errorf("event payload %s", raw)
+	}
+}
+
+// CreatePaymentMethod takes the shape of Stripe's card form and refuses
+// what Stripe would, with Stripe's error codes, and remembers no number.
+func TestSimulatorCreatePaymentMethod(t *testing.T) {
+	t.Parallel()
+	sim, _ := newTestSimulator(t)
+	next := time.Now().Year() + 1
+	tests := []struct {
+		name      string
+		card      Card
+		wantCode  string // "" for a payment method
+		wantParam string
+	}{
+		{"test card with spaces", Card{Number: "4000 0027 6000 3184"}, "", ""},
+		{"with expiry and cvc", Card{Number: TestCardSucceeds, ExpMonth: 12, ExpYear: next, CVC: "123"}, "", ""},
+		{"not a card number", Card{Number: "4242 4242"}, "incorrect_number", "card[number]"},
+		{"fails the Luhn check", Card{Number: "4242424242424241"}, "incorrect_number", "card[number]"},
+		{"a real card, not a test one", Card{Number: "4111111111111111"}, "card_declined", "card[number]"},
+		{"bad month", Card{Number: TestCardSucceeds, ExpMonth: 13, ExpYear: next}, "invalid_expiry_month", "card[exp_month]"},
+		{"expired", Card{Number: TestCardSucceeds, ExpMonth: 1, ExpYear: 2020}, "invalid_expiry_year", "card[exp_year]"},
+		{"bad cvc", Card{Number: TestCardSucceeds, CVC: "12a"}, "invalid_cvc", "card[cvc]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			pm, err := sim.CreatePaymentMethod(tt.card)
+			if tt.wantCode == "" {
+				if err != nil || !strings.HasPrefix(pm.ID, "pm_sim_") {
+					t.Fatalf("CreatePaymentMethod = %+v, %v", pm, err)
+				}
+				if strings.ContainsAny(strings.TrimPrefix(pm.ID, "pm_sim_"), "0123456789") {
+					t.Errorf("id %q has digits; ids must never look like card numbers", pm.ID)
+				}
+				return
+			}
+			var ce *CardError
+			if !errors.As(err, &ce) || ce.Code != tt.wantCode || ce.Param != tt.wantParam || ce.Message == "" {
+				t.Fatalf("CreatePaymentMethod = %+v, %v; want card error %s on %s", pm, err, tt.wantCode, tt.wantParam)
+			}
+		})
+	}
+	a, errA := sim.CreatePaymentMethod(Card{Number: TestCardSucceeds})
+	b, errB := sim.CreatePaymentMethod(Card{Number: TestCardSucceeds})
+	if errA != nil || errB != nil || a.ID == b.ID {
+		t.Errorf("two tokenizations of one card: %v, %v, %v, %v; want two ids", a, errA, b, errB)
+	}
+}
+
+// The simulator keeps intents and idempotency keys in memory: it forgets
+// those untouched for Retention, so a long run's memory stays flat, and
+// keeps those still in use.
+func TestSimulatorForgetsWhatRetentionHasPassed(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
+	sim, err := NewSimulator(SimulatorConfig{WebhookSecret: "whsec_sim", Retention: time.Hour, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	ctx := context.Background()
+	paid := func(key string) Intent {
+		t.Helper()
+		in, err := sim.CreateIntent(ctx, CreateIntent{Amount: 1500, Currency: "usd", OrderID: "o-" + key, IdempotencyKey: key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if in, err = sim.Confirm(ctx, in.ID, TestMethodSucceeds, key+"-pay"); err != nil {
+			t.Fatal(err)
+		}
+		return in
+	}
+	old, kept := paid("old"), paid("kept")
+	now = now.Add(50 * time.Minute)
+	if _, err := sim.Refund(ctx, Refund{IntentID: kept.ID, Amount: 500, IdempotencyKey: "kept-refund"}); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(20 * time.Minute) // old: untouched for 70 min; kept: refunded 20 min ago
+	paid("new")                     // any change sweeps
+
+	if _, err := sim.Get(ctx, old.ID); !errs.Is(err, errs.NotFound) {
+		t.Errorf("an intent untouched past retention: %v, want not found", err)
+	}
+	if in, err := sim.Get(ctx, kept.ID); err != nil || in.Status != StatusSucceeded {
+		t.Errorf("an intent changed within retention: %v, %v", in, err)
+	}
+	if again, err := sim.CreateIntent(ctx, CreateIntent{Amount: 1500, Currency: "usd", OrderID: "o-old", IdempotencyKey: "old"}); err != nil || again.ID == old.ID {
+		t.Errorf("a key past retention replayed the old intent: %v, %v", again, err)
+	}
+	if r, err := sim.Refund(ctx, Refund{IntentID: kept.ID, Amount: 500, IdempotencyKey: "kept-refund"}); err != nil || r.Amount != 500 {
+		t.Errorf("a key within retention did not replay: %v, %v", r, err)
+	}
+	sim.mu.Lock()
+	defer sim.mu.Unlock()
+	if len(sim.intents) != 3 || len(sim.touched) > 8 {
+		t.Errorf("remembers %d intents and %d changes, want the 3 live ones and only their changes", len(sim.intents), len(sim.touched))
 	}
 }

@@ -77,7 +77,7 @@ func (s *Stripe) CreateIntent(ctx context.Context, req CreateIntent) (Intent, er
 	p := &stripe.PaymentIntentCreateParams{
 		Amount:             stripe.Int64(req.Amount),
 		Currency:           stripe.String(strings.ToLower(req.Currency)),
-		PaymentMethodTypes: stripe.StringSlice([]string{"card"}),
+		PaymentMethodTypes: stripe.StringSlice(MethodTypes),
 	}
 	if req.OrderID != "" {
 		p.AddMetadata("order_id", req.OrderID)

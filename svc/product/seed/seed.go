@@ -50,23 +50,48 @@ const (
 // two-decimal currency, e.g. 4999 for 49.99. Each call builds a new catalog,
 // so callers may change what they get.
 func Demo(currency string) Catalog {
+	return build(currency, func(int) int { return productsPerCategory })
+}
+
+// Generated returns a catalog of n products (for load tests and benchmarks,
+// e.g. `emporium seed --products 100000`) from the demo's categories, words
+// and rules: the same categories, n/20 products in each (the first n%20
+// categories one more), with variants, prices, stock (about 8% sold out) and
+// attributes. Like Demo it is deterministic, and Generated(c, 520) is
+// Demo(c); slugs and titles stay unique, with a number once a category's
+// word tables run out.
+func Generated(currency string, n int) Catalog {
+	categories := len(categorySpecs())
+	return build(currency, func(i int) int {
+		c := n / categories
+		if i < n%categories {
+			c++
+		}
+		return c
+	})
+}
+
+// build makes the catalog with per(i) products in the i-th category.
+func build(currency string, per func(i int) int) Catalog {
 	if currency == "" {
 		currency = "USD"
 	}
 	specs := categorySpecs()
-	cat := Catalog{
-		Categories: make([]Category, 0, len(specs)),
-		Products:   make([]*productv1.CreateProductRequest, 0, len(specs)*productsPerCategory),
-	}
+	cat := Catalog{Categories: make([]Category, 0, len(specs))}
 	seen := map[string]bool{}
-	for _, s := range specs {
+	for i, s := range specs {
 		cat.Categories = append(cat.Categories, s.Category)
-		r := newRNG(seedBase ^ hashString(s.Slug))
-		soldOut := map[int]bool{}
-		for len(soldOut) < outOfStockPerCategory {
-			soldOut[r.intn(productsPerCategory)] = true
+		count := per(i)
+		if count <= 0 {
+			continue
 		}
-		for j := range productsPerCategory {
+		r := newRNG(seedBase ^ hashString(s.Slug))
+		// outOfStockPerCategory of every productsPerCategory, rounded.
+		soldOut := map[int]bool{}
+		for want := min(count, (count*outOfStockPerCategory+productsPerCategory/2)/productsPerCategory); len(soldOut) < want; {
+			soldOut[r.intn(count)] = true
+		}
+		for j := range count {
 			cat.Products = append(cat.Products, s.product(r, j, soldOut[j], currency, seen))
 		}
 	}

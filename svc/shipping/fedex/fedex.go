@@ -16,6 +16,7 @@ import (
 
 	typev1 "github.com/emporiumhq/emporium/gen/emporium/type/v1"
 	"github.com/emporiumhq/emporium/internal/platform/errs"
+	"github.com/emporiumhq/emporium/internal/platform/money"
 	"github.com/emporiumhq/emporium/svc/shipping"
 	"github.com/emporiumhq/emporium/svc/shipping/carrierhttp"
 	"github.com/emporiumhq/emporium/svc/shipping/internal/labelpdf"
@@ -192,7 +193,7 @@ func (c *Carrier) Quote(ctx context.Context, p shipping.Parcel) ([]shipping.Rate
 		if best < 0 {
 			continue
 		}
-		price, err := carrierhttp.MinorUnits(d.RatedShipmentDetails[best].TotalNetCharge.String(), c.cfg.Currency)
+		price, err := money.Parse(d.RatedShipmentDetails[best].TotalNetCharge.String(), c.cfg.Currency)
 		if err != nil {
 			return nil, errs.Unavailablef("fedex: rate: %s: %v", svc.name, err)
 		}
@@ -277,7 +278,7 @@ func (c *Carrier) CreateLabel(ctx context.Context, req shipping.LabelRequest) (s
 		return shipping.Label{}, errs.Unavailablef("fedex: create label: shipment %s was bought but the answer has no label; reprint it at FedEx", l.TrackingNumber)
 	}
 	if rd := ts.CompletedShipmentDetail.ShipmentRating.ShipmentRateDetails; len(rd) > 0 && rd[0].TotalNetCharge != "" {
-		if l.Cost, err = carrierhttp.MinorUnits(rd[0].TotalNetCharge.String(), rd[0].Currency); err != nil {
+		if l.Cost, err = money.Parse(rd[0].TotalNetCharge.String(), rd[0].Currency); err != nil {
 			return shipping.Label{}, errs.Unavailablef("fedex: create label: shipment %s: cost: %v", l.TrackingNumber, err)
 		}
 		l.Currency = strings.ToUpper(rd[0].Currency)
@@ -444,4 +445,15 @@ func parseErrors(body []byte) []carrierhttp.Detail {
 		out = append(out, carrierhttp.Detail{Code: e.Code, Message: e.Message})
 	}
 	return out
+}
+
+// Adapter lets the shipping module make FedEx from --carriers=fedex and the
+// --fedex-* flags.
+var Adapter = shipping.CarrierAdapter{
+	Name: "fedex", Label: "FedEx", Site: "developer.fedex.com", DefaultBaseURL: ProductionURL,
+	AccountHelp: "the 9-digit FedEx account labels are billed to",
+	New: func(a shipping.CarrierAccount, shipper *typev1.PostalAddress, currency string) (shipping.LabelCarrier, error) {
+		return New(Config{ClientID: a.ClientID, ClientSecret: a.ClientSecret, AccountNumber: a.Number,
+			Shipper: shipper, Currency: currency, BaseURL: a.BaseURL})
+	},
 }

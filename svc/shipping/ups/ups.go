@@ -27,6 +27,7 @@ import (
 
 	typev1 "github.com/emporiumhq/emporium/gen/emporium/type/v1"
 	"github.com/emporiumhq/emporium/internal/platform/errs"
+	"github.com/emporiumhq/emporium/internal/platform/money"
 	"github.com/emporiumhq/emporium/svc/shipping"
 	"github.com/emporiumhq/emporium/svc/shipping/carrierhttp"
 	"github.com/emporiumhq/emporium/svc/shipping/internal/labelpdf"
@@ -202,7 +203,7 @@ func (c *Carrier) Quote(ctx context.Context, p shipping.Parcel) ([]shipping.Rate
 		if !strings.EqualFold(charge.CurrencyCode, c.cfg.Currency) {
 			continue
 		}
-		price, err := carrierhttp.MinorUnits(charge.MonetaryValue, c.cfg.Currency)
+		price, err := money.Parse(charge.MonetaryValue, c.cfg.Currency)
 		if err != nil {
 			return nil, errs.Unavailablef("ups: rate: %s: %v", svc.name, err)
 		}
@@ -283,7 +284,7 @@ func (c *Carrier) CreateLabel(ctx context.Context, req shipping.LabelRequest) (s
 		charge = res.NegotiatedRateCharges.TotalCharge
 	}
 	if charge.MonetaryValue != "" {
-		if l.Cost, err = carrierhttp.MinorUnits(charge.MonetaryValue, charge.CurrencyCode); err != nil {
+		if l.Cost, err = money.Parse(charge.MonetaryValue, charge.CurrencyCode); err != nil {
 			return shipping.Label{}, errs.Unavailablef("ups: create label: shipment %s: cost: %v", res.ShipmentIdentificationNumber, err)
 		}
 		l.Currency = strings.ToUpper(charge.CurrencyCode)
@@ -511,4 +512,15 @@ func (o *OneOrMany[T]) UnmarshalJSON(b []byte) error {
 	}
 	*o = OneOrMany[T]{one}
 	return nil
+}
+
+// Adapter lets the shipping module make UPS from --carriers=ups and the
+// --ups-* flags.
+var Adapter = shipping.CarrierAdapter{
+	Name: "ups", Label: "UPS", Site: "developer.ups.com", DefaultBaseURL: ProductionURL,
+	AccountHelp: "the 6-character UPS shipper number labels are billed to",
+	New: func(a shipping.CarrierAccount, shipper *typev1.PostalAddress, currency string) (shipping.LabelCarrier, error) {
+		return New(Config{ClientID: a.ClientID, ClientSecret: a.ClientSecret, AccountNumber: a.Number,
+			Shipper: shipper, Currency: currency, BaseURL: a.BaseURL})
+	},
 }

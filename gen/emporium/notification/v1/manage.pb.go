@@ -1956,9 +1956,9 @@ var File_emporium_notification_v1_manage_proto protoreflect.FileDescriptor
 
 const file_emporium_notification_v1_manage_proto_rawDesc = "" +
 	"\n" +
-	"%emporium/notification/v1/manage.proto\x12\x18emporium.notification.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1demporium/auth/v1/access.proto\x1a+emporium/notification/v1/notification.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb8\x02\n" +
-	"\bTemplate\x127\n" +
-	"\x04kind\x18\x01 \x01(\x0e2#.emporium.notification.v1.EventKindR\x04kind\x12\x16\n" +
+	"%emporium/notification/v1/manage.proto\x12\x18emporium.notification.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1demporium/auth/v1/access.proto\x1a+emporium/notification/v1/notification.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc2\x02\n" +
+	"\bTemplate\x12A\n" +
+	"\x04kind\x18\x01 \x01(\x0e2#.emporium.notification.v1.EventKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12\x16\n" +
 	"\x06locale\x18\x02 \x01(\tR\x06locale\x12\x18\n" +
 	"\aversion\x18\x03 \x01(\x03R\aversion\x12\x18\n" +
 	"\asubject\x18\x04 \x01(\tR\asubject\x12\x12\n" +
@@ -2019,17 +2019,17 @@ const file_emporium_notification_v1_manage_proto_rawDesc = "" +
 	"\asubject\x18\x01 \x01(\tR\asubject\x12\x12\n" +
 	"\x04html\x18\x02 \x01(\tR\x04html\x12\x12\n" +
 	"\x04text\x18\x03 \x01(\tR\x04text\x12\x10\n" +
-	"\x03sms\x18\x04 \x01(\tR\x03sms\"\x86\x06\n" +
+	"\x03sms\x18\x04 \x01(\tR\x03sms\"\xa4\x06\n" +
 	"\bDelivery\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x19\n" +
-	"\bevent_id\x18\x02 \x01(\tR\aeventId\x127\n" +
-	"\x04kind\x18\x03 \x01(\x0e2#.emporium.notification.v1.EventKindR\x04kind\x12;\n" +
-	"\achannel\x18\x04 \x01(\x0e2!.emporium.notification.v1.ChannelR\achannel\x12\x17\n" +
+	"\bevent_id\x18\x02 \x01(\tR\aeventId\x12A\n" +
+	"\x04kind\x18\x03 \x01(\x0e2#.emporium.notification.v1.EventKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12E\n" +
+	"\achannel\x18\x04 \x01(\x0e2!.emporium.notification.v1.ChannelB\b\xbaH\x05\x82\x01\x02\x10\x01R\achannel\x12\x17\n" +
 	"\auser_id\x18\x05 \x01(\tR\x06userId\x12\x1c\n" +
 	"\trecipient\x18\x06 \x01(\tR\trecipient\x12\x16\n" +
 	"\x06locale\x18\a \x01(\tR\x06locale\x12)\n" +
-	"\x10template_version\x18\b \x01(\x03R\x0ftemplateVersion\x12@\n" +
-	"\x06status\x18\t \x01(\x0e2(.emporium.notification.v1.DeliveryStatusR\x06status\x12\x1a\n" +
+	"\x10template_version\x18\b \x01(\x03R\x0ftemplateVersion\x12J\n" +
+	"\x06status\x18\t \x01(\x0e2(.emporium.notification.v1.DeliveryStatusB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06status\x12\x1a\n" +
 	"\battempts\x18\n" +
 	" \x01(\x05R\battempts\x12\x1f\n" +
 	"\vprovider_id\x18\v \x01(\tR\n" +
@@ -2094,10 +2094,10 @@ const file_emporium_notification_v1_manage_proto_rawDesc = "" +
 	"\x05limit\x18\x02 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xc8\x01(\x00R\x05limit\"[\n" +
 	"\x13ListMailboxResponse\x12D\n" +
-	"\bmessages\x18\x01 \x03(\v2(.emporium.notification.v1.MailboxMessageR\bmessages\"\xe8\x01\n" +
+	"\bmessages\x18\x01 \x03(\v2(.emporium.notification.v1.MailboxMessageR\bmessages\"\xf2\x01\n" +
 	"\x0eMailboxMessage\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x12;\n" +
-	"\achannel\x18\x02 \x01(\x0e2!.emporium.notification.v1.ChannelR\achannel\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12E\n" +
+	"\achannel\x18\x02 \x01(\x0e2!.emporium.notification.v1.ChannelB\b\xbaH\x05\x82\x01\x02\x10\x01R\achannel\x12\x0e\n" +
 	"\x02to\x18\x03 \x01(\tR\x02to\x12\x18\n" +
 	"\asubject\x18\x04 \x01(\tR\asubject\x12\x12\n" +
 	"\x04text\x18\x05 \x01(\tR\x04text\x12\x12\n" +

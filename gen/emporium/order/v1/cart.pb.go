@@ -531,10 +531,15 @@ func (x *GetCartResponse) GetCart() *Cart {
 }
 
 type AddItemRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	CartToken     string                 `protobuf:"bytes,1,opt,name=cart_token,json=cartToken,proto3" json:"cart_token,omitempty"`
-	Sku           string                 `protobuf:"bytes,2,opt,name=sku,proto3" json:"sku,omitempty"`
-	Quantity      int64                  `protobuf:"varint,3,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	CartToken string                 `protobuf:"bytes,1,opt,name=cart_token,json=cartToken,proto3" json:"cart_token,omitempty"`
+	Sku       string                 `protobuf:"bytes,2,opt,name=sku,proto3" json:"sku,omitempty"`
+	Quantity  int64                  `protobuf:"varint,3,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	// The SearchProductsResponse.search_id the shopper found the item
+	// through, if any: the add-to-cart, and the purchase once the order is
+	// paid, count towards that search in the product service's
+	// SearchAnalyticsService.
+	SearchId      string `protobuf:"bytes,4,opt,name=search_id,json=searchId,proto3" json:"search_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -588,6 +593,13 @@ func (x *AddItemRequest) GetQuantity() int64 {
 		return x.Quantity
 	}
 	return 0
+}
+
+func (x *AddItemRequest) GetSearchId() string {
+	if x != nil {
+		return x.SearchId
+	}
+	return ""
 }
 
 type AddItemResponse struct {
@@ -1684,12 +1696,13 @@ const file_emporium_order_v1_cart_proto_rawDesc = "" +
 	"\aship_to\x18\x02 \x01(\v2\x1d.emporium.type.v1.DestinationR\x06shipTo\x121\n" +
 	"\x10shipping_rate_id\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18dR\x0eshippingRateId\">\n" +
 	"\x0fGetCartResponse\x12+\n" +
-	"\x04cart\x18\x01 \x01(\v2\x17.emporium.order.v1.CartR\x04cart\"|\n" +
+	"\x04cart\x18\x01 \x01(\v2\x17.emporium.order.v1.CartR\x04cart\"\xa2\x01\n" +
 	"\x0eAddItemRequest\x12&\n" +
 	"\n" +
 	"cart_token\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18dR\tcartToken\x12\x1b\n" +
 	"\x03sku\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x03sku\x12%\n" +
-	"\bquantity\x18\x03 \x01(\x03B\t\xbaH\x06\"\x04\x18d \x00R\bquantity\">\n" +
+	"\bquantity\x18\x03 \x01(\x03B\t\xbaH\x06\"\x04\x18d \x00R\bquantity\x12$\n" +
+	"\tsearch_id\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18@R\bsearchId\">\n" +
 	"\x0fAddItemResponse\x12+\n" +
 	"\x04cart\x18\x01 \x01(\v2\x17.emporium.order.v1.CartR\x04cart\"\x7f\n" +
 	"\x11UpdateItemRequest\x12&\n" +
@@ -1720,12 +1733,12 @@ const file_emporium_order_v1_cart_proto_rawDesc = "" +
 	"\n" +
 	"cart_token\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18dR\tcartToken\"@\n" +
 	"\x11MergeCartResponse\x12+\n" +
-	"\x04cart\x18\x01 \x01(\v2\x17.emporium.order.v1.CartR\x04cart\"\xac\x04\n" +
+	"\x04cart\x18\x01 \x01(\v2\x17.emporium.order.v1.CartR\x04cart\"\xb6\x04\n" +
 	"\bDiscount\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04code\x18\x02 \x01(\tR\x04code\x12 \n" +
-	"\vdescription\x18\x03 \x01(\tR\vdescription\x123\n" +
-	"\x04kind\x18\x04 \x01(\x0e2\x1f.emporium.order.v1.DiscountKindR\x04kind\x12\x1f\n" +
+	"\vdescription\x18\x03 \x01(\tR\vdescription\x12=\n" +
+	"\x04kind\x18\x04 \x01(\x0e2\x1f.emporium.order.v1.DiscountKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12\x1f\n" +
 	"\vpercent_off\x18\x05 \x01(\x05R\n" +
 	"percentOff\x126\n" +
 	"\n" +

@@ -587,9 +587,11 @@ func (x *CheckoutResponse) GetPayment() *v12.Payment {
 type PayOrderRequest struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	OrderId string                 `protobuf:"bytes,1,opt,name=order_id,json=orderId,proto3" json:"order_id,omitempty"`
-	// The simulator's test cards (4242424242424242 succeeds,
-	// 4000000000000002 is declined, 4000002760003184 asks for
-	// authentication) or a Stripe PaymentMethod id.
+	// A payment method id from the provider, never card details: a Stripe
+	// PaymentMethod id (pm_…) made by Stripe.js, or with the simulator a
+	// pm_sim_… id from its tokenization endpoint (see
+	// PaymentService.GetPaymentConfig). Anything that looks like a card
+	// number is refused with invalid_argument.
 	PaymentMethod string `protobuf:"bytes,2,opt,name=payment_method,json=paymentMethod,proto3" json:"payment_method,omitempty"`
 	// One per attempt; a retried attempt charges once.
 	IdempotencyKey string `protobuf:"bytes,3,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
@@ -709,6 +711,104 @@ func (x *PayOrderResponse) GetPayment() *v12.Payment {
 	return nil
 }
 
+type GetOrderPaymentRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	OrderId       string                 `protobuf:"bytes,1,opt,name=order_id,json=orderId,proto3" json:"order_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetOrderPaymentRequest) Reset() {
+	*x = GetOrderPaymentRequest{}
+	mi := &file_emporium_order_v1_order_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetOrderPaymentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetOrderPaymentRequest) ProtoMessage() {}
+
+func (x *GetOrderPaymentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_order_v1_order_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetOrderPaymentRequest.ProtoReflect.Descriptor instead.
+func (*GetOrderPaymentRequest) Descriptor() ([]byte, []int) {
+	return file_emporium_order_v1_order_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *GetOrderPaymentRequest) GetOrderId() string {
+	if x != nil {
+		return x.OrderId
+	}
+	return ""
+}
+
+type GetOrderPaymentResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Order *Order                 `protobuf:"bytes,1,opt,name=order,proto3" json:"order,omitempty"`
+	// Unset when the order has nothing to pay. client_secret is set while
+	// the payment can still be confirmed.
+	Payment       *v12.Payment `protobuf:"bytes,2,opt,name=payment,proto3" json:"payment,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetOrderPaymentResponse) Reset() {
+	*x = GetOrderPaymentResponse{}
+	mi := &file_emporium_order_v1_order_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetOrderPaymentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetOrderPaymentResponse) ProtoMessage() {}
+
+func (x *GetOrderPaymentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_order_v1_order_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetOrderPaymentResponse.ProtoReflect.Descriptor instead.
+func (*GetOrderPaymentResponse) Descriptor() ([]byte, []int) {
+	return file_emporium_order_v1_order_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *GetOrderPaymentResponse) GetOrder() *Order {
+	if x != nil {
+		return x.Order
+	}
+	return nil
+}
+
+func (x *GetOrderPaymentResponse) GetPayment() *v12.Payment {
+	if x != nil {
+		return x.Payment
+	}
+	return nil
+}
+
 type GetOrderRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -718,7 +818,7 @@ type GetOrderRequest struct {
 
 func (x *GetOrderRequest) Reset() {
 	*x = GetOrderRequest{}
-	mi := &file_emporium_order_v1_order_proto_msgTypes[7]
+	mi := &file_emporium_order_v1_order_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -730,7 +830,7 @@ func (x *GetOrderRequest) String() string {
 func (*GetOrderRequest) ProtoMessage() {}
 
 func (x *GetOrderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_order_v1_order_proto_msgTypes[7]
+	mi := &file_emporium_order_v1_order_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -743,7 +843,7 @@ func (x *GetOrderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetOrderRequest.ProtoReflect.Descriptor instead.
 func (*GetOrderRequest) Descriptor() ([]byte, []int) {
-	return file_emporium_order_v1_order_proto_rawDescGZIP(), []int{7}
+	return file_emporium_order_v1_order_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *GetOrderRequest) GetId() string {
@@ -762,7 +862,7 @@ type GetOrderResponse struct {
 
 func (x *GetOrderResponse) Reset() {
 	*x = GetOrderResponse{}
-	mi := &file_emporium_order_v1_order_proto_msgTypes[8]
+	mi := &file_emporium_order_v1_order_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -774,7 +874,7 @@ func (x *GetOrderResponse) String() string {
 func (*GetOrderResponse) ProtoMessage() {}
 
 func (x *GetOrderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_order_v1_order_proto_msgTypes[8]
+	mi := &file_emporium_order_v1_order_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -787,7 +887,7 @@ func (x *GetOrderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetOrderResponse.ProtoReflect.Descriptor instead.
 func (*GetOrderResponse) Descriptor() ([]byte, []int) {
-	return file_emporium_order_v1_order_proto_rawDescGZIP(), []int{8}
+	return file_emporium_order_v1_order_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetOrderResponse) GetOrder() *Order {
@@ -807,7 +907,7 @@ type ListMyOrdersRequest struct {
 
 func (x *ListMyOrdersRequest) Reset() {
 	*x = ListMyOrdersRequest{}
-	mi := &file_emporium_order_v1_order_proto_msgTypes[9]
+	mi := &file_emporium_order_v1_order_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -819,7 +919,7 @@ func (x *ListMyOrdersRequest) String() string {
 func (*ListMyOrdersRequest) ProtoMessage() {}
 
 func (x *ListMyOrdersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_order_v1_order_proto_msgTypes[9]
+	mi := &file_emporium_order_v1_order_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -832,7 +932,7 @@ func (x *ListMyOrdersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMyOrdersRequest.ProtoReflect.Descriptor instead.
 func (*ListMyOrdersRequest) Descriptor() ([]byte, []int) {
-	return file_emporium_order_v1_order_proto_rawDescGZIP(), []int{9}
+	return file_emporium_order_v1_order_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ListMyOrdersRequest) GetPageSize() int32 {
@@ -859,7 +959,7 @@ type ListMyOrdersResponse struct {
 
 func (x *ListMyOrdersResponse) Reset() {
 	*x = ListMyOrdersResponse{}
-	mi := &file_emporium_order_v1_order_proto_msgTypes[10]
+	mi := &file_emporium_order_v1_order_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -871,7 +971,7 @@ func (x *ListMyOrdersResponse) String() string {
 func (*ListMyOrdersResponse) ProtoMessage() {}
 
 func (x *ListMyOrdersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_order_v1_order_proto_msgTypes[10]
+	mi := &file_emporium_order_v1_order_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -884,7 +984,7 @@ func (x *ListMyOrdersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMyOrdersResponse.ProtoReflect.Descriptor instead.
 func (*ListMyOrdersResponse) Descriptor() ([]byte, []int) {
-	return file_emporium_order_v1_order_proto_rawDescGZIP(), []int{10}
+	return file_emporium_order_v1_order_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListMyOrdersResponse) GetOrders() []*Order {
@@ -911,7 +1011,7 @@ type CancelOrderRequest struct {
 
 func (x *CancelOrderRequest) Reset() {
 	*x = CancelOrderRequest{}
-	mi := &file_emporium_order_v1_order_proto_msgTypes[11]
+	mi := &file_emporium_order_v1_order_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -923,7 +1023,7 @@ func (x *CancelOrderRequest) String() string {
 func (*CancelOrderRequest) ProtoMessage() {}
 
 func (x *CancelOrderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_order_v1_order_proto_msgTypes[11]
+	mi := &file_emporium_order_v1_order_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -936,7 +1036,7 @@ func (x *CancelOrderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelOrderRequest.ProtoReflect.Descriptor instead.
 func (*CancelOrderRequest) Descriptor() ([]byte, []int) {
-	return file_emporium_order_v1_order_proto_rawDescGZIP(), []int{11}
+	return file_emporium_order_v1_order_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *CancelOrderRequest) GetId() string {
@@ -962,7 +1062,7 @@ type CancelOrderResponse struct {
 
 func (x *CancelOrderResponse) Reset() {
 	*x = CancelOrderResponse{}
-	mi := &file_emporium_order_v1_order_proto_msgTypes[12]
+	mi := &file_emporium_order_v1_order_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -974,7 +1074,7 @@ func (x *CancelOrderResponse) String() string {
 func (*CancelOrderResponse) ProtoMessage() {}
 
 func (x *CancelOrderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_order_v1_order_proto_msgTypes[12]
+	mi := &file_emporium_order_v1_order_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -987,7 +1087,7 @@ func (x *CancelOrderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelOrderResponse.ProtoReflect.Descriptor instead.
 func (*CancelOrderResponse) Descriptor() ([]byte, []int) {
-	return file_emporium_order_v1_order_proto_rawDescGZIP(), []int{12}
+	return file_emporium_order_v1_order_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *CancelOrderResponse) GetOrder() *Order {
@@ -1014,7 +1114,7 @@ type ListOrdersRequest struct {
 
 func (x *ListOrdersRequest) Reset() {
 	*x = ListOrdersRequest{}
-	mi := &file_emporium_order_v1_order_proto_msgTypes[13]
+	mi := &file_emporium_order_v1_order_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1026,7 +1126,7 @@ func (x *ListOrdersRequest) String() string {
 func (*ListOrdersRequest) ProtoMessage() {}
 
 func (x *ListOrdersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_order_v1_order_proto_msgTypes[13]
+	mi := &file_emporium_order_v1_order_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1039,7 +1139,7 @@ func (x *ListOrdersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOrdersRequest.ProtoReflect.Descriptor instead.
 func (*ListOrdersRequest) Descriptor() ([]byte, []int) {
-	return file_emporium_order_v1_order_proto_rawDescGZIP(), []int{13}
+	return file_emporium_order_v1_order_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ListOrdersRequest) GetPageSize() int32 {
@@ -1101,7 +1201,7 @@ type ListOrdersResponse struct {
 
 func (x *ListOrdersResponse) Reset() {
 	*x = ListOrdersResponse{}
-	mi := &file_emporium_order_v1_order_proto_msgTypes[14]
+	mi := &file_emporium_order_v1_order_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1113,7 +1213,7 @@ func (x *ListOrdersResponse) String() string {
 func (*ListOrdersResponse) ProtoMessage() {}
 
 func (x *ListOrdersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_order_v1_order_proto_msgTypes[14]
+	mi := &file_emporium_order_v1_order_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1126,7 +1226,7 @@ func (x *ListOrdersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOrdersResponse.ProtoReflect.Descriptor instead.
 func (*ListOrdersResponse) Descriptor() ([]byte, []int) {
-	return file_emporium_order_v1_order_proto_rawDescGZIP(), []int{14}
+	return file_emporium_order_v1_order_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ListOrdersResponse) GetOrders() []*Order {
@@ -1156,7 +1256,7 @@ type RefundOrderRequest struct {
 
 func (x *RefundOrderRequest) Reset() {
 	*x = RefundOrderRequest{}
-	mi := &file_emporium_order_v1_order_proto_msgTypes[15]
+	mi := &file_emporium_order_v1_order_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1168,7 +1268,7 @@ func (x *RefundOrderRequest) String() string {
 func (*RefundOrderRequest) ProtoMessage() {}
 
 func (x *RefundOrderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_order_v1_order_proto_msgTypes[15]
+	mi := &file_emporium_order_v1_order_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1181,7 +1281,7 @@ func (x *RefundOrderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefundOrderRequest.ProtoReflect.Descriptor instead.
 func (*RefundOrderRequest) Descriptor() ([]byte, []int) {
-	return file_emporium_order_v1_order_proto_rawDescGZIP(), []int{15}
+	return file_emporium_order_v1_order_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *RefundOrderRequest) GetId() string {
@@ -1221,7 +1321,7 @@ type RefundOrderResponse struct {
 
 func (x *RefundOrderResponse) Reset() {
 	*x = RefundOrderResponse{}
-	mi := &file_emporium_order_v1_order_proto_msgTypes[16]
+	mi := &file_emporium_order_v1_order_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1233,7 +1333,7 @@ func (x *RefundOrderResponse) String() string {
 func (*RefundOrderResponse) ProtoMessage() {}
 
 func (x *RefundOrderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_order_v1_order_proto_msgTypes[16]
+	mi := &file_emporium_order_v1_order_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1246,7 +1346,7 @@ func (x *RefundOrderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefundOrderResponse.ProtoReflect.Descriptor instead.
 func (*RefundOrderResponse) Descriptor() ([]byte, []int) {
-	return file_emporium_order_v1_order_proto_rawDescGZIP(), []int{16}
+	return file_emporium_order_v1_order_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *RefundOrderResponse) GetOrder() *Order {
@@ -1270,7 +1370,7 @@ type UpdateFulfillmentRequest struct {
 
 func (x *UpdateFulfillmentRequest) Reset() {
 	*x = UpdateFulfillmentRequest{}
-	mi := &file_emporium_order_v1_order_proto_msgTypes[17]
+	mi := &file_emporium_order_v1_order_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1282,7 +1382,7 @@ func (x *UpdateFulfillmentRequest) String() string {
 func (*UpdateFulfillmentRequest) ProtoMessage() {}
 
 func (x *UpdateFulfillmentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_order_v1_order_proto_msgTypes[17]
+	mi := &file_emporium_order_v1_order_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1295,7 +1395,7 @@ func (x *UpdateFulfillmentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateFulfillmentRequest.ProtoReflect.Descriptor instead.
 func (*UpdateFulfillmentRequest) Descriptor() ([]byte, []int) {
-	return file_emporium_order_v1_order_proto_rawDescGZIP(), []int{17}
+	return file_emporium_order_v1_order_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *UpdateFulfillmentRequest) GetId() string {
@@ -1335,7 +1435,7 @@ type UpdateFulfillmentResponse struct {
 
 func (x *UpdateFulfillmentResponse) Reset() {
 	*x = UpdateFulfillmentResponse{}
-	mi := &file_emporium_order_v1_order_proto_msgTypes[18]
+	mi := &file_emporium_order_v1_order_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1347,7 +1447,7 @@ func (x *UpdateFulfillmentResponse) String() string {
 func (*UpdateFulfillmentResponse) ProtoMessage() {}
 
 func (x *UpdateFulfillmentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_order_v1_order_proto_msgTypes[18]
+	mi := &file_emporium_order_v1_order_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1360,7 +1460,7 @@ func (x *UpdateFulfillmentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateFulfillmentResponse.ProtoReflect.Descriptor instead.
 func (*UpdateFulfillmentResponse) Descriptor() ([]byte, []int) {
-	return file_emporium_order_v1_order_proto_rawDescGZIP(), []int{18}
+	return file_emporium_order_v1_order_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *UpdateFulfillmentResponse) GetOrder() *Order {
@@ -1379,7 +1479,7 @@ type GetOrderInternalRequest struct {
 
 func (x *GetOrderInternalRequest) Reset() {
 	*x = GetOrderInternalRequest{}
-	mi := &file_emporium_order_v1_order_proto_msgTypes[19]
+	mi := &file_emporium_order_v1_order_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1391,7 +1491,7 @@ func (x *GetOrderInternalRequest) String() string {
 func (*GetOrderInternalRequest) ProtoMessage() {}
 
 func (x *GetOrderInternalRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_order_v1_order_proto_msgTypes[19]
+	mi := &file_emporium_order_v1_order_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1404,7 +1504,7 @@ func (x *GetOrderInternalRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetOrderInternalRequest.ProtoReflect.Descriptor instead.
 func (*GetOrderInternalRequest) Descriptor() ([]byte, []int) {
-	return file_emporium_order_v1_order_proto_rawDescGZIP(), []int{19}
+	return file_emporium_order_v1_order_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *GetOrderInternalRequest) GetId() string {
@@ -1423,7 +1523,7 @@ type GetOrderInternalResponse struct {
 
 func (x *GetOrderInternalResponse) Reset() {
 	*x = GetOrderInternalResponse{}
-	mi := &file_emporium_order_v1_order_proto_msgTypes[20]
+	mi := &file_emporium_order_v1_order_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1435,7 +1535,7 @@ func (x *GetOrderInternalResponse) String() string {
 func (*GetOrderInternalResponse) ProtoMessage() {}
 
 func (x *GetOrderInternalResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_order_v1_order_proto_msgTypes[20]
+	mi := &file_emporium_order_v1_order_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1448,7 +1548,7 @@ func (x *GetOrderInternalResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetOrderInternalResponse.ProtoReflect.Descriptor instead.
 func (*GetOrderInternalResponse) Descriptor() ([]byte, []int) {
-	return file_emporium_order_v1_order_proto_rawDescGZIP(), []int{20}
+	return file_emporium_order_v1_order_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *GetOrderInternalResponse) GetOrder() *Order {
@@ -1472,7 +1572,7 @@ type UpdateFulfillmentInternalRequest struct {
 
 func (x *UpdateFulfillmentInternalRequest) Reset() {
 	*x = UpdateFulfillmentInternalRequest{}
-	mi := &file_emporium_order_v1_order_proto_msgTypes[21]
+	mi := &file_emporium_order_v1_order_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1484,7 +1584,7 @@ func (x *UpdateFulfillmentInternalRequest) String() string {
 func (*UpdateFulfillmentInternalRequest) ProtoMessage() {}
 
 func (x *UpdateFulfillmentInternalRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_order_v1_order_proto_msgTypes[21]
+	mi := &file_emporium_order_v1_order_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1497,7 +1597,7 @@ func (x *UpdateFulfillmentInternalRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateFulfillmentInternalRequest.ProtoReflect.Descriptor instead.
 func (*UpdateFulfillmentInternalRequest) Descriptor() ([]byte, []int) {
-	return file_emporium_order_v1_order_proto_rawDescGZIP(), []int{21}
+	return file_emporium_order_v1_order_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *UpdateFulfillmentInternalRequest) GetId() string {
@@ -1537,7 +1637,7 @@ type UpdateFulfillmentInternalResponse struct {
 
 func (x *UpdateFulfillmentInternalResponse) Reset() {
 	*x = UpdateFulfillmentInternalResponse{}
-	mi := &file_emporium_order_v1_order_proto_msgTypes[22]
+	mi := &file_emporium_order_v1_order_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1549,7 +1649,7 @@ func (x *UpdateFulfillmentInternalResponse) String() string {
 func (*UpdateFulfillmentInternalResponse) ProtoMessage() {}
 
 func (x *UpdateFulfillmentInternalResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_order_v1_order_proto_msgTypes[22]
+	mi := &file_emporium_order_v1_order_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1562,7 +1662,7 @@ func (x *UpdateFulfillmentInternalResponse) ProtoReflect() protoreflect.Message 
 
 // Deprecated: Use UpdateFulfillmentInternalResponse.ProtoReflect.Descriptor instead.
 func (*UpdateFulfillmentInternalResponse) Descriptor() ([]byte, []int) {
-	return file_emporium_order_v1_order_proto_rawDescGZIP(), []int{22}
+	return file_emporium_order_v1_order_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *UpdateFulfillmentInternalResponse) GetOrder() *Order {
@@ -1581,7 +1681,7 @@ type ApplyPaymentEventRequest struct {
 
 func (x *ApplyPaymentEventRequest) Reset() {
 	*x = ApplyPaymentEventRequest{}
-	mi := &file_emporium_order_v1_order_proto_msgTypes[23]
+	mi := &file_emporium_order_v1_order_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1593,7 +1693,7 @@ func (x *ApplyPaymentEventRequest) String() string {
 func (*ApplyPaymentEventRequest) ProtoMessage() {}
 
 func (x *ApplyPaymentEventRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_order_v1_order_proto_msgTypes[23]
+	mi := &file_emporium_order_v1_order_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1606,7 +1706,7 @@ func (x *ApplyPaymentEventRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplyPaymentEventRequest.ProtoReflect.Descriptor instead.
 func (*ApplyPaymentEventRequest) Descriptor() ([]byte, []int) {
-	return file_emporium_order_v1_order_proto_rawDescGZIP(), []int{23}
+	return file_emporium_order_v1_order_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ApplyPaymentEventRequest) GetEvent() *v12.PaymentEvent {
@@ -1625,7 +1725,7 @@ type ApplyPaymentEventResponse struct {
 
 func (x *ApplyPaymentEventResponse) Reset() {
 	*x = ApplyPaymentEventResponse{}
-	mi := &file_emporium_order_v1_order_proto_msgTypes[24]
+	mi := &file_emporium_order_v1_order_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1637,7 +1737,7 @@ func (x *ApplyPaymentEventResponse) String() string {
 func (*ApplyPaymentEventResponse) ProtoMessage() {}
 
 func (x *ApplyPaymentEventResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_order_v1_order_proto_msgTypes[24]
+	mi := &file_emporium_order_v1_order_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1650,7 +1750,7 @@ func (x *ApplyPaymentEventResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplyPaymentEventResponse.ProtoReflect.Descriptor instead.
 func (*ApplyPaymentEventResponse) Descriptor() ([]byte, []int) {
-	return file_emporium_order_v1_order_proto_rawDescGZIP(), []int{24}
+	return file_emporium_order_v1_order_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ApplyPaymentEventResponse) GetOrder() *Order {
@@ -1660,17 +1760,216 @@ func (x *ApplyPaymentEventResponse) GetOrder() *Order {
 	return nil
 }
 
+type GetOrderStatsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// First and last day of the range, inclusive, as YYYY-MM-DD in time_zone.
+	StartDate string `protobuf:"bytes,1,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`
+	EndDate   string `protobuf:"bytes,2,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
+	// IANA time zone the days are counted in, e.g. "Europe/Paris"; empty
+	// means UTC.
+	TimeZone      string `protobuf:"bytes,3,opt,name=time_zone,json=timeZone,proto3" json:"time_zone,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetOrderStatsRequest) Reset() {
+	*x = GetOrderStatsRequest{}
+	mi := &file_emporium_order_v1_order_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetOrderStatsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetOrderStatsRequest) ProtoMessage() {}
+
+func (x *GetOrderStatsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_order_v1_order_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetOrderStatsRequest.ProtoReflect.Descriptor instead.
+func (*GetOrderStatsRequest) Descriptor() ([]byte, []int) {
+	return file_emporium_order_v1_order_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *GetOrderStatsRequest) GetStartDate() string {
+	if x != nil {
+		return x.StartDate
+	}
+	return ""
+}
+
+func (x *GetOrderStatsRequest) GetEndDate() string {
+	if x != nil {
+		return x.EndDate
+	}
+	return ""
+}
+
+func (x *GetOrderStatsRequest) GetTimeZone() string {
+	if x != nil {
+		return x.TimeZone
+	}
+	return ""
+}
+
+type GetOrderStatsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Every day of the range, oldest first, days without orders included.
+	Days []*DailyOrderStats `protobuf:"bytes,1,rep,name=days,proto3" json:"days,omitempty"`
+	// Sums over the range.
+	Orders  int64     `protobuf:"varint,2,opt,name=orders,proto3" json:"orders,omitempty"`
+	Revenue *v1.Money `protobuf:"bytes,3,opt,name=revenue,proto3" json:"revenue,omitempty"`
+	// Orders paid or being fulfilled and not yet shipped, now (whatever the
+	// range).
+	AwaitingShipment int64 `protobuf:"varint,4,opt,name=awaiting_shipment,json=awaitingShipment,proto3" json:"awaiting_shipment,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *GetOrderStatsResponse) Reset() {
+	*x = GetOrderStatsResponse{}
+	mi := &file_emporium_order_v1_order_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetOrderStatsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetOrderStatsResponse) ProtoMessage() {}
+
+func (x *GetOrderStatsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_order_v1_order_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetOrderStatsResponse.ProtoReflect.Descriptor instead.
+func (*GetOrderStatsResponse) Descriptor() ([]byte, []int) {
+	return file_emporium_order_v1_order_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *GetOrderStatsResponse) GetDays() []*DailyOrderStats {
+	if x != nil {
+		return x.Days
+	}
+	return nil
+}
+
+func (x *GetOrderStatsResponse) GetOrders() int64 {
+	if x != nil {
+		return x.Orders
+	}
+	return 0
+}
+
+func (x *GetOrderStatsResponse) GetRevenue() *v1.Money {
+	if x != nil {
+		return x.Revenue
+	}
+	return nil
+}
+
+func (x *GetOrderStatsResponse) GetAwaitingShipment() int64 {
+	if x != nil {
+		return x.AwaitingShipment
+	}
+	return 0
+}
+
+// DailyOrderStats is one day of GetOrderStats. An order counts on the day it
+// was placed, once paid (pending and canceled orders do not count); its
+// revenue is its total less what was refunded.
+type DailyOrderStats struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// YYYY-MM-DD.
+	Date          string    `protobuf:"bytes,1,opt,name=date,proto3" json:"date,omitempty"`
+	Orders        int64     `protobuf:"varint,2,opt,name=orders,proto3" json:"orders,omitempty"`
+	Revenue       *v1.Money `protobuf:"bytes,3,opt,name=revenue,proto3" json:"revenue,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DailyOrderStats) Reset() {
+	*x = DailyOrderStats{}
+	mi := &file_emporium_order_v1_order_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DailyOrderStats) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DailyOrderStats) ProtoMessage() {}
+
+func (x *DailyOrderStats) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_order_v1_order_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DailyOrderStats.ProtoReflect.Descriptor instead.
+func (*DailyOrderStats) Descriptor() ([]byte, []int) {
+	return file_emporium_order_v1_order_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *DailyOrderStats) GetDate() string {
+	if x != nil {
+		return x.Date
+	}
+	return ""
+}
+
+func (x *DailyOrderStats) GetOrders() int64 {
+	if x != nil {
+		return x.Orders
+	}
+	return 0
+}
+
+func (x *DailyOrderStats) GetRevenue() *v1.Money {
+	if x != nil {
+		return x.Revenue
+	}
+	return nil
+}
+
 var File_emporium_order_v1_order_proto protoreflect.FileDescriptor
 
 const file_emporium_order_v1_order_proto_rawDesc = "" +
 	"\n" +
-	"\x1demporium/order/v1/order.proto\x12\x11emporium.order.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1demporium/auth/v1/access.proto\x1a!emporium/payment/v1/payment.proto\x1a#emporium/shipping/v1/shipping.proto\x1a\x1eemporium/type/v1/address.proto\x1a\x1cemporium/type/v1/money.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe1\a\n" +
+	"\x1demporium/order/v1/order.proto\x12\x11emporium.order.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1demporium/auth/v1/access.proto\x1a!emporium/payment/v1/payment.proto\x1a#emporium/shipping/v1/shipping.proto\x1a\x1eemporium/type/v1/address.proto\x1a\x1cemporium/type/v1/money.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xeb\a\n" +
 	"\x05Order\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06number\x18\x02 \x01(\tR\x06number\x12\x1f\n" +
 	"\vcustomer_id\x18\x03 \x01(\tR\n" +
-	"customerId\x126\n" +
-	"\x06status\x18\x04 \x01(\x0e2\x1e.emporium.order.v1.OrderStatusR\x06status\x122\n" +
+	"customerId\x12@\n" +
+	"\x06status\x18\x04 \x01(\x0e2\x1e.emporium.order.v1.OrderStatusB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06status\x122\n" +
 	"\x05lines\x18\x05 \x03(\v2\x1c.emporium.order.v1.OrderLineR\x05lines\x123\n" +
 	"\bsubtotal\x18\x06 \x01(\v2\x17.emporium.type.v1.MoneyR\bsubtotal\x12#\n" +
 	"\rdiscount_code\x18\a \x01(\tR\fdiscountCode\x12>\n" +
@@ -1701,10 +2000,10 @@ const file_emporium_order_v1_order_proto_rawDesc = "" +
 	"unit_price\x18\x05 \x01(\v2\x17.emporium.type.v1.MoneyR\tunitPrice\x12\x1a\n" +
 	"\bquantity\x18\x06 \x01(\x03R\bquantity\x126\n" +
 	"\n" +
-	"line_total\x18\a \x01(\v2\x17.emporium.type.v1.MoneyR\tlineTotal\"\xd0\x01\n" +
-	"\fStatusChange\x122\n" +
-	"\x04from\x18\x01 \x01(\x0e2\x1e.emporium.order.v1.OrderStatusR\x04from\x12.\n" +
-	"\x02to\x18\x02 \x01(\x0e2\x1e.emporium.order.v1.OrderStatusR\x02to\x12\x16\n" +
+	"line_total\x18\a \x01(\v2\x17.emporium.type.v1.MoneyR\tlineTotal\"\xe4\x01\n" +
+	"\fStatusChange\x12<\n" +
+	"\x04from\x18\x01 \x01(\x0e2\x1e.emporium.order.v1.OrderStatusB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04from\x128\n" +
+	"\x02to\x18\x02 \x01(\x0e2\x1e.emporium.order.v1.OrderStatusB\b\xbaH\x05\x82\x01\x02\x10\x01R\x02to\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x14\n" +
 	"\x05actor\x18\x04 \x01(\tR\x05actor\x12.\n" +
 	"\x04time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"\x8e\x02\n" +
@@ -1715,15 +2014,20 @@ const file_emporium_order_v1_order_proto_rawDesc = "" +
 	"\x0eexpected_total\x18\x04 \x01(\v2\x17.emporium.type.v1.MoneyR\rexpectedTotal\"z\n" +
 	"\x10CheckoutResponse\x12.\n" +
 	"\x05order\x18\x01 \x01(\v2\x18.emporium.order.v1.OrderR\x05order\x126\n" +
-	"\apayment\x18\x02 \x01(\v2\x1c.emporium.payment.v1.PaymentR\apayment\"\xc7\x01\n" +
+	"\apayment\x18\x02 \x01(\v2\x1c.emporium.payment.v1.PaymentR\apayment\"\xb9\x02\n" +
 	"\x0fPayOrderRequest\x12$\n" +
-	"\border_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\aorderId\x121\n" +
-	"\x0epayment_method\x18\x02 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\rpaymentMethod\x122\n" +
+	"\border_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\aorderId\x12\xa2\x01\n" +
+	"\x0epayment_method\x18\x02 \x01(\tB{\xbaHx\xba\x01n\n" +
+	"\x14payment_method.token\x12-send a payment method token, not card details\x1a'!this.matches('[0-9]([ -]?[0-9]){11,}')r\x05\x10\x01\x18\xc8\x01R\rpaymentMethod\x122\n" +
 	"\x0fidempotency_key\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x10\b\x18dR\x0eidempotencyKey\x12'\n" +
 	"\n" +
 	"return_url\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x10R\treturnUrl\"z\n" +
 	"\x10PayOrderResponse\x12.\n" +
+	"\x05order\x18\x01 \x01(\v2\x18.emporium.order.v1.OrderR\x05order\x126\n" +
+	"\apayment\x18\x02 \x01(\v2\x1c.emporium.payment.v1.PaymentR\apayment\">\n" +
+	"\x16GetOrderPaymentRequest\x12$\n" +
+	"\border_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\aorderId\"\x81\x01\n" +
+	"\x17GetOrderPaymentResponse\x12.\n" +
 	"\x05order\x18\x01 \x01(\v2\x18.emporium.order.v1.OrderR\x05order\x126\n" +
 	"\apayment\x18\x02 \x01(\v2\x1c.emporium.payment.v1.PaymentR\apayment\",\n" +
 	"\x0fGetOrderRequest\x12\x19\n" +
@@ -1784,7 +2088,21 @@ const file_emporium_order_v1_order_proto_rawDesc = "" +
 	"\x18ApplyPaymentEventRequest\x12?\n" +
 	"\x05event\x18\x01 \x01(\v2!.emporium.payment.v1.PaymentEventB\x06\xbaH\x03\xc8\x01\x01R\x05event\"K\n" +
 	"\x19ApplyPaymentEventResponse\x12.\n" +
-	"\x05order\x18\x01 \x01(\v2\x18.emporium.order.v1.OrderR\x05order*\x92\x02\n" +
+	"\x05order\x18\x01 \x01(\v2\x18.emporium.order.v1.OrderR\x05order\"\xc0\x01\n" +
+	"\x14GetOrderStatsRequest\x12B\n" +
+	"\n" +
+	"start_date\x18\x01 \x01(\tB#\xbaH r\x1e2\x1c^[0-9]{4}-[0-9]{2}-[0-9]{2}$R\tstartDate\x12>\n" +
+	"\bend_date\x18\x02 \x01(\tB#\xbaH r\x1e2\x1c^[0-9]{4}-[0-9]{2}-[0-9]{2}$R\aendDate\x12$\n" +
+	"\ttime_zone\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18@R\btimeZone\"\xc7\x01\n" +
+	"\x15GetOrderStatsResponse\x126\n" +
+	"\x04days\x18\x01 \x03(\v2\".emporium.order.v1.DailyOrderStatsR\x04days\x12\x16\n" +
+	"\x06orders\x18\x02 \x01(\x03R\x06orders\x121\n" +
+	"\arevenue\x18\x03 \x01(\v2\x17.emporium.type.v1.MoneyR\arevenue\x12+\n" +
+	"\x11awaiting_shipment\x18\x04 \x01(\x03R\x10awaitingShipment\"p\n" +
+	"\x0fDailyOrderStats\x12\x12\n" +
+	"\x04date\x18\x01 \x01(\tR\x04date\x12\x16\n" +
+	"\x06orders\x18\x02 \x01(\x03R\x06orders\x121\n" +
+	"\arevenue\x18\x03 \x01(\v2\x17.emporium.type.v1.MoneyR\arevenue*\x92\x02\n" +
 	"\vOrderStatus\x12\x1c\n" +
 	"\x18ORDER_STATUS_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cORDER_STATUS_PENDING_PAYMENT\x10\x01\x12\x15\n" +
@@ -1794,16 +2112,18 @@ const file_emporium_order_v1_order_proto_rawDesc = "" +
 	"\x16ORDER_STATUS_DELIVERED\x10\x05\x12\x19\n" +
 	"\x15ORDER_STATUS_CANCELED\x10\x06\x12\x19\n" +
 	"\x15ORDER_STATUS_REFUNDED\x10\a\x12#\n" +
-	"\x1fORDER_STATUS_PARTIALLY_REFUNDED\x10\b2\xc7\x01\n" +
+	"\x1fORDER_STATUS_PARTIALLY_REFUNDED\x10\b2\xba\x02\n" +
 	"\x0fCheckoutService\x12Y\n" +
 	"\bCheckout\x12\".emporium.order.v1.CheckoutRequest\x1a#.emporium.order.v1.CheckoutResponse\"\x04\xc8\xf3\x18\x02\x12Y\n" +
-	"\bPayOrder\x12\".emporium.order.v1.PayOrderRequest\x1a#.emporium.order.v1.PayOrderResponse\"\x04\xc8\xf3\x18\x022\xf6\a\n" +
+	"\bPayOrder\x12\".emporium.order.v1.PayOrderRequest\x1a#.emporium.order.v1.PayOrderResponse\"\x04\xc8\xf3\x18\x02\x12q\n" +
+	"\x0fGetOrderPayment\x12).emporium.order.v1.GetOrderPaymentRequest\x1a*.emporium.order.v1.GetOrderPaymentResponse\"\a\xc8\xf3\x18\x02\x90\x02\x022\xe3\b\n" +
 	"\fOrderService\x12\\\n" +
 	"\bGetOrder\x12\".emporium.order.v1.GetOrderRequest\x1a#.emporium.order.v1.GetOrderResponse\"\a\xc8\xf3\x18\x02\x90\x02\x01\x12h\n" +
 	"\fListMyOrders\x12&.emporium.order.v1.ListMyOrdersRequest\x1a'.emporium.order.v1.ListMyOrdersResponse\"\a\xc8\xf3\x18\x02\x90\x02\x01\x12e\n" +
 	"\vCancelOrder\x12%.emporium.order.v1.CancelOrderRequest\x1a&.emporium.order.v1.CancelOrderResponse\"\a\xc8\xf3\x18\x02\x90\x02\x02\x12b\n" +
 	"\n" +
-	"ListOrders\x12$.emporium.order.v1.ListOrdersRequest\x1a%.emporium.order.v1.ListOrdersResponse\"\a\xc8\xf3\x18\x03\x90\x02\x01\x12b\n" +
+	"ListOrders\x12$.emporium.order.v1.ListOrdersRequest\x1a%.emporium.order.v1.ListOrdersResponse\"\a\xc8\xf3\x18\x03\x90\x02\x01\x12k\n" +
+	"\rGetOrderStats\x12'.emporium.order.v1.GetOrderStatsRequest\x1a(.emporium.order.v1.GetOrderStatsResponse\"\a\xc8\xf3\x18\x03\x90\x02\x01\x12b\n" +
 	"\vRefundOrder\x12%.emporium.order.v1.RefundOrderRequest\x1a&.emporium.order.v1.RefundOrderResponse\"\x04\xc8\xf3\x18\x03\x12t\n" +
 	"\x11UpdateFulfillment\x12+.emporium.order.v1.UpdateFulfillmentRequest\x1a,.emporium.order.v1.UpdateFulfillmentResponse\"\x04\xc8\xf3\x18\x03\x12t\n" +
 	"\x11ApplyPaymentEvent\x12+.emporium.order.v1.ApplyPaymentEventRequest\x1a,.emporium.order.v1.ApplyPaymentEventResponse\"\x04\xc8\xf3\x18\x05\x12t\n" +
@@ -1823,7 +2143,7 @@ func file_emporium_order_v1_order_proto_rawDescGZIP() []byte {
 }
 
 var file_emporium_order_v1_order_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_emporium_order_v1_order_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_emporium_order_v1_order_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_emporium_order_v1_order_proto_goTypes = []any{
 	(OrderStatus)(0),                          // 0: emporium.order.v1.OrderStatus
 	(*Order)(nil),                             // 1: emporium.order.v1.Order
@@ -1833,99 +2153,113 @@ var file_emporium_order_v1_order_proto_goTypes = []any{
 	(*CheckoutResponse)(nil),                  // 5: emporium.order.v1.CheckoutResponse
 	(*PayOrderRequest)(nil),                   // 6: emporium.order.v1.PayOrderRequest
 	(*PayOrderResponse)(nil),                  // 7: emporium.order.v1.PayOrderResponse
-	(*GetOrderRequest)(nil),                   // 8: emporium.order.v1.GetOrderRequest
-	(*GetOrderResponse)(nil),                  // 9: emporium.order.v1.GetOrderResponse
-	(*ListMyOrdersRequest)(nil),               // 10: emporium.order.v1.ListMyOrdersRequest
-	(*ListMyOrdersResponse)(nil),              // 11: emporium.order.v1.ListMyOrdersResponse
-	(*CancelOrderRequest)(nil),                // 12: emporium.order.v1.CancelOrderRequest
-	(*CancelOrderResponse)(nil),               // 13: emporium.order.v1.CancelOrderResponse
-	(*ListOrdersRequest)(nil),                 // 14: emporium.order.v1.ListOrdersRequest
-	(*ListOrdersResponse)(nil),                // 15: emporium.order.v1.ListOrdersResponse
-	(*RefundOrderRequest)(nil),                // 16: emporium.order.v1.RefundOrderRequest
-	(*RefundOrderResponse)(nil),               // 17: emporium.order.v1.RefundOrderResponse
-	(*UpdateFulfillmentRequest)(nil),          // 18: emporium.order.v1.UpdateFulfillmentRequest
-	(*UpdateFulfillmentResponse)(nil),         // 19: emporium.order.v1.UpdateFulfillmentResponse
-	(*GetOrderInternalRequest)(nil),           // 20: emporium.order.v1.GetOrderInternalRequest
-	(*GetOrderInternalResponse)(nil),          // 21: emporium.order.v1.GetOrderInternalResponse
-	(*UpdateFulfillmentInternalRequest)(nil),  // 22: emporium.order.v1.UpdateFulfillmentInternalRequest
-	(*UpdateFulfillmentInternalResponse)(nil), // 23: emporium.order.v1.UpdateFulfillmentInternalResponse
-	(*ApplyPaymentEventRequest)(nil),          // 24: emporium.order.v1.ApplyPaymentEventRequest
-	(*ApplyPaymentEventResponse)(nil),         // 25: emporium.order.v1.ApplyPaymentEventResponse
-	(*v1.Money)(nil),                          // 26: emporium.type.v1.Money
-	(*v1.PostalAddress)(nil),                  // 27: emporium.type.v1.PostalAddress
-	(*v11.ShippingRate)(nil),                  // 28: emporium.shipping.v1.ShippingRate
-	(*timestamppb.Timestamp)(nil),             // 29: google.protobuf.Timestamp
-	(*v12.Payment)(nil),                       // 30: emporium.payment.v1.Payment
-	(*v12.PaymentEvent)(nil),                  // 31: emporium.payment.v1.PaymentEvent
+	(*GetOrderPaymentRequest)(nil),            // 8: emporium.order.v1.GetOrderPaymentRequest
+	(*GetOrderPaymentResponse)(nil),           // 9: emporium.order.v1.GetOrderPaymentResponse
+	(*GetOrderRequest)(nil),                   // 10: emporium.order.v1.GetOrderRequest
+	(*GetOrderResponse)(nil),                  // 11: emporium.order.v1.GetOrderResponse
+	(*ListMyOrdersRequest)(nil),               // 12: emporium.order.v1.ListMyOrdersRequest
+	(*ListMyOrdersResponse)(nil),              // 13: emporium.order.v1.ListMyOrdersResponse
+	(*CancelOrderRequest)(nil),                // 14: emporium.order.v1.CancelOrderRequest
+	(*CancelOrderResponse)(nil),               // 15: emporium.order.v1.CancelOrderResponse
+	(*ListOrdersRequest)(nil),                 // 16: emporium.order.v1.ListOrdersRequest
+	(*ListOrdersResponse)(nil),                // 17: emporium.order.v1.ListOrdersResponse
+	(*RefundOrderRequest)(nil),                // 18: emporium.order.v1.RefundOrderRequest
+	(*RefundOrderResponse)(nil),               // 19: emporium.order.v1.RefundOrderResponse
+	(*UpdateFulfillmentRequest)(nil),          // 20: emporium.order.v1.UpdateFulfillmentRequest
+	(*UpdateFulfillmentResponse)(nil),         // 21: emporium.order.v1.UpdateFulfillmentResponse
+	(*GetOrderInternalRequest)(nil),           // 22: emporium.order.v1.GetOrderInternalRequest
+	(*GetOrderInternalResponse)(nil),          // 23: emporium.order.v1.GetOrderInternalResponse
+	(*UpdateFulfillmentInternalRequest)(nil),  // 24: emporium.order.v1.UpdateFulfillmentInternalRequest
+	(*UpdateFulfillmentInternalResponse)(nil), // 25: emporium.order.v1.UpdateFulfillmentInternalResponse
+	(*ApplyPaymentEventRequest)(nil),          // 26: emporium.order.v1.ApplyPaymentEventRequest
+	(*ApplyPaymentEventResponse)(nil),         // 27: emporium.order.v1.ApplyPaymentEventResponse
+	(*GetOrderStatsRequest)(nil),              // 28: emporium.order.v1.GetOrderStatsRequest
+	(*GetOrderStatsResponse)(nil),             // 29: emporium.order.v1.GetOrderStatsResponse
+	(*DailyOrderStats)(nil),                   // 30: emporium.order.v1.DailyOrderStats
+	(*v1.Money)(nil),                          // 31: emporium.type.v1.Money
+	(*v1.PostalAddress)(nil),                  // 32: emporium.type.v1.PostalAddress
+	(*v11.ShippingRate)(nil),                  // 33: emporium.shipping.v1.ShippingRate
+	(*timestamppb.Timestamp)(nil),             // 34: google.protobuf.Timestamp
+	(*v12.Payment)(nil),                       // 35: emporium.payment.v1.Payment
+	(*v12.PaymentEvent)(nil),                  // 36: emporium.payment.v1.PaymentEvent
 }
 var file_emporium_order_v1_order_proto_depIdxs = []int32{
 	0,  // 0: emporium.order.v1.Order.status:type_name -> emporium.order.v1.OrderStatus
 	2,  // 1: emporium.order.v1.Order.lines:type_name -> emporium.order.v1.OrderLine
-	26, // 2: emporium.order.v1.Order.subtotal:type_name -> emporium.type.v1.Money
-	26, // 3: emporium.order.v1.Order.discount_total:type_name -> emporium.type.v1.Money
-	26, // 4: emporium.order.v1.Order.shipping_total:type_name -> emporium.type.v1.Money
-	26, // 5: emporium.order.v1.Order.tax_total:type_name -> emporium.type.v1.Money
-	26, // 6: emporium.order.v1.Order.total:type_name -> emporium.type.v1.Money
-	26, // 7: emporium.order.v1.Order.refunded_total:type_name -> emporium.type.v1.Money
-	27, // 8: emporium.order.v1.Order.shipping_address:type_name -> emporium.type.v1.PostalAddress
-	28, // 9: emporium.order.v1.Order.shipping_rate:type_name -> emporium.shipping.v1.ShippingRate
+	31, // 2: emporium.order.v1.Order.subtotal:type_name -> emporium.type.v1.Money
+	31, // 3: emporium.order.v1.Order.discount_total:type_name -> emporium.type.v1.Money
+	31, // 4: emporium.order.v1.Order.shipping_total:type_name -> emporium.type.v1.Money
+	31, // 5: emporium.order.v1.Order.tax_total:type_name -> emporium.type.v1.Money
+	31, // 6: emporium.order.v1.Order.total:type_name -> emporium.type.v1.Money
+	31, // 7: emporium.order.v1.Order.refunded_total:type_name -> emporium.type.v1.Money
+	32, // 8: emporium.order.v1.Order.shipping_address:type_name -> emporium.type.v1.PostalAddress
+	33, // 9: emporium.order.v1.Order.shipping_rate:type_name -> emporium.shipping.v1.ShippingRate
 	3,  // 10: emporium.order.v1.Order.history:type_name -> emporium.order.v1.StatusChange
-	29, // 11: emporium.order.v1.Order.expire_time:type_name -> google.protobuf.Timestamp
-	29, // 12: emporium.order.v1.Order.create_time:type_name -> google.protobuf.Timestamp
-	29, // 13: emporium.order.v1.Order.update_time:type_name -> google.protobuf.Timestamp
-	26, // 14: emporium.order.v1.OrderLine.unit_price:type_name -> emporium.type.v1.Money
-	26, // 15: emporium.order.v1.OrderLine.line_total:type_name -> emporium.type.v1.Money
+	34, // 11: emporium.order.v1.Order.expire_time:type_name -> google.protobuf.Timestamp
+	34, // 12: emporium.order.v1.Order.create_time:type_name -> google.protobuf.Timestamp
+	34, // 13: emporium.order.v1.Order.update_time:type_name -> google.protobuf.Timestamp
+	31, // 14: emporium.order.v1.OrderLine.unit_price:type_name -> emporium.type.v1.Money
+	31, // 15: emporium.order.v1.OrderLine.line_total:type_name -> emporium.type.v1.Money
 	0,  // 16: emporium.order.v1.StatusChange.from:type_name -> emporium.order.v1.OrderStatus
 	0,  // 17: emporium.order.v1.StatusChange.to:type_name -> emporium.order.v1.OrderStatus
-	29, // 18: emporium.order.v1.StatusChange.time:type_name -> google.protobuf.Timestamp
-	27, // 19: emporium.order.v1.CheckoutRequest.shipping_address:type_name -> emporium.type.v1.PostalAddress
-	26, // 20: emporium.order.v1.CheckoutRequest.expected_total:type_name -> emporium.type.v1.Money
+	34, // 18: emporium.order.v1.StatusChange.time:type_name -> google.protobuf.Timestamp
+	32, // 19: emporium.order.v1.CheckoutRequest.shipping_address:type_name -> emporium.type.v1.PostalAddress
+	31, // 20: emporium.order.v1.CheckoutRequest.expected_total:type_name -> emporium.type.v1.Money
 	1,  // 21: emporium.order.v1.CheckoutResponse.order:type_name -> emporium.order.v1.Order
-	30, // 22: emporium.order.v1.CheckoutResponse.payment:type_name -> emporium.payment.v1.Payment
+	35, // 22: emporium.order.v1.CheckoutResponse.payment:type_name -> emporium.payment.v1.Payment
 	1,  // 23: emporium.order.v1.PayOrderResponse.order:type_name -> emporium.order.v1.Order
-	30, // 24: emporium.order.v1.PayOrderResponse.payment:type_name -> emporium.payment.v1.Payment
-	1,  // 25: emporium.order.v1.GetOrderResponse.order:type_name -> emporium.order.v1.Order
-	1,  // 26: emporium.order.v1.ListMyOrdersResponse.orders:type_name -> emporium.order.v1.Order
-	1,  // 27: emporium.order.v1.CancelOrderResponse.order:type_name -> emporium.order.v1.Order
-	0,  // 28: emporium.order.v1.ListOrdersRequest.statuses:type_name -> emporium.order.v1.OrderStatus
-	29, // 29: emporium.order.v1.ListOrdersRequest.created_after:type_name -> google.protobuf.Timestamp
-	29, // 30: emporium.order.v1.ListOrdersRequest.created_before:type_name -> google.protobuf.Timestamp
-	1,  // 31: emporium.order.v1.ListOrdersResponse.orders:type_name -> emporium.order.v1.Order
-	1,  // 32: emporium.order.v1.RefundOrderResponse.order:type_name -> emporium.order.v1.Order
-	0,  // 33: emporium.order.v1.UpdateFulfillmentRequest.status:type_name -> emporium.order.v1.OrderStatus
-	1,  // 34: emporium.order.v1.UpdateFulfillmentResponse.order:type_name -> emporium.order.v1.Order
-	1,  // 35: emporium.order.v1.GetOrderInternalResponse.order:type_name -> emporium.order.v1.Order
-	0,  // 36: emporium.order.v1.UpdateFulfillmentInternalRequest.status:type_name -> emporium.order.v1.OrderStatus
-	1,  // 37: emporium.order.v1.UpdateFulfillmentInternalResponse.order:type_name -> emporium.order.v1.Order
-	31, // 38: emporium.order.v1.ApplyPaymentEventRequest.event:type_name -> emporium.payment.v1.PaymentEvent
-	1,  // 39: emporium.order.v1.ApplyPaymentEventResponse.order:type_name -> emporium.order.v1.Order
-	4,  // 40: emporium.order.v1.CheckoutService.Checkout:input_type -> emporium.order.v1.CheckoutRequest
-	6,  // 41: emporium.order.v1.CheckoutService.PayOrder:input_type -> emporium.order.v1.PayOrderRequest
-	8,  // 42: emporium.order.v1.OrderService.GetOrder:input_type -> emporium.order.v1.GetOrderRequest
-	10, // 43: emporium.order.v1.OrderService.ListMyOrders:input_type -> emporium.order.v1.ListMyOrdersRequest
-	12, // 44: emporium.order.v1.OrderService.CancelOrder:input_type -> emporium.order.v1.CancelOrderRequest
-	14, // 45: emporium.order.v1.OrderService.ListOrders:input_type -> emporium.order.v1.ListOrdersRequest
-	16, // 46: emporium.order.v1.OrderService.RefundOrder:input_type -> emporium.order.v1.RefundOrderRequest
-	18, // 47: emporium.order.v1.OrderService.UpdateFulfillment:input_type -> emporium.order.v1.UpdateFulfillmentRequest
-	24, // 48: emporium.order.v1.OrderService.ApplyPaymentEvent:input_type -> emporium.order.v1.ApplyPaymentEventRequest
-	20, // 49: emporium.order.v1.OrderService.GetOrderInternal:input_type -> emporium.order.v1.GetOrderInternalRequest
-	22, // 50: emporium.order.v1.OrderService.UpdateFulfillmentInternal:input_type -> emporium.order.v1.UpdateFulfillmentInternalRequest
-	5,  // 51: emporium.order.v1.CheckoutService.Checkout:output_type -> emporium.order.v1.CheckoutResponse
-	7,  // 52: emporium.order.v1.CheckoutService.PayOrder:output_type -> emporium.order.v1.PayOrderResponse
-	9,  // 53: emporium.order.v1.OrderService.GetOrder:output_type -> emporium.order.v1.GetOrderResponse
-	11, // 54: emporium.order.v1.OrderService.ListMyOrders:output_type -> emporium.order.v1.ListMyOrdersResponse
-	13, // 55: emporium.order.v1.OrderService.CancelOrder:output_type -> emporium.order.v1.CancelOrderResponse
-	15, // 56: emporium.order.v1.OrderService.ListOrders:output_type -> emporium.order.v1.ListOrdersResponse
-	17, // 57: emporium.order.v1.OrderService.RefundOrder:output_type -> emporium.order.v1.RefundOrderResponse
-	19, // 58: emporium.order.v1.OrderService.UpdateFulfillment:output_type -> emporium.order.v1.UpdateFulfillmentResponse
-	25, // 59: emporium.order.v1.OrderService.ApplyPaymentEvent:output_type -> emporium.order.v1.ApplyPaymentEventResponse
-	21, // 60: emporium.order.v1.OrderService.GetOrderInternal:output_type -> emporium.order.v1.GetOrderInternalResponse
-	23, // 61: emporium.order.v1.OrderService.UpdateFulfillmentInternal:output_type -> emporium.order.v1.UpdateFulfillmentInternalResponse
-	51, // [51:62] is the sub-list for method output_type
-	40, // [40:51] is the sub-list for method input_type
-	40, // [40:40] is the sub-list for extension type_name
-	40, // [40:40] is the sub-list for extension extendee
-	0,  // [0:40] is the sub-list for field type_name
+	35, // 24: emporium.order.v1.PayOrderResponse.payment:type_name -> emporium.payment.v1.Payment
+	1,  // 25: emporium.order.v1.GetOrderPaymentResponse.order:type_name -> emporium.order.v1.Order
+	35, // 26: emporium.order.v1.GetOrderPaymentResponse.payment:type_name -> emporium.payment.v1.Payment
+	1,  // 27: emporium.order.v1.GetOrderResponse.order:type_name -> emporium.order.v1.Order
+	1,  // 28: emporium.order.v1.ListMyOrdersResponse.orders:type_name -> emporium.order.v1.Order
+	1,  // 29: emporium.order.v1.CancelOrderResponse.order:type_name -> emporium.order.v1.Order
+	0,  // 30: emporium.order.v1.ListOrdersRequest.statuses:type_name -> emporium.order.v1.OrderStatus
+	34, // 31: emporium.order.v1.ListOrdersRequest.created_after:type_name -> google.protobuf.Timestamp
+	34, // 32: emporium.order.v1.ListOrdersRequest.created_before:type_name -> google.protobuf.Timestamp
+	1,  // 33: emporium.order.v1.ListOrdersResponse.orders:type_name -> emporium.order.v1.Order
+	1,  // 34: emporium.order.v1.RefundOrderResponse.order:type_name -> emporium.order.v1.Order
+	0,  // 35: emporium.order.v1.UpdateFulfillmentRequest.status:type_name -> emporium.order.v1.OrderStatus
+	1,  // 36: emporium.order.v1.UpdateFulfillmentResponse.order:type_name -> emporium.order.v1.Order
+	1,  // 37: emporium.order.v1.GetOrderInternalResponse.order:type_name -> emporium.order.v1.Order
+	0,  // 38: emporium.order.v1.UpdateFulfillmentInternalRequest.status:type_name -> emporium.order.v1.OrderStatus
+	1,  // 39: emporium.order.v1.UpdateFulfillmentInternalResponse.order:type_name -> emporium.order.v1.Order
+	36, // 40: emporium.order.v1.ApplyPaymentEventRequest.event:type_name -> emporium.payment.v1.PaymentEvent
+	1,  // 41: emporium.order.v1.ApplyPaymentEventResponse.order:type_name -> emporium.order.v1.Order
+	30, // 42: emporium.order.v1.GetOrderStatsResponse.days:type_name -> emporium.order.v1.DailyOrderStats
+	31, // 43: emporium.order.v1.GetOrderStatsResponse.revenue:type_name -> emporium.type.v1.Money
+	31, // 44: emporium.order.v1.DailyOrderStats.revenue:type_name -> emporium.type.v1.Money
+	4,  // 45: emporium.order.v1.CheckoutService.Checkout:input_type -> emporium.order.v1.CheckoutRequest
+	6,  // 46: emporium.order.v1.CheckoutService.PayOrder:input_type -> emporium.order.v1.PayOrderRequest
+	8,  // 47: emporium.order.v1.CheckoutService.GetOrderPayment:input_type -> emporium.order.v1.GetOrderPaymentRequest
+	10, // 48: emporium.order.v1.OrderService.GetOrder:input_type -> emporium.order.v1.GetOrderRequest
+	12, // 49: emporium.order.v1.OrderService.ListMyOrders:input_type -> emporium.order.v1.ListMyOrdersRequest
+	14, // 50: emporium.order.v1.OrderService.CancelOrder:input_type -> emporium.order.v1.CancelOrderRequest
+	16, // 51: emporium.order.v1.OrderService.ListOrders:input_type -> emporium.order.v1.ListOrdersRequest
+	28, // 52: emporium.order.v1.OrderService.GetOrderStats:input_type -> emporium.order.v1.GetOrderStatsRequest
+	18, // 53: emporium.order.v1.OrderService.RefundOrder:input_type -> emporium.order.v1.RefundOrderRequest
+	20, // 54: emporium.order.v1.OrderService.UpdateFulfillment:input_type -> emporium.order.v1.UpdateFulfillmentRequest
+	26, // 55: emporium.order.v1.OrderService.ApplyPaymentEvent:input_type -> emporium.order.v1.ApplyPaymentEventRequest
+	22, // 56: emporium.order.v1.OrderService.GetOrderInternal:input_type -> emporium.order.v1.GetOrderInternalRequest
+	24, // 57: emporium.order.v1.OrderService.UpdateFulfillmentInternal:input_type -> emporium.order.v1.UpdateFulfillmentInternalRequest
+	5,  // 58: emporium.order.v1.CheckoutService.Checkout:output_type -> emporium.order.v1.CheckoutResponse
+	7,  // 59: emporium.order.v1.CheckoutService.PayOrder:output_type -> emporium.order.v1.PayOrderResponse
+	9,  // 60: emporium.order.v1.CheckoutService.GetOrderPayment:output_type -> emporium.order.v1.GetOrderPaymentResponse
+	11, // 61: emporium.order.v1.OrderService.GetOrder:output_type -> emporium.order.v1.GetOrderResponse
+	13, // 62: emporium.order.v1.OrderService.ListMyOrders:output_type -> emporium.order.v1.ListMyOrdersResponse
+	15, // 63: emporium.order.v1.OrderService.CancelOrder:output_type -> emporium.order.v1.CancelOrderResponse
+	17, // 64: emporium.order.v1.OrderService.ListOrders:output_type -> emporium.order.v1.ListOrdersResponse
+	29, // 65: emporium.order.v1.OrderService.GetOrderStats:output_type -> emporium.order.v1.GetOrderStatsResponse
+	19, // 66: emporium.order.v1.OrderService.RefundOrder:output_type -> emporium.order.v1.RefundOrderResponse
+	21, // 67: emporium.order.v1.OrderService.UpdateFulfillment:output_type -> emporium.order.v1.UpdateFulfillmentResponse
+	27, // 68: emporium.order.v1.OrderService.ApplyPaymentEvent:output_type -> emporium.order.v1.ApplyPaymentEventResponse
+	23, // 69: emporium.order.v1.OrderService.GetOrderInternal:output_type -> emporium.order.v1.GetOrderInternalResponse
+	25, // 70: emporium.order.v1.OrderService.UpdateFulfillmentInternal:output_type -> emporium.order.v1.UpdateFulfillmentInternalResponse
+	58, // [58:71] is the sub-list for method output_type
+	45, // [45:58] is the sub-list for method input_type
+	45, // [45:45] is the sub-list for extension type_name
+	45, // [45:45] is the sub-list for extension extendee
+	0,  // [0:45] is the sub-list for field type_name
 }
 
 func init() { file_emporium_order_v1_order_proto_init() }
@@ -1933,14 +2267,14 @@ func file_emporium_order_v1_order_proto_init() {
 	if File_emporium_order_v1_order_proto != nil {
 		return
 	}
-	file_emporium_order_v1_order_proto_msgTypes[15].OneofWrappers = []any{}
+	file_emporium_order_v1_order_proto_msgTypes[17].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_emporium_order_v1_order_proto_rawDesc), len(file_emporium_order_v1_order_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   25,
+			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -105,6 +105,8 @@ type Payment struct {
 	Provider          string `protobuf:"bytes,8,opt,name=provider,proto3" json:"provider,omitempty"`
 	ProviderPaymentId string `protobuf:"bytes,9,opt,name=provider_payment_id,json=providerPaymentId,proto3" json:"provider_payment_id,omitempty"`
 	// For client-side confirmation with the provider's own SDK (Stripe.js).
+	// Only the order's owner ever receives it (from Checkout); the order
+	// service leaves it out of everything else.
 	ClientSecret  string                 `protobuf:"bytes,10,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
 	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
@@ -226,6 +228,127 @@ func (x *Payment) GetUpdateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+type GetPaymentConfigRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPaymentConfigRequest) Reset() {
+	*x = GetPaymentConfigRequest{}
+	mi := &file_emporium_payment_v1_payment_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPaymentConfigRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPaymentConfigRequest) ProtoMessage() {}
+
+func (x *GetPaymentConfigRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_payment_v1_payment_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPaymentConfigRequest.ProtoReflect.Descriptor instead.
+func (*GetPaymentConfigRequest) Descriptor() ([]byte, []int) {
+	return file_emporium_payment_v1_payment_proto_rawDescGZIP(), []int{1}
+}
+
+type GetPaymentConfigResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "simulator" or "stripe".
+	Provider string `protobuf:"bytes,1,opt,name=provider,proto3" json:"provider,omitempty"`
+	// Stripe's publishable key (pk_live_… or pk_test_…) for Stripe.js and
+	// the mobile SDK; empty with the simulator.
+	PublishableKey string `protobuf:"bytes,2,opt,name=publishable_key,json=publishableKey,proto3" json:"publishable_key,omitempty"`
+	// The payment method types offered, as Stripe names them, e.g. "card"
+	// (Apple Pay and Google Pay are cards to Stripe's Payment Element).
+	PaymentMethodTypes []string `protobuf:"bytes,3,rep,name=payment_method_types,json=paymentMethodTypes,proto3" json:"payment_method_types,omitempty"`
+	// The shop's ISO 4217 currency, e.g. "USD".
+	Currency string `protobuf:"bytes,4,opt,name=currency,proto3" json:"currency,omitempty"`
+	// With the simulator: the path (on the shop's origin) of its
+	// tokenization endpoint, which takes Stripe's payment method form
+	// (type=card&card[number]=…) and answers a pm_sim_… id. Empty with Stripe.
+	TokenizePath  string `protobuf:"bytes,5,opt,name=tokenize_path,json=tokenizePath,proto3" json:"tokenize_path,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPaymentConfigResponse) Reset() {
+	*x = GetPaymentConfigResponse{}
+	mi := &file_emporium_payment_v1_payment_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPaymentConfigResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPaymentConfigResponse) ProtoMessage() {}
+
+func (x *GetPaymentConfigResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_payment_v1_payment_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPaymentConfigResponse.ProtoReflect.Descriptor instead.
+func (*GetPaymentConfigResponse) Descriptor() ([]byte, []int) {
+	return file_emporium_payment_v1_payment_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *GetPaymentConfigResponse) GetProvider() string {
+	if x != nil {
+		return x.Provider
+	}
+	return ""
+}
+
+func (x *GetPaymentConfigResponse) GetPublishableKey() string {
+	if x != nil {
+		return x.PublishableKey
+	}
+	return ""
+}
+
+func (x *GetPaymentConfigResponse) GetPaymentMethodTypes() []string {
+	if x != nil {
+		return x.PaymentMethodTypes
+	}
+	return nil
+}
+
+func (x *GetPaymentConfigResponse) GetCurrency() string {
+	if x != nil {
+		return x.Currency
+	}
+	return ""
+}
+
+func (x *GetPaymentConfigResponse) GetTokenizePath() string {
+	if x != nil {
+		return x.TokenizePath
+	}
+	return ""
+}
+
 type CreatePaymentRequest struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	OrderId        string                 `protobuf:"bytes,1,opt,name=order_id,json=orderId,proto3" json:"order_id,omitempty"`
@@ -237,7 +360,7 @@ type CreatePaymentRequest struct {
 
 func (x *CreatePaymentRequest) Reset() {
 	*x = CreatePaymentRequest{}
-	mi := &file_emporium_payment_v1_payment_proto_msgTypes[1]
+	mi := &file_emporium_payment_v1_payment_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -249,7 +372,7 @@ func (x *CreatePaymentRequest) String() string {
 func (*CreatePaymentRequest) ProtoMessage() {}
 
 func (x *CreatePaymentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_payment_v1_payment_proto_msgTypes[1]
+	mi := &file_emporium_payment_v1_payment_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -262,7 +385,7 @@ func (x *CreatePaymentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreatePaymentRequest.ProtoReflect.Descriptor instead.
 func (*CreatePaymentRequest) Descriptor() ([]byte, []int) {
-	return file_emporium_payment_v1_payment_proto_rawDescGZIP(), []int{1}
+	return file_emporium_payment_v1_payment_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *CreatePaymentRequest) GetOrderId() string {
@@ -295,7 +418,7 @@ type CreatePaymentResponse struct {
 
 func (x *CreatePaymentResponse) Reset() {
 	*x = CreatePaymentResponse{}
-	mi := &file_emporium_payment_v1_payment_proto_msgTypes[2]
+	mi := &file_emporium_payment_v1_payment_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -307,7 +430,7 @@ func (x *CreatePaymentResponse) String() string {
 func (*CreatePaymentResponse) ProtoMessage() {}
 
 func (x *CreatePaymentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_payment_v1_payment_proto_msgTypes[2]
+	mi := &file_emporium_payment_v1_payment_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -320,7 +443,7 @@ func (x *CreatePaymentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreatePaymentResponse.ProtoReflect.Descriptor instead.
 func (*CreatePaymentResponse) Descriptor() ([]byte, []int) {
-	return file_emporium_payment_v1_payment_proto_rawDescGZIP(), []int{2}
+	return file_emporium_payment_v1_payment_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *CreatePaymentResponse) GetPayment() *Payment {
@@ -333,8 +456,10 @@ func (x *CreatePaymentResponse) GetPayment() *Payment {
 type ConfirmPaymentRequest struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	PaymentId string                 `protobuf:"bytes,1,opt,name=payment_id,json=paymentId,proto3" json:"payment_id,omitempty"`
-	// A provider payment method: for the simulator a test card number such as
-	// 4242424242424242, for Stripe a PaymentMethod id such as pm_card_visa.
+	// A payment method id from the provider: pm_… from Stripe.js or, with the
+	// simulator, pm_sim_… from its tokenization endpoint (Stripe's test ids
+	// such as pm_card_visa work with both). Never card details: anything that
+	// looks like a card number is refused.
 	PaymentMethod  string `protobuf:"bytes,2,opt,name=payment_method,json=paymentMethod,proto3" json:"payment_method,omitempty"`
 	IdempotencyKey string `protobuf:"bytes,3,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
 	// Where the provider sends the shopper back after authentication.
@@ -345,7 +470,7 @@ type ConfirmPaymentRequest struct {
 
 func (x *ConfirmPaymentRequest) Reset() {
 	*x = ConfirmPaymentRequest{}
-	mi := &file_emporium_payment_v1_payment_proto_msgTypes[3]
+	mi := &file_emporium_payment_v1_payment_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -357,7 +482,7 @@ func (x *ConfirmPaymentRequest) String() string {
 func (*ConfirmPaymentRequest) ProtoMessage() {}
 
 func (x *ConfirmPaymentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_payment_v1_payment_proto_msgTypes[3]
+	mi := &file_emporium_payment_v1_payment_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -370,7 +495,7 @@ func (x *ConfirmPaymentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfirmPaymentRequest.ProtoReflect.Descriptor instead.
 func (*ConfirmPaymentRequest) Descriptor() ([]byte, []int) {
-	return file_emporium_payment_v1_payment_proto_rawDescGZIP(), []int{3}
+	return file_emporium_payment_v1_payment_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ConfirmPaymentRequest) GetPaymentId() string {
@@ -410,7 +535,7 @@ type ConfirmPaymentResponse struct {
 
 func (x *ConfirmPaymentResponse) Reset() {
 	*x = ConfirmPaymentResponse{}
-	mi := &file_emporium_payment_v1_payment_proto_msgTypes[4]
+	mi := &file_emporium_payment_v1_payment_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -422,7 +547,7 @@ func (x *ConfirmPaymentResponse) String() string {
 func (*ConfirmPaymentResponse) ProtoMessage() {}
 
 func (x *ConfirmPaymentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_payment_v1_payment_proto_msgTypes[4]
+	mi := &file_emporium_payment_v1_payment_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -435,7 +560,7 @@ func (x *ConfirmPaymentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfirmPaymentResponse.ProtoReflect.Descriptor instead.
 func (*ConfirmPaymentResponse) Descriptor() ([]byte, []int) {
-	return file_emporium_payment_v1_payment_proto_rawDescGZIP(), []int{4}
+	return file_emporium_payment_v1_payment_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ConfirmPaymentResponse) GetPayment() *Payment {
@@ -454,7 +579,7 @@ type GetPaymentRequest struct {
 
 func (x *GetPaymentRequest) Reset() {
 	*x = GetPaymentRequest{}
-	mi := &file_emporium_payment_v1_payment_proto_msgTypes[5]
+	mi := &file_emporium_payment_v1_payment_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -466,7 +591,7 @@ func (x *GetPaymentRequest) String() string {
 func (*GetPaymentRequest) ProtoMessage() {}
 
 func (x *GetPaymentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_payment_v1_payment_proto_msgTypes[5]
+	mi := &file_emporium_payment_v1_payment_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -479,7 +604,7 @@ func (x *GetPaymentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPaymentRequest.ProtoReflect.Descriptor instead.
 func (*GetPaymentRequest) Descriptor() ([]byte, []int) {
-	return file_emporium_payment_v1_payment_proto_rawDescGZIP(), []int{5}
+	return file_emporium_payment_v1_payment_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *GetPaymentRequest) GetId() string {
@@ -498,7 +623,7 @@ type GetPaymentResponse struct {
 
 func (x *GetPaymentResponse) Reset() {
 	*x = GetPaymentResponse{}
-	mi := &file_emporium_payment_v1_payment_proto_msgTypes[6]
+	mi := &file_emporium_payment_v1_payment_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -510,7 +635,7 @@ func (x *GetPaymentResponse) String() string {
 func (*GetPaymentResponse) ProtoMessage() {}
 
 func (x *GetPaymentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_payment_v1_payment_proto_msgTypes[6]
+	mi := &file_emporium_payment_v1_payment_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -523,7 +648,7 @@ func (x *GetPaymentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPaymentResponse.ProtoReflect.Descriptor instead.
 func (*GetPaymentResponse) Descriptor() ([]byte, []int) {
-	return file_emporium_payment_v1_payment_proto_rawDescGZIP(), []int{6}
+	return file_emporium_payment_v1_payment_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *GetPaymentResponse) GetPayment() *Payment {
@@ -542,7 +667,7 @@ type CancelPaymentRequest struct {
 
 func (x *CancelPaymentRequest) Reset() {
 	*x = CancelPaymentRequest{}
-	mi := &file_emporium_payment_v1_payment_proto_msgTypes[7]
+	mi := &file_emporium_payment_v1_payment_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -554,7 +679,7 @@ func (x *CancelPaymentRequest) String() string {
 func (*CancelPaymentRequest) ProtoMessage() {}
 
 func (x *CancelPaymentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_payment_v1_payment_proto_msgTypes[7]
+	mi := &file_emporium_payment_v1_payment_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -567,7 +692,7 @@ func (x *CancelPaymentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelPaymentRequest.ProtoReflect.Descriptor instead.
 func (*CancelPaymentRequest) Descriptor() ([]byte, []int) {
-	return file_emporium_payment_v1_payment_proto_rawDescGZIP(), []int{7}
+	return file_emporium_payment_v1_payment_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *CancelPaymentRequest) GetId() string {
@@ -586,7 +711,7 @@ type CancelPaymentResponse struct {
 
 func (x *CancelPaymentResponse) Reset() {
 	*x = CancelPaymentResponse{}
-	mi := &file_emporium_payment_v1_payment_proto_msgTypes[8]
+	mi := &file_emporium_payment_v1_payment_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -598,7 +723,7 @@ func (x *CancelPaymentResponse) String() string {
 func (*CancelPaymentResponse) ProtoMessage() {}
 
 func (x *CancelPaymentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_payment_v1_payment_proto_msgTypes[8]
+	mi := &file_emporium_payment_v1_payment_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -611,7 +736,7 @@ func (x *CancelPaymentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelPaymentResponse.ProtoReflect.Descriptor instead.
 func (*CancelPaymentResponse) Descriptor() ([]byte, []int) {
-	return file_emporium_payment_v1_payment_proto_rawDescGZIP(), []int{8}
+	return file_emporium_payment_v1_payment_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *CancelPaymentResponse) GetPayment() *Payment {
@@ -634,7 +759,7 @@ type RefundPaymentRequest struct {
 
 func (x *RefundPaymentRequest) Reset() {
 	*x = RefundPaymentRequest{}
-	mi := &file_emporium_payment_v1_payment_proto_msgTypes[9]
+	mi := &file_emporium_payment_v1_payment_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -646,7 +771,7 @@ func (x *RefundPaymentRequest) String() string {
 func (*RefundPaymentRequest) ProtoMessage() {}
 
 func (x *RefundPaymentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_payment_v1_payment_proto_msgTypes[9]
+	mi := &file_emporium_payment_v1_payment_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -659,7 +784,7 @@ func (x *RefundPaymentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefundPaymentRequest.ProtoReflect.Descriptor instead.
 func (*RefundPaymentRequest) Descriptor() ([]byte, []int) {
-	return file_emporium_payment_v1_payment_proto_rawDescGZIP(), []int{9}
+	return file_emporium_payment_v1_payment_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *RefundPaymentRequest) GetPaymentId() string {
@@ -701,7 +826,7 @@ type RefundPaymentResponse struct {
 
 func (x *RefundPaymentResponse) Reset() {
 	*x = RefundPaymentResponse{}
-	mi := &file_emporium_payment_v1_payment_proto_msgTypes[10]
+	mi := &file_emporium_payment_v1_payment_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -713,7 +838,7 @@ func (x *RefundPaymentResponse) String() string {
 func (*RefundPaymentResponse) ProtoMessage() {}
 
 func (x *RefundPaymentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_payment_v1_payment_proto_msgTypes[10]
+	mi := &file_emporium_payment_v1_payment_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -726,7 +851,7 @@ func (x *RefundPaymentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefundPaymentResponse.ProtoReflect.Descriptor instead.
 func (*RefundPaymentResponse) Descriptor() ([]byte, []int) {
-	return file_emporium_payment_v1_payment_proto_rawDescGZIP(), []int{10}
+	return file_emporium_payment_v1_payment_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *RefundPaymentResponse) GetPayment() *Payment {
@@ -757,7 +882,7 @@ type PaymentEvent struct {
 
 func (x *PaymentEvent) Reset() {
 	*x = PaymentEvent{}
-	mi := &file_emporium_payment_v1_payment_proto_msgTypes[11]
+	mi := &file_emporium_payment_v1_payment_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -769,7 +894,7 @@ func (x *PaymentEvent) String() string {
 func (*PaymentEvent) ProtoMessage() {}
 
 func (x *PaymentEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_payment_v1_payment_proto_msgTypes[11]
+	mi := &file_emporium_payment_v1_payment_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -782,7 +907,7 @@ func (x *PaymentEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PaymentEvent.ProtoReflect.Descriptor instead.
 func (*PaymentEvent) Descriptor() ([]byte, []int) {
-	return file_emporium_payment_v1_payment_proto_rawDescGZIP(), []int{11}
+	return file_emporium_payment_v1_payment_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *PaymentEvent) GetEventId() string {
@@ -803,12 +928,12 @@ var File_emporium_payment_v1_payment_proto protoreflect.FileDescriptor
 
 const file_emporium_payment_v1_payment_proto_rawDesc = "" +
 	"\n" +
-	"!emporium/payment/v1/payment.proto\x12\x13emporium.payment.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1demporium/auth/v1/access.proto\x1a\x1cemporium/type/v1/money.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x88\x04\n" +
+	"!emporium/payment/v1/payment.proto\x12\x13emporium.payment.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1demporium/auth/v1/access.proto\x1a\x1cemporium/type/v1/money.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x92\x04\n" +
 	"\aPayment\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x19\n" +
 	"\border_id\x18\x02 \x01(\tR\aorderId\x12/\n" +
-	"\x06amount\x18\x03 \x01(\v2\x17.emporium.type.v1.MoneyR\x06amount\x12:\n" +
-	"\x06status\x18\x04 \x01(\x0e2\".emporium.payment.v1.PaymentStatusR\x06status\x123\n" +
+	"\x06amount\x18\x03 \x01(\v2\x17.emporium.type.v1.MoneyR\x06amount\x12D\n" +
+	"\x06status\x18\x04 \x01(\x0e2\".emporium.payment.v1.PaymentStatusB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06status\x123\n" +
 	"\brefunded\x18\x05 \x01(\v2\x17.emporium.type.v1.MoneyR\brefunded\x12&\n" +
 	"\x0fnext_action_url\x18\x06 \x01(\tR\rnextActionUrl\x12\x1d\n" +
 	"\n" +
@@ -820,19 +945,26 @@ const file_emporium_payment_v1_payment_proto_rawDesc = "" +
 	"\vcreate_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"\xaa\x01\n" +
+	"updateTime\"\x19\n" +
+	"\x17GetPaymentConfigRequest\"\xd2\x01\n" +
+	"\x18GetPaymentConfigResponse\x12\x1a\n" +
+	"\bprovider\x18\x01 \x01(\tR\bprovider\x12'\n" +
+	"\x0fpublishable_key\x18\x02 \x01(\tR\x0epublishableKey\x120\n" +
+	"\x14payment_method_types\x18\x03 \x03(\tR\x12paymentMethodTypes\x12\x1a\n" +
+	"\bcurrency\x18\x04 \x01(\tR\bcurrency\x12#\n" +
+	"\rtokenize_path\x18\x05 \x01(\tR\ftokenizePath\"\xaa\x01\n" +
 	"\x14CreatePaymentRequest\x12$\n" +
 	"\border_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\aorderId\x127\n" +
 	"\x06amount\x18\x02 \x01(\v2\x17.emporium.type.v1.MoneyB\x06\xbaH\x03\xc8\x01\x01R\x06amount\x123\n" +
 	"\x0fidempotency_key\x18\x03 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\x0eidempotencyKey\"O\n" +
 	"\x15CreatePaymentResponse\x126\n" +
-	"\apayment\x18\x01 \x01(\v2\x1c.emporium.payment.v1.PaymentR\apayment\"\xd2\x01\n" +
+	"\apayment\x18\x01 \x01(\v2\x1c.emporium.payment.v1.PaymentR\apayment\"\xc4\x02\n" +
 	"\x15ConfirmPaymentRequest\x12(\n" +
 	"\n" +
-	"payment_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\tpaymentId\x121\n" +
-	"\x0epayment_method\x18\x02 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\rpaymentMethod\x123\n" +
+	"payment_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\tpaymentId\x12\xa2\x01\n" +
+	"\x0epayment_method\x18\x02 \x01(\tB{\xbaHx\xba\x01n\n" +
+	"\x14payment_method.token\x12-send a payment method token, not card details\x1a'!this.matches('[0-9]([ -]?[0-9]){11,}')r\x05\x10\x01\x18\xc8\x01R\rpaymentMethod\x123\n" +
 	"\x0fidempotency_key\x18\x03 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\x0eidempotencyKey\x12'\n" +
 	"\n" +
@@ -866,8 +998,9 @@ const file_emporium_payment_v1_payment_proto_rawDesc = "" +
 	"\x1ePAYMENT_STATUS_REQUIRES_ACTION\x10\x02\x12\x1d\n" +
 	"\x19PAYMENT_STATUS_PROCESSING\x10\x03\x12\x1c\n" +
 	"\x18PAYMENT_STATUS_SUCCEEDED\x10\x04\x12\x1b\n" +
-	"\x17PAYMENT_STATUS_CANCELED\x10\x052\xb6\x04\n" +
-	"\x0ePaymentService\x12l\n" +
+	"\x17PAYMENT_STATUS_CANCELED\x10\x052\xb0\x05\n" +
+	"\x0ePaymentService\x12x\n" +
+	"\x10GetPaymentConfig\x12,.emporium.payment.v1.GetPaymentConfigRequest\x1a-.emporium.payment.v1.GetPaymentConfigResponse\"\a\xc8\xf3\x18\x01\x90\x02\x01\x12l\n" +
 	"\rCreatePayment\x12).emporium.payment.v1.CreatePaymentRequest\x1a*.emporium.payment.v1.CreatePaymentResponse\"\x04\xc8\xf3\x18\x05\x12o\n" +
 	"\x0eConfirmPayment\x12*.emporium.payment.v1.ConfirmPaymentRequest\x1a+.emporium.payment.v1.ConfirmPaymentResponse\"\x04\xc8\xf3\x18\x05\x12f\n" +
 	"\n" +
@@ -888,50 +1021,54 @@ func file_emporium_payment_v1_payment_proto_rawDescGZIP() []byte {
 }
 
 var file_emporium_payment_v1_payment_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_emporium_payment_v1_payment_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_emporium_payment_v1_payment_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_emporium_payment_v1_payment_proto_goTypes = []any{
-	(PaymentStatus)(0),             // 0: emporium.payment.v1.PaymentStatus
-	(*Payment)(nil),                // 1: emporium.payment.v1.Payment
-	(*CreatePaymentRequest)(nil),   // 2: emporium.payment.v1.CreatePaymentRequest
-	(*CreatePaymentResponse)(nil),  // 3: emporium.payment.v1.CreatePaymentResponse
-	(*ConfirmPaymentRequest)(nil),  // 4: emporium.payment.v1.ConfirmPaymentRequest
-	(*ConfirmPaymentResponse)(nil), // 5: emporium.payment.v1.ConfirmPaymentResponse
-	(*GetPaymentRequest)(nil),      // 6: emporium.payment.v1.GetPaymentRequest
-	(*GetPaymentResponse)(nil),     // 7: emporium.payment.v1.GetPaymentResponse
-	(*CancelPaymentRequest)(nil),   // 8: emporium.payment.v1.CancelPaymentRequest
-	(*CancelPaymentResponse)(nil),  // 9: emporium.payment.v1.CancelPaymentResponse
-	(*RefundPaymentRequest)(nil),   // 10: emporium.payment.v1.RefundPaymentRequest
-	(*RefundPaymentResponse)(nil),  // 11: emporium.payment.v1.RefundPaymentResponse
-	(*PaymentEvent)(nil),           // 12: emporium.payment.v1.PaymentEvent
-	(*v1.Money)(nil),               // 13: emporium.type.v1.Money
-	(*timestamppb.Timestamp)(nil),  // 14: google.protobuf.Timestamp
+	(PaymentStatus)(0),               // 0: emporium.payment.v1.PaymentStatus
+	(*Payment)(nil),                  // 1: emporium.payment.v1.Payment
+	(*GetPaymentConfigRequest)(nil),  // 2: emporium.payment.v1.GetPaymentConfigRequest
+	(*GetPaymentConfigResponse)(nil), // 3: emporium.payment.v1.GetPaymentConfigResponse
+	(*CreatePaymentRequest)(nil),     // 4: emporium.payment.v1.CreatePaymentRequest
+	(*CreatePaymentResponse)(nil),    // 5: emporium.payment.v1.CreatePaymentResponse
+	(*ConfirmPaymentRequest)(nil),    // 6: emporium.payment.v1.ConfirmPaymentRequest
+	(*ConfirmPaymentResponse)(nil),   // 7: emporium.payment.v1.ConfirmPaymentResponse
+	(*GetPaymentRequest)(nil),        // 8: emporium.payment.v1.GetPaymentRequest
+	(*GetPaymentResponse)(nil),       // 9: emporium.payment.v1.GetPaymentResponse
+	(*CancelPaymentRequest)(nil),     // 10: emporium.payment.v1.CancelPaymentRequest
+	(*CancelPaymentResponse)(nil),    // 11: emporium.payment.v1.CancelPaymentResponse
+	(*RefundPaymentRequest)(nil),     // 12: emporium.payment.v1.RefundPaymentRequest
+	(*RefundPaymentResponse)(nil),    // 13: emporium.payment.v1.RefundPaymentResponse
+	(*PaymentEvent)(nil),             // 14: emporium.payment.v1.PaymentEvent
+	(*v1.Money)(nil),                 // 15: emporium.type.v1.Money
+	(*timestamppb.Timestamp)(nil),    // 16: google.protobuf.Timestamp
 }
 var file_emporium_payment_v1_payment_proto_depIdxs = []int32{
-	13, // 0: emporium.payment.v1.Payment.amount:type_name -> emporium.type.v1.Money
+	15, // 0: emporium.payment.v1.Payment.amount:type_name -> emporium.type.v1.Money
 	0,  // 1: emporium.payment.v1.Payment.status:type_name -> emporium.payment.v1.PaymentStatus
-	13, // 2: emporium.payment.v1.Payment.refunded:type_name -> emporium.type.v1.Money
-	14, // 3: emporium.payment.v1.Payment.create_time:type_name -> google.protobuf.Timestamp
-	14, // 4: emporium.payment.v1.Payment.update_time:type_name -> google.protobuf.Timestamp
-	13, // 5: emporium.payment.v1.CreatePaymentRequest.amount:type_name -> emporium.type.v1.Money
+	15, // 2: emporium.payment.v1.Payment.refunded:type_name -> emporium.type.v1.Money
+	16, // 3: emporium.payment.v1.Payment.create_time:type_name -> google.protobuf.Timestamp
+	16, // 4: emporium.payment.v1.Payment.update_time:type_name -> google.protobuf.Timestamp
+	15, // 5: emporium.payment.v1.CreatePaymentRequest.amount:type_name -> emporium.type.v1.Money
 	1,  // 6: emporium.payment.v1.CreatePaymentResponse.payment:type_name -> emporium.payment.v1.Payment
 	1,  // 7: emporium.payment.v1.ConfirmPaymentResponse.payment:type_name -> emporium.payment.v1.Payment
 	1,  // 8: emporium.payment.v1.GetPaymentResponse.payment:type_name -> emporium.payment.v1.Payment
 	1,  // 9: emporium.payment.v1.CancelPaymentResponse.payment:type_name -> emporium.payment.v1.Payment
 	1,  // 10: emporium.payment.v1.RefundPaymentResponse.payment:type_name -> emporium.payment.v1.Payment
-	13, // 11: emporium.payment.v1.RefundPaymentResponse.refund_amount:type_name -> emporium.type.v1.Money
+	15, // 11: emporium.payment.v1.RefundPaymentResponse.refund_amount:type_name -> emporium.type.v1.Money
 	1,  // 12: emporium.payment.v1.PaymentEvent.payment:type_name -> emporium.payment.v1.Payment
-	2,  // 13: emporium.payment.v1.PaymentService.CreatePayment:input_type -> emporium.payment.v1.CreatePaymentRequest
-	4,  // 14: emporium.payment.v1.PaymentService.ConfirmPayment:input_type -> emporium.payment.v1.ConfirmPaymentRequest
-	6,  // 15: emporium.payment.v1.PaymentService.GetPayment:input_type -> emporium.payment.v1.GetPaymentRequest
-	8,  // 16: emporium.payment.v1.PaymentService.CancelPayment:input_type -> emporium.payment.v1.CancelPaymentRequest
-	10, // 17: emporium.payment.v1.PaymentService.RefundPayment:input_type -> emporium.payment.v1.RefundPaymentRequest
-	3,  // 18: emporium.payment.v1.PaymentService.CreatePayment:output_type -> emporium.payment.v1.CreatePaymentResponse
-	5,  // 19: emporium.payment.v1.PaymentService.ConfirmPayment:output_type -> emporium.payment.v1.ConfirmPaymentResponse
-	7,  // 20: emporium.payment.v1.PaymentService.GetPayment:output_type -> emporium.payment.v1.GetPaymentResponse
-	9,  // 21: emporium.payment.v1.PaymentService.CancelPayment:output_type -> emporium.payment.v1.CancelPaymentResponse
-	11, // 22: emporium.payment.v1.PaymentService.RefundPayment:output_type -> emporium.payment.v1.RefundPaymentResponse
-	18, // [18:23] is the sub-list for method output_type
-	13, // [13:18] is the sub-list for method input_type
+	2,  // 13: emporium.payment.v1.PaymentService.GetPaymentConfig:input_type -> emporium.payment.v1.GetPaymentConfigRequest
+	4,  // 14: emporium.payment.v1.PaymentService.CreatePayment:input_type -> emporium.payment.v1.CreatePaymentRequest
+	6,  // 15: emporium.payment.v1.PaymentService.ConfirmPayment:input_type -> emporium.payment.v1.ConfirmPaymentRequest
+	8,  // 16: emporium.payment.v1.PaymentService.GetPayment:input_type -> emporium.payment.v1.GetPaymentRequest
+	10, // 17: emporium.payment.v1.PaymentService.CancelPayment:input_type -> emporium.payment.v1.CancelPaymentRequest
+	12, // 18: emporium.payment.v1.PaymentService.RefundPayment:input_type -> emporium.payment.v1.RefundPaymentRequest
+	3,  // 19: emporium.payment.v1.PaymentService.GetPaymentConfig:output_type -> emporium.payment.v1.GetPaymentConfigResponse
+	5,  // 20: emporium.payment.v1.PaymentService.CreatePayment:output_type -> emporium.payment.v1.CreatePaymentResponse
+	7,  // 21: emporium.payment.v1.PaymentService.ConfirmPayment:output_type -> emporium.payment.v1.ConfirmPaymentResponse
+	9,  // 22: emporium.payment.v1.PaymentService.GetPayment:output_type -> emporium.payment.v1.GetPaymentResponse
+	11, // 23: emporium.payment.v1.PaymentService.CancelPayment:output_type -> emporium.payment.v1.CancelPaymentResponse
+	13, // 24: emporium.payment.v1.PaymentService.RefundPayment:output_type -> emporium.payment.v1.RefundPaymentResponse
+	19, // [19:25] is the sub-list for method output_type
+	13, // [13:19] is the sub-list for method input_type
 	13, // [13:13] is the sub-list for extension type_name
 	13, // [13:13] is the sub-list for extension extendee
 	0,  // [0:13] is the sub-list for field type_name
@@ -948,7 +1085,7 @@ func file_emporium_payment_v1_payment_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_emporium_payment_v1_payment_proto_rawDesc), len(file_emporium_payment_v1_payment_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   12,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -199,6 +199,62 @@ func (ReservationStatus) EnumDescriptor() ([]byte, []int) {
 	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{2}
 }
 
+// CatalogFile says what a CSV holds.
+type CatalogFile int32
+
+const (
+	CatalogFile_CATALOG_FILE_UNSPECIFIED CatalogFile = 0
+	// One row per variant: slug, title, description, brand, category,
+	// status, sku, variant_title, options, price, weight_grams. Rows of one
+	// product share its slug and product columns; options are
+	// "size=M;colour=red"; price is in major units ("12.50"), in the shop
+	// currency; status is active, draft or archived.
+	CatalogFile_CATALOG_FILE_PRODUCTS CatalogFile = 1
+	// One row per SKU: sku, on_hand.
+	CatalogFile_CATALOG_FILE_STOCK CatalogFile = 2
+)
+
+// Enum value maps for CatalogFile.
+var (
+	CatalogFile_name = map[int32]string{
+		0: "CATALOG_FILE_UNSPECIFIED",
+		1: "CATALOG_FILE_PRODUCTS",
+		2: "CATALOG_FILE_STOCK",
+	}
+	CatalogFile_value = map[string]int32{
+		"CATALOG_FILE_UNSPECIFIED": 0,
+		"CATALOG_FILE_PRODUCTS":    1,
+		"CATALOG_FILE_STOCK":       2,
+	}
+)
+
+func (x CatalogFile) Enum() *CatalogFile {
+	p := new(CatalogFile)
+	*p = x
+	return p
+}
+
+func (x CatalogFile) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (CatalogFile) Descriptor() protoreflect.EnumDescriptor {
+	return file_emporium_product_v1_product_proto_enumTypes[3].Descriptor()
+}
+
+func (CatalogFile) Type() protoreflect.EnumType {
+	return &file_emporium_product_v1_product_proto_enumTypes[3]
+}
+
+func (x CatalogFile) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use CatalogFile.Descriptor instead.
+func (CatalogFile) EnumDescriptor() ([]byte, []int) {
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{3}
+}
+
 type Product struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Server-assigned, opaque.
@@ -454,7 +510,9 @@ func (x *Variant) GetWeightGrams() int64 {
 
 type Image struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Absolute URL or a path on the shop's host.
+	// Where browsers load it from: an https:// URL, or a path under the
+	// shop's own /media/ (letters, digits and ._~-/%?=&+ only). Nothing a
+	// browser could run (javascript:, data:) or fetch in the clear (http:).
 	Url           string `protobuf:"bytes,1,opt,name=url,proto3" json:"url,omitempty"`
 	Alt           string `protobuf:"bytes,2,opt,name=alt,proto3" json:"alt,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -511,7 +569,11 @@ type Category struct {
 	Name        string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
 	Description string                 `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
 	// Active products in the category.
-	ProductCount  int64 `protobuf:"varint,4,opt,name=product_count,json=productCount,proto3" json:"product_count,omitempty"`
+	ProductCount int64 `protobuf:"varint,4,opt,name=product_count,json=productCount,proto3" json:"product_count,omitempty"`
+	// Archived categories are listed only to staff who ask for them.
+	Archived bool `protobuf:"varint,5,opt,name=archived,proto3" json:"archived,omitempty"`
+	// Where the category comes in the shop's order, from 0.
+	Position      int32 `protobuf:"varint,6,opt,name=position,proto3" json:"position,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -570,6 +632,20 @@ func (x *Category) GetDescription() string {
 func (x *Category) GetProductCount() int64 {
 	if x != nil {
 		return x.ProductCount
+	}
+	return 0
+}
+
+func (x *Category) GetArchived() bool {
+	if x != nil {
+		return x.Archived
+	}
+	return false
+}
+
+func (x *Category) GetPosition() int32 {
+	if x != nil {
+		return x.Position
 	}
 	return 0
 }
@@ -732,7 +808,10 @@ type GetProductRequest struct {
 	//
 	//	*GetProductRequest_Id
 	//	*GetProductRequest_Slug
-	Key           isGetProductRequest_Key `protobuf_oneof:"key"`
+	Key isGetProductRequest_Key `protobuf_oneof:"key"`
+	// The SearchProductsResponse.search_id this product was opened from, if
+	// any: the visit counts as a click of that search in SearchAnalyticsService.
+	SearchId      string `protobuf:"bytes,3,opt,name=search_id,json=searchId,proto3" json:"search_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -788,6 +867,13 @@ func (x *GetProductRequest) GetSlug() string {
 		if x, ok := x.Key.(*GetProductRequest_Slug); ok {
 			return x.Slug
 		}
+	}
+	return ""
+}
+
+func (x *GetProductRequest) GetSearchId() string {
+	if x != nil {
+		return x.SearchId
 	}
 	return ""
 }
@@ -853,8 +939,12 @@ func (x *GetProductResponse) GetProduct() *Product {
 }
 
 type LookupVariantsRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Skus          []string               `protobuf:"bytes,1,rep,name=skus,proto3" json:"skus,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Skus  []string               `protobuf:"bytes,1,rep,name=skus,proto3" json:"skus,omitempty"`
+	// Set by the order service when the SKUs are being added to a cart from
+	// a search (CartService.AddItem's search_id): counted as an add-to-cart
+	// of that search in SearchAnalyticsService.
+	SearchId      string `protobuf:"bytes,2,opt,name=search_id,json=searchId,proto3" json:"search_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -894,6 +984,13 @@ func (x *LookupVariantsRequest) GetSkus() []string {
 		return x.Skus
 	}
 	return nil
+}
+
+func (x *LookupVariantsRequest) GetSearchId() string {
+	if x != nil {
+		return x.SearchId
+	}
+	return ""
 }
 
 type LookupVariantsResponse struct {
@@ -1074,7 +1171,12 @@ type SearchProductsRequest struct {
 	// Narrow to a brand (a facet value).
 	Brand string `protobuf:"bytes,5,opt,name=brand,proto3" json:"brand,omitempty"`
 	// Narrow to a price band (a facet value of the "price" facet, e.g. "25-50").
-	PriceBand     string `protobuf:"bytes,6,opt,name=price_band,json=priceBand,proto3" json:"price_band,omitempty"`
+	PriceBand string `protobuf:"bytes,6,opt,name=price_band,json=priceBand,proto3" json:"price_band,omitempty"`
+	// A key the client keeps for the shopper's visit (e.g. random, in session
+	// storage), so search analytics can tell visits apart. Only a salted hash
+	// of it is stored; for a signed-in caller, a salted hash of the account is
+	// used instead. Optional.
+	SessionId     string `protobuf:"bytes,7,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1151,6 +1253,13 @@ func (x *SearchProductsRequest) GetPriceBand() string {
 	return ""
 }
 
+func (x *SearchProductsRequest) GetSessionId() string {
+	if x != nil {
+		return x.SessionId
+	}
+	return ""
+}
+
 type SearchProductsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Hits  []*SearchHit           `protobuf:"bytes,1,rep,name=hits,proto3" json:"hits,omitempty"`
@@ -1159,6 +1268,10 @@ type SearchProductsResponse struct {
 	// Matches in all.
 	TotalSize     int64  `protobuf:"varint,3,opt,name=total_size,json=totalSize,proto3" json:"total_size,omitempty"`
 	NextPageToken string `protobuf:"bytes,4,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// Identifies this search for analytics: pass it to GetProduct when the
+	// shopper opens a hit, and to CartService.AddItem when they add one to
+	// their cart, so clicks and purchases count towards this search.
+	SearchId      string `protobuf:"bytes,5,opt,name=search_id,json=searchId,proto3" json:"search_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1217,6 +1330,13 @@ func (x *SearchProductsResponse) GetTotalSize() int64 {
 func (x *SearchProductsResponse) GetNextPageToken() string {
 	if x != nil {
 		return x.NextPageToken
+	}
+	return ""
+}
+
+func (x *SearchProductsResponse) GetSearchId() string {
+	if x != nil {
+		return x.SearchId
 	}
 	return ""
 }
@@ -1443,9 +1563,12 @@ func (x *FacetValue) GetCount() int64 {
 }
 
 type ListCategoriesRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Include archived categories too (staff only: others get
+	// permission_denied).
+	IncludeArchived bool `protobuf:"varint,1,opt,name=include_archived,json=includeArchived,proto3" json:"include_archived,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *ListCategoriesRequest) Reset() {
@@ -1476,6 +1599,13 @@ func (x *ListCategoriesRequest) ProtoReflect() protoreflect.Message {
 // Deprecated: Use ListCategoriesRequest.ProtoReflect.Descriptor instead.
 func (*ListCategoriesRequest) Descriptor() ([]byte, []int) {
 	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ListCategoriesRequest) GetIncludeArchived() bool {
+	if x != nil {
+		return x.IncludeArchived
+	}
+	return false
 }
 
 type ListCategoriesResponse struct {
@@ -1875,19 +2005,196 @@ func (x *ArchiveProductResponse) GetProduct() *Product {
 	return nil
 }
 
+type GetSearchSynonymsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetSearchSynonymsRequest) Reset() {
+	*x = GetSearchSynonymsRequest{}
+	mi := &file_emporium_product_v1_product_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetSearchSynonymsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetSearchSynonymsRequest) ProtoMessage() {}
+
+func (x *GetSearchSynonymsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_product_v1_product_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetSearchSynonymsRequest.ProtoReflect.Descriptor instead.
+func (*GetSearchSynonymsRequest) Descriptor() ([]byte, []int) {
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{25}
+}
+
+type GetSearchSynonymsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Rules         []string               `protobuf:"bytes,1,rep,name=rules,proto3" json:"rules,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetSearchSynonymsResponse) Reset() {
+	*x = GetSearchSynonymsResponse{}
+	mi := &file_emporium_product_v1_product_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetSearchSynonymsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetSearchSynonymsResponse) ProtoMessage() {}
+
+func (x *GetSearchSynonymsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_product_v1_product_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetSearchSynonymsResponse.ProtoReflect.Descriptor instead.
+func (*GetSearchSynonymsResponse) Descriptor() ([]byte, []int) {
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *GetSearchSynonymsResponse) GetRules() []string {
+	if x != nil {
+		return x.Rules
+	}
+	return nil
+}
+
+type SetSearchSynonymsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Rules in Solr's synonym format, one per entry: "jumper, sweater,
+	// pullover" makes the words equivalent (a search for one finds the
+	// others); "hoody, hoodies => hoodie" rewrites the words left of "=>" into
+	// those on the right. Words are single words of letters and digits, compared in
+	// lower case; a word may appear in one rule only. Empty clears every rule.
+	Rules         []string `protobuf:"bytes,1,rep,name=rules,proto3" json:"rules,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetSearchSynonymsRequest) Reset() {
+	*x = SetSearchSynonymsRequest{}
+	mi := &file_emporium_product_v1_product_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetSearchSynonymsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetSearchSynonymsRequest) ProtoMessage() {}
+
+func (x *SetSearchSynonymsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_product_v1_product_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetSearchSynonymsRequest.ProtoReflect.Descriptor instead.
+func (*SetSearchSynonymsRequest) Descriptor() ([]byte, []int) {
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *SetSearchSynonymsRequest) GetRules() []string {
+	if x != nil {
+		return x.Rules
+	}
+	return nil
+}
+
+type SetSearchSynonymsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The rules as stored: trimmed and in lower case.
+	Rules         []string `protobuf:"bytes,1,rep,name=rules,proto3" json:"rules,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetSearchSynonymsResponse) Reset() {
+	*x = SetSearchSynonymsResponse{}
+	mi := &file_emporium_product_v1_product_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetSearchSynonymsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetSearchSynonymsResponse) ProtoMessage() {}
+
+func (x *SetSearchSynonymsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_product_v1_product_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetSearchSynonymsResponse.ProtoReflect.Descriptor instead.
+func (*SetSearchSynonymsResponse) Descriptor() ([]byte, []int) {
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *SetSearchSynonymsResponse) GetRules() []string {
+	if x != nil {
+		return x.Rules
+	}
+	return nil
+}
+
 type StockLevel struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	Sku       string                 `protobuf:"bytes,1,opt,name=sku,proto3" json:"sku,omitempty"`
 	ProductId string                 `protobuf:"bytes,2,opt,name=product_id,json=productId,proto3" json:"product_id,omitempty"`
 	// Units on hand.
-	OnHand        int64 `protobuf:"varint,3,opt,name=on_hand,json=onHand,proto3" json:"on_hand,omitempty"`
+	OnHand int64 `protobuf:"varint,3,opt,name=on_hand,json=onHand,proto3" json:"on_hand,omitempty"`
+	// Filled by ListLowStock only: the product's and variant's titles.
+	ProductTitle  string `protobuf:"bytes,4,opt,name=product_title,json=productTitle,proto3" json:"product_title,omitempty"`
+	VariantTitle  string `protobuf:"bytes,5,opt,name=variant_title,json=variantTitle,proto3" json:"variant_title,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *StockLevel) Reset() {
 	*x = StockLevel{}
-	mi := &file_emporium_product_v1_product_proto_msgTypes[25]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1899,7 +2206,7 @@ func (x *StockLevel) String() string {
 func (*StockLevel) ProtoMessage() {}
 
 func (x *StockLevel) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_product_v1_product_proto_msgTypes[25]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1912,7 +2219,7 @@ func (x *StockLevel) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StockLevel.ProtoReflect.Descriptor instead.
 func (*StockLevel) Descriptor() ([]byte, []int) {
-	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{25}
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *StockLevel) GetSku() string {
@@ -1936,6 +2243,20 @@ func (x *StockLevel) GetOnHand() int64 {
 	return 0
 }
 
+func (x *StockLevel) GetProductTitle() string {
+	if x != nil {
+		return x.ProductTitle
+	}
+	return ""
+}
+
+func (x *StockLevel) GetVariantTitle() string {
+	if x != nil {
+		return x.VariantTitle
+	}
+	return ""
+}
+
 type GetStockRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Skus          []string               `protobuf:"bytes,1,rep,name=skus,proto3" json:"skus,omitempty"`
@@ -1945,7 +2266,7 @@ type GetStockRequest struct {
 
 func (x *GetStockRequest) Reset() {
 	*x = GetStockRequest{}
-	mi := &file_emporium_product_v1_product_proto_msgTypes[26]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1957,7 +2278,7 @@ func (x *GetStockRequest) String() string {
 func (*GetStockRequest) ProtoMessage() {}
 
 func (x *GetStockRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_product_v1_product_proto_msgTypes[26]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1970,7 +2291,7 @@ func (x *GetStockRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStockRequest.ProtoReflect.Descriptor instead.
 func (*GetStockRequest) Descriptor() ([]byte, []int) {
-	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{26}
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *GetStockRequest) GetSkus() []string {
@@ -1990,7 +2311,7 @@ type GetStockResponse struct {
 
 func (x *GetStockResponse) Reset() {
 	*x = GetStockResponse{}
-	mi := &file_emporium_product_v1_product_proto_msgTypes[27]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2002,7 +2323,7 @@ func (x *GetStockResponse) String() string {
 func (*GetStockResponse) ProtoMessage() {}
 
 func (x *GetStockResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_product_v1_product_proto_msgTypes[27]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2015,7 +2336,7 @@ func (x *GetStockResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStockResponse.ProtoReflect.Descriptor instead.
 func (*GetStockResponse) Descriptor() ([]byte, []int) {
-	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{27}
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *GetStockResponse) GetLevels() []*StockLevel {
@@ -2030,7 +2351,8 @@ type AdjustStockRequest struct {
 	Sku   string                 `protobuf:"bytes,1,opt,name=sku,proto3" json:"sku,omitempty"`
 	// Units to add; negative to remove. Never zero.
 	Delta int64 `protobuf:"varint,2,opt,name=delta,proto3" json:"delta,omitempty"`
-	// Why, for the stock ledger: e.g. "restock", "damaged", "count".
+	// Why, for the stock ledger (ListStockMovements, with the caller): e.g.
+	// "restock", "damaged", "count".
 	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
 	// Optional; a retried request with the same key and body changes stock
 	// once and returns the first result. The same key with another body fails
@@ -2042,7 +2364,7 @@ type AdjustStockRequest struct {
 
 func (x *AdjustStockRequest) Reset() {
 	*x = AdjustStockRequest{}
-	mi := &file_emporium_product_v1_product_proto_msgTypes[28]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2054,7 +2376,7 @@ func (x *AdjustStockRequest) String() string {
 func (*AdjustStockRequest) ProtoMessage() {}
 
 func (x *AdjustStockRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_product_v1_product_proto_msgTypes[28]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2067,7 +2389,7 @@ func (x *AdjustStockRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdjustStockRequest.ProtoReflect.Descriptor instead.
 func (*AdjustStockRequest) Descriptor() ([]byte, []int) {
-	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{28}
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *AdjustStockRequest) GetSku() string {
@@ -2107,7 +2429,7 @@ type AdjustStockResponse struct {
 
 func (x *AdjustStockResponse) Reset() {
 	*x = AdjustStockResponse{}
-	mi := &file_emporium_product_v1_product_proto_msgTypes[29]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2119,7 +2441,7 @@ func (x *AdjustStockResponse) String() string {
 func (*AdjustStockResponse) ProtoMessage() {}
 
 func (x *AdjustStockResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_product_v1_product_proto_msgTypes[29]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2132,7 +2454,7 @@ func (x *AdjustStockResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdjustStockResponse.ProtoReflect.Descriptor instead.
 func (*AdjustStockResponse) Descriptor() ([]byte, []int) {
-	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{29}
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *AdjustStockResponse) GetLevel() *StockLevel {
@@ -2143,16 +2465,20 @@ func (x *AdjustStockResponse) GetLevel() *StockLevel {
 }
 
 type ReservationItem struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Sku           string                 `protobuf:"bytes,1,opt,name=sku,proto3" json:"sku,omitempty"`
-	Quantity      int64                  `protobuf:"varint,2,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Sku      string                 `protobuf:"bytes,1,opt,name=sku,proto3" json:"sku,omitempty"`
+	Quantity int64                  `protobuf:"varint,2,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	// The search the shopper found this SKU through, if any: committing the
+	// reservation (the order was paid) counts a purchase of that search in
+	// SearchAnalyticsService.
+	SearchId      string `protobuf:"bytes,3,opt,name=search_id,json=searchId,proto3" json:"search_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ReservationItem) Reset() {
 	*x = ReservationItem{}
-	mi := &file_emporium_product_v1_product_proto_msgTypes[30]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2164,7 +2490,7 @@ func (x *ReservationItem) String() string {
 func (*ReservationItem) ProtoMessage() {}
 
 func (x *ReservationItem) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_product_v1_product_proto_msgTypes[30]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2177,7 +2503,7 @@ func (x *ReservationItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReservationItem.ProtoReflect.Descriptor instead.
 func (*ReservationItem) Descriptor() ([]byte, []int) {
-	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{30}
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ReservationItem) GetSku() string {
@@ -2194,6 +2520,13 @@ func (x *ReservationItem) GetQuantity() int64 {
 	return 0
 }
 
+func (x *ReservationItem) GetSearchId() string {
+	if x != nil {
+		return x.SearchId
+	}
+	return ""
+}
+
 type Reservation struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Id     string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -2207,7 +2540,7 @@ type Reservation struct {
 
 func (x *Reservation) Reset() {
 	*x = Reservation{}
-	mi := &file_emporium_product_v1_product_proto_msgTypes[31]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2219,7 +2552,7 @@ func (x *Reservation) String() string {
 func (*Reservation) ProtoMessage() {}
 
 func (x *Reservation) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_product_v1_product_proto_msgTypes[31]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2232,7 +2565,7 @@ func (x *Reservation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Reservation.ProtoReflect.Descriptor instead.
 func (*Reservation) Descriptor() ([]byte, []int) {
-	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{31}
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *Reservation) GetId() string {
@@ -2276,7 +2609,7 @@ type ReserveStockRequest struct {
 
 func (x *ReserveStockRequest) Reset() {
 	*x = ReserveStockRequest{}
-	mi := &file_emporium_product_v1_product_proto_msgTypes[32]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2288,7 +2621,7 @@ func (x *ReserveStockRequest) String() string {
 func (*ReserveStockRequest) ProtoMessage() {}
 
 func (x *ReserveStockRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_product_v1_product_proto_msgTypes[32]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2301,7 +2634,7 @@ func (x *ReserveStockRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReserveStockRequest.ProtoReflect.Descriptor instead.
 func (*ReserveStockRequest) Descriptor() ([]byte, []int) {
-	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{32}
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ReserveStockRequest) GetItems() []*ReservationItem {
@@ -2334,7 +2667,7 @@ type ReserveStockResponse struct {
 
 func (x *ReserveStockResponse) Reset() {
 	*x = ReserveStockResponse{}
-	mi := &file_emporium_product_v1_product_proto_msgTypes[33]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2346,7 +2679,7 @@ func (x *ReserveStockResponse) String() string {
 func (*ReserveStockResponse) ProtoMessage() {}
 
 func (x *ReserveStockResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_product_v1_product_proto_msgTypes[33]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2359,7 +2692,7 @@ func (x *ReserveStockResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReserveStockResponse.ProtoReflect.Descriptor instead.
 func (*ReserveStockResponse) Descriptor() ([]byte, []int) {
-	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{33}
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ReserveStockResponse) GetReservation() *Reservation {
@@ -2378,7 +2711,7 @@ type CommitReservationRequest struct {
 
 func (x *CommitReservationRequest) Reset() {
 	*x = CommitReservationRequest{}
-	mi := &file_emporium_product_v1_product_proto_msgTypes[34]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2390,7 +2723,7 @@ func (x *CommitReservationRequest) String() string {
 func (*CommitReservationRequest) ProtoMessage() {}
 
 func (x *CommitReservationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_product_v1_product_proto_msgTypes[34]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2403,7 +2736,7 @@ func (x *CommitReservationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommitReservationRequest.ProtoReflect.Descriptor instead.
 func (*CommitReservationRequest) Descriptor() ([]byte, []int) {
-	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{34}
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *CommitReservationRequest) GetId() string {
@@ -2422,7 +2755,7 @@ type CommitReservationResponse struct {
 
 func (x *CommitReservationResponse) Reset() {
 	*x = CommitReservationResponse{}
-	mi := &file_emporium_product_v1_product_proto_msgTypes[35]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2434,7 +2767,7 @@ func (x *CommitReservationResponse) String() string {
 func (*CommitReservationResponse) ProtoMessage() {}
 
 func (x *CommitReservationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_product_v1_product_proto_msgTypes[35]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2447,7 +2780,7 @@ func (x *CommitReservationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommitReservationResponse.ProtoReflect.Descriptor instead.
 func (*CommitReservationResponse) Descriptor() ([]byte, []int) {
-	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{35}
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *CommitReservationResponse) GetReservation() *Reservation {
@@ -2466,7 +2799,7 @@ type ReleaseReservationRequest struct {
 
 func (x *ReleaseReservationRequest) Reset() {
 	*x = ReleaseReservationRequest{}
-	mi := &file_emporium_product_v1_product_proto_msgTypes[36]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2478,7 +2811,7 @@ func (x *ReleaseReservationRequest) String() string {
 func (*ReleaseReservationRequest) ProtoMessage() {}
 
 func (x *ReleaseReservationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_product_v1_product_proto_msgTypes[36]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2491,7 +2824,7 @@ func (x *ReleaseReservationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleaseReservationRequest.ProtoReflect.Descriptor instead.
 func (*ReleaseReservationRequest) Descriptor() ([]byte, []int) {
-	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{36}
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ReleaseReservationRequest) GetId() string {
@@ -2510,7 +2843,7 @@ type ReleaseReservationResponse struct {
 
 func (x *ReleaseReservationResponse) Reset() {
 	*x = ReleaseReservationResponse{}
-	mi := &file_emporium_product_v1_product_proto_msgTypes[37]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2522,7 +2855,7 @@ func (x *ReleaseReservationResponse) String() string {
 func (*ReleaseReservationResponse) ProtoMessage() {}
 
 func (x *ReleaseReservationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_product_v1_product_proto_msgTypes[37]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2535,7 +2868,7 @@ func (x *ReleaseReservationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleaseReservationResponse.ProtoReflect.Descriptor instead.
 func (*ReleaseReservationResponse) Descriptor() ([]byte, []int) {
-	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{37}
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *ReleaseReservationResponse) GetReservation() *Reservation {
@@ -2554,7 +2887,7 @@ type ReturnReservationRequest struct {
 
 func (x *ReturnReservationRequest) Reset() {
 	*x = ReturnReservationRequest{}
-	mi := &file_emporium_product_v1_product_proto_msgTypes[38]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2566,7 +2899,7 @@ func (x *ReturnReservationRequest) String() string {
 func (*ReturnReservationRequest) ProtoMessage() {}
 
 func (x *ReturnReservationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_product_v1_product_proto_msgTypes[38]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2579,7 +2912,7 @@ func (x *ReturnReservationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReturnReservationRequest.ProtoReflect.Descriptor instead.
 func (*ReturnReservationRequest) Descriptor() ([]byte, []int) {
-	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{38}
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *ReturnReservationRequest) GetId() string {
@@ -2598,7 +2931,7 @@ type ReturnReservationResponse struct {
 
 func (x *ReturnReservationResponse) Reset() {
 	*x = ReturnReservationResponse{}
-	mi := &file_emporium_product_v1_product_proto_msgTypes[39]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2610,7 +2943,7 @@ func (x *ReturnReservationResponse) String() string {
 func (*ReturnReservationResponse) ProtoMessage() {}
 
 func (x *ReturnReservationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_emporium_product_v1_product_proto_msgTypes[39]
+	mi := &file_emporium_product_v1_product_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2623,7 +2956,7 @@ func (x *ReturnReservationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReturnReservationResponse.ProtoReflect.Descriptor instead.
 func (*ReturnReservationResponse) Descriptor() ([]byte, []int) {
-	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{39}
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *ReturnReservationResponse) GetReservation() *Reservation {
@@ -2633,11 +2966,1661 @@ func (x *ReturnReservationResponse) GetReservation() *Reservation {
 	return nil
 }
 
+type RestoreProductRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RestoreProductRequest) Reset() {
+	*x = RestoreProductRequest{}
+	mi := &file_emporium_product_v1_product_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RestoreProductRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RestoreProductRequest) ProtoMessage() {}
+
+func (x *RestoreProductRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_product_v1_product_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RestoreProductRequest.ProtoReflect.Descriptor instead.
+func (*RestoreProductRequest) Descriptor() ([]byte, []int) {
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *RestoreProductRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type RestoreProductResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Product       *Product               `protobuf:"bytes,1,opt,name=product,proto3" json:"product,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RestoreProductResponse) Reset() {
+	*x = RestoreProductResponse{}
+	mi := &file_emporium_product_v1_product_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RestoreProductResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RestoreProductResponse) ProtoMessage() {}
+
+func (x *RestoreProductResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_product_v1_product_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RestoreProductResponse.ProtoReflect.Descriptor instead.
+func (*RestoreProductResponse) Descriptor() ([]byte, []int) {
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *RestoreProductResponse) GetProduct() *Product {
+	if x != nil {
+		return x.Product
+	}
+	return nil
+}
+
+type CreateCategoryRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// URL name: lower-case letters, digits and dashes.
+	Slug          string `protobuf:"bytes,1,opt,name=slug,proto3" json:"slug,omitempty"`
+	Name          string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Description   string `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateCategoryRequest) Reset() {
+	*x = CreateCategoryRequest{}
+	mi := &file_emporium_product_v1_product_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateCategoryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateCategoryRequest) ProtoMessage() {}
+
+func (x *CreateCategoryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_product_v1_product_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateCategoryRequest.ProtoReflect.Descriptor instead.
+func (*CreateCategoryRequest) Descriptor() ([]byte, []int) {
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *CreateCategoryRequest) GetSlug() string {
+	if x != nil {
+		return x.Slug
+	}
+	return ""
+}
+
+func (x *CreateCategoryRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *CreateCategoryRequest) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+type CreateCategoryResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Category      *Category              `protobuf:"bytes,1,opt,name=category,proto3" json:"category,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateCategoryResponse) Reset() {
+	*x = CreateCategoryResponse{}
+	mi := &file_emporium_product_v1_product_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateCategoryResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateCategoryResponse) ProtoMessage() {}
+
+func (x *CreateCategoryResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_product_v1_product_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateCategoryResponse.ProtoReflect.Descriptor instead.
+func (*CreateCategoryResponse) Descriptor() ([]byte, []int) {
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *CreateCategoryResponse) GetCategory() *Category {
+	if x != nil {
+		return x.Category
+	}
+	return nil
+}
+
+type UpdateCategoryRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Which category (slug) and its new values; only the fields named in
+	// update_mask are read. The slug itself cannot change (products and
+	// links point at it).
+	Category *Category `protobuf:"bytes,1,opt,name=category,proto3" json:"category,omitempty"`
+	// Paths: name, description.
+	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateCategoryRequest) Reset() {
+	*x = UpdateCategoryRequest{}
+	mi := &file_emporium_product_v1_product_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateCategoryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateCategoryRequest) ProtoMessage() {}
+
+func (x *UpdateCategoryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_product_v1_product_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateCategoryRequest.ProtoReflect.Descriptor instead.
+func (*UpdateCategoryRequest) Descriptor() ([]byte, []int) {
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *UpdateCategoryRequest) GetCategory() *Category {
+	if x != nil {
+		return x.Category
+	}
+	return nil
+}
+
+func (x *UpdateCategoryRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
+type UpdateCategoryResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Category      *Category              `protobuf:"bytes,1,opt,name=category,proto3" json:"category,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateCategoryResponse) Reset() {
+	*x = UpdateCategoryResponse{}
+	mi := &file_emporium_product_v1_product_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateCategoryResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateCategoryResponse) ProtoMessage() {}
+
+func (x *UpdateCategoryResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_product_v1_product_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateCategoryResponse.ProtoReflect.Descriptor instead.
+func (*UpdateCategoryResponse) Descriptor() ([]byte, []int) {
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *UpdateCategoryResponse) GetCategory() *Category {
+	if x != nil {
+		return x.Category
+	}
+	return nil
+}
+
+type ReorderCategoriesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Every category's slug, in the new order.
+	Slugs         []string `protobuf:"bytes,1,rep,name=slugs,proto3" json:"slugs,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReorderCategoriesRequest) Reset() {
+	*x = ReorderCategoriesRequest{}
+	mi := &file_emporium_product_v1_product_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReorderCategoriesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReorderCategoriesRequest) ProtoMessage() {}
+
+func (x *ReorderCategoriesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_product_v1_product_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReorderCategoriesRequest.ProtoReflect.Descriptor instead.
+func (*ReorderCategoriesRequest) Descriptor() ([]byte, []int) {
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *ReorderCategoriesRequest) GetSlugs() []string {
+	if x != nil {
+		return x.Slugs
+	}
+	return nil
+}
+
+type ReorderCategoriesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Every category in the new order, archived ones included.
+	Categories    []*Category `protobuf:"bytes,1,rep,name=categories,proto3" json:"categories,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReorderCategoriesResponse) Reset() {
+	*x = ReorderCategoriesResponse{}
+	mi := &file_emporium_product_v1_product_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReorderCategoriesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReorderCategoriesResponse) ProtoMessage() {}
+
+func (x *ReorderCategoriesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_product_v1_product_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReorderCategoriesResponse.ProtoReflect.Descriptor instead.
+func (*ReorderCategoriesResponse) Descriptor() ([]byte, []int) {
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *ReorderCategoriesResponse) GetCategories() []*Category {
+	if x != nil {
+		return x.Categories
+	}
+	return nil
+}
+
+type ArchiveCategoryRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Slug          string                 `protobuf:"bytes,1,opt,name=slug,proto3" json:"slug,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ArchiveCategoryRequest) Reset() {
+	*x = ArchiveCategoryRequest{}
+	mi := &file_emporium_product_v1_product_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ArchiveCategoryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ArchiveCategoryRequest) ProtoMessage() {}
+
+func (x *ArchiveCategoryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_product_v1_product_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ArchiveCategoryRequest.ProtoReflect.Descriptor instead.
+func (*ArchiveCategoryRequest) Descriptor() ([]byte, []int) {
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *ArchiveCategoryRequest) GetSlug() string {
+	if x != nil {
+		return x.Slug
+	}
+	return ""
+}
+
+type ArchiveCategoryResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Category      *Category              `protobuf:"bytes,1,opt,name=category,proto3" json:"category,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ArchiveCategoryResponse) Reset() {
+	*x = ArchiveCategoryResponse{}
+	mi := &file_emporium_product_v1_product_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ArchiveCategoryResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ArchiveCategoryResponse) ProtoMessage() {}
+
+func (x *ArchiveCategoryResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_product_v1_product_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ArchiveCategoryResponse.ProtoReflect.Descriptor instead.
+func (*ArchiveCategoryResponse) Descriptor() ([]byte, []int) {
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *ArchiveCategoryResponse) GetCategory() *Category {
+	if x != nil {
+		return x.Category
+	}
+	return nil
+}
+
+type RestoreCategoryRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Slug          string                 `protobuf:"bytes,1,opt,name=slug,proto3" json:"slug,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RestoreCategoryRequest) Reset() {
+	*x = RestoreCategoryRequest{}
+	mi := &file_emporium_product_v1_product_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RestoreCategoryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RestoreCategoryRequest) ProtoMessage() {}
+
+func (x *RestoreCategoryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_product_v1_product_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RestoreCategoryRequest.ProtoReflect.Descriptor instead.
+func (*RestoreCategoryRequest) Descriptor() ([]byte, []int) {
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{54}
+}
+
+func (x *RestoreCategoryRequest) GetSlug() string {
+	if x != nil {
+		return x.Slug
+	}
+	return ""
+}
+
+type RestoreCategoryResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Category      *Category              `protobuf:"bytes,1,opt,name=category,proto3" json:"category,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RestoreCategoryResponse) Reset() {
+	*x = RestoreCategoryResponse{}
+	mi := &file_emporium_product_v1_product_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RestoreCategoryResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RestoreCategoryResponse) ProtoMessage() {}
+
+func (x *RestoreCategoryResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_product_v1_product_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RestoreCategoryResponse.ProtoReflect.Descriptor instead.
+func (*RestoreCategoryResponse) Descriptor() ([]byte, []int) {
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{55}
+}
+
+func (x *RestoreCategoryResponse) GetCategory() *Category {
+	if x != nil {
+		return x.Category
+	}
+	return nil
+}
+
+type UploadProductImageRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	ProductId string                 `protobuf:"bytes,1,opt,name=product_id,json=productId,proto3" json:"product_id,omitempty"`
+	// The image file: JPEG, PNG, GIF or WebP (its bytes decide, not a name),
+	// at most 2 MiB, so the request stays under the edge's 4 MiB body limit
+	// even as base64 in JSON.
+	Content []byte `protobuf:"bytes,2,opt,name=content,proto3" json:"content,omitempty"`
+	Alt     string `protobuf:"bytes,3,opt,name=alt,proto3" json:"alt,omitempty"`
+	// Optional; a retried upload with the same key and body adds the image
+	// once. The same key with another body fails with already_exists.
+	IdempotencyKey string `protobuf:"bytes,4,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *UploadProductImageRequest) Reset() {
+	*x = UploadProductImageRequest{}
+	mi := &file_emporium_product_v1_product_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UploadProductImageRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UploadProductImageRequest) ProtoMessage() {}
+
+func (x *UploadProductImageRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_product_v1_product_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UploadProductImageRequest.ProtoReflect.Descriptor instead.
+func (*UploadProductImageRequest) Descriptor() ([]byte, []int) {
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{56}
+}
+
+func (x *UploadProductImageRequest) GetProductId() string {
+	if x != nil {
+		return x.ProductId
+	}
+	return ""
+}
+
+func (x *UploadProductImageRequest) GetContent() []byte {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
+func (x *UploadProductImageRequest) GetAlt() string {
+	if x != nil {
+		return x.Alt
+	}
+	return ""
+}
+
+func (x *UploadProductImageRequest) GetIdempotencyKey() string {
+	if x != nil {
+		return x.IdempotencyKey
+	}
+	return ""
+}
+
+type UploadProductImageResponse struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Product *Product               `protobuf:"bytes,1,opt,name=product,proto3" json:"product,omitempty"`
+	// The image added, as it appears in product.images.
+	Image         *Image `protobuf:"bytes,2,opt,name=image,proto3" json:"image,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UploadProductImageResponse) Reset() {
+	*x = UploadProductImageResponse{}
+	mi := &file_emporium_product_v1_product_proto_msgTypes[57]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UploadProductImageResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UploadProductImageResponse) ProtoMessage() {}
+
+func (x *UploadProductImageResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_product_v1_product_proto_msgTypes[57]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UploadProductImageResponse.ProtoReflect.Descriptor instead.
+func (*UploadProductImageResponse) Descriptor() ([]byte, []int) {
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{57}
+}
+
+func (x *UploadProductImageResponse) GetProduct() *Product {
+	if x != nil {
+		return x.Product
+	}
+	return nil
+}
+
+func (x *UploadProductImageResponse) GetImage() *Image {
+	if x != nil {
+		return x.Image
+	}
+	return nil
+}
+
+type UpdateProductImageRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	ProductId string                 `protobuf:"bytes,1,opt,name=product_id,json=productId,proto3" json:"product_id,omitempty"`
+	// Which image: its url in the product.
+	Url           string `protobuf:"bytes,2,opt,name=url,proto3" json:"url,omitempty"`
+	Alt           string `protobuf:"bytes,3,opt,name=alt,proto3" json:"alt,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateProductImageRequest) Reset() {
+	*x = UpdateProductImageRequest{}
+	mi := &file_emporium_product_v1_product_proto_msgTypes[58]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateProductImageRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateProductImageRequest) ProtoMessage() {}
+
+func (x *UpdateProductImageRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_product_v1_product_proto_msgTypes[58]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateProductImageRequest.ProtoReflect.Descriptor instead.
+func (*UpdateProductImageRequest) Descriptor() ([]byte, []int) {
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{58}
+}
+
+func (x *UpdateProductImageRequest) GetProductId() string {
+	if x != nil {
+		return x.ProductId
+	}
+	return ""
+}
+
+func (x *UpdateProductImageRequest) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+func (x *UpdateProductImageRequest) GetAlt() string {
+	if x != nil {
+		return x.Alt
+	}
+	return ""
+}
+
+type UpdateProductImageResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Product       *Product               `protobuf:"bytes,1,opt,name=product,proto3" json:"product,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateProductImageResponse) Reset() {
+	*x = UpdateProductImageResponse{}
+	mi := &file_emporium_product_v1_product_proto_msgTypes[59]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateProductImageResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateProductImageResponse) ProtoMessage() {}
+
+func (x *UpdateProductImageResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_product_v1_product_proto_msgTypes[59]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateProductImageResponse.ProtoReflect.Descriptor instead.
+func (*UpdateProductImageResponse) Descriptor() ([]byte, []int) {
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{59}
+}
+
+func (x *UpdateProductImageResponse) GetProduct() *Product {
+	if x != nil {
+		return x.Product
+	}
+	return nil
+}
+
+type ReorderProductImagesRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	ProductId string                 `protobuf:"bytes,1,opt,name=product_id,json=productId,proto3" json:"product_id,omitempty"`
+	// Every image's url, in the new order.
+	Urls          []string `protobuf:"bytes,2,rep,name=urls,proto3" json:"urls,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReorderProductImagesRequest) Reset() {
+	*x = ReorderProductImagesRequest{}
+	mi := &file_emporium_product_v1_product_proto_msgTypes[60]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReorderProductImagesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReorderProductImagesRequest) ProtoMessage() {}
+
+func (x *ReorderProductImagesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_product_v1_product_proto_msgTypes[60]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReorderProductImagesRequest.ProtoReflect.Descriptor instead.
+func (*ReorderProductImagesRequest) Descriptor() ([]byte, []int) {
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{60}
+}
+
+func (x *ReorderProductImagesRequest) GetProductId() string {
+	if x != nil {
+		return x.ProductId
+	}
+	return ""
+}
+
+func (x *ReorderProductImagesRequest) GetUrls() []string {
+	if x != nil {
+		return x.Urls
+	}
+	return nil
+}
+
+type ReorderProductImagesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Product       *Product               `protobuf:"bytes,1,opt,name=product,proto3" json:"product,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReorderProductImagesResponse) Reset() {
+	*x = ReorderProductImagesResponse{}
+	mi := &file_emporium_product_v1_product_proto_msgTypes[61]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReorderProductImagesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReorderProductImagesResponse) ProtoMessage() {}
+
+func (x *ReorderProductImagesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_product_v1_product_proto_msgTypes[61]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReorderProductImagesResponse.ProtoReflect.Descriptor instead.
+func (*ReorderProductImagesResponse) Descriptor() ([]byte, []int) {
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{61}
+}
+
+func (x *ReorderProductImagesResponse) GetProduct() *Product {
+	if x != nil {
+		return x.Product
+	}
+	return nil
+}
+
+type DeleteProductImageRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ProductId     string                 `protobuf:"bytes,1,opt,name=product_id,json=productId,proto3" json:"product_id,omitempty"`
+	Url           string                 `protobuf:"bytes,2,opt,name=url,proto3" json:"url,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteProductImageRequest) Reset() {
+	*x = DeleteProductImageRequest{}
+	mi := &file_emporium_product_v1_product_proto_msgTypes[62]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteProductImageRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteProductImageRequest) ProtoMessage() {}
+
+func (x *DeleteProductImageRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_product_v1_product_proto_msgTypes[62]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteProductImageRequest.ProtoReflect.Descriptor instead.
+func (*DeleteProductImageRequest) Descriptor() ([]byte, []int) {
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{62}
+}
+
+func (x *DeleteProductImageRequest) GetProductId() string {
+	if x != nil {
+		return x.ProductId
+	}
+	return ""
+}
+
+func (x *DeleteProductImageRequest) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+type DeleteProductImageResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Product       *Product               `protobuf:"bytes,1,opt,name=product,proto3" json:"product,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteProductImageResponse) Reset() {
+	*x = DeleteProductImageResponse{}
+	mi := &file_emporium_product_v1_product_proto_msgTypes[63]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteProductImageResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteProductImageResponse) ProtoMessage() {}
+
+func (x *DeleteProductImageResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_product_v1_product_proto_msgTypes[63]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteProductImageResponse.ProtoReflect.Descriptor instead.
+func (*DeleteProductImageResponse) Descriptor() ([]byte, []int) {
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{63}
+}
+
+func (x *DeleteProductImageResponse) GetProduct() *Product {
+	if x != nil {
+		return x.Product
+	}
+	return nil
+}
+
+type ExportCatalogRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	File  CatalogFile            `protobuf:"varint,1,opt,name=file,proto3,enum=emporium.product.v1.CatalogFile" json:"file,omitempty"`
+	// Products (or SKUs) per page: at most 1000; 0 means 500.
+	PageSize      int32  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportCatalogRequest) Reset() {
+	*x = ExportCatalogRequest{}
+	mi := &file_emporium_product_v1_product_proto_msgTypes[64]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportCatalogRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportCatalogRequest) ProtoMessage() {}
+
+func (x *ExportCatalogRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_product_v1_product_proto_msgTypes[64]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportCatalogRequest.ProtoReflect.Descriptor instead.
+func (*ExportCatalogRequest) Descriptor() ([]byte, []int) {
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{64}
+}
+
+func (x *ExportCatalogRequest) GetFile() CatalogFile {
+	if x != nil {
+		return x.File
+	}
+	return CatalogFile_CATALOG_FILE_UNSPECIFIED
+}
+
+func (x *ExportCatalogRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ExportCatalogRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type ExportCatalogResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// CSV rows (RFC 4180, CRLF line ends), the header first on the first page.
+	Csv string `protobuf:"bytes,1,opt,name=csv,proto3" json:"csv,omitempty"`
+	// Empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportCatalogResponse) Reset() {
+	*x = ExportCatalogResponse{}
+	mi := &file_emporium_product_v1_product_proto_msgTypes[65]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportCatalogResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportCatalogResponse) ProtoMessage() {}
+
+func (x *ExportCatalogResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_product_v1_product_proto_msgTypes[65]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportCatalogResponse.ProtoReflect.Descriptor instead.
+func (*ExportCatalogResponse) Descriptor() ([]byte, []int) {
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{65}
+}
+
+func (x *ExportCatalogResponse) GetCsv() string {
+	if x != nil {
+		return x.Csv
+	}
+	return ""
+}
+
+func (x *ExportCatalogResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+type ImportCatalogRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	File  CatalogFile            `protobuf:"varint,1,opt,name=file,proto3,enum=emporium.product.v1.CatalogFile" json:"file,omitempty"`
+	// The CSV, with its header row. At most 3 MiB.
+	Csv string `protobuf:"bytes,2,opt,name=csv,proto3" json:"csv,omitempty"`
+	// Check every row and report, without changing anything.
+	DryRun        bool `protobuf:"varint,3,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportCatalogRequest) Reset() {
+	*x = ImportCatalogRequest{}
+	mi := &file_emporium_product_v1_product_proto_msgTypes[66]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportCatalogRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportCatalogRequest) ProtoMessage() {}
+
+func (x *ImportCatalogRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_product_v1_product_proto_msgTypes[66]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportCatalogRequest.ProtoReflect.Descriptor instead.
+func (*ImportCatalogRequest) Descriptor() ([]byte, []int) {
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{66}
+}
+
+func (x *ImportCatalogRequest) GetFile() CatalogFile {
+	if x != nil {
+		return x.File
+	}
+	return CatalogFile_CATALOG_FILE_UNSPECIFIED
+}
+
+func (x *ImportCatalogRequest) GetCsv() string {
+	if x != nil {
+		return x.Csv
+	}
+	return ""
+}
+
+func (x *ImportCatalogRequest) GetDryRun() bool {
+	if x != nil {
+		return x.DryRun
+	}
+	return false
+}
+
+type ImportCatalogResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Hex SHA-256 of the CSV: the import's identity.
+	Sha256 string `protobuf:"bytes,1,opt,name=sha256,proto3" json:"sha256,omitempty"`
+	// Whether the rows were applied (false on a dry run or when any row is bad).
+	Applied bool `protobuf:"varint,2,opt,name=applied,proto3" json:"applied,omitempty"`
+	// True when this file was imported before: nothing changed this time.
+	Replayed bool `protobuf:"varint,3,opt,name=replayed,proto3" json:"replayed,omitempty"`
+	// Data rows read.
+	Rows int64 `protobuf:"varint,4,opt,name=rows,proto3" json:"rows,omitempty"`
+	// Products created and updated (products file), or SKUs whose stock
+	// changed (stock file).
+	Created int64 `protobuf:"varint,5,opt,name=created,proto3" json:"created,omitempty"`
+	Updated int64 `protobuf:"varint,6,opt,name=updated,proto3" json:"updated,omitempty"`
+	// Every bad row, in file order. Non-empty means nothing was applied.
+	Problems      []*ImportProblem `protobuf:"bytes,7,rep,name=problems,proto3" json:"problems,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportCatalogResponse) Reset() {
+	*x = ImportCatalogResponse{}
+	mi := &file_emporium_product_v1_product_proto_msgTypes[67]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportCatalogResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportCatalogResponse) ProtoMessage() {}
+
+func (x *ImportCatalogResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_product_v1_product_proto_msgTypes[67]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportCatalogResponse.ProtoReflect.Descriptor instead.
+func (*ImportCatalogResponse) Descriptor() ([]byte, []int) {
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{67}
+}
+
+func (x *ImportCatalogResponse) GetSha256() string {
+	if x != nil {
+		return x.Sha256
+	}
+	return ""
+}
+
+func (x *ImportCatalogResponse) GetApplied() bool {
+	if x != nil {
+		return x.Applied
+	}
+	return false
+}
+
+func (x *ImportCatalogResponse) GetReplayed() bool {
+	if x != nil {
+		return x.Replayed
+	}
+	return false
+}
+
+func (x *ImportCatalogResponse) GetRows() int64 {
+	if x != nil {
+		return x.Rows
+	}
+	return 0
+}
+
+func (x *ImportCatalogResponse) GetCreated() int64 {
+	if x != nil {
+		return x.Created
+	}
+	return 0
+}
+
+func (x *ImportCatalogResponse) GetUpdated() int64 {
+	if x != nil {
+		return x.Updated
+	}
+	return 0
+}
+
+func (x *ImportCatalogResponse) GetProblems() []*ImportProblem {
+	if x != nil {
+		return x.Problems
+	}
+	return nil
+}
+
+// ImportProblem is what is wrong with one cell or row of an import.
+type ImportProblem struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// 1-based line of the CSV (the header is line 1).
+	Line int64 `protobuf:"varint,1,opt,name=line,proto3" json:"line,omitempty"`
+	// Column name, or empty for the row as a whole.
+	Column        string `protobuf:"bytes,2,opt,name=column,proto3" json:"column,omitempty"`
+	Message       string `protobuf:"bytes,3,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportProblem) Reset() {
+	*x = ImportProblem{}
+	mi := &file_emporium_product_v1_product_proto_msgTypes[68]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportProblem) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportProblem) ProtoMessage() {}
+
+func (x *ImportProblem) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_product_v1_product_proto_msgTypes[68]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportProblem.ProtoReflect.Descriptor instead.
+func (*ImportProblem) Descriptor() ([]byte, []int) {
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{68}
+}
+
+func (x *ImportProblem) GetLine() int64 {
+	if x != nil {
+		return x.Line
+	}
+	return 0
+}
+
+func (x *ImportProblem) GetColumn() string {
+	if x != nil {
+		return x.Column
+	}
+	return ""
+}
+
+func (x *ImportProblem) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+type ListStockMovementsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Sku   string                 `protobuf:"bytes,1,opt,name=sku,proto3" json:"sku,omitempty"`
+	// At most 100; 0 means 20.
+	PageSize      int32  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListStockMovementsRequest) Reset() {
+	*x = ListStockMovementsRequest{}
+	mi := &file_emporium_product_v1_product_proto_msgTypes[69]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListStockMovementsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListStockMovementsRequest) ProtoMessage() {}
+
+func (x *ListStockMovementsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_product_v1_product_proto_msgTypes[69]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListStockMovementsRequest.ProtoReflect.Descriptor instead.
+func (*ListStockMovementsRequest) Descriptor() ([]byte, []int) {
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{69}
+}
+
+func (x *ListStockMovementsRequest) GetSku() string {
+	if x != nil {
+		return x.Sku
+	}
+	return ""
+}
+
+func (x *ListStockMovementsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListStockMovementsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type ListStockMovementsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Movements     []*StockMovement       `protobuf:"bytes,1,rep,name=movements,proto3" json:"movements,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListStockMovementsResponse) Reset() {
+	*x = ListStockMovementsResponse{}
+	mi := &file_emporium_product_v1_product_proto_msgTypes[70]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListStockMovementsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListStockMovementsResponse) ProtoMessage() {}
+
+func (x *ListStockMovementsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_product_v1_product_proto_msgTypes[70]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListStockMovementsResponse.ProtoReflect.Descriptor instead.
+func (*ListStockMovementsResponse) Descriptor() ([]byte, []int) {
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{70}
+}
+
+func (x *ListStockMovementsResponse) GetMovements() []*StockMovement {
+	if x != nil {
+		return x.Movements
+	}
+	return nil
+}
+
+func (x *ListStockMovementsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// StockMovement is one change of a SKU's stock.
+type StockMovement struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Sku   string                 `protobuf:"bytes,2,opt,name=sku,proto3" json:"sku,omitempty"`
+	// Units added; negative when removed.
+	Delta int64 `protobuf:"varint,3,opt,name=delta,proto3" json:"delta,omitempty"`
+	// Why: AdjustStock's reason, "reserve <id>", "release <id>", "return
+	// <id>" for checkouts, "import <sha256 prefix>" for a CSV import.
+	Reason string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	// Stock left after the change.
+	OnHandAfter int64 `protobuf:"varint,5,opt,name=on_hand_after,json=onHandAfter,proto3" json:"on_hand_after,omitempty"`
+	// Who: a user id for staff, a service name (e.g. "order") for checkouts,
+	// "system" for expired holds; empty for changes made before actors were
+	// recorded.
+	Actor         string                 `protobuf:"bytes,6,opt,name=actor,proto3" json:"actor,omitempty"`
+	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StockMovement) Reset() {
+	*x = StockMovement{}
+	mi := &file_emporium_product_v1_product_proto_msgTypes[71]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StockMovement) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StockMovement) ProtoMessage() {}
+
+func (x *StockMovement) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_product_v1_product_proto_msgTypes[71]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StockMovement.ProtoReflect.Descriptor instead.
+func (*StockMovement) Descriptor() ([]byte, []int) {
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{71}
+}
+
+func (x *StockMovement) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *StockMovement) GetSku() string {
+	if x != nil {
+		return x.Sku
+	}
+	return ""
+}
+
+func (x *StockMovement) GetDelta() int64 {
+	if x != nil {
+		return x.Delta
+	}
+	return 0
+}
+
+func (x *StockMovement) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *StockMovement) GetOnHandAfter() int64 {
+	if x != nil {
+		return x.OnHandAfter
+	}
+	return 0
+}
+
+func (x *StockMovement) GetActor() string {
+	if x != nil {
+		return x.Actor
+	}
+	return ""
+}
+
+func (x *StockMovement) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+type ListLowStockRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// SKUs with at most this many units; 0 lists the sold-out ones.
+	Threshold int64 `protobuf:"varint,1,opt,name=threshold,proto3" json:"threshold,omitempty"`
+	// At most 100; 0 means 20.
+	PageSize      int32  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListLowStockRequest) Reset() {
+	*x = ListLowStockRequest{}
+	mi := &file_emporium_product_v1_product_proto_msgTypes[72]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListLowStockRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListLowStockRequest) ProtoMessage() {}
+
+func (x *ListLowStockRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_product_v1_product_proto_msgTypes[72]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListLowStockRequest.ProtoReflect.Descriptor instead.
+func (*ListLowStockRequest) Descriptor() ([]byte, []int) {
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{72}
+}
+
+func (x *ListLowStockRequest) GetThreshold() int64 {
+	if x != nil {
+		return x.Threshold
+	}
+	return 0
+}
+
+func (x *ListLowStockRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListLowStockRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type ListLowStockResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Lowest stock first, then by SKU.
+	Levels        []*StockLevel `protobuf:"bytes,1,rep,name=levels,proto3" json:"levels,omitempty"`
+	NextPageToken string        `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListLowStockResponse) Reset() {
+	*x = ListLowStockResponse{}
+	mi := &file_emporium_product_v1_product_proto_msgTypes[73]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListLowStockResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListLowStockResponse) ProtoMessage() {}
+
+func (x *ListLowStockResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_emporium_product_v1_product_proto_msgTypes[73]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListLowStockResponse.ProtoReflect.Descriptor instead.
+func (*ListLowStockResponse) Descriptor() ([]byte, []int) {
+	return file_emporium_product_v1_product_proto_rawDescGZIP(), []int{73}
+}
+
+func (x *ListLowStockResponse) GetLevels() []*StockLevel {
+	if x != nil {
+		return x.Levels
+	}
+	return nil
+}
+
+func (x *ListLowStockResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 var File_emporium_product_v1_product_proto protoreflect.FileDescriptor
 
 const file_emporium_product_v1_product_proto_rawDesc = "" +
 	"\n" +
-	"!emporium/product/v1/product.proto\x12\x13emporium.product.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1demporium/auth/v1/access.proto\x1a\x1cemporium/type/v1/money.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa6\x05\n" +
+	"!emporium/product/v1/product.proto\x12\x13emporium.product.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1demporium/auth/v1/access.proto\x1a\x1cemporium/type/v1/money.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb0\x05\n" +
 	"\aProduct\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04slug\x18\x02 \x01(\tR\x04slug\x12\x14\n" +
@@ -2649,9 +4632,9 @@ const file_emporium_product_v1_product_proto_rawDesc = "" +
 	"\x06images\x18\b \x03(\v2\x1a.emporium.product.v1.ImageR\x06images\x12L\n" +
 	"\n" +
 	"attributes\x18\t \x03(\v2,.emporium.product.v1.Product.AttributesEntryR\n" +
-	"attributes\x12:\n" +
+	"attributes\x12D\n" +
 	"\x06status\x18\n" +
-	" \x01(\x0e2\".emporium.product.v1.ProductStatusR\x06status\x12-\n" +
+	" \x01(\x0e2\".emporium.product.v1.ProductStatusB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06status\x12-\n" +
 	"\x05price\x18\v \x01(\v2\x17.emporium.type.v1.MoneyR\x05price\x12\x19\n" +
 	"\bin_stock\x18\f \x01(\bR\ainStock\x12;\n" +
 	"\vcreate_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\n" +
@@ -2672,16 +4655,18 @@ const file_emporium_product_v1_product_proto_rawDesc = "" +
 	"\fweight_grams\x18\x06 \x01(\x03B\v\xbaH\b\"\x06\x18\xc0\x84=(\x00R\vweightGrams\x1a:\n" +
 	"\fOptionsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"A\n" +
-	"\x05Image\x12\x1c\n" +
-	"\x03url\x18\x01 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\x80\x10R\x03url\x12\x1a\n" +
-	"\x03alt\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xac\x02R\x03alt\"y\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x80\x02\n" +
+	"\x05Image\x12\xda\x01\n" +
+	"\x03url\x18\x01 \x01(\tB\xc7\x01\xbaH\xc3\x01\xba\x01\xb8\x01\n" +
+	"\timage.url\x12/must be an https:// URL or a path under /media/\x1az(this.startsWith('https://') && this.isUri()) || (this.matches('^/media/[A-Za-z0-9._~/%?=&+-]*$') && !this.contains('..'))r\x05\x10\x01\x18\x80\x10R\x03url\x12\x1a\n" +
+	"\x03alt\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xac\x02R\x03alt\"\xb1\x01\n" +
 	"\bCategory\x12\x12\n" +
 	"\x04slug\x18\x01 \x01(\tR\x04slug\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12 \n" +
 	"\vdescription\x18\x03 \x01(\tR\vdescription\x12#\n" +
-	"\rproduct_count\x18\x04 \x01(\x03R\fproductCount\"\xef\x03\n" +
+	"\rproduct_count\x18\x04 \x01(\x03R\fproductCount\x12\x1a\n" +
+	"\barchived\x18\x05 \x01(\bR\barchived\x12\x1a\n" +
+	"\bposition\x18\x06 \x01(\x05R\bposition\"\xef\x03\n" +
 	"\x13ListProductsRequest\x12&\n" +
 	"\tpage_size\x18\x01 \x01(\x05B\t\xbaH\x06\x1a\x04\x18d(\x00R\bpageSize\x12'\n" +
 	"\n" +
@@ -2698,15 +4683,17 @@ const file_emporium_product_v1_product_proto_rawDesc = "" +
 	"_max_price\"x\n" +
 	"\x14ListProductsResponse\x128\n" +
 	"\bproducts\x18\x01 \x03(\v2\x1c.emporium.product.v1.ProductR\bproducts\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"_\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x85\x01\n" +
 	"\x11GetProductRequest\x12\x1b\n" +
 	"\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@H\x00R\x02id\x12\x1f\n" +
-	"\x04slug\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18xH\x00R\x04slugB\f\n" +
+	"\x04slug\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18xH\x00R\x04slug\x12$\n" +
+	"\tsearch_id\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18@R\bsearchIdB\f\n" +
 	"\x03key\x12\x05\xbaH\x02\b\x01\"L\n" +
 	"\x12GetProductResponse\x126\n" +
-	"\aproduct\x18\x01 \x01(\v2\x1c.emporium.product.v1.ProductR\aproduct\"A\n" +
+	"\aproduct\x18\x01 \x01(\v2\x1c.emporium.product.v1.ProductR\aproduct\"g\n" +
 	"\x15LookupVariantsRequest\x12(\n" +
-	"\x04skus\x18\x01 \x03(\tB\x14\xbaH\x11\x92\x01\x0e\b\x01\x10d\x18\x01\"\x06r\x04\x10\x01\x18@R\x04skus\"V\n" +
+	"\x04skus\x18\x01 \x03(\tB\x14\xbaH\x11\x92\x01\x0e\b\x01\x10d\x18\x01\"\x06r\x04\x10\x01\x18@R\x04skus\x12$\n" +
+	"\tsearch_id\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\bsearchId\"V\n" +
 	"\x16LookupVariantsResponse\x12<\n" +
 	"\bvariants\x18\x01 \x03(\v2 .emporium.product.v1.VariantInfoR\bvariants\"\xcb\x02\n" +
 	"\vVariantInfo\x12\x10\n" +
@@ -2721,7 +4708,7 @@ const file_emporium_product_v1_product_proto_rawDesc = "" +
 	"\fweight_grams\x18\b \x01(\x03R\vweightGrams\x12\x1b\n" +
 	"\timage_url\x18\t \x01(\tR\bimageUrl\x12\x19\n" +
 	"\bfor_sale\x18\n" +
-	" \x01(\bR\aforSale\"\xf6\x01\n" +
+	" \x01(\bR\aforSale\"\x9e\x02\n" +
 	"\x15SearchProductsRequest\x12 \n" +
 	"\x05query\x18\x01 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\x05query\x12&\n" +
@@ -2731,13 +4718,16 @@ const file_emporium_product_v1_product_proto_rawDesc = "" +
 	"\bcategory\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18dR\bcategory\x12\x1d\n" +
 	"\x05brand\x18\x05 \x01(\tB\a\xbaH\x04r\x02\x18dR\x05brand\x12&\n" +
 	"\n" +
-	"price_band\x18\x06 \x01(\tB\a\xbaH\x04r\x02\x18(R\tpriceBand\"\xc7\x01\n" +
+	"price_band\x18\x06 \x01(\tB\a\xbaH\x04r\x02\x18(R\tpriceBand\x12&\n" +
+	"\n" +
+	"session_id\x18\a \x01(\tB\a\xbaH\x04r\x02\x18dR\tsessionId\"\xe4\x01\n" +
 	"\x16SearchProductsResponse\x122\n" +
 	"\x04hits\x18\x01 \x03(\v2\x1e.emporium.product.v1.SearchHitR\x04hits\x122\n" +
 	"\x06facets\x18\x02 \x03(\v2\x1a.emporium.product.v1.FacetR\x06facets\x12\x1d\n" +
 	"\n" +
 	"total_size\x18\x03 \x01(\x03R\ttotalSize\x12&\n" +
-	"\x0fnext_page_token\x18\x04 \x01(\tR\rnextPageToken\"\x87\x02\n" +
+	"\x0fnext_page_token\x18\x04 \x01(\tR\rnextPageToken\x12\x1b\n" +
+	"\tsearch_id\x18\x05 \x01(\tR\bsearchId\"\x87\x02\n" +
 	"\tSearchHit\x126\n" +
 	"\aproduct\x18\x01 \x01(\v2\x1c.emporium.product.v1.ProductR\aproduct\x12\x14\n" +
 	"\x05score\x18\x02 \x01(\x01R\x05score\x12N\n" +
@@ -2756,8 +4746,9 @@ const file_emporium_product_v1_product_proto_rawDesc = "" +
 	"FacetValue\x12\x14\n" +
 	"\x05value\x18\x01 \x01(\tR\x05value\x12\x14\n" +
 	"\x05label\x18\x02 \x01(\tR\x05label\x12\x14\n" +
-	"\x05count\x18\x03 \x01(\x03R\x05count\"\x17\n" +
-	"\x15ListCategoriesRequest\"W\n" +
+	"\x05count\x18\x03 \x01(\x03R\x05count\"B\n" +
+	"\x15ListCategoriesRequest\x12)\n" +
+	"\x10include_archived\x18\x01 \x01(\bR\x0fincludeArchived\"W\n" +
 	"\x16ListCategoriesResponse\x12=\n" +
 	"\n" +
 	"categories\x18\x01 \x03(\v2\x1d.emporium.product.v1.CategoryR\n" +
@@ -2792,13 +4783,22 @@ const file_emporium_product_v1_product_proto_rawDesc = "" +
 	"\x15ArchiveProductRequest\x12\x19\n" +
 	"\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x02id\"P\n" +
 	"\x16ArchiveProductResponse\x126\n" +
-	"\aproduct\x18\x01 \x01(\v2\x1c.emporium.product.v1.ProductR\aproduct\"V\n" +
+	"\aproduct\x18\x01 \x01(\v2\x1c.emporium.product.v1.ProductR\aproduct\"\x1a\n" +
+	"\x18GetSearchSynonymsRequest\"1\n" +
+	"\x19GetSearchSynonymsResponse\x12\x14\n" +
+	"\x05rules\x18\x01 \x03(\tR\x05rules\"D\n" +
+	"\x18SetSearchSynonymsRequest\x12(\n" +
+	"\x05rules\x18\x01 \x03(\tB\x12\xbaH\x0f\x92\x01\f\x10\xe8\a\"\ar\x05\x10\x01\x18\xf4\x03R\x05rules\"1\n" +
+	"\x19SetSearchSynonymsResponse\x12\x14\n" +
+	"\x05rules\x18\x01 \x03(\tR\x05rules\"\xa0\x01\n" +
 	"\n" +
 	"StockLevel\x12\x10\n" +
 	"\x03sku\x18\x01 \x01(\tR\x03sku\x12\x1d\n" +
 	"\n" +
 	"product_id\x18\x02 \x01(\tR\tproductId\x12\x17\n" +
-	"\aon_hand\x18\x03 \x01(\x03R\x06onHand\";\n" +
+	"\aon_hand\x18\x03 \x01(\x03R\x06onHand\x12#\n" +
+	"\rproduct_title\x18\x04 \x01(\tR\fproductTitle\x12#\n" +
+	"\rvariant_title\x18\x05 \x01(\tR\fvariantTitle\";\n" +
 	"\x0fGetStockRequest\x12(\n" +
 	"\x04skus\x18\x01 \x03(\tB\x14\xbaH\x11\x92\x01\x0e\b\x01\x10d\x18\x01\"\x06r\x04\x10\x01\x18@R\x04skus\"K\n" +
 	"\x10GetStockResponse\x127\n" +
@@ -2810,15 +4810,16 @@ const file_emporium_product_v1_product_proto_rawDesc = "" +
 	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\x06reason\x120\n" +
 	"\x0fidempotency_key\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18dR\x0eidempotencyKey\"L\n" +
 	"\x13AdjustStockResponse\x125\n" +
-	"\x05level\x18\x01 \x01(\v2\x1f.emporium.product.v1.StockLevelR\x05level\"V\n" +
+	"\x05level\x18\x01 \x01(\v2\x1f.emporium.product.v1.StockLevelR\x05level\"|\n" +
 	"\x0fReservationItem\x12\x1b\n" +
 	"\x03sku\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x03sku\x12&\n" +
 	"\bquantity\x18\x02 \x01(\x03B\n" +
-	"\xbaH\a\"\x05\x18\x90N \x00R\bquantity\"\xd6\x01\n" +
+	"\xbaH\a\"\x05\x18\x90N \x00R\bquantity\x12$\n" +
+	"\tsearch_id\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18@R\bsearchId\"\xe0\x01\n" +
 	"\vReservation\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12:\n" +
-	"\x05items\x18\x02 \x03(\v2$.emporium.product.v1.ReservationItemR\x05items\x12>\n" +
-	"\x06status\x18\x03 \x01(\x0e2&.emporium.product.v1.ReservationStatusR\x06status\x12;\n" +
+	"\x05items\x18\x02 \x03(\v2$.emporium.product.v1.ReservationItemR\x05items\x12H\n" +
+	"\x06status\x18\x03 \x01(\x0e2&.emporium.product.v1.ReservationStatusB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06status\x12;\n" +
 	"\vexpire_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"expireTime\"\xbe\x01\n" +
 	"\x13ReserveStockRequest\x12F\n" +
@@ -2841,7 +4842,119 @@ const file_emporium_product_v1_product_proto_rawDesc = "" +
 	"\x18ReturnReservationRequest\x12\x19\n" +
 	"\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x02id\"_\n" +
 	"\x19ReturnReservationResponse\x12B\n" +
-	"\vreservation\x18\x01 \x01(\v2 .emporium.product.v1.ReservationR\vreservation*\x81\x01\n" +
+	"\vreservation\x18\x01 \x01(\v2 .emporium.product.v1.ReservationR\vreservation\"2\n" +
+	"\x15RestoreProductRequest\x12\x19\n" +
+	"\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x02id\"P\n" +
+	"\x16RestoreProductResponse\x126\n" +
+	"\aproduct\x18\x01 \x01(\v2\x1c.emporium.product.v1.ProductR\aproduct\"\x9b\x01\n" +
+	"\x15CreateCategoryRequest\x127\n" +
+	"\x04slug\x18\x01 \x01(\tB#\xbaH r\x1e\x10\x01\x18d2\x18^[a-z0-9]+(-[a-z0-9]+)*$R\x04slug\x12\x1d\n" +
+	"\x04name\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18dR\x04name\x12*\n" +
+	"\vdescription\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\vdescription\"S\n" +
+	"\x16CreateCategoryResponse\x129\n" +
+	"\bcategory\x18\x01 \x01(\v2\x1d.emporium.product.v1.CategoryR\bcategory\"\x9f\x01\n" +
+	"\x15UpdateCategoryRequest\x12A\n" +
+	"\bcategory\x18\x01 \x01(\v2\x1d.emporium.product.v1.CategoryB\x06\xbaH\x03\xc8\x01\x01R\bcategory\x12C\n" +
+	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskB\x06\xbaH\x03\xc8\x01\x01R\n" +
+	"updateMask\"S\n" +
+	"\x16UpdateCategoryResponse\x129\n" +
+	"\bcategory\x18\x01 \x01(\v2\x1d.emporium.product.v1.CategoryR\bcategory\"G\n" +
+	"\x18ReorderCategoriesRequest\x12+\n" +
+	"\x05slugs\x18\x01 \x03(\tB\x15\xbaH\x12\x92\x01\x0f\b\x01\x10\xe8\a\x18\x01\"\x06r\x04\x10\x01\x18dR\x05slugs\"Z\n" +
+	"\x19ReorderCategoriesResponse\x12=\n" +
+	"\n" +
+	"categories\x18\x01 \x03(\v2\x1d.emporium.product.v1.CategoryR\n" +
+	"categories\"7\n" +
+	"\x16ArchiveCategoryRequest\x12\x1d\n" +
+	"\x04slug\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18dR\x04slug\"T\n" +
+	"\x17ArchiveCategoryResponse\x129\n" +
+	"\bcategory\x18\x01 \x01(\v2\x1d.emporium.product.v1.CategoryR\bcategory\"7\n" +
+	"\x16RestoreCategoryRequest\x12\x1d\n" +
+	"\x04slug\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18dR\x04slug\"T\n" +
+	"\x17RestoreCategoryResponse\x129\n" +
+	"\bcategory\x18\x01 \x01(\v2\x1d.emporium.product.v1.CategoryR\bcategory\"\xbb\x01\n" +
+	"\x19UploadProductImageRequest\x12(\n" +
+	"\n" +
+	"product_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\tproductId\x12&\n" +
+	"\acontent\x18\x02 \x01(\fB\f\xbaH\tz\a\x10\x01\x18\x80\x80\x80\x01R\acontent\x12\x1a\n" +
+	"\x03alt\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xac\x02R\x03alt\x120\n" +
+	"\x0fidempotency_key\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18dR\x0eidempotencyKey\"\x86\x01\n" +
+	"\x1aUploadProductImageResponse\x126\n" +
+	"\aproduct\x18\x01 \x01(\v2\x1c.emporium.product.v1.ProductR\aproduct\x120\n" +
+	"\x05image\x18\x02 \x01(\v2\x1a.emporium.product.v1.ImageR\x05image\"\x7f\n" +
+	"\x19UpdateProductImageRequest\x12(\n" +
+	"\n" +
+	"product_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\tproductId\x12\x1c\n" +
+	"\x03url\x18\x02 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\x80\x10R\x03url\x12\x1a\n" +
+	"\x03alt\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xac\x02R\x03alt\"T\n" +
+	"\x1aUpdateProductImageResponse\x126\n" +
+	"\aproduct\x18\x01 \x01(\v2\x1c.emporium.product.v1.ProductR\aproduct\"p\n" +
+	"\x1bReorderProductImagesRequest\x12(\n" +
+	"\n" +
+	"product_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\tproductId\x12'\n" +
+	"\x04urls\x18\x02 \x03(\tB\x13\xbaH\x10\x92\x01\r\x10\x14\x18\x01\"\ar\x05\x10\x01\x18\x80\x10R\x04urls\"V\n" +
+	"\x1cReorderProductImagesResponse\x126\n" +
+	"\aproduct\x18\x01 \x01(\v2\x1c.emporium.product.v1.ProductR\aproduct\"c\n" +
+	"\x19DeleteProductImageRequest\x12(\n" +
+	"\n" +
+	"product_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\tproductId\x12\x1c\n" +
+	"\x03url\x18\x02 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\x80\x10R\x03url\"T\n" +
+	"\x1aDeleteProductImageResponse\x126\n" +
+	"\aproduct\x18\x01 \x01(\v2\x1c.emporium.product.v1.ProductR\aproduct\"\xaa\x01\n" +
+	"\x14ExportCatalogRequest\x12@\n" +
+	"\x04file\x18\x01 \x01(\x0e2 .emporium.product.v1.CatalogFileB\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04file\x12'\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12'\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\bR\tpageToken\"Q\n" +
+	"\x15ExportCatalogResponse\x12\x10\n" +
+	"\x03csv\x18\x01 \x01(\tR\x03csv\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x91\x01\n" +
+	"\x14ImportCatalogRequest\x12@\n" +
+	"\x04file\x18\x01 \x01(\x0e2 .emporium.product.v1.CatalogFileB\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04file\x12\x1e\n" +
+	"\x03csv\x18\x02 \x01(\tB\f\xbaH\tr\a\x10\x01(\x80\x80\xc0\x01R\x03csv\x12\x17\n" +
+	"\adry_run\x18\x03 \x01(\bR\x06dryRun\"\xed\x01\n" +
+	"\x15ImportCatalogResponse\x12\x16\n" +
+	"\x06sha256\x18\x01 \x01(\tR\x06sha256\x12\x18\n" +
+	"\aapplied\x18\x02 \x01(\bR\aapplied\x12\x1a\n" +
+	"\breplayed\x18\x03 \x01(\bR\breplayed\x12\x12\n" +
+	"\x04rows\x18\x04 \x01(\x03R\x04rows\x12\x18\n" +
+	"\acreated\x18\x05 \x01(\x03R\acreated\x12\x18\n" +
+	"\aupdated\x18\x06 \x01(\x03R\aupdated\x12>\n" +
+	"\bproblems\x18\a \x03(\v2\".emporium.product.v1.ImportProblemR\bproblems\"U\n" +
+	"\rImportProblem\x12\x12\n" +
+	"\x04line\x18\x01 \x01(\x03R\x04line\x12\x16\n" +
+	"\x06column\x18\x02 \x01(\tR\x06column\x12\x18\n" +
+	"\amessage\x18\x03 \x01(\tR\amessage\"\x89\x01\n" +
+	"\x19ListStockMovementsRequest\x12\x1b\n" +
+	"\x03sku\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x03sku\x12&\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\t\xbaH\x06\x1a\x04\x18d(\x00R\bpageSize\x12'\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\bR\tpageToken\"\x86\x01\n" +
+	"\x1aListStockMovementsResponse\x12@\n" +
+	"\tmovements\x18\x01 \x03(\v2\".emporium.product.v1.StockMovementR\tmovements\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xd6\x01\n" +
+	"\rStockMovement\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x10\n" +
+	"\x03sku\x18\x02 \x01(\tR\x03sku\x12\x14\n" +
+	"\x05delta\x18\x03 \x01(\x03R\x05delta\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\x12\"\n" +
+	"\ron_hand_after\x18\x05 \x01(\x03R\vonHandAfter\x12\x14\n" +
+	"\x05actor\x18\x06 \x01(\tR\x05actor\x12;\n" +
+	"\vcreate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\"\x91\x01\n" +
+	"\x13ListLowStockRequest\x12)\n" +
+	"\tthreshold\x18\x01 \x01(\x03B\v\xbaH\b\"\x06\x18\xc0\x84=(\x00R\tthreshold\x12&\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\t\xbaH\x06\x1a\x04\x18d(\x00R\bpageSize\x12'\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\bR\tpageToken\"w\n" +
+	"\x14ListLowStockResponse\x127\n" +
+	"\x06levels\x18\x01 \x03(\v2\x1f.emporium.product.v1.StockLevelR\x06levels\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*\x81\x01\n" +
 	"\rProductStatus\x12\x1e\n" +
 	"\x1aPRODUCT_STATUS_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15PRODUCT_STATUS_ACTIVE\x10\x01\x12\x18\n" +
@@ -2858,7 +4971,11 @@ const file_emporium_product_v1_product_proto_rawDesc = "" +
 	"\x17RESERVATION_STATUS_HELD\x10\x01\x12 \n" +
 	"\x1cRESERVATION_STATUS_COMMITTED\x10\x02\x12\x1f\n" +
 	"\x1bRESERVATION_STATUS_RELEASED\x10\x03\x12\x1f\n" +
-	"\x1bRESERVATION_STATUS_RETURNED\x10\x042\x92\a\n" +
+	"\x1bRESERVATION_STATUS_RETURNED\x10\x04*^\n" +
+	"\vCatalogFile\x12\x1c\n" +
+	"\x18CATALOG_FILE_UNSPECIFIED\x10\x00\x12\x19\n" +
+	"\x15CATALOG_FILE_PRODUCTS\x10\x01\x12\x16\n" +
+	"\x12CATALOG_FILE_STOCK\x10\x022\xb3\x14\n" +
 	"\x0eProductService\x12l\n" +
 	"\fListProducts\x12(.emporium.product.v1.ListProductsRequest\x1a).emporium.product.v1.ListProductsResponse\"\a\xc8\xf3\x18\x01\x90\x02\x01\x12f\n" +
 	"\n" +
@@ -2868,10 +4985,26 @@ const file_emporium_product_v1_product_proto_rawDesc = "" +
 	"\rCreateProduct\x12).emporium.product.v1.CreateProductRequest\x1a*.emporium.product.v1.CreateProductResponse\"\x04\xc8\xf3\x18\x03\x12l\n" +
 	"\rUpdateProduct\x12).emporium.product.v1.UpdateProductRequest\x1a*.emporium.product.v1.UpdateProductResponse\"\x04\xc8\xf3\x18\x03\x12r\n" +
 	"\x0eLookupVariants\x12*.emporium.product.v1.LookupVariantsRequest\x1a+.emporium.product.v1.LookupVariantsResponse\"\a\xc8\xf3\x18\x01\x90\x02\x01\x12r\n" +
-	"\x0eArchiveProduct\x12*.emporium.product.v1.ArchiveProductRequest\x1a+.emporium.product.v1.ArchiveProductResponse\"\a\xc8\xf3\x18\x03\x90\x02\x022\xc1\x05\n" +
+	"\x0eArchiveProduct\x12*.emporium.product.v1.ArchiveProductRequest\x1a+.emporium.product.v1.ArchiveProductResponse\"\a\xc8\xf3\x18\x03\x90\x02\x02\x12{\n" +
+	"\x11GetSearchSynonyms\x12-.emporium.product.v1.GetSearchSynonymsRequest\x1a..emporium.product.v1.GetSearchSynonymsResponse\"\a\xc8\xf3\x18\x03\x90\x02\x01\x12{\n" +
+	"\x11SetSearchSynonyms\x12-.emporium.product.v1.SetSearchSynonymsRequest\x1a..emporium.product.v1.SetSearchSynonymsResponse\"\a\xc8\xf3\x18\x03\x90\x02\x02\x12r\n" +
+	"\x0eRestoreProduct\x12*.emporium.product.v1.RestoreProductRequest\x1a+.emporium.product.v1.RestoreProductResponse\"\a\xc8\xf3\x18\x03\x90\x02\x02\x12o\n" +
+	"\x0eCreateCategory\x12*.emporium.product.v1.CreateCategoryRequest\x1a+.emporium.product.v1.CreateCategoryResponse\"\x04\xc8\xf3\x18\x03\x12r\n" +
+	"\x0eUpdateCategory\x12*.emporium.product.v1.UpdateCategoryRequest\x1a+.emporium.product.v1.UpdateCategoryResponse\"\a\xc8\xf3\x18\x03\x90\x02\x02\x12{\n" +
+	"\x11ReorderCategories\x12-.emporium.product.v1.ReorderCategoriesRequest\x1a..emporium.product.v1.ReorderCategoriesResponse\"\a\xc8\xf3\x18\x03\x90\x02\x02\x12u\n" +
+	"\x0fArchiveCategory\x12+.emporium.product.v1.ArchiveCategoryRequest\x1a,.emporium.product.v1.ArchiveCategoryResponse\"\a\xc8\xf3\x18\x03\x90\x02\x02\x12u\n" +
+	"\x0fRestoreCategory\x12+.emporium.product.v1.RestoreCategoryRequest\x1a,.emporium.product.v1.RestoreCategoryResponse\"\a\xc8\xf3\x18\x03\x90\x02\x02\x12{\n" +
+	"\x12UploadProductImage\x12..emporium.product.v1.UploadProductImageRequest\x1a/.emporium.product.v1.UploadProductImageResponse\"\x04\xc8\xf3\x18\x03\x12~\n" +
+	"\x12UpdateProductImage\x12..emporium.product.v1.UpdateProductImageRequest\x1a/.emporium.product.v1.UpdateProductImageResponse\"\a\xc8\xf3\x18\x03\x90\x02\x02\x12\x84\x01\n" +
+	"\x14ReorderProductImages\x120.emporium.product.v1.ReorderProductImagesRequest\x1a1.emporium.product.v1.ReorderProductImagesResponse\"\a\xc8\xf3\x18\x03\x90\x02\x02\x12~\n" +
+	"\x12DeleteProductImage\x12..emporium.product.v1.DeleteProductImageRequest\x1a/.emporium.product.v1.DeleteProductImageResponse\"\a\xc8\xf3\x18\x03\x90\x02\x02\x12o\n" +
+	"\rExportCatalog\x12).emporium.product.v1.ExportCatalogRequest\x1a*.emporium.product.v1.ExportCatalogResponse\"\a\xc8\xf3\x18\x03\x90\x02\x01\x12l\n" +
+	"\rImportCatalog\x12).emporium.product.v1.ImportCatalogRequest\x1a*.emporium.product.v1.ImportCatalogResponse\"\x04\xc8\xf3\x18\x032\xaf\a\n" +
 	"\x10InventoryService\x12`\n" +
 	"\bGetStock\x12$.emporium.product.v1.GetStockRequest\x1a%.emporium.product.v1.GetStockResponse\"\a\xc8\xf3\x18\x01\x90\x02\x01\x12f\n" +
-	"\vAdjustStock\x12'.emporium.product.v1.AdjustStockRequest\x1a(.emporium.product.v1.AdjustStockResponse\"\x04\xc8\xf3\x18\x03\x12i\n" +
+	"\vAdjustStock\x12'.emporium.product.v1.AdjustStockRequest\x1a(.emporium.product.v1.AdjustStockResponse\"\x04\xc8\xf3\x18\x03\x12~\n" +
+	"\x12ListStockMovements\x12..emporium.product.v1.ListStockMovementsRequest\x1a/.emporium.product.v1.ListStockMovementsResponse\"\a\xc8\xf3\x18\x03\x90\x02\x01\x12l\n" +
+	"\fListLowStock\x12(.emporium.product.v1.ListLowStockRequest\x1a).emporium.product.v1.ListLowStockResponse\"\a\xc8\xf3\x18\x03\x90\x02\x01\x12i\n" +
 	"\fReserveStock\x12(.emporium.product.v1.ReserveStockRequest\x1a).emporium.product.v1.ReserveStockResponse\"\x04\xc8\xf3\x18\x05\x12{\n" +
 	"\x11CommitReservation\x12-.emporium.product.v1.CommitReservationRequest\x1a..emporium.product.v1.CommitReservationResponse\"\a\xc8\xf3\x18\x05\x90\x02\x02\x12~\n" +
 	"\x12ReleaseReservation\x12..emporium.product.v1.ReleaseReservationRequest\x1a/.emporium.product.v1.ReleaseReservationResponse\"\a\xc8\xf3\x18\x05\x90\x02\x02\x12{\n" +
@@ -2889,134 +5022,220 @@ func file_emporium_product_v1_product_proto_rawDescGZIP() []byte {
 	return file_emporium_product_v1_product_proto_rawDescData
 }
 
-var file_emporium_product_v1_product_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_emporium_product_v1_product_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
+var file_emporium_product_v1_product_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_emporium_product_v1_product_proto_msgTypes = make([]protoimpl.MessageInfo, 78)
 var file_emporium_product_v1_product_proto_goTypes = []any{
-	(ProductStatus)(0),                 // 0: emporium.product.v1.ProductStatus
-	(ProductSort)(0),                   // 1: emporium.product.v1.ProductSort
-	(ReservationStatus)(0),             // 2: emporium.product.v1.ReservationStatus
-	(*Product)(nil),                    // 3: emporium.product.v1.Product
-	(*Variant)(nil),                    // 4: emporium.product.v1.Variant
-	(*Image)(nil),                      // 5: emporium.product.v1.Image
-	(*Category)(nil),                   // 6: emporium.product.v1.Category
-	(*ListProductsRequest)(nil),        // 7: emporium.product.v1.ListProductsRequest
-	(*ListProductsResponse)(nil),       // 8: emporium.product.v1.ListProductsResponse
-	(*GetProductRequest)(nil),          // 9: emporium.product.v1.GetProductRequest
-	(*GetProductResponse)(nil),         // 10: emporium.product.v1.GetProductResponse
-	(*LookupVariantsRequest)(nil),      // 11: emporium.product.v1.LookupVariantsRequest
-	(*LookupVariantsResponse)(nil),     // 12: emporium.product.v1.LookupVariantsResponse
-	(*VariantInfo)(nil),                // 13: emporium.product.v1.VariantInfo
-	(*SearchProductsRequest)(nil),      // 14: emporium.product.v1.SearchProductsRequest
-	(*SearchProductsResponse)(nil),     // 15: emporium.product.v1.SearchProductsResponse
-	(*SearchHit)(nil),                  // 16: emporium.product.v1.SearchHit
-	(*Snippets)(nil),                   // 17: emporium.product.v1.Snippets
-	(*Facet)(nil),                      // 18: emporium.product.v1.Facet
-	(*FacetValue)(nil),                 // 19: emporium.product.v1.FacetValue
-	(*ListCategoriesRequest)(nil),      // 20: emporium.product.v1.ListCategoriesRequest
-	(*ListCategoriesResponse)(nil),     // 21: emporium.product.v1.ListCategoriesResponse
-	(*CreateProductRequest)(nil),       // 22: emporium.product.v1.CreateProductRequest
-	(*CreateProductResponse)(nil),      // 23: emporium.product.v1.CreateProductResponse
-	(*UpdateProductRequest)(nil),       // 24: emporium.product.v1.UpdateProductRequest
-	(*UpdateProductResponse)(nil),      // 25: emporium.product.v1.UpdateProductResponse
-	(*ArchiveProductRequest)(nil),      // 26: emporium.product.v1.ArchiveProductRequest
-	(*ArchiveProductResponse)(nil),     // 27: emporium.product.v1.ArchiveProductResponse
-	(*StockLevel)(nil),                 // 28: emporium.product.v1.StockLevel
-	(*GetStockRequest)(nil),            // 29: emporium.product.v1.GetStockRequest
-	(*GetStockResponse)(nil),           // 30: emporium.product.v1.GetStockResponse
-	(*AdjustStockRequest)(nil),         // 31: emporium.product.v1.AdjustStockRequest
-	(*AdjustStockResponse)(nil),        // 32: emporium.product.v1.AdjustStockResponse
-	(*ReservationItem)(nil),            // 33: emporium.product.v1.ReservationItem
-	(*Reservation)(nil),                // 34: emporium.product.v1.Reservation
-	(*ReserveStockRequest)(nil),        // 35: emporium.product.v1.ReserveStockRequest
-	(*ReserveStockResponse)(nil),       // 36: emporium.product.v1.ReserveStockResponse
-	(*CommitReservationRequest)(nil),   // 37: emporium.product.v1.CommitReservationRequest
-	(*CommitReservationResponse)(nil),  // 38: emporium.product.v1.CommitReservationResponse
-	(*ReleaseReservationRequest)(nil),  // 39: emporium.product.v1.ReleaseReservationRequest
-	(*ReleaseReservationResponse)(nil), // 40: emporium.product.v1.ReleaseReservationResponse
-	(*ReturnReservationRequest)(nil),   // 41: emporium.product.v1.ReturnReservationRequest
-	(*ReturnReservationResponse)(nil),  // 42: emporium.product.v1.ReturnReservationResponse
-	nil,                                // 43: emporium.product.v1.Product.AttributesEntry
-	nil,                                // 44: emporium.product.v1.Variant.OptionsEntry
-	nil,                                // 45: emporium.product.v1.SearchHit.HighlightsEntry
-	nil,                                // 46: emporium.product.v1.CreateProductRequest.AttributesEntry
-	(*v1.Money)(nil),                   // 47: emporium.type.v1.Money
-	(*timestamppb.Timestamp)(nil),      // 48: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),      // 49: google.protobuf.FieldMask
+	(ProductStatus)(0),                   // 0: emporium.product.v1.ProductStatus
+	(ProductSort)(0),                     // 1: emporium.product.v1.ProductSort
+	(ReservationStatus)(0),               // 2: emporium.product.v1.ReservationStatus
+	(CatalogFile)(0),                     // 3: emporium.product.v1.CatalogFile
+	(*Product)(nil),                      // 4: emporium.product.v1.Product
+	(*Variant)(nil),                      // 5: emporium.product.v1.Variant
+	(*Image)(nil),                        // 6: emporium.product.v1.Image
+	(*Category)(nil),                     // 7: emporium.product.v1.Category
+	(*ListProductsRequest)(nil),          // 8: emporium.product.v1.ListProductsRequest
+	(*ListProductsResponse)(nil),         // 9: emporium.product.v1.ListProductsResponse
+	(*GetProductRequest)(nil),            // 10: emporium.product.v1.GetProductRequest
+	(*GetProductResponse)(nil),           // 11: emporium.product.v1.GetProductResponse
+	(*LookupVariantsRequest)(nil),        // 12: emporium.product.v1.LookupVariantsRequest
+	(*LookupVariantsResponse)(nil),       // 13: emporium.product.v1.LookupVariantsResponse
+	(*VariantInfo)(nil),                  // 14: emporium.product.v1.VariantInfo
+	(*SearchProductsRequest)(nil),        // 15: emporium.product.v1.SearchProductsRequest
+	(*SearchProductsResponse)(nil),       // 16: emporium.product.v1.SearchProductsResponse
+	(*SearchHit)(nil),                    // 17: emporium.product.v1.SearchHit
+	(*Snippets)(nil),                     // 18: emporium.product.v1.Snippets
+	(*Facet)(nil),                        // 19: emporium.product.v1.Facet
+	(*FacetValue)(nil),                   // 20: emporium.product.v1.FacetValue
+	(*ListCategoriesRequest)(nil),        // 21: emporium.product.v1.ListCategoriesRequest
+	(*ListCategoriesResponse)(nil),       // 22: emporium.product.v1.ListCategoriesResponse
+	(*CreateProductRequest)(nil),         // 23: emporium.product.v1.CreateProductRequest
+	(*CreateProductResponse)(nil),        // 24: emporium.product.v1.CreateProductResponse
+	(*UpdateProductRequest)(nil),         // 25: emporium.product.v1.UpdateProductRequest
+	(*UpdateProductResponse)(nil),        // 26: emporium.product.v1.UpdateProductResponse
+	(*ArchiveProductRequest)(nil),        // 27: emporium.product.v1.ArchiveProductRequest
+	(*ArchiveProductResponse)(nil),       // 28: emporium.product.v1.ArchiveProductResponse
+	(*GetSearchSynonymsRequest)(nil),     // 29: emporium.product.v1.GetSearchSynonymsRequest
+	(*GetSearchSynonymsResponse)(nil),    // 30: emporium.product.v1.GetSearchSynonymsResponse
+	(*SetSearchSynonymsRequest)(nil),     // 31: emporium.product.v1.SetSearchSynonymsRequest
+	(*SetSearchSynonymsResponse)(nil),    // 32: emporium.product.v1.SetSearchSynonymsResponse
+	(*StockLevel)(nil),                   // 33: emporium.product.v1.StockLevel
+	(*GetStockRequest)(nil),              // 34: emporium.product.v1.GetStockRequest
+	(*GetStockResponse)(nil),             // 35: emporium.product.v1.GetStockResponse
+	(*AdjustStockRequest)(nil),           // 36: emporium.product.v1.AdjustStockRequest
+	(*AdjustStockResponse)(nil),          // 37: emporium.product.v1.AdjustStockResponse
+	(*ReservationItem)(nil),              // 38: emporium.product.v1.ReservationItem
+	(*Reservation)(nil),                  // 39: emporium.product.v1.Reservation
+	(*ReserveStockRequest)(nil),          // 40: emporium.product.v1.ReserveStockRequest
+	(*ReserveStockResponse)(nil),         // 41: emporium.product.v1.ReserveStockResponse
+	(*CommitReservationRequest)(nil),     // 42: emporium.product.v1.CommitReservationRequest
+	(*CommitReservationResponse)(nil),    // 43: emporium.product.v1.CommitReservationResponse
+	(*ReleaseReservationRequest)(nil),    // 44: emporium.product.v1.ReleaseReservationRequest
+	(*ReleaseReservationResponse)(nil),   // 45: emporium.product.v1.ReleaseReservationResponse
+	(*ReturnReservationRequest)(nil),     // 46: emporium.product.v1.ReturnReservationRequest
+	(*ReturnReservationResponse)(nil),    // 47: emporium.product.v1.ReturnReservationResponse
+	(*RestoreProductRequest)(nil),        // 48: emporium.product.v1.RestoreProductRequest
+	(*RestoreProductResponse)(nil),       // 49: emporium.product.v1.RestoreProductResponse
+	(*CreateCategoryRequest)(nil),        // 50: emporium.product.v1.CreateCategoryRequest
+	(*CreateCategoryResponse)(nil),       // 51: emporium.product.v1.CreateCategoryResponse
+	(*UpdateCategoryRequest)(nil),        // 52: emporium.product.v1.UpdateCategoryRequest
+	(*UpdateCategoryResponse)(nil),       // 53: emporium.product.v1.UpdateCategoryResponse
+	(*ReorderCategoriesRequest)(nil),     // 54: emporium.product.v1.ReorderCategoriesRequest
+	(*ReorderCategoriesResponse)(nil),    // 55: emporium.product.v1.ReorderCategoriesResponse
+	(*ArchiveCategoryRequest)(nil),       // 56: emporium.product.v1.ArchiveCategoryRequest
+	(*ArchiveCategoryResponse)(nil),      // 57: emporium.product.v1.ArchiveCategoryResponse
+	(*RestoreCategoryRequest)(nil),       // 58: emporium.product.v1.RestoreCategoryRequest
+	(*RestoreCategoryResponse)(nil),      // 59: emporium.product.v1.RestoreCategoryResponse
+	(*UploadProductImageRequest)(nil),    // 60: emporium.product.v1.UploadProductImageRequest
+	(*UploadProductImageResponse)(nil),   // 61: emporium.product.v1.UploadProductImageResponse
+	(*UpdateProductImageRequest)(nil),    // 62: emporium.product.v1.UpdateProductImageRequest
+	(*UpdateProductImageResponse)(nil),   // 63: emporium.product.v1.UpdateProductImageResponse
+	(*ReorderProductImagesRequest)(nil),  // 64: emporium.product.v1.ReorderProductImagesRequest
+	(*ReorderProductImagesResponse)(nil), // 65: emporium.product.v1.ReorderProductImagesResponse
+	(*DeleteProductImageRequest)(nil),    // 66: emporium.product.v1.DeleteProductImageRequest
+	(*DeleteProductImageResponse)(nil),   // 67: emporium.product.v1.DeleteProductImageResponse
+	(*ExportCatalogRequest)(nil),         // 68: emporium.product.v1.ExportCatalogRequest
+	(*ExportCatalogResponse)(nil),        // 69: emporium.product.v1.ExportCatalogResponse
+	(*ImportCatalogRequest)(nil),         // 70: emporium.product.v1.ImportCatalogRequest
+	(*ImportCatalogResponse)(nil),        // 71: emporium.product.v1.ImportCatalogResponse
+	(*ImportProblem)(nil),                // 72: emporium.product.v1.ImportProblem
+	(*ListStockMovementsRequest)(nil),    // 73: emporium.product.v1.ListStockMovementsRequest
+	(*ListStockMovementsResponse)(nil),   // 74: emporium.product.v1.ListStockMovementsResponse
+	(*StockMovement)(nil),                // 75: emporium.product.v1.StockMovement
+	(*ListLowStockRequest)(nil),          // 76: emporium.product.v1.ListLowStockRequest
+	(*ListLowStockResponse)(nil),         // 77: emporium.product.v1.ListLowStockResponse
+	nil,                                  // 78: emporium.product.v1.Product.AttributesEntry
+	nil,                                  // 79: emporium.product.v1.Variant.OptionsEntry
+	nil,                                  // 80: emporium.product.v1.SearchHit.HighlightsEntry
+	nil,                                  // 81: emporium.product.v1.CreateProductRequest.AttributesEntry
+	(*v1.Money)(nil),                     // 82: emporium.type.v1.Money
+	(*timestamppb.Timestamp)(nil),        // 83: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),        // 84: google.protobuf.FieldMask
 }
 var file_emporium_product_v1_product_proto_depIdxs = []int32{
-	4,  // 0: emporium.product.v1.Product.variants:type_name -> emporium.product.v1.Variant
-	5,  // 1: emporium.product.v1.Product.images:type_name -> emporium.product.v1.Image
-	43, // 2: emporium.product.v1.Product.attributes:type_name -> emporium.product.v1.Product.AttributesEntry
+	5,  // 0: emporium.product.v1.Product.variants:type_name -> emporium.product.v1.Variant
+	6,  // 1: emporium.product.v1.Product.images:type_name -> emporium.product.v1.Image
+	78, // 2: emporium.product.v1.Product.attributes:type_name -> emporium.product.v1.Product.AttributesEntry
 	0,  // 3: emporium.product.v1.Product.status:type_name -> emporium.product.v1.ProductStatus
-	47, // 4: emporium.product.v1.Product.price:type_name -> emporium.type.v1.Money
-	48, // 5: emporium.product.v1.Product.create_time:type_name -> google.protobuf.Timestamp
-	48, // 6: emporium.product.v1.Product.update_time:type_name -> google.protobuf.Timestamp
-	44, // 7: emporium.product.v1.Variant.options:type_name -> emporium.product.v1.Variant.OptionsEntry
-	47, // 8: emporium.product.v1.Variant.price:type_name -> emporium.type.v1.Money
+	82, // 4: emporium.product.v1.Product.price:type_name -> emporium.type.v1.Money
+	83, // 5: emporium.product.v1.Product.create_time:type_name -> google.protobuf.Timestamp
+	83, // 6: emporium.product.v1.Product.update_time:type_name -> google.protobuf.Timestamp
+	79, // 7: emporium.product.v1.Variant.options:type_name -> emporium.product.v1.Variant.OptionsEntry
+	82, // 8: emporium.product.v1.Variant.price:type_name -> emporium.type.v1.Money
 	1,  // 9: emporium.product.v1.ListProductsRequest.sort:type_name -> emporium.product.v1.ProductSort
-	3,  // 10: emporium.product.v1.ListProductsResponse.products:type_name -> emporium.product.v1.Product
-	3,  // 11: emporium.product.v1.GetProductResponse.product:type_name -> emporium.product.v1.Product
-	13, // 12: emporium.product.v1.LookupVariantsResponse.variants:type_name -> emporium.product.v1.VariantInfo
-	47, // 13: emporium.product.v1.VariantInfo.price:type_name -> emporium.type.v1.Money
-	16, // 14: emporium.product.v1.SearchProductsResponse.hits:type_name -> emporium.product.v1.SearchHit
-	18, // 15: emporium.product.v1.SearchProductsResponse.facets:type_name -> emporium.product.v1.Facet
-	3,  // 16: emporium.product.v1.SearchHit.product:type_name -> emporium.product.v1.Product
-	45, // 17: emporium.product.v1.SearchHit.highlights:type_name -> emporium.product.v1.SearchHit.HighlightsEntry
-	19, // 18: emporium.product.v1.Facet.values:type_name -> emporium.product.v1.FacetValue
-	6,  // 19: emporium.product.v1.ListCategoriesResponse.categories:type_name -> emporium.product.v1.Category
-	4,  // 20: emporium.product.v1.CreateProductRequest.variants:type_name -> emporium.product.v1.Variant
-	5,  // 21: emporium.product.v1.CreateProductRequest.images:type_name -> emporium.product.v1.Image
-	46, // 22: emporium.product.v1.CreateProductRequest.attributes:type_name -> emporium.product.v1.CreateProductRequest.AttributesEntry
+	4,  // 10: emporium.product.v1.ListProductsResponse.products:type_name -> emporium.product.v1.Product
+	4,  // 11: emporium.product.v1.GetProductResponse.product:type_name -> emporium.product.v1.Product
+	14, // 12: emporium.product.v1.LookupVariantsResponse.variants:type_name -> emporium.product.v1.VariantInfo
+	82, // 13: emporium.product.v1.VariantInfo.price:type_name -> emporium.type.v1.Money
+	17, // 14: emporium.product.v1.SearchProductsResponse.hits:type_name -> emporium.product.v1.SearchHit
+	19, // 15: emporium.product.v1.SearchProductsResponse.facets:type_name -> emporium.product.v1.Facet
+	4,  // 16: emporium.product.v1.SearchHit.product:type_name -> emporium.product.v1.Product
+	80, // 17: emporium.product.v1.SearchHit.highlights:type_name -> emporium.product.v1.SearchHit.HighlightsEntry
+	20, // 18: emporium.product.v1.Facet.values:type_name -> emporium.product.v1.FacetValue
+	7,  // 19: emporium.product.v1.ListCategoriesResponse.categories:type_name -> emporium.product.v1.Category
+	5,  // 20: emporium.product.v1.CreateProductRequest.variants:type_name -> emporium.product.v1.Variant
+	6,  // 21: emporium.product.v1.CreateProductRequest.images:type_name -> emporium.product.v1.Image
+	81, // 22: emporium.product.v1.CreateProductRequest.attributes:type_name -> emporium.product.v1.CreateProductRequest.AttributesEntry
 	0,  // 23: emporium.product.v1.CreateProductRequest.status:type_name -> emporium.product.v1.ProductStatus
-	3,  // 24: emporium.product.v1.CreateProductResponse.product:type_name -> emporium.product.v1.Product
-	3,  // 25: emporium.product.v1.UpdateProductRequest.product:type_name -> emporium.product.v1.Product
-	49, // 26: emporium.product.v1.UpdateProductRequest.update_mask:type_name -> google.protobuf.FieldMask
-	3,  // 27: emporium.product.v1.UpdateProductResponse.product:type_name -> emporium.product.v1.Product
-	3,  // 28: emporium.product.v1.ArchiveProductResponse.product:type_name -> emporium.product.v1.Product
-	28, // 29: emporium.product.v1.GetStockResponse.levels:type_name -> emporium.product.v1.StockLevel
-	28, // 30: emporium.product.v1.AdjustStockResponse.level:type_name -> emporium.product.v1.StockLevel
-	33, // 31: emporium.product.v1.Reservation.items:type_name -> emporium.product.v1.ReservationItem
+	4,  // 24: emporium.product.v1.CreateProductResponse.product:type_name -> emporium.product.v1.Product
+	4,  // 25: emporium.product.v1.UpdateProductRequest.product:type_name -> emporium.product.v1.Product
+	84, // 26: emporium.product.v1.UpdateProductRequest.update_mask:type_name -> google.protobuf.FieldMask
+	4,  // 27: emporium.product.v1.UpdateProductResponse.product:type_name -> emporium.product.v1.Product
+	4,  // 28: emporium.product.v1.ArchiveProductResponse.product:type_name -> emporium.product.v1.Product
+	33, // 29: emporium.product.v1.GetStockResponse.levels:type_name -> emporium.product.v1.StockLevel
+	33, // 30: emporium.product.v1.AdjustStockResponse.level:type_name -> emporium.product.v1.StockLevel
+	38, // 31: emporium.product.v1.Reservation.items:type_name -> emporium.product.v1.ReservationItem
 	2,  // 32: emporium.product.v1.Reservation.status:type_name -> emporium.product.v1.ReservationStatus
-	48, // 33: emporium.product.v1.Reservation.expire_time:type_name -> google.protobuf.Timestamp
-	33, // 34: emporium.product.v1.ReserveStockRequest.items:type_name -> emporium.product.v1.ReservationItem
-	34, // 35: emporium.product.v1.ReserveStockResponse.reservation:type_name -> emporium.product.v1.Reservation
-	34, // 36: emporium.product.v1.CommitReservationResponse.reservation:type_name -> emporium.product.v1.Reservation
-	34, // 37: emporium.product.v1.ReleaseReservationResponse.reservation:type_name -> emporium.product.v1.Reservation
-	34, // 38: emporium.product.v1.ReturnReservationResponse.reservation:type_name -> emporium.product.v1.Reservation
-	17, // 39: emporium.product.v1.SearchHit.HighlightsEntry.value:type_name -> emporium.product.v1.Snippets
-	7,  // 40: emporium.product.v1.ProductService.ListProducts:input_type -> emporium.product.v1.ListProductsRequest
-	9,  // 41: emporium.product.v1.ProductService.GetProduct:input_type -> emporium.product.v1.GetProductRequest
-	14, // 42: emporium.product.v1.ProductService.SearchProducts:input_type -> emporium.product.v1.SearchProductsRequest
-	20, // 43: emporium.product.v1.ProductService.ListCategories:input_type -> emporium.product.v1.ListCategoriesRequest
-	22, // 44: emporium.product.v1.ProductService.CreateProduct:input_type -> emporium.product.v1.CreateProductRequest
-	24, // 45: emporium.product.v1.ProductService.UpdateProduct:input_type -> emporium.product.v1.UpdateProductRequest
-	11, // 46: emporium.product.v1.ProductService.LookupVariants:input_type -> emporium.product.v1.LookupVariantsRequest
-	26, // 47: emporium.product.v1.ProductService.ArchiveProduct:input_type -> emporium.product.v1.ArchiveProductRequest
-	29, // 48: emporium.product.v1.InventoryService.GetStock:input_type -> emporium.product.v1.GetStockRequest
-	31, // 49: emporium.product.v1.InventoryService.AdjustStock:input_type -> emporium.product.v1.AdjustStockRequest
-	35, // 50: emporium.product.v1.InventoryService.ReserveStock:input_type -> emporium.product.v1.ReserveStockRequest
-	37, // 51: emporium.product.v1.InventoryService.CommitReservation:input_type -> emporium.product.v1.CommitReservationRequest
-	39, // 52: emporium.product.v1.InventoryService.ReleaseReservation:input_type -> emporium.product.v1.ReleaseReservationRequest
-	41, // 53: emporium.product.v1.InventoryService.ReturnReservation:input_type -> emporium.product.v1.ReturnReservationRequest
-	8,  // 54: emporium.product.v1.ProductService.ListProducts:output_type -> emporium.product.v1.ListProductsResponse
-	10, // 55: emporium.product.v1.ProductService.GetProduct:output_type -> emporium.product.v1.GetProductResponse
-	15, // 56: emporium.product.v1.ProductService.SearchProducts:output_type -> emporium.product.v1.SearchProductsResponse
-	21, // 57: emporium.product.v1.ProductService.ListCategories:output_type -> emporium.product.v1.ListCategoriesResponse
-	23, // 58: emporium.product.v1.ProductService.CreateProduct:output_type -> emporium.product.v1.CreateProductResponse
-	25, // 59: emporium.product.v1.ProductService.UpdateProduct:output_type -> emporium.product.v1.UpdateProductResponse
-	12, // 60: emporium.product.v1.ProductService.LookupVariants:output_type -> emporium.product.v1.LookupVariantsResponse
-	27, // 61: emporium.product.v1.ProductService.ArchiveProduct:output_type -> emporium.product.v1.ArchiveProductResponse
-	30, // 62: emporium.product.v1.InventoryService.GetStock:output_type -> emporium.product.v1.GetStockResponse
-	32, // 63: emporium.product.v1.InventoryService.AdjustStock:output_type -> emporium.product.v1.AdjustStockResponse
-	36, // 64: emporium.product.v1.InventoryService.ReserveStock:output_type -> emporium.product.v1.ReserveStockResponse
-	38, // 65: emporium.product.v1.InventoryService.CommitReservation:output_type -> emporium.product.v1.CommitReservationResponse
-	40, // 66: emporium.product.v1.InventoryService.ReleaseReservation:output_type -> emporium.product.v1.ReleaseReservationResponse
-	42, // 67: emporium.product.v1.InventoryService.ReturnReservation:output_type -> emporium.product.v1.ReturnReservationResponse
-	54, // [54:68] is the sub-list for method output_type
-	40, // [40:54] is the sub-list for method input_type
-	40, // [40:40] is the sub-list for extension type_name
-	40, // [40:40] is the sub-list for extension extendee
-	0,  // [0:40] is the sub-list for field type_name
+	83, // 33: emporium.product.v1.Reservation.expire_time:type_name -> google.protobuf.Timestamp
+	38, // 34: emporium.product.v1.ReserveStockRequest.items:type_name -> emporium.product.v1.ReservationItem
+	39, // 35: emporium.product.v1.ReserveStockResponse.reservation:type_name -> emporium.product.v1.Reservation
+	39, // 36: emporium.product.v1.CommitReservationResponse.reservation:type_name -> emporium.product.v1.Reservation
+	39, // 37: emporium.product.v1.ReleaseReservationResponse.reservation:type_name -> emporium.product.v1.Reservation
+	39, // 38: emporium.product.v1.ReturnReservationResponse.reservation:type_name -> emporium.product.v1.Reservation
+	4,  // 39: emporium.product.v1.RestoreProductResponse.product:type_name -> emporium.product.v1.Product
+	7,  // 40: emporium.product.v1.CreateCategoryResponse.category:type_name -> emporium.product.v1.Category
+	7,  // 41: emporium.product.v1.UpdateCategoryRequest.category:type_name -> emporium.product.v1.Category
+	84, // 42: emporium.product.v1.UpdateCategoryRequest.update_mask:type_name -> google.protobuf.FieldMask
+	7,  // 43: emporium.product.v1.UpdateCategoryResponse.category:type_name -> emporium.product.v1.Category
+	7,  // 44: emporium.product.v1.ReorderCategoriesResponse.categories:type_name -> emporium.product.v1.Category
+	7,  // 45: emporium.product.v1.ArchiveCategoryResponse.category:type_name -> emporium.product.v1.Category
+	7,  // 46: emporium.product.v1.RestoreCategoryResponse.category:type_name -> emporium.product.v1.Category
+	4,  // 47: emporium.product.v1.UploadProductImageResponse.product:type_name -> emporium.product.v1.Product
+	6,  // 48: emporium.product.v1.UploadProductImageResponse.image:type_name -> emporium.product.v1.Image
+	4,  // 49: emporium.product.v1.UpdateProductImageResponse.product:type_name -> emporium.product.v1.Product
+	4,  // 50: emporium.product.v1.ReorderProductImagesResponse.product:type_name -> emporium.product.v1.Product
+	4,  // 51: emporium.product.v1.DeleteProductImageResponse.product:type_name -> emporium.product.v1.Product
+	3,  // 52: emporium.product.v1.ExportCatalogRequest.file:type_name -> emporium.product.v1.CatalogFile
+	3,  // 53: emporium.product.v1.ImportCatalogRequest.file:type_name -> emporium.product.v1.CatalogFile
+	72, // 54: emporium.product.v1.ImportCatalogResponse.problems:type_name -> emporium.product.v1.ImportProblem
+	75, // 55: emporium.product.v1.ListStockMovementsResponse.movements:type_name -> emporium.product.v1.StockMovement
+	83, // 56: emporium.product.v1.StockMovement.create_time:type_name -> google.protobuf.Timestamp
+	33, // 57: emporium.product.v1.ListLowStockResponse.levels:type_name -> emporium.product.v1.StockLevel
+	18, // 58: emporium.product.v1.SearchHit.HighlightsEntry.value:type_name -> emporium.product.v1.Snippets
+	8,  // 59: emporium.product.v1.ProductService.ListProducts:input_type -> emporium.product.v1.ListProductsRequest
+	10, // 60: emporium.product.v1.ProductService.GetProduct:input_type -> emporium.product.v1.GetProductRequest
+	15, // 61: emporium.product.v1.ProductService.SearchProducts:input_type -> emporium.product.v1.SearchProductsRequest
+	21, // 62: emporium.product.v1.ProductService.ListCategories:input_type -> emporium.product.v1.ListCategoriesRequest
+	23, // 63: emporium.product.v1.ProductService.CreateProduct:input_type -> emporium.product.v1.CreateProductRequest
+	25, // 64: emporium.product.v1.ProductService.UpdateProduct:input_type -> emporium.product.v1.UpdateProductRequest
+	12, // 65: emporium.product.v1.ProductService.LookupVariants:input_type -> emporium.product.v1.LookupVariantsRequest
+	27, // 66: emporium.product.v1.ProductService.ArchiveProduct:input_type -> emporium.product.v1.ArchiveProductRequest
+	29, // 67: emporium.product.v1.ProductService.GetSearchSynonyms:input_type -> emporium.product.v1.GetSearchSynonymsRequest
+	31, // 68: emporium.product.v1.ProductService.SetSearchSynonyms:input_type -> emporium.product.v1.SetSearchSynonymsRequest
+	48, // 69: emporium.product.v1.ProductService.RestoreProduct:input_type -> emporium.product.v1.RestoreProductRequest
+	50, // 70: emporium.product.v1.ProductService.CreateCategory:input_type -> emporium.product.v1.CreateCategoryRequest
+	52, // 71: emporium.product.v1.ProductService.UpdateCategory:input_type -> emporium.product.v1.UpdateCategoryRequest
+	54, // 72: emporium.product.v1.ProductService.ReorderCategories:input_type -> emporium.product.v1.ReorderCategoriesRequest
+	56, // 73: emporium.product.v1.ProductService.ArchiveCategory:input_type -> emporium.product.v1.ArchiveCategoryRequest
+	58, // 74: emporium.product.v1.ProductService.RestoreCategory:input_type -> emporium.product.v1.RestoreCategoryRequest
+	60, // 75: emporium.product.v1.ProductService.UploadProductImage:input_type -> emporium.product.v1.UploadProductImageRequest
+	62, // 76: emporium.product.v1.ProductService.UpdateProductImage:input_type -> emporium.product.v1.UpdateProductImageRequest
+	64, // 77: emporium.product.v1.ProductService.ReorderProductImages:input_type -> emporium.product.v1.ReorderProductImagesRequest
+	66, // 78: emporium.product.v1.ProductService.DeleteProductImage:input_type -> emporium.product.v1.DeleteProductImageRequest
+	68, // 79: emporium.product.v1.ProductService.ExportCatalog:input_type -> emporium.product.v1.ExportCatalogRequest
+	70, // 80: emporium.product.v1.ProductService.ImportCatalog:input_type -> emporium.product.v1.ImportCatalogRequest
+	34, // 81: emporium.product.v1.InventoryService.GetStock:input_type -> emporium.product.v1.GetStockRequest
+	36, // 82: emporium.product.v1.InventoryService.AdjustStock:input_type -> emporium.product.v1.AdjustStockRequest
+	73, // 83: emporium.product.v1.InventoryService.ListStockMovements:input_type -> emporium.product.v1.ListStockMovementsRequest
+	76, // 84: emporium.product.v1.InventoryService.ListLowStock:input_type -> emporium.product.v1.ListLowStockRequest
+	40, // 85: emporium.product.v1.InventoryService.ReserveStock:input_type -> emporium.product.v1.ReserveStockRequest
+	42, // 86: emporium.product.v1.InventoryService.CommitReservation:input_type -> emporium.product.v1.CommitReservationRequest
+	44, // 87: emporium.product.v1.InventoryService.ReleaseReservation:input_type -> emporium.product.v1.ReleaseReservationRequest
+	46, // 88: emporium.product.v1.InventoryService.ReturnReservation:input_type -> emporium.product.v1.ReturnReservationRequest
+	9,  // 89: emporium.product.v1.ProductService.ListProducts:output_type -> emporium.product.v1.ListProductsResponse
+	11, // 90: emporium.product.v1.ProductService.GetProduct:output_type -> emporium.product.v1.GetProductResponse
+	16, // 91: emporium.product.v1.ProductService.SearchProducts:output_type -> emporium.product.v1.SearchProductsResponse
+	22, // 92: emporium.product.v1.ProductService.ListCategories:output_type -> emporium.product.v1.ListCategoriesResponse
+	24, // 93: emporium.product.v1.ProductService.CreateProduct:output_type -> emporium.product.v1.CreateProductResponse
+	26, // 94: emporium.product.v1.ProductService.UpdateProduct:output_type -> emporium.product.v1.UpdateProductResponse
+	13, // 95: emporium.product.v1.ProductService.LookupVariants:output_type -> emporium.product.v1.LookupVariantsResponse
+	28, // 96: emporium.product.v1.ProductService.ArchiveProduct:output_type -> emporium.product.v1.ArchiveProductResponse
+	30, // 97: emporium.product.v1.ProductService.GetSearchSynonyms:output_type -> emporium.product.v1.GetSearchSynonymsResponse
+	32, // 98: emporium.product.v1.ProductService.SetSearchSynonyms:output_type -> emporium.product.v1.SetSearchSynonymsResponse
+	49, // 99: emporium.product.v1.ProductService.RestoreProduct:output_type -> emporium.product.v1.RestoreProductResponse
+	51, // 100: emporium.product.v1.ProductService.CreateCategory:output_type -> emporium.product.v1.CreateCategoryResponse
+	53, // 101: emporium.product.v1.ProductService.UpdateCategory:output_type -> emporium.product.v1.UpdateCategoryResponse
+	55, // 102: emporium.product.v1.ProductService.ReorderCategories:output_type -> emporium.product.v1.ReorderCategoriesResponse
+	57, // 103: emporium.product.v1.ProductService.ArchiveCategory:output_type -> emporium.product.v1.ArchiveCategoryResponse
+	59, // 104: emporium.product.v1.ProductService.RestoreCategory:output_type -> emporium.product.v1.RestoreCategoryResponse
+	61, // 105: emporium.product.v1.ProductService.UploadProductImage:output_type -> emporium.product.v1.UploadProductImageResponse
+	63, // 106: emporium.product.v1.ProductService.UpdateProductImage:output_type -> emporium.product.v1.UpdateProductImageResponse
+	65, // 107: emporium.product.v1.ProductService.ReorderProductImages:output_type -> emporium.product.v1.ReorderProductImagesResponse
+	67, // 108: emporium.product.v1.ProductService.DeleteProductImage:output_type -> emporium.product.v1.DeleteProductImageResponse
+	69, // 109: emporium.product.v1.ProductService.ExportCatalog:output_type -> emporium.product.v1.ExportCatalogResponse
+	71, // 110: emporium.product.v1.ProductService.ImportCatalog:output_type -> emporium.product.v1.ImportCatalogResponse
+	35, // 111: emporium.product.v1.InventoryService.GetStock:output_type -> emporium.product.v1.GetStockResponse
+	37, // 112: emporium.product.v1.InventoryService.AdjustStock:output_type -> emporium.product.v1.AdjustStockResponse
+	74, // 113: emporium.product.v1.InventoryService.ListStockMovements:output_type -> emporium.product.v1.ListStockMovementsResponse
+	77, // 114: emporium.product.v1.InventoryService.ListLowStock:output_type -> emporium.product.v1.ListLowStockResponse
+	41, // 115: emporium.product.v1.InventoryService.ReserveStock:output_type -> emporium.product.v1.ReserveStockResponse
+	43, // 116: emporium.product.v1.InventoryService.CommitReservation:output_type -> emporium.product.v1.CommitReservationResponse
+	45, // 117: emporium.product.v1.InventoryService.ReleaseReservation:output_type -> emporium.product.v1.ReleaseReservationResponse
+	47, // 118: emporium.product.v1.InventoryService.ReturnReservation:output_type -> emporium.product.v1.ReturnReservationResponse
+	89, // [89:119] is the sub-list for method output_type
+	59, // [59:89] is the sub-list for method input_type
+	59, // [59:59] is the sub-list for extension type_name
+	59, // [59:59] is the sub-list for extension extendee
+	0,  // [0:59] is the sub-list for field type_name
 }
 
 func init() { file_emporium_product_v1_product_proto_init() }
@@ -3034,8 +5253,8 @@ func file_emporium_product_v1_product_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_emporium_product_v1_product_proto_rawDesc), len(file_emporium_product_v1_product_proto_rawDesc)),
-			NumEnums:      3,
-			NumMessages:   44,
+			NumEnums:      4,
+			NumMessages:   78,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

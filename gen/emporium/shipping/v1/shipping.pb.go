@@ -1463,7 +1463,7 @@ const file_emporium_shipping_v1_shipping_proto_rawDesc = "" +
 	"\fservice_name\x18\x03 \x01(\tR\vserviceName\x12-\n" +
 	"\x05price\x18\x04 \x01(\v2\x17.emporium.type.v1.MoneyR\x05price\x12\x19\n" +
 	"\bmin_days\x18\x05 \x01(\x05R\aminDays\x12\x19\n" +
-	"\bmax_days\x18\x06 \x01(\x05R\amaxDays\"\xc5\x05\n" +
+	"\bmax_days\x18\x06 \x01(\x05R\amaxDays\"\xcf\x05\n" +
 	"\bShipment\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x19\n" +
 	"\border_id\x18\x02 \x01(\tR\aorderId\x12!\n" +
@@ -1473,8 +1473,8 @@ const file_emporium_shipping_v1_shipping_proto_rawDesc = "" +
 	"\acarrier\x18\x05 \x01(\tR\acarrier\x12\x18\n" +
 	"\aservice\x18\x06 \x01(\tR\aservice\x12'\n" +
 	"\x0ftracking_number\x18\a \x01(\tR\x0etrackingNumber\x12!\n" +
-	"\ftracking_url\x18\b \x01(\tR\vtrackingUrl\x12<\n" +
-	"\x06status\x18\t \x01(\x0e2$.emporium.shipping.v1.ShipmentStatusR\x06status\x128\n" +
+	"\ftracking_url\x18\b \x01(\tR\vtrackingUrl\x12F\n" +
+	"\x06status\x18\t \x01(\x0e2$.emporium.shipping.v1.ShipmentStatusB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06status\x128\n" +
 	"\x05items\x18\n" +
 	" \x03(\v2\".emporium.shipping.v1.ShipmentItemR\x05items\x12!\n" +
 	"\fweight_grams\x18\v \x01(\x03R\vweightGrams\x12@\n" +
@@ -1498,10 +1498,10 @@ const file_emporium_shipping_v1_shipping_proto_rawDesc = "" +
 	"\bwidth_mm\x18\x02 \x01(\x03B\n" +
 	"\xbaH\a\"\x05\x18\x88' \x00R\awidthMm\x12'\n" +
 	"\theight_mm\x18\x03 \x01(\x03B\n" +
-	"\xbaH\a\"\x05\x18\x88' \x00R\bheightMm\"\xbb\x01\n" +
+	"\xbaH\a\"\x05\x18\x88' \x00R\bheightMm\"\xc5\x01\n" +
 	"\rTrackingEvent\x12.\n" +
-	"\x04time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12<\n" +
-	"\x06status\x18\x02 \x01(\x0e2$.emporium.shipping.v1.ShipmentStatusR\x06status\x12 \n" +
+	"\x04time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12F\n" +
+	"\x06status\x18\x02 \x01(\x0e2$.emporium.shipping.v1.ShipmentStatusB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06status\x12 \n" +
 	"\vdescription\x18\x03 \x01(\tR\vdescription\x12\x1a\n" +
 	"\blocation\x18\x04 \x01(\tR\blocation\"\xc5\x01\n" +
 	"\n" +
@@ -1549,14 +1549,14 @@ const file_emporium_shipping_v1_shipping_proto_rawDesc = "" +
 	"\bshipment\x18\x01 \x01(\v2\x1e.emporium.shipping.v1.ShipmentR\bshipment\"@\n" +
 	"\x12GetTrackingRequest\x12*\n" +
 	"\vshipment_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\n" +
-	"shipmentId\"\x97\x02\n" +
+	"shipmentId\"\xa1\x02\n" +
 	"\x13GetTrackingResponse\x12\x1f\n" +
 	"\vshipment_id\x18\x01 \x01(\tR\n" +
 	"shipmentId\x12\x18\n" +
 	"\acarrier\x18\x02 \x01(\tR\acarrier\x12'\n" +
 	"\x0ftracking_number\x18\x03 \x01(\tR\x0etrackingNumber\x12!\n" +
-	"\ftracking_url\x18\x04 \x01(\tR\vtrackingUrl\x12<\n" +
-	"\x06status\x18\x05 \x01(\x0e2$.emporium.shipping.v1.ShipmentStatusR\x06status\x12;\n" +
+	"\ftracking_url\x18\x04 \x01(\tR\vtrackingUrl\x12F\n" +
+	"\x06status\x18\x05 \x01(\x0e2$.emporium.shipping.v1.ShipmentStatusB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06status\x12;\n" +
 	"\x06events\x18\x06 \x03(\v2#.emporium.shipping.v1.TrackingEventR\x06events*\xaf\x02\n" +
 	"\x0eShipmentStatus\x12\x1f\n" +
 	"\x1bSHIPMENT_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n" +

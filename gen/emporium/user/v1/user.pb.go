@@ -457,8 +457,12 @@ func (x *RegisterRequest) GetMarketingOptIn() bool {
 }
 
 type RegisterResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	User          *User                  `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Never set: a response describing the account would tell whether the
+	// email was taken. Kept for wire compatibility.
+	//
+	// Deprecated: Marked as deprecated in emporium/user/v1/user.proto.
+	User          *User `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -493,6 +497,7 @@ func (*RegisterResponse) Descriptor() ([]byte, []int) {
 	return file_emporium_user_v1_user_proto_rawDescGZIP(), []int{3}
 }
 
+// Deprecated: Marked as deprecated in emporium/user/v1/user.proto.
 func (x *RegisterResponse) GetUser() *User {
 	if x != nil {
 		return x.User
@@ -1590,8 +1595,11 @@ func (x *GetUserRequest) GetId() string {
 }
 
 type GetUserResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	User          *User                  `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	User  *User                  `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	// The account's saved addresses, as the customer sees them in
+	// ListAddresses (the admin panel's customer page).
+	Addresses     []*Address `protobuf:"bytes,2,rep,name=addresses,proto3" json:"addresses,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1629,6 +1637,13 @@ func (*GetUserResponse) Descriptor() ([]byte, []int) {
 func (x *GetUserResponse) GetUser() *User {
 	if x != nil {
 		return x.User
+	}
+	return nil
+}
+
+func (x *GetUserResponse) GetAddresses() []*Address {
+	if x != nil {
+		return x.Addresses
 	}
 	return nil
 }
@@ -2486,7 +2501,7 @@ var File_emporium_user_v1_user_proto protoreflect.FileDescriptor
 
 const file_emporium_user_v1_user_proto_rawDesc = "" +
 	"\n" +
-	"\x1bemporium/user/v1/user.proto\x12\x10emporium.user.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1demporium/auth/v1/access.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xac\x03\n" +
+	"\x1bemporium/user/v1/user.proto\x12\x10emporium.user.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1demporium/auth/v1/access.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc5\x03\n" +
 	"\x04User\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05email\x18\x02 \x01(\tR\x05email\x12%\n" +
@@ -2494,9 +2509,10 @@ const file_emporium_user_v1_user_proto_rawDesc = "" +
 	"\fdisplay_name\x18\x04 \x01(\tR\vdisplayName\x12\x14\n" +
 	"\x05phone\x18\x05 \x01(\tR\x05phone\x12\x16\n" +
 	"\x06locale\x18\x06 \x01(\tR\x06locale\x12(\n" +
-	"\x10marketing_opt_in\x18\a \x01(\bR\x0emarketingOptIn\x12,\n" +
-	"\x05roles\x18\b \x03(\x0e2\x16.emporium.user.v1.RoleR\x05roles\x124\n" +
-	"\x06status\x18\t \x01(\x0e2\x1c.emporium.user.v1.UserStatusR\x06status\x12;\n" +
+	"\x10marketing_opt_in\x18\a \x01(\bR\x0emarketingOptIn\x12;\n" +
+	"\x05roles\x18\b \x03(\x0e2\x16.emporium.user.v1.RoleB\r\xbaH\n" +
+	"\x92\x01\a\"\x05\x82\x01\x02\x10\x01R\x05roles\x12>\n" +
+	"\x06status\x18\t \x01(\x0e2\x1c.emporium.user.v1.UserStatusB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06status\x12;\n" +
 	"\vcreate_time\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
@@ -2524,9 +2540,9 @@ const file_emporium_user_v1_user_proto_rawDesc = "" +
 	"\bpassword\x18\x02 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\f\x18\x80\x01R\bpassword\x12*\n" +
 	"\fdisplay_name\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18dR\vdisplayName\x12(\n" +
-	"\x10marketing_opt_in\x18\x04 \x01(\bR\x0emarketingOptIn\">\n" +
-	"\x10RegisterResponse\x12*\n" +
-	"\x04user\x18\x01 \x01(\v2\x16.emporium.user.v1.UserR\x04user\"\x0e\n" +
+	"\x10marketing_opt_in\x18\x04 \x01(\bR\x0emarketingOptIn\"B\n" +
+	"\x10RegisterResponse\x12.\n" +
+	"\x04user\x18\x01 \x01(\v2\x16.emporium.user.v1.UserB\x02\x18\x01R\x04user\"\x0e\n" +
 	"\fGetMeRequest\";\n" +
 	"\rGetMeResponse\x12*\n" +
 	"\x04user\x18\x01 \x01(\v2\x16.emporium.user.v1.UserR\x04user\"\x8a\x01\n" +
@@ -2584,9 +2600,10 @@ const file_emporium_user_v1_user_proto_rawDesc = "" +
 	"\x05users\x18\x01 \x03(\v2\x16.emporium.user.v1.UserR\x05users\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"+\n" +
 	"\x0eGetUserRequest\x12\x19\n" +
-	"\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x02id\"=\n" +
+	"\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x02id\"v\n" +
 	"\x0fGetUserResponse\x12*\n" +
-	"\x04user\x18\x01 \x01(\v2\x16.emporium.user.v1.UserR\x04user\"o\n" +
+	"\x04user\x18\x01 \x01(\v2\x16.emporium.user.v1.UserR\x04user\x127\n" +
+	"\taddresses\x18\x02 \x03(\v2\x19.emporium.user.v1.AddressR\taddresses\"o\n" +
 	"\x0fSetRolesRequest\x12\x19\n" +
 	"\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x02id\x12A\n" +
 	"\x05roles\x18\x02 \x03(\x0e2\x16.emporium.user.v1.RoleB\x13\xbaH\x10\x92\x01\r\b\x01\x18\x01\"\a\x82\x01\x04\x10\x01 \x00R\x05roles\">\n" +
@@ -2606,11 +2623,12 @@ const file_emporium_user_v1_user_proto_rawDesc = "" +
 	"\bpassword\x18\x02 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\x80\x01R\bpassword\"L\n" +
 	"\x15CheckPasswordResponse\x123\n" +
-	"\asubject\x18\x01 \x01(\v2\x19.emporium.user.v1.SubjectR\asubject\"\xd2\x01\n" +
+	"\asubject\x18\x01 \x01(\v2\x19.emporium.user.v1.SubjectR\asubject\"\xeb\x01\n" +
 	"\aSubject\x12\x17\n" +
-	"\auser_id\x18\x01 \x01(\tR\x06userId\x12,\n" +
-	"\x05roles\x18\x02 \x03(\x0e2\x16.emporium.user.v1.RoleR\x05roles\x124\n" +
-	"\x06status\x18\x03 \x01(\x0e2\x1c.emporium.user.v1.UserStatusR\x06status\x12J\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12;\n" +
+	"\x05roles\x18\x02 \x03(\x0e2\x16.emporium.user.v1.RoleB\r\xbaH\n" +
+	"\x92\x01\a\"\x05\x82\x01\x02\x10\x01R\x05roles\x12>\n" +
+	"\x06status\x18\x03 \x01(\x0e2\x1c.emporium.user.v1.UserStatusB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06status\x12J\n" +
 	"\x13sessions_not_before\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x11sessionsNotBefore\"7\n" +
 	"\x11GetSubjectRequest\x12\"\n" +
 	"\auser_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x06userId\"I\n" +
@@ -2619,7 +2637,7 @@ const file_emporium_user_v1_user_proto_rawDesc = "" +
 	"\x11GetContactRequest\x12\"\n" +
 	"\auser_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x06userId\"I\n" +
 	"\x12GetContactResponse\x123\n" +
-	"\acontact\x18\x01 \x01(\v2\x19.emporium.user.v1.ContactR\acontact\"\x90\x02\n" +
+	"\acontact\x18\x01 \x01(\v2\x19.emporium.user.v1.ContactR\acontact\"\x9a\x02\n" +
 	"\aContact\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x14\n" +
 	"\x05email\x18\x02 \x01(\tR\x05email\x12%\n" +
@@ -2627,8 +2645,8 @@ const file_emporium_user_v1_user_proto_rawDesc = "" +
 	"\fdisplay_name\x18\x04 \x01(\tR\vdisplayName\x12\x14\n" +
 	"\x05phone\x18\x05 \x01(\tR\x05phone\x12\x16\n" +
 	"\x06locale\x18\x06 \x01(\tR\x06locale\x12(\n" +
-	"\x10marketing_opt_in\x18\a \x01(\bR\x0emarketingOptIn\x124\n" +
-	"\x06status\x18\b \x01(\x0e2\x1c.emporium.user.v1.UserStatusR\x06status\"\xda\x01\n" +
+	"\x10marketing_opt_in\x18\a \x01(\bR\x0emarketingOptIn\x12>\n" +
+	"\x06status\x18\b \x01(\x0e2\x1c.emporium.user.v1.UserStatusB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06status\"\xda\x01\n" +
 	"\x1bLinkExternalIdentityRequest\x12\"\n" +
 	"\x06issuer\x18\x01 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\xf4\x03R\x06issuer\x12$\n" +
@@ -2763,65 +2781,66 @@ var file_emporium_user_v1_user_proto_depIdxs = []int32{
 	3,  // 14: emporium.user.v1.UpdateAddressResponse.address:type_name -> emporium.user.v1.Address
 	2,  // 15: emporium.user.v1.ListUsersResponse.users:type_name -> emporium.user.v1.User
 	2,  // 16: emporium.user.v1.GetUserResponse.user:type_name -> emporium.user.v1.User
-	0,  // 17: emporium.user.v1.SetRolesRequest.roles:type_name -> emporium.user.v1.Role
-	2,  // 18: emporium.user.v1.SetRolesResponse.user:type_name -> emporium.user.v1.User
-	2,  // 19: emporium.user.v1.DisableUserResponse.user:type_name -> emporium.user.v1.User
-	2,  // 20: emporium.user.v1.EnableUserResponse.user:type_name -> emporium.user.v1.User
-	40, // 21: emporium.user.v1.CheckPasswordResponse.subject:type_name -> emporium.user.v1.Subject
-	0,  // 22: emporium.user.v1.Subject.roles:type_name -> emporium.user.v1.Role
-	1,  // 23: emporium.user.v1.Subject.status:type_name -> emporium.user.v1.UserStatus
-	48, // 24: emporium.user.v1.Subject.sessions_not_before:type_name -> google.protobuf.Timestamp
-	40, // 25: emporium.user.v1.GetSubjectResponse.subject:type_name -> emporium.user.v1.Subject
-	45, // 26: emporium.user.v1.GetContactResponse.contact:type_name -> emporium.user.v1.Contact
-	1,  // 27: emporium.user.v1.Contact.status:type_name -> emporium.user.v1.UserStatus
-	40, // 28: emporium.user.v1.LinkExternalIdentityResponse.subject:type_name -> emporium.user.v1.Subject
-	4,  // 29: emporium.user.v1.UserService.Register:input_type -> emporium.user.v1.RegisterRequest
-	6,  // 30: emporium.user.v1.UserService.GetMe:input_type -> emporium.user.v1.GetMeRequest
-	8,  // 31: emporium.user.v1.UserService.UpdateMe:input_type -> emporium.user.v1.UpdateMeRequest
-	10, // 32: emporium.user.v1.UserService.ChangePassword:input_type -> emporium.user.v1.ChangePasswordRequest
-	12, // 33: emporium.user.v1.UserService.ListAddresses:input_type -> emporium.user.v1.ListAddressesRequest
-	14, // 34: emporium.user.v1.UserService.AddAddress:input_type -> emporium.user.v1.AddAddressRequest
-	16, // 35: emporium.user.v1.UserService.UpdateAddress:input_type -> emporium.user.v1.UpdateAddressRequest
-	18, // 36: emporium.user.v1.UserService.DeleteAddress:input_type -> emporium.user.v1.DeleteAddressRequest
-	20, // 37: emporium.user.v1.UserService.RequestEmailVerification:input_type -> emporium.user.v1.RequestEmailVerificationRequest
-	22, // 38: emporium.user.v1.UserService.VerifyEmail:input_type -> emporium.user.v1.VerifyEmailRequest
-	24, // 39: emporium.user.v1.UserService.RequestPasswordReset:input_type -> emporium.user.v1.RequestPasswordResetRequest
-	26, // 40: emporium.user.v1.UserService.ResetPassword:input_type -> emporium.user.v1.ResetPasswordRequest
-	28, // 41: emporium.user.v1.UserService.ListUsers:input_type -> emporium.user.v1.ListUsersRequest
-	30, // 42: emporium.user.v1.UserService.GetUser:input_type -> emporium.user.v1.GetUserRequest
-	32, // 43: emporium.user.v1.UserService.SetRoles:input_type -> emporium.user.v1.SetRolesRequest
-	34, // 44: emporium.user.v1.UserService.DisableUser:input_type -> emporium.user.v1.DisableUserRequest
-	36, // 45: emporium.user.v1.UserService.EnableUser:input_type -> emporium.user.v1.EnableUserRequest
-	38, // 46: emporium.user.v1.UserService.CheckPassword:input_type -> emporium.user.v1.CheckPasswordRequest
-	41, // 47: emporium.user.v1.UserService.GetSubject:input_type -> emporium.user.v1.GetSubjectRequest
-	43, // 48: emporium.user.v1.UserService.GetContact:input_type -> emporium.user.v1.GetContactRequest
-	46, // 49: emporium.user.v1.UserService.LinkExternalIdentity:input_type -> emporium.user.v1.LinkExternalIdentityRequest
-	5,  // 50: emporium.user.v1.UserService.Register:output_type -> emporium.user.v1.RegisterResponse
-	7,  // 51: emporium.user.v1.UserService.GetMe:output_type -> emporium.user.v1.GetMeResponse
-	9,  // 52: emporium.user.v1.UserService.UpdateMe:output_type -> emporium.user.v1.UpdateMeResponse
-	11, // 53: emporium.user.v1.UserService.ChangePassword:output_type -> emporium.user.v1.ChangePasswordResponse
-	13, // 54: emporium.user.v1.UserService.ListAddresses:output_type -> emporium.user.v1.ListAddressesResponse
-	15, // 55: emporium.user.v1.UserService.AddAddress:output_type -> emporium.user.v1.AddAddressResponse
-	17, // 56: emporium.user.v1.UserService.UpdateAddress:output_type -> emporium.user.v1.UpdateAddressResponse
-	19, // 57: emporium.user.v1.UserService.DeleteAddress:output_type -> emporium.user.v1.DeleteAddressResponse
-	21, // 58: emporium.user.v1.UserService.RequestEmailVerification:output_type -> emporium.user.v1.RequestEmailVerificationResponse
-	23, // 59: emporium.user.v1.UserService.VerifyEmail:output_type -> emporium.user.v1.VerifyEmailResponse
-	25, // 60: emporium.user.v1.UserService.RequestPasswordReset:output_type -> emporium.user.v1.RequestPasswordResetResponse
-	27, // 61: emporium.user.v1.UserService.ResetPassword:output_type -> emporium.user.v1.ResetPasswordResponse
-	29, // 62: emporium.user.v1.UserService.ListUsers:output_type -> emporium.user.v1.ListUsersResponse
-	31, // 63: emporium.user.v1.UserService.GetUser:output_type -> emporium.user.v1.GetUserResponse
-	33, // 64: emporium.user.v1.UserService.SetRoles:output_type -> emporium.user.v1.SetRolesResponse
-	35, // 65: emporium.user.v1.UserService.DisableUser:output_type -> emporium.user.v1.DisableUserResponse
-	37, // 66: emporium.user.v1.UserService.EnableUser:output_type -> emporium.user.v1.EnableUserResponse
-	39, // 67: emporium.user.v1.UserService.CheckPassword:output_type -> emporium.user.v1.CheckPasswordResponse
-	42, // 68: emporium.user.v1.UserService.GetSubject:output_type -> emporium.user.v1.GetSubjectResponse
-	44, // 69: emporium.user.v1.UserService.GetContact:output_type -> emporium.user.v1.GetContactResponse
-	47, // 70: emporium.user.v1.UserService.LinkExternalIdentity:output_type -> emporium.user.v1.LinkExternalIdentityResponse
-	50, // [50:71] is the sub-list for method output_type
-	29, // [29:50] is the sub-list for method input_type
-	29, // [29:29] is the sub-list for extension type_name
-	29, // [29:29] is the sub-list for extension extendee
-	0,  // [0:29] is the sub-list for field type_name
+	3,  // 17: emporium.user.v1.GetUserResponse.addresses:type_name -> emporium.user.v1.Address
+	0,  // 18: emporium.user.v1.SetRolesRequest.roles:type_name -> emporium.user.v1.Role
+	2,  // 19: emporium.user.v1.SetRolesResponse.user:type_name -> emporium.user.v1.User
+	2,  // 20: emporium.user.v1.DisableUserResponse.user:type_name -> emporium.user.v1.User
+	2,  // 21: emporium.user.v1.EnableUserResponse.user:type_name -> emporium.user.v1.User
+	40, // 22: emporium.user.v1.CheckPasswordResponse.subject:type_name -> emporium.user.v1.Subject
+	0,  // 23: emporium.user.v1.Subject.roles:type_name -> emporium.user.v1.Role
+	1,  // 24: emporium.user.v1.Subject.status:type_name -> emporium.user.v1.UserStatus
+	48, // 25: emporium.user.v1.Subject.sessions_not_before:type_name -> google.protobuf.Timestamp
+	40, // 26: emporium.user.v1.GetSubjectResponse.subject:type_name -> emporium.user.v1.Subject
+	45, // 27: emporium.user.v1.GetContactResponse.contact:type_name -> emporium.user.v1.Contact
+	1,  // 28: emporium.user.v1.Contact.status:type_name -> emporium.user.v1.UserStatus
+	40, // 29: emporium.user.v1.LinkExternalIdentityResponse.subject:type_name -> emporium.user.v1.Subject
+	4,  // 30: emporium.user.v1.UserService.Register:input_type -> emporium.user.v1.RegisterRequest
+	6,  // 31: emporium.user.v1.UserService.GetMe:input_type -> emporium.user.v1.GetMeRequest
+	8,  // 32: emporium.user.v1.UserService.UpdateMe:input_type -> emporium.user.v1.UpdateMeRequest
+	10, // 33: emporium.user.v1.UserService.ChangePassword:input_type -> emporium.user.v1.ChangePasswordRequest
+	12, // 34: emporium.user.v1.UserService.ListAddresses:input_type -> emporium.user.v1.ListAddressesRequest
+	14, // 35: emporium.user.v1.UserService.AddAddress:input_type -> emporium.user.v1.AddAddressRequest
+	16, // 36: emporium.user.v1.UserService.UpdateAddress:input_type -> emporium.user.v1.UpdateAddressRequest
+	18, // 37: emporium.user.v1.UserService.DeleteAddress:input_type -> emporium.user.v1.DeleteAddressRequest
+	20, // 38: emporium.user.v1.UserService.RequestEmailVerification:input_type -> emporium.user.v1.RequestEmailVerificationRequest
+	22, // 39: emporium.user.v1.UserService.VerifyEmail:input_type -> emporium.user.v1.VerifyEmailRequest
+	24, // 40: emporium.user.v1.UserService.RequestPasswordReset:input_type -> emporium.user.v1.RequestPasswordResetRequest
+	26, // 41: emporium.user.v1.UserService.ResetPassword:input_type -> emporium.user.v1.ResetPasswordRequest
+	28, // 42: emporium.user.v1.UserService.ListUsers:input_type -> emporium.user.v1.ListUsersRequest
+	30, // 43: emporium.user.v1.UserService.GetUser:input_type -> emporium.user.v1.GetUserRequest
+	32, // 44: emporium.user.v1.UserService.SetRoles:input_type -> emporium.user.v1.SetRolesRequest
+	34, // 45: emporium.user.v1.UserService.DisableUser:input_type -> emporium.user.v1.DisableUserRequest
+	36, // 46: emporium.user.v1.UserService.EnableUser:input_type -> emporium.user.v1.EnableUserRequest
+	38, // 47: emporium.user.v1.UserService.CheckPassword:input_type -> emporium.user.v1.CheckPasswordRequest
+	41, // 48: emporium.user.v1.UserService.GetSubject:input_type -> emporium.user.v1.GetSubjectRequest
+	43, // 49: emporium.user.v1.UserService.GetContact:input_type -> emporium.user.v1.GetContactRequest
+	46, // 50: emporium.user.v1.UserService.LinkExternalIdentity:input_type -> emporium.user.v1.LinkExternalIdentityRequest
+	5,  // 51: emporium.user.v1.UserService.Register:output_type -> emporium.user.v1.RegisterResponse
+	7,  // 52: emporium.user.v1.UserService.GetMe:output_type -> emporium.user.v1.GetMeResponse
+	9,  // 53: emporium.user.v1.UserService.UpdateMe:output_type -> emporium.user.v1.UpdateMeResponse
+	11, // 54: emporium.user.v1.UserService.ChangePassword:output_type -> emporium.user.v1.ChangePasswordResponse
+	13, // 55: emporium.user.v1.UserService.ListAddresses:output_type -> emporium.user.v1.ListAddressesResponse
+	15, // 56: emporium.user.v1.UserService.AddAddress:output_type -> emporium.user.v1.AddAddressResponse
+	17, // 57: emporium.user.v1.UserService.UpdateAddress:output_type -> emporium.user.v1.UpdateAddressResponse
+	19, // 58: emporium.user.v1.UserService.DeleteAddress:output_type -> emporium.user.v1.DeleteAddressResponse
+	21, // 59: emporium.user.v1.UserService.RequestEmailVerification:output_type -> emporium.user.v1.RequestEmailVerificationResponse
+	23, // 60: emporium.user.v1.UserService.VerifyEmail:output_type -> emporium.user.v1.VerifyEmailResponse
+	25, // 61: emporium.user.v1.UserService.RequestPasswordReset:output_type -> emporium.user.v1.RequestPasswordResetResponse
+	27, // 62: emporium.user.v1.UserService.ResetPassword:output_type -> emporium.user.v1.ResetPasswordResponse
+	29, // 63: emporium.user.v1.UserService.ListUsers:output_type -> emporium.user.v1.ListUsersResponse
+	31, // 64: emporium.user.v1.UserService.GetUser:output_type -> emporium.user.v1.GetUserResponse
+	33, // 65: emporium.user.v1.UserService.SetRoles:output_type -> emporium.user.v1.SetRolesResponse
+	35, // 66: emporium.user.v1.UserService.DisableUser:output_type -> emporium.user.v1.DisableUserResponse
+	37, // 67: emporium.user.v1.UserService.EnableUser:output_type -> emporium.user.v1.EnableUserResponse
+	39, // 68: emporium.user.v1.UserService.CheckPassword:output_type -> emporium.user.v1.CheckPasswordResponse
+	42, // 69: emporium.user.v1.UserService.GetSubject:output_type -> emporium.user.v1.GetSubjectResponse
+	44, // 70: emporium.user.v1.UserService.GetContact:output_type -> emporium.user.v1.GetContactResponse
+	47, // 71: emporium.user.v1.UserService.LinkExternalIdentity:output_type -> emporium.user.v1.LinkExternalIdentityResponse
+	51, // [51:72] is the sub-list for method output_type
+	30, // [30:51] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_emporium_user_v1_user_proto_init() }

@@ -32,6 +32,17 @@ import (
 // Engines are the database engines every store test runs on.
 var Engines = []string{"sqlite", "postgres"}
 
+// ForEachEngine runs f as a parallel subtest on every engine.
+func ForEachEngine(t *testing.T, f func(t *testing.T, engine string)) {
+	t.Helper()
+	for _, engine := range Engines {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			f(t, engine)
+		})
+	}
+}
+
 // DefaultPostgresURL is used when EMPORIUM_TEST_DATABASE_URL is unset.
 const DefaultPostgresURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 

@@ -4,6 +4,7 @@ package servetest
 
 import (
 	"context"
+	"github.com/emporiumhq/emporium/internal/platform/authz"
 	"net"
 	"net/http"
 	"testing"
@@ -36,11 +37,4 @@ func Start(t testing.TB, h http.Handler) string {
 }
 
 // Bearer is a client option that sends token as "Authorization: Bearer".
-func Bearer(token string) connect.ClientOption {
-	return connect.WithInterceptors(connect.UnaryInterceptorFunc(func(next connect.UnaryFunc) connect.UnaryFunc {
-		return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
-			req.Header().Set("Authorization", "Bearer "+token)
-			return next(ctx, req)
-		}
-	}))
-}
+func Bearer(token string) connect.ClientOption { return authz.Bearer(token) }

@@ -8,11 +8,11 @@ package stripemocktest
 
 import (
 	"bytes"
+	"github.com/emporiumhq/emporium/internal/platform/testkit"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 )
@@ -31,7 +31,7 @@ func Start(t testing.TB) (baseURL string) {
 		"stripe-mock", "-http-addr", httpAddr, "-https-addr", httpsAddr)
 	cmd.Dir = root
 	setProcessGroup(cmd)
-	var out lockedBuffer
+	var out testkit.SyncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		skipOrFatal(t, "cannot start stripe-mock: %v", err)
@@ -101,22 +101,4 @@ func skipOrFatal(t testing.TB, format string, args ...any) {
 		t.Fatalf(format, args...)
 	}
 	t.Skipf(format, args...)
-}
-
-// lockedBuffer collects stripe-mock's output for failure messages.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

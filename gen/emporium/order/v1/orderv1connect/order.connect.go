@@ -41,6 +41,9 @@ const (
 	// CheckoutServicePayOrderProcedure is the fully-qualified name of the CheckoutService's PayOrder
 	// RPC.
 	CheckoutServicePayOrderProcedure = "/emporium.order.v1.CheckoutService/PayOrder"
+	// CheckoutServiceGetOrderPaymentProcedure is the fully-qualified name of the CheckoutService's
+	// GetOrderPayment RPC.
+	CheckoutServiceGetOrderPaymentProcedure = "/emporium.order.v1.CheckoutService/GetOrderPayment"
 	// OrderServiceGetOrderProcedure is the fully-qualified name of the OrderService's GetOrder RPC.
 	OrderServiceGetOrderProcedure = "/emporium.order.v1.OrderService/GetOrder"
 	// OrderServiceListMyOrdersProcedure is the fully-qualified name of the OrderService's ListMyOrders
@@ -51,6 +54,9 @@ const (
 	OrderServiceCancelOrderProcedure = "/emporium.order.v1.OrderService/CancelOrder"
 	// OrderServiceListOrdersProcedure is the fully-qualified name of the OrderService's ListOrders RPC.
 	OrderServiceListOrdersProcedure = "/emporium.order.v1.OrderService/ListOrders"
+	// OrderServiceGetOrderStatsProcedure is the fully-qualified name of the OrderService's
+	// GetOrderStats RPC.
+	OrderServiceGetOrderStatsProcedure = "/emporium.order.v1.OrderService/GetOrderStats"
 	// OrderServiceRefundOrderProcedure is the fully-qualified name of the OrderService's RefundOrder
 	// RPC.
 	OrderServiceRefundOrderProcedure = "/emporium.order.v1.OrderService/RefundOrder"
@@ -77,12 +83,21 @@ type CheckoutServiceClient interface {
 	// failed_precondition and hold nothing. The order must be paid before
 	// expire_time, or it is canceled and its stock released.
 	Checkout(context.Context, *v1.CheckoutRequest) (*v1.CheckoutResponse, error)
-	// PayOrder charges a payment method for a pending order. A declined card
+	// PayOrder charges a payment method (a token from the provider, never
+	// card details) for a pending order. A declined card
 	// returns the order still pending, with the reason in
 	// `payment.last_error`, and may be retried with another card; a card that
 	// needs authentication returns `payment.next_action_url`, and the order
 	// becomes paid when the provider reports success.
 	PayOrder(context.Context, *v1.PayOrderRequest) (*v1.PayOrderResponse, error)
+	// GetOrderPayment returns the payment of the caller's own order, with the
+	// client secret the provider's SDK (Stripe.js, the Payment Element)
+	// confirms it with while the order waits for payment: how an app resumes
+	// paying for an order placed earlier. Only the order's owner may call it;
+	// for anyone else, staff included, the order is not found. Idempotent: it
+	// opens the payment of a pending order whose checkout stopped before it
+	// did, once.
+	GetOrderPayment(context.Context, *v1.GetOrderPaymentRequest) (*v1.GetOrderPaymentResponse, error)
 }
 
 // NewCheckoutServiceClient constructs a client for the emporium.order.v1.CheckoutService service.
@@ -108,13 +123,21 @@ func NewCheckoutServiceClient(httpClient connect.HTTPClient, baseURL string, opt
 			connect.WithSchema(checkoutServiceMethods.ByName("PayOrder")),
 			connect.WithClientOptions(opts...),
 		),
+		getOrderPayment: connect.NewClient[v1.GetOrderPaymentRequest, v1.GetOrderPaymentResponse](
+			httpClient,
+			baseURL+CheckoutServiceGetOrderPaymentProcedure,
+			connect.WithSchema(checkoutServiceMethods.ByName("GetOrderPayment")),
+			connect.WithIdempotency(connect.IdempotencyIdempotent),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // checkoutServiceClient implements CheckoutServiceClient.
 type checkoutServiceClient struct {
-	checkout *connect.Client[v1.CheckoutRequest, v1.CheckoutResponse]
-	payOrder *connect.Client[v1.PayOrderRequest, v1.PayOrderResponse]
+	checkout        *connect.Client[v1.CheckoutRequest, v1.CheckoutResponse]
+	payOrder        *connect.Client[v1.PayOrderRequest, v1.PayOrderResponse]
+	getOrderPayment *connect.Client[v1.GetOrderPaymentRequest, v1.GetOrderPaymentResponse]
 }
 
 // Checkout calls emporium.order.v1.CheckoutService.Checkout.
@@ -135,6 +158,15 @@ func (c *checkoutServiceClient) PayOrder(ctx context.Context, req *v1.PayOrderRe
 	return nil, err
 }
 
+// GetOrderPayment calls emporium.order.v1.CheckoutService.GetOrderPayment.
+func (c *checkoutServiceClient) GetOrderPayment(ctx context.Context, req *v1.GetOrderPaymentRequest) (*v1.GetOrderPaymentResponse, error) {
+	response, err := c.getOrderPayment.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // CheckoutServiceHandler is an implementation of the emporium.order.v1.CheckoutService service.
 type CheckoutServiceHandler interface {
 	// Checkout holds the cart's stock, creates the order (pending_payment)
@@ -144,12 +176,21 @@ type CheckoutServiceHandler interface {
 	// failed_precondition and hold nothing. The order must be paid before
 	// expire_time, or it is canceled and its stock released.
 	Checkout(context.Context, *v1.CheckoutRequest) (*v1.CheckoutResponse, error)
-	// PayOrder charges a payment method for a pending order. A declined card
+	// PayOrder charges a payment method (a token from the provider, never
+	// card details) for a pending order. A declined card
 	// returns the order still pending, with the reason in
 	// `payment.last_error`, and may be retried with another card; a card that
 	// needs authentication returns `payment.next_action_url`, and the order
 	// becomes paid when the provider reports success.
 	PayOrder(context.Context, *v1.PayOrderRequest) (*v1.PayOrderResponse, error)
+	// GetOrderPayment returns the payment of the caller's own order, with the
+	// client secret the provider's SDK (Stripe.js, the Payment Element)
+	// confirms it with while the order waits for payment: how an app resumes
+	// paying for an order placed earlier. Only the order's owner may call it;
+	// for anyone else, staff included, the order is not found. Idempotent: it
+	// opens the payment of a pending order whose checkout stopped before it
+	// did, once.
+	GetOrderPayment(context.Context, *v1.GetOrderPaymentRequest) (*v1.GetOrderPaymentResponse, error)
 }
 
 // NewCheckoutServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -171,12 +212,21 @@ func NewCheckoutServiceHandler(svc CheckoutServiceHandler, opts ...connect.Handl
 		connect.WithSchema(checkoutServiceMethods.ByName("PayOrder")),
 		connect.WithHandlerOptions(opts...),
 	)
+	checkoutServiceGetOrderPaymentHandler := connect.NewUnaryHandlerSimple(
+		CheckoutServiceGetOrderPaymentProcedure,
+		svc.GetOrderPayment,
+		connect.WithSchema(checkoutServiceMethods.ByName("GetOrderPayment")),
+		connect.WithIdempotency(connect.IdempotencyIdempotent),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/emporium.order.v1.CheckoutService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case CheckoutServiceCheckoutProcedure:
 			checkoutServiceCheckoutHandler.ServeHTTP(w, r)
 		case CheckoutServicePayOrderProcedure:
 			checkoutServicePayOrderHandler.ServeHTTP(w, r)
+		case CheckoutServiceGetOrderPaymentProcedure:
+			checkoutServiceGetOrderPaymentHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -194,6 +244,10 @@ func (UnimplementedCheckoutServiceHandler) PayOrder(context.Context, *v1.PayOrde
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("emporium.order.v1.CheckoutService.PayOrder is not implemented"))
 }
 
+func (UnimplementedCheckoutServiceHandler) GetOrderPayment(context.Context, *v1.GetOrderPaymentRequest) (*v1.GetOrderPaymentResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("emporium.order.v1.CheckoutService.GetOrderPayment is not implemented"))
+}
+
 // OrderServiceClient is a client for the emporium.order.v1.OrderService service.
 type OrderServiceClient interface {
 	// GetOrder returns one order with its status history.
@@ -207,6 +261,10 @@ type OrderServiceClient interface {
 	CancelOrder(context.Context, *v1.CancelOrderRequest) (*v1.CancelOrderResponse, error)
 	// ListOrders pages through every order, newest first, with filters.
 	ListOrders(context.Context, *v1.ListOrdersRequest) (*v1.ListOrdersResponse, error)
+	// GetOrderStats counts paid orders and their revenue per calendar day of
+	// a time zone over a range of days (at most 366), and the orders waiting
+	// to ship now, for the back office's dashboard.
+	GetOrderStats(context.Context, *v1.GetOrderStatsRequest) (*v1.GetOrderStatsResponse, error)
 	// RefundOrder refunds part or all of a paid order. The same
 	// idempotency_key refunds once.
 	RefundOrder(context.Context, *v1.RefundOrderRequest) (*v1.RefundOrderResponse, error)
@@ -265,6 +323,13 @@ func NewOrderServiceClient(httpClient connect.HTTPClient, baseURL string, opts .
 			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 			connect.WithClientOptions(opts...),
 		),
+		getOrderStats: connect.NewClient[v1.GetOrderStatsRequest, v1.GetOrderStatsResponse](
+			httpClient,
+			baseURL+OrderServiceGetOrderStatsProcedure,
+			connect.WithSchema(orderServiceMethods.ByName("GetOrderStats")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
 		refundOrder: connect.NewClient[v1.RefundOrderRequest, v1.RefundOrderResponse](
 			httpClient,
 			baseURL+OrderServiceRefundOrderProcedure,
@@ -305,6 +370,7 @@ type orderServiceClient struct {
 	listMyOrders              *connect.Client[v1.ListMyOrdersRequest, v1.ListMyOrdersResponse]
 	cancelOrder               *connect.Client[v1.CancelOrderRequest, v1.CancelOrderResponse]
 	listOrders                *connect.Client[v1.ListOrdersRequest, v1.ListOrdersResponse]
+	getOrderStats             *connect.Client[v1.GetOrderStatsRequest, v1.GetOrderStatsResponse]
 	refundOrder               *connect.Client[v1.RefundOrderRequest, v1.RefundOrderResponse]
 	updateFulfillment         *connect.Client[v1.UpdateFulfillmentRequest, v1.UpdateFulfillmentResponse]
 	applyPaymentEvent         *connect.Client[v1.ApplyPaymentEventRequest, v1.ApplyPaymentEventResponse]
@@ -342,6 +408,15 @@ func (c *orderServiceClient) CancelOrder(ctx context.Context, req *v1.CancelOrde
 // ListOrders calls emporium.order.v1.OrderService.ListOrders.
 func (c *orderServiceClient) ListOrders(ctx context.Context, req *v1.ListOrdersRequest) (*v1.ListOrdersResponse, error) {
 	response, err := c.listOrders.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// GetOrderStats calls emporium.order.v1.OrderService.GetOrderStats.
+func (c *orderServiceClient) GetOrderStats(ctx context.Context, req *v1.GetOrderStatsRequest) (*v1.GetOrderStatsResponse, error) {
+	response, err := c.getOrderStats.CallUnary(ctx, connect.NewRequest(req))
 	if response != nil {
 		return response.Msg, err
 	}
@@ -406,6 +481,10 @@ type OrderServiceHandler interface {
 	CancelOrder(context.Context, *v1.CancelOrderRequest) (*v1.CancelOrderResponse, error)
 	// ListOrders pages through every order, newest first, with filters.
 	ListOrders(context.Context, *v1.ListOrdersRequest) (*v1.ListOrdersResponse, error)
+	// GetOrderStats counts paid orders and their revenue per calendar day of
+	// a time zone over a range of days (at most 366), and the orders waiting
+	// to ship now, for the back office's dashboard.
+	GetOrderStats(context.Context, *v1.GetOrderStatsRequest) (*v1.GetOrderStatsResponse, error)
 	// RefundOrder refunds part or all of a paid order. The same
 	// idempotency_key refunds once.
 	RefundOrder(context.Context, *v1.RefundOrderRequest) (*v1.RefundOrderResponse, error)
@@ -460,6 +539,13 @@ func NewOrderServiceHandler(svc OrderServiceHandler, opts ...connect.HandlerOpti
 		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 		connect.WithHandlerOptions(opts...),
 	)
+	orderServiceGetOrderStatsHandler := connect.NewUnaryHandlerSimple(
+		OrderServiceGetOrderStatsProcedure,
+		svc.GetOrderStats,
+		connect.WithSchema(orderServiceMethods.ByName("GetOrderStats")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
 	orderServiceRefundOrderHandler := connect.NewUnaryHandlerSimple(
 		OrderServiceRefundOrderProcedure,
 		svc.RefundOrder,
@@ -501,6 +587,8 @@ func NewOrderServiceHandler(svc OrderServiceHandler, opts ...connect.HandlerOpti
 			orderServiceCancelOrderHandler.ServeHTTP(w, r)
 		case OrderServiceListOrdersProcedure:
 			orderServiceListOrdersHandler.ServeHTTP(w, r)
+		case OrderServiceGetOrderStatsProcedure:
+			orderServiceGetOrderStatsHandler.ServeHTTP(w, r)
 		case OrderServiceRefundOrderProcedure:
 			orderServiceRefundOrderHandler.ServeHTTP(w, r)
 		case OrderServiceUpdateFulfillmentProcedure:
@@ -534,6 +622,10 @@ func (UnimplementedOrderServiceHandler) CancelOrder(context.Context, *v1.CancelO
 
 func (UnimplementedOrderServiceHandler) ListOrders(context.Context, *v1.ListOrdersRequest) (*v1.ListOrdersResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("emporium.order.v1.OrderService.ListOrders is not implemented"))
+}
+
+func (UnimplementedOrderServiceHandler) GetOrderStats(context.Context, *v1.GetOrderStatsRequest) (*v1.GetOrderStatsResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("emporium.order.v1.OrderService.GetOrderStats is not implemented"))
 }
 
 func (UnimplementedOrderServiceHandler) RefundOrder(context.Context, *v1.RefundOrderRequest) (*v1.RefundOrderResponse, error) {

@@ -33,6 +33,9 @@ const (
 // reflection-formatted method names, remove the leading slash and convert the remaining slash to a
 // period.
 const (
+	// PaymentServiceGetPaymentConfigProcedure is the fully-qualified name of the PaymentService's
+	// GetPaymentConfig RPC.
+	PaymentServiceGetPaymentConfigProcedure = "/emporium.payment.v1.PaymentService/GetPaymentConfig"
 	// PaymentServiceCreatePaymentProcedure is the fully-qualified name of the PaymentService's
 	// CreatePayment RPC.
 	PaymentServiceCreatePaymentProcedure = "/emporium.payment.v1.PaymentService/CreatePayment"
@@ -52,6 +55,10 @@ const (
 
 // PaymentServiceClient is a client for the emporium.payment.v1.PaymentService service.
 type PaymentServiceClient interface {
+	// GetPaymentConfig tells apps how to take a payment: the provider, the
+	// Stripe publishable key, the payment method types offered and the
+	// currency. Public: nothing in it is secret.
+	GetPaymentConfig(context.Context, *v1.GetPaymentConfigRequest) (*v1.GetPaymentConfigResponse, error)
 	// CreatePayment opens a payment intent for an order. Idempotent per
 	// idempotency_key: the same key returns the same payment; the same key
 	// with another amount or order fails with already_exists.
@@ -81,6 +88,13 @@ func NewPaymentServiceClient(httpClient connect.HTTPClient, baseURL string, opts
 	baseURL = strings.TrimRight(baseURL, "/")
 	paymentServiceMethods := v1.File_emporium_payment_v1_payment_proto.Services().ByName("PaymentService").Methods()
 	return &paymentServiceClient{
+		getPaymentConfig: connect.NewClient[v1.GetPaymentConfigRequest, v1.GetPaymentConfigResponse](
+			httpClient,
+			baseURL+PaymentServiceGetPaymentConfigProcedure,
+			connect.WithSchema(paymentServiceMethods.ByName("GetPaymentConfig")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
 		createPayment: connect.NewClient[v1.CreatePaymentRequest, v1.CreatePaymentResponse](
 			httpClient,
 			baseURL+PaymentServiceCreatePaymentProcedure,
@@ -118,11 +132,21 @@ func NewPaymentServiceClient(httpClient connect.HTTPClient, baseURL string, opts
 
 // paymentServiceClient implements PaymentServiceClient.
 type paymentServiceClient struct {
-	createPayment  *connect.Client[v1.CreatePaymentRequest, v1.CreatePaymentResponse]
-	confirmPayment *connect.Client[v1.ConfirmPaymentRequest, v1.ConfirmPaymentResponse]
-	getPayment     *connect.Client[v1.GetPaymentRequest, v1.GetPaymentResponse]
-	cancelPayment  *connect.Client[v1.CancelPaymentRequest, v1.CancelPaymentResponse]
-	refundPayment  *connect.Client[v1.RefundPaymentRequest, v1.RefundPaymentResponse]
+	getPaymentConfig *connect.Client[v1.GetPaymentConfigRequest, v1.GetPaymentConfigResponse]
+	createPayment    *connect.Client[v1.CreatePaymentRequest, v1.CreatePaymentResponse]
+	confirmPayment   *connect.Client[v1.ConfirmPaymentRequest, v1.ConfirmPaymentResponse]
+	getPayment       *connect.Client[v1.GetPaymentRequest, v1.GetPaymentResponse]
+	cancelPayment    *connect.Client[v1.CancelPaymentRequest, v1.CancelPaymentResponse]
+	refundPayment    *connect.Client[v1.RefundPaymentRequest, v1.RefundPaymentResponse]
+}
+
+// GetPaymentConfig calls emporium.payment.v1.PaymentService.GetPaymentConfig.
+func (c *paymentServiceClient) GetPaymentConfig(ctx context.Context, req *v1.GetPaymentConfigRequest) (*v1.GetPaymentConfigResponse, error) {
+	response, err := c.getPaymentConfig.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // CreatePayment calls emporium.payment.v1.PaymentService.CreatePayment.
@@ -172,6 +196,10 @@ func (c *paymentServiceClient) RefundPayment(ctx context.Context, req *v1.Refund
 
 // PaymentServiceHandler is an implementation of the emporium.payment.v1.PaymentService service.
 type PaymentServiceHandler interface {
+	// GetPaymentConfig tells apps how to take a payment: the provider, the
+	// Stripe publishable key, the payment method types offered and the
+	// currency. Public: nothing in it is secret.
+	GetPaymentConfig(context.Context, *v1.GetPaymentConfigRequest) (*v1.GetPaymentConfigResponse, error)
 	// CreatePayment opens a payment intent for an order. Idempotent per
 	// idempotency_key: the same key returns the same payment; the same key
 	// with another amount or order fails with already_exists.
@@ -197,6 +225,13 @@ type PaymentServiceHandler interface {
 // and JSON codecs. They also support gzip compression.
 func NewPaymentServiceHandler(svc PaymentServiceHandler, opts ...connect.HandlerOption) (string, http.Handler) {
 	paymentServiceMethods := v1.File_emporium_payment_v1_payment_proto.Services().ByName("PaymentService").Methods()
+	paymentServiceGetPaymentConfigHandler := connect.NewUnaryHandlerSimple(
+		PaymentServiceGetPaymentConfigProcedure,
+		svc.GetPaymentConfig,
+		connect.WithSchema(paymentServiceMethods.ByName("GetPaymentConfig")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
 	paymentServiceCreatePaymentHandler := connect.NewUnaryHandlerSimple(
 		PaymentServiceCreatePaymentProcedure,
 		svc.CreatePayment,
@@ -231,6 +266,8 @@ func NewPaymentServiceHandler(svc PaymentServiceHandler, opts ...connect.Handler
 	)
 	return "/emporium.payment.v1.PaymentService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
+		case PaymentServiceGetPaymentConfigProcedure:
+			paymentServiceGetPaymentConfigHandler.ServeHTTP(w, r)
 		case PaymentServiceCreatePaymentProcedure:
 			paymentServiceCreatePaymentHandler.ServeHTTP(w, r)
 		case PaymentServiceConfirmPaymentProcedure:
@@ -249,6 +286,10 @@ func NewPaymentServiceHandler(svc PaymentServiceHandler, opts ...connect.Handler
 
 // UnimplementedPaymentServiceHandler returns CodeUnimplemented from all methods.
 type UnimplementedPaymentServiceHandler struct{}
+
+func (UnimplementedPaymentServiceHandler) GetPaymentConfig(context.Context, *v1.GetPaymentConfigRequest) (*v1.GetPaymentConfigResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("emporium.payment.v1.PaymentService.GetPaymentConfig is not implemented"))
+}
 
 func (UnimplementedPaymentServiceHandler) CreatePayment(context.Context, *v1.CreatePaymentRequest) (*v1.CreatePaymentResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("emporium.payment.v1.PaymentService.CreatePayment is not implemented"))

@@ -59,12 +59,60 @@ const (
 	// ProductServiceArchiveProductProcedure is the fully-qualified name of the ProductService's
 	// ArchiveProduct RPC.
 	ProductServiceArchiveProductProcedure = "/emporium.product.v1.ProductService/ArchiveProduct"
+	// ProductServiceGetSearchSynonymsProcedure is the fully-qualified name of the ProductService's
+	// GetSearchSynonyms RPC.
+	ProductServiceGetSearchSynonymsProcedure = "/emporium.product.v1.ProductService/GetSearchSynonyms"
+	// ProductServiceSetSearchSynonymsProcedure is the fully-qualified name of the ProductService's
+	// SetSearchSynonyms RPC.
+	ProductServiceSetSearchSynonymsProcedure = "/emporium.product.v1.ProductService/SetSearchSynonyms"
+	// ProductServiceRestoreProductProcedure is the fully-qualified name of the ProductService's
+	// RestoreProduct RPC.
+	ProductServiceRestoreProductProcedure = "/emporium.product.v1.ProductService/RestoreProduct"
+	// ProductServiceCreateCategoryProcedure is the fully-qualified name of the ProductService's
+	// CreateCategory RPC.
+	ProductServiceCreateCategoryProcedure = "/emporium.product.v1.ProductService/CreateCategory"
+	// ProductServiceUpdateCategoryProcedure is the fully-qualified name of the ProductService's
+	// UpdateCategory RPC.
+	ProductServiceUpdateCategoryProcedure = "/emporium.product.v1.ProductService/UpdateCategory"
+	// ProductServiceReorderCategoriesProcedure is the fully-qualified name of the ProductService's
+	// ReorderCategories RPC.
+	ProductServiceReorderCategoriesProcedure = "/emporium.product.v1.ProductService/ReorderCategories"
+	// ProductServiceArchiveCategoryProcedure is the fully-qualified name of the ProductService's
+	// ArchiveCategory RPC.
+	ProductServiceArchiveCategoryProcedure = "/emporium.product.v1.ProductService/ArchiveCategory"
+	// ProductServiceRestoreCategoryProcedure is the fully-qualified name of the ProductService's
+	// RestoreCategory RPC.
+	ProductServiceRestoreCategoryProcedure = "/emporium.product.v1.ProductService/RestoreCategory"
+	// ProductServiceUploadProductImageProcedure is the fully-qualified name of the ProductService's
+	// UploadProductImage RPC.
+	ProductServiceUploadProductImageProcedure = "/emporium.product.v1.ProductService/UploadProductImage"
+	// ProductServiceUpdateProductImageProcedure is the fully-qualified name of the ProductService's
+	// UpdateProductImage RPC.
+	ProductServiceUpdateProductImageProcedure = "/emporium.product.v1.ProductService/UpdateProductImage"
+	// ProductServiceReorderProductImagesProcedure is the fully-qualified name of the ProductService's
+	// ReorderProductImages RPC.
+	ProductServiceReorderProductImagesProcedure = "/emporium.product.v1.ProductService/ReorderProductImages"
+	// ProductServiceDeleteProductImageProcedure is the fully-qualified name of the ProductService's
+	// DeleteProductImage RPC.
+	ProductServiceDeleteProductImageProcedure = "/emporium.product.v1.ProductService/DeleteProductImage"
+	// ProductServiceExportCatalogProcedure is the fully-qualified name of the ProductService's
+	// ExportCatalog RPC.
+	ProductServiceExportCatalogProcedure = "/emporium.product.v1.ProductService/ExportCatalog"
+	// ProductServiceImportCatalogProcedure is the fully-qualified name of the ProductService's
+	// ImportCatalog RPC.
+	ProductServiceImportCatalogProcedure = "/emporium.product.v1.ProductService/ImportCatalog"
 	// InventoryServiceGetStockProcedure is the fully-qualified name of the InventoryService's GetStock
 	// RPC.
 	InventoryServiceGetStockProcedure = "/emporium.product.v1.InventoryService/GetStock"
 	// InventoryServiceAdjustStockProcedure is the fully-qualified name of the InventoryService's
 	// AdjustStock RPC.
 	InventoryServiceAdjustStockProcedure = "/emporium.product.v1.InventoryService/AdjustStock"
+	// InventoryServiceListStockMovementsProcedure is the fully-qualified name of the InventoryService's
+	// ListStockMovements RPC.
+	InventoryServiceListStockMovementsProcedure = "/emporium.product.v1.InventoryService/ListStockMovements"
+	// InventoryServiceListLowStockProcedure is the fully-qualified name of the InventoryService's
+	// ListLowStock RPC.
+	InventoryServiceListLowStockProcedure = "/emporium.product.v1.InventoryService/ListLowStock"
 	// InventoryServiceReserveStockProcedure is the fully-qualified name of the InventoryService's
 	// ReserveStock RPC.
 	InventoryServiceReserveStockProcedure = "/emporium.product.v1.InventoryService/ReserveStock"
@@ -104,6 +152,56 @@ type ProductServiceClient interface {
 	LookupVariants(context.Context, *v1.LookupVariantsRequest) (*v1.LookupVariantsResponse, error)
 	// ArchiveProduct hides a product from listings and search. Idempotent.
 	ArchiveProduct(context.Context, *v1.ArchiveProductRequest) (*v1.ArchiveProductResponse, error)
+	// GetSearchSynonyms lists the synonym rules searches apply.
+	GetSearchSynonyms(context.Context, *v1.GetSearchSynonymsRequest) (*v1.GetSearchSynonymsResponse, error)
+	// SetSearchSynonyms replaces every synonym rule. Searches apply the new
+	// rules at once, without a reindex. Idempotent.
+	SetSearchSynonyms(context.Context, *v1.SetSearchSynonymsRequest) (*v1.SetSearchSynonymsResponse, error)
+	// RestoreProduct makes an archived product active again. Idempotent: an
+	// active product is returned as it is; a draft stays a draft.
+	RestoreProduct(context.Context, *v1.RestoreProductRequest) (*v1.RestoreProductResponse, error)
+	// CreateCategory adds a category at the end of the order. A second create
+	// with the same slug fails with already_exists.
+	CreateCategory(context.Context, *v1.CreateCategoryRequest) (*v1.CreateCategoryResponse, error)
+	// UpdateCategory renames a category or changes its description (the
+	// fields named in update_mask). Its products' search documents follow.
+	UpdateCategory(context.Context, *v1.UpdateCategoryRequest) (*v1.UpdateCategoryResponse, error)
+	// ReorderCategories sets the order categories are listed in. `slugs` must
+	// name every category, archived ones included, once. Idempotent.
+	ReorderCategories(context.Context, *v1.ReorderCategoriesRequest) (*v1.ReorderCategoriesResponse, error)
+	// ArchiveCategory hides a category from ListCategories (unless asked for
+	// archived ones). Its products stay as they are; no product may be
+	// created in or moved to it until it is restored. Idempotent.
+	ArchiveCategory(context.Context, *v1.ArchiveCategoryRequest) (*v1.ArchiveCategoryResponse, error)
+	// RestoreCategory lists an archived category again. Idempotent.
+	RestoreCategory(context.Context, *v1.RestoreCategoryRequest) (*v1.RestoreCategoryResponse, error)
+	// UploadProductImage stores an image (JPEG, PNG, GIF or WebP, told by its
+	// bytes, at most 2 MiB) in the shop's media store and appends it to the
+	// product's images, served under /media/uploads/. A repeated
+	// idempotency_key with the same request returns the first result.
+	UploadProductImage(context.Context, *v1.UploadProductImageRequest) (*v1.UploadProductImageResponse, error)
+	// UpdateProductImage changes the alt text of one of a product's images.
+	UpdateProductImage(context.Context, *v1.UpdateProductImageRequest) (*v1.UpdateProductImageResponse, error)
+	// ReorderProductImages sets the order of a product's images; the first is
+	// the one listings show. `urls` must name every image once.
+	ReorderProductImages(context.Context, *v1.ReorderProductImagesRequest) (*v1.ReorderProductImagesResponse, error)
+	// DeleteProductImage removes an image from a product; an uploaded image's
+	// file is deleted from the media store too. Idempotent: removing an image
+	// the product no longer has returns the product as it is.
+	DeleteProductImage(context.Context, *v1.DeleteProductImageRequest) (*v1.DeleteProductImageResponse, error)
+	// ExportCatalog writes products (one row per variant) or stock levels as
+	// CSV, a page at a time, so any size of catalog exports in bounded memory:
+	// concatenate the pages' `csv` in order (the header comes with the first
+	// page only). Cells a spreadsheet would run as a formula are exported
+	// with a leading apostrophe.
+	ExportCatalog(context.Context, *v1.ExportCatalogRequest) (*v1.ExportCatalogResponse, error)
+	// ImportCatalog reads a CSV of products or stock levels (the columns
+	// ExportCatalog writes), checks every row first and, if any is bad,
+	// changes nothing and reports each bad row by line and column. Otherwise
+	// it applies every row in one transaction. The same file (by SHA-256)
+	// imported again returns the first import's result and changes nothing.
+	// At most 3 MiB of CSV per call.
+	ImportCatalog(context.Context, *v1.ImportCatalogRequest) (*v1.ImportCatalogResponse, error)
 }
 
 // NewProductServiceClient constructs a client for the emporium.product.v1.ProductService service.
@@ -171,19 +269,128 @@ func NewProductServiceClient(httpClient connect.HTTPClient, baseURL string, opts
 			connect.WithIdempotency(connect.IdempotencyIdempotent),
 			connect.WithClientOptions(opts...),
 		),
+		getSearchSynonyms: connect.NewClient[v1.GetSearchSynonymsRequest, v1.GetSearchSynonymsResponse](
+			httpClient,
+			baseURL+ProductServiceGetSearchSynonymsProcedure,
+			connect.WithSchema(productServiceMethods.ByName("GetSearchSynonyms")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		setSearchSynonyms: connect.NewClient[v1.SetSearchSynonymsRequest, v1.SetSearchSynonymsResponse](
+			httpClient,
+			baseURL+ProductServiceSetSearchSynonymsProcedure,
+			connect.WithSchema(productServiceMethods.ByName("SetSearchSynonyms")),
+			connect.WithIdempotency(connect.IdempotencyIdempotent),
+			connect.WithClientOptions(opts...),
+		),
+		restoreProduct: connect.NewClient[v1.RestoreProductRequest, v1.RestoreProductResponse](
+			httpClient,
+			baseURL+ProductServiceRestoreProductProcedure,
+			connect.WithSchema(productServiceMethods.ByName("RestoreProduct")),
+			connect.WithIdempotency(connect.IdempotencyIdempotent),
+			connect.WithClientOptions(opts...),
+		),
+		createCategory: connect.NewClient[v1.CreateCategoryRequest, v1.CreateCategoryResponse](
+			httpClient,
+			baseURL+ProductServiceCreateCategoryProcedure,
+			connect.WithSchema(productServiceMethods.ByName("CreateCategory")),
+			connect.WithClientOptions(opts...),
+		),
+		updateCategory: connect.NewClient[v1.UpdateCategoryRequest, v1.UpdateCategoryResponse](
+			httpClient,
+			baseURL+ProductServiceUpdateCategoryProcedure,
+			connect.WithSchema(productServiceMethods.ByName("UpdateCategory")),
+			connect.WithIdempotency(connect.IdempotencyIdempotent),
+			connect.WithClientOptions(opts...),
+		),
+		reorderCategories: connect.NewClient[v1.ReorderCategoriesRequest, v1.ReorderCategoriesResponse](
+			httpClient,
+			baseURL+ProductServiceReorderCategoriesProcedure,
+			connect.WithSchema(productServiceMethods.ByName("ReorderCategories")),
+			connect.WithIdempotency(connect.IdempotencyIdempotent),
+			connect.WithClientOptions(opts...),
+		),
+		archiveCategory: connect.NewClient[v1.ArchiveCategoryRequest, v1.ArchiveCategoryResponse](
+			httpClient,
+			baseURL+ProductServiceArchiveCategoryProcedure,
+			connect.WithSchema(productServiceMethods.ByName("ArchiveCategory")),
+			connect.WithIdempotency(connect.IdempotencyIdempotent),
+			connect.WithClientOptions(opts...),
+		),
+		restoreCategory: connect.NewClient[v1.RestoreCategoryRequest, v1.RestoreCategoryResponse](
+			httpClient,
+			baseURL+ProductServiceRestoreCategoryProcedure,
+			connect.WithSchema(productServiceMethods.ByName("RestoreCategory")),
+			connect.WithIdempotency(connect.IdempotencyIdempotent),
+			connect.WithClientOptions(opts...),
+		),
+		uploadProductImage: connect.NewClient[v1.UploadProductImageRequest, v1.UploadProductImageResponse](
+			httpClient,
+			baseURL+ProductServiceUploadProductImageProcedure,
+			connect.WithSchema(productServiceMethods.ByName("UploadProductImage")),
+			connect.WithClientOptions(opts...),
+		),
+		updateProductImage: connect.NewClient[v1.UpdateProductImageRequest, v1.UpdateProductImageResponse](
+			httpClient,
+			baseURL+ProductServiceUpdateProductImageProcedure,
+			connect.WithSchema(productServiceMethods.ByName("UpdateProductImage")),
+			connect.WithIdempotency(connect.IdempotencyIdempotent),
+			connect.WithClientOptions(opts...),
+		),
+		reorderProductImages: connect.NewClient[v1.ReorderProductImagesRequest, v1.ReorderProductImagesResponse](
+			httpClient,
+			baseURL+ProductServiceReorderProductImagesProcedure,
+			connect.WithSchema(productServiceMethods.ByName("ReorderProductImages")),
+			connect.WithIdempotency(connect.IdempotencyIdempotent),
+			connect.WithClientOptions(opts...),
+		),
+		deleteProductImage: connect.NewClient[v1.DeleteProductImageRequest, v1.DeleteProductImageResponse](
+			httpClient,
+			baseURL+ProductServiceDeleteProductImageProcedure,
+			connect.WithSchema(productServiceMethods.ByName("DeleteProductImage")),
+			connect.WithIdempotency(connect.IdempotencyIdempotent),
+			connect.WithClientOptions(opts...),
+		),
+		exportCatalog: connect.NewClient[v1.ExportCatalogRequest, v1.ExportCatalogResponse](
+			httpClient,
+			baseURL+ProductServiceExportCatalogProcedure,
+			connect.WithSchema(productServiceMethods.ByName("ExportCatalog")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		importCatalog: connect.NewClient[v1.ImportCatalogRequest, v1.ImportCatalogResponse](
+			httpClient,
+			baseURL+ProductServiceImportCatalogProcedure,
+			connect.WithSchema(productServiceMethods.ByName("ImportCatalog")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // productServiceClient implements ProductServiceClient.
 type productServiceClient struct {
-	listProducts   *connect.Client[v1.ListProductsRequest, v1.ListProductsResponse]
-	getProduct     *connect.Client[v1.GetProductRequest, v1.GetProductResponse]
-	searchProducts *connect.Client[v1.SearchProductsRequest, v1.SearchProductsResponse]
-	listCategories *connect.Client[v1.ListCategoriesRequest, v1.ListCategoriesResponse]
-	createProduct  *connect.Client[v1.CreateProductRequest, v1.CreateProductResponse]
-	updateProduct  *connect.Client[v1.UpdateProductRequest, v1.UpdateProductResponse]
-	lookupVariants *connect.Client[v1.LookupVariantsRequest, v1.LookupVariantsResponse]
-	archiveProduct *connect.Client[v1.ArchiveProductRequest, v1.ArchiveProductResponse]
+	listProducts         *connect.Client[v1.ListProductsRequest, v1.ListProductsResponse]
+	getProduct           *connect.Client[v1.GetProductRequest, v1.GetProductResponse]
+	searchProducts       *connect.Client[v1.SearchProductsRequest, v1.SearchProductsResponse]
+	listCategories       *connect.Client[v1.ListCategoriesRequest, v1.ListCategoriesResponse]
+	createProduct        *connect.Client[v1.CreateProductRequest, v1.CreateProductResponse]
+	updateProduct        *connect.Client[v1.UpdateProductRequest, v1.UpdateProductResponse]
+	lookupVariants       *connect.Client[v1.LookupVariantsRequest, v1.LookupVariantsResponse]
+	archiveProduct       *connect.Client[v1.ArchiveProductRequest, v1.ArchiveProductResponse]
+	getSearchSynonyms    *connect.Client[v1.GetSearchSynonymsRequest, v1.GetSearchSynonymsResponse]
+	setSearchSynonyms    *connect.Client[v1.SetSearchSynonymsRequest, v1.SetSearchSynonymsResponse]
+	restoreProduct       *connect.Client[v1.RestoreProductRequest, v1.RestoreProductResponse]
+	createCategory       *connect.Client[v1.CreateCategoryRequest, v1.CreateCategoryResponse]
+	updateCategory       *connect.Client[v1.UpdateCategoryRequest, v1.UpdateCategoryResponse]
+	reorderCategories    *connect.Client[v1.ReorderCategoriesRequest, v1.ReorderCategoriesResponse]
+	archiveCategory      *connect.Client[v1.ArchiveCategoryRequest, v1.ArchiveCategoryResponse]
+	restoreCategory      *connect.Client[v1.RestoreCategoryRequest, v1.RestoreCategoryResponse]
+	uploadProductImage   *connect.Client[v1.UploadProductImageRequest, v1.UploadProductImageResponse]
+	updateProductImage   *connect.Client[v1.UpdateProductImageRequest, v1.UpdateProductImageResponse]
+	reorderProductImages *connect.Client[v1.ReorderProductImagesRequest, v1.ReorderProductImagesResponse]
+	deleteProductImage   *connect.Client[v1.DeleteProductImageRequest, v1.DeleteProductImageResponse]
+	exportCatalog        *connect.Client[v1.ExportCatalogRequest, v1.ExportCatalogResponse]
+	importCatalog        *connect.Client[v1.ImportCatalogRequest, v1.ImportCatalogResponse]
 }
 
 // ListProducts calls emporium.product.v1.ProductService.ListProducts.
@@ -258,6 +465,132 @@ func (c *productServiceClient) ArchiveProduct(ctx context.Context, req *v1.Archi
 	return nil, err
 }
 
+// GetSearchSynonyms calls emporium.product.v1.ProductService.GetSearchSynonyms.
+func (c *productServiceClient) GetSearchSynonyms(ctx context.Context, req *v1.GetSearchSynonymsRequest) (*v1.GetSearchSynonymsResponse, error) {
+	response, err := c.getSearchSynonyms.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// SetSearchSynonyms calls emporium.product.v1.ProductService.SetSearchSynonyms.
+func (c *productServiceClient) SetSearchSynonyms(ctx context.Context, req *v1.SetSearchSynonymsRequest) (*v1.SetSearchSynonymsResponse, error) {
+	response, err := c.setSearchSynonyms.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// RestoreProduct calls emporium.product.v1.ProductService.RestoreProduct.
+func (c *productServiceClient) RestoreProduct(ctx context.Context, req *v1.RestoreProductRequest) (*v1.RestoreProductResponse, error) {
+	response, err := c.restoreProduct.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// CreateCategory calls emporium.product.v1.ProductService.CreateCategory.
+func (c *productServiceClient) CreateCategory(ctx context.Context, req *v1.CreateCategoryRequest) (*v1.CreateCategoryResponse, error) {
+	response, err := c.createCategory.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// UpdateCategory calls emporium.product.v1.ProductService.UpdateCategory.
+func (c *productServiceClient) UpdateCategory(ctx context.Context, req *v1.UpdateCategoryRequest) (*v1.UpdateCategoryResponse, error) {
+	response, err := c.updateCategory.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// ReorderCategories calls emporium.product.v1.ProductService.ReorderCategories.
+func (c *productServiceClient) ReorderCategories(ctx context.Context, req *v1.ReorderCategoriesRequest) (*v1.ReorderCategoriesResponse, error) {
+	response, err := c.reorderCategories.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// ArchiveCategory calls emporium.product.v1.ProductService.ArchiveCategory.
+func (c *productServiceClient) ArchiveCategory(ctx context.Context, req *v1.ArchiveCategoryRequest) (*v1.ArchiveCategoryResponse, error) {
+	response, err := c.archiveCategory.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// RestoreCategory calls emporium.product.v1.ProductService.RestoreCategory.
+func (c *productServiceClient) RestoreCategory(ctx context.Context, req *v1.RestoreCategoryRequest) (*v1.RestoreCategoryResponse, error) {
+	response, err := c.restoreCategory.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// UploadProductImage calls emporium.product.v1.ProductService.UploadProductImage.
+func (c *productServiceClient) UploadProductImage(ctx context.Context, req *v1.UploadProductImageRequest) (*v1.UploadProductImageResponse, error) {
+	response, err := c.uploadProductImage.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// UpdateProductImage calls emporium.product.v1.ProductService.UpdateProductImage.
+func (c *productServiceClient) UpdateProductImage(ctx context.Context, req *v1.UpdateProductImageRequest) (*v1.UpdateProductImageResponse, error) {
+	response, err := c.updateProductImage.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// ReorderProductImages calls emporium.product.v1.ProductService.ReorderProductImages.
+func (c *productServiceClient) ReorderProductImages(ctx context.Context, req *v1.ReorderProductImagesRequest) (*v1.ReorderProductImagesResponse, error) {
+	response, err := c.reorderProductImages.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// DeleteProductImage calls emporium.product.v1.ProductService.DeleteProductImage.
+func (c *productServiceClient) DeleteProductImage(ctx context.Context, req *v1.DeleteProductImageRequest) (*v1.DeleteProductImageResponse, error) {
+	response, err := c.deleteProductImage.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// ExportCatalog calls emporium.product.v1.ProductService.ExportCatalog.
+func (c *productServiceClient) ExportCatalog(ctx context.Context, req *v1.ExportCatalogRequest) (*v1.ExportCatalogResponse, error) {
+	response, err := c.exportCatalog.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// ImportCatalog calls emporium.product.v1.ProductService.ImportCatalog.
+func (c *productServiceClient) ImportCatalog(ctx context.Context, req *v1.ImportCatalogRequest) (*v1.ImportCatalogResponse, error) {
+	response, err := c.importCatalog.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // ProductServiceHandler is an implementation of the emporium.product.v1.ProductService service.
 type ProductServiceHandler interface {
 	// ListProducts pages through active products, newest first unless `sort`
@@ -283,6 +616,56 @@ type ProductServiceHandler interface {
 	LookupVariants(context.Context, *v1.LookupVariantsRequest) (*v1.LookupVariantsResponse, error)
 	// ArchiveProduct hides a product from listings and search. Idempotent.
 	ArchiveProduct(context.Context, *v1.ArchiveProductRequest) (*v1.ArchiveProductResponse, error)
+	// GetSearchSynonyms lists the synonym rules searches apply.
+	GetSearchSynonyms(context.Context, *v1.GetSearchSynonymsRequest) (*v1.GetSearchSynonymsResponse, error)
+	// SetSearchSynonyms replaces every synonym rule. Searches apply the new
+	// rules at once, without a reindex. Idempotent.
+	SetSearchSynonyms(context.Context, *v1.SetSearchSynonymsRequest) (*v1.SetSearchSynonymsResponse, error)
+	// RestoreProduct makes an archived product active again. Idempotent: an
+	// active product is returned as it is; a draft stays a draft.
+	RestoreProduct(context.Context, *v1.RestoreProductRequest) (*v1.RestoreProductResponse, error)
+	// CreateCategory adds a category at the end of the order. A second create
+	// with the same slug fails with already_exists.
+	CreateCategory(context.Context, *v1.CreateCategoryRequest) (*v1.CreateCategoryResponse, error)
+	// UpdateCategory renames a category or changes its description (the
+	// fields named in update_mask). Its products' search documents follow.
+	UpdateCategory(context.Context, *v1.UpdateCategoryRequest) (*v1.UpdateCategoryResponse, error)
+	// ReorderCategories sets the order categories are listed in. `slugs` must
+	// name every category, archived ones included, once. Idempotent.
+	ReorderCategories(context.Context, *v1.ReorderCategoriesRequest) (*v1.ReorderCategoriesResponse, error)
+	// ArchiveCategory hides a category from ListCategories (unless asked for
+	// archived ones). Its products stay as they are; no product may be
+	// created in or moved to it until it is restored. Idempotent.
+	ArchiveCategory(context.Context, *v1.ArchiveCategoryRequest) (*v1.ArchiveCategoryResponse, error)
+	// RestoreCategory lists an archived category again. Idempotent.
+	RestoreCategory(context.Context, *v1.RestoreCategoryRequest) (*v1.RestoreCategoryResponse, error)
+	// UploadProductImage stores an image (JPEG, PNG, GIF or WebP, told by its
+	// bytes, at most 2 MiB) in the shop's media store and appends it to the
+	// product's images, served under /media/uploads/. A repeated
+	// idempotency_key with the same request returns the first result.
+	UploadProductImage(context.Context, *v1.UploadProductImageRequest) (*v1.UploadProductImageResponse, error)
+	// UpdateProductImage changes the alt text of one of a product's images.
+	UpdateProductImage(context.Context, *v1.UpdateProductImageRequest) (*v1.UpdateProductImageResponse, error)
+	// ReorderProductImages sets the order of a product's images; the first is
+	// the one listings show. `urls` must name every image once.
+	ReorderProductImages(context.Context, *v1.ReorderProductImagesRequest) (*v1.ReorderProductImagesResponse, error)
+	// DeleteProductImage removes an image from a product; an uploaded image's
+	// file is deleted from the media store too. Idempotent: removing an image
+	// the product no longer has returns the product as it is.
+	DeleteProductImage(context.Context, *v1.DeleteProductImageRequest) (*v1.DeleteProductImageResponse, error)
+	// ExportCatalog writes products (one row per variant) or stock levels as
+	// CSV, a page at a time, so any size of catalog exports in bounded memory:
+	// concatenate the pages' `csv` in order (the header comes with the first
+	// page only). Cells a spreadsheet would run as a formula are exported
+	// with a leading apostrophe.
+	ExportCatalog(context.Context, *v1.ExportCatalogRequest) (*v1.ExportCatalogResponse, error)
+	// ImportCatalog reads a CSV of products or stock levels (the columns
+	// ExportCatalog writes), checks every row first and, if any is bad,
+	// changes nothing and reports each bad row by line and column. Otherwise
+	// it applies every row in one transaction. The same file (by SHA-256)
+	// imported again returns the first import's result and changes nothing.
+	// At most 3 MiB of CSV per call.
+	ImportCatalog(context.Context, *v1.ImportCatalogRequest) (*v1.ImportCatalogResponse, error)
 }
 
 // NewProductServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -346,6 +729,101 @@ func NewProductServiceHandler(svc ProductServiceHandler, opts ...connect.Handler
 		connect.WithIdempotency(connect.IdempotencyIdempotent),
 		connect.WithHandlerOptions(opts...),
 	)
+	productServiceGetSearchSynonymsHandler := connect.NewUnaryHandlerSimple(
+		ProductServiceGetSearchSynonymsProcedure,
+		svc.GetSearchSynonyms,
+		connect.WithSchema(productServiceMethods.ByName("GetSearchSynonyms")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	productServiceSetSearchSynonymsHandler := connect.NewUnaryHandlerSimple(
+		ProductServiceSetSearchSynonymsProcedure,
+		svc.SetSearchSynonyms,
+		connect.WithSchema(productServiceMethods.ByName("SetSearchSynonyms")),
+		connect.WithIdempotency(connect.IdempotencyIdempotent),
+		connect.WithHandlerOptions(opts...),
+	)
+	productServiceRestoreProductHandler := connect.NewUnaryHandlerSimple(
+		ProductServiceRestoreProductProcedure,
+		svc.RestoreProduct,
+		connect.WithSchema(productServiceMethods.ByName("RestoreProduct")),
+		connect.WithIdempotency(connect.IdempotencyIdempotent),
+		connect.WithHandlerOptions(opts...),
+	)
+	productServiceCreateCategoryHandler := connect.NewUnaryHandlerSimple(
+		ProductServiceCreateCategoryProcedure,
+		svc.CreateCategory,
+		connect.WithSchema(productServiceMethods.ByName("CreateCategory")),
+		connect.WithHandlerOptions(opts...),
+	)
+	productServiceUpdateCategoryHandler := connect.NewUnaryHandlerSimple(
+		ProductServiceUpdateCategoryProcedure,
+		svc.UpdateCategory,
+		connect.WithSchema(productServiceMethods.ByName("UpdateCategory")),
+		connect.WithIdempotency(connect.IdempotencyIdempotent),
+		connect.WithHandlerOptions(opts...),
+	)
+	productServiceReorderCategoriesHandler := connect.NewUnaryHandlerSimple(
+		ProductServiceReorderCategoriesProcedure,
+		svc.ReorderCategories,
+		connect.WithSchema(productServiceMethods.ByName("ReorderCategories")),
+		connect.WithIdempotency(connect.IdempotencyIdempotent),
+		connect.WithHandlerOptions(opts...),
+	)
+	productServiceArchiveCategoryHandler := connect.NewUnaryHandlerSimple(
+		ProductServiceArchiveCategoryProcedure,
+		svc.ArchiveCategory,
+		connect.WithSchema(productServiceMethods.ByName("ArchiveCategory")),
+		connect.WithIdempotency(connect.IdempotencyIdempotent),
+		connect.WithHandlerOptions(opts...),
+	)
+	productServiceRestoreCategoryHandler := connect.NewUnaryHandlerSimple(
+		ProductServiceRestoreCategoryProcedure,
+		svc.RestoreCategory,
+		connect.WithSchema(productServiceMethods.ByName("RestoreCategory")),
+		connect.WithIdempotency(connect.IdempotencyIdempotent),
+		connect.WithHandlerOptions(opts...),
+	)
+	productServiceUploadProductImageHandler := connect.NewUnaryHandlerSimple(
+		ProductServiceUploadProductImageProcedure,
+		svc.UploadProductImage,
+		connect.WithSchema(productServiceMethods.ByName("UploadProductImage")),
+		connect.WithHandlerOptions(opts...),
+	)
+	productServiceUpdateProductImageHandler := connect.NewUnaryHandlerSimple(
+		ProductServiceUpdateProductImageProcedure,
+		svc.UpdateProductImage,
+		connect.WithSchema(productServiceMethods.ByName("UpdateProductImage")),
+		connect.WithIdempotency(connect.IdempotencyIdempotent),
+		connect.WithHandlerOptions(opts...),
+	)
+	productServiceReorderProductImagesHandler := connect.NewUnaryHandlerSimple(
+		ProductServiceReorderProductImagesProcedure,
+		svc.ReorderProductImages,
+		connect.WithSchema(productServiceMethods.ByName("ReorderProductImages")),
+		connect.WithIdempotency(connect.IdempotencyIdempotent),
+		connect.WithHandlerOptions(opts...),
+	)
+	productServiceDeleteProductImageHandler := connect.NewUnaryHandlerSimple(
+		ProductServiceDeleteProductImageProcedure,
+		svc.DeleteProductImage,
+		connect.WithSchema(productServiceMethods.ByName("DeleteProductImage")),
+		connect.WithIdempotency(connect.IdempotencyIdempotent),
+		connect.WithHandlerOptions(opts...),
+	)
+	productServiceExportCatalogHandler := connect.NewUnaryHandlerSimple(
+		ProductServiceExportCatalogProcedure,
+		svc.ExportCatalog,
+		connect.WithSchema(productServiceMethods.ByName("ExportCatalog")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	productServiceImportCatalogHandler := connect.NewUnaryHandlerSimple(
+		ProductServiceImportCatalogProcedure,
+		svc.ImportCatalog,
+		connect.WithSchema(productServiceMethods.ByName("ImportCatalog")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/emporium.product.v1.ProductService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case ProductServiceListProductsProcedure:
@@ -364,6 +842,34 @@ func NewProductServiceHandler(svc ProductServiceHandler, opts ...connect.Handler
 			productServiceLookupVariantsHandler.ServeHTTP(w, r)
 		case ProductServiceArchiveProductProcedure:
 			productServiceArchiveProductHandler.ServeHTTP(w, r)
+		case ProductServiceGetSearchSynonymsProcedure:
+			productServiceGetSearchSynonymsHandler.ServeHTTP(w, r)
+		case ProductServiceSetSearchSynonymsProcedure:
+			productServiceSetSearchSynonymsHandler.ServeHTTP(w, r)
+		case ProductServiceRestoreProductProcedure:
+			productServiceRestoreProductHandler.ServeHTTP(w, r)
+		case ProductServiceCreateCategoryProcedure:
+			productServiceCreateCategoryHandler.ServeHTTP(w, r)
+		case ProductServiceUpdateCategoryProcedure:
+			productServiceUpdateCategoryHandler.ServeHTTP(w, r)
+		case ProductServiceReorderCategoriesProcedure:
+			productServiceReorderCategoriesHandler.ServeHTTP(w, r)
+		case ProductServiceArchiveCategoryProcedure:
+			productServiceArchiveCategoryHandler.ServeHTTP(w, r)
+		case ProductServiceRestoreCategoryProcedure:
+			productServiceRestoreCategoryHandler.ServeHTTP(w, r)
+		case ProductServiceUploadProductImageProcedure:
+			productServiceUploadProductImageHandler.ServeHTTP(w, r)
+		case ProductServiceUpdateProductImageProcedure:
+			productServiceUpdateProductImageHandler.ServeHTTP(w, r)
+		case ProductServiceReorderProductImagesProcedure:
+			productServiceReorderProductImagesHandler.ServeHTTP(w, r)
+		case ProductServiceDeleteProductImageProcedure:
+			productServiceDeleteProductImageHandler.ServeHTTP(w, r)
+		case ProductServiceExportCatalogProcedure:
+			productServiceExportCatalogHandler.ServeHTTP(w, r)
+		case ProductServiceImportCatalogProcedure:
+			productServiceImportCatalogHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -405,6 +911,62 @@ func (UnimplementedProductServiceHandler) ArchiveProduct(context.Context, *v1.Ar
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("emporium.product.v1.ProductService.ArchiveProduct is not implemented"))
 }
 
+func (UnimplementedProductServiceHandler) GetSearchSynonyms(context.Context, *v1.GetSearchSynonymsRequest) (*v1.GetSearchSynonymsResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("emporium.product.v1.ProductService.GetSearchSynonyms is not implemented"))
+}
+
+func (UnimplementedProductServiceHandler) SetSearchSynonyms(context.Context, *v1.SetSearchSynonymsRequest) (*v1.SetSearchSynonymsResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("emporium.product.v1.ProductService.SetSearchSynonyms is not implemented"))
+}
+
+func (UnimplementedProductServiceHandler) RestoreProduct(context.Context, *v1.RestoreProductRequest) (*v1.RestoreProductResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("emporium.product.v1.ProductService.RestoreProduct is not implemented"))
+}
+
+func (UnimplementedProductServiceHandler) CreateCategory(context.Context, *v1.CreateCategoryRequest) (*v1.CreateCategoryResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("emporium.product.v1.ProductService.CreateCategory is not implemented"))
+}
+
+func (UnimplementedProductServiceHandler) UpdateCategory(context.Context, *v1.UpdateCategoryRequest) (*v1.UpdateCategoryResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("emporium.product.v1.ProductService.UpdateCategory is not implemented"))
+}
+
+func (UnimplementedProductServiceHandler) ReorderCategories(context.Context, *v1.ReorderCategoriesRequest) (*v1.ReorderCategoriesResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("emporium.product.v1.ProductService.ReorderCategories is not implemented"))
+}
+
+func (UnimplementedProductServiceHandler) ArchiveCategory(context.Context, *v1.ArchiveCategoryRequest) (*v1.ArchiveCategoryResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("emporium.product.v1.ProductService.ArchiveCategory is not implemented"))
+}
+
+func (UnimplementedProductServiceHandler) RestoreCategory(context.Context, *v1.RestoreCategoryRequest) (*v1.RestoreCategoryResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("emporium.product.v1.ProductService.RestoreCategory is not implemented"))
+}
+
+func (UnimplementedProductServiceHandler) UploadProductImage(context.Context, *v1.UploadProductImageRequest) (*v1.UploadProductImageResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("emporium.product.v1.ProductService.UploadProductImage is not implemented"))
+}
+
+func (UnimplementedProductServiceHandler) UpdateProductImage(context.Context, *v1.UpdateProductImageRequest) (*v1.UpdateProductImageResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("emporium.product.v1.ProductService.UpdateProductImage is not implemented"))
+}
+
+func (UnimplementedProductServiceHandler) ReorderProductImages(context.Context, *v1.ReorderProductImagesRequest) (*v1.ReorderProductImagesResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("emporium.product.v1.ProductService.ReorderProductImages is not implemented"))
+}
+
+func (UnimplementedProductServiceHandler) DeleteProductImage(context.Context, *v1.DeleteProductImageRequest) (*v1.DeleteProductImageResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("emporium.product.v1.ProductService.DeleteProductImage is not implemented"))
+}
+
+func (UnimplementedProductServiceHandler) ExportCatalog(context.Context, *v1.ExportCatalogRequest) (*v1.ExportCatalogResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("emporium.product.v1.ProductService.ExportCatalog is not implemented"))
+}
+
+func (UnimplementedProductServiceHandler) ImportCatalog(context.Context, *v1.ImportCatalogRequest) (*v1.ImportCatalogResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("emporium.product.v1.ProductService.ImportCatalog is not implemented"))
+}
+
 // InventoryServiceClient is a client for the emporium.product.v1.InventoryService service.
 type InventoryServiceClient interface {
 	// GetStock returns the stock of up to 100 SKUs.
@@ -413,6 +975,12 @@ type InventoryServiceClient interface {
 	// that would leave it below zero fails with failed_precondition and changes
 	// nothing. A repeated `idempotency_key` returns the first result again.
 	AdjustStock(context.Context, *v1.AdjustStockRequest) (*v1.AdjustStockResponse, error)
+	// ListStockMovements pages through a SKU's stock ledger, newest first:
+	// every change, who made it, why, and the level it left.
+	ListStockMovements(context.Context, *v1.ListStockMovementsRequest) (*v1.ListStockMovementsResponse, error)
+	// ListLowStock pages through the SKUs of products not archived whose
+	// stock is at or below a threshold, lowest first.
+	ListLowStock(context.Context, *v1.ListLowStockRequest) (*v1.ListLowStockResponse, error)
 	// ReserveStock holds units of several SKUs for a checkout, all or none:
 	// held units leave the stock at once, so concurrent checkouts can never
 	// sell more than there is. A hold not committed before it expires is
@@ -456,6 +1024,20 @@ func NewInventoryServiceClient(httpClient connect.HTTPClient, baseURL string, op
 			connect.WithSchema(inventoryServiceMethods.ByName("AdjustStock")),
 			connect.WithClientOptions(opts...),
 		),
+		listStockMovements: connect.NewClient[v1.ListStockMovementsRequest, v1.ListStockMovementsResponse](
+			httpClient,
+			baseURL+InventoryServiceListStockMovementsProcedure,
+			connect.WithSchema(inventoryServiceMethods.ByName("ListStockMovements")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		listLowStock: connect.NewClient[v1.ListLowStockRequest, v1.ListLowStockResponse](
+			httpClient,
+			baseURL+InventoryServiceListLowStockProcedure,
+			connect.WithSchema(inventoryServiceMethods.ByName("ListLowStock")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
 		reserveStock: connect.NewClient[v1.ReserveStockRequest, v1.ReserveStockResponse](
 			httpClient,
 			baseURL+InventoryServiceReserveStockProcedure,
@@ -490,6 +1072,8 @@ func NewInventoryServiceClient(httpClient connect.HTTPClient, baseURL string, op
 type inventoryServiceClient struct {
 	getStock           *connect.Client[v1.GetStockRequest, v1.GetStockResponse]
 	adjustStock        *connect.Client[v1.AdjustStockRequest, v1.AdjustStockResponse]
+	listStockMovements *connect.Client[v1.ListStockMovementsRequest, v1.ListStockMovementsResponse]
+	listLowStock       *connect.Client[v1.ListLowStockRequest, v1.ListLowStockResponse]
 	reserveStock       *connect.Client[v1.ReserveStockRequest, v1.ReserveStockResponse]
 	commitReservation  *connect.Client[v1.CommitReservationRequest, v1.CommitReservationResponse]
 	releaseReservation *connect.Client[v1.ReleaseReservationRequest, v1.ReleaseReservationResponse]
@@ -508,6 +1092,24 @@ func (c *inventoryServiceClient) GetStock(ctx context.Context, req *v1.GetStockR
 // AdjustStock calls emporium.product.v1.InventoryService.AdjustStock.
 func (c *inventoryServiceClient) AdjustStock(ctx context.Context, req *v1.AdjustStockRequest) (*v1.AdjustStockResponse, error) {
 	response, err := c.adjustStock.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// ListStockMovements calls emporium.product.v1.InventoryService.ListStockMovements.
+func (c *inventoryServiceClient) ListStockMovements(ctx context.Context, req *v1.ListStockMovementsRequest) (*v1.ListStockMovementsResponse, error) {
+	response, err := c.listStockMovements.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// ListLowStock calls emporium.product.v1.InventoryService.ListLowStock.
+func (c *inventoryServiceClient) ListLowStock(ctx context.Context, req *v1.ListLowStockRequest) (*v1.ListLowStockResponse, error) {
+	response, err := c.listLowStock.CallUnary(ctx, connect.NewRequest(req))
 	if response != nil {
 		return response.Msg, err
 	}
@@ -558,6 +1160,12 @@ type InventoryServiceHandler interface {
 	// that would leave it below zero fails with failed_precondition and changes
 	// nothing. A repeated `idempotency_key` returns the first result again.
 	AdjustStock(context.Context, *v1.AdjustStockRequest) (*v1.AdjustStockResponse, error)
+	// ListStockMovements pages through a SKU's stock ledger, newest first:
+	// every change, who made it, why, and the level it left.
+	ListStockMovements(context.Context, *v1.ListStockMovementsRequest) (*v1.ListStockMovementsResponse, error)
+	// ListLowStock pages through the SKUs of products not archived whose
+	// stock is at or below a threshold, lowest first.
+	ListLowStock(context.Context, *v1.ListLowStockRequest) (*v1.ListLowStockResponse, error)
 	// ReserveStock holds units of several SKUs for a checkout, all or none:
 	// held units leave the stock at once, so concurrent checkouts can never
 	// sell more than there is. A hold not committed before it expires is
@@ -597,6 +1205,20 @@ func NewInventoryServiceHandler(svc InventoryServiceHandler, opts ...connect.Han
 		connect.WithSchema(inventoryServiceMethods.ByName("AdjustStock")),
 		connect.WithHandlerOptions(opts...),
 	)
+	inventoryServiceListStockMovementsHandler := connect.NewUnaryHandlerSimple(
+		InventoryServiceListStockMovementsProcedure,
+		svc.ListStockMovements,
+		connect.WithSchema(inventoryServiceMethods.ByName("ListStockMovements")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	inventoryServiceListLowStockHandler := connect.NewUnaryHandlerSimple(
+		InventoryServiceListLowStockProcedure,
+		svc.ListLowStock,
+		connect.WithSchema(inventoryServiceMethods.ByName("ListLowStock")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
 	inventoryServiceReserveStockHandler := connect.NewUnaryHandlerSimple(
 		InventoryServiceReserveStockProcedure,
 		svc.ReserveStock,
@@ -630,6 +1252,10 @@ func NewInventoryServiceHandler(svc InventoryServiceHandler, opts ...connect.Han
 			inventoryServiceGetStockHandler.ServeHTTP(w, r)
 		case InventoryServiceAdjustStockProcedure:
 			inventoryServiceAdjustStockHandler.ServeHTTP(w, r)
+		case InventoryServiceListStockMovementsProcedure:
+			inventoryServiceListStockMovementsHandler.ServeHTTP(w, r)
+		case InventoryServiceListLowStockProcedure:
+			inventoryServiceListLowStockHandler.ServeHTTP(w, r)
 		case InventoryServiceReserveStockProcedure:
 			inventoryServiceReserveStockHandler.ServeHTTP(w, r)
 		case InventoryServiceCommitReservationProcedure:
@@ -653,6 +1279,14 @@ func (UnimplementedInventoryServiceHandler) GetStock(context.Context, *v1.GetSto
 
 func (UnimplementedInventoryServiceHandler) AdjustStock(context.Context, *v1.AdjustStockRequest) (*v1.AdjustStockResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("emporium.product.v1.InventoryService.AdjustStock is not implemented"))
+}
+
+func (UnimplementedInventoryServiceHandler) ListStockMovements(context.Context, *v1.ListStockMovementsRequest) (*v1.ListStockMovementsResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("emporium.product.v1.InventoryService.ListStockMovements is not implemented"))
+}
+
+func (UnimplementedInventoryServiceHandler) ListLowStock(context.Context, *v1.ListLowStockRequest) (*v1.ListLowStockResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("emporium.product.v1.InventoryService.ListLowStock is not implemented"))
 }
 
 func (UnimplementedInventoryServiceHandler) ReserveStock(context.Context, *v1.ReserveStockRequest) (*v1.ReserveStockResponse, error) {

@@ -90,7 +90,10 @@ const (
 type UserServiceClient interface {
 	// Register creates a customer account. The email is normalised (trimmed,
 	// lower-cased); the password must be at least 12 characters and not on the
-	// breached-password list. A verification message is sent.
+	// breached-password list. A verification message is sent. The answer is
+	// the same (empty) whether or not the email already has an account, so
+	// that it reveals nobody's; the owner of an existing account is emailed a
+	// password-reset link instead. Sign in (AuthService.Login) to continue.
 	Register(context.Context, *v1.RegisterRequest) (*v1.RegisterResponse, error)
 	// GetMe returns the caller's own account.
 	GetMe(context.Context, *v1.GetMeRequest) (*v1.GetMeResponse, error)
@@ -507,7 +510,10 @@ func (c *userServiceClient) LinkExternalIdentity(ctx context.Context, req *v1.Li
 type UserServiceHandler interface {
 	// Register creates a customer account. The email is normalised (trimmed,
 	// lower-cased); the password must be at least 12 characters and not on the
-	// breached-password list. A verification message is sent.
+	// breached-password list. A verification message is sent. The answer is
+	// the same (empty) whether or not the email already has an account, so
+	// that it reveals nobody's; the owner of an existing account is emailed a
+	// password-reset link instead. Sign in (AuthService.Login) to continue.
 	Register(context.Context, *v1.RegisterRequest) (*v1.RegisterResponse, error)
 	// GetMe returns the caller's own account.
 	GetMe(context.Context, *v1.GetMeRequest) (*v1.GetMeResponse, error)

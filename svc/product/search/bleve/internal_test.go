@@ -1,0 +1,58 @@
+package bleve
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestOpenRefusesOtherMapping(t *testing.T) {
+	path := t.TempDir()
+	x, err := Open(path)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	if err := x.idx.SetInternal([]byte(mappingVersionKey), []byte("emporium-catalog-v0")); err != nil {
+		t.Fatalf("SetInternal: %v", err)
+	}
+	if err := x.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if y, err := Open(path); !errors.Is(err, ErrMappingChanged) {
+		if err == nil {
+			_ = y.Close()
+		}
+		t.Fatalf("Open of an index with another mapping: err = %v, want ErrMappingChanged", err)
+	}
+}
+
+func TestFuzziness(t *testing.T) {
+	tests := []struct{ runes, want int }{
+		{1, 0}, {3, 0}, {4, 1}, {7, 1}, {8, 2}, {20, 2}, {64, 2}, {65, 0},
+	}
+	for _, tt := range tests {
+		if got := fuzziness(tt.runes); got != tt.want {
+			t.Errorf("fuzziness(%d) = %d, want %d", tt.runes, got, tt.want)
+		}
+	}
+}
+
+func TestAnalyze(t *testing.T) {
+	x, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { _ = x.Close() })
+	got := analyze(x.analyzer, "The DOWN Jackets for Levi's hoodies, jackets  ÉTÉ")
+	want := []word{
+		{term: "down", typed: "down", runes: 4},
+		{term: "jacket", typed: "jackets", runes: 7},
+		{term: "levi", typed: "levi's", runes: 6},
+		{term: "hoody", typed: "hoodies", runes: 7},
+		{term: "été", typed: "été", runes: 3},
+	}
+	if diff := cmp.Diff(want, got, cmp.AllowUnexported(word{})); diff != "" {
+		t.Errorf("analyze mismatch (-want +got):\n%s", diff)
+	}
+}
