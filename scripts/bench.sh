@@ -107,7 +107,7 @@ for t in psql pg_isready curl flock timeout; do command -v "$t" >/dev/null || di
 pg_isready -q || die "PostgreSQL is not reachable at $PGHOST:$PGPORT"
 
 log "building bin/emporium, bin/bench-hello and bin/bench-checkout"
-go build -o bin/emporium ./cmd/emporium
+go build -ldflags="-s -w" -o bin/emporium ./cmd/emporium
 go build -o bin/bench-hello ./bench/hello
 go build -o bin/bench-checkout ./bench/checkout
 
@@ -208,11 +208,13 @@ db_created=1
 log "seeding the demo catalog"
 timeout 300 ./bin/emporium seed --database-url "$db_url" --search-path "$work/search" --log-level warn >"$work/seed.log" 2>&1 ||
   die "seed failed (log below)"
+# The address the checkout run's parcels would ship from (serve needs one).
+ship_from='{"name":"Bench Warehouse","line1":"1 Dock Rd","city":"Oakland","region":"CA","postalCode":"94607","country":"US"}'
 # The checkout run's admin restocks the SKUs it sells. The password must not
 # contain the email's local part.
 admin_email=bench-admin@example.com
 admin_password="restock passphrase $(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-EMPORIUM_PASSWORD=$admin_password timeout 60 ./bin/emporium create-admin --user-database-url "$db_url" --email "$admin_email" \
+EMPORIUM_PASSWORD=$admin_password timeout 60 ./bin/emporium create-admin --database-url "$db_url" --email "$admin_email" \
   --log-level warn >"$work/create-admin.log" 2>&1 || die "create-admin failed (log below)"
 
 log "starting the product service, two edges and the hello world"
@@ -238,7 +240,7 @@ edge_pid=$pid
 # and every request carries a customer's access token, verified at the edge
 # for the limit key and again by the product service.
 start_emporium edge-secured "${common_edge[@]}" --upstream "product=http://127.0.0.1:$product_port;$no_commerce" \
-  --redis-url "redis://127.0.0.1:6379/1" --rate-limits "default=1000000:1000000,auth=100:100,login=100:100,login-account=100:100"
+  --redis-url "redis://127.0.0.1:6379/1" --rate-limits "default=1000000:1000000,auth=100:100,login=100:100,login-account=100:100,login-account-all=100:100"
 secured_port=$port secured_pid=$pid
 # The catalog part of the single-host layout: product, user and edge in one
 # process, the edge routing in-process. Bleve lets one process open an index,
@@ -422,16 +424,18 @@ done
 # stream at a time), the protocol the edge uses to reach services. h2load
 # reports throughput and mean latency but no percentiles.
 h2_rows=()
+declare -A h2rps
 h2load_cmd_text=
 if [[ $use_h2load == 1 ]]; then
   printf '%s' "$get_body" >"$work/get-body.json"
-  for target in "GetProduct direct (h2c)|$product" "GetProduct via edge (h2c)|$edge"; do
-    IFS='|' read -r name base <<<"$target"
+  for target in "hello world (net/http, h2c)|http://$hello_addr/" "GetProduct direct (h2c)|$product$svc/GetProduct" "GetProduct via edge (h2c)|$edge$svc/GetProduct"; do
+    IFS='|' read -r name url <<<"$target"
     log "$name: h2load, ${warmup}s warm-up, ${duration}s measured"
-    h2load_args=(-c "$conns" -t "$threads" -m 1 -D "$duration" -H 'content-type: application/json' -d "$work/get-body.json")
+    h2load_args=(-c "$conns" -t "$threads" -m 1 -D "$duration")
+    case $name in GetProduct*) h2load_args+=(-H 'content-type: application/json' -d "$work/get-body.json") ;; esac
     if ((warmup > 0)); then h2load_args+=(--warm-up-time="$warmup"); fi
     timeout --signal=INT --kill-after=5 $((duration + warmup + 30)) \
-      h2load "${h2load_args[@]}" "$base$svc/GetProduct" >"$work/h2load.out" 2>&1 || die "$name: h2load failed: $(tail -n 20 "$work/h2load.out")"
+      h2load "${h2load_args[@]}" "$url" >"$work/h2load.out" 2>&1 || die "$name: h2load failed: $(tail -n 20 "$work/h2load.out")"
     h2_rps=$(awk '/^finished in/ { for (i = 1; i <= NF; i++) if ($(i) ~ /req\/s/) { v = $(i - 1); gsub(",", "", v); printf "%.0f", v } }' "$work/h2load.out")
     h2_mean=$(awk '$1 == "time" && $2 == "for" && $3 == "request:" { v = $6; sub(/[a-z]+$/, " &", v); print v }' "$work/h2load.out")
     read -r ok2 s3 s4 s5 < <(awk '/^status codes:/ { gsub(",", ""); print $3, $5, $7, $9 }' "$work/h2load.out") || true
@@ -441,8 +445,9 @@ if [[ $use_h2load == 1 ]]; then
     bad=$((s3 + s4 + s5))
     ((bad == 0 && h2_fail == 0 && h2_err == 0 && ok2 > 0)) || failures+=("$name: $ok2 2xx, $bad non-2xx, $h2_fail failed, $h2_err errored")
     h2_rows+=("| $name | ${h2_rps:-?} | ${h2_mean:-?} | $h2_done | $bad / $((h2_fail + h2_err)) |")
+    h2rps[$name]=${h2_rps:-0}
   done
-  h2load_cmd_text="h2load -c $conns -t $threads -m 1 -D $duration --warm-up-time=$warmup -H 'content-type: application/json' -d get-body.json http://127.0.0.1:PORT$svc/GetProduct"
+  h2load_cmd_text="h2load -c $conns -t $threads -m 1 -D $duration --warm-up-time=$warmup -H 'content-type: application/json' -d get-body.json http://127.0.0.1:PORT$svc/GetProduct (and without the body and header, http://127.0.0.1:H/ for the hello world)"
 fi
 
 # ---------------------------------------------------------------- checkout end to end
@@ -455,7 +460,8 @@ log "stopping the catalog servers; starting every service in one process for the
 stop_early "$product_pid" "$edge_pid" "$secured_pid" "$allinone_pid" "$hello_pid"
 cp -r "$work/search" "$work/search-checkout"
 start_emporium checkout --services=product,user,order,payment,shipping,edge --database-url "$db_url" \
-  --search-path "$work/search-checkout" --internal-token "$itok" --signing-keys "$work/signing-keys.json" --rate-limits off
+  --search-path "$work/search-checkout" --internal-token "$itok" --signing-keys "$work/signing-keys.json" --rate-limits off \
+  --ship-from "$ship_from" --label-dir "$work/labels"
 checkout_port=$port checkout_pid=$pid
 checkout_args=(-edge "http://127.0.0.1:$checkout_port" -admin-email "$admin_email" -shoppers "$shoppers" -skus "$skus"
   -warmup "${warmup}s" -duration "${duration}s" -json)
@@ -601,7 +607,7 @@ marker='<!-- bench:notes — scripts/bench.sh regenerates everything above this 
   echo "- *edge in process*: \`bin/emporium serve --services=product,user,edge … --upstream 'order=http://127.0.0.1:9;…'\`, the"
   echo "  catalog part of the single-host layout, where the edge routes to the services inside its own process (the whole"
   echo "  layout, with order, payment and shipping, is the [checkout run](#checkout-end-to-end))."
-  echo "- \`bin/bench-hello --listen 127.0.0.1:0\` (\`bench/hello\`: net/http, \`GET /\` → \`hello world\`)"
+  echo "- \`bin/bench-hello --listen 127.0.0.1:0\` (\`bench/hello\`: net/http over HTTP/1.1 and h2c, \`GET /\` → \`hello world\`)"
   echo "- GetProduct body \`$get_body\` ($get_bytes-byte response); ListProducts body \`$list_body\` ($list_bytes-byte response)."
   echo "  Requests carry no Accept-Encoding, so responses are not compressed between client and server."
   echo "- Each scenario: a ${warmup} s warm-up run, then the measured run:"
@@ -638,9 +644,9 @@ marker='<!-- bench:notes — scripts/bench.sh regenerates everything above this 
   echo "above are stopped first; after the seed, the script creates an admin (who restocks the SKUs sold):"
   echo
   echo '```sh'
-  echo "EMPORIUM_PASSWORD=… bin/emporium create-admin --user-database-url $db_url --email $admin_email"
+  echo "EMPORIUM_PASSWORD=… bin/emporium create-admin --database-url $db_url --email $admin_email"
   echo "bin/emporium serve --services=product,user,order,payment,shipping,edge --listen 127.0.0.1:C --database-url $db_url \\"
-  echo "  --search-path DIR2 --internal-token T --signing-keys K --rate-limits off --log-level warn"
+  echo "  --search-path DIR2 --internal-token T --signing-keys K --rate-limits off --ship-from JSON --label-dir DIR3 --log-level warn"
   echo "$checkout_cmd_text"
   echo '```'
   echo
@@ -670,6 +676,11 @@ marker='<!-- bench:notes — scripts/bench.sh regenerates everything above this 
   echo "| aim | this run | |"
   echo "|---|---|---|"
   echo "| direct GetProduct ÷ hello world req/s ≥ 0.4 | $get_d ÷ $hello = $ratio | $(verdict "$ratio_ok") |"
+  if ((${#h2rps[@]})); then
+    h2_hello=${h2rps["hello world (net/http, h2c)"]} h2_get=${h2rps["GetProduct direct (h2c)"]}
+    h2_ratio=$(awk -v a="$h2_get" -v b="$h2_hello" 'BEGIN { printf "%.3f", (b > 0) ? a / b : 0 }')
+    echo "| direct GetProduct ÷ hello world req/s over h2c ≥ 0.8 | $h2_get ÷ $h2_hello = $h2_ratio | $(verdict "$(awk -v r="$h2_ratio" 'BEGIN { print (r >= 0.8) }')") |"
+  fi
   echo "| edge cost = 1 − (edge GetProduct ÷ direct GetProduct) ≤ 30 % | 1 − $get_e ÷ $get_d = $edge_cost % | $(verdict "$edge_ok") |"
   echo "| p99 < 10 ms at $conns connections (every Emporium scenario) | worst: $worst_name $(ms "$worst_p99") | $(verdict "$p99_ok") |"
   echo "| edge cost, edge in the same process (serve --services=product,user,edge) ≤ 30 % | 1 − $get_a ÷ $get_d = $inproc_cost % | $(verdict "$(awk -v c="$inproc_cost" 'BEGIN { print (c <= 30) }')") |"

@@ -2,7 +2,9 @@
 // scripts/bench.sh: a closed loop of signed-in virtual shoppers, each buying
 // one item after another through the edge (CartService.AddItem, then
 // CheckoutService.Checkout, then CheckoutService.PayOrder with the payment
-// simulator's card that succeeds), as fast as the shop answers.
+// simulator's card that succeeds), as fast as the shop answers. The shopper
+// loop itself is package bench/shop, which the chaos suite (bench/chaos)
+// runs too.
 //
 // Usage:
 //
@@ -18,9 +20,10 @@
 //
 // Then every shopper loops until the warm-up and the measured run are over:
 // AddItem(a random SKU of the chosen ones, quantity 1) → Checkout (a fresh
-// idempotency key, a US address, shipping "local:standard") → PayOrder (card
-// 4242424242424242, a fresh key). A checkout counts as completed only when
-// PayOrder's answer says ORDER_STATUS_PAID. Checkouts that end during the
+// idempotency key, a US address, shipping "local:standard") → PayOrder
+// (pm_card_visa, the test card 4242 4242 4242 4242 as a payment method id,
+// a fresh key). A checkout counts as completed only when PayOrder's answer
+// says ORDER_STATUS_PAID. Checkouts that end during the
 // warm-up are discarded, as are those still running when the run ends. Any
 // error (a failed call, an order not paid) fails the run: the driver prints it
 // and exits 1. When the warm-up ends it writes "bench-checkout: measuring" to
@@ -38,37 +41,20 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"math"
-	mrand "math/rand/v2"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"slices"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
 
-	"connectrpc.com/connect"
-	"github.com/google/uuid"
-
-	authv1 "github.com/emporiumhq/emporium/gen/emporium/auth/v1"
-	"github.com/emporiumhq/emporium/gen/emporium/auth/v1/authv1connect"
-	orderv1 "github.com/emporiumhq/emporium/gen/emporium/order/v1"
-	"github.com/emporiumhq/emporium/gen/emporium/order/v1/orderv1connect"
-	productv1 "github.com/emporiumhq/emporium/gen/emporium/product/v1"
-	"github.com/emporiumhq/emporium/gen/emporium/product/v1/productv1connect"
-	typev1 "github.com/emporiumhq/emporium/gen/emporium/type/v1"
-	userv1 "github.com/emporiumhq/emporium/gen/emporium/user/v1"
-	"github.com/emporiumhq/emporium/gen/emporium/user/v1/userv1connect"
+	"github.com/emporiumhq/emporium/bench/shop"
 )
 
 func main() {
@@ -96,15 +82,6 @@ type options struct {
 	json          bool
 	gzip          bool
 }
-
-// shopperPassword is every bench shopper's password: 12+ characters, not a
-// breached one, and free of the shoppers' email local parts.
-const shopperPassword = "a bench shopper passphrase 2026"
-
-// setupParallel bounds concurrent Register and Login calls: each hashes a
-// password with argon2id, and the user service queues at most a few hashes
-// (10 s) before refusing.
-const setupParallel = 4
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var o options
@@ -145,36 +122,25 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case o.restock < 1 || o.restock > 1000000:
 		return errors.New("-restock must be between 1 and 1000000")
 	}
-	o.edge = strings.TrimRight(o.edge, "/")
 
-	client := &http.Client{Transport: &http.Transport{
-		Proxy:               nil,
-		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConns:        o.shoppers + 2*setupParallel + 8,
-		MaxIdleConnsPerHost: o.shoppers + 2*setupParallel + 8,
-		IdleConnTimeout:     90 * time.Second,
-		// Connect negotiates compression itself; without this the transport
-		// would add Accept-Encoding: gzip on its own.
-		DisableCompression: true,
-		ForceAttemptHTTP2:  false,
-	}}
-	defer client.CloseIdleConnections()
-	d := &driver{o: o, http: client, stderr: stderr}
+	client := shop.New(shop.Options{Edge: o.edge, Conns: o.shoppers, CallTimeout: o.callTimeout, Gzip: o.gzip})
+	defer client.Close()
+	d := &driver{o: o, shop: client, stderr: stderr}
 	logf := func(format string, a ...any) { fmt.Fprintf(stderr, "bench-checkout: "+format+"\n", a...) }
 
 	setupStart := time.Now()
-	skus, err := d.setupCatalog(ctx)
+	skus, err := client.SetupCatalog(ctx, o.adminEmail, o.adminPassword, o.skus, o.restock)
 	if err != nil {
 		return err
 	}
-	tokens, err := d.setupShoppers(ctx)
+	accounts, err := client.SetupShoppers(ctx, o.shoppers)
 	if err != nil {
 		return err
 	}
 	logf("setup: %d SKUs restocked by %d, %d shoppers registered and signed in (%.1f s)",
-		len(skus), o.restock, len(tokens), time.Since(setupStart).Seconds())
+		len(skus), o.restock, len(accounts), time.Since(setupStart).Seconds())
 
-	res, err := d.load(ctx, skus, tokens)
+	res, err := d.load(ctx, skus, accounts)
 	if err != nil {
 		return err
 	}
@@ -187,132 +153,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 type driver struct {
 	o      options
-	http   *http.Client
+	shop   *shop.Client
 	stderr io.Writer
-}
-
-// clientOpts are the Connect options of every client: binary protobuf, and
-// no compression unless -gzip; token, when set, goes as a bearer token.
-func (d *driver) clientOpts(token string) []connect.ClientOption {
-	opts := []connect.ClientOption{}
-	if !d.o.gzip {
-		opts = append(opts, connect.WithAcceptCompression("gzip", nil, nil))
-	}
-	if token != "" {
-		h := "Bearer " + token
-		opts = append(opts, connect.WithInterceptors(connect.UnaryInterceptorFunc(
-			func(next connect.UnaryFunc) connect.UnaryFunc {
-				return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
-					req.Header().Set("Authorization", h)
-					return next(ctx, req)
-				}
-			})))
-	}
-	return opts
-}
-
-func (d *driver) call(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, d.o.callTimeout)
-}
-
-func (d *driver) login(ctx context.Context, email, password string) (string, error) {
-	c, cancel := d.call(ctx)
-	defer cancel()
-	res, err := authv1connect.NewAuthServiceClient(d.http, d.o.edge, d.clientOpts("")...).Login(c,
-		&authv1.LoginRequest{Email: email, Password: password})
-	if err != nil {
-		return "", err
-	}
-	tok := res.GetTokens().GetAccessToken()
-	if tok == "" {
-		return "", errors.New("no access token in the answer")
-	}
-	return tok, nil
-}
-
-// setupCatalog signs the admin in, picks the SKUs and restocks them.
-func (d *driver) setupCatalog(ctx context.Context) ([]string, error) {
-	admin, err := d.login(ctx, d.o.adminEmail, d.o.adminPassword)
-	if err != nil {
-		return nil, fmt.Errorf("admin login as %s: %w", d.o.adminEmail, err)
-	}
-	products := productv1connect.NewProductServiceClient(d.http, d.o.edge, d.clientOpts("")...)
-	var skus []string
-	token := ""
-	for len(skus) < d.o.skus {
-		c, cancel := d.call(ctx)
-		res, err := products.ListProducts(c, &productv1.ListProductsRequest{PageSize: 100, PageToken: token, InStockOnly: true})
-		cancel()
-		if err != nil {
-			return nil, fmt.Errorf("ListProducts: %w", err)
-		}
-		for _, p := range res.GetProducts() {
-			for _, v := range p.GetVariants() {
-				if v.GetStock() > 0 && len(skus) < d.o.skus {
-					skus = append(skus, v.GetSku())
-				}
-			}
-		}
-		if token = res.GetNextPageToken(); token == "" {
-			break
-		}
-	}
-	if len(skus) < d.o.skus {
-		return nil, fmt.Errorf("the catalog has only %d in-stock SKUs, -skus asks for %d", len(skus), d.o.skus)
-	}
-	inventory := productv1connect.NewInventoryServiceClient(d.http, d.o.edge, d.clientOpts(admin)...)
-	run := uuid.NewString()
-	for _, sku := range skus {
-		c, cancel := d.call(ctx)
-		_, err := inventory.AdjustStock(c, &productv1.AdjustStockRequest{
-			Sku: sku, Delta: d.o.restock, Reason: "bench restock", IdempotencyKey: "bench-" + run + "-" + sku,
-		})
-		cancel()
-		if err != nil {
-			return nil, fmt.Errorf("AdjustStock %s: %w", sku, err)
-		}
-	}
-	return skus, nil
-}
-
-// setupShoppers registers and signs in the shoppers, a few at a time.
-func (d *driver) setupShoppers(ctx context.Context) ([]string, error) {
-	users := userv1connect.NewUserServiceClient(d.http, d.o.edge, d.clientOpts("")...)
-	runID := make([]byte, 6)
-	_, _ = rand.Read(runID)
-	prefix := "bench-shopper-" + hex.EncodeToString(runID)
-	tokens := make([]string, d.o.shoppers)
-	errc := make(chan error, d.o.shoppers)
-	sem := make(chan struct{}, setupParallel)
-	var wg sync.WaitGroup
-	for i := range tokens {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			email := fmt.Sprintf("%s-%d@example.com", prefix, i)
-			c, cancel := context.WithTimeout(ctx, 30*time.Second)
-			_, err := users.Register(c, &userv1.RegisterRequest{Email: email, Password: shopperPassword, DisplayName: fmt.Sprintf("Bench shopper %d", i)})
-			cancel()
-			if err != nil {
-				errc <- fmt.Errorf("Register %s: %w", email, err)
-				return
-			}
-			tok, err := d.login(ctx, email, shopperPassword)
-			if err != nil {
-				errc <- fmt.Errorf("Login %s: %w", email, err)
-				return
-			}
-			tokens[i] = tok
-		}()
-	}
-	wg.Wait()
-	close(errc)
-	if err := <-errc; err != nil {
-		return nil, err
-	}
-	return tokens, nil
 }
 
 // sample is one completed checkout: when it ended and how long each call took.
@@ -322,7 +164,7 @@ type sample struct {
 }
 
 // load runs the shoppers for the warm-up and the measured run.
-func (d *driver) load(ctx context.Context, skus, tokens []string) (*result, error) {
+func (d *driver) load(ctx context.Context, skus []string, accounts []shop.Account) (*result, error) {
 	start := time.Now()
 	measureFrom := start.Add(d.o.warmup)
 	end := measureFrom.Add(d.o.duration)
@@ -355,30 +197,23 @@ func (d *driver) load(ctx context.Context, skus, tokens []string) (*result, erro
 		fmt.Fprintln(d.stderr, "bench-checkout: measured")
 	}()
 
-	results := make([][]sample, len(tokens))
+	results := make([][]sample, len(accounts))
 	var wg sync.WaitGroup
-	for i, tok := range tokens {
+	for i, acc := range accounts {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s := &shopper{
-				d:        d,
-				cart:     orderv1connect.NewCartServiceClient(d.http, d.o.edge, d.clientOpts(tok)...),
-				checkout: orderv1connect.NewCheckoutServiceClient(d.http, d.o.edge, d.clientOpts(tok)...),
-				skus:     skus,
-				rng:      mrand.New(mrand.NewPCG(uint64(time.Now().UnixNano()), uint64(i))),
-				n:        i,
-			}
+			s := d.shop.NewShopper(i, acc.Token, skus)
 			for time.Now().Before(end) && ctx.Err() == nil {
-				smp, err := s.buy(ctx)
+				p, err := s.Buy(ctx)
 				if err != nil {
 					if ctx.Err() == nil {
 						cancel(fmt.Errorf("shopper %d: %w", i, err))
 					}
 					return
 				}
-				if !smp.end.Before(measureFrom) && !smp.end.After(end) {
-					results[i] = append(results[i], smp)
+				if !p.End.Before(measureFrom) && !p.End.After(end) {
+					results[i] = append(results[i], sample{end: p.End, add: p.Add, checkout: p.Checkout, pay: p.Pay, all: p.All})
 				}
 			}
 		}()
@@ -406,64 +241,6 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-type shopper struct {
-	d        *driver
-	cart     orderv1connect.CartServiceClient
-	checkout orderv1connect.CheckoutServiceClient
-	skus     []string
-	rng      *mrand.Rand
-	n        int
-}
-
-var address = &typev1.PostalAddress{
-	Name: "Bench Shopper", Line1: "1 Main St", City: "Austin", Region: "TX", PostalCode: "78701", Country: "US",
-}
-
-// buy runs one checkout: AddItem, Checkout, PayOrder.
-func (s *shopper) buy(ctx context.Context) (sample, error) {
-	var smp sample
-	sku := s.skus[s.rng.IntN(len(s.skus))]
-
-	t0 := time.Now()
-	c, cancel := s.d.call(ctx)
-	_, err := s.cart.AddItem(c, &orderv1.AddItemRequest{Sku: sku, Quantity: 1})
-	cancel()
-	if err != nil {
-		return smp, fmt.Errorf("AddItem %s: %w", sku, err)
-	}
-	t1 := time.Now()
-	c, cancel = s.d.call(ctx)
-	co, err := s.checkout.Checkout(c, &orderv1.CheckoutRequest{
-		ShippingAddress: address, ShippingRateId: "local:standard", IdempotencyKey: uuid.NewString(),
-	})
-	cancel()
-	if err != nil {
-		return smp, fmt.Errorf("Checkout (%s): %w", sku, err)
-	}
-	orderID := co.GetOrder().GetId()
-	if orderID == "" {
-		return smp, errors.New("Checkout returned no order id")
-	}
-	if st := co.GetOrder().GetStatus(); st != orderv1.OrderStatus_ORDER_STATUS_PENDING_PAYMENT {
-		return smp, fmt.Errorf("Checkout returned order %s in %s, want ORDER_STATUS_PENDING_PAYMENT", orderID, st)
-	}
-	t2 := time.Now()
-	c, cancel = s.d.call(ctx)
-	paid, err := s.checkout.PayOrder(c, &orderv1.PayOrderRequest{
-		OrderId: orderID, PaymentMethod: "4242424242424242", IdempotencyKey: uuid.NewString(),
-	})
-	cancel()
-	if err != nil {
-		return smp, fmt.Errorf("PayOrder %s: %w", orderID, err)
-	}
-	t3 := time.Now()
-	if st := paid.GetOrder().GetStatus(); st != orderv1.OrderStatus_ORDER_STATUS_PAID {
-		return smp, fmt.Errorf("PayOrder %s: order is %s (payment %s, last error %q), want ORDER_STATUS_PAID",
-			orderID, st, paid.GetPayment().GetStatus(), paid.GetPayment().GetLastError())
-	}
-	return sample{end: t3, add: t1.Sub(t0), checkout: t2.Sub(t1), pay: t3.Sub(t2), all: t3.Sub(t0)}, nil
 }
 
 // result is what the driver reports; the JSON names are what bench.sh reads.

@@ -1,5 +1,5 @@
 // Command bench-hello is the baseline for scripts/bench.sh: a plain net/http
-// server (standard library only, HTTP/1.1 keep-alive) answering GET / with
+// server (standard library only, HTTP/1.1 keep-alive and h2c) answering GET / with
 // "hello world". Emporium's RPCs are measured against what this one does on
 // the same machine, so the ratio says how much the framework, the handler
 // and the database cost, independent of how fast the machine is.
@@ -57,10 +57,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *listen, err)
 	}
+	// HTTP/1.1 and h2c (HTTP/2 without TLS) on one port, as Emporium's
+	// processes serve, so both protocols have their baseline.
+	var protocols http.Protocols
+	protocols.SetHTTP1(true)
+	protocols.SetUnencryptedHTTP2(true)
 	srv := &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
+		Protocols:         &protocols,
 	}
 	fmt.Fprintf(stdout, "listening on %s\n", ln.Addr())
 
