@@ -7,6 +7,7 @@ import {
   type Transport,
 } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
+import { AuditService } from "./gen/emporium/audit/v1/audit_pb.js";
 import { AuthService } from "./gen/emporium/auth/v1/auth_pb.js";
 import { CartService, DiscountService } from "./gen/emporium/order/v1/cart_pb.js";
 import { CheckoutService, OrderService } from "./gen/emporium/order/v1/order_pb.js";
@@ -16,6 +17,8 @@ import {
   PreferenceService,
   TemplateService,
 } from "./gen/emporium/notification/v1/manage_pb.js";
+import { PaymentService } from "./gen/emporium/payment/v1/payment_pb.js";
+import { SearchAnalyticsService } from "./gen/emporium/product/v1/analytics_pb.js";
 import { InventoryService, ProductService } from "./gen/emporium/product/v1/product_pb.js";
 import { ShippingService } from "./gen/emporium/shipping/v1/shipping_pb.js";
 import { UserService } from "./gen/emporium/user/v1/user_pb.js";
@@ -52,11 +55,13 @@ export interface EmporiumClientOptions {
 export const emporiumServices = {
   products: ProductService,
   inventory: InventoryService,
+  searchAnalytics: SearchAnalyticsService,
   auth: AuthService,
   users: UserService,
   carts: CartService,
   checkout: CheckoutService,
   orders: OrderService,
+  payments: PaymentService,
   discounts: DiscountService,
   shipping: ShippingService,
   notificationPreferences: PreferenceService,
@@ -152,4 +157,33 @@ export function createEmporiumClientFromTransport(transport: Transport): Emporiu
  */
 export function createEmporiumClient(opts: EmporiumClientOptions): EmporiumClient {
   return createEmporiumClientFromTransport(createTransport(opts));
+}
+
+/**
+ * The services that keep an audit log. Each serves AuditService for its own
+ * log under its own path, /audit/<service>/, so a client reads one log per
+ * service (see {@link createAuditClient}); the admin panel merges them.
+ */
+export const auditedServices = ["product", "user", "notification", "shipping", "payment", "order"] as const;
+
+/** A service of {@link auditedServices}. */
+export type AuditedService = (typeof auditedServices)[number];
+
+/**
+ * A client of one service's audit log (admin only), talking to the edge at
+ * `opts.baseUrl`:
+ *
+ * ```ts
+ * const audit = createAuditClient({ baseUrl: "/", token }, "order");
+ * const { entries } = await audit.listAuditEntries({ procedure: "RefundOrder" });
+ * ```
+ */
+export function createAuditClient(opts: EmporiumClientOptions, service: AuditedService): Client<typeof AuditService> {
+  if (!(auditedServices as readonly string[]).includes(service)) {
+    throw new TypeError(
+      `@emporium/sdk: ${JSON.stringify(service)} keeps no audit log; use one of ${auditedServices.join(", ")}`,
+    );
+  }
+  const base = typeof opts.baseUrl === "string" ? opts.baseUrl.replace(/\/+$/, "") : opts.baseUrl;
+  return createClient(AuditService, createTransport({ ...opts, baseUrl: `${base}/audit/${service}` }));
 }

@@ -22,6 +22,7 @@ export * from "./gen/emporium/payment/v1/payment_pb.js";
 export * from "./gen/emporium/shipping/v1/shipping_pb.js";
 export * from "./gen/emporium/notification/v1/notification_pb.js";
 export * from "./gen/emporium/notification/v1/manage_pb.js";
+export * from "./gen/emporium/audit/v1/audit_pb.js";
 
 // A package made of several files gets a barrel in ./pkg for its namespace.
 export * as typev1 from "./pkg/typev1.js";
@@ -32,14 +33,18 @@ export * as orderv1 from "./pkg/orderv1.js";
 export * as paymentv1 from "./gen/emporium/payment/v1/payment_pb.js";
 export * as shippingv1 from "./gen/emporium/shipping/v1/shipping_pb.js";
 export * as notificationv1 from "./pkg/notificationv1.js";
+export * as auditv1 from "./gen/emporium/audit/v1/audit_pb.js";
 
 export {
+  auditedServices,
   bearerAuth,
+  createAuditClient,
   createEmporiumClient,
   createEmporiumClientFromTransport,
   createTransport,
   emporiumServices,
   type EmporiumClient,
+  type AuditedService,
   type EmporiumClientOptions,
   type EmporiumServices,
   type TokenSource,
@@ -56,6 +61,14 @@ export {
 export { formatMoney, type MoneyLike } from "./money.js";
 
 export {
+  createSimulatorPaymentMethod,
+  SimulatorCardError,
+  type SimulatorCard,
+  type SimulatorOptions,
+  type SimulatorPaymentMethod,
+} from "./simulator.js";
+
+export {
   Code,
   ConnectError,
   fieldViolations,
@@ -64,3 +77,28 @@ export {
 } from "./errors.js";
 
 export type { CallOptions, Client, Interceptor, Transport } from "@connectrpc/connect";
+
+// Helpers every shop front needs, shared by apps/web and apps/mobile.
+export {
+  describeError,
+  isCode,
+  isTransient,
+  sentence,
+  type ErrorOverrides,
+  type ShopperError,
+} from "./describe.js";
+
+export { cardDigits, looksLikeCard, payOutcome, type PayOutcome } from "./payorder.js";
+
+export {
+  findVariant,
+  initialSelection,
+  isInStock,
+  optionNames,
+  optionValues,
+  stockState,
+  type Selection,
+  type StockState,
+} from "./variants.js";
+
+export { highlightRuns } from "./highlight.js";

@@ -55,6 +55,7 @@ describe("createEmporiumClient", () => {
     assert.equal(typeof shop.products.searchProducts, "function");
     assert.equal(typeof shop.inventory.getStock, "function");
     assert.equal(typeof shop.inventory.adjustStock, "function");
+    assert.equal(typeof shop.searchAnalytics.listZeroResultSearchQueries, "function");
     assert.equal(typeof shop.auth.login, "function");
     assert.equal(typeof shop.auth.refresh, "function");
     assert.equal(typeof shop.users.register, "function");

@@ -11,6 +11,7 @@ import {
   OrderStatus,
   PaymentStatus,
   createEmporiumClient,
+  createSimulatorPaymentMethod,
   formatMoney,
   isConnectError,
 } from "../dist/index.js";
@@ -20,7 +21,7 @@ let server;
 
 before(async () => {
   server = await startEmporium({
-    args: ["--rate-limits", "login=100:1000,login-account=100:1000,auth=100:1000"],
+    args: ["--rate-limits", "login=100:1000,login-account=100:1000,login-account-all=100:1000,auth=100:1000"],
   });
 });
 
@@ -94,7 +95,17 @@ describe("shopping", () => {
     assert.equal(order.status, OrderStatus.PENDING_PAYMENT);
     assert.equal(payment.amount.amount, order.total.amount);
 
-    const paid = await me.checkout.payOrder({ orderId: order.id, paymentMethod: "4242424242424242", idempotencyKey: randomUUID() });
+    // The card goes to the simulator's tokenizer, as it would to Stripe.js; PayOrder refuses digits.
+    const config = await me.payments.getPaymentConfig({});
+    assert.equal(config.provider, "simulator");
+    const pm = await createSimulatorPaymentMethod({ baseUrl: server.baseUrl, tokenizePath: config.tokenizePath }, { number: "4242 4242 4242 4242" });
+    assert.match(pm.id, /^pm_sim_/);
+    assert.equal(pm.card.last4, "4242");
+    await assert.rejects(
+      me.checkout.payOrder({ orderId: order.id, paymentMethod: "4242424242424242", idempotencyKey: randomUUID() }),
+      (err) => isConnectError(err) && err.code === Code.InvalidArgument && /not card details/.test(err.message),
+    );
+    const paid = await me.checkout.payOrder({ orderId: order.id, paymentMethod: pm.id, idempotencyKey: randomUUID() });
     assert.equal(paid.order.status, OrderStatus.PAID);
     assert.equal(paid.payment.status, PaymentStatus.SUCCEEDED);
     assert.match(formatMoney(paid.order.total), /^\$\d+\.\d\d$/);
@@ -112,7 +123,9 @@ describe("shopping", () => {
     const [a] = await twoSkus(me);
     await me.carts.addItem({ sku: a, quantity: 1 });
     const { order } = await me.checkout.checkout({ shippingAddress: address, shippingRateId: "local:standard", idempotencyKey: randomUUID() });
-    const declined = await me.checkout.payOrder({ orderId: order.id, paymentMethod: "4000000000000002", idempotencyKey: randomUUID() });
+    const config = await me.payments.getPaymentConfig({});
+    const pm = await createSimulatorPaymentMethod({ baseUrl: server.baseUrl, tokenizePath: config.tokenizePath }, { number: "4000000000000002" });
+    const declined = await me.checkout.payOrder({ orderId: order.id, paymentMethod: pm.id, idempotencyKey: randomUUID() });
     assert.equal(declined.order.status, OrderStatus.PENDING_PAYMENT);
     assert.equal(declined.payment.status, PaymentStatus.REQUIRES_PAYMENT_METHOD);
     assert.match(declined.payment.lastError, /declined/i);

@@ -4,12 +4,15 @@
 // also writes docs/screenshots/*.png.
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { after, before, test } from "node:test";
 import { createEmporiumClient, OrderStatus } from "@emporium/sdk";
-import { launchBrowser } from "./browser.mjs";
-import { repoRoot, startShop } from "./server.mjs";
+import { chromium } from "playwright-core";
+import { launchBrowser } from "../../e2e-kit/browser.mjs";
+import { repoRoot, startShop } from "../../e2e-kit/server.mjs";
 
+const webRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const SHOTS = process.env.SCREENSHOTS === "1" ? join(repoRoot, "docs/screenshots") : undefined;
 const TIMEOUT = 20_000;
 
@@ -18,6 +21,9 @@ let browser;
 let context;
 let page;
 const problems = []; // console errors and failed requests: a clean run has none
+const sent = []; // every request the pages send: { method, url, body }
+const CARDS = ["4242424242424242", "4000000000000002", "4000002760003184"];
+const TOKENIZE = "/payment-simulator/v1/payment_methods";
 
 async function shot(name, p = page) {
   if (!SHOTS) return;
@@ -49,14 +55,8 @@ async function fillAddress() {
 }
 
 /** The first dev-mailbox message that matches, waiting for its delivery (messages go out through jobs). */
-async function mailTo(match) {
-  const deadline = Date.now() + TIMEOUT;
-  for (;;) {
-    const { messages } = await (await fetch(`${shop.base}/dev/mailbox?format=json`)).json();
-    const found = messages.find(match);
-    if (found || Date.now() > deadline) return found;
-    await new Promise((r) => setTimeout(r, 200));
-  }
+function mailTo(match) {
+  return shop.mailTo(match, TIMEOUT);
 }
 
 /** The signed-in shopper's SDK client, with the token the page keeps. */
@@ -67,10 +67,11 @@ async function shopperClient() {
 }
 
 before(async () => {
-  shop = await startShop();
-  browser = await launchBrowser();
+  shop = await startShop({ webDir: join(webRoot, "dist") });
+  browser = await launchBrowser(chromium);
   context = await browser.newContext({ baseURL: shop.base, viewport: { width: 1280, height: 860 } });
   context.setDefaultTimeout(TIMEOUT);
+  context.on("request", (r) => sent.push({ method: r.method(), url: r.url(), body: r.postData() ?? "" }));
   page = await context.newPage();
   page.on("console", (m) => m.type() === "error" && problems.push(`console: ${m.text()}`));
   page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
@@ -144,7 +145,7 @@ test("the guest signs up, the cart comes along, and a card pays the order", asyn
   // Back to checkout, signed in, with the guest cart merged into the account's.
   await page.getByRole("heading", { level: 1, name: "Checkout" }).waitFor();
   await page.getByRole("link", { name: "Cart, 2 items" }).waitFor();
-  assert.equal(await page.getByRole("link", { name: "Account" }).count(), 1);
+  assert.equal(await page.getByRole("link", { name: "Account", exact: true }).count(), 1);
   assert.equal(await page.evaluate(() => localStorage.getItem("emporium.cartToken")), null, "the guest cart token is spent");
   assert.equal(((await (await shopperClient()).carts.getCart({})).cart.lines.length), 2, "the server-side cart holds both items");
 
@@ -230,6 +231,25 @@ test("a declined card says so and charges nothing; 3-D Secure then pays", async 
   assert.equal((await client.orders.getOrder({ id: declined.id })).order.status, OrderStatus.PAID);
 });
 
+test("card digits go only to the payment provider's tokenizer, never to the API", async () => {
+  const digitsIn = (r) => {
+    const text = decodeURIComponent(`${r.url} ${r.body}`.replace(/\+/g, " ")).replace(/[\s-]/g, "");
+    return CARDS.filter((c) => text.includes(c));
+  };
+  const tokenized = sent.filter((r) => r.method === "POST" && new URL(r.url).pathname === TOKENIZE);
+  assert.deepEqual(
+    [...new Set(tokenized.flatMap(digitsIn))].sort(),
+    [...CARDS].sort(),
+    "every test card was typed, and went to the simulator's tokenizer (Stripe's API in production)",
+  );
+  const leaks = sent.filter((r) => !tokenized.includes(r) && digitsIn(r).length > 0);
+  assert.deepEqual(leaks, [], "no other request the pages sent carries card digits");
+
+  const pays = sent.filter((r) => r.url.endsWith("/emporium.order.v1.CheckoutService/PayOrder"));
+  assert.ok(pays.length >= 3, `PayOrder was called for each card (${pays.length} calls)`);
+  for (const p of pays) assert.match(JSON.parse(p.body).paymentMethod, /^pm_sim_[a-z]+$/, "PayOrder got a payment method id");
+});
+
 test("signing out everywhere on another device sends this one to sign in again", async () => {
   const other = await browser.newContext({ baseURL: shop.base, viewport: { width: 1280, height: 860 } });
   other.setDefaultTimeout(TIMEOUT);
@@ -245,12 +265,8 @@ test("signing out everywhere on another device sends this one to sign in again",
   await phone.getByRole("heading", { level: 1, name: "Sign in" }).waitFor();
   await other.close();
 
-  // This tab's access token lives on for its 15 minutes; make them pass.
-  await page.evaluate(() => {
-    const s = JSON.parse(localStorage.getItem("emporium.session"));
-    s.accessTokenExpiresAt = 0;
-    localStorage.setItem("emporium.session", JSON.stringify(s));
-  });
+  // This tab's access token, though unexpired, is refused at once: the
+  // session's refresh fails too, and the shopper is asked to sign in.
   await page.goto("/orders");
   await page.getByText("Your session has expired. Please sign in again.").waitFor();
   await page.getByRole("heading", { level: 1, name: "Sign in" }).waitFor();
@@ -269,6 +285,9 @@ test("a forgotten password is reset through the link in the mailbox", async () =
   await page.getByRole("link", { name: "Sign in" }).waitFor();
   await page.goto("/sign-in");
   await page.getByRole("link", { name: "Forgot your password?" }).click();
+  // The sign-in page (with its own Email field) stays on screen while the
+  // next page's code loads: wait for the new page before typing into it.
+  await page.getByRole("heading", { level: 1, name: "Reset your password" }).waitFor();
   await page.getByLabel("Email").fill(email);
   await page.getByRole("button", { name: "Send the link" }).click();
   await page.getByText(/we've sent it a link/).waitFor();
@@ -283,7 +302,33 @@ test("a forgotten password is reset through the link in the mailbox", async () =
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill(`${PASSWORD} again`);
   await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByRole("link", { name: "Account" }).waitFor();
+  await page.getByRole("link", { name: "Account", exact: true }).waitFor();
+});
+
+test("signing up with an email that has an account says to check the mailbox", async () => {
+  await page.goto("/account");
+  await page.getByRole("button", { name: "Sign out", exact: true }).click();
+  await page.getByRole("link", { name: "Sign in" }).waitFor();
+  const resets = async () =>
+    (await (await fetch(`${shop.base}/dev/mailbox?format=json`)).json()).messages.filter(
+      (m) => m.to === email && /reset-password\?token=/.test(m.text),
+    ).length;
+  const before = await resets();
+  await page.goto("/register");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill("somebody else's passphrase");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.getByRole("heading", { level: 1, name: "Check your mailbox" }).waitFor();
+  await page.getByText(`We've sent a message to ${email}`).waitFor();
+  // The owner is sent a link to choose a new password; nothing else changed.
+  const deadline = Date.now() + TIMEOUT;
+  while ((await resets()) === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  assert.equal(await resets(), before + 1, `a reset message for ${email} after the sign-up`);
+  await page.goto("/sign-in");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(`${PASSWORD} again`);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("link", { name: "Account", exact: true }).waitFor();
 });
 
 test("a sold-out variant cannot be added", async () => {

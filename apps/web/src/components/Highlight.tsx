@@ -1,25 +1,10 @@
 // Search highlights come HTML-escaped with the matches in <mark></mark>.
-// They are turned into React text and <mark> elements, never innerHTML.
+// They are turned into React text and <mark> elements, never innerHTML
+// (highlightRuns is the SDK's, shared with the mobile app).
+import { highlightRuns } from "@emporium/sdk";
 
-const ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', "#39": "'", apos: "'" };
-
-function decode(s: string): string {
-  return s.replace(/&(amp|lt|gt|quot|#39|apos|#(\d+));/g, (m, name: string, num?: string) =>
-    num ? String.fromCodePoint(Number(num)) : (ENTITIES[name] ?? m),
-  );
-}
-
-/** Splits a fragment into plain and marked runs: "a <mark>b</mark>" → [["a ", false], ["b", true]]. */
-export function highlightRuns(fragment: string): [string, boolean][] {
-  const runs: [string, boolean][] = [];
-  const parts = fragment.split(/(<mark>[\s\S]*?<\/mark>)/);
-  for (const part of parts) {
-    if (!part) continue;
-    const marked = part.startsWith("<mark>") && part.endsWith("</mark>");
-    runs.push([decode(marked ? part.slice(6, -7) : part), marked]);
-  }
-  return runs;
-}
+// Re-exported for the tests and pages that split fragments themselves.
+export { highlightRuns };
 
 export function Highlight({ fragment }: { fragment: string }) {
   return (

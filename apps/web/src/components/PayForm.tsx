@@ -1,131 +1,38 @@
-import { OrderStatus } from "@emporium/sdk";
-import { useMutation, useQuery } from "@tanstack/react-query";
-import { useEffect, useRef, useState, type FormEvent } from "react";
-import { USER_KEY } from "../lib/auth";
-import { newKey } from "../lib/ids";
-import { cardDigits, looksLikeCard, payOutcome, type PayOutcome } from "../lib/payment";
-import { shop } from "../lib/shop";
-import { Field } from "./Field";
+import type { Money } from "@emporium/sdk";
+import { lazy, Suspense } from "react";
+import { usePaymentConfig } from "../lib/paymentConfig";
+import { SimulatorPayForm } from "./SimulatorPayForm";
 import { ErrorMessage, Loading } from "./Status";
 
-const TEST_CARDS = [
-  ["4242 4242 4242 4242", "pays"],
-  ["4000 0000 0000 0002", "is declined"],
-  ["4000 0027 6000 3184", "asks your bank to confirm (3-D Secure)"],
-] as const;
+// Stripe's form and Stripe.js load only where a payment is taken, and only
+// when the shop is on Stripe: never on the home page.
+const StripePayForm = lazy(() => import("./StripePayForm"));
 
-/**
- * Takes the payment for an order. `orderId` is called on submit: checkout
- * creates the order then (once), the order page already has one.
- */
-export function PayForm({
-  orderId,
-  amountLabel,
-  onPaid,
-}: {
+export interface PayFormProps {
+  /** Called on submit: checkout creates the order then (once), the order page already has one. */
   orderId: () => Promise<string>;
+  /** What is to pay, for the button and for Stripe's wallets (Apple Pay, Google Pay). */
+  amount?: Money;
   amountLabel: string;
   onPaid: (orderId: string) => void;
-}) {
-  const [card, setCard] = useState("");
-  const [cardError, setCardError] = useState<string>();
-  const [outcome, setOutcome] = useState<PayOutcome>();
-  const [waitingFor, setWaitingFor] = useState<string>(); // an order waiting for 3-D Secure
-  const alertRef = useRef<HTMLDivElement>(null);
+}
 
-  const pay = useMutation({
-    mutationFn: async (paymentMethod: string) => {
-      const id = await orderId();
-      const res = await shop.checkout.payOrder({
-        orderId: id,
-        paymentMethod,
-        idempotencyKey: newKey(),
-        returnUrl: `${window.location.origin}/orders/${id}`,
-      });
-      return { id, outcome: payOutcome(res) };
-    },
-    onSuccess: ({ id, outcome }) => {
-      setOutcome(outcome);
-      if (outcome.kind === "paid") onPaid(outcome.orderId);
-      if (outcome.kind === "authenticate" || outcome.kind === "processing") setWaitingFor(id);
-    },
-  });
-
-  // While the bank (the simulator's 3-D Secure page) confirms, watch the order.
-  const watched = useQuery({
-    queryKey: [USER_KEY, "order", waitingFor],
-    queryFn: async () => (await shop.orders.getOrder({ id: waitingFor! })).order,
-    enabled: waitingFor !== undefined,
-    refetchInterval: 1500,
-  });
-  const watchedStatus = watched.data?.status;
-  useEffect(() => {
-    if (waitingFor && watchedStatus !== undefined && watchedStatus !== OrderStatus.PENDING_PAYMENT && watchedStatus !== OrderStatus.CANCELED) {
-      onPaid(waitingFor);
-    }
-  }, [waitingFor, watchedStatus, onPaid]);
-
-  useEffect(() => {
-    if (outcome?.kind === "declined" || pay.error) alertRef.current?.focus();
-  }, [outcome, pay.error]);
-
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    const digits = cardDigits(card);
-    if (!looksLikeCard(digits)) {
-      setCardError("Enter the 16-digit number on the front of your card.");
-      return;
-    }
-    setCardError(undefined);
-    setOutcome(undefined);
-    pay.mutate(digits);
-  };
-
-  return (
-    <form className="pay" onSubmit={submit} aria-label="Payment" noValidate>
-      <Field
-        label="Card number"
-        name="card"
-        inputMode="numeric"
-        autoComplete="cc-number"
-        value={card}
-        onChange={(e) => setCard(e.target.value)}
-        error={cardError}
-        hint="Test cards: no real money moves."
-      />
-      <ul className="test-cards">
-        {TEST_CARDS.map(([number, what]) => (
-          <li key={number}>
-            <button type="button" className="link-button" onClick={() => setCard(number)}>
-              {number}
-            </button>{" "}
-            {what}
-          </li>
-        ))}
-      </ul>
-      <div ref={alertRef} tabIndex={-1}>
-        {outcome?.kind === "declined" && (
-          <div className="notice notice--error" role="alert">
-            <p>{outcome.message}</p>
-          </div>
-        )}
-        {pay.error && <ErrorMessage error={pay.error} />}
-      </div>
-      {outcome?.kind === "authenticate" && (
-        <div className="notice notice--info" role="status">
-          <p>Your bank wants to confirm this payment.</p>
-          <p>
-            <a href={outcome.url} target="_blank" rel="noopener" className="button button--secondary">
-              Confirm with your bank (opens a new tab)
-            </a>
-          </p>
-          <Loading label="Waiting for your bank… this page updates by itself." />
-        </div>
-      )}
-      {outcome?.kind === "processing" && <Loading label="Your payment is being processed…" />}
-      <button type="submit" className="button button--primary button--block" disabled={pay.isPending}>
-        {pay.isPending ? "Paying…" : `Pay ${amountLabel}`}
-      </button>
-    </form>
-  );
+/**
+ * Takes the payment for an order with the shop's provider: Stripe's Payment
+ * Element when the shop is on Stripe, the simulator's test-card form
+ * otherwise. Either way the card goes to the provider, which answers a
+ * payment method id; Emporium's API never sees card details.
+ */
+export function PayForm(props: PayFormProps) {
+  const config = usePaymentConfig();
+  if (config.isPending) return <Loading label="Loading the payment form…" />;
+  if (config.error) return <ErrorMessage error={config.error} onRetry={() => void config.refetch()} />;
+  if (config.data.provider === "stripe") {
+    return (
+      <Suspense fallback={<Loading label="Loading the payment form…" />}>
+        <StripePayForm {...props} config={config.data} />
+      </Suspense>
+    );
+  }
+  return <SimulatorPayForm {...props} tokenizePath={config.data.tokenizePath} />;
 }

@@ -1,13 +1,26 @@
 import type { Product } from "@emporium/sdk";
 import type { ReactNode } from "react";
 import { Link } from "react-router";
+import type { FromSearch } from "../lib/searchSession";
 import { Price } from "./Price";
 
-export function ProductCard({ product, title, children }: { product: Product; title?: ReactNode; children?: ReactNode }) {
+export function ProductCard({
+  product,
+  title,
+  children,
+  searchId,
+}: {
+  product: Product;
+  title?: ReactNode;
+  children?: ReactNode;
+  /** The search this card is a result of: the product page reports the click and add-to-cart against it. */
+  searchId?: string;
+}) {
   const image = product.images[0];
+  const state: FromSearch | undefined = searchId ? { searchId } : undefined;
   return (
     <li className="card">
-      <Link to={`/p/${product.slug}`} className="card__link">
+      <Link to={`/p/${product.slug}`} state={state} className="card__link">
         <div className="card__media">
           {image ? <img src={image.url} alt={image.alt || product.title} loading="lazy" width={400} height={400} /> : null}
         </div>

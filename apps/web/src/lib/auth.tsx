@@ -14,8 +14,13 @@ export interface Auth {
   state: AuthState;
   /** Signs in, then folds the guest cart into the shopper's. */
   signIn(email: string, password: string): Promise<void>;
-  /** Creates the account and signs in. */
-  register(input: { email: string; password: string; displayName: string }): Promise<void>;
+  /**
+   * Creates the account and signs in: "signedIn". Register answers the same
+   * when the email already has an account (and emails its owner a link to
+   * choose a new password), so when signing in with the new password then
+   * fails, the shopper is told to check their mailbox: "checkMailbox".
+   */
+  register(input: { email: string; password: string; displayName: string }): Promise<"signedIn" | "checkMailbox">;
   signOut(): Promise<void>;
   /** Ends every session of this shopper, on every device. */
   signOutEverywhere(): Promise<void>;
@@ -66,7 +71,13 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       signIn,
       register: async ({ email, password, displayName }) => {
         await shop.users.register({ email, password, displayName });
-        await signIn(email, password);
+        try {
+          await signIn(email, password);
+        } catch (err) {
+          if (isCode(err, Code.Unauthenticated)) return "checkMailbox";
+          throw err;
+        }
+        return "signedIn";
       },
       signOut: async () => {
         try {

@@ -41,7 +41,7 @@ export function useCart() {
 }
 
 type CartChange =
-  | { kind: "add"; sku: string; quantity: number }
+  | { kind: "add"; sku: string; quantity: number; searchId?: string }
   | { kind: "set"; sku: string; quantity: number }
   | { kind: "remove"; sku: string };
 
@@ -56,7 +56,9 @@ export function useCartChange() {
       const cartToken = signedIn ? "" : guestCart.token();
       switch (change.kind) {
         case "add":
-          return (await shop.carts.addItem({ cartToken, sku: change.sku, quantity: BigInt(change.quantity) })).cart;
+          return (
+            await shop.carts.addItem({ cartToken, sku: change.sku, quantity: BigInt(change.quantity), searchId: change.searchId ?? "" })
+          ).cart;
         case "set":
           return (await shop.carts.updateItem({ cartToken, sku: change.sku, quantity: BigInt(change.quantity) })).cart;
         case "remove":

@@ -205,7 +205,7 @@ function CheckoutFlow() {
               </p>
             )}
             {payable || order ? (
-              <PayForm orderId={orderId} amountLabel={formatMoney(priced?.total)} onPaid={onPaid} />
+              <PayForm orderId={orderId} amount={priced?.total} amountLabel={formatMoney(priced?.total)} onPaid={onPaid} />
             ) : (
               <p className="muted">Choose a shipping method first.</p>
             )}

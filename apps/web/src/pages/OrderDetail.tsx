@@ -82,7 +82,7 @@ function OrderView() {
                 This order is waiting for payment
                 {order.expireTime && <> until {formatDate(timestampDate(order.expireTime))}; after that it is canceled</>}.
               </p>
-              <PayForm orderId={async () => order.id} amountLabel={formatMoney(order.total)} onPaid={onPaid} />
+              <PayForm orderId={async () => order.id} amount={order.total} amountLabel={formatMoney(order.total)} onPaid={onPaid} />
             </section>
           )}
           <section aria-labelledby="items-title">

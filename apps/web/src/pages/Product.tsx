@@ -1,16 +1,17 @@
 import { useQuery } from "@connectrpc/connect-query";
 import { Code, ProductService, type Product as ProductT } from "@emporium/sdk";
 import { useState, type FormEvent } from "react";
-import { Link, useParams } from "react-router";
+import { Link, useLocation, useParams } from "react-router";
 import { Price } from "../components/Price";
 import { ErrorMessage, Loading, Notice } from "../components/Status";
 import { VariantPicker } from "../components/VariantPicker";
 import { useCartChange } from "../lib/cart";
 import { isCode } from "../lib/errors";
+import { searchIdFrom } from "../lib/searchSession";
 import { usePageTitle } from "../lib/usePageTitle";
 import { findVariant, initialSelection, stockState, type Selection } from "../lib/variants";
 
-function BuyBox({ product }: { product: ProductT }) {
+function BuyBox({ product, searchId }: { product: ProductT; searchId: string }) {
   const [selection, setSelection] = useState<Selection>(() => initialSelection(product.variants));
   const [qty, setQty] = useState("1"); // as typed; clamped when used
   const change = useCartChange();
@@ -22,7 +23,7 @@ function BuyBox({ product }: { product: ProductT }) {
   const add = (e: FormEvent) => {
     e.preventDefault();
     if (!variant || stock.kind === "out") return;
-    change.mutate({ kind: "add", sku: variant.sku, quantity });
+    change.mutate({ kind: "add", sku: variant.sku, quantity, searchId });
   };
   return (
     <form className="buy" onSubmit={add} aria-label="Add to cart">
@@ -71,7 +72,9 @@ function BuyBox({ product }: { product: ProductT }) {
 
 export default function Product() {
   const { slug = "" } = useParams();
-  const { data, error, isPending, refetch } = useQuery(ProductService.method.getProduct, { key: { case: "slug", value: slug } });
+  // Opened from a search result: the visit and an add-to-cart count towards that search.
+  const searchId = searchIdFrom(useLocation().state);
+  const { data, error, isPending, refetch } = useQuery(ProductService.method.getProduct, { key: { case: "slug", value: slug }, searchId });
   const product = data?.product;
   usePageTitle(product?.title ?? (error ? "Product not found" : undefined));
   if (isPending) return <Loading label="Loading product…" />;
@@ -96,7 +99,7 @@ export default function Product() {
         <div className="product__info">
           <p className="card__brand">{product.brand}</p>
           <h1>{product.title}</h1>
-          <BuyBox key={product.id} product={product} />
+          <BuyBox key={product.id} product={product} searchId={searchId} />
           <p>{product.description}</p>
           {attributes.length > 0 && (
             <dl className="attributes">

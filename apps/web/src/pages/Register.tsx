@@ -1,8 +1,7 @@
-import { Code } from "@emporium/sdk";
 import { useEffect, useRef, useState, type FormEvent } from "react";
 import { Link, Navigate, useNavigate, useSearchParams } from "react-router";
 import { Field } from "../components/Field";
-import { ErrorMessage } from "../components/Status";
+import { ErrorMessage, Notice } from "../components/Status";
 import { useAuth } from "../lib/auth";
 import { describeError } from "../lib/errors";
 import { safeNext } from "../lib/next";
@@ -17,14 +16,29 @@ export default function Register() {
   const [form, setForm] = useState({ displayName: "", email: "", password: "" });
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
+  const [sentTo, setSentTo] = useState("");
   const errorRef = useRef<HTMLDivElement>(null);
   useEffect(() => {
     if (error) errorRef.current?.focus();
   }, [error]);
 
   if (state.status === "signedIn" && !busy) return <Navigate to={next} replace />;
-  const overrides = { [Code.AlreadyExists]: "There is already an account with this email. Sign in instead, or reset your password." };
-  const fields = error ? (describeError(error, overrides).fields ?? {}) : {};
+  if (sentTo)
+    return (
+      <div className="page narrow">
+        <h1>Check your mailbox</h1>
+        <Notice>
+          <p>
+            We've sent a message to <strong>{sentTo}</strong>. If you already have an account with this address, it has a
+            link to choose a new password.
+          </p>
+        </Notice>
+        <p>
+          Remembered your password? <Link to={`/sign-in?next=${encodeURIComponent(next)}`}>Sign in</Link>
+        </p>
+      </div>
+    );
+  const fields = error ? (describeError(error).fields ?? {}) : {};
   const set = (k: keyof typeof form) => (e: React.ChangeEvent<HTMLInputElement>) => setForm({ ...form, [k]: e.target.value });
 
   const submit = async (e: FormEvent) => {
@@ -32,8 +46,9 @@ export default function Register() {
     setBusy(true);
     setError(undefined);
     try {
-      await register({ ...form, email: form.email.trim() });
-      void navigate(next, { replace: true });
+      const email = form.email.trim();
+      if ((await register({ ...form, email })) === "checkMailbox") setSentTo(email);
+      else void navigate(next, { replace: true });
     } catch (err) {
       setError(err);
     } finally {
@@ -45,7 +60,7 @@ export default function Register() {
       <h1>Create an account</h1>
       <form onSubmit={submit} className="form" aria-label="Create an account">
         <div ref={errorRef} tabIndex={-1}>
-          {error !== undefined && <ErrorMessage error={error} overrides={overrides} />}
+          {error !== undefined && <ErrorMessage error={error} />}
         </div>
         <Field label="Your name" name="displayName" autoComplete="name" value={form.displayName} onChange={set("displayName")} />
         <Field label="Email" type="email" name="email" autoComplete="email" required value={form.email} onChange={set("email")}

@@ -4,6 +4,7 @@ import { useSearchParams } from "react-router";
 import { Highlight } from "../components/Highlight";
 import { ProductCard, ProductGrid } from "../components/ProductCard";
 import { ErrorMessage, Loading } from "../components/Status";
+import { searchSessionId } from "../lib/searchSession";
 import { usePageTitle } from "../lib/usePageTitle";
 
 // The search request field each facet narrows.
@@ -59,6 +60,7 @@ export default function Search() {
       category: params.get("category") ?? "",
       brand: params.get("brand") ?? "",
       priceBand: params.get("price") ?? "",
+      sessionId: searchSessionId(),
       pageToken: "",
     },
     { pageParamKey: "pageToken", getNextPageParam: (last) => last.nextPageToken || undefined, enabled: query !== "" },
@@ -74,6 +76,8 @@ export default function Search() {
   }
   const first = results.data?.pages[0];
   const hits = results.data?.pages.flatMap((p) => p.hits) ?? [];
+  // Every page of one search carries the same id.
+  const searchId = first?.searchId ?? "";
   return (
     <div className="page">
       <h1>Results for “{query}”</h1>
@@ -97,6 +101,7 @@ export default function Search() {
                     <ProductCard
                       key={hit.product.id}
                       product={hit.product}
+                      searchId={searchId}
                       title={hit.highlights.title?.fragments[0] ? <Highlight fragment={hit.highlights.title.fragments[0]} /> : undefined}
                     >
                       {hit.highlights.description?.fragments[0] && (

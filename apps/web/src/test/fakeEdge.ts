@@ -4,7 +4,7 @@
 import { vi } from "vitest";
 
 type Json = Record<string, unknown>;
-export type Answer = Json | { error: { code: string; message: string } };
+export type Answer = Json | { error: { code: string; message: string } } | Response;
 export type Handler = (body: Json, headers: Headers) => Answer | Promise<Answer>;
 
 const HTTP_STATUS: Record<string, number> = {
@@ -13,25 +13,31 @@ const HTTP_STATUS: Record<string, number> = {
 };
 
 export interface Call {
-  method: string; // "CartService/AddItem"
+  method: string; // "CartService/AddItem", or the path of anything else the edge serves: "/payment-simulator/v1/payment_methods"
   body: Json;
   headers: Headers;
 }
 
-/** Replaces fetch with the handlers, keyed "Service/Method"; returns the calls made. */
+/**
+ * Replaces fetch with the handlers, keyed "Service/Method" (or by path for
+ * what is not an RPC); returns the calls made. Form bodies are read into
+ * objects like JSON ones; a handler may answer with a Response of its own.
+ */
 export function fakeEdge(handlers: Record<string, Handler>): Call[] {
   const calls: Call[] = [];
   vi.stubGlobal("fetch", async (input: RequestInfo | URL, init?: RequestInit) => {
     const url = new URL(String(input), "http://shop.test");
     const [, service = "", name = ""] = url.pathname.split("/"); // /emporium.product.v1.ProductService/GetProduct
-    const method = `${service.split(".").pop()}/${name}`;
+    const method = service.startsWith("emporium.") ? `${service.split(".").pop()}/${name}` : url.pathname;
     const raw = init?.body;
     const text = ArrayBuffer.isView(raw) ? new TextDecoder().decode(raw) : typeof raw === "string" ? raw : "";
-    const body = text ? (JSON.parse(text) as Json) : {};
     const headers = new Headers(init?.headers);
+    const form = headers.get("Content-Type")?.startsWith("application/x-www-form-urlencoded");
+    const body = !text ? {} : form ? Object.fromEntries(new URLSearchParams(text)) : (JSON.parse(text) as Json);
     calls.push({ method, body, headers });
     const handler = handlers[method];
     const answer: Answer = handler ? await handler(body, headers) : { error: { code: "unimplemented", message: `no fake for ${method}` } };
+    if (answer instanceof Response) return answer;
     if ("error" in answer && typeof answer.error === "object") {
       const { code } = answer.error as { code: string };
       return new Response(JSON.stringify(answer.error), { status: HTTP_STATUS[code] ?? 500, headers: { "Content-Type": "application/json" } });

@@ -22,7 +22,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file emporium/order/v1/order.proto.
  */
 export const file_emporium_order_v1_order: GenFile = /*@__PURE__*/
-  fileDesc("Ch1lbXBvcml1bS9vcmRlci92MS9vcmRlci5wcm90bxIRZW1wb3JpdW0ub3JkZXIudjEijQYKBU9yZGVyEgoKAmlkGAEgASgJEg4KBm51bWJlchgCIAEoCRITCgtjdXN0b21lcl9pZBgDIAEoCRIuCgZzdGF0dXMYBCABKA4yHi5lbXBvcml1bS5vcmRlci52MS5PcmRlclN0YXR1cxIrCgVsaW5lcxgFIAMoCzIcLmVtcG9yaXVtLm9yZGVyLnYxLk9yZGVyTGluZRIpCghzdWJ0b3RhbBgGIAEoCzIXLmVtcG9yaXVtLnR5cGUudjEuTW9uZXkSFQoNZGlzY291bnRfY29kZRgHIAEoCRIvCg5kaXNjb3VudF90b3RhbBgIIAEoCzIXLmVtcG9yaXVtLnR5cGUudjEuTW9uZXkSLwoOc2hpcHBpbmdfdG90YWwYCSABKAsyFy5lbXBvcml1bS50eXBlLnYxLk1vbmV5EioKCXRheF90b3RhbBgKIAEoCzIXLmVtcG9yaXVtLnR5cGUudjEuTW9uZXkSJgoFdG90YWwYCyABKAsyFy5lbXBvcml1bS50eXBlLnYxLk1vbmV5Ei8KDnJlZnVuZGVkX3RvdGFsGAwgASgLMhcuZW1wb3JpdW0udHlwZS52MS5Nb25leRI5ChBzaGlwcGluZ19hZGRyZXNzGA0gASgLMh8uZW1wb3JpdW0udHlwZS52MS5Qb3N0YWxBZGRyZXNzEjkKDXNoaXBwaW5nX3JhdGUYDiABKAsyIi5lbXBvcml1bS5zaGlwcGluZy52MS5TaGlwcGluZ1JhdGUSEgoKcGF5bWVudF9pZBgPIAEoCRIwCgdoaXN0b3J5GBAgAygLMh8uZW1wb3JpdW0ub3JkZXIudjEuU3RhdHVzQ2hhbmdlEi8KC2V4cGlyZV90aW1lGBEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtjcmVhdGVfdGltZRgSIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYEyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIr4BCglPcmRlckxpbmUSCwoDc2t1GAEgASgJEhIKCnByb2R1Y3RfaWQYAiABKAkSDQoFdGl0bGUYAyABKAkSFQoNdmFyaWFudF90aXRsZRgEIAEoCRIrCgp1bml0X3ByaWNlGAUgASgLMhcuZW1wb3JpdW0udHlwZS52MS5Nb25leRIQCghxdWFudGl0eRgGIAEoAxIrCgpsaW5lX3RvdGFsGAcgASgLMhcuZW1wb3JpdW0udHlwZS52MS5Nb25leSKxAQoMU3RhdHVzQ2hhbmdlEiwKBGZyb20YASABKA4yHi5lbXBvcml1bS5vcmRlci52MS5PcmRlclN0YXR1cxIqCgJ0bxgCIAEoDjIeLmVtcG9yaXVtLm9yZGVyLnYxLk9yZGVyU3RhdHVzEg4KBnJlYXNvbhgDIAEoCRINCgVhY3RvchgEIAEoCRIoCgR0aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLOAQoPQ2hlY2tvdXRSZXF1ZXN0EkEKEHNoaXBwaW5nX2FkZHJlc3MYASABKAsyHy5lbXBvcml1bS50eXBlLnYxLlBvc3RhbEFkZHJlc3NCBrpIA8gBARIjChBzaGlwcGluZ19yYXRlX2lkGAIgASgJQgm6SAZyBBABGGQSIgoPaWRlbXBvdGVuY3lfa2V5GAMgASgJQgm6SAZyBBAIGGQSLwoOZXhwZWN0ZWRfdG90YWwYBCABKAsyFy5lbXBvcml1bS50eXBlLnYxLk1vbmV5ImoKEENoZWNrb3V0UmVzcG9uc2USJwoFb3JkZXIYASABKAsyGC5lbXBvcml1bS5vcmRlci52MS5PcmRlchItCgdwYXltZW50GAIgASgLMhwuZW1wb3JpdW0ucGF5bWVudC52MS5QYXltZW50IpQBCg9QYXlPcmRlclJlcXVlc3QSGwoIb3JkZXJfaWQYASABKAlCCbpIBnIEEAEYQBIiCg5wYXltZW50X21ldGhvZBgCIAEoCUIKukgHcgUQARjIARIiCg9pZGVtcG90ZW5jeV9rZXkYAyABKAlCCbpIBnIEEAgYZBIcCgpyZXR1cm5fdXJsGAQgASgJQgi6SAVyAxiAECJqChBQYXlPcmRlclJlc3BvbnNlEicKBW9yZGVyGAEgASgLMhguZW1wb3JpdW0ub3JkZXIudjEuT3JkZXISLQoHcGF5bWVudBgCIAEoCzIcLmVtcG9yaXVtLnBheW1lbnQudjEuUGF5bWVudCIoCg9HZXRPcmRlclJlcXVlc3QSFQoCaWQYASABKAlCCbpIBnIEEAEYQCI7ChBHZXRPcmRlclJlc3BvbnNlEicKBW9yZGVyGAEgASgLMhguZW1wb3JpdW0ub3JkZXIudjEuT3JkZXIiUQoTTGlzdE15T3JkZXJzUmVxdWVzdBIcCglwYWdlX3NpemUYASABKAVCCbpIBhoEGGQoABIcCgpwYWdlX3Rva2VuGAIgASgJQgi6SAVyAxiACCJZChRMaXN0TXlPcmRlcnNSZXNwb25zZRIoCgZvcmRlcnMYASADKAsyGC5lbXBvcml1bS5vcmRlci52MS5PcmRlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiRQoSQ2FuY2VsT3JkZXJSZXF1ZXN0EhUKAmlkGAEgASgJQgm6SAZyBBABGEASGAoGcmVhc29uGAIgASgJQgi6SAVyAxj0AyI+ChNDYW5jZWxPcmRlclJlc3BvbnNlEicKBW9yZGVyGAEgASgLMhguZW1wb3JpdW0ub3JkZXIudjEuT3JkZXIisgIKEUxpc3RPcmRlcnNSZXF1ZXN0EhwKCXBhZ2Vfc2l6ZRgBIAEoBUIJukgGGgQYZCgAEhwKCnBhZ2VfdG9rZW4YAiABKAlCCLpIBXIDGIAIEkMKCHN0YXR1c2VzGAMgAygOMh4uZW1wb3JpdW0ub3JkZXIudjEuT3JkZXJTdGF0dXNCEbpIDpIBCxAIIgeCAQQQASAAEhwKC2N1c3RvbWVyX2lkGAQgASgJQge6SARyAhhAEhcKBXF1ZXJ5GAUgASgJQgi6SAVyAxjIARIxCg1jcmVhdGVkX2FmdGVyGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5jcmVhdGVkX2JlZm9yZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiVwoSTGlzdE9yZGVyc1Jlc3BvbnNlEigKBm9yZGVycxgBIAMoCzIYLmVtcG9yaXVtLm9yZGVyLnYxLk9yZGVyEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKSAQoSUmVmdW5kT3JkZXJSZXF1ZXN0EhUKAmlkGAEgASgJQgm6SAZyBBABGEASHAoGYW1vdW50GAIgASgDQge6SAQiAiAASACIAQESGAoGcmVhc29uGAMgASgJQgi6SAVyAxj0AxIiCg9pZGVtcG90ZW5jeV9rZXkYBCABKAlCCbpIBnIEEAgYZEIJCgdfYW1vdW50Ij4KE1JlZnVuZE9yZGVyUmVzcG9uc2USJwoFb3JkZXIYASABKAsyGC5lbXBvcml1bS5vcmRlci52MS5PcmRlciKiAQoYVXBkYXRlRnVsZmlsbG1lbnRSZXF1ZXN0EhUKAmlkGAEgASgJQgm6SAZyBBABGEASPAoGc3RhdHVzGAIgASgOMh4uZW1wb3JpdW0ub3JkZXIudjEuT3JkZXJTdGF0dXNCDLpICYIBBhgDGAQYBRIWCgRub3RlGAMgASgJQgi6SAVyAxj0AxIZCghldmVudF9pZBgEIAEoCUIHukgEcgIYZCJEChlVcGRhdGVGdWxmaWxsbWVudFJlc3BvbnNlEicKBW9yZGVyGAEgASgLMhguZW1wb3JpdW0ub3JkZXIudjEuT3JkZXIiMAoXR2V0T3JkZXJJbnRlcm5hbFJlcXVlc3QSFQoCaWQYASABKAlCCbpIBnIEEAEYQCJDChhHZXRPcmRlckludGVybmFsUmVzcG9uc2USJwoFb3JkZXIYASABKAsyGC5lbXBvcml1bS5vcmRlci52MS5PcmRlciKsAQogVXBkYXRlRnVsZmlsbG1lbnRJbnRlcm5hbFJlcXVlc3QSFQoCaWQYASABKAlCCbpIBnIEEAEYQBI8CgZzdGF0dXMYAiABKA4yHi5lbXBvcml1bS5vcmRlci52MS5PcmRlclN0YXR1c0IMukgJggEGGAMYBBgFEhYKBG5vdGUYAyABKAlCCLpIBXIDGPQDEhsKCGV2ZW50X2lkGAQgASgJQgm6SAZyBBABGGQiTAohVXBkYXRlRnVsZmlsbG1lbnRJbnRlcm5hbFJlc3BvbnNlEicKBW9yZGVyGAEgASgLMhguZW1wb3JpdW0ub3JkZXIudjEuT3JkZXIiVAoYQXBwbHlQYXltZW50RXZlbnRSZXF1ZXN0EjgKBWV2ZW50GAEgASgLMiEuZW1wb3JpdW0ucGF5bWVudC52MS5QYXltZW50RXZlbnRCBrpIA8gBASJEChlBcHBseVBheW1lbnRFdmVudFJlc3BvbnNlEicKBW9yZGVyGAEgASgLMhguZW1wb3JpdW0ub3JkZXIudjEuT3JkZXIqkgIKC09yZGVyU3RhdHVzEhwKGE9SREVSX1NUQVRVU19VTlNQRUNJRklFRBAAEiAKHE9SREVSX1NUQVRVU19QRU5ESU5HX1BBWU1FTlQQARIVChFPUkRFUl9TVEFUVVNfUEFJRBACEhsKF09SREVSX1NUQVRVU19GVUxGSUxMSU5HEAMSGAoUT1JERVJfU1RBVFVTX1NISVBQRUQQBBIaChZPUkRFUl9TVEFUVVNfREVMSVZFUkVEEAUSGQoVT1JERVJfU1RBVFVTX0NBTkNFTEVEEAYSGQoVT1JERVJfU1RBVFVTX1JFRlVOREVEEAcSIwofT1JERVJfU1RBVFVTX1BBUlRJQUxMWV9SRUZVTkRFRBAIMscBCg9DaGVja291dFNlcnZpY2USWQoIQ2hlY2tvdXQSIi5lbXBvcml1bS5vcmRlci52MS5DaGVja291dFJlcXVlc3QaIy5lbXBvcml1bS5vcmRlci52MS5DaGVja291dFJlc3BvbnNlIgTI8xgCElkKCFBheU9yZGVyEiIuZW1wb3JpdW0ub3JkZXIudjEuUGF5T3JkZXJSZXF1ZXN0GiMuZW1wb3JpdW0ub3JkZXIudjEuUGF5T3JkZXJSZXNwb25zZSIEyPMYAjL2BwoMT3JkZXJTZXJ2aWNlElwKCEdldE9yZGVyEiIuZW1wb3JpdW0ub3JkZXIudjEuR2V0T3JkZXJSZXF1ZXN0GiMuZW1wb3JpdW0ub3JkZXIudjEuR2V0T3JkZXJSZXNwb25zZSIHkAIByPMYAhJoCgxMaXN0TXlPcmRlcnMSJi5lbXBvcml1bS5vcmRlci52MS5MaXN0TXlPcmRlcnNSZXF1ZXN0GicuZW1wb3JpdW0ub3JkZXIudjEuTGlzdE15T3JkZXJzUmVzcG9uc2UiB5ACAcjzGAISZQoLQ2FuY2VsT3JkZXISJS5lbXBvcml1bS5vcmRlci52MS5DYW5jZWxPcmRlclJlcXVlc3QaJi5lbXBvcml1bS5vcmRlci52MS5DYW5jZWxPcmRlclJlc3BvbnNlIgeQAgLI8xgCEmIKCkxpc3RPcmRlcnMSJC5lbXBvcml1bS5vcmRlci52MS5MaXN0T3JkZXJzUmVxdWVzdBolLmVtcG9yaXVtLm9yZGVyLnYxLkxpc3RPcmRlcnNSZXNwb25zZSIHkAIByPMYAxJiCgtSZWZ1bmRPcmRlchIlLmVtcG9yaXVtLm9yZGVyLnYxLlJlZnVuZE9yZGVyUmVxdWVzdBomLmVtcG9yaXVtLm9yZGVyLnYxLlJlZnVuZE9yZGVyUmVzcG9uc2UiBMjzGAMSdAoRVXBkYXRlRnVsZmlsbG1lbnQSKy5lbXBvcml1bS5vcmRlci52MS5VcGRhdGVGdWxmaWxsbWVudFJlcXVlc3QaLC5lbXBvcml1bS5vcmRlci52MS5VcGRhdGVGdWxmaWxsbWVudFJlc3BvbnNlIgTI8xgDEnQKEUFwcGx5UGF5bWVudEV2ZW50EisuZW1wb3JpdW0ub3JkZXIudjEuQXBwbHlQYXltZW50RXZlbnRSZXF1ZXN0GiwuZW1wb3JpdW0ub3JkZXIudjEuQXBwbHlQYXltZW50RXZlbnRSZXNwb25zZSIEyPMYBRJ0ChBHZXRPcmRlckludGVybmFsEiouZW1wb3JpdW0ub3JkZXIudjEuR2V0T3JkZXJJbnRlcm5hbFJlcXVlc3QaKy5lbXBvcml1bS5vcmRlci52MS5HZXRPcmRlckludGVybmFsUmVzcG9uc2UiB5ACAcjzGAUSjAEKGVVwZGF0ZUZ1bGZpbGxtZW50SW50ZXJuYWwSMy5lbXBvcml1bS5vcmRlci52MS5VcGRhdGVGdWxmaWxsbWVudEludGVybmFsUmVxdWVzdBo0LmVtcG9yaXVtLm9yZGVyLnYxLlVwZGF0ZUZ1bGZpbGxtZW50SW50ZXJuYWxSZXNwb25zZSIEyPMYBUI+WjxnaXRodWIuY29tL2VtcG9yaXVtaHEvZW1wb3JpdW0vZ2VuL2VtcG9yaXVtL29yZGVyL3YxO29yZGVydjFiBnByb3RvMw", [file_buf_validate_validate, file_emporium_auth_v1_access, file_emporium_payment_v1_payment, file_emporium_shipping_v1_shipping, file_emporium_type_v1_address, file_emporium_type_v1_money, file_google_protobuf_timestamp]);
+  fileDesc("Ch1lbXBvcml1bS9vcmRlci92MS9vcmRlci5wcm90bxIRZW1wb3JpdW0ub3JkZXIudjEilwYKBU9yZGVyEgoKAmlkGAEgASgJEg4KBm51bWJlchgCIAEoCRITCgtjdXN0b21lcl9pZBgDIAEoCRI4CgZzdGF0dXMYBCABKA4yHi5lbXBvcml1bS5vcmRlci52MS5PcmRlclN0YXR1c0IIukgFggECEAESKwoFbGluZXMYBSADKAsyHC5lbXBvcml1bS5vcmRlci52MS5PcmRlckxpbmUSKQoIc3VidG90YWwYBiABKAsyFy5lbXBvcml1bS50eXBlLnYxLk1vbmV5EhUKDWRpc2NvdW50X2NvZGUYByABKAkSLwoOZGlzY291bnRfdG90YWwYCCABKAsyFy5lbXBvcml1bS50eXBlLnYxLk1vbmV5Ei8KDnNoaXBwaW5nX3RvdGFsGAkgASgLMhcuZW1wb3JpdW0udHlwZS52MS5Nb25leRIqCgl0YXhfdG90YWwYCiABKAsyFy5lbXBvcml1bS50eXBlLnYxLk1vbmV5EiYKBXRvdGFsGAsgASgLMhcuZW1wb3JpdW0udHlwZS52MS5Nb25leRIvCg5yZWZ1bmRlZF90b3RhbBgMIAEoCzIXLmVtcG9yaXVtLnR5cGUudjEuTW9uZXkSOQoQc2hpcHBpbmdfYWRkcmVzcxgNIAEoCzIfLmVtcG9yaXVtLnR5cGUudjEuUG9zdGFsQWRkcmVzcxI5Cg1zaGlwcGluZ19yYXRlGA4gASgLMiIuZW1wb3JpdW0uc2hpcHBpbmcudjEuU2hpcHBpbmdSYXRlEhIKCnBheW1lbnRfaWQYDyABKAkSMAoHaGlzdG9yeRgQIAMoCzIfLmVtcG9yaXVtLm9yZGVyLnYxLlN0YXR1c0NoYW5nZRIvCgtleHBpcmVfdGltZRgRIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLY3JlYXRlX3RpbWUYEiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGBMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCK+AQoJT3JkZXJMaW5lEgsKA3NrdRgBIAEoCRISCgpwcm9kdWN0X2lkGAIgASgJEg0KBXRpdGxlGAMgASgJEhUKDXZhcmlhbnRfdGl0bGUYBCABKAkSKwoKdW5pdF9wcmljZRgFIAEoCzIXLmVtcG9yaXVtLnR5cGUudjEuTW9uZXkSEAoIcXVhbnRpdHkYBiABKAMSKwoKbGluZV90b3RhbBgHIAEoCzIXLmVtcG9yaXVtLnR5cGUudjEuTW9uZXkixQEKDFN0YXR1c0NoYW5nZRI2CgRmcm9tGAEgASgOMh4uZW1wb3JpdW0ub3JkZXIudjEuT3JkZXJTdGF0dXNCCLpIBYIBAhABEjQKAnRvGAIgASgOMh4uZW1wb3JpdW0ub3JkZXIudjEuT3JkZXJTdGF0dXNCCLpIBYIBAhABEg4KBnJlYXNvbhgDIAEoCRINCgVhY3RvchgEIAEoCRIoCgR0aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLOAQoPQ2hlY2tvdXRSZXF1ZXN0EkEKEHNoaXBwaW5nX2FkZHJlc3MYASABKAsyHy5lbXBvcml1bS50eXBlLnYxLlBvc3RhbEFkZHJlc3NCBrpIA8gBARIjChBzaGlwcGluZ19yYXRlX2lkGAIgASgJQgm6SAZyBBABGGQSIgoPaWRlbXBvdGVuY3lfa2V5GAMgASgJQgm6SAZyBBAIGGQSLwoOZXhwZWN0ZWRfdG90YWwYBCABKAsyFy5lbXBvcml1bS50eXBlLnYxLk1vbmV5ImoKEENoZWNrb3V0UmVzcG9uc2USJwoFb3JkZXIYASABKAsyGC5lbXBvcml1bS5vcmRlci52MS5PcmRlchItCgdwYXltZW50GAIgASgLMhwuZW1wb3JpdW0ucGF5bWVudC52MS5QYXltZW50IoYCCg9QYXlPcmRlclJlcXVlc3QSGwoIb3JkZXJfaWQYASABKAlCCbpIBnIEEAEYQBKTAQoOcGF5bWVudF9tZXRob2QYAiABKAlCe7pIeLoBbgoUcGF5bWVudF9tZXRob2QudG9rZW4SLXNlbmQgYSBwYXltZW50IG1ldGhvZCB0b2tlbiwgbm90IGNhcmQgZGV0YWlscxonIXRoaXMubWF0Y2hlcygnWzAtOV0oWyAtXT9bMC05XSl7MTEsfScpcgUQARjIARIiCg9pZGVtcG90ZW5jeV9rZXkYAyABKAlCCbpIBnIEEAgYZBIcCgpyZXR1cm5fdXJsGAQgASgJQgi6SAVyAxiAECJqChBQYXlPcmRlclJlc3BvbnNlEicKBW9yZGVyGAEgASgLMhguZW1wb3JpdW0ub3JkZXIudjEuT3JkZXISLQoHcGF5bWVudBgCIAEoCzIcLmVtcG9yaXVtLnBheW1lbnQudjEuUGF5bWVudCI1ChZHZXRPcmRlclBheW1lbnRSZXF1ZXN0EhsKCG9yZGVyX2lkGAEgASgJQgm6SAZyBBABGEAicQoXR2V0T3JkZXJQYXltZW50UmVzcG9uc2USJwoFb3JkZXIYASABKAsyGC5lbXBvcml1bS5vcmRlci52MS5PcmRlchItCgdwYXltZW50GAIgASgLMhwuZW1wb3JpdW0ucGF5bWVudC52MS5QYXltZW50IigKD0dldE9yZGVyUmVxdWVzdBIVCgJpZBgBIAEoCUIJukgGcgQQARhAIjsKEEdldE9yZGVyUmVzcG9uc2USJwoFb3JkZXIYASABKAsyGC5lbXBvcml1bS5vcmRlci52MS5PcmRlciJRChNMaXN0TXlPcmRlcnNSZXF1ZXN0EhwKCXBhZ2Vfc2l6ZRgBIAEoBUIJukgGGgQYZCgAEhwKCnBhZ2VfdG9rZW4YAiABKAlCCLpIBXIDGIAIIlkKFExpc3RNeU9yZGVyc1Jlc3BvbnNlEigKBm9yZGVycxgBIAMoCzIYLmVtcG9yaXVtLm9yZGVyLnYxLk9yZGVyEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJFChJDYW5jZWxPcmRlclJlcXVlc3QSFQoCaWQYASABKAlCCbpIBnIEEAEYQBIYCgZyZWFzb24YAiABKAlCCLpIBXIDGPQDIj4KE0NhbmNlbE9yZGVyUmVzcG9uc2USJwoFb3JkZXIYASABKAsyGC5lbXBvcml1bS5vcmRlci52MS5PcmRlciKyAgoRTGlzdE9yZGVyc1JlcXVlc3QSHAoJcGFnZV9zaXplGAEgASgFQgm6SAYaBBhkKAASHAoKcGFnZV90b2tlbhgCIAEoCUIIukgFcgMYgAgSQwoIc3RhdHVzZXMYAyADKA4yHi5lbXBvcml1bS5vcmRlci52MS5PcmRlclN0YXR1c0IRukgOkgELEAgiB4IBBBABIAASHAoLY3VzdG9tZXJfaWQYBCABKAlCB7pIBHICGEASFwoFcXVlcnkYBSABKAlCCLpIBXIDGMgBEjEKDWNyZWF0ZWRfYWZ0ZXIYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjIKDmNyZWF0ZWRfYmVmb3JlGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJXChJMaXN0T3JkZXJzUmVzcG9uc2USKAoGb3JkZXJzGAEgAygLMhguZW1wb3JpdW0ub3JkZXIudjEuT3JkZXISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIpIBChJSZWZ1bmRPcmRlclJlcXVlc3QSFQoCaWQYASABKAlCCbpIBnIEEAEYQBIcCgZhbW91bnQYAiABKANCB7pIBCICIABIAIgBARIYCgZyZWFzb24YAyABKAlCCLpIBXIDGPQDEiIKD2lkZW1wb3RlbmN5X2tleRgEIAEoCUIJukgGcgQQCBhkQgkKB19hbW91bnQiPgoTUmVmdW5kT3JkZXJSZXNwb25zZRInCgVvcmRlchgBIAEoCzIYLmVtcG9yaXVtLm9yZGVyLnYxLk9yZGVyIqIBChhVcGRhdGVGdWxmaWxsbWVudFJlcXVlc3QSFQoCaWQYASABKAlCCbpIBnIEEAEYQBI8CgZzdGF0dXMYAiABKA4yHi5lbXBvcml1bS5vcmRlci52MS5PcmRlclN0YXR1c0IMukgJggEGGAMYBBgFEhYKBG5vdGUYAyABKAlCCLpIBXIDGPQDEhkKCGV2ZW50X2lkGAQgASgJQge6SARyAhhkIkQKGVVwZGF0ZUZ1bGZpbGxtZW50UmVzcG9uc2USJwoFb3JkZXIYASABKAsyGC5lbXBvcml1bS5vcmRlci52MS5PcmRlciIwChdHZXRPcmRlckludGVybmFsUmVxdWVzdBIVCgJpZBgBIAEoCUIJukgGcgQQARhAIkMKGEdldE9yZGVySW50ZXJuYWxSZXNwb25zZRInCgVvcmRlchgBIAEoCzIYLmVtcG9yaXVtLm9yZGVyLnYxLk9yZGVyIqwBCiBVcGRhdGVGdWxmaWxsbWVudEludGVybmFsUmVxdWVzdBIVCgJpZBgBIAEoCUIJukgGcgQQARhAEjwKBnN0YXR1cxgCIAEoDjIeLmVtcG9yaXVtLm9yZGVyLnYxLk9yZGVyU3RhdHVzQgy6SAmCAQYYAxgEGAUSFgoEbm90ZRgDIAEoCUIIukgFcgMY9AMSGwoIZXZlbnRfaWQYBCABKAlCCbpIBnIEEAEYZCJMCiFVcGRhdGVGdWxmaWxsbWVudEludGVybmFsUmVzcG9uc2USJwoFb3JkZXIYASABKAsyGC5lbXBvcml1bS5vcmRlci52MS5PcmRlciJUChhBcHBseVBheW1lbnRFdmVudFJlcXVlc3QSOAoFZXZlbnQYASABKAsyIS5lbXBvcml1bS5wYXltZW50LnYxLlBheW1lbnRFdmVudEIGukgDyAEBIkQKGUFwcGx5UGF5bWVudEV2ZW50UmVzcG9uc2USJwoFb3JkZXIYASABKAsyGC5lbXBvcml1bS5vcmRlci52MS5PcmRlciKiAQoUR2V0T3JkZXJTdGF0c1JlcXVlc3QSNwoKc3RhcnRfZGF0ZRgBIAEoCUIjukggch4yHF5bMC05XXs0fS1bMC05XXsyfS1bMC05XXsyfSQSNQoIZW5kX2RhdGUYAiABKAlCI7pIIHIeMhxeWzAtOV17NH0tWzAtOV17Mn0tWzAtOV17Mn0kEhoKCXRpbWVfem9uZRgDIAEoCUIHukgEcgIYQCKeAQoVR2V0T3JkZXJTdGF0c1Jlc3BvbnNlEjAKBGRheXMYASADKAsyIi5lbXBvcml1bS5vcmRlci52MS5EYWlseU9yZGVyU3RhdHMSDgoGb3JkZXJzGAIgASgDEigKB3JldmVudWUYAyABKAsyFy5lbXBvcml1bS50eXBlLnYxLk1vbmV5EhkKEWF3YWl0aW5nX3NoaXBtZW50GAQgASgDIlkKD0RhaWx5T3JkZXJTdGF0cxIMCgRkYXRlGAEgASgJEg4KBm9yZGVycxgCIAEoAxIoCgdyZXZlbnVlGAMgASgLMhcuZW1wb3JpdW0udHlwZS52MS5Nb25leSqSAgoLT3JkZXJTdGF0dXMSHAoYT1JERVJfU1RBVFVTX1VOU1BFQ0lGSUVEEAASIAocT1JERVJfU1RBVFVTX1BFTkRJTkdfUEFZTUVOVBABEhUKEU9SREVSX1NUQVRVU19QQUlEEAISGwoXT1JERVJfU1RBVFVTX0ZVTEZJTExJTkcQAxIYChRPUkRFUl9TVEFUVVNfU0hJUFBFRBAEEhoKFk9SREVSX1NUQVRVU19ERUxJVkVSRUQQBRIZChVPUkRFUl9TVEFUVVNfQ0FOQ0VMRUQQBhIZChVPUkRFUl9TVEFUVVNfUkVGVU5ERUQQBxIjCh9PUkRFUl9TVEFUVVNfUEFSVElBTExZX1JFRlVOREVEEAgyugIKD0NoZWNrb3V0U2VydmljZRJZCghDaGVja291dBIiLmVtcG9yaXVtLm9yZGVyLnYxLkNoZWNrb3V0UmVxdWVzdBojLmVtcG9yaXVtLm9yZGVyLnYxLkNoZWNrb3V0UmVzcG9uc2UiBMjzGAISWQoIUGF5T3JkZXISIi5lbXBvcml1bS5vcmRlci52MS5QYXlPcmRlclJlcXVlc3QaIy5lbXBvcml1bS5vcmRlci52MS5QYXlPcmRlclJlc3BvbnNlIgTI8xgCEnEKD0dldE9yZGVyUGF5bWVudBIpLmVtcG9yaXVtLm9yZGVyLnYxLkdldE9yZGVyUGF5bWVudFJlcXVlc3QaKi5lbXBvcml1bS5vcmRlci52MS5HZXRPcmRlclBheW1lbnRSZXNwb25zZSIHkAICyPMYAjLjCAoMT3JkZXJTZXJ2aWNlElwKCEdldE9yZGVyEiIuZW1wb3JpdW0ub3JkZXIudjEuR2V0T3JkZXJSZXF1ZXN0GiMuZW1wb3JpdW0ub3JkZXIudjEuR2V0T3JkZXJSZXNwb25zZSIHkAIByPMYAhJoCgxMaXN0TXlPcmRlcnMSJi5lbXBvcml1bS5vcmRlci52MS5MaXN0TXlPcmRlcnNSZXF1ZXN0GicuZW1wb3JpdW0ub3JkZXIudjEuTGlzdE15T3JkZXJzUmVzcG9uc2UiB5ACAcjzGAISZQoLQ2FuY2VsT3JkZXISJS5lbXBvcml1bS5vcmRlci52MS5DYW5jZWxPcmRlclJlcXVlc3QaJi5lbXBvcml1bS5vcmRlci52MS5DYW5jZWxPcmRlclJlc3BvbnNlIgeQAgLI8xgCEmIKCkxpc3RPcmRlcnMSJC5lbXBvcml1bS5vcmRlci52MS5MaXN0T3JkZXJzUmVxdWVzdBolLmVtcG9yaXVtLm9yZGVyLnYxLkxpc3RPcmRlcnNSZXNwb25zZSIHkAIByPMYAxJrCg1HZXRPcmRlclN0YXRzEicuZW1wb3JpdW0ub3JkZXIudjEuR2V0T3JkZXJTdGF0c1JlcXVlc3QaKC5lbXBvcml1bS5vcmRlci52MS5HZXRPcmRlclN0YXRzUmVzcG9uc2UiB5ACAcjzGAMSYgoLUmVmdW5kT3JkZXISJS5lbXBvcml1bS5vcmRlci52MS5SZWZ1bmRPcmRlclJlcXVlc3QaJi5lbXBvcml1bS5vcmRlci52MS5SZWZ1bmRPcmRlclJlc3BvbnNlIgTI8xgDEnQKEVVwZGF0ZUZ1bGZpbGxtZW50EisuZW1wb3JpdW0ub3JkZXIudjEuVXBkYXRlRnVsZmlsbG1lbnRSZXF1ZXN0GiwuZW1wb3JpdW0ub3JkZXIudjEuVXBkYXRlRnVsZmlsbG1lbnRSZXNwb25zZSIEyPMYAxJ0ChFBcHBseVBheW1lbnRFdmVudBIrLmVtcG9yaXVtLm9yZGVyLnYxLkFwcGx5UGF5bWVudEV2ZW50UmVxdWVzdBosLmVtcG9yaXVtLm9yZGVyLnYxLkFwcGx5UGF5bWVudEV2ZW50UmVzcG9uc2UiBMjzGAUSdAoQR2V0T3JkZXJJbnRlcm5hbBIqLmVtcG9yaXVtLm9yZGVyLnYxLkdldE9yZGVySW50ZXJuYWxSZXF1ZXN0GisuZW1wb3JpdW0ub3JkZXIudjEuR2V0T3JkZXJJbnRlcm5hbFJlc3BvbnNlIgeQAgHI8xgFEowBChlVcGRhdGVGdWxmaWxsbWVudEludGVybmFsEjMuZW1wb3JpdW0ub3JkZXIudjEuVXBkYXRlRnVsZmlsbG1lbnRJbnRlcm5hbFJlcXVlc3QaNC5lbXBvcml1bS5vcmRlci52MS5VcGRhdGVGdWxmaWxsbWVudEludGVybmFsUmVzcG9uc2UiBMjzGAVCPlo8Z2l0aHViLmNvbS9lbXBvcml1bWhxL2VtcG9yaXVtL2dlbi9lbXBvcml1bS9vcmRlci92MTtvcmRlcnYxYgZwcm90bzM", [file_buf_validate_validate, file_emporium_auth_v1_access, file_emporium_payment_v1_payment, file_emporium_shipping_v1_shipping, file_emporium_type_v1_address, file_emporium_type_v1_money, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message emporium.order.v1.Order
@@ -296,9 +296,11 @@ export type PayOrderRequest = Message<"emporium.order.v1.PayOrderRequest"> & {
   orderId: string;
 
   /**
-   * The simulator's test cards (4242424242424242 succeeds,
-   * 4000000000000002 is declined, 4000002760003184 asks for
-   * authentication) or a Stripe PaymentMethod id.
+   * A payment method id from the provider, never card details: a Stripe
+   * PaymentMethod id (pm_…) made by Stripe.js, or with the simulator a
+   * pm_sim_… id from its tokenization endpoint (see
+   * PaymentService.GetPaymentConfig). Anything that looks like a card
+   * number is refused with invalid_argument.
    *
    * @generated from field: string payment_method = 2;
    */
@@ -349,6 +351,48 @@ export const PayOrderResponseSchema: GenMessage<PayOrderResponse> = /*@__PURE__*
   messageDesc(file_emporium_order_v1_order, 6);
 
 /**
+ * @generated from message emporium.order.v1.GetOrderPaymentRequest
+ */
+export type GetOrderPaymentRequest = Message<"emporium.order.v1.GetOrderPaymentRequest"> & {
+  /**
+   * @generated from field: string order_id = 1;
+   */
+  orderId: string;
+};
+
+/**
+ * Describes the message emporium.order.v1.GetOrderPaymentRequest.
+ * Use `create(GetOrderPaymentRequestSchema)` to create a new message.
+ */
+export const GetOrderPaymentRequestSchema: GenMessage<GetOrderPaymentRequest> = /*@__PURE__*/
+  messageDesc(file_emporium_order_v1_order, 7);
+
+/**
+ * @generated from message emporium.order.v1.GetOrderPaymentResponse
+ */
+export type GetOrderPaymentResponse = Message<"emporium.order.v1.GetOrderPaymentResponse"> & {
+  /**
+   * @generated from field: emporium.order.v1.Order order = 1;
+   */
+  order?: Order | undefined;
+
+  /**
+   * Unset when the order has nothing to pay. client_secret is set while
+   * the payment can still be confirmed.
+   *
+   * @generated from field: emporium.payment.v1.Payment payment = 2;
+   */
+  payment?: Payment | undefined;
+};
+
+/**
+ * Describes the message emporium.order.v1.GetOrderPaymentResponse.
+ * Use `create(GetOrderPaymentResponseSchema)` to create a new message.
+ */
+export const GetOrderPaymentResponseSchema: GenMessage<GetOrderPaymentResponse> = /*@__PURE__*/
+  messageDesc(file_emporium_order_v1_order, 8);
+
+/**
  * @generated from message emporium.order.v1.GetOrderRequest
  */
 export type GetOrderRequest = Message<"emporium.order.v1.GetOrderRequest"> & {
@@ -363,7 +407,7 @@ export type GetOrderRequest = Message<"emporium.order.v1.GetOrderRequest"> & {
  * Use `create(GetOrderRequestSchema)` to create a new message.
  */
 export const GetOrderRequestSchema: GenMessage<GetOrderRequest> = /*@__PURE__*/
-  messageDesc(file_emporium_order_v1_order, 7);
+  messageDesc(file_emporium_order_v1_order, 9);
 
 /**
  * @generated from message emporium.order.v1.GetOrderResponse
@@ -380,7 +424,7 @@ export type GetOrderResponse = Message<"emporium.order.v1.GetOrderResponse"> & {
  * Use `create(GetOrderResponseSchema)` to create a new message.
  */
 export const GetOrderResponseSchema: GenMessage<GetOrderResponse> = /*@__PURE__*/
-  messageDesc(file_emporium_order_v1_order, 8);
+  messageDesc(file_emporium_order_v1_order, 10);
 
 /**
  * @generated from message emporium.order.v1.ListMyOrdersRequest
@@ -402,7 +446,7 @@ export type ListMyOrdersRequest = Message<"emporium.order.v1.ListMyOrdersRequest
  * Use `create(ListMyOrdersRequestSchema)` to create a new message.
  */
 export const ListMyOrdersRequestSchema: GenMessage<ListMyOrdersRequest> = /*@__PURE__*/
-  messageDesc(file_emporium_order_v1_order, 9);
+  messageDesc(file_emporium_order_v1_order, 11);
 
 /**
  * @generated from message emporium.order.v1.ListMyOrdersResponse
@@ -424,7 +468,7 @@ export type ListMyOrdersResponse = Message<"emporium.order.v1.ListMyOrdersRespon
  * Use `create(ListMyOrdersResponseSchema)` to create a new message.
  */
 export const ListMyOrdersResponseSchema: GenMessage<ListMyOrdersResponse> = /*@__PURE__*/
-  messageDesc(file_emporium_order_v1_order, 10);
+  messageDesc(file_emporium_order_v1_order, 12);
 
 /**
  * @generated from message emporium.order.v1.CancelOrderRequest
@@ -446,7 +490,7 @@ export type CancelOrderRequest = Message<"emporium.order.v1.CancelOrderRequest">
  * Use `create(CancelOrderRequestSchema)` to create a new message.
  */
 export const CancelOrderRequestSchema: GenMessage<CancelOrderRequest> = /*@__PURE__*/
-  messageDesc(file_emporium_order_v1_order, 11);
+  messageDesc(file_emporium_order_v1_order, 13);
 
 /**
  * @generated from message emporium.order.v1.CancelOrderResponse
@@ -463,7 +507,7 @@ export type CancelOrderResponse = Message<"emporium.order.v1.CancelOrderResponse
  * Use `create(CancelOrderResponseSchema)` to create a new message.
  */
 export const CancelOrderResponseSchema: GenMessage<CancelOrderResponse> = /*@__PURE__*/
-  messageDesc(file_emporium_order_v1_order, 12);
+  messageDesc(file_emporium_order_v1_order, 14);
 
 /**
  * @generated from message emporium.order.v1.ListOrdersRequest
@@ -514,7 +558,7 @@ export type ListOrdersRequest = Message<"emporium.order.v1.ListOrdersRequest"> &
  * Use `create(ListOrdersRequestSchema)` to create a new message.
  */
 export const ListOrdersRequestSchema: GenMessage<ListOrdersRequest> = /*@__PURE__*/
-  messageDesc(file_emporium_order_v1_order, 13);
+  messageDesc(file_emporium_order_v1_order, 15);
 
 /**
  * @generated from message emporium.order.v1.ListOrdersResponse
@@ -536,7 +580,7 @@ export type ListOrdersResponse = Message<"emporium.order.v1.ListOrdersResponse">
  * Use `create(ListOrdersResponseSchema)` to create a new message.
  */
 export const ListOrdersResponseSchema: GenMessage<ListOrdersResponse> = /*@__PURE__*/
-  messageDesc(file_emporium_order_v1_order, 14);
+  messageDesc(file_emporium_order_v1_order, 16);
 
 /**
  * @generated from message emporium.order.v1.RefundOrderRequest
@@ -570,7 +614,7 @@ export type RefundOrderRequest = Message<"emporium.order.v1.RefundOrderRequest">
  * Use `create(RefundOrderRequestSchema)` to create a new message.
  */
 export const RefundOrderRequestSchema: GenMessage<RefundOrderRequest> = /*@__PURE__*/
-  messageDesc(file_emporium_order_v1_order, 15);
+  messageDesc(file_emporium_order_v1_order, 17);
 
 /**
  * @generated from message emporium.order.v1.RefundOrderResponse
@@ -587,7 +631,7 @@ export type RefundOrderResponse = Message<"emporium.order.v1.RefundOrderResponse
  * Use `create(RefundOrderResponseSchema)` to create a new message.
  */
 export const RefundOrderResponseSchema: GenMessage<RefundOrderResponse> = /*@__PURE__*/
-  messageDesc(file_emporium_order_v1_order, 16);
+  messageDesc(file_emporium_order_v1_order, 18);
 
 /**
  * @generated from message emporium.order.v1.UpdateFulfillmentRequest
@@ -623,7 +667,7 @@ export type UpdateFulfillmentRequest = Message<"emporium.order.v1.UpdateFulfillm
  * Use `create(UpdateFulfillmentRequestSchema)` to create a new message.
  */
 export const UpdateFulfillmentRequestSchema: GenMessage<UpdateFulfillmentRequest> = /*@__PURE__*/
-  messageDesc(file_emporium_order_v1_order, 17);
+  messageDesc(file_emporium_order_v1_order, 19);
 
 /**
  * @generated from message emporium.order.v1.UpdateFulfillmentResponse
@@ -640,7 +684,7 @@ export type UpdateFulfillmentResponse = Message<"emporium.order.v1.UpdateFulfill
  * Use `create(UpdateFulfillmentResponseSchema)` to create a new message.
  */
 export const UpdateFulfillmentResponseSchema: GenMessage<UpdateFulfillmentResponse> = /*@__PURE__*/
-  messageDesc(file_emporium_order_v1_order, 18);
+  messageDesc(file_emporium_order_v1_order, 20);
 
 /**
  * @generated from message emporium.order.v1.GetOrderInternalRequest
@@ -657,7 +701,7 @@ export type GetOrderInternalRequest = Message<"emporium.order.v1.GetOrderInterna
  * Use `create(GetOrderInternalRequestSchema)` to create a new message.
  */
 export const GetOrderInternalRequestSchema: GenMessage<GetOrderInternalRequest> = /*@__PURE__*/
-  messageDesc(file_emporium_order_v1_order, 19);
+  messageDesc(file_emporium_order_v1_order, 21);
 
 /**
  * @generated from message emporium.order.v1.GetOrderInternalResponse
@@ -674,7 +718,7 @@ export type GetOrderInternalResponse = Message<"emporium.order.v1.GetOrderIntern
  * Use `create(GetOrderInternalResponseSchema)` to create a new message.
  */
 export const GetOrderInternalResponseSchema: GenMessage<GetOrderInternalResponse> = /*@__PURE__*/
-  messageDesc(file_emporium_order_v1_order, 20);
+  messageDesc(file_emporium_order_v1_order, 22);
 
 /**
  * @generated from message emporium.order.v1.UpdateFulfillmentInternalRequest
@@ -710,7 +754,7 @@ export type UpdateFulfillmentInternalRequest = Message<"emporium.order.v1.Update
  * Use `create(UpdateFulfillmentInternalRequestSchema)` to create a new message.
  */
 export const UpdateFulfillmentInternalRequestSchema: GenMessage<UpdateFulfillmentInternalRequest> = /*@__PURE__*/
-  messageDesc(file_emporium_order_v1_order, 21);
+  messageDesc(file_emporium_order_v1_order, 23);
 
 /**
  * @generated from message emporium.order.v1.UpdateFulfillmentInternalResponse
@@ -727,7 +771,7 @@ export type UpdateFulfillmentInternalResponse = Message<"emporium.order.v1.Updat
  * Use `create(UpdateFulfillmentInternalResponseSchema)` to create a new message.
  */
 export const UpdateFulfillmentInternalResponseSchema: GenMessage<UpdateFulfillmentInternalResponse> = /*@__PURE__*/
-  messageDesc(file_emporium_order_v1_order, 22);
+  messageDesc(file_emporium_order_v1_order, 24);
 
 /**
  * @generated from message emporium.order.v1.ApplyPaymentEventRequest
@@ -744,7 +788,7 @@ export type ApplyPaymentEventRequest = Message<"emporium.order.v1.ApplyPaymentEv
  * Use `create(ApplyPaymentEventRequestSchema)` to create a new message.
  */
 export const ApplyPaymentEventRequestSchema: GenMessage<ApplyPaymentEventRequest> = /*@__PURE__*/
-  messageDesc(file_emporium_order_v1_order, 23);
+  messageDesc(file_emporium_order_v1_order, 25);
 
 /**
  * @generated from message emporium.order.v1.ApplyPaymentEventResponse
@@ -761,7 +805,111 @@ export type ApplyPaymentEventResponse = Message<"emporium.order.v1.ApplyPaymentE
  * Use `create(ApplyPaymentEventResponseSchema)` to create a new message.
  */
 export const ApplyPaymentEventResponseSchema: GenMessage<ApplyPaymentEventResponse> = /*@__PURE__*/
-  messageDesc(file_emporium_order_v1_order, 24);
+  messageDesc(file_emporium_order_v1_order, 26);
+
+/**
+ * @generated from message emporium.order.v1.GetOrderStatsRequest
+ */
+export type GetOrderStatsRequest = Message<"emporium.order.v1.GetOrderStatsRequest"> & {
+  /**
+   * First and last day of the range, inclusive, as YYYY-MM-DD in time_zone.
+   *
+   * @generated from field: string start_date = 1;
+   */
+  startDate: string;
+
+  /**
+   * @generated from field: string end_date = 2;
+   */
+  endDate: string;
+
+  /**
+   * IANA time zone the days are counted in, e.g. "Europe/Paris"; empty
+   * means UTC.
+   *
+   * @generated from field: string time_zone = 3;
+   */
+  timeZone: string;
+};
+
+/**
+ * Describes the message emporium.order.v1.GetOrderStatsRequest.
+ * Use `create(GetOrderStatsRequestSchema)` to create a new message.
+ */
+export const GetOrderStatsRequestSchema: GenMessage<GetOrderStatsRequest> = /*@__PURE__*/
+  messageDesc(file_emporium_order_v1_order, 27);
+
+/**
+ * @generated from message emporium.order.v1.GetOrderStatsResponse
+ */
+export type GetOrderStatsResponse = Message<"emporium.order.v1.GetOrderStatsResponse"> & {
+  /**
+   * Every day of the range, oldest first, days without orders included.
+   *
+   * @generated from field: repeated emporium.order.v1.DailyOrderStats days = 1;
+   */
+  days: DailyOrderStats[];
+
+  /**
+   * Sums over the range.
+   *
+   * @generated from field: int64 orders = 2;
+   */
+  orders: bigint;
+
+  /**
+   * @generated from field: emporium.type.v1.Money revenue = 3;
+   */
+  revenue?: Money | undefined;
+
+  /**
+   * Orders paid or being fulfilled and not yet shipped, now (whatever the
+   * range).
+   *
+   * @generated from field: int64 awaiting_shipment = 4;
+   */
+  awaitingShipment: bigint;
+};
+
+/**
+ * Describes the message emporium.order.v1.GetOrderStatsResponse.
+ * Use `create(GetOrderStatsResponseSchema)` to create a new message.
+ */
+export const GetOrderStatsResponseSchema: GenMessage<GetOrderStatsResponse> = /*@__PURE__*/
+  messageDesc(file_emporium_order_v1_order, 28);
+
+/**
+ * DailyOrderStats is one day of GetOrderStats. An order counts on the day it
+ * was placed, once paid (pending and canceled orders do not count); its
+ * revenue is its total less what was refunded.
+ *
+ * @generated from message emporium.order.v1.DailyOrderStats
+ */
+export type DailyOrderStats = Message<"emporium.order.v1.DailyOrderStats"> & {
+  /**
+   * YYYY-MM-DD.
+   *
+   * @generated from field: string date = 1;
+   */
+  date: string;
+
+  /**
+   * @generated from field: int64 orders = 2;
+   */
+  orders: bigint;
+
+  /**
+   * @generated from field: emporium.type.v1.Money revenue = 3;
+   */
+  revenue?: Money | undefined;
+};
+
+/**
+ * Describes the message emporium.order.v1.DailyOrderStats.
+ * Use `create(DailyOrderStatsSchema)` to create a new message.
+ */
+export const DailyOrderStatsSchema: GenMessage<DailyOrderStats> = /*@__PURE__*/
+  messageDesc(file_emporium_order_v1_order, 29);
 
 /**
  * OrderStatus is a state of the order state machine. Allowed moves:
@@ -848,7 +996,8 @@ export const CheckoutService: GenService<{
     output: typeof CheckoutResponseSchema;
   },
   /**
-   * PayOrder charges a payment method for a pending order. A declined card
+   * PayOrder charges a payment method (a token from the provider, never
+   * card details) for a pending order. A declined card
    * returns the order still pending, with the reason in
    * `payment.last_error`, and may be retried with another card; a card that
    * needs authentication returns `payment.next_action_url`, and the order
@@ -860,6 +1009,22 @@ export const CheckoutService: GenService<{
     methodKind: "unary";
     input: typeof PayOrderRequestSchema;
     output: typeof PayOrderResponseSchema;
+  },
+  /**
+   * GetOrderPayment returns the payment of the caller's own order, with the
+   * client secret the provider's SDK (Stripe.js, the Payment Element)
+   * confirms it with while the order waits for payment: how an app resumes
+   * paying for an order placed earlier. Only the order's owner may call it;
+   * for anyone else, staff included, the order is not found. Idempotent: it
+   * opens the payment of a pending order whose checkout stopped before it
+   * did, once.
+   *
+   * @generated from rpc emporium.order.v1.CheckoutService.GetOrderPayment
+   */
+  getOrderPayment: {
+    methodKind: "unary";
+    input: typeof GetOrderPaymentRequestSchema;
+    output: typeof GetOrderPaymentResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_emporium_order_v1_order, 0);
@@ -913,6 +1078,18 @@ export const OrderService: GenService<{
     methodKind: "unary";
     input: typeof ListOrdersRequestSchema;
     output: typeof ListOrdersResponseSchema;
+  },
+  /**
+   * GetOrderStats counts paid orders and their revenue per calendar day of
+   * a time zone over a range of days (at most 366), and the orders waiting
+   * to ship now, for the back office's dashboard.
+   *
+   * @generated from rpc emporium.order.v1.OrderService.GetOrderStats
+   */
+  getOrderStats: {
+    methodKind: "unary";
+    input: typeof GetOrderStatsRequestSchema;
+    output: typeof GetOrderStatsResponseSchema;
   },
   /**
    * RefundOrder refunds part or all of a paid order. The same

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file emporium/payment/v1/payment.proto.
  */
 export const file_emporium_payment_v1_payment: GenFile = /*@__PURE__*/
-  fileDesc("CiFlbXBvcml1bS9wYXltZW50L3YxL3BheW1lbnQucHJvdG8SE2VtcG9yaXVtLnBheW1lbnQudjEihAMKB1BheW1lbnQSCgoCaWQYASABKAkSEAoIb3JkZXJfaWQYAiABKAkSJwoGYW1vdW50GAMgASgLMhcuZW1wb3JpdW0udHlwZS52MS5Nb25leRIyCgZzdGF0dXMYBCABKA4yIi5lbXBvcml1bS5wYXltZW50LnYxLlBheW1lbnRTdGF0dXMSKQoIcmVmdW5kZWQYBSABKAsyFy5lbXBvcml1bS50eXBlLnYxLk1vbmV5EhcKD25leHRfYWN0aW9uX3VybBgGIAEoCRISCgpsYXN0X2Vycm9yGAcgASgJEhAKCHByb3ZpZGVyGAggASgJEhsKE3Byb3ZpZGVyX3BheW1lbnRfaWQYCSABKAkSFQoNY2xpZW50X3NlY3JldBgKIAEoCRIvCgtjcmVhdGVfdGltZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIokBChRDcmVhdGVQYXltZW50UmVxdWVzdBIbCghvcmRlcl9pZBgBIAEoCUIJukgGcgQQARhAEi8KBmFtb3VudBgCIAEoCzIXLmVtcG9yaXVtLnR5cGUudjEuTW9uZXlCBrpIA8gBARIjCg9pZGVtcG90ZW5jeV9rZXkYAyABKAlCCrpIB3IFEAEYyAEiRgoVQ3JlYXRlUGF5bWVudFJlc3BvbnNlEi0KB3BheW1lbnQYASABKAsyHC5lbXBvcml1bS5wYXltZW50LnYxLlBheW1lbnQinQEKFUNvbmZpcm1QYXltZW50UmVxdWVzdBIdCgpwYXltZW50X2lkGAEgASgJQgm6SAZyBBABGEASIgoOcGF5bWVudF9tZXRob2QYAiABKAlCCrpIB3IFEAEYyAESIwoPaWRlbXBvdGVuY3lfa2V5GAMgASgJQgq6SAdyBRABGMgBEhwKCnJldHVybl91cmwYBCABKAlCCLpIBXIDGIAQIkcKFkNvbmZpcm1QYXltZW50UmVzcG9uc2USLQoHcGF5bWVudBgBIAEoCzIcLmVtcG9yaXVtLnBheW1lbnQudjEuUGF5bWVudCIqChFHZXRQYXltZW50UmVxdWVzdBIVCgJpZBgBIAEoCUIJukgGcgQQARhAIkMKEkdldFBheW1lbnRSZXNwb25zZRItCgdwYXltZW50GAEgASgLMhwuZW1wb3JpdW0ucGF5bWVudC52MS5QYXltZW50Ii0KFENhbmNlbFBheW1lbnRSZXF1ZXN0EhUKAmlkGAEgASgJQgm6SAZyBBABGEAiRgoVQ2FuY2VsUGF5bWVudFJlc3BvbnNlEi0KB3BheW1lbnQYASABKAsyHC5lbXBvcml1bS5wYXltZW50LnYxLlBheW1lbnQijQEKFFJlZnVuZFBheW1lbnRSZXF1ZXN0Eh0KCnBheW1lbnRfaWQYASABKAlCCbpIBnIEEAEYQBIXCgZhbW91bnQYAiABKANCB7pIBCICKAASGAoGcmVhc29uGAMgASgJQgi6SAVyAxj0AxIjCg9pZGVtcG90ZW5jeV9rZXkYBCABKAlCCrpIB3IFEAEYyAEidgoVUmVmdW5kUGF5bWVudFJlc3BvbnNlEi0KB3BheW1lbnQYASABKAsyHC5lbXBvcml1bS5wYXltZW50LnYxLlBheW1lbnQSLgoNcmVmdW5kX2Ftb3VudBgCIAEoCzIXLmVtcG9yaXVtLnR5cGUudjEuTW9uZXkiYgoMUGF5bWVudEV2ZW50EhsKCGV2ZW50X2lkGAEgASgJQgm6SAZyBBABGGQSNQoHcGF5bWVudBgCIAEoCzIcLmVtcG9yaXVtLnBheW1lbnQudjEuUGF5bWVudEIGukgDyAEBKtkBCg1QYXltZW50U3RhdHVzEh4KGlBBWU1FTlRfU1RBVFVTX1VOU1BFQ0lGSUVEEAASKgomUEFZTUVOVF9TVEFUVVNfUkVRVUlSRVNfUEFZTUVOVF9NRVRIT0QQARIiCh5QQVlNRU5UX1NUQVRVU19SRVFVSVJFU19BQ1RJT04QAhIdChlQQVlNRU5UX1NUQVRVU19QUk9DRVNTSU5HEAMSHAoYUEFZTUVOVF9TVEFUVVNfU1VDQ0VFREVEEAQSGwoXUEFZTUVOVF9TVEFUVVNfQ0FOQ0VMRUQQBTK2BAoOUGF5bWVudFNlcnZpY2USbAoNQ3JlYXRlUGF5bWVudBIpLmVtcG9yaXVtLnBheW1lbnQudjEuQ3JlYXRlUGF5bWVudFJlcXVlc3QaKi5lbXBvcml1bS5wYXltZW50LnYxLkNyZWF0ZVBheW1lbnRSZXNwb25zZSIEyPMYBRJvCg5Db25maXJtUGF5bWVudBIqLmVtcG9yaXVtLnBheW1lbnQudjEuQ29uZmlybVBheW1lbnRSZXF1ZXN0GisuZW1wb3JpdW0ucGF5bWVudC52MS5Db25maXJtUGF5bWVudFJlc3BvbnNlIgTI8xgFEmYKCkdldFBheW1lbnQSJi5lbXBvcml1bS5wYXltZW50LnYxLkdldFBheW1lbnRSZXF1ZXN0GicuZW1wb3JpdW0ucGF5bWVudC52MS5HZXRQYXltZW50UmVzcG9uc2UiB5ACAcjzGAUSbwoNQ2FuY2VsUGF5bWVudBIpLmVtcG9yaXVtLnBheW1lbnQudjEuQ2FuY2VsUGF5bWVudFJlcXVlc3QaKi5lbXBvcml1bS5wYXltZW50LnYxLkNhbmNlbFBheW1lbnRSZXNwb25zZSIHkAICyPMYBRJsCg1SZWZ1bmRQYXltZW50EikuZW1wb3JpdW0ucGF5bWVudC52MS5SZWZ1bmRQYXltZW50UmVxdWVzdBoqLmVtcG9yaXVtLnBheW1lbnQudjEuUmVmdW5kUGF5bWVudFJlc3BvbnNlIgTI8xgFQkJaQGdpdGh1Yi5jb20vZW1wb3JpdW1ocS9lbXBvcml1bS9nZW4vZW1wb3JpdW0vcGF5bWVudC92MTtwYXltZW50djFiBnByb3RvMw", [file_buf_validate_validate, file_emporium_auth_v1_access, file_emporium_type_v1_money, file_google_protobuf_timestamp]);
+  fileDesc("CiFlbXBvcml1bS9wYXltZW50L3YxL3BheW1lbnQucHJvdG8SE2VtcG9yaXVtLnBheW1lbnQudjEijgMKB1BheW1lbnQSCgoCaWQYASABKAkSEAoIb3JkZXJfaWQYAiABKAkSJwoGYW1vdW50GAMgASgLMhcuZW1wb3JpdW0udHlwZS52MS5Nb25leRI8CgZzdGF0dXMYBCABKA4yIi5lbXBvcml1bS5wYXltZW50LnYxLlBheW1lbnRTdGF0dXNCCLpIBYIBAhABEikKCHJlZnVuZGVkGAUgASgLMhcuZW1wb3JpdW0udHlwZS52MS5Nb25leRIXCg9uZXh0X2FjdGlvbl91cmwYBiABKAkSEgoKbGFzdF9lcnJvchgHIAEoCRIQCghwcm92aWRlchgIIAEoCRIbChNwcm92aWRlcl9wYXltZW50X2lkGAkgASgJEhUKDWNsaWVudF9zZWNyZXQYCiABKAkSLwoLY3JlYXRlX3RpbWUYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIZChdHZXRQYXltZW50Q29uZmlnUmVxdWVzdCKMAQoYR2V0UGF5bWVudENvbmZpZ1Jlc3BvbnNlEhAKCHByb3ZpZGVyGAEgASgJEhcKD3B1Ymxpc2hhYmxlX2tleRgCIAEoCRIcChRwYXltZW50X21ldGhvZF90eXBlcxgDIAMoCRIQCghjdXJyZW5jeRgEIAEoCRIVCg10b2tlbml6ZV9wYXRoGAUgASgJIokBChRDcmVhdGVQYXltZW50UmVxdWVzdBIbCghvcmRlcl9pZBgBIAEoCUIJukgGcgQQARhAEi8KBmFtb3VudBgCIAEoCzIXLmVtcG9yaXVtLnR5cGUudjEuTW9uZXlCBrpIA8gBARIjCg9pZGVtcG90ZW5jeV9rZXkYAyABKAlCCrpIB3IFEAEYyAEiRgoVQ3JlYXRlUGF5bWVudFJlc3BvbnNlEi0KB3BheW1lbnQYASABKAsyHC5lbXBvcml1bS5wYXltZW50LnYxLlBheW1lbnQijwIKFUNvbmZpcm1QYXltZW50UmVxdWVzdBIdCgpwYXltZW50X2lkGAEgASgJQgm6SAZyBBABGEASkwEKDnBheW1lbnRfbWV0aG9kGAIgASgJQnu6SHi6AW4KFHBheW1lbnRfbWV0aG9kLnRva2VuEi1zZW5kIGEgcGF5bWVudCBtZXRob2QgdG9rZW4sIG5vdCBjYXJkIGRldGFpbHMaJyF0aGlzLm1hdGNoZXMoJ1swLTldKFsgLV0/WzAtOV0pezExLH0nKXIFEAEYyAESIwoPaWRlbXBvdGVuY3lfa2V5GAMgASgJQgq6SAdyBRABGMgBEhwKCnJldHVybl91cmwYBCABKAlCCLpIBXIDGIAQIkcKFkNvbmZpcm1QYXltZW50UmVzcG9uc2USLQoHcGF5bWVudBgBIAEoCzIcLmVtcG9yaXVtLnBheW1lbnQudjEuUGF5bWVudCIqChFHZXRQYXltZW50UmVxdWVzdBIVCgJpZBgBIAEoCUIJukgGcgQQARhAIkMKEkdldFBheW1lbnRSZXNwb25zZRItCgdwYXltZW50GAEgASgLMhwuZW1wb3JpdW0ucGF5bWVudC52MS5QYXltZW50Ii0KFENhbmNlbFBheW1lbnRSZXF1ZXN0EhUKAmlkGAEgASgJQgm6SAZyBBABGEAiRgoVQ2FuY2VsUGF5bWVudFJlc3BvbnNlEi0KB3BheW1lbnQYASABKAsyHC5lbXBvcml1bS5wYXltZW50LnYxLlBheW1lbnQijQEKFFJlZnVuZFBheW1lbnRSZXF1ZXN0Eh0KCnBheW1lbnRfaWQYASABKAlCCbpIBnIEEAEYQBIXCgZhbW91bnQYAiABKANCB7pIBCICKAASGAoGcmVhc29uGAMgASgJQgi6SAVyAxj0AxIjCg9pZGVtcG90ZW5jeV9rZXkYBCABKAlCCrpIB3IFEAEYyAEidgoVUmVmdW5kUGF5bWVudFJlc3BvbnNlEi0KB3BheW1lbnQYASABKAsyHC5lbXBvcml1bS5wYXltZW50LnYxLlBheW1lbnQSLgoNcmVmdW5kX2Ftb3VudBgCIAEoCzIXLmVtcG9yaXVtLnR5cGUudjEuTW9uZXkiYgoMUGF5bWVudEV2ZW50EhsKCGV2ZW50X2lkGAEgASgJQgm6SAZyBBABGGQSNQoHcGF5bWVudBgCIAEoCzIcLmVtcG9yaXVtLnBheW1lbnQudjEuUGF5bWVudEIGukgDyAEBKtkBCg1QYXltZW50U3RhdHVzEh4KGlBBWU1FTlRfU1RBVFVTX1VOU1BFQ0lGSUVEEAASKgomUEFZTUVOVF9TVEFUVVNfUkVRVUlSRVNfUEFZTUVOVF9NRVRIT0QQARIiCh5QQVlNRU5UX1NUQVRVU19SRVFVSVJFU19BQ1RJT04QAhIdChlQQVlNRU5UX1NUQVRVU19QUk9DRVNTSU5HEAMSHAoYUEFZTUVOVF9TVEFUVVNfU1VDQ0VFREVEEAQSGwoXUEFZTUVOVF9TVEFUVVNfQ0FOQ0VMRUQQBTKwBQoOUGF5bWVudFNlcnZpY2USeAoQR2V0UGF5bWVudENvbmZpZxIsLmVtcG9yaXVtLnBheW1lbnQudjEuR2V0UGF5bWVudENvbmZpZ1JlcXVlc3QaLS5lbXBvcml1bS5wYXltZW50LnYxLkdldFBheW1lbnRDb25maWdSZXNwb25zZSIHkAIByPMYARJsCg1DcmVhdGVQYXltZW50EikuZW1wb3JpdW0ucGF5bWVudC52MS5DcmVhdGVQYXltZW50UmVxdWVzdBoqLmVtcG9yaXVtLnBheW1lbnQudjEuQ3JlYXRlUGF5bWVudFJlc3BvbnNlIgTI8xgFEm8KDkNvbmZpcm1QYXltZW50EiouZW1wb3JpdW0ucGF5bWVudC52MS5Db25maXJtUGF5bWVudFJlcXVlc3QaKy5lbXBvcml1bS5wYXltZW50LnYxLkNvbmZpcm1QYXltZW50UmVzcG9uc2UiBMjzGAUSZgoKR2V0UGF5bWVudBImLmVtcG9yaXVtLnBheW1lbnQudjEuR2V0UGF5bWVudFJlcXVlc3QaJy5lbXBvcml1bS5wYXltZW50LnYxLkdldFBheW1lbnRSZXNwb25zZSIHkAIByPMYBRJvCg1DYW5jZWxQYXltZW50EikuZW1wb3JpdW0ucGF5bWVudC52MS5DYW5jZWxQYXltZW50UmVxdWVzdBoqLmVtcG9yaXVtLnBheW1lbnQudjEuQ2FuY2VsUGF5bWVudFJlc3BvbnNlIgeQAgLI8xgFEmwKDVJlZnVuZFBheW1lbnQSKS5lbXBvcml1bS5wYXltZW50LnYxLlJlZnVuZFBheW1lbnRSZXF1ZXN0GiouZW1wb3JpdW0ucGF5bWVudC52MS5SZWZ1bmRQYXltZW50UmVzcG9uc2UiBMjzGAVCQlpAZ2l0aHViLmNvbS9lbXBvcml1bWhxL2VtcG9yaXVtL2dlbi9lbXBvcml1bS9wYXltZW50L3YxO3BheW1lbnR2MWIGcHJvdG8z", [file_buf_validate_validate, file_emporium_auth_v1_access, file_emporium_type_v1_money, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message emporium.payment.v1.Payment
@@ -77,6 +77,8 @@ export type Payment = Message<"emporium.payment.v1.Payment"> & {
 
   /**
    * For client-side confirmation with the provider's own SDK (Stripe.js).
+   * Only the order's owner ever receives it (from Checkout); the order
+   * service leaves it out of everything else.
    *
    * @generated from field: string client_secret = 10;
    */
@@ -99,6 +101,70 @@ export type Payment = Message<"emporium.payment.v1.Payment"> & {
  */
 export const PaymentSchema: GenMessage<Payment> = /*@__PURE__*/
   messageDesc(file_emporium_payment_v1_payment, 0);
+
+/**
+ * @generated from message emporium.payment.v1.GetPaymentConfigRequest
+ */
+export type GetPaymentConfigRequest = Message<"emporium.payment.v1.GetPaymentConfigRequest"> & {
+};
+
+/**
+ * Describes the message emporium.payment.v1.GetPaymentConfigRequest.
+ * Use `create(GetPaymentConfigRequestSchema)` to create a new message.
+ */
+export const GetPaymentConfigRequestSchema: GenMessage<GetPaymentConfigRequest> = /*@__PURE__*/
+  messageDesc(file_emporium_payment_v1_payment, 1);
+
+/**
+ * @generated from message emporium.payment.v1.GetPaymentConfigResponse
+ */
+export type GetPaymentConfigResponse = Message<"emporium.payment.v1.GetPaymentConfigResponse"> & {
+  /**
+   * "simulator" or "stripe".
+   *
+   * @generated from field: string provider = 1;
+   */
+  provider: string;
+
+  /**
+   * Stripe's publishable key (pk_live_… or pk_test_…) for Stripe.js and
+   * the mobile SDK; empty with the simulator.
+   *
+   * @generated from field: string publishable_key = 2;
+   */
+  publishableKey: string;
+
+  /**
+   * The payment method types offered, as Stripe names them, e.g. "card"
+   * (Apple Pay and Google Pay are cards to Stripe's Payment Element).
+   *
+   * @generated from field: repeated string payment_method_types = 3;
+   */
+  paymentMethodTypes: string[];
+
+  /**
+   * The shop's ISO 4217 currency, e.g. "USD".
+   *
+   * @generated from field: string currency = 4;
+   */
+  currency: string;
+
+  /**
+   * With the simulator: the path (on the shop's origin) of its
+   * tokenization endpoint, which takes Stripe's payment method form
+   * (type=card&card[number]=…) and answers a pm_sim_… id. Empty with Stripe.
+   *
+   * @generated from field: string tokenize_path = 5;
+   */
+  tokenizePath: string;
+};
+
+/**
+ * Describes the message emporium.payment.v1.GetPaymentConfigResponse.
+ * Use `create(GetPaymentConfigResponseSchema)` to create a new message.
+ */
+export const GetPaymentConfigResponseSchema: GenMessage<GetPaymentConfigResponse> = /*@__PURE__*/
+  messageDesc(file_emporium_payment_v1_payment, 2);
 
 /**
  * @generated from message emporium.payment.v1.CreatePaymentRequest
@@ -125,7 +191,7 @@ export type CreatePaymentRequest = Message<"emporium.payment.v1.CreatePaymentReq
  * Use `create(CreatePaymentRequestSchema)` to create a new message.
  */
 export const CreatePaymentRequestSchema: GenMessage<CreatePaymentRequest> = /*@__PURE__*/
-  messageDesc(file_emporium_payment_v1_payment, 1);
+  messageDesc(file_emporium_payment_v1_payment, 3);
 
 /**
  * @generated from message emporium.payment.v1.CreatePaymentResponse
@@ -142,7 +208,7 @@ export type CreatePaymentResponse = Message<"emporium.payment.v1.CreatePaymentRe
  * Use `create(CreatePaymentResponseSchema)` to create a new message.
  */
 export const CreatePaymentResponseSchema: GenMessage<CreatePaymentResponse> = /*@__PURE__*/
-  messageDesc(file_emporium_payment_v1_payment, 2);
+  messageDesc(file_emporium_payment_v1_payment, 4);
 
 /**
  * @generated from message emporium.payment.v1.ConfirmPaymentRequest
@@ -154,8 +220,10 @@ export type ConfirmPaymentRequest = Message<"emporium.payment.v1.ConfirmPaymentR
   paymentId: string;
 
   /**
-   * A provider payment method: for the simulator a test card number such as
-   * 4242424242424242, for Stripe a PaymentMethod id such as pm_card_visa.
+   * A payment method id from the provider: pm_… from Stripe.js or, with the
+   * simulator, pm_sim_… from its tokenization endpoint (Stripe's test ids
+   * such as pm_card_visa work with both). Never card details: anything that
+   * looks like a card number is refused.
    *
    * @generated from field: string payment_method = 2;
    */
@@ -179,7 +247,7 @@ export type ConfirmPaymentRequest = Message<"emporium.payment.v1.ConfirmPaymentR
  * Use `create(ConfirmPaymentRequestSchema)` to create a new message.
  */
 export const ConfirmPaymentRequestSchema: GenMessage<ConfirmPaymentRequest> = /*@__PURE__*/
-  messageDesc(file_emporium_payment_v1_payment, 3);
+  messageDesc(file_emporium_payment_v1_payment, 5);
 
 /**
  * @generated from message emporium.payment.v1.ConfirmPaymentResponse
@@ -196,7 +264,7 @@ export type ConfirmPaymentResponse = Message<"emporium.payment.v1.ConfirmPayment
  * Use `create(ConfirmPaymentResponseSchema)` to create a new message.
  */
 export const ConfirmPaymentResponseSchema: GenMessage<ConfirmPaymentResponse> = /*@__PURE__*/
-  messageDesc(file_emporium_payment_v1_payment, 4);
+  messageDesc(file_emporium_payment_v1_payment, 6);
 
 /**
  * @generated from message emporium.payment.v1.GetPaymentRequest
@@ -213,7 +281,7 @@ export type GetPaymentRequest = Message<"emporium.payment.v1.GetPaymentRequest">
  * Use `create(GetPaymentRequestSchema)` to create a new message.
  */
 export const GetPaymentRequestSchema: GenMessage<GetPaymentRequest> = /*@__PURE__*/
-  messageDesc(file_emporium_payment_v1_payment, 5);
+  messageDesc(file_emporium_payment_v1_payment, 7);
 
 /**
  * @generated from message emporium.payment.v1.GetPaymentResponse
@@ -230,7 +298,7 @@ export type GetPaymentResponse = Message<"emporium.payment.v1.GetPaymentResponse
  * Use `create(GetPaymentResponseSchema)` to create a new message.
  */
 export const GetPaymentResponseSchema: GenMessage<GetPaymentResponse> = /*@__PURE__*/
-  messageDesc(file_emporium_payment_v1_payment, 6);
+  messageDesc(file_emporium_payment_v1_payment, 8);
 
 /**
  * @generated from message emporium.payment.v1.CancelPaymentRequest
@@ -247,7 +315,7 @@ export type CancelPaymentRequest = Message<"emporium.payment.v1.CancelPaymentReq
  * Use `create(CancelPaymentRequestSchema)` to create a new message.
  */
 export const CancelPaymentRequestSchema: GenMessage<CancelPaymentRequest> = /*@__PURE__*/
-  messageDesc(file_emporium_payment_v1_payment, 7);
+  messageDesc(file_emporium_payment_v1_payment, 9);
 
 /**
  * @generated from message emporium.payment.v1.CancelPaymentResponse
@@ -264,7 +332,7 @@ export type CancelPaymentResponse = Message<"emporium.payment.v1.CancelPaymentRe
  * Use `create(CancelPaymentResponseSchema)` to create a new message.
  */
 export const CancelPaymentResponseSchema: GenMessage<CancelPaymentResponse> = /*@__PURE__*/
-  messageDesc(file_emporium_payment_v1_payment, 8);
+  messageDesc(file_emporium_payment_v1_payment, 10);
 
 /**
  * @generated from message emporium.payment.v1.RefundPaymentRequest
@@ -298,7 +366,7 @@ export type RefundPaymentRequest = Message<"emporium.payment.v1.RefundPaymentReq
  * Use `create(RefundPaymentRequestSchema)` to create a new message.
  */
 export const RefundPaymentRequestSchema: GenMessage<RefundPaymentRequest> = /*@__PURE__*/
-  messageDesc(file_emporium_payment_v1_payment, 9);
+  messageDesc(file_emporium_payment_v1_payment, 11);
 
 /**
  * @generated from message emporium.payment.v1.RefundPaymentResponse
@@ -322,7 +390,7 @@ export type RefundPaymentResponse = Message<"emporium.payment.v1.RefundPaymentRe
  * Use `create(RefundPaymentResponseSchema)` to create a new message.
  */
 export const RefundPaymentResponseSchema: GenMessage<RefundPaymentResponse> = /*@__PURE__*/
-  messageDesc(file_emporium_payment_v1_payment, 10);
+  messageDesc(file_emporium_payment_v1_payment, 12);
 
 /**
  * PaymentEvent is what the payment service tells the order service when a
@@ -349,7 +417,7 @@ export type PaymentEvent = Message<"emporium.payment.v1.PaymentEvent"> & {
  * Use `create(PaymentEventSchema)` to create a new message.
  */
 export const PaymentEventSchema: GenMessage<PaymentEvent> = /*@__PURE__*/
-  messageDesc(file_emporium_payment_v1_payment, 11);
+  messageDesc(file_emporium_payment_v1_payment, 13);
 
 /**
  * PaymentStatus is where a payment stands, as the provider reports it.
@@ -409,11 +477,26 @@ export const PaymentStatusSchema: GenEnum<PaymentStatus> = /*@__PURE__*/
  * (the local simulator in dev, Stripe in production) and tells the order
  * service about every outcome through its outbox, including outcomes that
  * arrive later by webhook. Shoppers reach it through CheckoutService; only
- * other Emporium services call it. Card numbers are never stored or logged.
+ * other Emporium services call it, except GetPaymentConfig, which apps read
+ * to set up their payment form. Card numbers never reach it: apps turn them
+ * into payment method ids with the provider (Stripe.js, or the simulator's
+ * tokenization endpoint) and send only those.
  *
  * @generated from service emporium.payment.v1.PaymentService
  */
 export const PaymentService: GenService<{
+  /**
+   * GetPaymentConfig tells apps how to take a payment: the provider, the
+   * Stripe publishable key, the payment method types offered and the
+   * currency. Public: nothing in it is secret.
+   *
+   * @generated from rpc emporium.payment.v1.PaymentService.GetPaymentConfig
+   */
+  getPaymentConfig: {
+    methodKind: "unary";
+    input: typeof GetPaymentConfigRequestSchema;
+    output: typeof GetPaymentConfigResponseSchema;
+  },
   /**
    * CreatePayment opens a payment intent for an order. Idempotent per
    * idempotency_key: the same key returns the same payment; the same key
