@@ -33,23 +33,29 @@ type books struct {
 	deliveries, emailsReceived      int
 	orphanHolds                     int // reservations no order refers to (a checkout that stopped between hold and order)
 
-	lost               []string // acknowledged orders that do not exist
-	paidLost           []string // acknowledged payments whose order is not paid
-	doubleCharged      []string // orders with more than one succeeded payment
-	chargedNotPaid     []string // succeeded payments whose order is not paid
-	paidNotCharged     []string // paid orders without a succeeded payment
-	wrongAmount        []string // succeeded payments not of the order's total
-	heldPastWindow     []string // reservations still held after their expiry
-	notCommitted       []string // paid orders whose stock is not committed
-	notReleased        []string // canceled orders whose stock is still out
-	stuckPending       []string // unpaid orders past their window
-	queued             []string // River jobs not done, per schema and state
-	notSent            []string // deliveries not sent, per status
-	unnotified         []string // paid or canceled orders without a sent email
-	sentTwice          []string // Message-IDs the relay received more than once
-	sentNotReceived    []string // sent deliveries the relay never received
-	scheduledLater     int      // River jobs scheduled for later (not due)
-	unconfirmed        int      // deliveries left dead, outcome unknown, that the relay received once
+	lost            []string // acknowledged orders that do not exist
+	paidLost        []string // acknowledged payments whose order is not paid
+	doubleCharged   []string // orders with more than one succeeded payment
+	chargedNotPaid  []string // succeeded payments whose order is not paid
+	paidNotCharged  []string // paid orders without a succeeded payment
+	wrongAmount     []string // succeeded payments not of the order's total
+	heldPastWindow  []string // reservations still held after their expiry
+	notCommitted    []string // paid orders whose stock is not committed
+	notReleased     []string // canceled orders whose stock is still out
+	stuckPending    []string // unpaid orders past their window
+	queued          []string // River jobs not done, per schema and state
+	notSent         []string // deliveries not sent, per status
+	unnotified      []string // paid or canceled orders without a sent email
+	sentTwice       []string // Message-IDs the relay received more than once
+	sentNotReceived []string // sent deliveries the relay never received
+	scheduledLater  int      // River jobs scheduled for later (not due)
+	unconfirmed     int      // deliveries left dead, outcome unknown, that the relay received once
+	// unconfirmedMissing are deliveries left dead with their outcome
+	// unknown that the relay never received: the connection broke between
+	// the end of the message and the relay's answer, before the relay had
+	// it. SMTP cannot tell this from the relay having it; the shop does not
+	// risk a second copy and lists them for staff (dead, with the reason).
+	unconfirmedMissing []string
 	doubleChargesTotal int
 }
 
@@ -307,9 +313,15 @@ func (w *world) checkBooks(acked map[string]bool) (*books, error) {
 		if err := rows.Scan(&id, &st, &lastErr); err != nil {
 			return nil, err
 		}
-		if st == 5 && strings.Contains(lastErr, "without recording") && received[id] == 1 {
-			b.unconfirmed++
-			continue
+		if st == 5 && strings.Contains(lastErr, "without recording") {
+			switch received[id] {
+			case 1:
+				b.unconfirmed++
+				continue
+			case 0:
+				b.unconfirmedMissing = append(b.unconfirmedMissing, id)
+				continue
+			}
 		}
 		b.notSent = append(b.notSent, fmt.Sprintf("%s (status %d: %s)", id, st, lastErr))
 	}

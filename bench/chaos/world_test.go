@@ -71,6 +71,9 @@ type world struct {
 	// unconfirmed is how many deliveries the books found dead with an
 	// unknown outcome (and received) after the previous scenario.
 	unconfirmed int
+	// unconfirmedMissing is how many deliveries it found dead with an
+	// unknown outcome and not received.
+	unconfirmedMissing int
 }
 
 // binary is bin/emporium (go tool task build), or $EMPORIUM_BIN.

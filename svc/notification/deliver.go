@@ -44,6 +44,11 @@ func (s *Service) work(ctx context.Context, job *river.Job[deliverArgs]) error {
 	case channel.IsPermanent(sendErr):
 		s.log.WarnContext(ctx, "delivery failed for good", "delivery", d.ID, "attempt", d.Attempts, "err", msg)
 		return s.finish(rec, d, statusDead, outcomeDead, "", msg)
+	case channel.IsUnconfirmed(sendErr):
+		// Sending it again could deliver it twice; recorded as an attempt
+		// without its outcome, as when a worker dies mid-send.
+		s.log.WarnContext(ctx, "the provider's answer to a delivery was lost; not sending again", "delivery", d.ID, "attempt", d.Attempts, "err", msg)
+		return s.finishUnconfirmed(rec, d, fmt.Sprintf("%s (%s)", unconfirmedReason, msg))
 	case job.Attempt >= job.MaxAttempts:
 		s.log.WarnContext(ctx, "delivery out of attempts", "delivery", d.ID, "attempt", d.Attempts, "err", msg)
 		return s.finish(rec, d, statusDead, outcomeDead, "", fmt.Sprintf("gave up after %d attempts: %s", d.Attempts, msg))
@@ -74,9 +79,7 @@ func (s *Service) claim(ctx context.Context, id string) (*deliveryRow, error) {
 			return nil
 		case statusSending:
 			s.log.WarnContext(ctx, "a delivery attempt ended without its outcome; not sending again", "delivery", d.ID, "attempt", d.Attempts)
-			d.Status, d.UpdatedAt = statusDead, now
-			d.LastError = "attempt ended without recording whether the provider took the message; check it was received before retrying"
-			return s.store.updateDelivery(ctx, tx, d, &attemptRow{Attempt: d.Attempts, At: now, Outcome: outcomeUnconfirmed, Error: d.LastError})
+			return s.markUnconfirmed(ctx, tx, d, unconfirmedReason)
 		}
 		d.Status, d.Attempts, d.UpdatedAt = statusSending, d.Attempts+1, now
 		if err := s.store.updateDelivery(ctx, tx, d, nil); err != nil {
@@ -86,6 +89,24 @@ func (s *Service) claim(ctx context.Context, id string) (*deliveryRow, error) {
 		return nil
 	})
 	return out, err
+}
+
+// unconfirmedReason is the last error of a delivery left dead because
+// nobody knows whether the provider took it.
+const unconfirmedReason = "attempt ended without recording whether the provider took the message; check it was received before retrying"
+
+// markUnconfirmed leaves d dead with an unconfirmed attempt, inside tx.
+func (s *Service) markUnconfirmed(ctx context.Context, tx bun.Tx, d *deliveryRow, reason string) error {
+	now := micros(s.now())
+	d.Status, d.UpdatedAt, d.LastError = statusDead, now, reason
+	return s.store.updateDelivery(ctx, tx, d, &attemptRow{Attempt: d.Attempts, At: now, Outcome: outcomeUnconfirmed, Error: reason})
+}
+
+// finishUnconfirmed records that an attempt's outcome is unknown.
+func (s *Service) finishUnconfirmed(ctx context.Context, d *deliveryRow, reason string) error {
+	return s.store.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		return s.markUnconfirmed(ctx, tx, d, reason)
+	})
 }
 
 // send hands a delivery to its channel.

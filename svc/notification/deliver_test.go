@@ -153,6 +153,29 @@ func TestJobRetriedAfterCrashSendsNothingTwice(t *testing.T) {
 	})
 }
 
+// A relay that drops the connection after taking a message, before its
+// answer: the shop cannot know whether it went, so it does not send it
+// again (nobody gets it twice) and leaves it dead for staff to check.
+func TestLostAnswerSendsNothingTwice(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, envOptions{maxAttempts: 5}, func(t *testing.T, e *env) {
+		ada := e.register(t, "Ada", nil)
+		e.smtp.CutAfterData(ada.email)
+		res := e.confirm(t, ada, "EMP-CUT1")
+		d := e.waitStatus(t, res.GetDeliveryIds()[0], notificationv1.DeliveryStatus_DELIVERY_STATUS_DEAD)
+		e.waitIdle(t)
+		if n := len(e.smtp.To(ada.email)); n != 1 {
+			t.Fatalf("the SMTP server got %d messages, want exactly 1", n)
+		}
+		if diff := cmp.Diff([]string{"unconfirmed"}, outcomes(d)); diff != "" {
+			t.Errorf("delivery log (-want +got):\n%s", diff)
+		}
+		if d.GetAttempts() != 1 || !strings.Contains(d.GetLastError(), "without recording") {
+			t.Errorf("delivery %+v: want 1 attempt and the unconfirmed reason", d)
+		}
+	})
+}
+
 // forEachEngineOwnHook is forEachEngine with an AfterSend hook that runs
 // on the first send of each engine's env only.
 func forEachEngineOwnHook(t *testing.T, hook func(string), f func(t *testing.T, e *env)) {

@@ -30,7 +30,7 @@ const (
 	outcomeSent        = "sent"
 	outcomeFailed      = "failed"      // transient; retried with backoff
 	outcomeDead        = "dead"        // permanent, or the last attempt failed
-	outcomeUnconfirmed = "unconfirmed" // the worker stopped between send and record
+	outcomeUnconfirmed = "unconfirmed" // the worker stopped between send and record, or the provider's answer was lost
 	outcomeRetried     = "retried-by-staff"
 )
 

@@ -6,7 +6,11 @@
 //
 // Adapters tell permanent failures (a refused address, a number Twilio
 // rejects) from transient ones (a server down, a timeout) with Permanent:
-// the service gives up on the first at once and retries the second.
+// the service gives up on the first at once and retries the second. A
+// failure after the whole message went out, before the provider's answer
+// came back, is neither: the provider may have taken it. Adapters mark it
+// Unconfirmed, and the service does not send it again (nobody gets a
+// message twice) but leaves it for staff to check.
 package channel
 
 import (
@@ -56,6 +60,30 @@ func Permanent(err error) error {
 		return nil
 	}
 	return &PermanentError{Err: err}
+}
+
+// UnconfirmedError is a failure that leaves unknown whether the provider
+// took the message: the connection broke after the message was sent and
+// before the provider answered.
+type UnconfirmedError struct{ Err error }
+
+func (e *UnconfirmedError) Error() string { return e.Err.Error() }
+func (e *UnconfirmedError) Unwrap() error { return e.Err }
+
+// Unconfirmed marks err as one after which the message may have been
+// taken.
+func Unconfirmed(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &UnconfirmedError{Err: err}
+}
+
+// IsUnconfirmed reports whether err (or an error it wraps) leaves the
+// outcome unknown.
+func IsUnconfirmed(err error) bool {
+	var u *UnconfirmedError
+	return errors.As(err, &u)
 }
 
 // IsPermanent reports whether err (or an error it wraps) is permanent.

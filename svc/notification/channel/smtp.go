@@ -109,7 +109,9 @@ func NewSMTP(cfg SMTPConfig) (*SMTP, error) {
 func (s *SMTP) MessageID(id string) string { return id + "@" + s.domain }
 
 // SendEmail implements EmailSender. 5xx replies (the address is refused,
-// the message is rejected) are permanent; anything else may pass later.
+// the message is rejected) are permanent; a connection lost between the
+// end of the message and the relay's answer is Unconfirmed; anything else
+// may pass later.
 func (s *SMTP) SendEmail(ctx context.Context, e Email) (string, error) {
 	m := gomail.NewMsg()
 	if err := m.From(s.cfg.From); err != nil {
@@ -130,12 +132,33 @@ func (s *SMTP) SendEmail(ctx context.Context, e Email) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("smtp: %w", err)
 	}
-	if err := c.DialAndSendWithContext(ctx, m); err != nil {
-		var se *gomail.SendError
-		if errors.As(err, &se) && se.ErrorCode() >= 500 && se.ErrorCode() < 600 {
-			return "", Permanent(fmt.Errorf("smtp: %w", err))
-		}
-		return "", fmt.Errorf("smtp: %w", err)
+	err = c.DialAndSendWithContext(ctx, m)
+	if m.IsDelivered() {
+		// The relay answered 250 to the end of DATA: it has the message.
+		// An error after that (RSET or QUIT on a connection that broke)
+		// must not make the message go again.
+		return id, nil
+	}
+	if err != nil {
+		return "", sendFailure(err)
 	}
 	return id, nil
+}
+
+// sendFailure classifies a failed send: 5xx replies are permanent; a
+// connection that broke while the end of DATA was sent or its answer read
+// leaves the outcome unknown; anything else may pass later.
+func sendFailure(err error) error {
+	err = fmt.Errorf("smtp: %w", err)
+	var se *gomail.SendError
+	if !errors.As(err, &se) {
+		return err
+	}
+	switch code := se.ErrorCode(); {
+	case code >= 500 && code < 600:
+		return Permanent(err)
+	case code == 0 && se.Reason == gomail.ErrSMTPDataClose:
+		return Unconfirmed(err)
+	}
+	return err
 }

@@ -41,6 +41,7 @@ type SMTPServer struct {
 	mu       sync.Mutex
 	received []Received
 	refuse   map[string]int // recipient → SMTP reply code
+	cut      map[string]bool
 }
 
 // Received is one message the server accepted.
@@ -65,8 +66,8 @@ func StartPlainSMTP(t testing.TB) *SMTPServer { return startSMTP(t, false) }
 
 func startSMTP(t testing.TB, withTLS bool) *SMTPServer {
 	t.Helper()
-	s := &SMTPServer{Host: "127.0.0.1", Username: "mailer", Password: "s3cret-smtp", refuse: map[string]int{}}
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &session{srv: s}, nil }))
+	s := &SMTPServer{Host: "127.0.0.1", Username: "mailer", Password: "s3cret-smtp", refuse: map[string]int{}, cut: map[string]bool{}}
+	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) { return &session{srv: s, conn: c}, nil }))
 	srv.Domain = "localhost"
 	if withTLS {
 		cert, pool := selfSigned(t)
@@ -96,11 +97,22 @@ func (s *SMTPServer) Refuse(to string, code int) {
 	s.refuse[strings.ToLower(to)] = code
 }
 
+// CutAfterData makes the server keep each message to `to` and then drop
+// the connection without answering the end of DATA, as a relay that
+// crashed after queueing it: the sender cannot know the message went.
+// Until Accept.
+func (s *SMTPServer) CutAfterData(to string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cut[strings.ToLower(to)] = true
+}
+
 // Accept lets mail to `to` through again.
 func (s *SMTPServer) Accept(to string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.refuse, strings.ToLower(to))
+	delete(s.cut, strings.ToLower(to))
 }
 
 // Messages are the accepted messages, oldest first.
@@ -126,6 +138,7 @@ func (s *SMTPServer) To(to string) []Received {
 
 type session struct {
 	srv    *SMTPServer
+	conn   *smtp.Conn
 	authed bool
 	from   string
 	to     []string
@@ -175,7 +188,15 @@ func (s *session) Data(r io.Reader) error {
 	}
 	s.srv.mu.Lock()
 	s.srv.received = append(s.srv.received, m)
+	cut := false
+	for _, to := range s.to {
+		cut = cut || s.srv.cut[strings.ToLower(to)]
+	}
 	s.srv.mu.Unlock()
+	if cut {
+		_ = s.conn.Close()
+		return errors.New("cut after DATA")
+	}
 	return nil
 }
 
