@@ -69,6 +69,7 @@ type load struct {
 type completed struct {
 	end time.Time
 	all time.Duration
+	add time.Duration // its first call, AddItem (a cart write)
 }
 
 func (w *world) startLoad() *load {
@@ -112,7 +113,7 @@ func (l *load) record(p shop.Purchase, se *shop.StepError, _ int) {
 	switch {
 	case se == nil && p.Paid:
 		l.calls += 3
-		l.completed = append(l.completed, completed{end: p.End, all: p.All})
+		l.completed = append(l.completed, completed{end: p.End, all: p.All, add: p.Add})
 	case se != nil:
 		l.calls += map[shop.Step]int{shop.StepAddItem: 1, shop.StepCheckout: 2, shop.StepPayOrder: 3}[se.Step]
 		code := connect.Code(0)
@@ -179,6 +180,23 @@ func (l *load) firstSuccessAfter(t time.Time) time.Time {
 	for _, c := range l.completed {
 		if c.end.Add(-c.all).After(t) && (first.IsZero() || c.end.Before(first)) {
 			first = c.end
+		}
+	}
+	return first
+}
+
+// firstAnswerAfter is when the first call of a checkout that started
+// after t was answered, among the checkouts that then completed (zero if
+// none did): the moment the shop was serving again, which a whole
+// checkout's three calls would overstate by their own time.
+func (l *load) firstAnswerAfter(t time.Time) time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var first time.Time
+	for _, c := range l.completed {
+		start := c.end.Add(-c.all)
+		if at := start.Add(c.add); start.After(t) && (first.IsZero() || at.Before(first)) {
+			first = at
 		}
 	}
 	return first
