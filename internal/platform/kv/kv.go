@@ -30,6 +30,7 @@ func Open(url string, tune ...func(*rueidis.ClientOption)) (rueidis.Client, erro
 	if err != nil {
 		return nil, fmt.Errorf("--redis-url: %w", err)
 	}
+	o.RetryDelay = retryDelay
 	for _, f := range tune {
 		f(&o)
 	}
@@ -38,6 +39,24 @@ func Open(url string, tune ...func(*rueidis.ClientOption)) (rueidis.Client, erro
 		return nil, fmt.Errorf("redis %s: %w", strings.Join(o.InitAddress, ","), err)
 	}
 	return Traced(c, nil), nil
+}
+
+// MaxReadRetries is how many times a read-only command that failed on a
+// broken connection is sent again (after 10, 40 and 90 ms) before its error
+// is returned.
+const MaxReadRetries = 3
+
+// retryDelay is the client's RetryDelay. rueidis' default retries a read
+// until the caller's deadline: while Redis is down, every read on a
+// request's path (a token revocation check, a session lookup) would hold
+// the request for its whole deadline instead of failing at once to the
+// caller's policy (accept signed tokens, fail the refresh with
+// unavailable). A few quick retries still ride out a replaced connection.
+func retryDelay(attempts int, _ rueidis.Completed, _ error) time.Duration {
+	if attempts > MaxReadRetries {
+		return -1
+	}
+	return time.Duration(attempts*attempts) * 10 * time.Millisecond
 }
 
 // Traced wraps c so that each command run inside a traced request or job

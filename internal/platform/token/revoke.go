@@ -127,6 +127,12 @@ func NewRedisRevocations(client rueidis.Client, prefix string) Revocations {
 // invalidations from Redis normally end it much sooner.
 const revocationCacheTTL = time.Minute
 
+// revocationCheckTimeout bounds a check that asks Redis: a Redis that does
+// not answer (down, or unreachable without a refusal) must not hold every
+// request for its whole deadline. The verifier then accepts the signed,
+// unexpired token and logs it.
+const revocationCheckTimeout = time.Second
+
 type redisRevocations struct {
 	c      rueidis.Client
 	prefix string
@@ -172,6 +178,8 @@ func (r *redisRevocations) Revoked(ctx context.Context, c *Claims) (bool, error)
 	// answers are kept locally and Redis pushes an invalidation the moment
 	// either key is written, so most checks cost no round trip; without it
 	// (DisableCache) these are plain GETs.
+	ctx, cancel := context.WithTimeout(ctx, revocationCheckTimeout)
+	defer cancel()
 	res := r.c.DoMultiCache(ctx,
 		rueidis.CT(r.c.B().Get().Key(r.prefix+"s:"+sid).Cache(), revocationCacheTTL),
 		rueidis.CT(r.c.B().Get().Key(r.prefix+"u:"+c.Subject).Cache(), revocationCacheTTL))
