@@ -431,7 +431,7 @@ func shippingRun(t *testing.T, w *world, r *result, cut *switchProxy, outage tim
 	sleep(2 * time.Second)
 	l.Stop()
 	// The last paid orders wait for a label; retries back off up to 8 s.
-	if err := wh.drain(time.Minute); err != nil {
+	if err := wh.drain(2 * time.Minute); err != nil {
 		t.Errorf("warehouse: %v", err)
 	}
 	w.finish(t, l, r, start)

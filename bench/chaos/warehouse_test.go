@@ -18,6 +18,9 @@ import (
 // from the UPS fake behind w.upProxy.
 const warehouseRate = "ups:ground"
 
+// packers is how many CreateShipment calls the warehouse makes at once.
+const packers = 4
+
 // shipCallTimeout bounds one CreateShipment: longer than the adapter's own
 // retries of a refused connection (3 attempts, backoff up to 5 s), so that
 // the warehouse never abandons a call while the shop may be buying.
@@ -38,6 +41,7 @@ type warehouse struct {
 
 	mu      sync.Mutex
 	shipped map[string]string // order → shipment id
+	busy    map[string]bool   // orders a call is under way for
 	inDoubt map[string]string // order → the shop's words
 	next    map[string]time.Time
 	backoff map[string]time.Duration
@@ -56,27 +60,39 @@ func (w *world) startWarehouse(l *load) (*warehouse, error) {
 	ctx, cancel = context.WithCancel(context.Background())
 	h := &warehouse{w: w, l: l, cancel: cancel, done: make(chan struct{}),
 		client:  shippingv1connect.NewShippingServiceClient(w.client.HTTP, w.client.Edge(), w.client.Opts(tok)...),
-		shipped: map[string]string{}, inDoubt: map[string]string{}, next: map[string]time.Time{}, backoff: map[string]time.Duration{}}
+		shipped: map[string]string{}, busy: map[string]bool{}, inDoubt: map[string]string{}, next: map[string]time.Time{}, backoff: map[string]time.Duration{}}
 	go h.run(ctx)
 	return h, nil
 }
 
 func (h *warehouse) run(ctx context.Context) {
-	defer close(h.done)
+	var wg sync.WaitGroup
+	defer func() { wg.Wait(); close(h.done) }()
+	sem := make(chan struct{}, packers)
 	for ctx.Err() == nil {
 		for id, sku := range h.l.paidOrders() {
-			if ctx.Err() != nil {
-				return
-			}
 			h.mu.Lock()
 			_, done := h.shipped[id]
 			_, doubt := h.inDoubt[id]
-			wait := time.Now().Before(h.next[id])
+			skip := done || doubt || h.busy[id] || time.Now().Before(h.next[id])
+			if !skip {
+				h.busy[id] = true
+			}
 			h.mu.Unlock()
-			if done || doubt || wait {
+			if skip {
 				continue
 			}
-			h.ship(ctx, id, sku)
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				h.ship(ctx, id, sku)
+			}()
 		}
 		select {
 		case <-ctx.Done():
@@ -94,6 +110,7 @@ func (h *warehouse) ship(ctx context.Context, orderID, sku string) {
 	cancel()
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	delete(h.busy, orderID)
 	h.calls++
 	var ce *connect.Error
 	switch {
@@ -103,6 +120,7 @@ func (h *warehouse) ship(ctx context.Context, orderID, sku string) {
 		h.failed = append(h.failed, fmt.Sprintf("order %s: %d shipments, want 1", orderID, len(res.GetShipments())))
 		h.shipped[orderID] = ""
 	case ctx.Err() != nil:
+		h.calls-- // stopped, not answered
 	case errors.As(err, &ce) && ce.Code() == connect.CodeUnavailable && strings.Contains(ce.Message(), "may or may not have taken effect"):
 		h.inDoubt[orderID] = ce.Message()
 	case errors.As(err, &ce) && (ce.Code() == connect.CodeUnavailable || ce.Code() == connect.CodeDeadlineExceeded):
