@@ -57,6 +57,10 @@ type books struct {
 	shippedUntexted []string // shipments with a label whose shopper got no "shipped" SMS
 	labelsTwice     []string // shipments UPS sold more than one live label for (a double charge by the carrier)
 	labelNotSold    []string // UPS shipments recorded with a tracking number UPS has no live label for
+	stripeTwice     []string // orders with more than one unrefunded succeeded intent at Stripe
+	stripeNotPaid   []string // unrefunded succeeded intents at Stripe whose order is not paid
+	paidNotAtStripe []string // succeeded payments whose intent did not succeed at Stripe
+	stripeCharged   int      // succeeded intents at Stripe
 	scheduledLater  int      // River jobs scheduled for later (not due)
 	unconfirmed     int      // deliveries left dead, outcome unknown, that the relay received once
 	// unconfirmedMissing are deliveries left dead with their outcome
@@ -117,6 +121,43 @@ func (w *world) smsBooks(ctx context.Context, b *books) error {
 		(SELECT 1 FROM notification.deliveries d WHERE d.channel = 2 AND d.status IN (3, 5)
 		 AND d.event_id = 'shipment:' || s.id || ':shipped')`)
 	return err
+}
+
+// stripeBooks checks the payments against what Stripe charged: at most
+// one unrefunded charge per order, each of a paid order, and every payment
+// the shop holds succeeded a charge at Stripe. status is every order's.
+func (w *world) stripeBooks(ctx context.Context, b *books, status map[string]int) error {
+	charged := map[string]int{} // order → unrefunded succeeded intents
+	succeeded := map[string]bool{}
+	for _, in := range w.stripe.Intents() {
+		if in.Status != "succeeded" {
+			continue
+		}
+		b.stripeCharged++
+		succeeded[in.ID] = true
+		if in.Refunded >= in.Amount {
+			continue
+		}
+		charged[in.OrderID]++
+		if st := status[in.OrderID]; st < 2 || st > 5 {
+			b.stripeNotPaid = append(b.stripeNotPaid, fmt.Sprintf("%s (order %s, status %d)", in.ID, in.OrderID, st))
+		}
+	}
+	for id, n := range charged {
+		if n > 1 {
+			b.stripeTwice = append(b.stripeTwice, fmt.Sprintf("%s ×%d", id, n))
+		}
+	}
+	ids, err := w.queryStrings(ctx, `SELECT provider_payment_id FROM payment.payments WHERE status = 4`)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if !succeeded[id] {
+			b.paidNotAtStripe = append(b.paidNotAtStripe, id)
+		}
+	}
+	return nil
 }
 
 // labelBooks checks the labels against what UPS sold: one live label per
@@ -183,6 +224,9 @@ func (b *books) problems() []string {
 	add("shipments whose shopper got no shipped SMS", b.shippedUntexted)
 	add("shipments with more than one live UPS label (bought twice)", b.labelsTwice)
 	add("UPS shipments whose label UPS did not sell or voided", b.labelNotSold)
+	add("orders charged twice at Stripe", b.stripeTwice)
+	add("charges at Stripe whose order is not paid", b.stripeNotPaid)
+	add("succeeded payments whose intent did not succeed at Stripe", b.paidNotAtStripe)
 	return out
 }
 
@@ -401,6 +445,9 @@ func (w *world) checkBooks(acked map[string]bool) (*books, error) {
 	if err := w.labelBooks(ctx, b); err != nil {
 		return nil, err
 	}
+	if err := w.stripeBooks(ctx, b, status); err != nil {
+		return nil, err
+	}
 	// A delivery whose attempt ended without its outcome recorded (the
 	// process or the database went away between the send and the write) is
 	// not sent again, so that nobody gets it twice: it is left dead for
@@ -436,7 +483,7 @@ func (w *world) checkBooks(acked map[string]bool) (*books, error) {
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	b.doubleChargesTotal = len(b.doubleCharged)
+	b.doubleChargesTotal = len(b.doubleCharged) + len(b.stripeTwice)
 	for _, l := range [][]string{b.lost, b.paidLost, b.doubleCharged, b.queued, b.sentTwice, b.smsTwice, b.labelsTwice} {
 		sort.Strings(l)
 	}

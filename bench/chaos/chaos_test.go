@@ -16,6 +16,7 @@ import (
 
 	"connectrpc.com/connect"
 
+	"github.com/emporiumhq/emporium/bench/shop"
 	"github.com/emporiumhq/emporium/internal/platform/ratelimit"
 )
 
@@ -43,6 +44,7 @@ func TestChaos(t *testing.T) {
 		{"smtp-down", smtpScenario},
 		{"twilio-down", twilioScenario},
 		{"carrier-down", carrierScenario},
+		{"stripe-down", stripeScenario},
 		{"two-edges", twoEdgesScenario},
 		{"soak", soakScenario},
 	}
@@ -508,6 +510,65 @@ func carrierScenario(t *testing.T, w *world) *result {
 	}
 	r.notes = append(r.notes, fmt.Sprintf("UPS down %.0f s; %d CreateShipment calls, %d answered unavailable and were retried with backoff; %d parcels shipped, %d labels sold, none twice",
 		w.mode.carrierOutage.Seconds(), s.calls, s.retried, s.shipped, len(w.ups.Labels())-before))
+	return r
+}
+
+// stripeScenario takes Stripe down under load and brings it back. During
+// the outage PayOrder must fail fast with unavailable, nothing may be
+// charged twice (the books, at Stripe too), the orders left unpaid are
+// canceled after their window with their stock released (the books), and
+// checkouts complete again once Stripe is back.
+func stripeScenario(t *testing.T, w *world) *result {
+	r := &result{}
+	start := time.Now()
+	l := w.startLoad()
+	sleep(2 * time.Second)
+	down := time.Now()
+	w.stProxy.Down()
+	r.faults++
+	sleep(w.mode.stripeOutage)
+	if err := w.stProxy.Up(); err != nil {
+		w.fatal = true
+		l.Stop()
+		t.Fatal(err)
+	}
+	up := time.Now()
+	deadline := up.Add(15 * time.Second)
+	for l.firstSuccessAfter(up).IsZero() && time.Now().Before(deadline) {
+		sleep(100 * time.Millisecond)
+	}
+	recovered := l.firstSuccessAfter(up)
+	sleep(2 * time.Second)
+	s := l.stats()
+	during := s.errorsBetween(down, up)
+	r.errCodes = byCode(s.errs)
+	w.finish(t, l, r, start)
+
+	var slowest time.Duration
+	other := map[string]int{}
+	steps := map[shop.Step]int{}
+	for _, e := range during {
+		slowest = max(slowest, e.took)
+		steps[e.step]++
+		if e.code != connect.CodeUnavailable {
+			other[fmt.Sprintf("%s (%s)", e.code, e.step)]++
+		}
+	}
+	if len(during) == 0 {
+		t.Errorf("no call failed during a %s outage of Stripe: the fault did not reach the shop", w.mode.stripeOutage)
+	}
+	if len(other) > 0 {
+		t.Errorf("during the outage %d calls failed, %v of them not with unavailable; e.g. %v", len(during), other, firstErr(during, connect.CodeUnavailable))
+	}
+	if slowest >= callTimeout {
+		t.Errorf("a call hung for %s during the outage (deadline %s)", slowest, callTimeout)
+	}
+	if recovered.IsZero() {
+		t.Errorf("no checkout completed within 15 s of Stripe coming back")
+	}
+	r.notes = append(r.notes, fmt.Sprintf("Stripe down %.0f s; %d calls failed during it (%s: Checkout %d, PayOrder %d), slowest failure %.2f s; first checkout %.1f s after Stripe was back; %d charges at Stripe in all, none twice",
+		w.mode.stripeOutage.Seconds(), len(during), codesText(byCode(during)), steps[shop.StepCheckout], steps[shop.StepPayOrder],
+		slowest.Seconds(), recovered.Sub(up).Seconds(), r.books.stripeCharged))
 	return r
 }
 

@@ -17,7 +17,7 @@ import (
 // callTimeout is every shopper call's deadline.
 const callTimeout = 10 * time.Second
 
-// mode sizes the suite: smoke (inside `go tool task test`, about two
+// mode sizes the suite: smoke (inside `go tool task test`, about four
 // minutes) or full (`go tool task chaos`).
 type mode struct {
 	name          string
@@ -31,6 +31,7 @@ type mode struct {
 	smtpOutage    time.Duration
 	twilioOutage  time.Duration
 	carrierOutage time.Duration
+	stripeOutage  time.Duration
 	limitWindow   time.Duration // the two-edges probe
 	soak          time.Duration
 }
@@ -38,11 +39,11 @@ type mode struct {
 var modes = map[string]mode{
 	"smoke": {name: "smoke", shoppers: 8, skus: 10, paymentWindow: 10 * time.Second, jobTimeout: 5 * time.Second, kills: 3,
 		pgOutage: 3 * time.Second, redisOutage: 3 * time.Second, smtpOutage: 8 * time.Second,
-		twilioOutage: 5 * time.Second, carrierOutage: 5 * time.Second,
+		twilioOutage: 5 * time.Second, carrierOutage: 5 * time.Second, stripeOutage: 5 * time.Second,
 		limitWindow: 3 * time.Second, soak: 20 * time.Second},
 	"full": {name: "full", shoppers: 16, skus: 50, paymentWindow: 20 * time.Second, jobTimeout: time.Minute, kills: 20,
 		pgOutage: 15 * time.Second, redisOutage: 15 * time.Second, smtpOutage: 60 * time.Second,
-		twilioOutage: 60 * time.Second, carrierOutage: 60 * time.Second,
+		twilioOutage: 60 * time.Second, carrierOutage: 60 * time.Second, stripeOutage: 60 * time.Second,
 		limitWindow: 10 * time.Second, soak: 10 * time.Minute},
 }
 

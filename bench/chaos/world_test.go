@@ -24,6 +24,7 @@ import (
 	"github.com/emporiumhq/emporium/bench/shop"
 	"github.com/emporiumhq/emporium/internal/platform/ratelimit"
 	"github.com/emporiumhq/emporium/svc/notification/channel/channeltest"
+	"github.com/emporiumhq/emporium/svc/payment/provider/stripetest"
 	"github.com/emporiumhq/emporium/svc/shipping/ups/upstest"
 )
 
@@ -39,11 +40,11 @@ const (
 var edgeLimits = fmt.Sprintf("default=100000:100000,auth=%d:%d,login=100000:100000,login-account=100000:100000", probeRate, probeBurst)
 
 // world is the shop under test: its own PostgreSQL and Redis, an SMTP
-// relay, a Twilio fake and a UPS fake (each behind a switch, to take it
-// down), and bin/emporium as four processes:
+// relay, a Twilio fake, a UPS fake and a Stripe fake (each behind a
+// switch, to take it down), and bin/emporium as four processes:
 //
 //	core      product,user,notification   (emails go to the relay, SMS to Twilio)
-//	commerce  order,payment,shipping      (the one kill -9 hits; labels from UPS)
+//	commerce  order,payment,shipping      (the one kill -9 hits; payments at Stripe, labels from UPS)
 //	edge      edge, fail-open             (the shoppers' way in)
 //	edge2     edge, fail-closed           (shares Redis with edge)
 type world struct {
@@ -58,6 +59,8 @@ type world struct {
 	twProxy *switchProxy // in front of twilio
 	ups     *upstest.Server
 	upProxy *switchProxy // in front of ups
+	stripe  *stripetest.Server
+	stProxy *switchProxy // in front of stripe
 	otlp    *otlpSink
 	db      *sql.DB // the shop's database, for the books
 	core    *proc
@@ -105,6 +108,8 @@ func newWorld(t *testing.T, m mode) *world {
 	w.twProxy = startProxy(t, strings.TrimPrefix(w.twilio.URL, "http://"))
 	w.ups = upstest.Start(t, upstest.Options{})
 	w.upProxy = startProxy(t, strings.TrimPrefix(w.ups.URL, "http://"))
+	w.stripe = stripetest.Start(t)
+	w.stProxy = startProxy(t, strings.TrimPrefix(w.stripe.URL, "http://"))
 	w.otlp = startOTLPSink(t)
 
 	admin, err := sql.Open("pgx", w.pg.URL("postgres"))
@@ -155,9 +160,10 @@ func newWorld(t *testing.T, m mode) *world {
 		"--upstream", "product="+url(corePort)+";notification="+url(corePort)+";user="+url(corePort),
 		"--ship-from", shipFrom, "--carriers", "local,ups", "--ups-client-id", w.ups.ClientID, "--ups-client-secret", w.ups.ClientSecret,
 		"--ups-account", w.ups.Account, "--ups-base-url", url(w.upProxy.port), "--label-dir", filepath.Join(w.dir, "labels"), "--payment-window", w.window.String(), "--job-timeout", m.jobTimeout.String(),
-		// The simulator stands in for Stripe, which keeps payments itself:
-		// it forgets them soon, so the soak measures the shop's memory.
-		"--payment-simulator-retention", "2m")
+		// Stripe (the fake, stateful) behind a switch, so that it can be
+		// taken away and its books read.
+		"--payment-provider", "stripe", "--stripe-secret-key", w.stripe.APIKey, "--stripe-api-url", url(w.stProxy.port),
+		"--stripe-webhook-secret", "whsec_chaos"+randomHex(8), "--stripe-publishable-key", "pk_test_chaos")
 	keys := filepath.Join(w.dir, "signing-keys.json")
 	upstream := fmt.Sprintf("product=%[1]s;user=%[1]s;notification=%[1]s;order=%[2]s;payment=%[2]s;shipping=%[2]s", url(corePort), url(commPort))
 	otel := []string{"OTEL_EXPORTER_OTLP_METRICS_ENDPOINT=" + w.otlp.url, "OTEL_METRIC_EXPORT_INTERVAL=1000"}
@@ -185,8 +191,8 @@ func newWorld(t *testing.T, m mode) *world {
 		t.Fatal(err)
 	}
 	w.signedIn = time.Now()
-	t.Logf("setup: PostgreSQL :%d, Redis :%d, SMTP relay :%d, Twilio :%d, UPS :%d, edges :%d and :%d, %d shoppers, %d SKUs (%.1f s)",
-		w.pg.Port(), w.redis.Port(), w.relay.port, w.twProxy.port, w.upProxy.port, edgePort, edge2Port, len(w.shopper), len(w.skus), time.Since(start).Seconds())
+	t.Logf("setup: PostgreSQL :%d, Redis :%d, SMTP relay :%d, Twilio :%d, UPS :%d, Stripe :%d, edges :%d and :%d, %d shoppers, %d SKUs (%.1f s)",
+		w.pg.Port(), w.redis.Port(), w.relay.port, w.twProxy.port, w.upProxy.port, w.stProxy.port, edgePort, edge2Port, len(w.shopper), len(w.skus), time.Since(start).Seconds())
 	return w
 }
 
