@@ -28,8 +28,8 @@ const paidStatuses = "(2, 3, 4, 5)"
 // riverSchemas are the schemas with River job tables.
 var riverSchemas = []string{"user", "order", "payment", "shipping", "notification"}
 
-// books is what the databases, the SMTP relay, the Twilio fake and the UPS
-// fake say after a scenario.
+// books is what the databases and the fakes of the SMTP relay, Twilio,
+// UPS and Stripe say after a scenario.
 type books struct {
 	orders, paid, canceled, pending int // orders in the database
 	payments, charged               int // payments, and succeeded ones
@@ -69,6 +69,8 @@ type books struct {
 	// it. SMTP cannot tell this from the relay having it; the shop does not
 	// risk a second copy and lists them for staff (dead, with the reason).
 	unconfirmedMissing []string
+	// doubleChargesTotal is how many orders were charged twice, in our
+	// books or at Stripe.
 	doubleChargesTotal int
 	// sms are the messages the Twilio fake accepted, by smsKey.
 	sms map[string]int
@@ -77,8 +79,6 @@ type books struct {
 // smsKey names an SMS by recipient and text: Twilio's API carries no
 // reference of ours, and each text names its order and tracking number.
 func smsKey(to, text string) string { return to + "\x00" + text }
-
-func (b *books) texted() map[string]int { return b.sms }
 
 // smsBooks checks the SMS deliveries against what Twilio accepted: each
 // accepted once, each sent one by the sid Twilio gave, and every parcel
@@ -457,7 +457,6 @@ func (w *world) checkBooks(acked map[string]bool) (*books, error) {
 		return nil, err
 	}
 	defer rows.Close()
-	texted := b.texted()
 	for rows.Next() {
 		var id, lastErr, to, text string
 		var st, ch int
@@ -466,7 +465,7 @@ func (w *world) checkBooks(acked map[string]bool) (*books, error) {
 		}
 		got := received[id]
 		if ch == channelSMS {
-			got = texted[smsKey(to, text)]
+			got = b.sms[smsKey(to, text)]
 		}
 		if st == 5 && strings.Contains(lastErr, "without recording") {
 			switch got {
@@ -483,7 +482,15 @@ func (w *world) checkBooks(acked map[string]bool) (*books, error) {
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	b.doubleChargesTotal = len(b.doubleCharged) + len(b.stripeTwice)
+	twice := map[string]bool{}
+	for _, id := range b.doubleCharged {
+		twice[id] = true
+	}
+	for _, s := range b.stripeTwice {
+		id, _, _ := strings.Cut(s, " ")
+		twice[id] = true
+	}
+	b.doubleChargesTotal = len(twice)
 	for _, l := range [][]string{b.lost, b.paidLost, b.doubleCharged, b.queued, b.sentTwice, b.smsTwice, b.labelsTwice} {
 		sort.Strings(l)
 	}
