@@ -3,6 +3,7 @@ package chaos
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -18,6 +19,7 @@ const (
 	reservationReleased = 3
 	deliverySent        = 3
 	channelEmail        = 1
+	channelSMS          = 2
 )
 
 // paidStatuses are the order statuses of a paid, not refunded order.
@@ -26,11 +28,13 @@ const paidStatuses = "(2, 3, 4, 5)"
 // riverSchemas are the schemas with River job tables.
 var riverSchemas = []string{"user", "order", "payment", "shipping", "notification"}
 
-// books is what the databases and the SMTP relay say after a scenario.
+// books is what the databases and the fakes of the SMTP relay, Twilio,
+// UPS and Stripe say after a scenario.
 type books struct {
 	orders, paid, canceled, pending int // orders in the database
 	payments, charged               int // payments, and succeeded ones
 	deliveries, emailsReceived      int
+	smsReceived, labelsSold         int
 	orphanHolds                     int // reservations no order refers to (a checkout that stopped between hold and order)
 
 	lost            []string // acknowledged orders that do not exist
@@ -48,6 +52,15 @@ type books struct {
 	unnotified      []string // paid or canceled orders without a sent email
 	sentTwice       []string // Message-IDs the relay received more than once
 	sentNotReceived []string // sent deliveries the relay never received
+	smsTwice        []string // SMS (recipient and text) Twilio accepted more than once
+	smsNotReceived  []string // SMS deliveries marked sent whose sid Twilio never gave
+	shippedUntexted []string // shipments with a label whose shopper got no "shipped" SMS
+	labelsTwice     []string // shipments UPS sold more than one live label for (a double charge by the carrier)
+	labelNotSold    []string // UPS shipments recorded with a tracking number UPS has no live label for
+	stripeTwice     []string // orders with more than one unrefunded succeeded intent at Stripe
+	stripeNotPaid   []string // unrefunded succeeded intents at Stripe whose order is not paid
+	paidNotAtStripe []string // succeeded payments whose intent did not succeed at Stripe
+	stripeCharged   int      // succeeded intents at Stripe
 	scheduledLater  int      // River jobs scheduled for later (not due)
 	unconfirmed     int      // deliveries left dead, outcome unknown, that the relay received once
 	// unconfirmedMissing are deliveries left dead with their outcome
@@ -56,7 +69,127 @@ type books struct {
 	// it. SMTP cannot tell this from the relay having it; the shop does not
 	// risk a second copy and lists them for staff (dead, with the reason).
 	unconfirmedMissing []string
+	// doubleChargesTotal is how many orders were charged twice, in our
+	// books or at Stripe.
 	doubleChargesTotal int
+	// sms are the messages the Twilio fake accepted, by smsKey.
+	sms map[string]int
+}
+
+// smsKey names an SMS by recipient and text: Twilio's API carries no
+// reference of ours, and each text names its order and tracking number.
+func smsKey(to, text string) string { return to + "\x00" + text }
+
+// smsBooks checks the SMS deliveries against what Twilio accepted: each
+// accepted once, each sent one by the sid Twilio gave, and every parcel
+// with a label texted to its shopper (sent, or left unconfirmed and
+// received once).
+func (w *world) smsBooks(ctx context.Context, b *books) error {
+	msgs := w.twilio.Messages()
+	b.smsReceived = len(msgs)
+	b.sms = map[string]int{}
+	sids := map[string]bool{}
+	for _, m := range msgs {
+		b.sms[smsKey(m.To, m.Body)]++
+		sids[m.Sid] = true
+	}
+	for _, m := range msgs {
+		if n := b.sms[smsKey(m.To, m.Body)]; n > 1 {
+			b.smsTwice = append(b.smsTwice, fmt.Sprintf("%q ×%d", m.Body, n))
+		}
+	}
+	b.smsTwice = slices.Compact(slices.Sorted(slices.Values(b.smsTwice)))
+	rows, err := w.db.QueryContext(ctx, `SELECT id, provider_id FROM notification.deliveries WHERE status = 3 AND channel = 2`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, sid string
+		if err := rows.Scan(&id, &sid); err != nil {
+			return err
+		}
+		if !sids[sid] {
+			b.smsNotReceived = append(b.smsNotReceived, fmt.Sprintf("%s (sid %q)", id, sid))
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	b.shippedUntexted, err = w.queryStrings(ctx, `SELECT s.id FROM shipping.shipments s
+		WHERE s.tracking_number <> '' AND s.status <> 8 AND NOT EXISTS
+		(SELECT 1 FROM notification.deliveries d WHERE d.channel = 2 AND d.status IN (3, 5)
+		 AND d.event_id = 'shipment:' || s.id || ':shipped')`)
+	return err
+}
+
+// stripeBooks checks the payments against what Stripe charged: at most
+// one unrefunded charge per order, each of a paid order, and every payment
+// the shop holds succeeded a charge at Stripe. status is every order's.
+func (w *world) stripeBooks(ctx context.Context, b *books, status map[string]int) error {
+	charged := map[string]int{} // order → unrefunded succeeded intents
+	succeeded := map[string]bool{}
+	for _, in := range w.stripe.Intents() {
+		if in.Status != "succeeded" {
+			continue
+		}
+		b.stripeCharged++
+		succeeded[in.ID] = true
+		if in.Refunded >= in.Amount {
+			continue
+		}
+		charged[in.OrderID]++
+		if st := status[in.OrderID]; st < 2 || st > 5 {
+			b.stripeNotPaid = append(b.stripeNotPaid, fmt.Sprintf("%s (order %s, status %d)", in.ID, in.OrderID, st))
+		}
+	}
+	for id, n := range charged {
+		if n > 1 {
+			b.stripeTwice = append(b.stripeTwice, fmt.Sprintf("%s ×%d", id, n))
+		}
+	}
+	ids, err := w.queryStrings(ctx, `SELECT provider_payment_id FROM payment.payments WHERE status = 4`)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if !succeeded[id] {
+			b.paidNotAtStripe = append(b.paidNotAtStripe, id)
+		}
+	}
+	return nil
+}
+
+// labelBooks checks the labels against what UPS sold: one live label per
+// shipment, and every UPS shipment's tracking number one of them.
+func (w *world) labelBooks(ctx context.Context, b *books) error {
+	live := map[string]int{}          // reference (our shipment id) → live labels
+	liveTracking := map[string]bool{} // tracking numbers of live labels
+	labels := w.ups.Labels()
+	b.labelsSold = len(labels)
+	for _, l := range labels {
+		if !l.Voided {
+			live[l.Reference]++
+			liveTracking[l.TrackingNumber] = true
+		}
+	}
+	for ref, n := range live {
+		if n > 1 {
+			b.labelsTwice = append(b.labelsTwice, fmt.Sprintf("%s ×%d", ref, n))
+		}
+	}
+	recorded, err := w.queryStrings(ctx, `SELECT id || ' ' || tracking_number FROM shipping.shipments
+		WHERE carrier = 'ups' AND tracking_number <> '' AND status <> 8`)
+	if err != nil {
+		return err
+	}
+	for _, r := range recorded {
+		_, tracking, _ := strings.Cut(r, " ")
+		if !liveTracking[tracking] {
+			b.labelNotSold = append(b.labelNotSold, r)
+		}
+	}
+	return nil
 }
 
 // problems lists every broken promise, empty when the books are right.
@@ -86,6 +219,14 @@ func (b *books) problems() []string {
 	add("paid or canceled orders without a sent email", b.unnotified)
 	add("emails received more than once", b.sentTwice)
 	add("deliveries marked sent that the relay never received", b.sentNotReceived)
+	add("SMS received more than once", b.smsTwice)
+	add("SMS deliveries marked sent that Twilio never accepted", b.smsNotReceived)
+	add("shipments whose shopper got no shipped SMS", b.shippedUntexted)
+	add("shipments with more than one live UPS label (bought twice)", b.labelsTwice)
+	add("UPS shipments whose label UPS did not sell or voided", b.labelNotSold)
+	add("orders charged twice at Stripe", b.stripeTwice)
+	add("charges at Stripe whose order is not paid", b.stripeNotPaid)
+	add("succeeded payments whose intent did not succeed at Stripe", b.paidNotAtStripe)
 	return out
 }
 
@@ -298,23 +439,36 @@ func (w *world) checkBooks(acked map[string]bool) (*books, error) {
 			b.sentNotReceived = append(b.sentNotReceived, id)
 		}
 	}
+	if err := w.smsBooks(ctx, b); err != nil {
+		return nil, err
+	}
+	if err := w.labelBooks(ctx, b); err != nil {
+		return nil, err
+	}
+	if err := w.stripeBooks(ctx, b, status); err != nil {
+		return nil, err
+	}
 	// A delivery whose attempt ended without its outcome recorded (the
 	// process or the database went away between the send and the write) is
 	// not sent again, so that nobody gets it twice: it is left dead for
 	// staff to check. It counts as delivered once if the relay has it.
-	rows, err = w.db.QueryContext(ctx, `SELECT id, status, last_error FROM notification.deliveries WHERE status <> 3`)
+	rows, err = w.db.QueryContext(ctx, `SELECT id, status, last_error, channel, recipient, text FROM notification.deliveries WHERE status <> 3`)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var id, lastErr string
-		var st int
-		if err := rows.Scan(&id, &st, &lastErr); err != nil {
+		var id, lastErr, to, text string
+		var st, ch int
+		if err := rows.Scan(&id, &st, &lastErr, &ch, &to, &text); err != nil {
 			return nil, err
 		}
+		got := received[id]
+		if ch == channelSMS {
+			got = b.sms[smsKey(to, text)]
+		}
 		if st == 5 && strings.Contains(lastErr, "without recording") {
-			switch received[id] {
+			switch got {
 			case 1:
 				b.unconfirmed++
 				continue
@@ -328,8 +482,16 @@ func (w *world) checkBooks(acked map[string]bool) (*books, error) {
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	b.doubleChargesTotal = len(b.doubleCharged)
-	for _, l := range [][]string{b.lost, b.paidLost, b.doubleCharged, b.queued, b.sentTwice} {
+	twice := map[string]bool{}
+	for _, id := range b.doubleCharged {
+		twice[id] = true
+	}
+	for _, s := range b.stripeTwice {
+		id, _, _ := strings.Cut(s, " ")
+		twice[id] = true
+	}
+	b.doubleChargesTotal = len(twice)
+	for _, l := range [][]string{b.lost, b.paidLost, b.doubleCharged, b.queued, b.sentTwice, b.smsTwice, b.labelsTwice} {
 		sort.Strings(l)
 	}
 	return b, nil

@@ -17,7 +17,7 @@ import (
 // callTimeout is every shopper call's deadline.
 const callTimeout = 10 * time.Second
 
-// mode sizes the suite: smoke (inside `go tool task test`, about two
+// mode sizes the suite: smoke (inside `go tool task test`, about four
 // minutes) or full (`go tool task chaos`).
 type mode struct {
 	name          string
@@ -29,6 +29,9 @@ type mode struct {
 	pgOutage      time.Duration // PostgreSQL down this long
 	redisOutage   time.Duration
 	smtpOutage    time.Duration
+	twilioOutage  time.Duration
+	carrierOutage time.Duration
+	stripeOutage  time.Duration
 	limitWindow   time.Duration // the two-edges probe
 	soak          time.Duration
 }
@@ -36,9 +39,11 @@ type mode struct {
 var modes = map[string]mode{
 	"smoke": {name: "smoke", shoppers: 8, skus: 10, paymentWindow: 10 * time.Second, jobTimeout: 5 * time.Second, kills: 3,
 		pgOutage: 3 * time.Second, redisOutage: 3 * time.Second, smtpOutage: 8 * time.Second,
+		twilioOutage: 5 * time.Second, carrierOutage: 5 * time.Second, stripeOutage: 5 * time.Second,
 		limitWindow: 3 * time.Second, soak: 20 * time.Second},
 	"full": {name: "full", shoppers: 16, skus: 50, paymentWindow: 20 * time.Second, jobTimeout: time.Minute, kills: 20,
 		pgOutage: 15 * time.Second, redisOutage: 15 * time.Second, smtpOutage: 60 * time.Second,
+		twilioOutage: 60 * time.Second, carrierOutage: 60 * time.Second, stripeOutage: 60 * time.Second,
 		limitWindow: 10 * time.Second, soak: 10 * time.Minute},
 }
 
@@ -60,7 +65,8 @@ type load struct {
 	wg       sync.WaitGroup
 
 	mu        sync.Mutex
-	orders    map[string]bool // acknowledged order → payment acknowledged
+	orders    map[string]bool   // acknowledged order → payment acknowledged
+	skus      map[string]string // acknowledged order → its one SKU
 	calls     int
 	completed []completed
 	errs      []callError
@@ -74,7 +80,7 @@ type completed struct {
 
 func (w *world) startLoad() *load {
 	ctx, cancel := context.WithCancel(context.Background())
-	l := &load{cancel: cancel, orders: map[string]bool{}}
+	l := &load{cancel: cancel, orders: map[string]bool{}, skus: map[string]string{}}
 	for i, acc := range w.shopper {
 		l.wg.Add(1)
 		go func() {
@@ -109,6 +115,7 @@ func (l *load) record(p shop.Purchase, se *shop.StepError, _ int) {
 	defer l.mu.Unlock()
 	if p.OrderID != "" {
 		l.orders[p.OrderID] = l.orders[p.OrderID] || p.Paid
+		l.skus[p.OrderID] = p.SKU
 	}
 	switch {
 	case se == nil && p.Paid:
@@ -167,6 +174,20 @@ func (l *load) acknowledged() map[string]bool {
 	out := make(map[string]bool, len(l.orders))
 	for k, v := range l.orders {
 		out[k] = v
+	}
+	return out
+}
+
+// paidOrders are the orders whose payment the shop acknowledged, with
+// their SKU (one of it each).
+func (l *load) paidOrders() map[string]string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := map[string]string{}
+	for id, paid := range l.orders {
+		if paid {
+			out[id] = l.skus[id]
+		}
 	}
 	return out
 }

@@ -24,6 +24,8 @@ import (
 	"github.com/emporiumhq/emporium/bench/shop"
 	"github.com/emporiumhq/emporium/internal/platform/ratelimit"
 	"github.com/emporiumhq/emporium/svc/notification/channel/channeltest"
+	"github.com/emporiumhq/emporium/svc/payment/provider/stripetest"
+	"github.com/emporiumhq/emporium/svc/shipping/ups/upstest"
 )
 
 // Rate limits of the edges: high for everything the shoppers do (the load
@@ -38,11 +40,11 @@ const (
 var edgeLimits = fmt.Sprintf("default=100000:100000,auth=%d:%d,login=100000:100000,login-account=100000:100000", probeRate, probeBurst)
 
 // world is the shop under test: its own PostgreSQL and Redis, an SMTP
-// relay (behind a switch, to take it down), and bin/emporium as four
-// processes:
+// relay, a Twilio fake, a UPS fake and a Stripe fake (each behind a
+// switch, to take it down), and bin/emporium as four processes:
 //
-//	core      product,user,notification   (emails go to the relay)
-//	commerce  order,payment,shipping      (the one kill -9 hits)
+//	core      product,user,notification   (emails go to the relay, SMS to Twilio)
+//	commerce  order,payment,shipping      (the one kill -9 hits; payments at Stripe, labels from UPS)
 //	edge      edge, fail-open             (the shoppers' way in)
 //	edge2     edge, fail-closed           (shares Redis with edge)
 type world struct {
@@ -53,6 +55,12 @@ type world struct {
 	redis   *redis
 	smtp    *channeltest.SMTPServer
 	relay   *switchProxy // in front of smtp
+	twilio  *channeltest.TwilioFake
+	twProxy *switchProxy // in front of twilio
+	ups     *upstest.Server
+	upProxy *switchProxy // in front of ups
+	stripe  *stripetest.Server
+	stProxy *switchProxy // in front of stripe
 	otlp    *otlpSink
 	db      *sql.DB // the shop's database, for the books
 	core    *proc
@@ -63,6 +71,8 @@ type world struct {
 	skus    []string
 	shopper []shop.Account
 	window  time.Duration // --payment-window
+	// staff signs in the warehouse, which buys labels.
+	staffEmail, staffPassword string
 	// settledAt is when the shop last had nothing left to do.
 	settledAt time.Time
 	// signedIn is when the shoppers' access tokens (15 min) were issued.
@@ -94,6 +104,12 @@ func newWorld(t *testing.T, m mode) *world {
 	w.redis = startRedis(t)
 	w.smtp = channeltest.StartPlainSMTP(t)
 	w.relay = startProxy(t, w.smtp.Addr())
+	w.twilio = channeltest.StartTwilio(t)
+	w.twProxy = startProxy(t, strings.TrimPrefix(w.twilio.URL, "http://"))
+	w.ups = upstest.Start(t, upstest.Options{})
+	w.upProxy = startProxy(t, strings.TrimPrefix(w.ups.URL, "http://"))
+	w.stripe = stripetest.Start(t)
+	w.stProxy = startProxy(t, strings.TrimPrefix(w.stripe.URL, "http://"))
 	w.otlp = startOTLPSink(t)
 
 	admin, err := sql.Open("pgx", w.pg.URL("postgres"))
@@ -123,6 +139,7 @@ func newWorld(t *testing.T, m mode) *world {
 	}
 	run(nil, "seed", "--database-url", dbURL, "--search-path", search, "--log-level", "warn")
 	adminEmail, adminPassword := "chaos-admin@example.com", "restock passphrase "+randomHex(6)
+	w.staffEmail, w.staffPassword = adminEmail, adminPassword
 	run([]string{"EMPORIUM_PASSWORD=" + adminPassword}, "create-admin", "--database-url", dbURL, "--email", adminEmail, "--log-level", "warn")
 
 	itok := randomHex(24)
@@ -134,15 +151,19 @@ func newWorld(t *testing.T, m mode) *world {
 		"--internal-token", itok, "--jwks-url", jwks, "--public-url", url(edgePort),
 		"--smtp-host", "127.0.0.1", "--smtp-port", fmt.Sprint(w.relay.port), "--smtp-tls", "none",
 		"--smtp-username", w.smtp.Username, "--smtp-password", w.smtp.Password, "--mail-from", "Chaos Shop <shop@chaos.example>",
+		"--twilio-account-sid", w.twilio.AccountSID, "--twilio-auth-token", w.twilio.AuthToken, "--twilio-from", "+15005550006",
+		"--twilio-base-url", url(w.twProxy.port),
 		"--upstream", "order="+url(commPort), "--job-timeout", m.jobTimeout.String())
 	shipFrom := `{"name":"Chaos Warehouse","line1":"1 Dock Rd","city":"Oakland","region":"CA","postalCode":"94607","country":"US"}`
 	w.comm = newProc(t, bin, "commerce", commPort, nil,
 		"--services=order,payment,shipping", "--database-url", dbURL, "--internal-token", itok, "--jwks-url", jwks,
 		"--upstream", "product="+url(corePort)+";notification="+url(corePort)+";user="+url(corePort),
-		"--ship-from", shipFrom, "--label-dir", filepath.Join(w.dir, "labels"), "--payment-window", w.window.String(), "--job-timeout", m.jobTimeout.String(),
-		// The simulator stands in for Stripe, which keeps payments itself:
-		// it forgets them soon, so the soak measures the shop's memory.
-		"--payment-simulator-retention", "2m")
+		"--ship-from", shipFrom, "--carriers", "local,ups", "--ups-client-id", w.ups.ClientID, "--ups-client-secret", w.ups.ClientSecret,
+		"--ups-account", w.ups.Account, "--ups-base-url", url(w.upProxy.port), "--label-dir", filepath.Join(w.dir, "labels"), "--payment-window", w.window.String(), "--job-timeout", m.jobTimeout.String(),
+		// Stripe (the fake, stateful) behind a switch, so that it can be
+		// taken away and its books read.
+		"--payment-provider", "stripe", "--stripe-secret-key", w.stripe.APIKey, "--stripe-api-url", url(w.stProxy.port),
+		"--stripe-webhook-secret", "whsec_chaos"+randomHex(8), "--stripe-publishable-key", "pk_test_chaos")
 	keys := filepath.Join(w.dir, "signing-keys.json")
 	upstream := fmt.Sprintf("product=%[1]s;user=%[1]s;notification=%[1]s;order=%[2]s;payment=%[2]s;shipping=%[2]s", url(corePort), url(commPort))
 	otel := []string{"OTEL_EXPORTER_OTLP_METRICS_ENDPOINT=" + w.otlp.url, "OTEL_METRIC_EXPORT_INTERVAL=1000"}
@@ -170,8 +191,8 @@ func newWorld(t *testing.T, m mode) *world {
 		t.Fatal(err)
 	}
 	w.signedIn = time.Now()
-	t.Logf("setup: PostgreSQL :%d, Redis :%d, SMTP relay :%d, edges :%d and :%d, %d shoppers, %d SKUs (%.1f s)",
-		w.pg.Port(), w.redis.Port(), w.relay.port, edgePort, edge2Port, len(w.shopper), len(w.skus), time.Since(start).Seconds())
+	t.Logf("setup: PostgreSQL :%d, Redis :%d, SMTP relay :%d, Twilio :%d, UPS :%d, Stripe :%d, edges :%d and :%d, %d shoppers, %d SKUs (%.1f s)",
+		w.pg.Port(), w.redis.Port(), w.relay.port, w.twProxy.port, w.upProxy.port, w.stProxy.port, edgePort, edge2Port, len(w.shopper), len(w.skus), time.Since(start).Seconds())
 	return w
 }
 

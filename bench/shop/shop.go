@@ -246,9 +246,11 @@ func (c *Client) NewShopper(n int, token string, skus []string) *Shopper {
 	}
 }
 
-// Address is where shoppers ship to.
+// Address is where shoppers ship to. Its phone number gets the shipping
+// updates by SMS where the shop sends SMS.
 var Address = &typev1.PostalAddress{
 	Name: "Bench Shopper", Line1: "1 Main St", City: "Austin", Region: "TX", PostalCode: "78701", Country: "US",
+	Phone: "+15125550100",
 }
 
 // Step names a call of a checkout.

@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	twclient "github.com/twilio/twilio-go/client"
 	twapi "github.com/twilio/twilio-go/rest/api/v2010"
@@ -22,7 +26,8 @@ type TwilioConfig struct {
 	// BaseURL replaces https://api.twilio.com (a test fake); empty: Twilio.
 	BaseURL string
 	// HTTPClient makes the calls; default a client with a 10 s timeout that
-	// follows no redirects (twilio-go's default).
+	// follows no redirects (twilio-go's default). The adapter uses a copy
+	// whose transport notes whether each request was written out.
 	HTTPClient *http.Client
 }
 
@@ -48,7 +53,7 @@ func NewTwilio(cfg TwilioConfig) (*Twilio, error) {
 	case cfg.From == "":
 		return nil, errors.New("twilio: a From number is required")
 	}
-	inner := &twclient.Client{Credentials: twclient.NewCredentials(cfg.AccountSID, cfg.AuthToken), HTTPClient: cfg.HTTPClient}
+	inner := &twclient.Client{Credentials: twclient.NewCredentials(cfg.AccountSID, cfg.AuthToken), HTTPClient: tracked(cfg.HTTPClient)}
 	inner.SetAccountSid(cfg.AccountSID)
 	var base twclient.BaseClient = inner
 	if cfg.BaseURL != "" {
@@ -83,7 +88,15 @@ func (r *rebased) SendRequest(method, rawURL string, data url.Values, headers ma
 
 // SendSMS implements SMSSender. Twilio's 4xx answers (an invalid or
 // unreachable number, a blocked recipient) are permanent, except 429 (too
-// many requests); 5xx and network failures are transient.
+// many requests); 5xx answers and failures before the request was written
+// (a refused connection, a failed lookup) are transient: Twilio cannot
+// have taken a message it never received.
+//
+// A failure after the request was written out — the connection reset or
+// the timeout hit while waiting for the answer, or a 2xx answer cut short
+// — is Unconfirmed: Twilio may have queued the message, and the Messages
+// API has no idempotency key that would make a resend safe, so the
+// delivery is not sent again (nobody gets an SMS twice) and staff see why.
 //
 // twilio-go takes no context, so ctx only stops a send that has not
 // started; the HTTP client's timeout bounds one that has.
@@ -97,6 +110,10 @@ func (t *Twilio) SendSMS(ctx context.Context, m SMS) (string, error) {
 	params.SetBody(m.Body)
 	msg, err := t.api.CreateMessage(params)
 	if err != nil {
+		var sent *sentError
+		if errors.As(err, &sent) {
+			return "", Unconfirmed(fmt.Errorf("twilio: the request was sent but its answer was lost; the message may have gone: %w", err))
+		}
 		var te *twclient.TwilioRestError
 		if errors.As(err, &te) && te.Status >= 400 && te.Status < 500 && te.Status != http.StatusTooManyRequests {
 			return "", Permanent(fmt.Errorf("twilio: error %d: %s", te.Code, te.Message))
@@ -107,4 +124,67 @@ func (t *Twilio) SendSMS(ctx context.Context, m SMS) (string, error) {
 		return "", fmt.Errorf("twilio: the message was accepted without a sid")
 	}
 	return *msg.Sid, nil
+}
+
+// tracked returns a copy of c (twilio-go's default when nil) whose
+// transport marks failures after the request was written with sentError.
+func tracked(c *http.Client) *http.Client {
+	if c == nil {
+		c = &http.Client{
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+			Timeout:       10 * time.Second,
+		}
+	}
+	cp := *c
+	next := cp.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	cp.Transport = writeTracking{next: next}
+	return &cp
+}
+
+// sentError is a transport failure after the whole request was written
+// out: the server may have acted on it.
+type sentError struct{ err error }
+
+func (e *sentError) Error() string { return e.err.Error() }
+func (e *sentError) Unwrap() error { return e.err }
+
+// writeTracking is a RoundTripper that tells failures before the request
+// reached the server (safe to retry) from failures after it was written
+// (the outcome is unknown), with httptrace's WroteRequest, which
+// net/http reports after flushing the request to the connection.
+type writeTracking struct{ next http.RoundTripper }
+
+func (t writeTracking) RoundTrip(req *http.Request) (*http.Response, error) {
+	var wrote atomic.Bool
+	trace := &httptrace.ClientTrace{WroteRequest: func(i httptrace.WroteRequestInfo) {
+		if i.Err == nil {
+			wrote.Store(true)
+		}
+	}}
+	res, err := t.next.RoundTrip(req.WithContext(httptrace.WithClientTrace(req.Context(), trace)))
+	if err != nil {
+		if wrote.Load() {
+			return nil, &sentError{err: err}
+		}
+		return nil, err
+	}
+	if res.StatusCode >= 200 && res.StatusCode < 300 {
+		// An answer of success cut short: the message was taken, but we
+		// cannot read its sid.
+		res.Body = &sentBody{ReadCloser: res.Body}
+	}
+	return res, nil
+}
+
+type sentBody struct{ io.ReadCloser }
+
+func (b *sentBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		err = &sentError{err: err}
+	}
+	return n, err
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/emporiumhq/emporium/internal/platform/errs"
 	"github.com/emporiumhq/emporium/svc/payment/provider/stripemocktest"
+	"github.com/emporiumhq/emporium/svc/payment/provider/stripetest"
 )
 
 // contractTarget is one adapter under the contract suite.
@@ -34,9 +35,19 @@ func contractTargets(t *testing.T) []contractTarget {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The stateful Stripe fake the chaos suite charges through must pass
+	// the same contract as the simulator.
+	fake := stripetest.Start(t)
+	frec := &recorder{next: http.DefaultTransport}
+	sf, err := NewStripe(StripeConfig{APIKey: fake.APIKey, WebhookSecret: "whsec_contract", BaseURL: fake.URL,
+		HTTPClient: &http.Client{Transport: frec}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return []contractTarget{
 		{name: "simulator", p: sim, payMethod: TestMethodSucceeds, stateful: true},
 		{name: "stripe", p: st, payMethod: "pm_card_visa", rec: rec},
+		{name: "stripe-fake", p: sf, payMethod: "pm_card_visa", rec: frec, stateful: true},
 	}
 }
 

@@ -52,6 +52,7 @@ type subscription struct{ url, credential string }
 
 type shipment struct {
 	id, tracking, service string
+	reference             string // the shipper's CustomerContext
 	voided                bool
 	activity              []map[string]any // newest first, as UPS sends them
 }
@@ -98,6 +99,25 @@ func (s *Server) Scan(trackingNumber, what string) {
 		}
 		sh.activity = append([]map[string]any{s.activity(scan[0], scan[1], "Louisville", "KY")}, sh.activity...)
 	}
+}
+
+// Label is a label the fake sold: UPS bills the shipper for each one not
+// voided.
+type Label struct {
+	TrackingNumber string
+	Reference      string // the request's CustomerContext
+	Voided         bool
+}
+
+// Labels are the labels sold so far, in no particular order.
+func (s *Server) Labels() []Label {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Label, 0, len(s.shipments))
+	for _, sh := range s.shipments {
+		out = append(out, Label{TrackingNumber: sh.tracking, Reference: sh.reference, Voided: sh.voided})
+	}
+	return out
 }
 
 var alertNumber = regexp.MustCompile(`^1Z[0-9A-Z]{16}$`)
@@ -427,7 +447,7 @@ func (s *Server) ship(w http.ResponseWriter, body map[string]any) {
 	}
 	s.nextSerial++
 	tracking := fmt.Sprintf("1Z%s%s%08d", s.Account, code, s.nextSerial)
-	sh := &shipment{id: tracking, tracking: tracking, service: code}
+	sh := &shipment{id: tracking, tracking: tracking, service: code, reference: str(sr, "Request.TransactionReference.CustomerContext")}
 	sh.activity = []map[string]any{s.activity("M", "Shipper created a label, UPS has not received the package yet.", "", "")}
 	s.shipments[tracking] = sh
 	total := map[string]string{"CurrencyCode": "USD", "MonetaryValue": price(base, perLb, lbs)}
