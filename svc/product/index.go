@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	productv1 "github.com/emporiumhq/emporium/gen/emporium/product/v1"
 	"github.com/emporiumhq/emporium/internal/platform/errs"
 	"github.com/emporiumhq/emporium/svc/product/search"
 	"github.com/emporiumhq/emporium/svc/product/seed"
@@ -105,47 +104,77 @@ func (s *Service) Reindex(ctx context.Context, reset bool, progress Progress) er
 	})
 }
 
+// reindexBatch is how many products a reindex reads and indexes at a time.
+// Bigger batches mean fewer, larger index segments to write and merge, and
+// fewer waits for the index to reach the disk (Bleve syncs every batch):
+// 1,000 products are about 1.5 MB of text.
+const reindexBatch = 1000
+
 // eachBatch reads every product, in batches, and hands f the documents of
-// the active ones and the deletions of the others.
+// the active ones and the deletions of the others. Reading runs one batch
+// ahead of f, in its own goroutine, so that the database and the index
+// work at the same time (on two cores, about half the time of one after
+// the other).
 func (s *Service) eachBatch(ctx context.Context, progress Progress, f func([]search.Document, []search.Deletion) error) error {
 	n, err := s.store.countProducts(ctx)
 	if err != nil {
 		return fmt.Errorf("count products: %w", err)
 	}
 	total := int(n)
-	const batch = 200
-	q := listFilter{IncludeInactive: true, Sort: productv1.ProductSort_PRODUCT_SORT_NEWEST, Limit: batch}
+	names, err := s.store.categoryNames(ctx)
+	if err != nil {
+		return err
+	}
+	type batch struct {
+		docs []search.Document
+		gone []search.Deletion
+		rows int
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan batch, 1) // one read ahead
+	read := make(chan error, 1)
+	go func() {
+		defer close(batches)
+		after := ""
+		for {
+			rows, err := s.store.productsInIDOrder(ctx, after, reindexBatch)
+			if err != nil || len(rows) == 0 {
+				read <- err
+				return
+			}
+			var b batch
+			b.rows = len(rows)
+			for _, r := range rows {
+				if r.Status == active {
+					b.docs = append(b.docs, document(r, names[r.Category]))
+				} else {
+					b.gone = append(b.gone, search.Deletion{ID: r.ID, Version: r.IndexVersion})
+				}
+			}
+			select {
+			case batches <- b:
+			case <-ctx.Done():
+				read <- ctx.Err()
+				return
+			}
+			after = rows[len(rows)-1].ID
+		}
+	}()
 	done := 0
-	for {
-		rows, err := s.store.listProducts(ctx, q)
-		if err != nil {
+	for b := range batches {
+		if err := f(b.docs, b.gone); err != nil {
+			cancel()
+			for range batches { // let the reader stop
+			}
 			return err
 		}
-		if len(rows) == 0 {
-			break
-		}
-		docs, inactive, err := s.documents(ctx, rows)
-		if err != nil {
-			return err
-		}
-		byID := make(map[string]*productRow, len(rows))
-		for _, r := range rows {
-			byID[r.ID] = r
-		}
-		gone := make([]search.Deletion, len(inactive))
-		for i, id := range inactive {
-			gone[i] = search.Deletion{ID: id, Version: byID[id].IndexVersion}
-		}
-		if err := f(docs, gone); err != nil {
-			return err
-		}
-		done += len(rows)
+		done += b.rows
 		if progress != nil {
 			progress(done, total)
 		}
-		q.After = cursorAfter(rows[len(rows)-1], q.Sort, 0)
 	}
-	return nil
+	return <-read
 }
 
 // IndexInSync reports whether the index holds as many documents as there are

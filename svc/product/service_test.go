@@ -730,7 +730,8 @@ func TestSearchFindsTyposWithFacetsAndHighlights(t *testing.T) {
 func TestReindexRebuildsAnEmptiedIndex(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "sqlite")
-	seedEnv(t, e, 250)
+	// More than one reindex batch (1,000).
+	seedEnv(t, e, 1100)
 	ctx := context.Background()
 	if ok, err := e.svc.IndexInSync(ctx); err != nil || !ok {
 		t.Fatalf("IndexInSync after seeding = %v, %v", ok, err)
@@ -739,13 +740,13 @@ func TestReindexRebuildsAnEmptiedIndex(t *testing.T) {
 	if err := e.svc.Reindex(ctx, true, func(done, total int) { progress = append(progress, done, total) }); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]int{200, 250, 250, 250}, progress); diff != "" {
+	if diff := cmp.Diff([]int{1000, 1100, 1100, 1100}, progress); diff != "" {
 		t.Errorf("progress (-want +got):\n%s", diff)
 	}
 	if ok, err := e.svc.IndexInSync(ctx); err != nil || !ok {
 		t.Fatalf("IndexInSync after reindex = %v, %v", ok, err)
 	}
-	again, err := e.svc.Seed(ctx, catalog(250), nil)
+	again, err := e.svc.Seed(ctx, catalog(1100), nil)
 	if err != nil || again != 0 {
 		t.Errorf("seeding again created %d (%v), want 0", again, err)
 	}

@@ -191,6 +191,21 @@ func (s *store) listProducts(ctx context.Context, f listFilter) ([]*productRow, 
 	return rows, nil
 }
 
+// productsInIDOrder reads up to limit products in any state, with their
+// variants, in primary key order from the first id after afterID: the
+// reindex's walk of the whole table. Each page is a range read of the
+// primary key; the listing's newest-first order would sort the whole table
+// again for every page, as no index leads with created_at alone.
+func (s *store) productsInIDOrder(ctx context.Context, afterID string, limit int) ([]*productRow, error) {
+	var rows []*productRow
+	err := s.db.NewSelect().Model(&rows).Relation("Variants", orderVariants).
+		Where("p.id > ?", afterID).OrderExpr("p.id ASC").Limit(int64(limit)).Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read products by id: %w", err)
+	}
+	return rows, nil
+}
+
 // createProduct inserts a product and its variants in one transaction.
 func (s *store) createProduct(ctx context.Context, row *productRow) error {
 	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {

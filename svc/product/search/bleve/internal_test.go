@@ -56,3 +56,32 @@ func TestAnalyze(t *testing.T) {
 		t.Errorf("analyze mismatch (-want +got):\n%s", diff)
 	}
 }
+
+func TestOSADistance(t *testing.T) {
+	tests := []struct {
+		a, b string
+		max  int
+		want int
+	}{
+		{"jacket", "jacket", 2, 0},
+		{"jakcet", "jacket", 1, 1},        // a transposition is one edit
+		{"waterprof", "waterproof", 2, 1}, // one letter missing
+		{"watreproff", "waterproof", 2, 2},
+		{"jacket", "jackets", 1, 1}, // a tail
+		{"jack", "jackets", 2, 3},   // a tail longer than max
+		{"cap", "camp", 1, 1},
+		{"sneekers", "sneakers", 2, 1},
+		{"hoodie", "hoody", 2, 2},
+		{"leather", "weather", 1, 1},
+		{"abcdef", "badcfe", 2, 3}, // three transpositions
+		{"été", "ete", 2, 2},       // runes, not bytes
+		{"", "ab", 2, 2},
+		{"ab", "", 1, 2},
+	}
+	var s osaScratch
+	for _, tt := range tests {
+		if got := s.distance(tt.a, tt.b, tt.max); got != tt.want {
+			t.Errorf("distance(%q, %q, %d) = %d, want %d", tt.a, tt.b, tt.max, got, tt.want)
+		}
+	}
+}

@@ -28,6 +28,11 @@ const (
 	// prefix; a single letter would expand to a large part of the
 	// dictionary.
 	minPrefixRunes = 2
+	// fuzzyPrefix is how many leading runes of a word a typo-tolerant
+	// match takes as typed (Elasticsearch's prefix_length): typos are rare
+	// in a word's first letter, and a fixed first letter lets the fuzzy
+	// automaton skip every other part of the term dictionary.
+	fuzzyPrefix = 1
 	// maxWords bounds the words of a query that count; the rest of a
 	// longer text (a pasted paragraph) is ignored rather than turned into
 	// hundreds of clauses.
@@ -227,19 +232,20 @@ func wordQuery(w word, last bool) query.Query {
 	fields := textFields()
 	clauses := make([]query.Query, 0, 3*len(fields))
 	fz := fuzziness(w.runes)
+	// The stemmer may have cut a word away from what a document holds
+	// ("hoodies" → "hoody", yet "hoodie" is indexed as is): typos are
+	// measured from the word as typed too.
+	fuzzyWords := []string{w.term}
+	if w.typed != w.term {
+		fuzzyWords = append(fuzzyWords, w.typed)
+	}
 	for _, f := range fields {
 		exact := blv.NewTermQuery(w.term)
 		exact.SetField(f.name)
 		exact.SetBoost(f.weight * exactBoost)
 		clauses = append(clauses, exact)
 		if fz > 0 {
-			clauses = append(clauses, fuzzyQuery(w.term, f, fz))
-			if w.typed != w.term {
-				// The stemmer may have cut a word away from what a document
-				// holds ("hoodies" → "hoody", yet "hoodie" is indexed as
-				// is): match the word as typed too.
-				clauses = append(clauses, fuzzyQuery(w.typed, f, fz))
-			}
+			clauses = append(clauses, fuzzyQueries(fuzzyWords, f, fz)...)
 		}
 		if last && w.runes >= minPrefixRunes {
 			prefix := blv.NewPrefixQuery(w.term)
@@ -251,14 +257,23 @@ func wordQuery(w word, last bool) query.Query {
 	return blv.NewDisjunctionQuery(clauses...)
 }
 
-// fuzzyQuery matches term in field f within fz edits (a transposition
-// counts as one).
-func fuzzyQuery(term string, f textField, fz int) query.Query {
-	q := blv.NewFuzzyQuery(term)
-	q.SetField(f.name)
-	q.SetFuzziness(fz)
-	q.SetBoost(f.weight)
-	return q
+// fuzzyQueries match any of words in field f within fz edits (a
+// transposition counts as one), their first letter as typed: one query per
+// first letter.
+func fuzzyQueries(words []string, f textField, fz int) []query.Query {
+	var qs []query.Query
+	byFirst := map[rune]*fuzzyTerms{}
+	for _, w := range words {
+		r, _ := utf8.DecodeRuneInString(w)
+		if q, ok := byFirst[r]; ok {
+			q.words = append(q.words, w)
+			continue
+		}
+		q := &fuzzyTerms{field: f.name, words: []string{w}, edits: fz, boost: f.weight}
+		byFirst[r] = q
+		qs = append(qs, q)
+	}
+	return qs
 }
 
 // all requires every one of qs.

@@ -19,6 +19,10 @@ const (
 	// fuzziness is AUTO with Bleve's thresholds: exact below 4 letters,
 	// one edit from 4, two from 8.
 	fuzziness = "AUTO:4,8"
+	// prefixLength is how many leading letters a typo-tolerant match takes
+	// as typed, as in the Bleve adapter: typos are rare in a word's first
+	// letter, and the term dictionary is searched from it.
+	prefixLength = 1
 	// minPrefixRunes is the shortest last word also matched as a prefix.
 	minPrefixRunes = 2
 	// maxWords bounds the words of a query that count; maxWordRunes cuts
@@ -120,8 +124,8 @@ func wordQuery(w string, last bool) any {
 	for _, f := range textFields {
 		alts := []any{
 			map[string]any{"match": map[string]any{f.name: map[string]any{"query": w, "boost": f.weight * exactBoost}}},
-			map[string]any{"match": map[string]any{f.name: map[string]any{"query": w, "fuzziness": fuzziness, "boost": f.weight}}},
-			map[string]any{"match": map[string]any{f.name + plainSuffix: map[string]any{"query": w, "fuzziness": fuzziness, "boost": f.weight}}},
+			map[string]any{"match": map[string]any{f.name: map[string]any{"query": w, "fuzziness": fuzziness, "prefix_length": prefixLength, "boost": f.weight}}},
+			map[string]any{"match": map[string]any{f.name + plainSuffix: map[string]any{"query": w, "fuzziness": fuzziness, "prefix_length": prefixLength, "boost": f.weight}}},
 		}
 		if last && len([]rune(w)) >= minPrefixRunes {
 			alts = append(alts, map[string]any{"match_phrase_prefix": map[string]any{

@@ -157,6 +157,8 @@ func testMatching(t *testing.T, open func(t *testing.T) search.Index) {
 		{"typo: wrong letter in a long word", "sneekers", []string{"s1", "s2", "s3", "s4"}},
 		{"typo: two edits in a long word", "watreproff", waterproof},
 		{"short word is exact only", "cap", []string{"x2"}},
+		// The first letter is taken as typed (prefix_length 1).
+		{"typo in the first letter is not tolerated", "hacket", []string{}},
 		{"multi-word: every word must match", "waterproof jacket", []string{"j1", "j3"}},
 		{"multi-word with a typo", "waterproof jakcet", []string{"j1", "j3"}},
 		{"multi-word with stop words", "a jacket for the rain", []string{"j3", "p1"}},

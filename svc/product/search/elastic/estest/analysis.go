@@ -414,6 +414,29 @@ func editDistance(a, b string) int {
 	return d[len(ra)][len(rb)]
 }
 
+// fuzzyMatch tells whether an indexed term is within edits of a query term
+// and shares its first prefixLength runes (a match query's prefix_length).
+func fuzzyMatch(indexed, term string, edits, prefixLength int) bool {
+	ri, rt := []rune(indexed), []rune(term)
+	if prefixLength > 0 && (len(ri) < prefixLength || len(rt) < prefixLength || string(ri[:prefixLength]) != string(rt[:prefixLength])) {
+		return false
+	}
+	return editDistance(indexed, term) <= edits
+}
+
+// prefixLength reads a match query's prefix_length (0 when absent).
+func prefixLength(p map[string]any) (int, *apiError) {
+	v, ok := p["prefix_length"]
+	if !ok {
+		return 0, nil
+	}
+	n, ok := v.(float64)
+	if !ok || n < 0 || n != float64(int(n)) {
+		return 0, errorf(400, "parsing_exception", "[match] prefix_length must be a non-negative integer, got [%v]", v)
+	}
+	return int(n), nil
+}
+
 // maxEdits reads a fuzziness ("AUTO", "AUTO:low,high", "0", "1", "2") for a
 // term.
 func maxEdits(fuzziness string, term string) (int, *apiError) {

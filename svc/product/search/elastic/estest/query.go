@@ -187,7 +187,7 @@ func (s *searcher) eval(q any, d *doc) (bool, float64, *apiError) {
 		}
 		for k := range p {
 			switch k {
-			case "query", "value", "boost", "fuzziness", "operator":
+			case "query", "value", "boost", "fuzziness", "prefix_length", "operator":
 			default:
 				return false, 0, errorf(400, "parsing_exception", "[%s] query does not support [%s]", typ, k)
 			}
@@ -206,6 +206,10 @@ func (s *searcher) eval(q any, d *doc) (bool, float64, *apiError) {
 			return s.phrasePrefix(terms, docToks), boostOf(p), nil
 		}
 		fz, _ := p["fuzziness"].(string)
+		pl, perr := prefixLength(p)
+		if perr != nil {
+			return false, 0, perr
+		}
 		// Group terms by position (synonyms share one); each position that
 		// matches scores the boost.
 		byPos := map[int][]string{}
@@ -221,7 +225,7 @@ func (s *searcher) eval(q any, d *doc) (bool, float64, *apiError) {
 					return false, 0, err
 				}
 				for _, dt := range docToks {
-					if dt.term == term || (edits > 0 && editDistance(dt.term, term) <= edits) {
+					if dt.term == term || (edits > 0 && fuzzyMatch(dt.term, term, edits, pl)) {
 						hit = true
 						break
 					}
@@ -504,9 +508,10 @@ func cmpFloat(a, b float64) int {
 
 // matcher is one term of the highlight query.
 type matcher struct {
-	term   string
-	edits  int
-	prefix bool
+	term         string
+	edits        int
+	prefixLength int // leading runes a fuzzy match must share
+	prefix       bool
 }
 
 // matchers collects the words of a query's match clauses.
@@ -547,12 +552,16 @@ func (s *searcher) matchers(q any) ([]matcher, *apiError) {
 		}
 		terms := s.queryTerms(field, a, text)
 		fz, _ := p["fuzziness"].(string)
+		pl, perr := prefixLength(p)
+		if perr != nil {
+			return nil, perr
+		}
 		for i, tk := range terms {
 			edits, err := maxEdits(fz, tk.term)
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, matcher{term: tk.term, edits: edits, prefix: typ == "match_phrase_prefix" && i == len(terms)-1})
+			out = append(out, matcher{term: tk.term, edits: edits, prefixLength: pl, prefix: typ == "match_phrase_prefix" && i == len(terms)-1})
 		}
 	}
 	return out, nil
@@ -611,7 +620,7 @@ func (s *searcher) highlight(h *highlightRequest, query any, d *doc) (map[string
 func matchesAny(ms []matcher, forms []string) bool {
 	for _, m := range ms {
 		for _, f := range forms {
-			if f == m.term || (m.prefix && strings.HasPrefix(f, m.term)) || (m.edits > 0 && editDistance(f, m.term) <= m.edits) {
+			if f == m.term || (m.prefix && strings.HasPrefix(f, m.term)) || (m.edits > 0 && fuzzyMatch(f, m.term, m.edits, m.prefixLength)) {
 				return true
 			}
 		}
