@@ -312,6 +312,10 @@ http {
       proxy_pass http://product;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
+      # Workers run as nobody and cannot write under the script's private
+      # directory: a response larger than the buffers streams through
+      # instead of spilling to a temporary file.
+      proxy_max_temp_file_size 0;
     }
   }
   server {
