@@ -20,6 +20,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -134,7 +135,7 @@ func routeHandler(ctx context.Context, r Route, log *slog.Logger) (http.Handler,
 	if r.Health != nil {
 		p.check(ctx, *r.Health, healthClient(), log)
 	}
-	return withTimeout(newProxy(p, log), timeout), nil
+	return newProxy(p, timeout, log), nil
 }
 
 // withTimeout bounds the request's context; Connect and gRPC handlers see it
@@ -149,14 +150,18 @@ func withTimeout(h http.Handler, d time.Duration) http.Handler {
 
 type backendKey struct{}
 
-// newProxy forwards each request to an upstream the pool picks, keeping
+// newProxy forwards each request to an upstream the pool picks, within
+// timeout (Connect and gRPC services see it as their deadline), keeping
 // trailers (gRPC) and streaming responses as they come.
-func newProxy(p *pool, log *slog.Logger) http.Handler {
+func newProxy(p *pool, timeout time.Duration, log *slog.Logger) http.Handler {
 	rp := &httputil.ReverseProxy{
 		// FlushInterval stays 0: ReverseProxy already flushes every write of
 		// a streamed response (no Content-Length: gRPC and streaming
 		// Connect), and buffering unary answers saves a write and a timer.
 		Transport: newUpstreamTransport(),
+		// Without a pool ReverseProxy allocates 32 KiB per response to copy
+		// it through.
+		BufferPool: copyBuffers{},
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(pr.In.Context().Value(backendKey{}).(*backend).url)
 			pr.SetXForwarded()
@@ -188,8 +193,25 @@ func newProxy(p *pool, log *slog.Logger) http.Handler {
 		}
 		b.inflight.Add(1)
 		defer b.inflight.Add(-1)
-		rp.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), backendKey{}, b)))
+		// One derived context and request for the deadline and the backend.
+		ctx, cancel := context.WithTimeout(r.Context(), timeout)
+		defer cancel()
+		rp.ServeHTTP(w, r.WithContext(context.WithValue(ctx, backendKey{}, b)))
 	})
+}
+
+// copyBuffers are the buffers ReverseProxy copies response bodies through,
+// of the size it would allocate for each response.
+type copyBuffers struct{}
+
+var copyBufferPool = sync.Pool{New: func() any { return new([32 << 10]byte) }}
+
+func (copyBuffers) Get() []byte { return copyBufferPool.Get().(*[32 << 10]byte)[:] }
+
+func (copyBuffers) Put(b []byte) {
+	if cap(b) == 32<<10 {
+		copyBufferPool.Put((*[32 << 10]byte)(b[:32<<10]))
+	}
 }
 
 // upstreamTransport speaks to Emporium services, which serve HTTP/1.1 and

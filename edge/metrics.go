@@ -38,14 +38,23 @@ func newMetersFrom(provider metric.MeterProvider) (*meters, error) {
 func (m *meters) instrument(route string, h http.Handler) http.Handler {
 	routeAttr := attribute.String("route", route)
 	active := metric.WithAttributes(routeAttr)
+	// The duration's attribute sets, made once per status class rather than
+	// per request.
+	var byClass [10]metric.MeasurementOption // net/http allows statuses 100 to 999
+	for c := range byClass {
+		byClass[c] = metric.WithAttributes(routeAttr, attribute.String("status_class", strconv.Itoa(c)+"xx"))
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		m.inflight.Add(r.Context(), 1, active)
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		defer func() {
 			m.inflight.Add(r.Context(), -1, active)
-			m.duration.Record(r.Context(), time.Since(start).Seconds(), metric.WithAttributes(
-				routeAttr, attribute.String("status_class", strconv.Itoa(sw.status/100)+"xx")))
+			class := sw.status / 100
+			if class < 0 || class >= len(byClass) {
+				class = 0
+			}
+			m.duration.Record(r.Context(), time.Since(start).Seconds(), byClass[class])
 		}()
 		h.ServeHTTP(sw, r)
 	})

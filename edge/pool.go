@@ -79,33 +79,64 @@ func newPool(targets []*url.URL, balance Balance) *pool {
 	return p
 }
 
-// pick chooses a healthy upstream.
+// pick chooses a healthy upstream. It allocates nothing: it runs once per
+// proxied request.
 func (p *pool) pick() (*backend, error) {
-	healthy := make([]*backend, 0, len(p.backends))
+	healthy := 0
+	var only *backend
 	for _, b := range p.backends {
 		if b.healthy.Load() {
-			healthy = append(healthy, b)
+			healthy++
+			only = b
 		}
 	}
 	switch {
-	case len(healthy) == 0:
+	case healthy == 0:
 		return nil, errNoHealthyUpstream
-	case len(healthy) == 1:
-		return healthy[0], nil
+	case healthy == 1:
+		return only, nil
 	case p.balance == LeastRequests:
-		i := rand.IntN(len(healthy))
-		j := rand.IntN(len(healthy) - 1)
+		i := rand.IntN(healthy)
+		j := rand.IntN(healthy - 1)
 		if j >= i {
 			j++
 		}
-		a, b := healthy[i], healthy[j]
+		a, b := p.nthHealthy(i), p.nthHealthy(j)
+		if a == nil || b == nil { // a check changed health meanwhile
+			return p.pickAny()
+		}
 		if b.inflight.Load() < a.inflight.Load() {
 			return b, nil
 		}
 		return a, nil
 	default:
-		return healthy[(p.next.Add(1)-1)%uint64(len(healthy))], nil
+		if b := p.nthHealthy(int((p.next.Add(1) - 1) % uint64(healthy))); b != nil {
+			return b, nil
+		}
+		return p.pickAny()
 	}
+}
+
+// nthHealthy is the n-th (from 0) healthy backend, nil if there are fewer.
+func (p *pool) nthHealthy(n int) *backend {
+	for _, b := range p.backends {
+		if b.healthy.Load() {
+			if n == 0 {
+				return b
+			}
+			n--
+		}
+	}
+	return nil
+}
+
+// pickAny is the first healthy backend: the answer when health changed
+// while pick was choosing.
+func (p *pool) pickAny() (*backend, error) {
+	if b := p.nthHealthy(0); b != nil {
+		return b, nil
+	}
+	return nil, errNoHealthyUpstream
 }
 
 // markDown takes an upstream out at once after a failed connection; the

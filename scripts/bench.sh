@@ -16,7 +16,9 @@
 #   BENCH_WARMUP       seconds of warm-up before each measured run (default 2; --smoke: 1)
 #   BENCH_CONNECTIONS  concurrent connections (default 32)
 #   BENCH_THREADS      load-generator threads (default 2)
-#   BENCH_H2LOAD       1 (default) adds a supplementary h2c run with h2load when it is installed; 0 skips it
+#   BENCH_H2LOAD       1 (default) adds the h2c and gRPC runs with h2load when it is installed; 0 skips them
+#   BENCH_NGINX        1 (default) puts Debian's nginx (installed with apt-get when missing and run as root)
+#                      beside the edge in front of the same product process, as the reference proxy; 0 skips it
 #   BENCH_SHOPPERS     concurrent shoppers of the checkout run (default 64; --smoke: 16)
 #   BENCH_SKUS         SKUs the checkout run buys from (default 50)
 #   BENCH_OUTPUT       where the report goes (default docs/benchmarks.md; --smoke: bin/bench-smoke.md)
@@ -63,6 +65,7 @@ warmup=$(seconds "${BENCH_WARMUP:-$def_warm}")
 conns=${BENCH_CONNECTIONS:-32}
 threads=${BENCH_THREADS:-2}
 use_h2load=${BENCH_H2LOAD:-1}
+use_nginx=${BENCH_NGINX:-1}
 shoppers=${BENCH_SHOPPERS:-$def_shoppers}
 skus=${BENCH_SKUS:-50}
 out=${BENCH_OUTPUT:-$def_out}
@@ -90,6 +93,8 @@ flock -n 9 || die "another bench run holds bin/.bench.lock"
 need_apt=()
 command -v wrk >/dev/null || need_apt+=(wrk)
 if [[ $use_h2load == 1 ]] && ! command -v h2load >/dev/null; then need_apt+=(nghttp2-client); fi
+nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
+if [[ $use_nginx == 1 && ! -x $nginx_bin ]]; then need_apt+=(nginx); fi
 if ((${#need_apt[@]})); then
   if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
     log "installing ${need_apt[*]} (apt-get)"
@@ -100,8 +105,23 @@ if ((${#need_apt[@]})); then
 fi
 command -v wrk >/dev/null || die "wrk is not installed (Debian: apt-get install wrk)"
 if [[ $use_h2load == 1 ]] && ! command -v h2load >/dev/null; then
-  log "h2load not found (Debian: nghttp2-client); skipping the h2c run"
+  log "h2load not found (Debian: nghttp2-client); skipping the h2c and gRPC runs"
   use_h2load=0
+fi
+nginx_skipped=
+if [[ $use_nginx == 1 ]]; then
+  nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
+  if [[ ! -x $nginx_bin ]]; then
+    nginx_skipped="nginx is not installed (Debian: apt-get install nginx; the script installs it when run as root)"
+  elif ! "$nginx_bin" -V 2>&1 | grep -q -- '--with-http_v2_module'; then
+    nginx_skipped="$nginx_bin has no HTTP/2 module"
+  fi
+  if [[ -n $nginx_skipped ]]; then
+    log "$nginx_skipped; skipping the nginx runs"
+    use_nginx=0
+  fi
+else
+  nginx_skipped="BENCH_NGINX=0"
 fi
 for t in psql pg_isready curl flock timeout; do command -v "$t" >/dev/null || die "$t is not installed"; done
 pg_isready -q || die "PostgreSQL is not reachable at $PGHOST:$PGPORT"
@@ -257,6 +277,69 @@ hello_addr=$(sed -n 's/^listening on //p' "$work/hello.log")
 [[ -n $hello_addr ]] || die "bench-hello did not start"
 wait_healthy "http://$hello_addr/healthz" "$hello_pid" hello || die "bench-hello exited at start"
 
+# The reference proxy: Debian's nginx in front of the same product process,
+# configured as an operator would for a plain proxy: keep-alive HTTP/1.1
+# to the upstream for HTTP/1.1 clients (proxy_pass), and an h2c port whose
+# requests go on as gRPC over HTTP/2 (grpc_pass). No access log, as the
+# edge writes none per request. As many workers as cores, like the edge's
+# GOMAXPROCS.
+nginx_pids=()
+if [[ $use_nginx == 1 ]]; then
+  mkdir -p "$work/nginx/tmp"
+  for _ in 1 2 3; do
+    nginx_port=$(free_port) nginx_h2_port=$(free_port) || exit 1
+    [[ $nginx_port != "$nginx_h2_port" ]] || continue
+    cat >"$work/nginx/nginx.conf" <<NGINX
+daemon off;
+worker_processes auto;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx/tmp/body;
+  proxy_temp_path $work/nginx/tmp/proxy;
+  fastcgi_temp_path $work/nginx/tmp/fastcgi;
+  uwsgi_temp_path $work/nginx/tmp/uwsgi;
+  scgi_temp_path $work/nginx/tmp/scgi;
+  # Two upstream blocks: an idle HTTP/1.1 connection of one must never be
+  # reused for HTTP/2 by the other.
+  upstream product { server 127.0.0.1:$product_port; keepalive 64; }
+  upstream product_grpc { server 127.0.0.1:$product_port; keepalive 64; }
+  server {
+    listen 127.0.0.1:$nginx_port;
+    location / {
+      proxy_pass http://product;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      # Workers run as nobody and cannot write under the script's private
+      # directory: a response larger than the buffers streams through
+      # instead of spilling to a temporary file.
+      proxy_max_temp_file_size 0;
+    }
+  }
+  server {
+    listen 127.0.0.1:$nginx_h2_port http2;
+    location / { grpc_pass grpc://product_grpc; }
+  }
+}
+NGINX
+    "$nginx_bin" -t -p "$work/nginx" -c "$work/nginx/nginx.conf" >"$work/nginx-t.log" 2>&1 || die "nginx rejected its configuration: $(cat "$work/nginx-t.log")"
+    "$nginx_bin" -p "$work/nginx" -c "$work/nginx/nginx.conf" >>"$work/nginx.log" 2>&1 &
+    nginx_pid=$!
+    pids+=("$nginx_pid")
+    if wait_healthy "http://127.0.0.1:$nginx_port/healthz" "$nginx_pid" nginx; then break; fi
+    grep -q 'Address already in use' "$work/nginx.log" || die "nginx exited at start (log below)"
+    forget "$nginx_pid"
+    nginx_pid=
+  done
+  [[ -n ${nginx_pid:-} ]] || die "nginx: could not find free ports"
+  # The master and its workers: their CPU is nginx's.
+  nginx_pids=("$nginx_pid" $(pgrep -P "$nginx_pid" || true))
+  ((${#nginx_pids[@]} > 1)) || die "nginx started no workers"
+  nginx_version=$("$nginx_bin" -v 2>&1 | sed 's/^nginx version: //')
+fi
+
 product=http://127.0.0.1:$product_port
 edge=http://127.0.0.1:$edge_port
 svc=/emporium.product.v1.ProductService
@@ -270,10 +353,27 @@ rpc "$product" ListProducts "$list_body" >"$work/list.json" || die "ListProducts
 slug=$(grep -oE '"slug": ?"[^"]+"' "$work/list.json" | head -n 1 | sed -E 's/.*"([^"]+)"$/\1/')
 [[ -n $slug ]] || die "no product slug in the ListProducts response"
 get_body="{\"slug\":\"$slug\"}"
-for base in "$product" "$edge"; do
+proxies=("$product" "$edge")
+if [[ $use_nginx == 1 ]]; then
+  nginx=http://127.0.0.1:$nginx_port
+  proxies+=("$nginx")
+fi
+for base in "${proxies[@]}"; do
   rpc "$base" GetProduct "$get_body" >"$work/get.json" || die "GetProduct failed at $base"
   rpc "$base" ListProducts "$list_body" >/dev/null || die "ListProducts failed at $base"
 done
+# The same GetProduct as a gRPC request: the protobuf message (field 2,
+# slug) in a gRPC frame (uncompressed flag, 4-byte big-endian length).
+grpc_body_file=$work/get-body.grpc
+((${#slug} < 126)) || die "the slug $slug is too long for one-byte protobuf lengths"
+hex_prefix=$(printf '\\x00\\x00\\x00\\x00\\x%02x\\x12\\x%02x' $((${#slug} + 2)) ${#slug})
+printf "$hex_prefix%s" "$slug" >"$grpc_body_file"
+# grpc_ok URL: one gRPC call over h2c answers grpc-status 0 and the product.
+grpc_ok() {
+  curl -sS --max-time 10 --http2-prior-knowledge -o "$work/grpc.out" -D "$work/grpc.headers" \
+    -H 'Content-Type: application/grpc' -H 'TE: trailers' --data-binary @"$grpc_body_file" "$1$svc/GetProduct" &&
+    grep -qi '^grpc-status: *0' "$work/grpc.headers" && grep -qF "$slug" "$work/grpc.out"
+}
 secured=http://127.0.0.1:$secured_port
 bench_email="bench-$(date +%s)@example.com"
 curl -fsS --max-time 10 -X POST -H 'Content-Type: application/json' \
@@ -340,12 +440,13 @@ declare -A pg_before
 snapshot_cpu() {
   times >"$work/times"
   cpu0_hello=$(proc_ticks "$hello_pid") cpu0_product=$(proc_ticks "$product_pid" "$allinone_pid") cpu0_edge=$(proc_ticks "$edge_pid" "$secured_pid")
+  cpu0_nginx=$(proc_ticks "${nginx_pids[@]}")
   cpu0_load=$(children_ticks "$work/times")
   pg_snapshot
   cpu0_busy=$(busy_ticks) cpu0_time=$(date +%s%N)
 }
 # account_cpu: CPU ticks used since snapshot_cpu per process group, and the
-# wall time: "load hello product edge postgres other busy wall_ns".
+# wall time: "load hello product edge nginx postgres other busy wall_ns".
 account_cpu() {
   times >"$work/times"
   local wall_ns=$(($(date +%s%N) - cpu0_time)) busy=$(($(busy_ticks) - cpu0_busy))
@@ -354,21 +455,25 @@ account_cpu() {
   local hello=$(($(proc_ticks "$hello_pid") - cpu0_hello))
   local prod=$(($(proc_ticks "$product_pid" "$allinone_pid") - cpu0_product))
   local edg=$(($(proc_ticks "$edge_pid" "$secured_pid") - cpu0_edge))
+  local ngx=$(($(proc_ticks "${nginx_pids[@]}") - cpu0_nginx))
   local load=$(($(children_ticks "$work/times") - cpu0_load))
-  local other=$((busy - hello - prod - edg - load - pg))
+  local other=$((busy - hello - prod - edg - ngx - load - pg))
   if ((other < 0)); then other=0; fi
-  echo "$load $hello $prod $edg $pg $other $busy $wall_ns"
+  echo "$load $hello $prod $edg $ngx $pg $other $busy $wall_ns"
 }
 # cpu_row NAME REQUESTS TICKS…: a row of the CPU table: % of one core per
-# group, then the CPU time the server side (servers and PostgreSQL) spent per request.
+# group, then the CPU time the server side (servers, proxies and PostgreSQL)
+# spent per request, and the proxy's (edge or nginx) alone.
 cpu_row() {
   local name=$1 n=$2; shift 2
-  awk -v name="$name" -v n="$n" -v clk="$clk" -v l="$1" -v h="$2" -v p="$3" -v e="$4" -v g="$5" -v o="$6" -v b="$7" -v w="$8" \
+  awk -v name="$name" -v n="$n" -v clk="$clk" -v l="$1" -v h="$2" -v p="$3" -v e="$4" -v x="$5" -v g="$6" -v o="$7" -v b="$8" -v w="$9" \
     'function pct(t) { return sprintf("%d %%", t / clk / (w / 1e9) * 100 + 0.5) }
      function us(t) { return n > 0 ? sprintf("%.0f µs", t / clk / n * 1e6) : "-" }
-     BEGIN { printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", name, pct(l), pct(h), pct(p), pct(e), pct(g), pct(o), pct(b),
-       us(h + p + e + g) }'
+     BEGIN { printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", name, pct(l), pct(h), pct(p), pct(e), pct(x), pct(g),
+       pct(o), pct(b), us(h + p + e + x + g), (e + x > 0.01 * b) ? us(e + x) : "-" }'
 }
+# proxy_us TICKS… REQUESTS: the CPU µs per request of the proxy columns (edge + nginx).
+proxy_us() { awk -v e="$4" -v x="$5" -v n="${10}" -v clk="$clk" 'BEGIN { printf "%.1f", (n > 0) ? (e + x) / clk / n * 1e6 : 0 }'; }
 
 # ---------------------------------------------------------------- load runs
 wrk_cmd() { # METHOD BODY URL DURATION(s) [--latency]; sends $wrk_auth as a bearer token when set
@@ -386,7 +491,13 @@ scenarios=(
   "GetProduct via edge, auth + limits|POST|$get_body|$secured$svc/GetProduct|token"
   "GetProduct, edge in process|POST|$get_body|http://127.0.0.1:$allinone_port$svc/GetProduct"
 )
-declare -A rps p99 errs
+if [[ $use_nginx == 1 ]]; then
+  scenarios+=(
+    "GetProduct via nginx|POST|$get_body|$nginx$svc/GetProduct"
+    "ListProducts(20) via nginx|POST|$list_body|$nginx$svc/ListProducts"
+  )
+fi
+declare -A rps p99 errs pus
 rows=() cpu_rows=() failures=() disturbed=()
 ms() { awk -v u="$1" 'BEGIN { printf "%.2f ms", u / 1000 }'; }
 
@@ -413,29 +524,56 @@ for s in "${scenarios[@]}"; do
   ((r[requests] > 0)) || failures+=("$name: no requests completed")
   rows+=("| $name | ${rps[$name]} | $(ms "${r[p50_us]}") | $(ms "${r[p90_us]}") | $(ms "${r[p99_us]}") | $(ms "${r[max_us]}") | ${r[requests]} | ${errs[$name]} |")
   cpu_rows+=("$(cpu_row "$name" "${r[requests]}" "${cpu[@]}")")
-  # cpu[5] is the CPU other processes took: over a quarter of a core means
+  pus[$name]=$(proxy_us "${cpu[@]}" "${r[requests]}")
+  # cpu[6] is the CPU other processes took: over a quarter of a core means
   # something else on the machine competed with this run.
-  other_pct=$(awk -v o="${cpu[5]}" -v w="${cpu[7]}" -v clk="$clk" 'BEGIN { printf "%d", o / clk / (w / 1e9) * 100 + 0.5 }')
+  other_pct=$(awk -v o="${cpu[6]}" -v w="${cpu[8]}" -v clk="$clk" 'BEGIN { printf "%d", o / clk / (w / 1e9) * 100 + 0.5 }')
   if ((other_pct > 25)); then disturbed+=("$name ($other_pct %)"); fi
   unset r
 done
 
-# Supplementary: GetProduct over h2c (one HTTP/2 connection per client, one
-# stream at a time), the protocol the edge uses to reach services. h2load
-# reports throughput and mean latency but no percentiles.
+# HTTP/2 runs with h2load (one h2c connection per client, one stream at a
+# time): the hello world and GetProduct over Connect JSON, then GetProduct
+# over gRPC directly, through the edge and through nginx's grpc_pass. h2load
+# reports throughput and mean latency but no percentiles, and judges
+# responses by their HTTP status only: each gRPC target is checked for
+# grpc-status 0 with curl before and after its run.
 h2_rows=()
-declare -A h2rps
+declare -A h2rps h2pus
 h2load_cmd_text=
 if [[ $use_h2load == 1 ]]; then
   printf '%s' "$get_body" >"$work/get-body.json"
-  for target in "hello world (net/http, h2c)|http://$hello_addr/" "GetProduct direct (h2c)|$product$svc/GetProduct" "GetProduct via edge (h2c)|$edge$svc/GetProduct"; do
-    IFS='|' read -r name url <<<"$target"
+  h2_targets=(
+    "hello world (net/http, h2c)|http://$hello_addr/|"
+    "GetProduct direct (h2c)|$product$svc/GetProduct|json"
+    "GetProduct via edge (h2c)|$edge$svc/GetProduct|json"
+    "GetProduct direct (gRPC)|$product|grpc"
+    "GetProduct via edge (gRPC)|$edge|grpc"
+  )
+  if [[ $use_nginx == 1 ]]; then h2_targets+=("GetProduct via nginx (gRPC, grpc_pass)|http://127.0.0.1:$nginx_h2_port|grpc"); fi
+  for target in "${h2_targets[@]}"; do
+    IFS='|' read -r name url kind <<<"$target"
+    h2load_args=(-c "$conns" -t "$threads" -m 1)
+    case $kind in
+      json) h2load_args+=(-H 'content-type: application/json' -d "$work/get-body.json") ;;
+      grpc)
+        grpc_base=$url
+        grpc_ok "$grpc_base" || die "$name: a gRPC GetProduct did not answer grpc-status 0: $(cat "$work/grpc.headers" 2>/dev/null)"
+        h2load_args+=(-H 'content-type: application/grpc' -H 'te: trailers' -d "$grpc_body_file")
+        url=$grpc_base$svc/GetProduct
+        ;;
+    esac
     log "$name: h2load, ${warmup}s warm-up, ${duration}s measured"
-    h2load_args=(-c "$conns" -t "$threads" -m 1 -D "$duration")
-    case $name in GetProduct*) h2load_args+=(-H 'content-type: application/json' -d "$work/get-body.json") ;; esac
-    if ((warmup > 0)); then h2load_args+=(--warm-up-time="$warmup"); fi
-    timeout --signal=INT --kill-after=5 $((duration + warmup + 30)) \
-      h2load "${h2load_args[@]}" "$url" >"$work/h2load.out" 2>&1 || die "$name: h2load failed: $(tail -n 20 "$work/h2load.out")"
+    if ((warmup > 0)); then
+      timeout --signal=INT --kill-after=5 $((warmup + 30)) h2load "${h2load_args[@]}" -D "$warmup" "$url" >"$work/h2load.out" 2>&1 ||
+        die "$name: h2load warm-up failed: $(tail -n 20 "$work/h2load.out")"
+    fi
+    snapshot_cpu
+    timeout --signal=INT --kill-after=5 $((duration + 30)) \
+      h2load "${h2load_args[@]}" -D "$duration" "$url" >"$work/h2load.out" 2>&1 || die "$name: h2load failed: $(tail -n 20 "$work/h2load.out")"
+    account_cpu >"$work/cpu"
+    read -r -a cpu <"$work/cpu"
+    if [[ $kind == grpc ]]; then grpc_ok "$grpc_base" || failures+=("$name: a gRPC GetProduct after the run did not answer grpc-status 0"); fi
     h2_rps=$(awk '/^finished in/ { for (i = 1; i <= NF; i++) if ($(i) ~ /req\/s/) { v = $(i - 1); gsub(",", "", v); printf "%.0f", v } }' "$work/h2load.out")
     h2_mean=$(awk '$1 == "time" && $2 == "for" && $3 == "request:" { v = $6; sub(/[a-z]+$/, " &", v); print v }' "$work/h2load.out")
     read -r ok2 s3 s4 s5 < <(awk '/^status codes:/ { gsub(",", ""); print $3, $5, $7, $9 }' "$work/h2load.out") || true
@@ -446,8 +584,12 @@ if [[ $use_h2load == 1 ]]; then
     ((bad == 0 && h2_fail == 0 && h2_err == 0 && ok2 > 0)) || failures+=("$name: $ok2 2xx, $bad non-2xx, $h2_fail failed, $h2_err errored")
     h2_rows+=("| $name | ${h2_rps:-?} | ${h2_mean:-?} | $h2_done | $bad / $((h2_fail + h2_err)) |")
     h2rps[$name]=${h2_rps:-0}
+    cpu_rows+=("$(cpu_row "$name" "$h2_done" "${cpu[@]}")")
+    h2pus[$name]=$(proxy_us "${cpu[@]}" "$h2_done")
+    other_pct=$(awk -v o="${cpu[6]}" -v w="${cpu[8]}" -v clk="$clk" 'BEGIN { printf "%d", o / clk / (w / 1e9) * 100 + 0.5 }')
+    if ((other_pct > 25)); then disturbed+=("$name ($other_pct %)"); fi
   done
-  h2load_cmd_text="h2load -c $conns -t $threads -m 1 -D $duration --warm-up-time=$warmup -H 'content-type: application/json' -d get-body.json http://127.0.0.1:PORT$svc/GetProduct (and without the body and header, http://127.0.0.1:H/ for the hello world)"
+  h2load_cmd_text="h2load -c $conns -t $threads -m 1 -D $duration -H 'content-type: application/json' -d get-body.json http://127.0.0.1:PORT$svc/GetProduct (without the body and header, http://127.0.0.1:H/ for the hello world; for gRPC -H 'content-type: application/grpc' -H 'te: trailers' -d get-body.grpc, the request in its gRPC frame); each after a ${warmup} s warm-up run of the same"
 fi
 
 # ---------------------------------------------------------------- checkout end to end
@@ -457,7 +599,7 @@ fi
 # connections per service) would count against PostgreSQL's max_connections
 # beside this process's four.
 log "stopping the catalog servers; starting every service in one process for the checkout run"
-stop_early "$product_pid" "$edge_pid" "$secured_pid" "$allinone_pid" "$hello_pid"
+stop_early "$product_pid" "$edge_pid" "$secured_pid" "$allinone_pid" "$hello_pid" ${nginx_pid:+"$nginx_pid"}
 cp -r "$work/search" "$work/search-checkout"
 start_emporium checkout --services=product,user,order,payment,shipping,edge --database-url "$db_url" \
   --search-path "$work/search-checkout" --internal-token "$itok" --signing-keys "$work/signing-keys.json" --rate-limits off \
@@ -551,6 +693,34 @@ get_s=${rps["GetProduct via edge, auth + limits"]}
 secure_cost=$(awk -v s="$get_s" -v e="$get_e" 'BEGIN { printf "%.1f", (1 - s / e) * 100 }')
 secure_ok=$(awk -v c="$secure_cost" 'BEGIN { print (c <= 20) }')
 get_a=${rps["GetProduct, edge in process"]}
+# The edge beside nginx: CPU per proxied request of each proxy process and
+# req/s as a share of the direct run, per protocol ("name|direct|edge|nginx"
+# scenario names; h2 runs are looked up in the h2 tables).
+vs_rows=() vs_aims=()
+# vs_row LABEL DIRECT EDGE NGINX KIND(h1|h2)
+vs_row() {
+  local label=$1 d e x rd re rx ue ux
+  if [[ $5 == h2 ]]; then rd=${h2rps[$2]:-} re=${h2rps[$3]:-} rx=${h2rps[$4]:-} ue=${h2pus[$3]:-} ux=${h2pus[$4]:-}
+  else rd=${rps[$2]:-} re=${rps[$3]:-} rx=${rps[$4]:-} ue=${pus[$3]:-} ux=${pus[$4]:-}; fi
+  [[ -n $rd && -n $re && -n $ue ]] || return 0
+  vs_rows+=("$(awk -v l="$label" -v rd="$rd" -v re="$re" -v rx="$rx" -v ue="$ue" -v ux="$ux" 'BEGIN {
+    xr = (rx != "") ? sprintf("%s (%.2f×)", rx, rx / rd) : "-"
+    xu = (ux != "") ? sprintf("%s µs", ux) : "-"
+    q = (ux != "" && ux > 0) ? sprintf("%.2f", ue / ux) : "-"
+    printf "| %s | %s | %s (%.2f×) | %s | %s µs | %s | %s |", l, rd, re, re / rd, xr, ue, xu, q }')")
+  if [[ -n $ux ]]; then
+    local q ok
+    q=$(awk -v a="$ue" -v b="$ux" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 99 }')
+    ok=$(awk -v q="$q" 'BEGIN { print (q <= 1.5) }')
+    vs_aims+=("| edge CPU per proxied request ≤ 1.5 × nginx's, $label (limits off) | $ue ÷ $ux µs = $q× | $(verdict "$ok") |")
+  fi
+}
+vs_row "GetProduct, Connect JSON, HTTP/1.1" "GetProduct direct" "GetProduct via edge" "GetProduct via nginx" h1
+vs_row "ListProducts(20), Connect JSON, HTTP/1.1" "ListProducts(20) direct" "ListProducts(20) via edge" "ListProducts(20) via nginx" h1
+vs_row "GetProduct, gRPC (h2c)" "GetProduct direct (gRPC)" "GetProduct via edge (gRPC)" "GetProduct via nginx (gRPC, grpc_pass)" h2
+secure_us=${pus["GetProduct via edge, auth + limits"]} plain_us=${pus["GetProduct via edge"]}
+secure_cpu_cost=$(awk -v s="$secure_us" -v e="$plain_us" 'BEGIN { printf "%.1f", (s / e - 1) * 100 }')
+secure_cpu_ok=$(awk -v c="$secure_cpu_cost" 'BEGIN { print (c <= 20) }')
 inproc_cost=$(awk -v a="$get_a" -v d="$get_d" 'BEGIN { printf "%.1f", (1 - a / d) * 100 }')
 worst_p99=0 worst_name=
 for s in "${scenarios[@]:1}"; do
@@ -637,6 +807,25 @@ marker='<!-- bench:notes — scripts/bench.sh regenerates everything above this 
     echo "\`$h2load_cmd_text\`"
   fi
   echo
+  echo "## The edge beside nginx"
+  echo
+  if [[ $use_nginx == 1 ]]; then
+    echo "The same requests to the same product process, directly, through the edge (\`--rate-limits off\`, no token) and"
+    echo "through $nginx_version (Debian's package: \`worker_processes auto\`, no access log, an upstream with \`keepalive 64\`;"
+    echo "\`proxy_pass\` over HTTP/1.1 keep-alive for the HTTP/1.1 runs, an h2c listener with \`grpc_pass\` for gRPC), in this"
+    echo "run. *CPU per proxied request* is the proxy process's user + system time (\`/proc/PID/stat\`; nginx: its master"
+    echo "and workers) during the measured run, divided by the requests answered."
+    echo
+    echo "| requests | direct req/s | via edge req/s (× direct) | via nginx req/s (× direct) | edge CPU per request | nginx CPU per request | edge ÷ nginx |"
+    echo "|---|---:|---:|---:|---:|---:|---:|"
+    printf '%s\n' "${vs_rows[@]}"
+    echo
+    echo "With auth + limits (Redis bucket, token verified at the edge): ${secure_us} µs of edge CPU per GetProduct against"
+    echo "${plain_us} µs without (+${secure_cpu_cost} %)."
+  else
+    echo "Not measured in this run: ${nginx_skipped}."
+  fi
+  echo
   echo "## Checkout end to end"
   echo
   echo "Whole purchases as a signed-in shopper makes them, through the edge of the default single-host layout"
@@ -685,6 +874,8 @@ marker='<!-- bench:notes — scripts/bench.sh regenerates everything above this 
   echo "| p99 < 10 ms at $conns connections (every Emporium scenario) | worst: $worst_name $(ms "$worst_p99") | $(verdict "$p99_ok") |"
   echo "| edge cost, edge in the same process (serve --services=product,user,edge) ≤ 30 % | 1 − $get_a ÷ $get_d = $inproc_cost % | $(verdict "$(awk -v c="$inproc_cost" 'BEGIN { print (c <= 30) }')") |"
   echo "| auth + limits cost = 1 − (secured edge GetProduct ÷ plain edge GetProduct) ≤ 20 % (Kong: ~24 %) | 1 − $get_s ÷ $get_e = $secure_cost % | $(verdict "$secure_ok") |"
+  echo "| auth + limits add ≤ 20 % to the edge's CPU per proxied GetProduct | $secure_us ÷ $plain_us µs − 1 = $secure_cpu_cost % | $(verdict "$secure_cpu_ok") |"
+  if ((${#vs_aims[@]})); then printf '%s\n' "${vs_aims[@]}"; fi
   echo "| completed checkouts/s ≥ 300 and checkout p99 < 100 ms (AddItem + Checkout + PayOrder, through the edge, PostgreSQL, payment simulator) | $co_aim_text | $(verdict "$co_aim_ok") |"
   echo
   echo "p99 per scenario: $p99_list. Edge cost for ListProducts (no aim): $list_cost %."
@@ -694,11 +885,11 @@ marker='<!-- bench:notes — scripts/bench.sh regenerates everything above this 
   echo "CPU used during each measured run, in % of one core (200 % = both cores busy), from /proc: the load"
   echo "generator, each server process, the PostgreSQL backends serving \`$db\`, and everything else on the machine."
   echo
-  echo "The last column is the CPU time the servers and PostgreSQL spent per request, which bounds req/s once"
-  echo "both cores are busy."
+  echo "*Server CPU per request* is the CPU time the servers, proxies and PostgreSQL spent per request, which bounds"
+  echo "req/s once both cores are busy; *proxy CPU per request* is the edge's or nginx's part of it."
   echo
-  echo "| scenario | load generator | hello | product | edge | PostgreSQL | other | total busy | server CPU per request |"
-  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| scenario | load generator | hello | product | edge | nginx | PostgreSQL | other | total busy | server CPU per request | proxy CPU per request |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   printf '%s\n' "${cpu_rows[@]}"
   if [[ -n $co_cpu_row ]]; then
     echo
