@@ -128,6 +128,9 @@ func (t *Twilio) SendSMS(ctx context.Context, m SMS) (string, error) {
 
 // tracked returns a copy of c (twilio-go's default when nil) whose
 // transport marks failures after the request was written with sentError.
+// The client's Timeout moves into the transport: http.Client reports its
+// own timeout as a new error that drops the cause, and so would hide that
+// the request had gone out.
 func tracked(c *http.Client) *http.Client {
 	if c == nil {
 		c = &http.Client{
@@ -140,7 +143,8 @@ func tracked(c *http.Client) *http.Client {
 	if next == nil {
 		next = http.DefaultTransport
 	}
-	cp.Transport = writeTracking{next: next}
+	cp.Transport = writeTracking{next: next, timeout: cp.Timeout}
+	cp.Timeout = 0
 	return &cp
 }
 
@@ -154,37 +158,55 @@ func (e *sentError) Unwrap() error { return e.err }
 // writeTracking is a RoundTripper that tells failures before the request
 // reached the server (safe to retry) from failures after it was written
 // (the outcome is unknown), with httptrace's WroteRequest, which
-// net/http reports after flushing the request to the connection.
-type writeTracking struct{ next http.RoundTripper }
+// net/http reports after flushing the request to the connection. It
+// bounds the whole exchange, reading the answer included, by timeout.
+type writeTracking struct {
+	next    http.RoundTripper
+	timeout time.Duration
+}
 
 func (t writeTracking) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx, cancel := req.Context(), context.CancelFunc(func() {})
+	if t.timeout > 0 {
+		ctx, cancel = context.WithTimeout(ctx, t.timeout)
+	}
 	var wrote atomic.Bool
 	trace := &httptrace.ClientTrace{WroteRequest: func(i httptrace.WroteRequestInfo) {
 		if i.Err == nil {
 			wrote.Store(true)
 		}
 	}}
-	res, err := t.next.RoundTrip(req.WithContext(httptrace.WithClientTrace(req.Context(), trace)))
+	res, err := t.next.RoundTrip(req.WithContext(httptrace.WithClientTrace(ctx, trace)))
 	if err != nil {
+		cancel()
 		if wrote.Load() {
 			return nil, &sentError{err: err}
 		}
 		return nil, err
 	}
-	if res.StatusCode >= 200 && res.StatusCode < 300 {
-		// An answer of success cut short: the message was taken, but we
-		// cannot read its sid.
-		res.Body = &sentBody{ReadCloser: res.Body}
-	}
+	// An answer of success cut short: the message was taken, but we
+	// cannot read its sid.
+	res.Body = &trackedBody{ReadCloser: res.Body, cancel: cancel, success: res.StatusCode >= 200 && res.StatusCode < 300}
 	return res, nil
 }
 
-type sentBody struct{ io.ReadCloser }
+// trackedBody ends the exchange's timeout when closed, and marks a failed
+// read of a success answer with sentError.
+type trackedBody struct {
+	io.ReadCloser
+	cancel  context.CancelFunc
+	success bool
+}
 
-func (b *sentBody) Read(p []byte) (int, error) {
+func (b *trackedBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
-	if err != nil && err != io.EOF {
+	if err != nil && err != io.EOF && b.success {
 		err = &sentError{err: err}
 	}
 	return n, err
+}
+
+func (b *trackedBody) Close() error {
+	defer b.cancel()
+	return b.ReadCloser.Close()
 }

@@ -46,7 +46,9 @@ func cutTwilio(t *testing.T, answer func(c net.Conn)) (url string, got <-chan st
 
 func newTwilio(t *testing.T, base string) *channel.Twilio {
 	t.Helper()
-	tw, err := channel.NewTwilio(channel.TwilioConfig{AccountSID: "AC0123", AuthToken: "token", From: "+15005550006", BaseURL: base})
+	// A short timeout, for the case of an answer that never comes.
+	client := &http.Client{Timeout: time.Second}
+	tw, err := channel.NewTwilio(channel.TwilioConfig{AccountSID: "AC0123", AuthToken: "token", From: "+15005550006", BaseURL: base, HTTPClient: client})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,6 +69,7 @@ func TestTwilioCutAfterTheRequestIsUnconfirmed(t *testing.T) {
 			}
 		}},
 		{"closed before the answer", func(net.Conn) {}},
+		{"no answer within the timeout", func(net.Conn) { time.Sleep(3 * time.Second) }},
 		{"201 cut short", func(c net.Conn) {
 			body := `{"sid": "SM0123456789abcdef0123456789abcdef", "status": "queued", "to": "+1415`
 			fmt.Fprintf(c, "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body)+200, body)
