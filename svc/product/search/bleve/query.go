@@ -28,11 +28,6 @@ const (
 	// prefix; a single letter would expand to a large part of the
 	// dictionary.
 	minPrefixRunes = 2
-	// fuzzyPrefix is how many leading runes of a word a typo-tolerant
-	// match takes as typed (Elasticsearch's prefix_length): typos are rare
-	// in a word's first letter, and a fixed first letter lets the fuzzy
-	// automaton skip every other part of the term dictionary.
-	fuzzyPrefix = 1
 	// maxWords bounds the words of a query that count; the rest of a
 	// longer text (a pasted paragraph) is ignored rather than turned into
 	// hundreds of clauses.
