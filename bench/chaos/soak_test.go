@@ -1,8 +1,10 @@
 package chaos
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -11,9 +13,31 @@ import (
 	"time"
 )
 
-// usage is one process's footprint, read from /proc.
+// usage is one process's footprint, read from /proc and, for goroutines,
+// from its Prometheus metrics.
 type usage struct {
-	rssKiB, threads, fds int
+	rssKiB, threads, fds, goroutines int
+}
+
+// goroutines reads go_goroutines from a process's metrics endpoint (-1
+// when it cannot).
+func goroutines(url string) int {
+	client := &http.Client{Timeout: 5 * time.Second}
+	res, err := client.Get(url)
+	if err != nil {
+		return -1
+	}
+	defer res.Body.Close()
+	sc := bufio.NewScanner(res.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "go_goroutines "); ok {
+			if n, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
+				return int(n)
+			}
+		}
+	}
+	return -1
 }
 
 func procUsage(pid int) usage {
@@ -49,7 +73,9 @@ type sample struct {
 func (w *world) sample() sample {
 	s := sample{at: time.Now(), procs: map[string]usage{}}
 	for _, p := range []*proc{w.core, w.comm, w.edge, w.edge2} {
-		s.procs[p.Name()] = procUsage(p.Pid())
+		u := procUsage(p.Pid())
+		u.goroutines = goroutines(w.metrics[p.Name()])
+		s.procs[p.Name()] = u
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -149,7 +175,14 @@ func soakScenario(t *testing.T, w *world) *result {
 		if th1 > th0+8 {
 			leakf("%s: threads grew from %.0f to %.0f after the warm-up", name, th0, th1)
 		}
-		flat = append(flat, fmt.Sprintf("%s RSS %.0f→%.0f MiB, fds %.0f→%.0f, threads %.0f→%.0f", name, rss0, rss1, fd0, fd1, th0, th1))
+		g0 := avg(head, func(s sample) int { return s.procs[name].goroutines })
+		g1 := avg(tail, func(s sample) int { return s.procs[name].goroutines })
+		if g0 < 0 || g1 < 0 {
+			t.Errorf("%s: go_goroutines could not be read from %s", name, w.metrics[name])
+		} else if g1 > g0*1.25+50 {
+			leakf("%s: goroutines grew from %.0f to %.0f after the warm-up (allowed: +25 %% + 50)", name, g0, g1)
+		}
+		flat = append(flat, fmt.Sprintf("%s RSS %.0f→%.0f MiB, goroutines %.0f→%.0f, fds %.0f→%.0f, threads %.0f→%.0f", name, rss0, rss1, g0, g1, fd0, fd1, th0, th1))
 	}
 	db0, db1 := avg(head, func(s sample) int { return s.dbConns }), avg(tail, func(s sample) int { return s.dbConns })
 	// Pools grow toward their ceilings under load; a leak keeps growing.

@@ -84,6 +84,9 @@ type world struct {
 	// unconfirmedMissing is how many deliveries it found dead with an
 	// unknown outcome and not received.
 	unconfirmedMissing int
+	// metrics is each process's Prometheus endpoint (its admin listener),
+	// by name.
+	metrics map[string]string
 }
 
 // binary is bin/emporium (go tool task build), or $EMPORIUM_BIN.
@@ -146,16 +149,24 @@ func newWorld(t *testing.T, m mode) *world {
 	corePort, commPort, edgePort, edge2Port := freePort(t), freePort(t), freePort(t), freePort(t)
 	url := func(p int) string { return fmt.Sprintf("http://127.0.0.1:%d", p) }
 	jwks := url(edgePort) + "/.well-known/jwks.json"
-	w.core = newProc(t, bin, "core", corePort, nil,
+	// Each process's admin listener serves its Prometheus metrics, where
+	// the soak reads go_goroutines.
+	w.metrics = map[string]string{}
+	adminListen := func(name string) []string {
+		p := freePort(t)
+		w.metrics[name] = fmt.Sprintf("http://127.0.0.1:%d/metrics", p)
+		return []string{"--admin-listen", fmt.Sprintf("127.0.0.1:%d", p)}
+	}
+	w.core = newProc(t, bin, "core", corePort, nil, append(adminListen("core"),
 		"--services=product,user,notification", "--database-url", dbURL, "--search-path", search,
 		"--internal-token", itok, "--jwks-url", jwks, "--public-url", url(edgePort),
 		"--smtp-host", "127.0.0.1", "--smtp-port", fmt.Sprint(w.relay.port), "--smtp-tls", "none",
 		"--smtp-username", w.smtp.Username, "--smtp-password", w.smtp.Password, "--mail-from", "Chaos Shop <shop@chaos.example>",
 		"--twilio-account-sid", w.twilio.AccountSID, "--twilio-auth-token", w.twilio.AuthToken, "--twilio-from", "+15005550006",
 		"--twilio-base-url", url(w.twProxy.port),
-		"--upstream", "order="+url(commPort), "--job-timeout", m.jobTimeout.String())
+		"--upstream", "order="+url(commPort), "--job-timeout", m.jobTimeout.String())...)
 	shipFrom := `{"name":"Chaos Warehouse","line1":"1 Dock Rd","city":"Oakland","region":"CA","postalCode":"94607","country":"US"}`
-	w.comm = newProc(t, bin, "commerce", commPort, nil,
+	w.comm = newProc(t, bin, "commerce", commPort, nil, append(adminListen("commerce"),
 		"--services=order,payment,shipping", "--database-url", dbURL, "--internal-token", itok, "--jwks-url", jwks,
 		"--upstream", "product="+url(corePort)+";notification="+url(corePort)+";user="+url(corePort),
 		"--ship-from", shipFrom, "--carriers", "local,ups", "--ups-client-id", w.ups.ClientID, "--ups-client-secret", w.ups.ClientSecret,
@@ -163,7 +174,7 @@ func newWorld(t *testing.T, m mode) *world {
 		// Stripe (the fake, stateful) behind a switch, so that it can be
 		// taken away and its books read.
 		"--payment-provider", "stripe", "--stripe-secret-key", w.stripe.APIKey, "--stripe-api-url", url(w.stProxy.port),
-		"--stripe-webhook-secret", "whsec_chaos"+randomHex(8), "--stripe-publishable-key", "pk_test_chaos")
+		"--stripe-webhook-secret", "whsec_chaos"+randomHex(8), "--stripe-publishable-key", "pk_test_chaos")...)
 	keys := filepath.Join(w.dir, "signing-keys.json")
 	upstream := fmt.Sprintf("product=%[1]s;user=%[1]s;notification=%[1]s;order=%[2]s;payment=%[2]s;shipping=%[2]s", url(corePort), url(commPort))
 	otel := []string{"OTEL_EXPORTER_OTLP_METRICS_ENDPOINT=" + w.otlp.url, "OTEL_METRIC_EXPORT_INTERVAL=1000"}
@@ -171,8 +182,8 @@ func newWorld(t *testing.T, m mode) *world {
 		return []string{"--services=edge", "--internal-token", itok, "--signing-keys", keys, "--redis-url", w.redis.URL(),
 			"--rate-limits", edgeLimits, "--rate-limit-policy", policy, "--client-ip-header", "X-Forwarded-For", "--upstream", upstream}
 	}
-	w.edge = newProc(t, bin, "edge", edgePort, otel, edgeArgs("fail-open")...)
-	w.edge2 = newProc(t, bin, "edge2", edge2Port, otel, edgeArgs("fail-closed")...)
+	w.edge = newProc(t, bin, "edge", edgePort, otel, append(adminListen("edge"), edgeArgs("fail-open")...)...)
+	w.edge2 = newProc(t, bin, "edge2", edge2Port, otel, append(adminListen("edge2"), edgeArgs("fail-closed")...)...)
 	// The edge makes the signing keys; the second shares the file.
 	for _, p := range []*proc{w.edge, w.core, w.comm, w.edge2} {
 		if err := p.Start(); err != nil {
