@@ -129,13 +129,17 @@ func TestCheckoutSurvivesCrashesBetweenSteps(t *testing.T) {
 		"EMPORIUM_SIGNING_KEYS": filepath.Join(t.TempDir(), "keys.json"),
 		"EMPORIUM_UPSTREAM":     "order=http://" + orderAddr,
 	}))
-	orderEnv := func(crashAt string) map[string]string {
+	// window is the payment window: short where the case waits for the
+	// order to expire, long where the shopper comes back after a restart,
+	// which may take seconds on a loaded machine; a retry that came back
+	// after its window would rightly find the order canceled.
+	orderEnv := func(crashAt, window string) map[string]string {
 		return with(map[string]string{
 			"EMPORIUM_SERVICES":       "order",
 			"EMPORIUM_JWKS_URL":       "http://" + shopAddr + "/.well-known/jwks.json",
 			"EMPORIUM_UPSTREAM":       fmt.Sprintf("product=http://%[1]s;payment=http://%[1]s;shipping=http://%[1]s", shopAddr),
 			"EMPORIUM_CRASH_AT":       crashAt,
-			"EMPORIUM_PAYMENT_WINDOW": "3s",
+			"EMPORIUM_PAYMENT_WINDOW": window,
 		})
 	}
 
@@ -229,9 +233,13 @@ func TestCheckoutSurvivesCrashesBetweenSteps(t *testing.T) {
 		sku := skus[i]
 		before := stock(sku)
 		key := "crash-test-" + tt.step
+		window := "2m"
+		if tt.want == orderv1.OrderStatus_ORDER_STATUS_CANCELED {
+			window = "3s"
+		}
 		var orderID string
 		if tt.pay {
-			proc := spawn(t, orderAddr, orderEnv(tt.step))
+			proc := spawn(t, orderAddr, orderEnv(tt.step, window))
 			routed()
 			if _, err := cart.AddItem(ctx, &orderv1.AddItemRequest{Sku: sku, Quantity: 2}); err != nil {
 				t.Fatal(err)
@@ -247,7 +255,7 @@ func TestCheckoutSurvivesCrashesBetweenSteps(t *testing.T) {
 			}
 			proc.crashed(t)
 		} else {
-			proc := spawn(t, orderAddr, orderEnv(tt.step))
+			proc := spawn(t, orderAddr, orderEnv(tt.step, window))
 			routed()
 			if _, err := cart.AddItem(ctx, &orderv1.AddItemRequest{Sku: sku, Quantity: 2}); err != nil {
 				t.Fatal(err)
@@ -261,7 +269,7 @@ func TestCheckoutSurvivesCrashesBetweenSteps(t *testing.T) {
 			}
 		}
 
-		restarted := spawn(t, orderAddr, orderEnv(""))
+		restarted := spawn(t, orderAddr, orderEnv("", window))
 		routed()
 		if !tt.pay {
 			if tt.retry {
