@@ -54,6 +54,7 @@ type settings struct {
 	mods          []module.Module // every service's module, with its flags
 	listen        string
 	adminListen   string // /metrics and /healthz, never behind the edge
+	pprof         bool   // profiles on the admin listener
 	databaseURL   string // serve: every local service, a schema each; dev: empty (SQLite files)
 	dataDir       string // where embedded defaults keep files
 	migrate       bool
@@ -75,6 +76,8 @@ func (s *settings) registerServing(fs *flag.FlagSet) {
 	s.common.register(fs)
 	fs.StringVar(&s.adminListen, "admin-listen", "",
 		"address of the admin listener: Prometheus metrics at /metrics and /healthz, for scrapers and probes, never routed by the edge (e.g. :9464); empty: none")
+	fs.BoolVar(&s.pprof, "pprof", false,
+		"also serve Go's profiles (CPU, heap, goroutines, net/http/pprof) at /debug/pprof/ on --admin-listen, e.g. go tool pprof http://localhost:9464/debug/pprof/profile")
 	s.mods = modules()
 	for _, m := range s.mods {
 		m.Flags(fs)
@@ -260,6 +263,9 @@ func (p *peers) dial(name string) (connect.HTTPClient, string, []connect.ClientO
 // /healthz) on s.adminListen when set, until ctx ends.
 func serveWithAdmin(ctx context.Context, log *slog.Logger, s *settings, tel *telemetry.Telemetry, ln net.Listener, h http.Handler, grace time.Duration) error {
 	if s.adminListen == "" {
+		if s.pprof {
+			return errors.New("--pprof needs --admin-listen: profiles are served there, never on the public port")
+		}
 		return serve.Serve(ctx, ln, h, log, grace)
 	}
 	admin, err := net.Listen("tcp", s.adminListen)
@@ -270,7 +276,7 @@ func serveWithAdmin(ctx context.Context, log *slog.Logger, s *settings, tel *tel
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	adminErr := make(chan error, 1)
-	go func() { adminErr <- serve.Serve(ctx, admin, serve.Admin(tel.Metrics()), log, time.Second) }()
+	go func() { adminErr <- serve.Serve(ctx, admin, serve.Admin(tel.Metrics(), s.pprof), log, time.Second) }()
 	err = serve.Serve(ctx, ln, h, log, grace)
 	cancel()
 	return errors.Join(err, <-adminErr)

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"connectrpc.com/connect"
@@ -105,11 +106,20 @@ func Healthz(mux *http.ServeMux) {
 }
 
 // Admin is the handler of a process's admin listener: metrics at
-// /metrics and /healthz. It answers nothing else, and the edge routes
-// none of it, so it is reachable only where the operator publishes it.
-func Admin(metrics http.Handler) http.Handler {
+// /metrics and /healthz, and with profiling Go's CPU, heap, goroutine and
+// other profiles under /debug/pprof/ (net/http/pprof). It answers nothing
+// else, and the edge routes none of it, so it is reachable only where the
+// operator publishes it.
+func Admin(metrics http.Handler, profiling bool) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", metrics)
 	Healthz(mux)
+	if profiling {
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index) // and the named profiles: heap, goroutine, allocs…
+		mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	}
 	return mux
 }
