@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"github.com/emporiumhq/emporium/internal/platform/errs"
 	"github.com/emporiumhq/emporium/svc/product/search"
 	"github.com/emporiumhq/emporium/svc/product/seed"
@@ -207,7 +209,30 @@ func (s *Service) Seed(ctx context.Context, c seed.Catalog, progress Progress) (
 	if err := s.store.upsertCategories(ctx, cats); err != nil {
 		return 0, err
 	}
-	var fresh []*productRow
+	// Each product is written with its index job, as any write is; the seed
+	// then indexes its products itself, a batch at a time, and drops the
+	// jobs of a batch the index took (settleIndexJobs). A batch the index
+	// refused keeps its jobs, which retry.
+	var queued []int64 // the jobs of the product being written
+	st := &store{db: s.store.db, changed: func(ctx context.Context, tx bun.Tx, ids ...string) error {
+		var err error
+		queued, err = s.queueIndexJobs(ctx, tx, ids...)
+		return err
+	}}
+	var fresh []string
+	var jobIDs []int64
+	flush := func() {
+		if len(fresh) == 0 {
+			return
+		}
+		s.cache.invalidate(ctx)
+		if err := s.indexProducts(ctx, fresh...); err != nil {
+			s.log.WarnContext(ctx, "search index update deferred to the outbox", "err", err)
+		} else if err := s.settleIndexJobs(ctx, jobIDs); err != nil {
+			s.log.WarnContext(ctx, "the index jobs of seeded products will run again", "err", err)
+		}
+		fresh, jobIDs = fresh[:0], jobIDs[:0]
+	}
 	for i, req := range c.Products {
 		row, err := s.newProductRow(req, true)
 		if err != nil {
@@ -216,22 +241,27 @@ func (s *Service) Seed(ctx context.Context, c seed.Catalog, progress Progress) (
 		// Creation order gives the newest-first listing a stable shape.
 		row.CreatedAt -= int64(len(c.Products) - i)
 		row.UpdatedAt = row.CreatedAt
-		switch err := s.store.createProduct(ctx, row); {
+		queued = nil
+		switch err := st.createProduct(ctx, row); {
 		case errs.Is(err, errs.Conflict):
 			continue
 		case err != nil:
+			flush()
 			return created, fmt.Errorf("product %q: %w", req.GetSlug(), err)
 		}
 		created++
-		fresh = append(fresh, row)
-		if len(fresh) == 100 {
-			s.sync(ctx, fresh...)
-			fresh = fresh[:0]
+		fresh = append(fresh, row.ID)
+		jobIDs = append(jobIDs, queued...) // only once committed: a rolled-back id may be reused
+		if len(fresh) == seedBatch {
+			flush()
 		}
 		if progress != nil {
 			progress(i+1, len(c.Products))
 		}
 	}
-	s.sync(ctx, fresh...)
+	flush()
 	return created, nil
 }
+
+// seedBatch is how many seeded products are indexed at a time.
+const seedBatch = 500

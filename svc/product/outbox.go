@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 	"github.com/uptrace/bun"
 
 	"github.com/emporiumhq/emporium/svc/product/search"
@@ -28,19 +29,44 @@ func (indexArgs) Kind() string { return "product_index" }
 // change commits, so a crash between the commit and the index call loses
 // nothing.
 func (s *Service) queueIndex(ctx context.Context, tx bun.Tx, ids ...string) error {
+	_, err := s.queueIndexJobs(ctx, tx, ids...)
+	return err
+}
+
+// queueIndexJobs is queueIndex answering the ids of the jobs it queued.
+func (s *Service) queueIndexJobs(ctx context.Context, tx bun.Tx, ids ...string) ([]int64, error) {
 	if len(ids) == 0 {
-		return nil
+		return nil, nil
 	}
 	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
 	if _, err := tx.NewUpdate().Model((*productRow)(nil)).
 		Set("index_version = index_version + 1").
 		Where("id IN (?)", bun.List(ids)).
 		Exec(ctx); err != nil {
-		return fmt.Errorf("bump index version: %w", err)
+		return nil, fmt.Errorf("bump index version: %w", err)
 	}
+	jobIDs := make([]int64, 0, len(ids))
 	for _, id := range ids {
-		if err := s.jobs.InsertTx(ctx, tx, indexArgs{ProductID: id}, nil); err != nil {
-			return err
+		res, err := s.jobs.InsertTxResult(ctx, tx, indexArgs{ProductID: id}, nil)
+		if err != nil {
+			return nil, err
+		}
+		jobIDs = append(jobIDs, res.Job.ID)
+	}
+	return jobIDs, nil
+}
+
+// settleIndexJobs drops index jobs, by id, that nobody has started yet:
+// their products were indexed since they were queued (a bulk load indexes
+// its products itself, in batches), so working them again one by one would
+// only cost a process minutes of redundant index writes and merges. A job
+// already running or retrying is left alone.
+func (s *Service) settleIndexJobs(ctx context.Context, jobIDs []int64) error {
+	for chunk := range slices.Chunk(jobIDs, 1000) {
+		_, err := s.jobs.River().JobDeleteMany(ctx, river.NewJobDeleteManyParams().
+			IDs(chunk...).Kinds(indexArgs{}.Kind()).States(rivertype.JobStateAvailable).First(len(chunk)))
+		if err != nil {
+			return fmt.Errorf("drop index jobs done by the caller: %w", err)
 		}
 	}
 	return nil

@@ -13,6 +13,7 @@ import (
 	productv1 "github.com/emporiumhq/emporium/gen/emporium/product/v1"
 	"github.com/emporiumhq/emporium/internal/platform/db/dbtest"
 	"github.com/emporiumhq/emporium/svc/product"
+	"github.com/emporiumhq/emporium/svc/product/seed"
 	"github.com/emporiumhq/emporium/svc/product/search/elastic"
 	"github.com/emporiumhq/emporium/svc/product/search/elastic/estest"
 )
@@ -205,5 +206,47 @@ func TestRenamingACategoryReindexesItsProducts(t *testing.T) {
 			}
 		}
 		return false
+	})
+}
+
+// TestSeedSettlesTheIndexJobsOfWhatItIndexed: a bulk load indexes its
+// products itself, so it leaves none of their outbox jobs behind for a
+// process to redo one by one; while the index is down it keeps them all,
+// and they index the products once the index is back.
+func TestSeedSettlesTheIndexJobsOfWhatItIndexed(t *testing.T) {
+	t.Parallel()
+	dbtest.ForEachEngine(t, func(t *testing.T, engine string) {
+		ctx := context.Background()
+		e, fake := esEnv(t, engine)
+		pending := func() int {
+			t.Helper()
+			n, err := e.db.NewSelect().Table("river_job").
+				Where("kind = 'product_index' AND state = 'available'").Count(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return int(n)
+		}
+		c := catalog(12)
+		if _, err := e.svc.Seed(ctx, seed.Catalog{Categories: c.Categories, Products: c.Products[:6]}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if n := pending(); n != 0 {
+			t.Errorf("%d index jobs left by a seed the index took, want 0", n)
+		}
+
+		fake.SetUnreachable(true)
+		if _, err := e.svc.Seed(ctx, c, nil); err != nil {
+			t.Fatalf("Seed while the index is down: %v, want it to succeed (the database is the truth)", err)
+		}
+		if n := pending(); n != 6 {
+			t.Errorf("%d index jobs after seeding 6 products while the index is down, want 6", n)
+		}
+		fake.SetUnreachable(false)
+		startOutbox(t, e)
+		eventually(t, "the outbox to index the 6 products seeded while the index was down", func() bool {
+			got, err := searchSlugs(t, e, "harbor")
+			return err == nil && len(got) == 12 && pending() == 0
+		})
 	})
 }
