@@ -98,12 +98,30 @@ func (s *Service) Reindex(ctx context.Context, reset bool, progress Progress) er
 			return fmt.Errorf("reset index: %w", err)
 		}
 	}
-	return s.eachBatch(ctx, progress, func(docs []search.Document, gone []search.Deletion) error {
+	err := s.eachBatch(ctx, progress, func(docs []search.Document, gone []search.Deletion) error {
 		if err := s.index.Index(ctx, docs...); err != nil {
 			return fmt.Errorf("index products: %w", err)
 		}
 		return s.remove(ctx, gone)
 	})
+	if err != nil {
+		return err
+	}
+	s.compact(ctx)
+	return nil
+}
+
+// compact merges the index's pieces after a bulk load, where the index
+// can (search.Compacter). Searches are right either way, only slower
+// without it, so a failure is logged, not returned.
+func (s *Service) compact(ctx context.Context) {
+	c, ok := s.index.(search.Compacter)
+	if !ok {
+		return
+	}
+	if err := c.Compact(ctx); err != nil {
+		s.log.WarnContext(ctx, "search index not compacted; searches stay slower until it is", "err", err)
+	}
 }
 
 // reindexBatch is how many products a reindex reads and indexes at a time.
@@ -260,6 +278,9 @@ func (s *Service) Seed(ctx context.Context, c seed.Catalog, progress Progress) (
 		}
 	}
 	flush()
+	if created > 0 {
+		s.compact(ctx)
+	}
 	return created, nil
 }
 

@@ -261,6 +261,14 @@ type Rebuilder interface {
 	Rebuild(ctx context.Context, fill func(put func(docs ...Document) error) error) error
 }
 
+// Compacter is an Index whose searches get faster when, after a bulk load,
+// its pieces are merged into one (Bleve: the segments a reindex leaves
+// behind, each searched on its own). Compact may take seconds; searches
+// keep working meanwhile.
+type Compacter interface {
+	Compact(ctx context.Context) error
+}
+
 // Synonyms is an Index whose query-time synonyms staff edit. Rules use
 // Solr's format, one per entry: "hoodie, sweatshirt" (equivalent words) or
 // "tee => t-shirt" (one way). SetSynonyms replaces every rule and takes
