@@ -13,9 +13,9 @@ import (
 	productv1 "github.com/emporiumhq/emporium/gen/emporium/product/v1"
 	"github.com/emporiumhq/emporium/internal/platform/db/dbtest"
 	"github.com/emporiumhq/emporium/svc/product"
-	"github.com/emporiumhq/emporium/svc/product/seed"
 	"github.com/emporiumhq/emporium/svc/product/search/elastic"
 	"github.com/emporiumhq/emporium/svc/product/search/elastic/estest"
+	"github.com/emporiumhq/emporium/svc/product/seed"
 )
 
 // esEnv is an env whose index is Elasticsearch (the loopback fake, which
