@@ -87,6 +87,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	products, users := find[*product.Module](s.mods), find[*user.Module](s.mods)
 	products.Media = seed.Images()
+	products.ForegroundCatchUp = true // prepareCatalog, with progress on the terminal
 	p, err := assemble(ctx, log, &s, s.mods, true /* with the edge */, true /* a landing page without the web shop */)
 	if err != nil {
 		return err
@@ -155,12 +156,9 @@ func prepareCatalog(ctx context.Context, svc *product.Service, currency string, 
 		fmt.Fprintf(out, "Seeded %d products.\n", created)
 		return nil
 	}
-	inSync, err := svc.IndexInSync(ctx)
-	if err != nil || inSync {
-		return err
-	}
-	fmt.Fprintln(out, "The search index is behind the database; rebuilding it…")
-	return svc.Reindex(ctx, false, progressPrinter(out, "indexed"))
+	return svc.CatchUp(ctx, func(int64) {
+		fmt.Fprintln(out, "The search index is not in line with the database; rebuilding it…")
+	}, progressPrinter(out, "indexed"))
 }
 
 // progressPrinter prints "verb done/total" at every tenth of the work.

@@ -5,6 +5,8 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -105,5 +107,56 @@ func TestServeKeepsSearchAnalyticsInElasticsearch(t *testing.T) {
 			t.Fatalf("the search and its click are not in shop-analytics (document version %d)", fake.DocVersion("shop-analytics", res.GetSearchId()))
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestServeRebuildsALostBleveIndex removes the index that `seed` built and
+// starts the product service on the same data: it serves at once and
+// rebuilds the index from the database in the background, as it does for
+// an index an older version built with another mapping.
+func TestServeRebuildsALostBleveIndex(t *testing.T) {
+	t.Parallel()
+	dbURL := dbtest.URL(t, "sqlite", "product", product.Migrations)
+	searchDir := t.TempDir()
+	quiet := func(string) string { return "" }
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"seed", "--database-url", dbURL, "--search-path", searchDir}, quiet, &out, io.Discard); err != nil {
+		t.Fatalf("seed: %v\n%s", err, &out)
+	}
+	if err := os.RemoveAll(filepath.Join(searchDir, "products.bleve")); err != nil {
+		t.Fatal(err)
+	}
+	addr := freeAddr(t)
+	logs := start(t, addr, map[string]string{
+		"EMPORIUM_SERVICES": "product", "EMPORIUM_LISTEN": addr, "EMPORIUM_DATABASE_URL": dbURL,
+		"EMPORIUM_SEARCH_PATH":    searchDir,
+		"EMPORIUM_INTERNAL_TOKEN": "internal-secret-for-tests", "EMPORIUM_JWKS_URL": "http://127.0.0.1:1/.well-known/jwks.json",
+	}, "serve")
+	client := productv1connect.NewProductServiceClient(http.DefaultClient, "http://"+addr)
+	list, err := client.ListProducts(t.Context(), &productv1.ListProductsRequest{PageSize: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	title := list.GetProducts()[0].GetTitle()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		res, err := client.SearchProducts(t.Context(), &productv1.SearchProductsRequest{Query: title, PageSize: 5})
+		if err == nil && len(res.GetHits()) > 0 && res.GetHits()[0].GetProduct().GetTitle() == title {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("searching %q after the restart: %v, %v; want it found once the index is rebuilt\n%s", title, res, err, logs)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	deadline = time.Now().Add(10 * time.Second)
+	for !strings.Contains(logs.String(), "search index rebuilt") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the log does not say the index was rebuilt:\n%s", logs)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !strings.Contains(logs.String(), "not in line with the database") {
+		t.Errorf("the log does not say why the index is rebuilt:\n%s", logs)
 	}
 }

@@ -200,15 +200,44 @@ func (s *Service) eachBatch(ctx context.Context, progress Progress, f func([]sea
 // IndexInSync reports whether the index holds as many documents as there are
 // active products: a cheap check to run at startup.
 func (s *Service) IndexInSync(ctx context.Context) (bool, error) {
+	behind, err := s.indexBehind(ctx)
+	return behind == 0, err
+}
+
+// indexBehind is the number of active products less the number of
+// documents in the index (negative when it holds too many).
+func (s *Service) indexBehind(ctx context.Context) (int64, error) {
 	want, err := s.store.countActive(ctx)
 	if err != nil {
-		return false, err
+		return 0, err
 	}
 	got, err := s.index.Count(ctx)
 	if err != nil {
-		return false, err
+		return 0, err
 	}
-	return want == got, nil
+	return want - got, nil
+}
+
+// CatchUp rebuilds the search index from the database when it holds
+// fewer or more documents than there are active products: an index
+// removed, or replaced because an older version built it with another
+// mapping (bleve.OpenCurrent), or left behind by a crash. started is called
+// before a rebuild begins. Searches keep answering meanwhile, from what is
+// indexed so far. Concurrent calls wait for each other, so the second finds
+// the index caught up.
+func (s *Service) CatchUp(ctx context.Context, started func(behind int64), progress Progress) error {
+	s.catchingUp.Lock()
+	defer s.catchingUp.Unlock()
+	behind, err := s.indexBehind(ctx)
+	if err != nil || behind == 0 {
+		return err
+	}
+	if started != nil {
+		started(behind)
+	}
+	// Too many documents: ones of products no longer in the database,
+	// which only emptying the index removes.
+	return s.Reindex(ctx, behind < 0, progress)
 }
 
 // CountProducts is the number of products in any state.

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -36,6 +38,11 @@ type Module struct {
 	analyticsRetention time.Duration
 	// mediaDir is the blob store of uploaded product images.
 	mediaDir string
+	// ForegroundCatchUp leaves bringing the Bleve index in line with the
+	// database (Service.CatchUp) to the caller: dev does it before it
+	// serves, with progress on the terminal. Otherwise the module does it in
+	// the background when it starts.
+	ForegroundCatchUp bool
 	// Media, when set, serves the rest of the shop's media under /media/
 	// (dev serves the demo catalog's images here); uploaded images are
 	// always served under /media/uploads/ from --media-dir.
@@ -110,7 +117,12 @@ func (m *Module) openIndex(ctx context.Context, env *module.Env) (search.Index, 
 	if path == "" {
 		path = filepath.Join(env.DataDir, "search")
 	}
-	return bleve.Open(filepath.Join(path, "products.bleve"))
+	path = filepath.Join(path, "products.bleve")
+	idx, replaced, err := bleve.OpenCurrent(path)
+	if replaced {
+		env.Log.WarnContext(ctx, "the search index was built by another version of Emporium with another mapping; replaced it with an empty one, to be rebuilt from the database", "path", path)
+	}
+	return idx, err
 }
 
 // openAnalytics opens the search analytics store --search-analytics names:
@@ -207,12 +219,39 @@ func (m *Module) Open(ctx context.Context, env *module.Env) (*module.Running, er
 				return err
 			}
 			ctx, cancel := context.WithCancel(ctx)
-			done := make(chan struct{})
-			go func() { defer close(done); svc.RunExpiry(ctx, expiryInterval) }()
-			stop = func() { cancel(); <-done }
+			var wg sync.WaitGroup
+			wg.Go(func() { svc.RunExpiry(ctx, expiryInterval) })
+			if m.searchURL == "" && !m.ForegroundCatchUp {
+				// The embedded index belongs to this process alone: an index
+				// removed or replaced is rebuilt here. (Elasticsearch is shared
+				// by every replica and rebuilt by `emporium reindex`.)
+				wg.Go(func() { catchUp(ctx, svc, env.Log) })
+			}
+			stop = func() { cancel(); wg.Wait() }
 			return nil
 		},
 		Stop:  func(ctx context.Context) error { stop(); return svc.Stop(ctx) },
 		Close: closeAll,
 	}, nil
+}
+
+// catchUp rebuilds the search index in the background when it is not in
+// line with the database, logging its progress every tenth.
+func catchUp(ctx context.Context, svc *Service, log *slog.Logger) {
+	started := time.Now()
+	last := -1
+	err := svc.CatchUp(ctx, func(behind int64) {
+		log.WarnContext(ctx, "the search index is not in line with the database; rebuilding it in the background, searches find less until it ends", "behind", behind)
+	}, func(done, total int) {
+		if tenth := done * 10 / max(total, 1); tenth != last {
+			last = tenth
+			log.InfoContext(ctx, "rebuilding the search index", "done", done, "total", total)
+		}
+	})
+	switch {
+	case err != nil && ctx.Err() == nil:
+		log.ErrorContext(ctx, "rebuilding the search index failed; run emporium reindex", "err", err)
+	case err == nil && last >= 0:
+		log.InfoContext(ctx, "search index rebuilt", "took", time.Since(started).Round(time.Millisecond))
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"buf.build/go/protovalidate"
@@ -71,6 +72,8 @@ type Service struct {
 	// to the index (queueIndex); stripes serialise one product's writes.
 	jobs    *jobs.Client
 	stripes stripes
+	// catchingUp serialises CatchUp: the rebuild on start and dev's own.
+	catchingUp sync.Mutex
 	// Search analytics (analytics.go): events go through the recorder.
 	searchStats analytics.Store
 	recorder    *analytics.Recorder

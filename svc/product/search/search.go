@@ -397,7 +397,17 @@ var PriceBands = []PriceBand{
 	{Key: "200-", Label: "200 and up", Min: 20000, Max: 0},
 }
 
-// BandByKey finds a price band.
+// BandOf is the price band a price (in minor units) falls in.
+func BandOf(price int64) PriceBand {
+	for _, b := range PriceBands {
+		if price >= b.Min && (b.Max == 0 || price < b.Max) {
+			return b
+		}
+	}
+	return PriceBands[0] // below the first band's minimum: not a price a product can have
+}
+
+// BandByKey finds the price band whose Key is key.
 func BandByKey(key string) (PriceBand, bool) {
 	for _, b := range PriceBands {
 		if b.Key == key {

@@ -162,6 +162,60 @@ func create(path string) (blv.Index, error) {
 	return idx, nil
 }
 
+// OpenCurrent is Open, except that an index built with another mapping
+// than this version's (ErrMappingChanged: an index written by an older
+// Emporium) is replaced by an empty one with the current mapping, keeping
+// the staff's synonyms; replaced says so. Documents are derived data: the
+// caller indexes them again (the product service does on start).
+func OpenCurrent(path string) (x *Index, replaced bool, err error) {
+	x, err = Open(path)
+	if !errors.Is(err, ErrMappingChanged) {
+		return x, false, err
+	}
+	old, err := blv.OpenUsing(path, map[string]any{"bolt_timeout": lockTimeout.String()})
+	if err != nil {
+		return nil, false, fmt.Errorf("open search index %s to replace it: %w", path, err)
+	}
+	idx, err := recreate(old, path)
+	if err != nil {
+		return nil, false, fmt.Errorf("replace search index %s: %w", path, err)
+	}
+	x = &Index{path: path}
+	if err := x.attach(idx); err != nil {
+		_ = idx.Close()
+		return nil, false, fmt.Errorf("open search index %s: %w", path, err)
+	}
+	return x, true, nil
+}
+
+// recreate closes old, removes its directory and creates a new, empty
+// index with the current mapping at path, with old's synonyms: settings,
+// not documents, they survive.
+func recreate(old blv.Index, path string) (blv.Index, error) {
+	synonyms, err := old.GetInternal([]byte(synonymsKey))
+	if err != nil {
+		_ = old.Close()
+		return nil, fmt.Errorf("read synonyms: %w", err)
+	}
+	if err := old.Close(); err != nil {
+		return nil, fmt.Errorf("close: %w", err)
+	}
+	if err := os.RemoveAll(path); err != nil {
+		return nil, fmt.Errorf("remove %s: %w", path, err)
+	}
+	idx, err := create(path)
+	if err != nil {
+		return nil, fmt.Errorf("create %s: %w", path, err)
+	}
+	if len(synonyms) > 0 {
+		if err := idx.SetInternal([]byte(synonymsKey), synonyms); err != nil {
+			_ = idx.Close()
+			return nil, fmt.Errorf("keep synonyms: %w", err)
+		}
+	}
+	return idx, nil
+}
+
 // Index adds or replaces documents by ID, in one batch.
 func (x *Index) Index(ctx context.Context, docs ...search.Document) error {
 	if err := ctx.Err(); err != nil {
@@ -245,28 +299,11 @@ func (x *Index) Reset(ctx context.Context) error {
 	if x.idx == nil {
 		return fmt.Errorf("reset search index: %w", ErrClosed)
 	}
-	// Synonyms are settings, not documents: they survive.
-	synonyms, err := x.idx.GetInternal([]byte(synonymsKey))
-	if err != nil {
-		return fmt.Errorf("reset search index: read synonyms: %w", err)
-	}
-	err = x.idx.Close()
+	old := x.idx
 	x.idx, x.analyzer = nil, nil // whatever happens next, the old index is gone
+	idx, err := recreate(old, x.path)
 	if err != nil {
-		return fmt.Errorf("reset search index: close: %w", err)
-	}
-	if err := os.RemoveAll(x.path); err != nil {
-		return fmt.Errorf("reset search index: remove %s: %w", x.path, err)
-	}
-	idx, err := create(x.path)
-	if err != nil {
-		return fmt.Errorf("reset search index: create %s: %w", x.path, err)
-	}
-	if len(synonyms) > 0 {
-		if err := idx.SetInternal([]byte(synonymsKey), synonyms); err != nil {
-			_ = idx.Close()
-			return fmt.Errorf("reset search index: keep synonyms: %w", err)
-		}
+		return fmt.Errorf("reset search index: %w", err)
 	}
 	if err := x.attach(idx); err != nil {
 		_ = idx.Close()

@@ -1,10 +1,14 @@
 package bleve
 
 import (
+	"context"
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/emporiumhq/emporium/svc/product/search"
 )
 
 func TestOpenRefusesOtherMapping(t *testing.T) {
@@ -24,6 +28,60 @@ func TestOpenRefusesOtherMapping(t *testing.T) {
 			_ = y.Close()
 		}
 		t.Fatalf("Open of an index with another mapping: err = %v, want ErrMappingChanged", err)
+	}
+}
+
+// TestOpenCurrentReplacesAnIndexOfAnotherMapping: an index an older
+// version built is replaced by an empty one with today's mapping, with the
+// staff's synonyms; an index of today's mapping is opened as it is.
+func TestOpenCurrentReplacesAnIndexOfAnotherMapping(t *testing.T) {
+	ctx := context.Background()
+	path := t.TempDir()
+	x, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := []string{"hoodie, sweatshirt"}
+	if err := x.SetSynonyms(ctx, rules); err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Index(ctx, search.Document{ID: "p1", Title: "Harbor Hoodie", Price: 4200}); err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Today's mapping: kept as it is.
+	x, replaced, err := OpenCurrent(path)
+	if err != nil || replaced {
+		t.Fatalf("OpenCurrent of a current index: replaced %v, %v; want it opened as it is", replaced, err)
+	}
+	if n, err := x.Count(ctx); err != nil || n != 1 {
+		t.Errorf("Count = %d, %v; want the 1 document kept", n, err)
+	}
+	if err := x.idx.SetInternal([]byte(mappingVersionKey), []byte("emporium-catalog-v0")); err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// An older mapping: replaced, synonyms kept, documents to index again.
+	x, replaced, err = OpenCurrent(path)
+	if err != nil || !replaced {
+		t.Fatalf("OpenCurrent of an index of another mapping: replaced %v, %v; want replaced", replaced, err)
+	}
+	defer x.Close()
+	if n, err := x.Count(ctx); err != nil || n != 0 {
+		t.Errorf("Count = %d, %v; want an empty index", n, err)
+	}
+	if got, err := x.Synonyms(ctx); err != nil || !slices.Equal(got, rules) {
+		t.Errorf("Synonyms = %v, %v; want %v kept", got, err, rules)
+	}
+	v, err := x.idx.GetInternal([]byte(mappingVersionKey))
+	if err != nil || string(v) != mappingVersion {
+		t.Errorf("mapping version %q, %v; want %q", v, err, mappingVersion)
 	}
 }
 

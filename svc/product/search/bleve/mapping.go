@@ -20,7 +20,7 @@ import (
 // mappingVersion names the shape of the index mapping below. It is stored in
 // the index; an index written with another version is refused on Open
 // (ErrMappingChanged) so that it gets rebuilt instead of half-working.
-const mappingVersion = "emporium-catalog-v1"
+const mappingVersion = "emporium-catalog-v2"
 
 // mappingVersionKey is the internal (non-document) key that holds
 // mappingVersion.
@@ -67,6 +67,7 @@ const (
 	fieldCategory      = "category"       // keyword (slug): exact filter
 	fieldCategoryFacet = "category_facet" // keyword: slug + facetSep + name, the facet
 	fieldPrice         = "price"          // numeric, minor units
+	fieldPriceBand     = "price_band"     // keyword: the price facet and filter (search.PriceBand.Key)
 	fieldInStock       = "in_stock"       // boolean
 	fieldCreated       = "created"        // datetime
 	fieldSlug          = "slug"           // keyword, stored
@@ -158,9 +159,13 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 	dm.AddFieldMappingsAt(fieldCategoryFacet, kw(false, true))
 	dm.AddFieldMappingsAt(fieldSlug, kw(true, false))
 
+	// The price facet counts bands, one keyword term per product: a
+	// numeric field's doc values hold 16 terms per product (one per
+	// precision step), which the facet would read for every hit.
+	dm.AddFieldMappingsAt(fieldPriceBand, kw(false, true))
 	price := mapping.NewNumericFieldMapping()
 	price.IncludeInAll = false
-	price.DocValues = true // the price facet reads doc values
+	price.DocValues = false
 	dm.AddFieldMappingsAt(fieldPrice, price)
 
 	inStock := mapping.NewBooleanFieldMapping()
@@ -202,6 +207,7 @@ func toBleve(d search.Document) map[string]any {
 	}
 	put(fieldSlug, d.Slug)
 	m[fieldPrice] = float64(d.Price)
+	m[fieldPriceBand] = search.BandOf(d.Price).Key
 	m[fieldInStock] = d.InStock
 	if !d.Created.IsZero() {
 		m[fieldCreated] = d.Created.UTC().Truncate(time.Millisecond)

@@ -132,12 +132,7 @@ func (x *Index) run(ctx context.Context, match query.Query, filter query.Query, 
 	req.Highlight.AddField(fieldDescription)
 	req.AddFacet(facetCategory, blv.NewFacetRequest(fieldCategoryFacet, search.FacetScan))
 	req.AddFacet(facetBrand, blv.NewFacetRequest(fieldBrandKey, search.FacetScan))
-	price := blv.NewFacetRequest(fieldPrice, len(search.PriceBands))
-	for _, b := range search.PriceBands {
-		lo, hi := bandRange(b)
-		price.AddNumericRange(b.Key, lo, hi)
-	}
-	req.AddFacet(facetPrice, price)
+	req.AddFacet(facetPrice, blv.NewFacetRequest(fieldPriceBand, len(search.PriceBands)))
 
 	sr, err := x.idx.SearchInContext(ctx, req)
 	if err != nil {
@@ -293,15 +288,12 @@ func filterQuery(q search.Query) (query.Query, error) {
 		fs = append(fs, t)
 	}
 	if q.PriceBand != "" {
-		b, ok := search.BandByKey(q.PriceBand)
-		if !ok {
+		if _, ok := search.BandByKey(q.PriceBand); !ok {
 			return nil, fmt.Errorf("unknown price band %q", q.PriceBand)
 		}
-		lo, hi := bandRange(b)
-		inclusive, exclusive := true, false
-		r := blv.NewNumericRangeInclusiveQuery(lo, hi, &inclusive, &exclusive)
-		r.SetField(fieldPrice)
-		fs = append(fs, r)
+		t := blv.NewTermQuery(q.PriceBand)
+		t.SetField(fieldPriceBand)
+		fs = append(fs, t)
 	}
 	switch len(fs) {
 	case 0:
@@ -311,18 +303,6 @@ func filterQuery(q search.Query) (query.Query, error) {
 	default:
 		return blv.NewConjunctionQuery(fs...), nil
 	}
-}
-
-// bandRange is b as a Bleve numeric range: min inclusive, max exclusive, nil
-// for no upper bound.
-func bandRange(b search.PriceBand) (lo, hi *float64) {
-	minimum := float64(b.Min)
-	lo = &minimum
-	if b.Max > 0 {
-		maximum := float64(b.Max)
-		hi = &maximum
-	}
-	return lo, hi
 }
 
 // termCounts lists a terms facet's terms.
@@ -342,10 +322,8 @@ func termCounts(fr *bsearch.FacetResult) []search.TermCount {
 // order.
 func priceFacet(fr *bsearch.FacetResult) search.Facet {
 	counts := map[string]int64{}
-	if fr != nil {
-		for _, r := range fr.NumericRanges {
-			counts[r.Name] += int64(r.Count)
-		}
+	for _, t := range termCounts(fr) {
+		counts[t.Term] += t.Count
 	}
 	return search.PriceFacet(counts)
 }
