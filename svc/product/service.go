@@ -236,6 +236,41 @@ func (s *Service) getProduct(ctx context.Context, req *productv1.GetProductReque
 	return res.(*productv1.GetProductResponse), nil
 }
 
+// productsByID reads products as GetProduct by id does: from the read
+// cache, the rest from the database in one query, which fills the cache
+// for GetProduct and the next searches. Cached products are shared: never
+// modify them.
+func (s *Service) productsByID(ctx context.Context, ids []string) (map[string]*productv1.Product, error) {
+	now := s.now()
+	out := make(map[string]*productv1.Product, len(ids))
+	var missing []string
+	var gen uint64
+	for i, id := range ids {
+		v, g, ok := s.cache.get("id|"+id, now)
+		if i == 0 {
+			gen = g // the generation before any read: a write since keeps the rows out
+		}
+		if ok {
+			out[id] = v.(*productv1.GetProductResponse).GetProduct()
+		} else {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	rows, err := s.store.productsByID(ctx, missing)
+	if err != nil {
+		return nil, err
+	}
+	for id, row := range rows {
+		p := row.toProto()
+		out[id] = p
+		s.cache.put("id|"+id, &productv1.GetProductResponse{Product: p}, gen, now)
+	}
+	return out, nil
+}
+
 // ListCategories implements ProductService.
 func (s *Service) ListCategories(ctx context.Context, req *productv1.ListCategoriesRequest) (*productv1.ListCategoriesResponse, error) {
 	if req.GetIncludeArchived() && !isStaff(ctx) {
@@ -295,20 +330,20 @@ func (s *Service) SearchProducts(ctx context.Context, req *productv1.SearchProdu
 	for i, h := range result.Hits {
 		ids[i] = h.ID
 	}
-	rows, err := s.store.productsByID(ctx, ids)
+	products, err := s.productsByID(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
 	res := &productv1.SearchProductsResponse{TotalSize: result.Total}
 	for _, h := range result.Hits {
-		row, ok := rows[h.ID]
-		if !ok || row.Status != active {
+		p, ok := products[h.ID]
+		if !ok || p.GetStatus() != productv1.ProductStatus_PRODUCT_STATUS_ACTIVE {
 			// The index is behind the database (a failed sync); skip the
 			// hit rather than show a product that is gone.
 			s.log.WarnContext(ctx, "search hit not active in the catalog; run `emporium reindex`", "product_id", h.ID)
 			continue
 		}
-		hit := &productv1.SearchHit{Product: row.toProto(), Score: h.Score}
+		hit := &productv1.SearchHit{Product: p, Score: h.Score}
 		for field, frags := range h.Highlights {
 			if hit.Highlights == nil {
 				hit.Highlights = map[string]*productv1.Snippets{}

@@ -845,3 +845,44 @@ func TestSearchSynonymsAreStaffOnlyAndApplyAtOnce(t *testing.T) {
 		t.Errorf("a 501-character rule: %v (fields %v), want invalid_argument on rules", err, violationFields(err))
 	}
 }
+
+// TestSearchShowsAWriteAtOnce: a search's products come from the read cache
+// when they are there and fill it when not; a write through this process
+// shows in the next search and GetProduct at once all the same.
+func TestSearchShowsAWriteAtOnce(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		seedEnv(t, e, 6)
+		search := func() *productv1.Product {
+			t.Helper()
+			res, err := e.anon.SearchProducts(ctx, &productv1.SearchProductsRequest{Query: "sneaker 004"})
+			if err != nil || len(res.GetHits()) == 0 {
+				t.Fatalf("SearchProducts = %v, %v", res, err)
+			}
+			return res.GetHits()[0].GetProduct()
+		}
+		first := search()
+		got, err := e.anon.GetProduct(ctx, &productv1.GetProductRequest{Key: &productv1.GetProductRequest_Id{Id: first.GetId()}})
+		if err != nil || !proto.Equal(got.GetProduct(), first) {
+			t.Fatalf("GetProduct after a search = %v, %v; want the product the search showed", got, err)
+		}
+		if search().GetTitle() != first.GetTitle() {
+			t.Fatal("the same search twice shows another product")
+		}
+		_, err = e.staff.UpdateProduct(ctx, &productv1.UpdateProductRequest{
+			Product:    &productv1.Product{Id: first.GetId(), Description: "Now with a reinforced toe."},
+			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"description"}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := search().GetDescription(); d != "Now with a reinforced toe." {
+			t.Errorf("description in a search after the update = %q, want the new one", d)
+		}
+		got, err = e.anon.GetProduct(ctx, &productv1.GetProductRequest{Key: &productv1.GetProductRequest_Id{Id: first.GetId()}})
+		if err != nil || got.GetProduct().GetDescription() != "Now with a reinforced toe." {
+			t.Errorf("GetProduct after the update = %v, %v; want the new description", got.GetProduct().GetDescription(), err)
+		}
+	})
+}
