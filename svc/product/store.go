@@ -170,11 +170,23 @@ func (s *store) listQuery(rows *[]*productRow, f listFilter) *bun.SelectQuery {
 	if f.Category != "" {
 		q.Where("p.category = ?", f.Category)
 	}
+	// Unless the list is sorted by price, the price bounds filter the rows
+	// of the sort's index rather than choose the index: on SQLite (no
+	// statistics) a price range otherwise wins over the sort's index, and
+	// every page, the first included, reads the whole range and sorts it
+	// (260 ms for page 1 of a category in a 100,000-product catalog).
+	// Walking the sort's index stops after a page of matches. The unary +
+	// is SQLite's documented way to keep a term from using an index;
+	// PostgreSQL weighs the two plans with its statistics.
+	price := "p.price"
+	if key := sortKeys[f.Sort]; key.column != "p.price" && !db.IsPostgres(s.db) {
+		price = "+p.price"
+	}
 	if f.MinPrice != nil {
-		q.Where("p.price >= ?", *f.MinPrice)
+		q.Where(price+" >= ?", *f.MinPrice)
 	}
 	if f.MaxPrice != nil {
-		q.Where("p.price <= ?", *f.MaxPrice)
+		q.Where(price+" <= ?", *f.MaxPrice)
 	}
 	if f.InStockOnly {
 		q.Where("EXISTS (SELECT 1 FROM variants AS iv WHERE iv.product_id = p.id AND iv.stock > 0)")
