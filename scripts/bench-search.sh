@@ -228,8 +228,10 @@ start_dev() {
   local t0 t1 dport
   dport=$(( 30000 + RANDOM % 10000 ))
   dev_url="http://127.0.0.1:$dport"
+  admin_url="http://127.0.0.1:$(( dport + 1 ))"
   t0=$(date +%s%N)
-  "$bin" dev --data-dir "$data" --listen "127.0.0.1:$dport" --rate-limits off --log-level warn >"$work/dev.log" 2>&1 &
+  "$bin" dev --data-dir "$data" --listen "127.0.0.1:$dport" --admin-listen "${admin_url#http://}" --rate-limits off \
+    --log-level warn >"$work/dev.log" 2>&1 &
   pid=$!
   until curl -fsS --max-time 30 -o /dev/null "$dev_url/healthz" 2>/dev/null; do
     kill -0 "$pid" 2>/dev/null || die "dev exited: $(cat "$work/dev.log")"
@@ -270,7 +272,15 @@ WRK_REQUESTS="$work/mixed.tsv" measure mixed 8 "$dev_url" "" "$mixed"
 status() { awk -v k="$1:" '$1 == k { printf "%.0f", $2 / 1024 }' "/proc/$pid/status"; }
 rss_mb=$(status VmRSS)
 hwm_mb=$(status VmHWM)
-log "dev after the mixed load: VmRSS $rss_mb MB, VmHWM $hwm_mb MB"
+anon_mb=$(status RssAnon)
+file_mb=$(status RssFile)
+# What of it is Go's: the heap in use and all the runtime holds, from dev's
+# Prometheus metrics on its admin listener.
+curl -fsS "$admin_url/metrics" >"$work/metrics.txt" 2>/dev/null || : >"$work/metrics.txt"
+metric_mb() { awk -v k="$1" '$1 == k { printf "%.0f", $2 / 1048576; found = 1 } END { if (!found) printf "?" }' "$work/metrics.txt"; }
+heap_mb=$(metric_mb go_memstats_heap_inuse_bytes)
+gosys_mb=$(metric_mb go_memstats_sys_bytes)
+log "dev after the mixed load: VmRSS $rss_mb MB (anonymous $anon_mb MB, file-backed $file_mb MB), VmHWM $hwm_mb MB; Go heap in use $heap_mb MB, Go runtime total $gosys_mb MB"
 
 # And dev's start again, now that its databases and keys exist.
 kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; pid=""
@@ -338,7 +348,7 @@ section="$work/section.md"
     done
   done
   echo
-  echo "\`emporium dev --data-dir D --listen 127.0.0.1:P --rate-limits off --log-level warn\` on the same data directory (the"
+  echo "\`emporium dev --data-dir D --listen 127.0.0.1:P --admin-listen 127.0.0.1:P2 --rate-limits off --log-level warn\` on the same data directory (the"
   echo "whole shop in one process, on SQLite; the product service counts the catalog and checks the search index at start)."
   echo "Its start: wall time from exec to the first 200 from \`/healthz\`, polled every 20 ms; the first start creates the other"
   echo "services' databases and dev's keys, the restart finds them. Its memory: VmRSS and VmHWM from /proc/PID/status after ${mixed} s"
@@ -354,6 +364,8 @@ section="$work/section.md"
   echo "| mixed load, 8 connections, ${mixed} s | ${rps[mixed,8]} req/s, p50 ${p50[mixed,8]} ms, p99 ${p99[mixed,8]} ms, ${cpu[mixed,8]} ms CPU/request | | |"
   echo "| \`dev\` VmRSS after the mixed load | ${rss_mb} MB | under 150 MB | $(verdict "$rss_mb" 150) |"
   echo "| \`dev\` VmHWM (peak RSS) | ${hwm_mb} MB | | |"
+  echo "| of the VmRSS: anonymous (RssAnon) / file-backed (RssFile: mapped files, the search index's segments among them) | ${anon_mb} / ${file_mb} MB | | |"
+  echo "| Go heap in use / all the Go runtime holds (\`go_memstats_heap_inuse_bytes\` / \`go_memstats_sys_bytes\`) | ${heap_mb} / ${gosys_mb} MB | | |"
   echo
   echo "Commands: \`WRK_METHOD=POST WRK_BODY='{${filters[cat]},\"pageSize\":${size[cat]},\"pageToken\":\"…\"}' wrk -t1 -c1 -d${duration}s --latency"
   echo "-s bench/wrk/report.lua http://127.0.0.1:P/emporium.product.v1.ProductService/ListProducts\` (then -t2 -c8; without the token for"
