@@ -197,13 +197,6 @@ func (s *Service) eachBatch(ctx context.Context, progress Progress, f func([]sea
 	return <-read
 }
 
-// IndexInSync reports whether the index holds as many documents as there are
-// active products: a cheap check to run at startup.
-func (s *Service) IndexInSync(ctx context.Context) (bool, error) {
-	behind, err := s.indexBehind(ctx)
-	return behind == 0, err
-}
-
 // indexBehind is the number of active products less the number of
 // documents in the index (negative when it holds too many).
 func (s *Service) indexBehind(ctx context.Context) (int64, error) {
