@@ -47,14 +47,5 @@ function request()
   return r
 end
 
--- As in report.lua: one machine-readable line, latencies in microseconds;
--- summary.errors.status counts responses with a status of 400 or more.
-function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    "BENCH requests=%d duration_us=%d bytes=%d p50_us=%d p90_us=%d p99_us=%d max_us=%d mean_us=%.1f " ..
-    "err_status=%d err_connect=%d err_read=%d err_write=%d err_timeout=%d\n",
-    summary.requests, summary.duration, summary.bytes,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max, latency.mean,
-    e.status, e.connect, e.read, e.write, e.timeout))
-end
+-- The BENCH summary line, from summary.lua beside this script.
+dofile((debug.getinfo(1, "S").source:match("^@(.*[/\\])") or "./") .. "summary.lua")
