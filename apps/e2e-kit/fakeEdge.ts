@@ -1,12 +1,11 @@
 // A stand-in for the edge at the fetch level, for the unit tests of the web
-// shop and the admin panel: the app's real SDK clients send real Connect
-// JSON requests, and each answer is what the service would say. Only fetch
-// is replaced, nothing of the app. It uses vitest's global `vi` (both apps
-// run vitest with globals) rather than importing vitest, which is installed
-// in each app's node_modules, not here.
+// shop and the admin panel (vitest) and the mobile app (Jest): the app's
+// real SDK clients send real Connect JSON requests, and each answer is what
+// the service would say. Only fetch is replaced, nothing of the app, and
+// without either runner's API, so that both can load it.
 
 type Json = Record<string, unknown>;
-export type Answer = Json | { error: { code: string; message: string } } | Response;
+export type Answer = Json | { error: { code: string; message: string; details?: unknown[] } } | Response | "network-failure";
 export type Handler = (body: Json, headers: Headers) => Answer | Promise<Answer>;
 
 const HTTP_STATUS: Record<string, number> = {
@@ -23,11 +22,13 @@ export interface Call {
 /**
  * Replaces fetch with the handlers, keyed "Service/Method" (or by path for
  * what is not an RPC); returns the calls made. Form bodies are read into
- * objects like JSON ones; a handler may answer with a Response of its own.
+ * objects like JSON ones; a handler may answer with a Response of its own,
+ * or "network-failure" to fail the way fetch does when the connection drops
+ * (React Native's message).
  */
 export function fakeEdge(handlers: Record<string, Handler>): Call[] {
   const calls: Call[] = [];
-  vi.stubGlobal("fetch", async (input: RequestInfo | URL, init?: RequestInit) => {
+  globalThis.fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
     const url = new URL(String(input), "http://app.test");
     const [, service = "", name = ""] = url.pathname.split("/"); // /emporium.product.v1.ProductService/GetProduct
     const method = service.startsWith("emporium.") ? `${service.split(".").pop()}/${name}` : url.pathname;
@@ -39,13 +40,14 @@ export function fakeEdge(handlers: Record<string, Handler>): Call[] {
     calls.push({ method, body, headers });
     const handler = handlers[method];
     const answer: Answer = handler ? await handler(body, headers) : { error: { code: "unimplemented", message: `no fake for ${method}` } };
+    if (answer === "network-failure") throw new TypeError("Network request failed");
     if (answer instanceof Response) return answer;
     if ("error" in answer && typeof answer.error === "object") {
       const { code } = answer.error as { code: string };
       return new Response(JSON.stringify(answer.error), { status: HTTP_STATUS[code] ?? 500, headers: { "Content-Type": "application/json" } });
     }
     return new Response(JSON.stringify(answer), { status: 200, headers: { "Content-Type": "application/json" } });
-  });
+  }) as typeof fetch;
   return calls;
 }
 
