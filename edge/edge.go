@@ -220,7 +220,8 @@ func (copyBuffers) Put(b []byte) {
 // HTTP/1.1 keep-alive connections, which spreads concurrent calls over many
 // connections instead of multiplexing them all onto one.
 type upstreamTransport struct {
-	h1, h2c *http.Transport
+	h1  *h1Transport
+	h2c *http.Transport
 }
 
 func newUpstreamTransport() *upstreamTransport {
@@ -233,13 +234,18 @@ func newUpstreamTransport() *upstreamTransport {
 		// DisableCompression: on the hop to a service the edge would gzip
 		// and gunzip for nothing; a client's own Accept-Encoding still passes
 		// through, so compression stays end to end when the client asks.
-		h1: &http.Transport{
-			Protocols:           &h1,
-			DialContext:         dial,
-			DisableCompression:  true,
-			MaxIdleConns:        1024,
-			MaxIdleConnsPerHost: 256,
-			IdleConnTimeout:     90 * time.Second,
+		h1: &h1Transport{
+			dial:        dial,
+			maxIdle:     256,
+			idleTimeout: 90 * time.Second,
+			fallback: &http.Transport{
+				Protocols:           &h1,
+				DialContext:         dial,
+				DisableCompression:  true,
+				MaxIdleConns:        1024,
+				MaxIdleConnsPerHost: 256,
+				IdleConnTimeout:     90 * time.Second,
+			},
 		},
 		h2c: &http.Transport{
 			Protocols:          &h2,

@@ -194,7 +194,7 @@ func (b *backend) checkOnce(ctx context.Context, hc HealthCheck, health *grpchea
 // healthClient is the HTTP client health checks use: plain HTTP/1.1 keep-alive
 // (the Connect protocol needs no HTTP/2 for unary calls).
 func healthClient() *http.Client {
-	return &http.Client{Transport: newUpstreamTransport().h1}
+	return &http.Client{Transport: newUpstreamTransport().h1.fallback}
 }
 
 // UpstreamClient is the HTTP client for calls to a service that runs in
