@@ -70,12 +70,40 @@ type Config struct {
 	MaxBodyBytes int64
 	// Limits, when set, rate-limits every request before it is routed.
 	Limits *Limits
-	// Revoked, when set, reports whether a request's access token was
-	// revoked (its session signed out, its password changed): the edge
-	// answers 401 itself instead of routing it, so a sign-out holds at
+	// Caller, when set, is asked once per request what its bearer token
+	// says. Limits count a verified user's requests per account, and a
+	// revoked token (its session signed out, its password changed) gets 401
+	// from the edge itself instead of being routed, so a sign-out holds at
 	// once even in front of services that cannot see revocations.
-	Revoked func(*http.Request) bool
-	Log     *slog.Logger
+	Caller func(*http.Request) Caller
+	Log    *slog.Logger
+}
+
+// Caller is what a request's bearer token says, verified.
+type Caller struct {
+	// Subject is the user a valid token names; "" without one.
+	Subject string
+	// Revoked: the token is one of ours, and it was revoked.
+	Revoked bool
+}
+
+type callerKey struct{}
+
+// identify asks caller about each request once and keeps the answer in its
+// context for the limits and refuseRevoked after it.
+func identify(h http.Handler, caller func(*http.Request) Caller) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c := caller(r); c != (Caller{}) {
+			r = r.WithContext(context.WithValue(r.Context(), callerKey{}, c))
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// callerOf is the Caller identify found for r.
+func callerOf(r *http.Request) Caller {
+	c, _ := r.Context().Value(callerKey{}).(Caller)
+	return c
 }
 
 // New returns the edge handler. Health checks of upstreams run until ctx
@@ -102,11 +130,14 @@ func New(ctx context.Context, cfg Config) (http.Handler, error) {
 		mux.Handle(r.Prefix, meters.instrument(r.Prefix, h))
 	}
 	var h http.Handler = mux
-	if cfg.Revoked != nil {
-		h = refuseRevoked(h, cfg.Revoked)
+	if cfg.Caller != nil {
+		h = refuseRevoked(h)
 	}
 	if cfg.Limits != nil {
 		h = cfg.Limits.middleware(h)
+	}
+	if cfg.Caller != nil {
+		h = identify(h, cfg.Caller)
 	}
 	h = limitBody(h, cfg.MaxBodyBytes)
 	if len(cfg.CORSOrigins) > 0 {
@@ -283,9 +314,9 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 	fmt.Fprintf(w, `{"code":%q,"message":%q}`, code, msg)
 }
 
-func refuseRevoked(h http.Handler, revoked func(*http.Request) bool) http.Handler {
+func refuseRevoked(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if revoked(r) {
+		if callerOf(r).Revoked {
 			writeError(w, http.StatusUnauthorized, "unauthenticated", "session ended: sign in again")
 			return
 		}

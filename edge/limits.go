@@ -34,7 +34,8 @@ type Limits struct {
 	// Routes maps a path prefix to a class; the longest prefix wins.
 	Routes map[string]string
 	// User returns the verified user id of a request, "" for anonymous or
-	// invalid credentials (which then count against the address).
+	// invalid credentials (which then count against the address). Nil: the
+	// Subject of Config.Caller.
 	User func(*http.Request) string
 	// ClientIP returns the caller's address; see ClientIPFrom.
 	ClientIP func(*http.Request) string
@@ -53,6 +54,10 @@ func (l *Limits) middleware(next http.Handler) http.Handler {
 			}
 		}
 		return "default"
+	}
+	user := l.User
+	if user == nil {
+		user = func(r *http.Request) string { return callerOf(r).Subject }
 	}
 	clientIP := l.ClientIP
 	if clientIP == nil {
@@ -75,10 +80,8 @@ func (l *Limits) middleware(next http.Handler) http.Handler {
 			return
 		}
 		who := ""
-		if l.User != nil {
-			if id := l.User(r); id != "" {
-				who = "user:" + id
-			}
+		if id := user(r); id != "" {
+			who = "user:" + id
 		}
 		if who == "" {
 			who = "ip:" + clientIP(r)

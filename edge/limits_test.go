@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -189,5 +190,46 @@ func TestRedisDownFailsOpen(t *testing.T) {
 	}
 	if limiter.Failures() < 5 {
 		t.Errorf("backend failures counted %d, want ≥ 5", limiter.Failures())
+	}
+}
+
+// The edge verifies a request's token once: the limits count per account
+// from that answer, and a revoked token is refused from it.
+func TestOneVerificationPerRequestServesLimitsAndRevocation(t *testing.T) {
+	t.Parallel()
+	var asked atomic.Int64
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
+	h, err := New(context.Background(), Config{
+		Log:    logx.Discard(),
+		Routes: []Route{{Prefix: "/emporium.product.v1.ProductService/", Handler: ok}},
+		Limits: &Limits{
+			Limiter:  ratelimit.NewMemory(time.Now),
+			Classes:  map[string]ratelimit.Limit{"default": {Rate: 0.001, Burst: 1}},
+			ClientIP: ClientIPFrom("X-Forwarded-For"),
+		},
+		Caller: func(r *http.Request) Caller {
+			asked.Add(1)
+			return Caller{Subject: r.Header.Get("X-Test-User"), Revoked: r.Header.Get("X-Test-User") == "revoked"}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const path = "/emporium.product.v1.ProductService/GetProduct"
+	// Two accounts behind one address have a bucket each.
+	for _, user := range []string{"ana", "ben"} {
+		if rec := call(h, path, "203.0.113.9", user); rec.status != http.StatusOK {
+			t.Errorf("%s's first request: %d, want 200 from the account's own bucket", user, rec.status)
+		}
+	}
+	if rec := call(h, path, "203.0.113.9", "ana"); rec.status != http.StatusTooManyRequests {
+		t.Errorf("ana's second request: %d, want 429 from her empty bucket", rec.status)
+	}
+	if rec := call(h, path, "198.51.100.1", "revoked"); rec.status != http.StatusUnauthorized ||
+		!strings.Contains(rec.body.String(), "session ended") {
+		t.Errorf("revoked token: %d %s, want 401 session ended", rec.status, rec.body.String())
+	}
+	if n := asked.Load(); n != 4 {
+		t.Errorf("the token was verified %d times for 4 requests, want once each", n)
 	}
 }

@@ -143,12 +143,11 @@ func Open(ctx context.Context, s *Settings, in Setup) (_ http.Handler, close fun
 			Limiter:  limiter,
 			Classes:  s.Limits.classes("default", "auth", "login"),
 			Routes:   limitRoutes,
-			User:     func(r *http.Request) string { return verifiedSubject(r, in.Verifier) },
 			ClientIP: clientIP,
 		}
 	}
 	h, err := New(ctx, Config{Routes: routes, CORSOrigins: s.CORSOrigins, Services: names, Log: in.Log, Limits: limits,
-		Revoked: func(r *http.Request) bool { return revokedToken(r, in.Verifier) }})
+		Caller: func(r *http.Request) Caller { return tokenCaller(r, in.Verifier) }})
 	return h, close, err
 }
 
@@ -234,29 +233,22 @@ func newAuth(s *Settings, in Setup, rdb rueidis.Client) (*auth.Service, ratelimi
 	return svc, limiter, err
 }
 
-// verifiedSubject is the user a request's bearer token names, when the token
-// verifies; rate limits then count per account.
-func verifiedSubject(r *http.Request, v *token.Verifier) string {
+// tokenCaller verifies a request's bearer token: its user when it is valid
+// (rate limits then count per account), or that it is one of ours and was
+// revoked. Any other token is left to the services to judge.
+func tokenCaller(r *http.Request, v *token.Verifier) Caller {
 	tok, ok, err := authz.BearerToken(r.Header)
 	if !ok || err != nil || strings.Count(tok, ".") != 2 {
-		return ""
+		return Caller{}
 	}
 	c, err := v.Verify(r.Context(), tok)
-	if err != nil {
-		return ""
+	switch {
+	case err == nil:
+		return Caller{Subject: c.Subject}
+	case errors.Is(err, token.ErrRevoked):
+		return Caller{Revoked: true}
 	}
-	return c.Subject
-}
-
-// revokedToken reports whether a request's bearer token is one of ours
-// that was revoked; any other token is left to the services to judge.
-func revokedToken(r *http.Request, v *token.Verifier) bool {
-	tok, ok, err := authz.BearerToken(r.Header)
-	if !ok || err != nil || strings.Count(tok, ".") != 2 {
-		return false
-	}
-	_, err = v.Verify(r.Context(), tok)
-	return errors.Is(err, token.ErrRevoked)
+	return Caller{}
 }
 
 // jwksOnly serves the key set at /.well-known/jwks.json and nothing else
