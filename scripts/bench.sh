@@ -252,14 +252,15 @@ no_commerce="order=http://127.0.0.1:9;payment=http://127.0.0.1:9;shipping=http:/
 start_emporium product --services=product --database-url "$db_url" --search-path "$work/search" \
   --internal-token "$itok" --jwks-url "http://127.0.0.1:$edge_port/.well-known/jwks.json"
 product_port=$port product_pid=$pid
-# The plain edge: no rate limits, requests arrive without tokens.
-fixed_port=$edge_port start_emporium edge "${common_edge[@]}" --upstream "product=http://127.0.0.1:$product_port;$no_commerce" --rate-limits off
+# The plain edge: no rate limits, requests arrive without tokens. Both edges
+# run with GOGC=400, as compose.yaml and deploy/ run edge replicas.
+GOGC=400 fixed_port=$edge_port start_emporium edge "${common_edge[@]}" --upstream "product=http://127.0.0.1:$product_port;$no_commerce" --rate-limits off
 edge_pid=$pid
 # The secured edge: limits on in Redis (shared as between replicas, and set
 # high enough never to refuse: the run measures their cost, not refusals),
 # and every request carries a customer's access token, verified at the edge
 # for the limit key and again by the product service.
-start_emporium edge-secured "${common_edge[@]}" --upstream "product=http://127.0.0.1:$product_port;$no_commerce" \
+GOGC=400 start_emporium edge-secured "${common_edge[@]}" --upstream "product=http://127.0.0.1:$product_port;$no_commerce" \
   --redis-url "redis://127.0.0.1:6379/1" --rate-limits "default=1000000:1000000,auth=100:100,login=100:100,login-account=100:100,login-account-all=100:100"
 secured_port=$port secured_pid=$pid
 # The catalog part of the single-host layout: product, user and edge in one
@@ -767,7 +768,7 @@ marker='<!-- bench:notes — scripts/bench.sh regenerates everything above this 
   echo
   echo "- PostgreSQL database \`$db\`, created fresh and seeded with the 520-product demo catalog."
   echo "- \`bin/emporium serve --services=product --listen 127.0.0.1:P --database-url $db_url --search-path DIR --internal-token T --jwks-url http://127.0.0.1:E/.well-known/jwks.json --log-level warn\`"
-  echo "- \`bin/emporium serve --services=user,edge --listen 127.0.0.1:E --database-url $db_url --internal-token T --signing-keys K --upstream 'product=http://127.0.0.1:P;order=http://127.0.0.1:9;payment=…;shipping=…' --rate-limits off --log-level warn\`"
+  echo "- \`GOGC=400 bin/emporium serve --services=user,edge --listen 127.0.0.1:E --database-url $db_url --internal-token T --signing-keys K --upstream 'product=http://127.0.0.1:P;order=http://127.0.0.1:9;payment=…;shipping=…' --rate-limits off --log-level warn\`"
   echo "  (a separate edge process in front of the product service, with no rate limits; requests carry no token;"
   echo "  order, payment and shipping point at a port where nothing listens: these runs never call them, and an edge"
   echo "  needs an upstream for every service it does not run)"
