@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -186,12 +187,12 @@ type h1Body struct {
 	key  string
 	ctx  context.Context
 	stop func() bool
-	keep bool // the upstream did not ask to close the connection
-	done bool
+	keep bool        // the upstream did not ask to close the connection
+	done atomic.Bool // finished: the connection is back in the pool or closed
 }
 
 func (b *h1Body) Read(p []byte) (int, error) {
-	if b.done {
+	if b.done.Load() {
 		return 0, io.EOF
 	}
 	n, err := b.body.Read(p)
@@ -212,11 +213,12 @@ func (b *h1Body) Close() error {
 	return nil
 }
 
+// finish runs once, whether the body ends or is closed first (a client
+// may close it from another goroutine while a read waits).
 func (b *h1Body) finish(reuse bool) {
-	if b.done {
+	if !b.done.CompareAndSwap(false, true) {
 		return
 	}
-	b.done = true
 	// stop reports false when the cancellation already ran: the
 	// connection's deadline is spent.
 	if b.stop() && reuse && b.c.br.Buffered() == 0 {
