@@ -100,7 +100,7 @@ func TestAnUpstreamPastTheRouteDeadlineGets504AndItsConnectionIsNotReused(t *tes
 	t.Parallel()
 	release := make(chan struct{})
 	srv, conns := countingUpstream(t, func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Query().Get("slow") != "" || strings.Contains(r.URL.Path, "Slow") {
+		if strings.HasSuffix(r.URL.Path, "/Slow") {
 			<-release
 		}
 		_, _ = io.WriteString(w, "ok")
