@@ -24,6 +24,7 @@ type readCache struct {
 	mu    sync.RWMutex
 	gen   uint64
 	items map[string]cacheEntry
+	swept time.Time // when put last removed the expired entries
 
 	// loads coalesces concurrent misses of one key: when an entry expires
 	// under load, one caller reads the database and the others wait for
@@ -74,6 +75,17 @@ func (c *readCache) put(key string, value any, gen uint64, now time.Time) {
 	defer c.mu.Unlock()
 	if gen != c.gen {
 		return
+	}
+	// Expired entries go once a TTL, so the cache holds about what the
+	// last TTL read, not every answer since it was last full: each holds
+	// its answer (and the memo its encoding) in memory.
+	if now.Sub(c.swept) >= c.ttl {
+		c.swept = now
+		for k, e := range c.items {
+			if !now.Before(e.expires) {
+				delete(c.items, k)
+			}
+		}
 	}
 	if len(c.items) >= c.max {
 		clear(c.items) // rare: the catalog's hot set is far smaller

@@ -47,6 +47,20 @@ func TestReadCache(t *testing.T) {
 		t.Errorf("cache holds %d entries, max 3", n)
 	}
 
+	// Expired entries do not stay until the cache is full: a put a TTL
+	// after the last sweep removes them, and keeps the live ones.
+	ttl := newReadCache(2*time.Second, 100)
+	_, g, _ := ttl.get("old", now)
+	ttl.put("old", 1, g, now)
+	ttl.put("live", 2, g, now.Add(1500*time.Millisecond))
+	ttl.put("new", 3, g, now.Add(2*time.Second))
+	if _, kept := ttl.items["old"]; kept {
+		t.Error("an expired entry was kept past the next sweep")
+	}
+	if v, _, ok := ttl.get("live", now.Add(2*time.Second)); !ok || v != 2 {
+		t.Errorf("a live entry was swept: %v, %v", v, ok)
+	}
+
 	off := newReadCache(0, 10)
 	off.put("a", 1, 0, now)
 	if _, _, ok := off.get("a", now); ok {

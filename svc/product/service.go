@@ -154,7 +154,7 @@ var ServiceNames = []string{productv1connect.ProductServiceName, productv1connec
 
 // Mount registers the Connect handlers on mux.
 func (s *Service) Mount(mux *http.ServeMux, opts ...connect.HandlerOption) {
-	opts = append(opts[:len(opts):len(opts)], codecOptions()...)
+	opts = append(opts[:len(opts):len(opts)], codecOptions(s.cache.ttl > 0)...)
 	mux.Handle(productv1connect.NewProductServiceHandler(s, opts...))
 	mux.Handle(productv1connect.NewInventoryServiceHandler(s, opts...))
 	mux.Handle(productv1connect.NewSearchAnalyticsServiceHandler(s, opts...))
