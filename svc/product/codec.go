@@ -25,7 +25,8 @@ import (
 // garbage collector has freed it (the read cache let go of it, and the
 // last call sending it finished). A memo holding its answers strongly kept
 // every answer of the last few thousand calls alive, long after the cache
-// had expired them: 15 MB of a 100,000-product dev's 42 MB of live heap.
+// had expired them: a 100,000-product dev held 42 MB of live heap after a
+// minute of mixed load, 14 MB without.
 type memoCodec struct {
 	inner connect.Codec
 	get   memo[productv1.GetProductResponse]
