@@ -865,11 +865,15 @@ marker='<!-- bench:notes — scripts/bench.sh regenerates everything above this 
   echo
   echo "| aim | this run | |"
   echo "|---|---|---|"
-  echo "| direct GetProduct ÷ hello world req/s ≥ 0.4 | $get_d ÷ $hello = $ratio | $(verdict "$ratio_ok") |"
+  echo "| direct GetProduct ÷ hello world req/s ≥ 0.4 (the first aim) | $get_d ÷ $hello = $ratio | $(verdict "$ratio_ok") |"
+  echo "| direct GetProduct, Connect JSON over HTTP/1.1 ÷ hello world over HTTP/1.1, req/s ≥ 0.8 | $get_d ÷ $hello = $ratio | $(verdict "$(awk -v r="$ratio" 'BEGIN { print (r >= 0.8) }')") |"
   if ((${#h2rps[@]})); then
-    h2_hello=${h2rps["hello world (net/http, h2c)"]} h2_get=${h2rps["GetProduct direct (h2c)"]}
-    h2_ratio=$(awk -v a="$h2_get" -v b="$h2_hello" 'BEGIN { printf "%.3f", (b > 0) ? a / b : 0 }')
-    echo "| direct GetProduct ÷ hello world req/s over h2c ≥ 0.8 | $h2_get ÷ $h2_hello = $h2_ratio | $(verdict "$(awk -v r="$h2_ratio" 'BEGIN { print (r >= 0.8) }')") |"
+    # The aim is for gRPC; Connect JSON over the same h2c connections is
+    # shown beside it.
+    h2_hello=${h2rps["hello world (net/http, h2c)"]} h2_grpc=${h2rps["GetProduct direct (gRPC)"]} h2_get=${h2rps["GetProduct direct (h2c)"]}
+    h2_ratio=$(awk -v a="$h2_grpc" -v b="$h2_hello" 'BEGIN { printf "%.3f", (b > 0) ? a / b : 0 }')
+    h2_json_ratio=$(awk -v a="$h2_get" -v b="$h2_hello" 'BEGIN { printf "%.3f", (b > 0) ? a / b : 0 }')
+    echo "| direct GetProduct over gRPC ÷ hello world over h2c, req/s ≥ 0.8 (Connect JSON over h2c, no aim: $h2_get ÷ $h2_hello = $h2_json_ratio) | $h2_grpc ÷ $h2_hello = $h2_ratio | $(verdict "$(awk -v r="$h2_ratio" 'BEGIN { print (r >= 0.8) }')") |"
   fi
   echo "| edge cost = 1 − (edge GetProduct ÷ direct GetProduct) ≤ 30 % | 1 − $get_e ÷ $get_d = $edge_cost % | $(verdict "$edge_ok") |"
   echo "| p99 < 10 ms at $conns connections (every Emporium scenario) | worst: $worst_name $(ms "$worst_p99") | $(verdict "$p99_ok") |"
