@@ -907,7 +907,8 @@ marker='<!-- bench:notes — scripts/bench.sh regenerates everything above this 
   if ((${#h2rps[@]})); then
     # The aim is for gRPC; Connect JSON over the same h2c connections is
     # shown beside it.
-    h2_hello=${h2rps["hello world (net/http, h2c)"]} h2_grpc=${h2rps["GetProduct direct (gRPC)"]} h2_get=${h2rps["GetProduct direct (h2c)"]}
+    # A run that failed has no figure (the report then goes to bench-failed.md).
+    h2_hello=${h2rps["hello world (net/http, h2c)"]:-0} h2_grpc=${h2rps["GetProduct direct (gRPC)"]:-0} h2_get=${h2rps["GetProduct direct (h2c)"]:-0}
     h2_ratio=$(awk -v a="$h2_grpc" -v b="$h2_hello" 'BEGIN { printf "%.3f", (b > 0) ? a / b : 0 }')
     h2_json_ratio=$(awk -v a="$h2_get" -v b="$h2_hello" 'BEGIN { printf "%.3f", (b > 0) ? a / b : 0 }')
     echo "| direct GetProduct over gRPC ÷ hello world over h2c, req/s ≥ 0.8 (Connect JSON over h2c, no aim: $h2_get ÷ $h2_hello = $h2_json_ratio) | $h2_grpc ÷ $h2_hello = $h2_ratio | $(verdict "$(awk -v r="$h2_ratio" 'BEGIN { print (r >= 0.8) }')") |"
