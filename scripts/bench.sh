@@ -641,8 +641,14 @@ fi
 if wait "$checkout_timeout_pid"; then checkout_rc=0; else checkout_rc=$?; fi
 forget "$checkout_timeout_pid"
 sed 's/^/    /' "$work/checkout.log" >&2
-# jnum KEY: a number from the driver's one-line JSON result.
-jnum() { sed -nE "s/.*\"$1\":(-?[0-9.e+]+)[,}].*/\1/p" "$work/checkout.json" | head -n 1; }
+# jnum KEY [FILE]: a number from the driver's one-line JSON result (FILE:
+# the first run's, checkout.json, unless named).
+jnum() { sed -nE "s/.*\"$1\":(-?[0-9.e+]+)[,}].*/\1/p" "${2:-$work/checkout.json}" | head -n 1; }
+# checkout_row NAME OK RATE P50 P90 P99 MAX DONE: a row of the checkout table.
+checkout_row() {
+  if (($2)); then echo "| $1 | $3 | $4 ms | $5 ms | $6 ms | $7 ms | $8 | 0 |"
+  else echo "| $1 | failed | | | | | ${8:-0} | see above |"; fi
+}
 co_rate=$(jnum checkouts_per_s) co_done=$(jnum completed) co_p50=$(jnum p50_ms) co_p90=$(jnum p90_ms) co_p99=$(jnum p99_ms)
 co_max=$(jnum max_ms) co_mean=$(jnum mean_ms) co_add=$(jnum additem_mean_ms) co_co=$(jnum checkout_mean_ms) co_pay=$(jnum payorder_mean_ms)
 co_add99=$(jnum additem_p99_ms) co_co99=$(jnum checkout_p99_ms) co_pay99=$(jnum payorder_p99_ms)
@@ -659,12 +665,11 @@ elif [[ -z $co_rate || -z $co_p99 || -z $co_done ]] || ((co_done == 0)); then
 elif ((${#co_cpu[@]} == 0)); then
   failures+=("$checkout_name: the driver never reported its measured run")
 fi
+co_row=$(checkout_row "$checkout_name" "$checkout_ok" "$co_rate" "$co_p50" "$co_p90" "$co_p99" "$co_max" "$co_done")
 if ((checkout_ok)); then
-  co_row="| $checkout_name | $co_rate | $co_p50 ms | $co_p90 ms | $co_p99 ms | $co_max ms | $co_done | 0 |"
   co_aim_ok=$(awk -v r="$co_rate" 'BEGIN { print (r >= 300) }')
   co_aim_text="$co_rate checkouts/s"
 else
-  co_row="| $checkout_name | failed | | | | | ${co_done:-0} | see above |"
   co_aim_ok=0 co_aim_text="the run failed"
 fi
 # The latency aim is for fewer shoppers: with a closed loop, 64 shoppers at
@@ -684,16 +689,17 @@ else
     p99_rc=$?
   fi
   sed 's/^/    /' "$work/checkout-p99.log" >&2
-  pnum() { sed -nE "s/.*\"$1\":(-?[0-9.e+]+)[,}].*/\1/p" "$work/checkout-p99.json" | head -n 1; }
-  l_rate=$(pnum checkouts_per_s) l_done=$(pnum completed) l_p50=$(pnum p50_ms) l_p90=$(pnum p90_ms) l_p99=$(pnum p99_ms) l_max=$(pnum max_ms)
-  if ((p99_rc == 0)) && [[ -n $l_rate && -n $l_p99 && -n $l_done ]] && ((l_done > 0)); then
-    co_p99_row="| $co_p99_name | $l_rate | $l_p50 ms | $l_p90 ms | $l_p99 ms | $l_max ms | $l_done | 0 |"
+  f=$work/checkout-p99.json
+  l_rate=$(jnum checkouts_per_s "$f") l_done=$(jnum completed "$f") l_p99=$(jnum p99_ms "$f")
+  l_ok=0
+  if ((p99_rc == 0)) && [[ -n $l_rate && -n $l_p99 && -n $l_done ]] && ((l_done > 0)); then l_ok=1; fi
+  co_p99_row=$(checkout_row "$co_p99_name" "$l_ok" "$l_rate" "$(jnum p50_ms "$f")" "$(jnum p90_ms "$f")" "$l_p99" "$(jnum max_ms "$f")" "$l_done")
+  if ((l_ok)); then
     co_p99_aim_ok=$(awk -v p="$l_p99" 'BEGIN { print (p < 100) }')
     co_p99_aim_text="p99 $l_p99 ms ($l_rate checkouts/s)"
   else
-    co_p99_row="| $co_p99_name | failed | | | | | ${l_done:-0} | see above |"
     co_p99_aim_ok=0 co_p99_aim_text="the run failed"
-    failures+=("$co_p99_name: the driver failed (exit $p99_rc): $(grep -v '^bench-checkout: \(setup\|measur\)' "$work/checkout-p99.log" | tail -n 1)")
+    failures+=("$co_p99_name: no result (driver exit $p99_rc): $(grep -v '^bench-checkout: \(setup\|measur\)' "$work/checkout-p99.log" | tail -n 1)")
   fi
 fi
 co_cpu_row=
