@@ -49,9 +49,6 @@ func (c *memoCodec) Marshal(m any) ([]byte, error) {
 	return c.inner.Marshal(m)
 }
 
-// len is how many encodings the memo holds.
-func (c *memoCodec) len() int { return c.get.len() + c.list.len() }
-
 // memo maps answers of one type, held weakly, to their encodings.
 type memo[T any] struct {
 	mu sync.RWMutex
@@ -88,12 +85,6 @@ func (m *memo[T]) forget(key weak.Pointer[T]) {
 	m.mu.Lock()
 	delete(m.m, key)
 	m.mu.Unlock()
-}
-
-func (m *memo[T]) len() int {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	return len(m.m)
 }
 
 // protoBinary and protoJSON are the standard Connect codecs, restated so

@@ -88,3 +88,12 @@ func BenchmarkMemoCodecHit(b *testing.B) {
 		}
 	})
 }
+
+// len is how many encodings the memo holds.
+func (c *memoCodec) len() int { return c.get.len() + c.list.len() }
+
+func (m *memo[T]) len() int {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return len(m.m)
+}
