@@ -8,10 +8,10 @@ import (
 	"weak"
 
 	"connectrpc.com/connect"
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
 	productv1 "github.com/emporiumhq/emporium/gen/emporium/product/v1"
+	"github.com/emporiumhq/emporium/internal/platform/serve"
 )
 
 // Cached answers (GetProduct, ListProducts) are immutable and the same
@@ -87,8 +87,8 @@ func (m *memo[T]) forget(key weak.Pointer[T]) {
 	m.mu.Unlock()
 }
 
-// protoBinary and protoJSON are the standard Connect codecs, restated so
-// they can be wrapped (connect-go does not export its own).
+// protoBinary is Connect's binary codec, restated so it can be wrapped
+// (connect-go does not export its own).
 type protoBinary struct{}
 
 func (protoBinary) Name() string { return "proto" }
@@ -109,38 +109,17 @@ func (protoBinary) Unmarshal(b []byte, m any) error {
 	return proto.Unmarshal(b, msg)
 }
 
-type protoJSON struct{}
-
-func (protoJSON) Name() string { return "json" }
-
-func (protoJSON) Marshal(m any) ([]byte, error) {
-	msg, ok := m.(proto.Message)
-	if !ok {
-		return nil, errors.New("not a proto message")
-	}
-	return protojson.Marshal(msg)
-}
-
-func (protoJSON) Unmarshal(b []byte, m any) error {
-	msg, ok := m.(proto.Message)
-	if !ok {
-		return errors.New("not a proto message")
-	}
-	if len(b) == 0 {
-		return errors.New("zero-length payload is not a valid JSON object")
-	}
-	return protojson.UnmarshalOptions{DiscardUnknown: true}.Unmarshal(b, msg)
-}
-
 // codecOptions make the service's handlers use the memoizing codecs, when
 // answers are cached: without the cache every answer is new, and
-// remembering its encoding would be work for nothing.
+// remembering its encoding would be work for nothing. The JSON ones wrap
+// the platform's (serve.JSONCodec), which refuses undefined enum names.
 func codecOptions(cached bool) []connect.HandlerOption {
 	if !cached {
 		return nil
 	}
-	return []connect.HandlerOption{
-		connect.WithCodec(newMemoCodec(protoBinary{})),
-		connect.WithCodec(newMemoCodec(protoJSON{})),
+	opts := []connect.HandlerOption{connect.WithCodec(newMemoCodec(protoBinary{}))}
+	for _, name := range serve.JSONNames {
+		opts = append(opts, connect.WithCodec(newMemoCodec(serve.JSONCodec(name))))
 	}
+	return opts
 }

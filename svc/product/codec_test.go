@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	productv1 "github.com/emporiumhq/emporium/gen/emporium/product/v1"
+	"github.com/emporiumhq/emporium/internal/platform/serve"
 )
 
 func TestMemoCodec(t *testing.T) {
@@ -17,7 +18,7 @@ func TestMemoCodec(t *testing.T) {
 		Name() string
 		Marshal(any) ([]byte, error)
 		Unmarshal([]byte, any) error
-	}{protoBinary{}, protoJSON{}} {
+	}{protoBinary{}, serve.JSONCodec("json")} {
 		t.Run(inner.Name(), func(t *testing.T) {
 			t.Parallel()
 			c := newMemoCodec(inner)
@@ -76,7 +77,7 @@ func TestMemoCodec(t *testing.T) {
 //
 //	go test -run '^$' -bench MemoCodecHit -benchmem ./svc/product/
 func BenchmarkMemoCodecHit(b *testing.B) {
-	c := newMemoCodec(protoJSON{})
+	c := newMemoCodec(serve.JSONCodec("json"))
 	res := &productv1.GetProductResponse{Product: &productv1.Product{Id: "p_1", Slug: "alpha", Title: "Alpha jacket",
 		Description: "A jacket for every weather, with taped seams and a hood that stays up in the wind."}}
 	b.ReportAllocs()

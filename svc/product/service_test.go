@@ -3,7 +3,7 @@ package product_test
 import (
 	"context"
 	"fmt"
-	"github.com/emporiumhq/emporium/internal/platform/testkit"
+	"io"
 	"net"
 	"net/http"
 	"slices"
@@ -28,6 +28,7 @@ import (
 	"github.com/emporiumhq/emporium/internal/platform/logx"
 	"github.com/emporiumhq/emporium/internal/platform/serve"
 	"github.com/emporiumhq/emporium/internal/platform/serve/servetest"
+	"github.com/emporiumhq/emporium/internal/platform/testkit"
 	"github.com/emporiumhq/emporium/svc/product"
 	"github.com/emporiumhq/emporium/svc/product/search/bleve"
 	"github.com/emporiumhq/emporium/svc/product/seed"
@@ -79,7 +80,10 @@ func newEnvWith(t *testing.T, engine string, deps product.Deps) *env {
 	}
 	log := logx.Discard()
 	clock := clocktest.New(time.Now())
-	deps.DB, deps.Currency, deps.Log, deps.CacheTTL, deps.Now = d, "USD", log, time.Minute, clock.Now
+	deps.DB, deps.Currency, deps.Log, deps.Now = d, "USD", log, clock.Now
+	if deps.CacheTTL == 0 {
+		deps.CacheTTL = time.Minute // negative: no cache
+	}
 	svc, err := product.New(deps)
 	if err != nil {
 		t.Fatal(err)
@@ -893,4 +897,32 @@ func TestSearchShowsAWriteAtOnce(t *testing.T) {
 			t.Errorf("GetProduct after the update = %v, %v; want the new description", got.GetProduct().GetDescription(), err)
 		}
 	})
+}
+
+// TestUndefinedEnumNamesAreRefusedWithTheCacheOnOrOff: the product service
+// encodes cached answers with its own codecs; its JSON one must still be the
+// platform's, which refuses an enum name the enum does not define instead of
+// dropping it (a "sort" that silently becomes the default), with or without
+// the read cache.
+func TestUndefinedEnumNamesAreRefusedWithTheCacheOnOrOff(t *testing.T) {
+	t.Parallel()
+	for _, ttl := range []time.Duration{time.Minute, -1} {
+		idx, err := bleve.Open(t.TempDir() + "/products.bleve")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { idx.Close() })
+		e := newEnvWith(t, "sqlite", product.Deps{Index: idx, CacheTTL: ttl})
+		for _, ct := range []string{"application/json", "application/json; charset=utf-8"} {
+			res, err := http.Post(e.url+"/emporium.product.v1.ProductService/ListProducts", ct, strings.NewReader(`{"sort":"PRODUCT_SORT_BY_HACK"}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), `is not a value of emporium.product.v1.ProductSort`) {
+				t.Errorf("cache TTL %v, %s: %d %s; want 400 naming the undefined value", ttl, ct, res.StatusCode, body)
+			}
+		}
+	}
 }

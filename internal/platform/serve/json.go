@@ -23,13 +23,21 @@ import (
 // every enum field), with field violations.
 type jsonCodec struct{ name string }
 
+// JSONNames are the names Connect gives its JSON codec.
+var JSONNames = []string{"json", "json; charset=utf-8"}
+
 // JSONCodecs replace Connect's JSON codecs (both of its names).
 func JSONCodecs() []connect.HandlerOption {
-	return []connect.HandlerOption{
-		connect.WithCodec(jsonCodec{name: "json"}),
-		connect.WithCodec(jsonCodec{name: "json; charset=utf-8"}),
+	opts := make([]connect.HandlerOption, len(JSONNames))
+	for i, name := range JSONNames {
+		opts[i] = connect.WithCodec(JSONCodec(name))
 	}
+	return opts
 }
+
+// JSONCodec is the codec JSONCodecs installs under name, for a service that
+// wraps it (the product service remembers its cached answers' encodings).
+func JSONCodec(name string) connect.Codec { return jsonCodec{name: name} }
 
 func (c jsonCodec) Name() string { return c.name }
 
