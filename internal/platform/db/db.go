@@ -107,13 +107,18 @@ func openPostgres(ctx context.Context, url string, opt Options) (*bun.DB, error)
 	// bun writes arguments into the SQL text, so nearly every statement is
 	// new: pgx's default (prepare and cache each one) would add a round
 	// trip and a server-side plan to every query for nothing. Exec mode
-	// sends each statement once, unnamed; River's parameterised queries work
-	// the same way. A default_query_exec_mode in the URL wins.
+	// sends each statement once, unnamed. Statements that come with
+	// arguments (River's queue) keep their plans instead (cachingConnector).
+	// A default_query_exec_mode in the URL wins for every statement: =exec
+	// behind a PgBouncer in transaction mode older than 1.21, which cannot
+	// keep named prepared statements.
+	cfg.Tracer = pgTracer(opt.Schema, opt.TracerProvider)
+	connector := stdlib.GetConnector(*cfg)
 	if !strings.Contains(url, "default_query_exec_mode") {
 		cfg.DefaultQueryExecMode = pgx.QueryExecModeExec
+		connector = cachingConnector{stdlib.GetConnector(*cfg)}
 	}
-	cfg.Tracer = pgTracer(opt.Schema, opt.TracerProvider)
-	sqldb := stdlib.OpenDB(*cfg)
+	sqldb := sql.OpenDB(connector)
 	n := opt.MaxOpenConns
 	if n <= 0 {
 		n = 20

@@ -1,0 +1,85 @@
+package db_test
+
+import (
+	"context"
+	"testing"
+	"testing/fstest"
+
+	"github.com/emporiumhq/emporium/internal/platform/db"
+	"github.com/emporiumhq/emporium/internal/platform/db/dbtest"
+)
+
+// TestParameterisedStatementsArePreparedOnce: on PostgreSQL a statement that
+// comes with arguments (River's queue sends only such) is prepared once per
+// connection and then reused, while one with its arguments written into the
+// text (bun's) is sent unnamed and leaves nothing behind; a
+// default_query_exec_mode in the URL turns the cache off.
+func TestParameterisedStatementsArePreparedOnce(t *testing.T) {
+	t.Parallel()
+	u := dbtest.URL(t, "postgres", "stmtcache", fstest.MapFS{
+		"0001_things.sql": {Data: []byte("CREATE TABLE things (id BIGINT PRIMARY KEY, name TEXT NOT NULL)")},
+	})
+	ctx := context.Background()
+	for _, c := range []struct {
+		name, url string
+		want      int
+	}{
+		{"default", u, 1},
+		{"exec mode in the URL", u + "&default_query_exec_mode=exec", 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			d, err := db.Open(ctx, c.url, db.Options{Schema: "stmtcache"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			conn, err := d.DB.Conn(ctx) // database/sql, as River uses it; one connection, as prepared statements are per session
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			for i := range 3 {
+				if _, err := conn.ExecContext(ctx, "INSERT INTO things (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING", i, "thing"); err != nil {
+					t.Fatalf("insert %d: %v", i, err)
+				}
+				var n int
+				if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM things WHERE id <= $1", i).Scan(&n); err != nil {
+					t.Fatalf("select %d: %v", i, err)
+				}
+				if n != i+1 {
+					t.Fatalf("after insert %d: %d things, want %d", i, n, i+1)
+				}
+				if _, err := conn.ExecContext(ctx, "UPDATE things SET name = 'inlined' WHERE id = 0"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			rows, err := conn.QueryContext(ctx, "SELECT statement FROM pg_prepared_statements")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			byText := map[string]int{}
+			for rows.Next() {
+				var s string
+				if err := rows.Scan(&s); err != nil {
+					t.Fatal(err)
+				}
+				byText[s]++
+			}
+			if err := rows.Err(); err != nil {
+				t.Fatal(err)
+			}
+			for _, q := range []string{
+				"INSERT INTO things (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
+				"SELECT count(*) FROM things WHERE id <= $1",
+			} {
+				if byText[q] != c.want {
+					t.Errorf("%q prepared %d times on the connection, want %d (prepared: %v)", q, byText[q], c.want, byText)
+				}
+			}
+			if len(byText) != 2*c.want {
+				t.Errorf("prepared statements %v, want only the two with arguments, %d each", byText, c.want)
+			}
+		})
+	}
+}
