@@ -39,11 +39,14 @@ func hashToken(token string) string {
 // cartFor finds the caller's cart in tx: a signed-in shopper's own (made
 // when create is set), or the guest cart of token (a new one when token is
 // empty and create is set). A nil cart with no error means there is none
-// yet. newToken is set when a guest cart was just made.
+// yet. newToken is set when a guest cart was just made. Every caller
+// changes the cart, so the cart found is read and held in one statement
+// (forUpdate): concurrent changes to it take turns, and each starts from
+// the row as the one before it left it.
 func (s *Service) cartFor(ctx context.Context, tx bun.Tx, token string, create bool) (c *cartRow, newToken string, err error) {
 	now := micros(s.now())
 	if p := shopper(ctx); p != nil {
-		c, err := s.store.customerCartTx(ctx, tx, p.Subject)
+		c, err := s.store.customerCartTx(ctx, tx, p.Subject, true)
 		if err != nil || c != nil || !create {
 			return c, "", err
 		}
@@ -63,7 +66,7 @@ func (s *Service) cartFor(ctx context.Context, tx bun.Tx, token string, create b
 		}
 		return c, newToken, nil
 	}
-	if c, err = s.store.guestCartTx(ctx, tx, hashToken(token)); err != nil {
+	if c, err = s.store.guestCartTx(ctx, tx, hashToken(token), true); err != nil {
 		return nil, "", err
 	}
 	if err := unmerged(c); err != nil {
@@ -218,9 +221,6 @@ func (s *Service) applyLine(ctx context.Context, token, sku string, quantity int
 		if c == nil { // removing from a cart that does not exist: nothing to do
 			out = (&priced{ready: true}).cart(&cartRow{}, s.currency)
 			return nil
-		}
-		if err := s.store.lockCart(ctx, tx, c.ID); err != nil {
-			return err
 		}
 		lines, err := s.store.cartLinesTx(ctx, tx, c.ID)
 		if err != nil {
@@ -385,7 +385,7 @@ func (s *Service) MergeCart(ctx context.Context, req *orderv1.MergeCartRequest) 
 		if mine, _, err = s.cartFor(ctx, tx, "", true); err != nil {
 			return err
 		}
-		guest, err := s.store.guestCartTx(ctx, tx, hashToken(req.GetCartToken()))
+		guest, err := s.store.guestCartTx(ctx, tx, hashToken(req.GetCartToken()), false)
 		if err != nil {
 			return err
 		}

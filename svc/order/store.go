@@ -34,12 +34,14 @@ func (s *store) tx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) 
 // customerCart reads a signed-in shopper's cart; nil when they have none
 // yet.
 func (s *store) customerCart(ctx context.Context, customerID string) (*cartRow, error) {
-	return s.customerCartTx(ctx, s.db, customerID)
+	return s.customerCartTx(ctx, s.db, customerID, false)
 }
 
-func (s *store) customerCartTx(ctx context.Context, idb bun.IDB, customerID string) (*cartRow, error) {
+// customerCartTx is customerCart read with idb; with lock (in a
+// transaction), the row is also held until it ends.
+func (s *store) customerCartTx(ctx context.Context, idb bun.IDB, customerID string, lock bool) (*cartRow, error) {
 	c := new(cartRow)
-	err := idb.NewSelect().Model(c).Where("c.customer_id = ?", customerID).Scan(ctx)
+	err := forUpdate(idb.NewSelect().Model(c).Where("c.customer_id = ?", customerID), idb, lock).Scan(ctx)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, nil
@@ -51,12 +53,12 @@ func (s *store) customerCartTx(ctx context.Context, idb bun.IDB, customerID stri
 
 // createCustomerCart stores c, the new cart of c.CustomerID, unless a
 // concurrent request made theirs first, and returns the cart the customer
-// has now.
+// has now, held until tx ends.
 func (s *store) createCustomerCart(ctx context.Context, tx bun.Tx, c *cartRow) (*cartRow, error) {
 	if _, err := tx.NewInsert().Model(c).On("CONFLICT (customer_id) DO NOTHING").Exec(ctx); err != nil {
 		return nil, fmt.Errorf("create cart: %w", err)
 	}
-	if err := tx.NewSelect().Model(c).Where("c.customer_id = ?", *c.CustomerID).Scan(ctx); err != nil {
+	if err := forUpdate(tx.NewSelect().Model(c).Where("c.customer_id = ?", *c.CustomerID), tx, true).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("read cart: %w", err)
 	}
 	return c, nil
@@ -65,12 +67,14 @@ func (s *store) createCustomerCart(ctx context.Context, tx bun.Tx, c *cartRow) (
 // guestCart reads the guest cart whose token hashes to tokenHash, merged or
 // not; errs.NotFound when there is none.
 func (s *store) guestCart(ctx context.Context, tokenHash string) (*cartRow, error) {
-	return s.guestCartTx(ctx, s.db, tokenHash)
+	return s.guestCartTx(ctx, s.db, tokenHash, false)
 }
 
-func (s *store) guestCartTx(ctx context.Context, idb bun.IDB, tokenHash string) (*cartRow, error) {
+// guestCartTx is guestCart read with idb; with lock (in a transaction), the
+// row is also held until it ends.
+func (s *store) guestCartTx(ctx context.Context, idb bun.IDB, tokenHash string, lock bool) (*cartRow, error) {
 	c := new(cartRow)
-	if err := idb.NewSelect().Model(c).Where("c.token_hash = ?", tokenHash).Scan(ctx); err != nil {
+	if err := forUpdate(idb.NewSelect().Model(c).Where("c.token_hash = ?", tokenHash), idb, lock).Scan(ctx); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, errs.NotFoundf("cart not found: the cart_token is unknown")
 		}
@@ -108,17 +112,15 @@ func (s *store) cartLines(ctx context.Context, cartID string) ([]*cartLineRow, e
 	return s.cartLinesTx(ctx, s.db, cartID)
 }
 
-// lockCart holds cart id's row until tx ends, so that concurrent changes
-// to one cart's lines take turns instead of overwriting each other
-// (PostgreSQL; SQLite's single writer already serializes them).
-func (s *store) lockCart(ctx context.Context, tx bun.Tx, id string) error {
-	if !db.IsPostgres(tx) {
-		return nil
+// forUpdate makes q hold the rows it reads until the transaction ends when
+// lock is set, so that concurrent changes to one cart take turns instead of
+// overwriting each other (PostgreSQL; SQLite's single writer already
+// serializes them).
+func forUpdate(q *bun.SelectQuery, idb bun.IDB, lock bool) *bun.SelectQuery {
+	if lock && db.IsPostgres(idb) {
+		q.For("UPDATE")
 	}
-	if _, err := tx.NewSelect().Model((*cartRow)(nil)).Column("c.id").Where("c.id = ?", id).For("UPDATE").Exec(ctx); err != nil {
-		return fmt.Errorf("lock cart: %w", err)
-	}
-	return nil
+	return q
 }
 
 func (s *store) cartLinesTx(ctx context.Context, idb bun.IDB, cartID string) ([]*cartLineRow, error) {
