@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"context"
+	"net/url"
 	"testing"
 	"testing/fstest"
 
@@ -19,13 +20,20 @@ func TestParameterisedStatementsArePreparedOnce(t *testing.T) {
 	u := dbtest.URL(t, "postgres", "stmtcache", fstest.MapFS{
 		"0001_things.sql": {Data: []byte("CREATE TABLE things (id BIGINT PRIMARY KEY, name TEXT NOT NULL)")},
 	})
+	execMode, err := url.Parse(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := execMode.Query()
+	q.Set("default_query_exec_mode", "exec")
+	execMode.RawQuery = q.Encode()
 	ctx := context.Background()
 	for _, c := range []struct {
 		name, url string
 		want      int
 	}{
 		{"default", u, 1},
-		{"exec mode in the URL", u + "&default_query_exec_mode=exec", 0},
+		{"exec mode in the URL", execMode.String(), 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			d, err := db.Open(ctx, c.url, db.Options{Schema: "stmtcache"})
