@@ -12,6 +12,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -113,8 +114,10 @@ func openPostgres(ctx context.Context, url string, opt Options) (*bun.DB, error)
 	// behind a PgBouncer in transaction mode older than 1.21, which cannot
 	// keep named prepared statements.
 	cfg.Tracer = pgTracer(opt.Schema, opt.TracerProvider)
-	connector := stdlib.GetConnector(*cfg)
-	if !strings.Contains(url, "default_query_exec_mode") {
+	var connector driver.Connector
+	if strings.Contains(url, "default_query_exec_mode") {
+		connector = stdlib.GetConnector(*cfg)
+	} else {
 		cfg.DefaultQueryExecMode = pgx.QueryExecModeExec
 		connector = cachingConnector{stdlib.GetConnector(*cfg)}
 	}
