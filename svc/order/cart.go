@@ -1,6 +1,7 @@
 package order
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -102,13 +103,9 @@ func unmerged(c *cartRow) error {
 	return nil
 }
 
-// show prices cart c as it stands in the database.
+// show prices cart c as it was read or last written.
 func (s *Service) show(ctx context.Context, c *cartRow, token string, dest *typev1.Destination, rateID string) (*orderv1.Cart, error) {
-	lines, err := s.store.cartLines(ctx, c.ID)
-	if err != nil {
-		return nil, err
-	}
-	p, err := s.price(ctx, lines, c.DiscountCode, dest, rateID)
+	p, err := s.price(ctx, c.Lines, c.DiscountCode, dest, rateID)
 	if err != nil {
 		return nil, err
 	}
@@ -169,11 +166,7 @@ func (s *Service) changeLine(ctx context.Context, token, sku string, quantity in
 	}
 	var skus []string
 	if c != nil {
-		lines, err := s.store.cartLines(ctx, c.ID)
-		if err != nil {
-			return nil, err
-		}
-		skus = skusOf(lines)
+		skus = skusOf(c.Lines)
 	}
 	if create && !slices.Contains(skus, sku) {
 		skus = append(skus, sku)
@@ -222,10 +215,7 @@ func (s *Service) applyLine(ctx context.Context, token, sku string, quantity int
 			out = (&priced{ready: true}).cart(&cartRow{}, s.currency)
 			return nil
 		}
-		lines, err := s.store.cartLinesTx(ctx, tx, c.ID)
-		if err != nil {
-			return err
-		}
+		lines := c.Lines
 		var unasked staleLookup
 		for _, l := range lines {
 			if !slices.Contains(asked, l.SKU) {
@@ -242,7 +232,7 @@ func (s *Service) applyLine(ctx context.Context, token, sku string, quantity int
 			}
 		}
 		var had int64
-		i := slices.IndexFunc(lines, func(l *cartLineRow) bool { return l.SKU == sku })
+		i := slices.IndexFunc(lines, func(l *cartLine) bool { return l.SKU == sku })
 		if i >= 0 {
 			had = lines[i].Quantity
 		}
@@ -255,24 +245,18 @@ func (s *Service) applyLine(ctx context.Context, token, sku string, quantity int
 			return errs.Invalidf("quantity: at most %d of one item per order", maxQuantity)
 		case want == 0 && i >= 0:
 			lines = slices.Delete(lines, i, i+1)
-			err = s.store.deleteLine(ctx, tx, c.ID, sku)
 		case want == 0:
 		case i >= 0:
 			lines[i].Quantity = want
-			err = s.store.setQuantity(ctx, tx, c.ID, sku, want)
-			if err == nil && searchID != "" {
-				err = s.store.setSearchID(ctx, tx, c.ID, sku, searchID)
+			if searchID != "" {
+				lines[i].SearchID = searchID
 			}
 		case len(lines) >= maxLines:
 			return errs.FailedPreconditionf("a cart holds at most %d different items", maxLines)
 		default:
-			l := &cartLineRow{CartID: c.ID, SKU: sku, Quantity: want, AddedAt: micros(s.now()), SearchID: searchID}
-			lines = append(lines, l)
-			err = s.store.insertLine(ctx, tx, l)
+			lines = append(lines, &cartLine{SKU: sku, Quantity: want, AddedAt: micros(s.now()), SearchID: searchID})
 		}
-		if err != nil {
-			return err
-		}
+		c.Lines = lines
 		p := s.priceGoods(lines, infos, c.DiscountCode, d)
 		for _, l := range p.lines {
 			if l.SKU == sku {
@@ -395,36 +379,21 @@ func (s *Service) MergeCart(ctx context.Context, req *orderv1.MergeCartRequest) 
 			}
 			return nil // merged before: nothing more to do
 		}
-		theirs, err := s.store.cartLinesTx(ctx, tx, guest.ID)
-		if err != nil {
-			return err
-		}
-		ours, err := s.store.cartLinesTx(ctx, tx, mine.ID)
-		if err != nil {
-			return err
-		}
-		have := make(map[string]int64, len(ours))
-		for _, l := range ours {
-			have[l.SKU] = l.Quantity
-		}
-		for _, l := range theirs {
-			q, ok := have[l.SKU]
+		for _, l := range guest.Lines {
+			i := slices.IndexFunc(mine.Lines, func(m *cartLine) bool { return m.SKU == l.SKU })
 			switch {
-			case ok:
-				err = s.store.setQuantity(ctx, tx, mine.ID, l.SKU, min(q+l.Quantity, maxQuantity))
-			case len(have) < maxLines:
-				have[l.SKU] = l.Quantity
-				err = s.store.insertLine(ctx, tx, &cartLineRow{CartID: mine.ID, SKU: l.SKU, Quantity: l.Quantity, AddedAt: l.AddedAt, SearchID: l.SearchID})
-			}
-			if err != nil {
-				return err
+			case i >= 0:
+				mine.Lines[i].Quantity = min(mine.Lines[i].Quantity+l.Quantity, maxQuantity)
+			case len(mine.Lines) < maxLines:
+				mine.Lines = append(mine.Lines, l)
 			}
 		}
+		// Oldest first, as lines are kept.
+		slices.SortStableFunc(mine.Lines, func(a, b *cartLine) int {
+			return cmp.Or(cmp.Compare(a.AddedAt, b.AddedAt), strings.Compare(a.SKU, b.SKU))
+		})
 		if mine.DiscountCode == "" {
 			mine.DiscountCode = guest.DiscountCode
-		}
-		if err := s.store.emptyCart(ctx, tx, guest.ID); err != nil {
-			return err
 		}
 		guest.MergedInto, guest.UpdatedAt = &mine.ID, micros(s.now())
 		if err := s.store.retireCart(ctx, tx, guest); err != nil {

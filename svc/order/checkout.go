@@ -39,11 +39,9 @@ func (s *Service) Checkout(ctx context.Context, req *orderv1.CheckoutRequest) (*
 	if err != nil {
 		return nil, err
 	}
-	var lines []*cartLineRow
+	var lines []*cartLine
 	if cart != nil {
-		if lines, err = s.store.cartLines(ctx, cart.ID); err != nil {
-			return nil, err
-		}
+		lines = cart.Lines
 	}
 	if len(lines) == 0 {
 		// A retry that lost the race with its first attempt finds the cart
@@ -224,10 +222,7 @@ func (s *Service) placeOrder(ctx context.Context, tx bun.Tx, o *orderRow, cart *
 			return errs.FailedPreconditionf("the discount code %s has just been used up; remove it and check out again", o.DiscountCode)
 		}
 	}
-	if err := s.store.emptyCart(ctx, tx, cart.ID); err != nil {
-		return err
-	}
-	cart.DiscountCode = ""
+	cart.Lines, cart.DiscountCode = nil, ""
 	if err := s.touch(ctx, tx, cart); err != nil {
 		return err
 	}

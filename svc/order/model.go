@@ -22,17 +22,19 @@ type cartRow struct {
 	MergedInto   *string
 	CreatedAt    int64
 	UpdatedAt    int64
+
+	// Lines is JSON in the row, oldest first, so that a cart is read, and
+	// changed, in one statement. Never nil when written (see store).
+	Lines []*cartLine `bun:",type:text"`
 }
 
-type cartLineRow struct {
-	bun.BaseModel `bun:"table:cart_lines,alias:cl"`
-
-	CartID   string `bun:",pk"`
-	SKU      string `bun:"sku,pk"`
-	Quantity int64
-	AddedAt  int64
+// cartLine is one SKU in a cart.
+type cartLine struct {
+	SKU      string `json:"sku"`
+	Quantity int64  `json:"quantity"`
+	AddedAt  int64  `json:"added_at"`
 	// SearchID is the search the item was last added from, or "".
-	SearchID string
+	SearchID string `json:"search_id,omitempty"`
 }
 
 type discountRow struct {

@@ -38,7 +38,7 @@ type priced struct {
 }
 
 type pricedLine struct {
-	cartLineRow
+	cartLine
 	info  *productv1.VariantInfo // nil when the SKU is gone
 	total int64
 	issue string
@@ -47,7 +47,7 @@ type pricedLine struct {
 // price prices lines now: current prices and stock from the catalog, the
 // discount code, and with dest shipping options and tax (rateID picks the
 // option that goes into the total).
-func (s *Service) price(ctx context.Context, lines []*cartLineRow, code string, dest *typev1.Destination, rateID string) (*priced, error) {
+func (s *Service) price(ctx context.Context, lines []*cartLine, code string, dest *typev1.Destination, rateID string) (*priced, error) {
 	infos, err := s.lookup(ctx, skusOf(lines))
 	if err != nil {
 		return nil, err
@@ -88,10 +88,10 @@ func (s *Service) price(ctx context.Context, lines []*cartLineRow, code string, 
 // priceGoods prices lines from what the catalog said of their SKUs (infos)
 // and the cart's discount code (d is its discount, nil when the code is
 // unknown): everything but shipping and tax, without asking anyone.
-func (s *Service) priceGoods(lines []*cartLineRow, infos map[string]*productv1.VariantInfo, code string, d *discountRow) *priced {
+func (s *Service) priceGoods(lines []*cartLine, infos map[string]*productv1.VariantInfo, code string, d *discountRow) *priced {
 	p := &priced{ready: true, discountCode: code}
 	for _, l := range lines {
-		pl := &pricedLine{cartLineRow: *l, info: infos[l.SKU]}
+		pl := &pricedLine{cartLine: *l, info: infos[l.SKU]}
 		switch info := pl.info; {
 		case info == nil || !info.GetForSale():
 			pl.issue = "No longer sold"
@@ -128,7 +128,7 @@ func (s *Service) priceGoods(lines []*cartLineRow, infos map[string]*productv1.V
 	return p
 }
 
-func skusOf(lines []*cartLineRow) []string {
+func skusOf(lines []*cartLine) []string {
 	skus := make([]string, len(lines))
 	for i, l := range lines {
 		skus[i] = l.SKU

@@ -55,7 +55,7 @@ func (s *store) customerCartTx(ctx context.Context, idb bun.IDB, customerID stri
 // concurrent request made theirs first, and returns the cart the customer
 // has now, held until tx ends.
 func (s *store) createCustomerCart(ctx context.Context, tx bun.Tx, c *cartRow) (*cartRow, error) {
-	if _, err := tx.NewInsert().Model(c).On("CONFLICT (customer_id) DO NOTHING").Exec(ctx); err != nil {
+	if _, err := tx.NewInsert().Model(withLines(c)).On("CONFLICT (customer_id) DO NOTHING").Exec(ctx); err != nil {
 		return nil, fmt.Errorf("create cart: %w", err)
 	}
 	if err := forUpdate(tx.NewSelect().Model(c).Where("c.customer_id = ?", *c.CustomerID), tx, true).Scan(ctx); err != nil {
@@ -85,31 +85,37 @@ func (s *store) guestCartTx(ctx context.Context, idb bun.IDB, tokenHash string, 
 
 // insertCart stores a new guest cart.
 func (s *store) insertCart(ctx context.Context, tx bun.Tx, c *cartRow) error {
-	if _, err := tx.NewInsert().Model(c).Exec(ctx); err != nil {
+	if _, err := tx.NewInsert().Model(withLines(c)).Exec(ctx); err != nil {
 		return fmt.Errorf("create cart: %w", err)
 	}
 	return nil
 }
 
-// updateCart writes c's discount code and update time.
+// updateCart writes c's lines, discount code and update time.
 func (s *store) updateCart(ctx context.Context, tx bun.Tx, c *cartRow) error {
-	if _, err := tx.NewUpdate().Model(c).Column("updated_at", "discount_code").WherePK().Exec(ctx); err != nil {
+	if _, err := tx.NewUpdate().Model(withLines(c)).Column("updated_at", "discount_code", "lines").WherePK().Exec(ctx); err != nil {
 		return fmt.Errorf("update cart: %w", err)
 	}
 	return nil
 }
 
-// retireCart records that guest cart c was merged (c.MergedInto).
+// retireCart records that guest cart c was merged (c.MergedInto), and
+// empties it.
 func (s *store) retireCart(ctx context.Context, tx bun.Tx, c *cartRow) error {
-	if _, err := tx.NewUpdate().Model(c).Column("merged_into", "updated_at").WherePK().Exec(ctx); err != nil {
+	c.Lines = nil
+	if _, err := tx.NewUpdate().Model(withLines(c)).Column("merged_into", "updated_at", "lines").WherePK().Exec(ctx); err != nil {
 		return fmt.Errorf("retire guest cart: %w", err)
 	}
 	return nil
 }
 
-// cartLines reads a cart's lines, oldest first.
-func (s *store) cartLines(ctx context.Context, cartID string) ([]*cartLineRow, error) {
-	return s.cartLinesTx(ctx, s.db, cartID)
+// withLines makes an empty cart's lines [] rather than nil, which bun would
+// write as JSON null, and returns c.
+func withLines(c *cartRow) *cartRow {
+	if c.Lines == nil {
+		c.Lines = []*cartLine{}
+	}
+	return c
 }
 
 // forUpdate makes q hold the rows it reads until the transaction ends when
@@ -121,58 +127,6 @@ func forUpdate(q *bun.SelectQuery, idb bun.IDB, lock bool) *bun.SelectQuery {
 		q.For("UPDATE")
 	}
 	return q
-}
-
-func (s *store) cartLinesTx(ctx context.Context, idb bun.IDB, cartID string) ([]*cartLineRow, error) {
-	var lines []*cartLineRow
-	if err := idb.NewSelect().Model(&lines).Where("cl.cart_id = ?", cartID).Order("cl.added_at", "cl.sku").Scan(ctx); err != nil {
-		return nil, fmt.Errorf("read cart lines: %w", err)
-	}
-	return lines, nil
-}
-
-// insertLine adds a line to its cart.
-func (s *store) insertLine(ctx context.Context, tx bun.Tx, l *cartLineRow) error {
-	if _, err := tx.NewInsert().Model(l).Exec(ctx); err != nil {
-		return fmt.Errorf("add cart line: %w", err)
-	}
-	return nil
-}
-
-// setQuantity changes the quantity of sku's line in a cart.
-func (s *store) setQuantity(ctx context.Context, tx bun.Tx, cartID, sku string, quantity int64) error {
-	_, err := tx.NewUpdate().Model((*cartLineRow)(nil)).Set("quantity = ?", quantity).
-		Where("cart_id = ? AND sku = ?", cartID, sku).Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("change cart line: %w", err)
-	}
-	return nil
-}
-
-// setSearchID records the search sku's line was last added from.
-func (s *store) setSearchID(ctx context.Context, tx bun.Tx, cartID, sku, searchID string) error {
-	_, err := tx.NewUpdate().Model((*cartLineRow)(nil)).Set("search_id = ?", searchID).
-		Where("cart_id = ? AND sku = ?", cartID, sku).Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("change cart line: %w", err)
-	}
-	return nil
-}
-
-// deleteLine removes sku's line from a cart.
-func (s *store) deleteLine(ctx context.Context, tx bun.Tx, cartID, sku string) error {
-	if _, err := tx.NewDelete().Model((*cartLineRow)(nil)).Where("cart_id = ? AND sku = ?", cartID, sku).Exec(ctx); err != nil {
-		return fmt.Errorf("remove cart line: %w", err)
-	}
-	return nil
-}
-
-// emptyCart removes every line of a cart.
-func (s *store) emptyCart(ctx context.Context, tx bun.Tx, cartID string) error {
-	if _, err := tx.NewDelete().Model((*cartLineRow)(nil)).Where("cart_id = ?", cartID).Exec(ctx); err != nil {
-		return fmt.Errorf("empty cart: %w", err)
-	}
-	return nil
 }
 
 // Discounts.
