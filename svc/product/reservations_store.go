@@ -81,23 +81,29 @@ func (s *store) reserve(ctx context.Context, r *reservationRow) (out *reservatio
 		return 0
 	})
 	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		prev := new(reservationRow)
-		err := tx.NewSelect().Model(prev).Relation("Items").Where("r.idempotency_key = ?", r.IdempotencyKey).Scan(ctx)
-		switch {
-		case err == nil:
-			if prev.RequestHash != r.RequestHash {
+		// A first attempt inserts; a retry finds its key taken (on
+		// PostgreSQL after the attempt that took it has ended) and answers
+		// with what that attempt made.
+		res, err := tx.NewInsert().Model(r).On("CONFLICT (idempotency_key) DO NOTHING").Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("insert reservation: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			if err != nil {
+				return fmt.Errorf("insert reservation: %w", err)
+			}
+			prev := new(reservationRow)
+			err := tx.NewSelect().Model(prev).Relation("Items").Where("r.idempotency_key = ?", r.IdempotencyKey).Scan(ctx)
+			switch {
+			case errors.Is(err, sql.ErrNoRows): // gone again: cannot happen today, as nothing deletes holds
+				return errs.Abortedf("a reservation with idempotency_key %q is being made; retry", r.IdempotencyKey)
+			case err != nil:
+				return fmt.Errorf("read reservation: %w", err)
+			case prev.RequestHash != r.RequestHash:
 				return errs.Conflictf("idempotency_key %q was already used for a different reservation", r.IdempotencyKey)
 			}
 			out = prev
 			return nil
-		case !errors.Is(err, sql.ErrNoRows):
-			return fmt.Errorf("read reservation: %w", err)
-		}
-		if _, err := tx.NewInsert().Model(r).Exec(ctx); err != nil {
-			if db.IsUniqueViolation(err) {
-				return errs.Abortedf("a reservation with idempotency_key %q is being made; retry", r.IdempotencyKey)
-			}
-			return fmt.Errorf("insert reservation: %w", err)
 		}
 		for _, it := range r.Items {
 			v := new(variantRow)
@@ -132,6 +138,14 @@ func (s *store) reserve(ctx context.Context, r *reservationRow) (out *reservatio
 // was asked, and expired reports it. A reservation already settled
 // otherwise is returned unchanged: the caller decides whether that is fine.
 func (s *store) settle(ctx context.Context, id string, want int32, now int64) (out *reservationRow, effect stockEffect, expired bool, err error) {
+	if want == committed {
+		// The usual case, a live hold being sold, in one statement: no
+		// stock moves. Anything else (unknown, expired, settled) takes the
+		// path below, which finds out which.
+		if out, err = s.commitHeld(ctx, id, now); out != nil || err != nil {
+			return out, effect, false, err
+		}
+	}
 	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		r := new(reservationRow)
 		q := tx.NewSelect().Model(r).Relation("Items").Where("r.id = ?", id)
@@ -167,6 +181,26 @@ func (s *store) settle(ctx context.Context, id string, want int32, now int64) (o
 		return s.changed(ctx, tx, effect.products()...)
 	})
 	return out, effect, expired, err
+}
+
+// commitHeld commits reservation id if it is held and not past its expiry,
+// and returns it with its items; nil when it is not.
+func (s *store) commitHeld(ctx context.Context, id string, now int64) (*reservationRow, error) {
+	r := new(reservationRow)
+	err := s.db.NewUpdate().Model(r).
+		Set("status = ?", committed).Set("updated_at = ?", now).
+		Where("r.id = ?", id).Where("r.status = ?", held).Where("r.expires_at > ?", now).
+		Returning("*").Scan(ctx)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("commit reservation: %w", err)
+	}
+	if err := s.db.NewSelect().Model(&r.Items).Where("ri.reservation_id = ?", id).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("read reservation items: %w", err)
+	}
+	return r, nil
 }
 
 // giveBack puts a reservation's units back in stock, in the ledger too.

@@ -9,6 +9,7 @@ import (
 
 	"connectrpc.com/connect"
 	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/testing/protocmp"
 
 	productv1 "github.com/emporiumhq/emporium/gen/emporium/product/v1"
 )
@@ -70,6 +71,36 @@ func TestReservationsNeverOversell(t *testing.T) {
 	})
 }
 
+// Retries of one hold sent at once (a checkout retried by an impatient
+// client) all answer with the one hold, and take the stock once.
+func TestConcurrentRetriesOfAHoldShareIt(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, e *env) {
+		seedEnv(t, e, 3) // SKU-001-A holds 5
+		ctx := context.Background()
+		req := &productv1.ReserveStockRequest{Items: hold(item("SKU-001-A", 2)), IdempotencyKey: "checkout-retried"}
+		const retries = 20
+		ids := make([]string, retries)
+		failures := make([]error, retries)
+		var wg sync.WaitGroup
+		for i := range retries {
+			wg.Go(func() {
+				res, err := e.internal.ReserveStock(ctx, req)
+				ids[i], failures[i] = res.GetReservation().GetId(), err
+			})
+		}
+		wg.Wait()
+		for i := range retries {
+			if failures[i] != nil || ids[i] == "" || ids[i] != ids[0] {
+				t.Fatalf("retry %d = %q, %v; want hold %q", i, ids[i], failures[i], ids[0])
+			}
+		}
+		if diff := cmp.Diff([]int64{3}, e.onHand(t, "SKU-001-A")); diff != "" {
+			t.Errorf("stock after the retries (-want +got):\n%s", diff)
+		}
+	})
+}
+
 func TestReservationIsAllOrNothing(t *testing.T) {
 	t.Parallel()
 	forEachEngine(t, func(t *testing.T, e *env) {
@@ -124,6 +155,10 @@ func TestReservationLifecycle(t *testing.T) {
 			res, err := e.internal.CommitReservation(ctx, &productv1.CommitReservationRequest{Id: id})
 			if err != nil || res.GetReservation().GetStatus() != productv1.ReservationStatus_RESERVATION_STATUS_COMMITTED {
 				t.Fatalf("commit = %v, %v", res, err)
+			}
+			if diff := cmp.Diff(first.GetReservation().GetItems(), res.GetReservation().GetItems(), protocmp.Transform(),
+				protocmp.SortRepeated(func(a, b *productv1.ReservationItem) bool { return a.GetSku() < b.GetSku() })); diff != "" {
+				t.Errorf("committed reservation's items (-held +committed):\n%s", diff)
 			}
 		}
 		if _, err := e.internal.ReleaseReservation(ctx, &productv1.ReleaseReservationRequest{Id: id}); code(err) != connect.CodeFailedPrecondition {
