@@ -44,46 +44,47 @@ func (s *Service) apply(ctx context.Context, paymentID string, c change) (*payme
 	defer cancel()
 	var p *paymentRow
 	err := s.store.tx(ctx, func(ctx context.Context, tx bun.Tx) (err error) {
-		p, err = s.applyTx(ctx, tx, paymentID, c)
+		p, _, err = s.applyTx(ctx, tx, paymentID, c)
 		return err
 	})
 	return p, err
 }
 
 // applyTx folds c into the payment inside tx, with the payment's row
-// locked. When that really changes the payment it bumps its version, and
-// when it changes what the order service sees (the status, or the sum of
-// succeeded refunds) it puts a PaymentEvent in the outbox, in tx.
-func (s *Service) applyTx(ctx context.Context, tx bun.Tx, paymentID string, c change) (*paymentRow, error) {
-	p, err := s.store.lockPayment(ctx, tx, paymentID)
+// locked. When that really changes the payment it bumps its version and
+// reports changed, and when it changes what the order service sees (the
+// status, or the sum of succeeded refunds) it puts a PaymentEvent in the
+// outbox, in tx.
+func (s *Service) applyTx(ctx context.Context, tx bun.Tx, paymentID string, c change) (p *paymentRow, changed bool, err error) {
+	p, err = s.store.lockPayment(ctx, tx, paymentID)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	before := *p
 	if c.intent != nil {
 		if err := foldIntent(p, *c.intent, c.declined); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
 	if c.refund != nil {
 		if err := s.settleRefund(ctx, tx, p, *c.refund); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
 	if *p == before {
-		return p, nil
+		return p, false, nil
 	}
 	p.Version++
 	p.UpdatedAt = micros(s.now())
 	if err := s.store.updatePayment(ctx, tx, p); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if p.Status != before.Status || p.succeededRefunds() != before.succeededRefunds() {
 		if err := s.publish(ctx, tx, p); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
-	return p, nil
+	return p, true, nil
 }
 
 // foldIntent moves p to the intent's state where that is allowed. The open

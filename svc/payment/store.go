@@ -185,17 +185,10 @@ func (s *store) webhookHandled(ctx context.Context, id string) (bool, error) {
 }
 
 // recordWebhook marks a webhook event handled, in the transaction of its
-// effect, and reports whether this is the first time. On PostgreSQL a
-// concurrent delivery of the same event waits here for the first to commit
-// or roll back.
-func (s *store) recordWebhook(ctx context.Context, tx bun.Tx, ev *webhookEventRow) (first bool, err error) {
-	res, err := tx.NewInsert().Model(ev).On("CONFLICT (id) DO NOTHING").Exec(ctx)
-	if err != nil {
-		return false, fmt.Errorf("record webhook event: %w", err)
+// effect (a second record of one event changes nothing).
+func (s *store) recordWebhook(ctx context.Context, tx bun.Tx, ev *webhookEventRow) error {
+	if _, err := tx.NewInsert().Model(ev).On("CONFLICT (id) DO NOTHING").Exec(ctx); err != nil {
+		return fmt.Errorf("record webhook event: %w", err)
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("record webhook event: %w", err)
-	}
-	return n == 1, nil
+	return nil
 }

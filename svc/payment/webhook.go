@@ -71,9 +71,10 @@ func safeMessage(err error) string {
 // ours, the intent's current state is fetched from the provider
 // (errs.Unavailable when it cannot be) and applied. Fetching rather than
 // trusting the event makes late, repeated and out-of-order events harmless;
-// the event's id is recorded in the transaction of its effect, so an event
-// is handled once, and one whose handling failed is handled again when the
-// provider resends it. Other events, and events about intents we do not
+// the id of an event that changed the payment is recorded in the
+// transaction of that change, so a redelivery of it is answered without
+// asking the provider, and an event whose handling failed is handled again
+// when the provider resends it. Other events, and events about intents we do not
 // know, are ignored.
 func (s *Service) ReceiveWebhook(ctx context.Context, payload []byte, signatureHeader string) error {
 	ev, err := s.provider.ParseWebhook(payload, signatureHeader, s.now())
@@ -106,11 +107,13 @@ func (s *Service) ReceiveWebhook(ctx context.Context, payload []byte, signatureH
 		return nil
 	}
 	return s.store.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		first, err := s.store.recordWebhook(ctx, tx, &webhookEventRow{ID: ev.ID, Type: ev.Type, ReceivedAt: micros(s.now())})
-		if err != nil || !first {
+		// The payment's lock comes first: the confirm that caused the event
+		// may be recording it right now, and once it has, there is nothing
+		// left to change, nor to remember.
+		_, changed, err := s.applyTx(ctx, tx, p.ID, change{intent: &in})
+		if err != nil || !changed {
 			return err
 		}
-		_, err = s.applyTx(ctx, tx, p.ID, change{intent: &in})
-		return err
+		return s.store.recordWebhook(ctx, tx, &webhookEventRow{ID: ev.ID, Type: ev.Type, ReceivedAt: micros(s.now())})
 	})
 }
