@@ -68,7 +68,8 @@ func safeMessage(err error) string {
 //
 // An event is verified (errs.Unauthenticated or errs.Invalid when it is not
 // the provider's), then, for payment_intent.* events about a payment of
-// ours, the intent's current state is fetched from the provider
+// ours (but payment_intent.created, which can change nothing), the
+// intent's current state is fetched from the provider
 // (errs.Unavailable when it cannot be) and applied. Fetching rather than
 // trusting the event makes late, repeated and out-of-order events harmless;
 // the id of an event that changed the payment is recorded in the
@@ -84,6 +85,14 @@ func (s *Service) ReceiveWebhook(ctx context.Context, payload []byte, signatureH
 	log := s.log.With("event", ev.ID, "type", ev.Type)
 	if !strings.HasPrefix(ev.Type, "payment_intent.") || ev.IntentID == "" {
 		log.DebugContext(ctx, "payment webhook ignored: not about a payment intent")
+		return nil
+	}
+	if ev.Type == "payment_intent.created" {
+		// Every intent is created by CreatePayment, which records it as the
+		// provider answered, and every later change of its state comes with
+		// an event of its own: this one can change nothing, so it costs
+		// neither a read nor a call to the provider.
+		log.DebugContext(ctx, "payment webhook ignored: an intent's creation changes nothing")
 		return nil
 	}
 	p, err := s.store.paymentByIntent(ctx, ev.IntentID)

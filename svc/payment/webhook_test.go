@@ -115,12 +115,17 @@ func TestWebhooksOutOfOrderNeverRegress(t *testing.T) {
 		p := e.paidAtProvider(t, "checkout-1")
 		intent := p.GetProviderPaymentId()
 		for _, typ := range []string{"payment_intent.succeeded", "payment_intent.created"} {
+			gets := e.spy.count("Get")
 			payload := e.event(t, typ, intent)
 			if status, body := e.postWebhook(t, payload, e.signed(payload)); status != http.StatusOK {
 				t.Fatalf("%s: %d %q", typ, status, body)
 			}
 			if got := e.get(t, p.GetId()); got.GetStatus() != succeeded {
 				t.Errorf("after %s: status %s, want succeeded", typ, got.GetStatus())
+			}
+			// An intent's creation can change nothing: it is not looked up.
+			if n := e.spy.count("Get") - gets; typ == "payment_intent.created" && n != 0 {
+				t.Errorf("%s asked the provider %d times, want none", typ, n)
 			}
 		}
 		// Even a stale read at the provider does not undo it.
