@@ -14,7 +14,6 @@ import (
 	"github.com/uptrace/bun"
 
 	orderv1 "github.com/emporiumhq/emporium/gen/emporium/order/v1"
-	productv1 "github.com/emporiumhq/emporium/gen/emporium/product/v1"
 	typev1 "github.com/emporiumhq/emporium/gen/emporium/type/v1"
 	"github.com/emporiumhq/emporium/internal/platform/errs"
 )
@@ -149,136 +148,125 @@ func refusal(l *pricedLine, sku string, want, had int64) error {
 }
 
 // changeLine sets (or, with add, adds to) sku's quantity in the caller's
-// cart, creating the cart when needed; 0 removes the line. The catalog is
-// asked first, outside any transaction: a transaction holds the cart (and,
-// on SQLite, the database) for every other writer, and must not wait on
-// another service. The change is then made in a transaction that reads the
-// cart afresh, refuses it when the catalog cannot supply it (rolling it
-// back), and prices the cart as the change left it, once.
+// cart, creating the cart when needed; 0 removes the line. It reads the
+// cart, asks the catalog about its SKUs, and writes the changed cart only
+// if nobody changed it since it was read (its version): no transaction is
+// held while another service is asked, and a change is made in one
+// statement. When someone did change it, it starts again from the cart as
+// it is now.
 func (s *Service) changeLine(ctx context.Context, token, sku string, quantity int64, add bool, searchID string) (*orderv1.Cart, error) {
 	create := add || quantity > 0
-	c, err := s.currentCart(ctx, token)
-	if err != nil {
-		return nil, err
-	}
-	if c == nil && !create { // removing from a cart that does not exist: nothing to do
-		return (&priced{ready: true}).cart(&cartRow{}, s.currency), nil
-	}
-	var skus []string
-	if c != nil {
-		skus = skusOf(c.Lines)
-	}
-	if create && !slices.Contains(skus, sku) {
-		skus = append(skus, sku)
-	}
 	for attempt := 1; ; attempt++ {
-		infos, err := s.lookup(ctx, skus)
+		c, err := s.currentCart(ctx, token)
 		if err != nil {
 			return nil, err
 		}
-		out, err := s.applyLine(ctx, token, sku, quantity, add, searchID, skus, infos)
-		var stale staleLookup
-		if !errors.As(err, &stale) {
+		var newToken string
+		fresh := c == nil
+		if fresh {
+			if !create { // removing from a cart that does not exist: nothing to do
+				return (&priced{ready: true}).cart(&cartRow{}, s.currency), nil
+			}
+			c, newToken = s.newCart(ctx)
+		}
+		out, err := s.applyLine(ctx, c, fresh, sku, quantity, add, searchID)
+		if !errors.Is(err, errCartChanged) || attempt == maxCartAttempts {
+			if out != nil {
+				out.CartToken = newToken
+			}
 			return out, err
 		}
-		if attempt == maxLookups {
-			return nil, errs.Abortedf("the cart changed while it was being updated; try again")
-		}
-		skus = append(skus, stale...)
 	}
 }
 
-// maxLookups bounds how often changeLine asks the catalog again because
-// concurrent requests keep adding other items to the cart.
-const maxLookups = 10
+// maxCartAttempts bounds how often changeLine starts again because other
+// requests changed the cart meanwhile: each round one of them succeeds.
+const maxCartAttempts = 25
 
-// staleLookup is the SKUs a cart has that its catalog lookup did not ask
-// about: another request added them meanwhile.
-type staleLookup []string
-
-func (e staleLookup) Error() string {
-	return "cart changed since the catalog lookup: " + strings.Join(e, ", ")
+// newCart is a cart for the caller, not stored yet: a signed-in shopper's
+// own, or a guest's with a new token.
+func (s *Service) newCart(ctx context.Context) (c *cartRow, token string) {
+	now := micros(s.now())
+	c = &cartRow{ID: newID(), CreatedAt: now, UpdatedAt: now}
+	if p := shopper(ctx); p != nil {
+		id := p.Subject
+		c.CustomerID = &id
+		return c, ""
+	}
+	token = newCartToken()
+	h := hashToken(token)
+	c.TokenHash = &h
+	return c, token
 }
 
-// applyLine is changeLine's transaction, with what the catalog said of
-// asked, the SKUs the cart had when it was read before, and sku (added from
-// the search searchID, when set). A cart
-// that has other SKUs now changes nothing and returns them as staleLookup.
-func (s *Service) applyLine(ctx context.Context, token, sku string, quantity int64, add bool, searchID string, asked []string, infos map[string]*productv1.VariantInfo) (*orderv1.Cart, error) {
-	var out *orderv1.Cart
-	err := s.store.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		c, newToken, err := s.cartFor(ctx, tx, token, add || quantity > 0)
-		if err != nil {
-			return err
-		}
-		if c == nil { // removing from a cart that does not exist: nothing to do
-			out = (&priced{ready: true}).cart(&cartRow{}, s.currency)
-			return nil
-		}
-		lines := c.Lines
-		var unasked staleLookup
-		for _, l := range lines {
-			if !slices.Contains(asked, l.SKU) {
-				unasked = append(unasked, l.SKU)
-			}
-		}
-		if len(unasked) > 0 {
-			return unasked
-		}
-		var d *discountRow
-		if c.DiscountCode != "" {
-			if d, err = s.store.discountByCodeTx(ctx, tx, normalizeCode(c.DiscountCode)); err != nil {
-				return err
-			}
-		}
-		var had int64
-		i := slices.IndexFunc(lines, func(l *cartLine) bool { return l.SKU == sku })
-		if i >= 0 {
-			had = lines[i].Quantity
-		}
-		want := quantity
-		if add {
-			want += had
-		}
-		switch {
-		case want > maxQuantity:
-			return errs.Invalidf("quantity: at most %d of one item per order", maxQuantity)
-		case want == 0 && i >= 0:
-			lines = slices.Delete(lines, i, i+1)
-		case want == 0:
-		case i >= 0:
-			lines[i].Quantity = want
-			if searchID != "" {
-				lines[i].SearchID = searchID
-			}
-		case len(lines) >= maxLines:
-			return errs.FailedPreconditionf("a cart holds at most %d different items", maxLines)
-		default:
-			lines = append(lines, &cartLine{SKU: sku, Quantity: want, AddedAt: micros(s.now()), SearchID: searchID})
-		}
-		c.Lines = lines
-		p := s.priceGoods(lines, infos, c.DiscountCode, d)
-		for _, l := range p.lines {
-			if l.SKU == sku {
-				if err := refusal(l, sku, want, had); err != nil {
-					return err
-				}
-			}
-		}
-		if err := s.touch(ctx, tx, c); err != nil {
-			return err
-		}
-		out = p.cart(c, s.currency)
-		out.CartToken = newToken
-		return nil
-	})
+// applyLine makes changeLine's change to cart c as it was read (fresh: as
+// newCart made it, not stored yet): sku (added from the search searchID,
+// when set) to quantity. It returns errCartChanged when c changed, or the
+// shopper's cart was made, meanwhile.
+func (s *Service) applyLine(ctx context.Context, c *cartRow, fresh bool, sku string, quantity int64, add bool, searchID string) (*orderv1.Cart, error) {
+	lines := c.Lines
+	skus := skusOf(lines)
+	if (add || quantity > 0) && !slices.Contains(skus, sku) {
+		skus = append(skus, sku)
+	}
+	infos, err := s.lookup(ctx, skus)
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	var d *discountRow
+	if c.DiscountCode != "" {
+		if d, err = s.store.discountByCode(ctx, normalizeCode(c.DiscountCode)); err != nil {
+			return nil, err
+		}
+	}
+	var had int64
+	i := slices.IndexFunc(lines, func(l *cartLine) bool { return l.SKU == sku })
+	if i >= 0 {
+		had = lines[i].Quantity
+	}
+	want := quantity
+	if add {
+		want += had
+	}
+	switch {
+	case want > maxQuantity:
+		return nil, errs.Invalidf("quantity: at most %d of one item per order", maxQuantity)
+	case want == 0 && i >= 0:
+		lines = slices.Delete(lines, i, i+1)
+	case want == 0:
+	case i >= 0:
+		lines[i].Quantity = want
+		if searchID != "" {
+			lines[i].SearchID = searchID
+		}
+	case len(lines) >= maxLines:
+		return nil, errs.FailedPreconditionf("a cart holds at most %d different items", maxLines)
+	default:
+		lines = append(lines, &cartLine{SKU: sku, Quantity: want, AddedAt: micros(s.now()), SearchID: searchID})
+	}
+	c.Lines = lines
+	p := s.priceGoods(lines, infos, c.DiscountCode, d)
+	for _, l := range p.lines {
+		if l.SKU == sku {
+			if err := refusal(l, sku, want, had); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if fresh {
+		err = s.store.createCart(ctx, c)
+	} else {
+		c.UpdatedAt = micros(s.now())
+		err = s.store.updateCart(ctx, s.store.db, c)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return p.cart(c, s.currency), nil
 }
 
-// touch marks c changed now.
+// touch marks c changed now and writes it, unless it changed since it was
+// read (errCartChanged).
 func (s *Service) touch(ctx context.Context, tx bun.Tx, c *cartRow) error {
 	c.UpdatedAt = micros(s.now())
 	return s.store.updateCart(ctx, tx, c)

@@ -356,6 +356,53 @@ func TestConcurrentAdditionsToOneCartAllStay(t *testing.T) {
 	})
 }
 
+// An item added while the cart is being checked out is never lost: it is
+// in the order, or still in the cart, or the checkout fails and asks the
+// shopper to review the cart (which keeps it).
+func TestAnItemAddedDuringCheckoutIsNeverLost(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, envOptions{}, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		e.seedCatalog(t, stockItem{sku: "BASE", price: 500, stock: 100}, stockItem{sku: "LATE", price: 700, stock: 100})
+		outcomes := map[string]int{}
+		for i := range 12 {
+			me := e.customer(400 + i)
+			if _, err := me.cart.AddItem(ctx, &orderv1.AddItemRequest{Sku: "BASE", Quantity: 1}); err != nil {
+				t.Fatal(err)
+			}
+			added := make(chan error, 1)
+			go func() {
+				_, err := me.cart.AddItem(ctx, &orderv1.AddItemRequest{Sku: "LATE", Quantity: 1})
+				added <- err
+			}()
+			res, err := checkout(ctx, me, fmt.Sprintf("late-checkout-%d", i))
+			if err := <-added; err != nil {
+				t.Fatalf("AddItem: %v", err)
+			}
+			cart, cerr := me.cart.GetCart(ctx, &orderv1.GetCartRequest{})
+			if cerr != nil {
+				t.Fatal(cerr)
+			}
+			inCart := lines(cart.GetCart())
+			inOrder := map[string]int64{}
+			for _, l := range res.GetOrder().GetLines() {
+				inOrder[l.GetSku()] = l.GetQuantity()
+			}
+			switch {
+			case err != nil && code(err) == connect.CodeFailedPrecondition && inCart["BASE"] == 1 && inCart["LATE"] == 1:
+				outcomes["checkout refused, both in the cart"]++
+			case err == nil && inOrder["BASE"] == 1 && inOrder["LATE"] == 1 && len(inCart) == 0:
+				outcomes["both in the order"]++
+			case err == nil && inOrder["BASE"] == 1 && inOrder["LATE"] == 0 && inCart["LATE"] == 1 && len(inCart) == 1:
+				outcomes["added after the order"]++
+			default:
+				t.Fatalf("round %d: checkout %v (order %v), cart %v: an item was lost or doubled", i, err, inOrder, inCart)
+			}
+		}
+		t.Logf("outcomes: %v", outcomes)
+	})
+}
+
 // Adding one item to one cart from many requests at once counts every
 // addition: none overwrites another's quantity.
 func TestConcurrentAdditionsOfOneItemAllCount(t *testing.T) {

@@ -3,6 +3,7 @@ package order
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"strings"
 	"time"
 
@@ -80,6 +81,9 @@ func (s *Service) Checkout(ctx context.Context, req *orderv1.CheckoutRequest) (*
 			return nil, errs.Abortedf("this checkout is being placed by another request; retry with the same idempotency_key")
 		}
 		return s.replay(ctx, existing, hash)
+	}
+	if errors.Is(err, errCartChanged) { // an item added or removed since the cart was priced
+		err = errs.FailedPreconditionf("your cart changed during checkout; review it and check out again")
 	}
 	if err != nil {
 		// The hold goes back now; if this fails too, it expires.

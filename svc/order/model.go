@@ -22,6 +22,9 @@ type cartRow struct {
 	MergedInto   *string
 	CreatedAt    int64
 	UpdatedAt    int64
+	// Version counts the cart's changes: a write based on a read of an
+	// older version is refused (see store.updateCart).
+	Version int64
 
 	// Lines is JSON in the row, oldest first, so that a cart is read, and
 	// changed, in one statement. Never nil when written (see store).

@@ -91,11 +91,41 @@ func (s *store) insertCart(ctx context.Context, tx bun.Tx, c *cartRow) error {
 	return nil
 }
 
-// updateCart writes c's lines, discount code and update time.
-func (s *store) updateCart(ctx context.Context, tx bun.Tx, c *cartRow) error {
-	if _, err := tx.NewUpdate().Model(withLines(c)).Column("updated_at", "discount_code", "lines").WherePK().Exec(ctx); err != nil {
+// errCartChanged is a cart write refused because the cart changed (or a
+// shopper's first cart was made) since the read it was based on.
+var errCartChanged = errs.Abortedf("the cart changed while it was being updated; try again")
+
+// createCart stores a new cart, made without a transaction; errCartChanged
+// when the shopper's cart was made meanwhile.
+func (s *store) createCart(ctx context.Context, c *cartRow) error {
+	res, err := s.db.NewInsert().Model(withLines(c)).On("CONFLICT DO NOTHING").Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("create cart: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		if err != nil {
+			return fmt.Errorf("create cart: %w", err)
+		}
+		return errCartChanged
+	}
+	return nil
+}
+
+// updateCart writes c's lines, discount code and update time, and counts
+// its version, unless it changed since c was read (errCartChanged).
+func (s *store) updateCart(ctx context.Context, idb bun.IDB, c *cartRow) error {
+	res, err := idb.NewUpdate().Model(withLines(c)).Column("updated_at", "discount_code", "lines").
+		Set("version = version + 1").WherePK().Where("version = ?", c.Version).Exec(ctx)
+	if err != nil {
 		return fmt.Errorf("update cart: %w", err)
 	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		if err != nil {
+			return fmt.Errorf("update cart: %w", err)
+		}
+		return errCartChanged
+	}
+	c.Version++
 	return nil
 }
 
@@ -103,7 +133,8 @@ func (s *store) updateCart(ctx context.Context, tx bun.Tx, c *cartRow) error {
 // empties it.
 func (s *store) retireCart(ctx context.Context, tx bun.Tx, c *cartRow) error {
 	c.Lines = nil
-	if _, err := tx.NewUpdate().Model(withLines(c)).Column("merged_into", "updated_at", "lines").WherePK().Exec(ctx); err != nil {
+	if _, err := tx.NewUpdate().Model(withLines(c)).Column("merged_into", "updated_at", "lines").
+		Set("version = version + 1").WherePK().Exec(ctx); err != nil {
 		return fmt.Errorf("retire guest cart: %w", err)
 	}
 	return nil
