@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql/driver"
+	"reflect"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -48,11 +49,39 @@ func (c *cachingConn) QueryContext(ctx context.Context, query string, args []dri
 // cacheStatement puts pgx's per-query mode option before args when there
 // are any (pgx reads leading options off a query's arguments); a statement
 // without arguments goes as it is.
+//
+// An argument that is a driver.Valuer whose value is text goes as that
+// text. A prepared statement tells pgx each parameter's type, and pgx
+// sends a Valuer's text for a binary type (River passes its arrays and
+// JSON so) by parsing it and encoding it in binary, which cost more client
+// CPU than the statement cache saved PostgreSQL; text it sends as it is,
+// for PostgreSQL to read.
 func cacheStatement(args []driver.NamedValue) []driver.NamedValue {
 	if len(args) == 0 {
 		return args
 	}
 	out := make([]driver.NamedValue, 0, len(args)+1)
 	out = append(out, driver.NamedValue{Value: pgx.QueryExecModeCacheStatement})
-	return append(out, args...)
+	for _, a := range args {
+		if s, ok := valuerText(a.Value); ok {
+			a.Value = s
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// valuerText is the value of v when v is a driver.Valuer whose value is a
+// string (database/sql's own rules: a nil pointer is not asked).
+func valuerText(v any) (string, bool) {
+	vr, ok := v.(driver.Valuer)
+	if !ok {
+		return "", false
+	}
+	if rv := reflect.ValueOf(vr); rv.Kind() == reflect.Pointer && rv.IsNil() {
+		return "", false
+	}
+	val, err := vr.Value()
+	s, ok := val.(string)
+	return s, err == nil && ok
 }

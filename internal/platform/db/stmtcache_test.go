@@ -2,7 +2,9 @@ package db_test
 
 import (
 	"context"
+	"database/sql/driver"
 	"net/url"
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -89,5 +91,44 @@ func TestParameterisedStatementsArePreparedOnce(t *testing.T) {
 				t.Errorf("prepared statements %v, want only the two with arguments, %d each", byText, c.want)
 			}
 		})
+	}
+}
+
+// textArray is an argument the way River passes its arrays: a
+// driver.Valuer whose value is PostgreSQL's text form.
+type textArray []string
+
+func (a *textArray) Value() (driver.Value, error) {
+	if a == nil {
+		return nil, nil
+	}
+	return "{" + strings.Join(*a, ",") + "}", nil
+}
+
+// Valuers reach PostgreSQL as their text (a nil pointer as NULL) through
+// the statement cache, for any parameter type the text can be read as.
+func TestValuerArgumentsGoAsTheirText(t *testing.T) {
+	t.Parallel()
+	u := dbtest.URL(t, "postgres", "stmtvaluer", fstest.MapFS{})
+	ctx := context.Background()
+	d, err := db.Open(ctx, u, db.Options{Schema: "stmtvaluer"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	for range 2 { // prepared, then reused
+		var n int
+		var j string
+		tags := textArray{"a", "b", "c"}
+		err := d.DB.QueryRowContext(ctx, "SELECT cardinality($1::text[]), ($2::jsonb[])[2]::text",
+			&tags, &textArray{`"{\"x\":1}"`, `"[2]"`}).Scan(&n, &j)
+		if err != nil || n != 3 || j != "[2]" {
+			t.Fatalf("text array and jsonb array = %d, %q, %v; want 3, [2]", n, j, err)
+		}
+		var isNull bool
+		var none *textArray
+		if err := d.DB.QueryRowContext(ctx, "SELECT $1::text[] IS NULL", none).Scan(&isNull); err != nil || !isNull {
+			t.Fatalf("nil Valuer = %v, %v; want NULL", isNull, err)
+		}
 	}
 }
