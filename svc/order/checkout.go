@@ -319,7 +319,7 @@ func (s *Service) PayOrder(ctx context.Context, req *orderv1.PayOrderRequest) (*
 	pay := res.GetPayment()
 	s.crash("pay.confirmed")
 	if pay.GetStatus() == paymentv1.PaymentStatus_PAYMENT_STATUS_SUCCEEDED {
-		if o, err = s.applyPayment(ctx, o.ID, pay, "payment succeeded"); err != nil {
+		if o, err = s.applyReadPayment(ctx, o, pay, "payment succeeded"); err != nil {
 			return nil, err
 		}
 	}

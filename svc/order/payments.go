@@ -22,7 +22,7 @@ func (s *Service) ApplyPaymentEvent(ctx context.Context, req *orderv1.ApplyPayme
 		return nil, err
 	}
 	if !reflects(o, pay) {
-		if o, err = s.applyPayment(ctx, o.ID, pay, ""); err != nil {
+		if o, err = s.applyReadPayment(ctx, o, pay, ""); err != nil {
 			return nil, err
 		}
 	}
@@ -36,7 +36,17 @@ func (s *Service) ApplyPaymentEvent(ctx context.Context, req *orderv1.ApplyPayme
 // times, ways and orders a payment is reported, the order is paid once and
 // its stock committed once.
 func (s *Service) applyPayment(ctx context.Context, id string, pay *paymentv1.Payment, reason string) (*orderRow, error) {
-	return s.store.changeOrder(ctx, id, func(ctx context.Context, tx bun.Tx, o *orderRow) error {
+	return s.store.changeOrder(ctx, id, s.paymentChange(pay, reason))
+}
+
+// applyReadPayment is applyPayment for order o, just read by the caller.
+func (s *Service) applyReadPayment(ctx context.Context, o *orderRow, pay *paymentv1.Payment, reason string) (*orderRow, error) {
+	return s.store.changeReadOrder(ctx, o, s.paymentChange(pay, reason))
+}
+
+// paymentChange is the change that brings an order in line with pay.
+func (s *Service) paymentChange(pay *paymentv1.Payment, reason string) func(ctx context.Context, tx bun.Tx, o *orderRow) error {
+	return func(ctx context.Context, tx bun.Tx, o *orderRow) error {
 		if pay != nil && o.PaymentID != "" && o.PaymentID != pay.GetId() {
 			s.log.WarnContext(ctx, "payment event for a payment the order does not use; ignored", "order", o.ID, "payment", pay.GetId())
 			return nil
@@ -82,7 +92,7 @@ func (s *Service) applyPayment(ctx context.Context, id string, pay *paymentv1.Pa
 			return s.noteRefund(ctx, tx, o, r, "refunded "+money.Format(r, o.Currency)+" in all", who)
 		}
 		return nil
-	})
+	}
 }
 
 // cancelPending cancels an unpaid order: its hold goes back to stock and its

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/uptrace/bun"
@@ -309,6 +310,29 @@ func (s *store) changeOrder(ctx context.Context, id string, change func(ctx cont
 	return out, err
 }
 
+// changeReadOrder is changeOrder for order o that the caller has just read
+// (not locked): change runs on a copy of it in a transaction without
+// reading it again, since updateOrder's version guard notices a change
+// made meanwhile. When there was one, or when change wrote nothing (its
+// decision may rest on what changed), it is made as changeOrder makes it.
+func (s *store) changeReadOrder(ctx context.Context, o *orderRow, change func(ctx context.Context, tx bun.Tx, o *orderRow) error) (*orderRow, error) {
+	c := *o
+	c.History = slices.Clone(o.History)
+	err := s.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if err := change(ctx, tx, &c); err != nil {
+			return err
+		}
+		if c.Version == o.Version {
+			return errStaleOrder // nothing written: roll back, decide on the row as it is
+		}
+		return nil
+	})
+	if errors.Is(err, errStaleOrder) {
+		return s.changeOrder(ctx, o.ID, change)
+	}
+	return &c, err
+}
+
 // updateOrder writes o's status, refunded total, payment and history,
 // guarded by its version so a concurrent change is noticed (errs.Aborted),
 // and counts the new version on o.
@@ -321,11 +345,14 @@ func (s *store) updateOrder(ctx context.Context, tx bun.Tx, o *orderRow) error {
 		return fmt.Errorf("update order: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
-		return errs.Abortedf("order %s changed at the same time; try again", o.Number)
+		return &errs.Error{Kind: errs.Aborted, Message: fmt.Sprintf("order %s changed at the same time; try again", o.Number), Err: errStaleOrder}
 	}
 	o.Version++
 	return nil
 }
+
+// errStaleOrder is the cause of updateOrder's refusal.
+var errStaleOrder = errors.New("the order's version moved on since it was read")
 
 // insertOrder stores a new order. A unique violation (the checkout's
 // idempotency key taken) comes back as is, for db.IsUniqueViolation.
