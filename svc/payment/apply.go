@@ -3,6 +3,7 @@ package payment
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -50,41 +51,77 @@ func (s *Service) apply(ctx context.Context, paymentID string, c change) (*payme
 	return p, err
 }
 
+// applyRead is apply for payment read, which the caller has just read (not
+// locked): c is folded into a copy of it in a transaction without reading
+// it again, since the write is guarded by the version read. When the
+// payment changed meanwhile, or c changes nothing on the row read (that
+// may rest on what changed), it is applied as apply applies it.
+func (s *Service) applyRead(ctx context.Context, read *paymentRow, c change) (*paymentRow, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
+	p := *read
+	err := s.store.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		changed, err := s.fold(ctx, tx, &p, c)
+		if err == nil && !changed {
+			return errStalePayment // decide again on the locked row
+		}
+		return err
+	})
+	if errors.Is(err, errStalePayment) {
+		return s.apply(ctx, read.ID, c)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
 // applyTx folds c into the payment inside tx, with the payment's row
-// locked. When that really changes the payment it bumps its version and
-// reports changed, and when it changes what the order service sees (the
-// status, or the sum of succeeded refunds) it puts a PaymentEvent in the
-// outbox, in tx.
+// locked (see fold).
 func (s *Service) applyTx(ctx context.Context, tx bun.Tx, paymentID string, c change) (p *paymentRow, changed bool, err error) {
 	p, err = s.store.lockPayment(ctx, tx, paymentID)
 	if err != nil {
 		return nil, false, err
 	}
+	changed, err = s.fold(ctx, tx, p, c)
+	if err != nil {
+		return nil, false, err
+	}
+	return p, changed, nil
+}
+
+// fold folds c into payment p inside tx. When that really changes the
+// payment it writes it, guarded by the version p was read at
+// (errStalePayment when it moved on), bumps its version and reports
+// changed; when it changes what the order service sees (the status, or
+// the sum of succeeded refunds) it puts a PaymentEvent in the outbox, in
+// tx.
+func (s *Service) fold(ctx context.Context, tx bun.Tx, p *paymentRow, c change) (changed bool, err error) {
 	before := *p
 	if c.intent != nil {
 		if err := foldIntent(p, *c.intent, c.declined); err != nil {
-			return nil, false, err
+			return false, err
 		}
 	}
 	if c.refund != nil {
 		if err := s.settleRefund(ctx, tx, p, *c.refund); err != nil {
-			return nil, false, err
+			return false, err
 		}
 	}
 	if *p == before {
-		return p, false, nil
+		return false, nil
 	}
 	p.Version++
 	p.UpdatedAt = micros(s.now())
-	if err := s.store.updatePayment(ctx, tx, p); err != nil {
-		return nil, false, err
+	if err := s.store.updatePayment(ctx, tx, p, before.Version); err != nil {
+		return false, err
 	}
 	if p.Status != before.Status || p.succeededRefunds() != before.succeededRefunds() {
 		if err := s.publish(ctx, tx, p); err != nil {
-			return nil, false, err
+			return false, err
 		}
 	}
-	return p, true, nil
+	return true, nil
 }
 
 // foldIntent moves p to the intent's state where that is allowed. The open

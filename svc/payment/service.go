@@ -266,7 +266,7 @@ func (s *Service) ConfirmPayment(ctx context.Context, req *paymentv1.ConfirmPaym
 	default:
 		return nil, scrub(err, req.GetPaymentMethod())
 	}
-	if p, err = s.apply(ctx, p.ID, c); err != nil {
+	if p, err = s.applyRead(ctx, p, c); err != nil {
 		return nil, err
 	}
 	if p.Status == statusCanceled {

@@ -186,6 +186,37 @@ func TestConfirmSucceedsAndTellsOutcomesOnce(t *testing.T) {
 	})
 }
 
+// A confirm's outcome is written on the row read before the provider was
+// asked, guarded by its version: when a webhook changed the payment
+// meanwhile, the outcome is folded into the payment as it is now, and
+// neither change is lost.
+func TestConfirmOutcomeAfterAConcurrentChangeKeepsBoth(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, envOptions{}, func(t *testing.T, e *env) {
+		p := e.create(t, "checkout-race", 2500)
+		intent := func(st provider.Status) provider.Intent {
+			return provider.Intent{ID: p.GetProviderPaymentId(), Amount: 2500, Currency: "usd", Status: st}
+		}
+		got, err := payment.ApplyAfterAConcurrentChange(context.Background(), e.svc, p.GetId(),
+			intent(provider.StatusProcessing), intent(provider.StatusSucceeded))
+		if err != nil || got.GetStatus() != succeeded {
+			t.Fatalf("after the race: %v, %v; want succeeded", got, err)
+		}
+		evs := e.settledEvents(t, p.GetId())
+		var seen []string
+		for _, ev := range evs {
+			seen = append(seen, ev.GetEventId()+" "+ev.GetPayment().GetStatus().String())
+		}
+		want := []string{
+			p.GetId() + ":2 PAYMENT_STATUS_PROCESSING",
+			p.GetId() + ":3 PAYMENT_STATUS_SUCCEEDED",
+		}
+		if diff := cmp.Diff(want, seen); diff != "" {
+			t.Errorf("events (-want +got):\n%s", diff)
+		}
+	})
+}
+
 // An order service that is down gets the event later: River retries.
 func TestOutcomesErrorIsRetried(t *testing.T) {
 	t.Parallel()

@@ -86,14 +86,25 @@ func (s *store) insertPayment(ctx context.Context, p *paymentRow) error {
 	return nil
 }
 
-// updatePayment writes back a payment read with lockPayment.
-func (s *store) updatePayment(ctx context.Context, tx bun.Tx, p *paymentRow) error {
-	_, err := tx.NewUpdate().Model(p).WherePK().ExcludeColumn("id", "created_at").Exec(ctx)
+// updatePayment writes back payment p, read at version was: errStalePayment
+// when it has moved on since (never after lockPayment).
+func (s *store) updatePayment(ctx context.Context, tx bun.Tx, p *paymentRow, was int64) error {
+	res, err := tx.NewUpdate().Model(p).WherePK().Where("version = ?", was).ExcludeColumn("id", "created_at").Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("update payment: %w", err)
 	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		if err != nil {
+			return fmt.Errorf("update payment: %w", err)
+		}
+		return errStalePayment
+	}
 	return nil
 }
+
+// errStalePayment is a payment write refused because the payment changed
+// since the read it was based on.
+var errStalePayment = errs.Abortedf("the payment changed at the same time; try again")
 
 // holdRefund raises a succeeded payment's refunded (and refund_pending) by
 // amount, unless that would take refunded above the payment's amount, and
