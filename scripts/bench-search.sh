@@ -224,9 +224,24 @@ list "$(list_body '"inStockOnly":false' 100 "$token")" | product_lines >"$work/s
 # dev: the whole shop in one process on the same catalog, from exec to its
 # first 200 from /healthz (polled every 20 ms).
 kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; pid=""
+# dev's two ports come from below the kernel's ephemeral range (32768+ by
+# default), as bench.sh's do: from 30000 up, an outgoing connection of the
+# run before (wrk's, PostgreSQL's) could hold one when dev binds it, and
+# the restart failed so ("address already in use") in a CI rehearsal.
+dev_ports() {
+  local lo p
+  lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+  for _ in $(seq 1 100); do
+    p=$(( 10000 + RANDOM % (lo - 10001) ))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && ! (exec 3<>"/dev/tcp/127.0.0.1/$(( p + 1 ))") 2>/dev/null; then
+      echo "$p"; return
+    fi
+  done
+  die "no two free ports found on 127.0.0.1"
+}
 start_dev() {
   local t0 t1 dport
-  dport=$(( 30000 + RANDOM % 10000 ))
+  dport=$(dev_ports) || exit 1
   dev_url="http://127.0.0.1:$dport"
   admin_url="http://127.0.0.1:$(( dport + 1 ))"
   t0=$(date +%s%N)
