@@ -105,8 +105,13 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 }
 
 // The demo shop's settings, which only dev uses: sales tax to show tax at
-// checkout, a warehouse to print on labels, and tracking polled often
-// enough to see the local carrier's parcels move within minutes.
+// checkout, a warehouse to print on labels, tracking polled often enough
+// to see the local carrier's parcels move within minutes, and background
+// jobs polled for rarely. In dev every job is queued in this process, and
+// River's SQLite listener wakes the service's workers within about 50 ms
+// of the commit that queued it, so the poll is only a fallback; at the
+// serving default (250 ms) six services' polls kept an idle dev busy
+// (docs/benchmarks.md, idle cost).
 const (
 	demoTaxRules = "US-CA=7.25,US-NY=8.875,US-TX=6.25,US-WA=6.5,CA=5,GB=20,DE=19,FR=20"
 	demoShipFrom = `{"name":"Emporium Demo Warehouse","line1":"500 Dock Rd","city":"Oakland","region":"CA","postalCode":"94607","country":"US"}`
@@ -115,7 +120,7 @@ const (
 // demoDefaults makes the demo settings dev's defaults; flags and the
 // environment still override them.
 func demoDefaults(fs *flag.FlagSet) {
-	for name, value := range map[string]string{"tax-rules": demoTaxRules, "ship-from": demoShipFrom, "track-interval": "30s"} {
+	for name, value := range map[string]string{"tax-rules": demoTaxRules, "ship-from": demoShipFrom, "track-interval": "30s", "job-poll": "5s"} {
 		f := fs.Lookup(name)
 		if err := f.Value.Set(value); err != nil {
 			panic(fmt.Sprintf("demo default --%s: %v", name, err)) // constants above
