@@ -1,6 +1,7 @@
 package order
 
 import (
+	"context"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -27,8 +28,18 @@ type cartRow struct {
 	Version int64
 
 	// Lines is JSON in the row, oldest first, so that a cart is read, and
-	// changed, in one statement. Never nil when written (see store).
+	// changed, in one statement.
 	Lines []*cartLine `bun:",type:text"`
+}
+
+var _ bun.BeforeAppendModelHook = (*cartRow)(nil)
+
+// BeforeAppendModel writes a cart without lines as [], not JSON null.
+func (c *cartRow) BeforeAppendModel(context.Context, bun.Query) error {
+	if c.Lines == nil {
+		c.Lines = []*cartLine{}
+	}
+	return nil
 }
 
 // cartLine is one SKU in a cart.

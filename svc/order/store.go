@@ -56,7 +56,7 @@ func (s *store) customerCartTx(ctx context.Context, idb bun.IDB, customerID stri
 // concurrent request made theirs first, and returns the cart the customer
 // has now, held until tx ends.
 func (s *store) createCustomerCart(ctx context.Context, tx bun.Tx, c *cartRow) (*cartRow, error) {
-	if _, err := tx.NewInsert().Model(withLines(c)).On("CONFLICT (customer_id) DO NOTHING").Exec(ctx); err != nil {
+	if _, err := tx.NewInsert().Model(c).On("CONFLICT (customer_id) DO NOTHING").Exec(ctx); err != nil {
 		return nil, fmt.Errorf("create cart: %w", err)
 	}
 	if err := forUpdate(tx.NewSelect().Model(c).Where("c.customer_id = ?", *c.CustomerID), tx, true).Scan(ctx); err != nil {
@@ -86,7 +86,7 @@ func (s *store) guestCartTx(ctx context.Context, idb bun.IDB, tokenHash string, 
 
 // insertCart stores a new guest cart.
 func (s *store) insertCart(ctx context.Context, tx bun.Tx, c *cartRow) error {
-	if _, err := tx.NewInsert().Model(withLines(c)).Exec(ctx); err != nil {
+	if _, err := tx.NewInsert().Model(c).Exec(ctx); err != nil {
 		return fmt.Errorf("create cart: %w", err)
 	}
 	return nil
@@ -99,32 +99,17 @@ var errCartChanged = errs.Abortedf("the cart changed while it was being updated;
 // createCart stores a new cart, made without a transaction; errCartChanged
 // when the shopper's cart was made meanwhile.
 func (s *store) createCart(ctx context.Context, c *cartRow) error {
-	res, err := s.db.NewInsert().Model(withLines(c)).On("CONFLICT DO NOTHING").Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("create cart: %w", err)
-	}
-	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		if err != nil {
-			return fmt.Errorf("create cart: %w", err)
-		}
-		return errCartChanged
-	}
-	return nil
+	res, err := s.db.NewInsert().Model(c).On("CONFLICT DO NOTHING").Exec(ctx)
+	return db.ChangedRow(res, err, "create cart", errCartChanged)
 }
 
 // updateCart writes c's lines, discount code and update time, and counts
 // its version, unless it changed since c was read (errCartChanged).
 func (s *store) updateCart(ctx context.Context, idb bun.IDB, c *cartRow) error {
-	res, err := idb.NewUpdate().Model(withLines(c)).Column("updated_at", "discount_code", "lines").
+	res, err := idb.NewUpdate().Model(c).Column("updated_at", "discount_code", "lines").
 		Set("version = version + 1").WherePK().Where("version = ?", c.Version).Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("update cart: %w", err)
-	}
-	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		if err != nil {
-			return fmt.Errorf("update cart: %w", err)
-		}
-		return errCartChanged
+	if err := db.ChangedRow(res, err, "update cart", errCartChanged); err != nil {
+		return err
 	}
 	c.Version++
 	return nil
@@ -134,20 +119,11 @@ func (s *store) updateCart(ctx context.Context, idb bun.IDB, c *cartRow) error {
 // empties it.
 func (s *store) retireCart(ctx context.Context, tx bun.Tx, c *cartRow) error {
 	c.Lines = nil
-	if _, err := tx.NewUpdate().Model(withLines(c)).Column("merged_into", "updated_at", "lines").
+	if _, err := tx.NewUpdate().Model(c).Column("merged_into", "updated_at", "lines").
 		Set("version = version + 1").WherePK().Exec(ctx); err != nil {
 		return fmt.Errorf("retire guest cart: %w", err)
 	}
 	return nil
-}
-
-// withLines makes an empty cart's lines [] rather than nil, which bun would
-// write as JSON null, and returns c.
-func withLines(c *cartRow) *cartRow {
-	if c.Lines == nil {
-		c.Lines = []*cartLine{}
-	}
-	return c
 }
 
 // forUpdate makes q hold the rows it reads until the transaction ends when
@@ -166,12 +142,8 @@ func forUpdate(q *bun.SelectQuery, idb bun.IDB, lock bool) *bun.SelectQuery {
 // discountByCode reads the discount with a code (normalized); nil when
 // there is none.
 func (s *store) discountByCode(ctx context.Context, code string) (*discountRow, error) {
-	return s.discountByCodeTx(ctx, s.db, code)
-}
-
-func (s *store) discountByCodeTx(ctx context.Context, idb bun.IDB, code string) (*discountRow, error) {
 	d := new(discountRow)
-	err := idb.NewSelect().Model(d).Where("d.code = ?", code).Scan(ctx)
+	err := s.db.NewSelect().Model(d).Where("d.code = ?", code).Scan(ctx)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, nil
@@ -341,11 +313,9 @@ func (s *store) updateOrder(ctx context.Context, tx bun.Tx, o *orderRow) error {
 		Column("status", "refunded_total", "payment_id", "history", "updated_at").
 		Set("version = version + 1").
 		WherePK().Where("version = ?", o.Version).Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("update order: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		return &errs.Error{Kind: errs.Aborted, Message: fmt.Sprintf("order %s changed at the same time; try again", o.Number), Err: errStaleOrder}
+	stale := &errs.Error{Kind: errs.Aborted, Message: fmt.Sprintf("order %s changed at the same time; try again", o.Number), Err: errStaleOrder}
+	if err := db.ChangedRow(res, err, "update order", stale); err != nil {
+		return err
 	}
 	o.Version++
 	return nil

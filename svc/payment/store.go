@@ -90,16 +90,7 @@ func (s *store) insertPayment(ctx context.Context, p *paymentRow) error {
 // when it has moved on since (never after lockPayment).
 func (s *store) updatePayment(ctx context.Context, tx bun.Tx, p *paymentRow, was int64) error {
 	res, err := tx.NewUpdate().Model(p).WherePK().Where("version = ?", was).ExcludeColumn("id", "created_at").Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("update payment: %w", err)
-	}
-	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		if err != nil {
-			return fmt.Errorf("update payment: %w", err)
-		}
-		return errStalePayment
-	}
-	return nil
+	return db.ChangedRow(res, err, "update payment", errStalePayment)
 }
 
 // errStalePayment is a payment write refused because the payment changed

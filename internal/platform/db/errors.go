@@ -1,7 +1,9 @@
 package db
 
 import (
+	"database/sql"
 	"errors"
+	"fmt"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite"
@@ -20,4 +22,22 @@ func IsUniqueViolation(err error) bool {
 		return lite.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || lite.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
 	}
 	return false
+}
+
+// ChangedRow checks a write that changes one row or, when its guard (a
+// version, a state, a conflict it skips) no longer holds, none: res and err
+// as Exec returned them. It is err described as what, or none when no row
+// changed.
+func ChangedRow(res sql.Result, err error, what string, none error) error {
+	var n int64
+	if err == nil {
+		n, err = res.RowsAffected()
+	}
+	switch {
+	case err != nil:
+		return fmt.Errorf("%s: %w", what, err)
+	case n == 0:
+		return none
+	}
+	return nil
 }
