@@ -27,7 +27,6 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
 	"github.com/uptrace/bun"
@@ -53,13 +52,13 @@ func Migrations() fs.FS {
 
 // driver picks River's driver for d's engine. Both work on d's own pool, so
 // on PostgreSQL River's tables resolve through the pool's search_path (the
-// service's schema) and River's notification topics are prefixed with
-// current_schema().
+// service's schema). On SQLite, River's notifications stay in memory
+// (wake.go).
 func driver(d *bun.DB) riverdriver.Driver[*sql.Tx] {
 	if db.IsPostgres(d) {
 		return riverdatabasesql.New(d.DB)
 	}
-	return riversqlite.New(d.DB)
+	return newSQLiteDriver(d.DB)
 }
 
 // Migrate brings River's tables (river_job, river_leader, river_queue, …)

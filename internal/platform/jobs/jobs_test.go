@@ -491,3 +491,54 @@ func TestMigrateWith(t *testing.T) {
 		})
 	}
 }
+
+// On SQLite River's notifications stay in memory (wake.go): a job inserted
+// in a transaction is worked at once although the producer polls only
+// every hour, and River's notification table is never written or read.
+func TestSQLiteJobsAreWokenWithoutPolling(t *testing.T) {
+	t.Parallel()
+	d := open(t, "sqlite")
+	ctx := context.Background()
+	done := make(chan string, 10)
+	workers := river.NewWorkers()
+	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, job *river.Job[eventArgs]) error {
+		done <- job.Args.EventID
+		return nil
+	}))
+	c := start(t, d, jobs.Config{Workers: workers, FetchPollInterval: time.Hour})
+	publish := func(id string) {
+		t.Helper()
+		err := d.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+			return c.InsertTx(ctx, tx, eventArgs{EventID: id}, nil)
+		})
+		if err != nil {
+			t.Fatalf("publish %s: %v", id, err)
+		}
+	}
+	worked := func(id string) {
+		t.Helper()
+		select {
+		case got := <-done:
+			if got != id {
+				t.Fatalf("worked %q, want %q", got, id)
+			}
+		case <-time.After(wait):
+			t.Fatalf("job %q not worked after %s (the next poll is an hour away)", id, wait)
+		}
+	}
+	// The first job may be found by the producer's first fetch, at start;
+	// each later one only by a notification. River sends at most one insert
+	// notification per queue per fetch cooldown (100 ms by default) and
+	// leaves a job inserted sooner to the poll, on any engine; the jobs here
+	// are further apart.
+	for i, id := range []string{"first", "second", "third"} {
+		if i > 0 {
+			time.Sleep(3 * river.FetchCooldownDefault)
+		}
+		publish(id)
+		worked(id)
+	}
+	if n := count(t, d, "SELECT count(*) FROM river_notification"); n != 0 {
+		t.Errorf("%d rows in river_notification, want 0", n)
+	}
+}
