@@ -23,6 +23,7 @@
 #   BENCH_SHOPPERS_P99 shoppers of the second checkout run, whose p99 the latency aim is for (default 16);
 #                      when it equals BENCH_SHOPPERS the first run serves both
 #   BENCH_SKUS         SKUs the checkout run buys from (default 50)
+#   BENCH_IDLE         seconds emporium dev is measured at rest, nobody using it (default 60; --smoke: 5)
 #   BENCH_OUTPUT       where the report goes (default docs/benchmarks.md; --smoke: bin/bench-smoke.md)
 #   PGHOST, PGPORT, PGUSER   PostgreSQL to use (default 127.0.0.1, 5432, postgres)
 #
@@ -60,8 +61,8 @@ seconds() {
   else die "not a duration: $v (want e.g. 10, 10s or 1m)"; fi
 }
 
-if ((smoke)); then mode=smoke; def_dur=2; def_warm=1; def_out=bin/bench-smoke.md; def_shoppers=16
-else mode=full; def_dur=10; def_warm=2; def_out=docs/benchmarks.md; def_shoppers=64; fi
+if ((smoke)); then mode=smoke; def_dur=2; def_warm=1; def_out=bin/bench-smoke.md; def_shoppers=16; def_idle=5 idle_settle=2
+else mode=full; def_dur=10; def_warm=2; def_out=docs/benchmarks.md; def_shoppers=64; def_idle=60 idle_settle=20; fi
 duration=$(seconds "${BENCH_DURATION:-$def_dur}")
 warmup=$(seconds "${BENCH_WARMUP:-$def_warm}")
 conns=${BENCH_CONNECTIONS:-32}
@@ -71,8 +72,10 @@ use_nginx=${BENCH_NGINX:-1}
 shoppers=${BENCH_SHOPPERS:-$def_shoppers}
 shoppers_p99=${BENCH_SHOPPERS_P99:-16}
 skus=${BENCH_SKUS:-50}
+idle=$(seconds "${BENCH_IDLE:-$def_idle}")
 out=${BENCH_OUTPUT:-$def_out}
 ((duration >= 1)) || die "BENCH_DURATION must be at least 1 s"
+((idle >= 1)) || die "BENCH_IDLE must be at least 1 s"
 [[ $conns =~ ^[0-9]+$ && $threads =~ ^[0-9]+$ ]] && ((threads >= 1 && conns >= threads)) ||
   die "BENCH_CONNECTIONS ($conns) must be a number ≥ BENCH_THREADS ($threads) ≥ 1"
 [[ $shoppers =~ ^[0-9]+$ && $shoppers_p99 =~ ^[0-9]+$ && $skus =~ ^[0-9]+$ ]] && ((shoppers >= 1 && shoppers_p99 >= 1 && skus >= 1)) ||
@@ -209,13 +212,14 @@ wait_healthy() {
   die "$name did not become healthy at $url within 30 s"
 }
 
-# start_emporium NAME ARGS…: start bin/emporium serve on a free port (retrying
-# if another process took the port meanwhile); sets $port and $pid.
+# start_emporium NAME ARGS…: start bin/emporium serve (or $emporium_cmd) on a
+# free port (retrying if another process took the port meanwhile); sets $port
+# and $pid.
 start_emporium() {
   local name=$1; shift
   for _ in 1 2 3; do
     port=${fixed_port:-$(free_port)} || exit 1
-    ./bin/emporium serve --listen "127.0.0.1:$port" --log-level warn "$@" >"$work/$name.log" 2>&1 &
+    ./bin/emporium "${emporium_cmd:-serve}" --listen "127.0.0.1:$port" --log-level warn "$@" >"$work/$name.log" 2>&1 &
     pid=$!
     pids+=("$pid")
     wait_healthy "http://127.0.0.1:$port/healthz" "$pid" "$name" && return 0
@@ -719,6 +723,26 @@ if ((${#co_cpu[@]})) && [[ -n $co_driver_ms ]]; then
   if ((other_pct > 25)); then disturbed+=("$checkout_name ($other_pct %)"); fi
 fi
 
+# ---------------------------------------------------------------- dev at rest
+# The laptop layout with nobody using it: bin/emporium dev on a fresh data
+# directory (SQLite, every service in one process, its background jobs and
+# checks running). Its own CPU time over $idle s, once it has answered
+# /healthz and had $idle_settle s more to finish starting (the demo catalog's
+# seed and search index).
+log "stopping the checkout server; emporium dev at rest: ${idle_settle}s to settle, ${idle}s measured"
+stop_early "$checkout_pid"
+emporium_cmd=dev start_emporium dev --data-dir "$work/dev"
+dev_pid=$pid
+sleep "$idle_settle"
+idle0=$(proc_ticks "$dev_pid")
+sleep "$idle"
+idle_ticks=$(($(proc_ticks "$dev_pid") - idle0))
+kill -0 "$dev_pid" 2>/dev/null || failures+=("emporium dev exited while at rest: $(tail -n 5 "$work/dev.log")")
+stop_early "$dev_pid"
+idle_s=$(awk -v t="$idle_ticks" -v clk="$clk" 'BEGIN { printf "%.2f", t / clk }')
+idle_pct=$(awk -v t="$idle_ticks" -v clk="$clk" -v d="$idle" 'BEGIN { printf "%.2f", t / clk / d * 100 }')
+idle_ok=$(awk -v p="$idle_pct" 'BEGIN { print (p < 1) }')
+
 # ---------------------------------------------------------------- ratios
 verdict() { if (($1)); then echo "**met**"; else echo "**not met**"; fi; }
 hello=${rps["hello world (net/http)"]} get_d=${rps["GetProduct direct"]} get_e=${rps["GetProduct via edge"]}
@@ -904,6 +928,15 @@ marker='<!-- bench:notes — scripts/bench.sh regenerates everything above this 
     echo "| the whole checkout | $co_mean ms | $co_p99 ms |"
   fi
   echo
+  echo "## emporium dev at rest"
+  echo
+  echo "\`bin/emporium dev --data-dir DIR --listen 127.0.0.1:D --log-level warn\` on a fresh data directory, nobody using it:"
+  echo "its user + system CPU time (\`/proc/PID/stat\`) over $idle s, starting $idle_settle s after it first answered /healthz."
+  echo
+  echo "| process | CPU time in $idle s | share of one core |"
+  echo "|---|---:|---:|"
+  echo "| emporium dev | $idle_s s | $idle_pct % |"
+  echo
   echo "## Aims"
   echo
   echo "| aim | this run | |"
@@ -927,6 +960,7 @@ marker='<!-- bench:notes — scripts/bench.sh regenerates everything above this 
   if ((${#vs_aims[@]})); then printf '%s\n' "${vs_aims[@]}"; fi
   echo "| completed checkouts/s ≥ 300 at $shoppers shoppers (AddItem + Checkout + PayOrder, through the edge, PostgreSQL, payment simulator) | $co_aim_text | $(verdict "$co_aim_ok") |"
   echo "| checkout p99 < 100 ms at $shoppers_p99 shoppers (the same, fewer shoppers) | $co_p99_aim_text | $(verdict "$co_p99_aim_ok") |"
+  echo "| \`emporium dev\` at rest < 1 % of a core, averaged over $idle s | $idle_pct % | $(verdict "$idle_ok") |"
   echo
   echo "p99 per scenario: $p99_list. Edge cost for ListProducts (no aim): $list_cost %."
   echo
