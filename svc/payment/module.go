@@ -62,6 +62,16 @@ func (m *Module) Flags(fs *flag.FlagSet) {
 // Migrate implements module.Module.
 func (*Module) Migrate(ctx context.Context, d *bun.DB) ([]string, error) { return Migrate(ctx, d) }
 
+// simulatorWebhookDelay is how long the simulator's in-process webhooks
+// wait before they are delivered. Stripe sends an event after the API call
+// that caused it has answered, usually within seconds. Delivered at once,
+// the succeeded event of every card payment reached the payment service
+// while ConfirmPayment was still recording the same outcome, waited on the
+// payment's row lock and found nothing to change (5 statements, and lock
+// waits in PayOrder's latency). A moment later it finds the payment already
+// final and costs one read.
+const simulatorWebhookDelay = 250 * time.Millisecond
+
 // Open implements module.Module.
 func (m *Module) Open(ctx context.Context, env *module.Env) (*module.Running, error) {
 	var (
@@ -77,15 +87,16 @@ func (m *Module) Open(ctx context.Context, env *module.Env) (*module.Running, er
 			ActionURL:     env.PublicURL + SimulatorActionPath,
 			Retention:     m.simRetention,
 			// Its webhooks are delivered in-process, as Stripe's would
-			// arrive: signed, checked, deduplicated, and on their own, not
+			// arrive: signed, checked, deduplicated, on their own, not
 			// inside the call that caused them (the simulator emits under a
-			// lock that keeps events in order).
+			// lock that keeps events in order), and after that call has
+			// answered (simulatorWebhookDelay).
 			OnEvent: func(payload []byte, sig string) {
-				go func() {
+				time.AfterFunc(simulatorWebhookDelay, func() {
 					if err := svc.ReceiveWebhook(context.WithoutCancel(ctx), payload, sig); err != nil {
 						env.Log.Warn("simulated payment webhook not applied", "err", err)
 					}
-				}()
+				})
 			},
 		})
 		if err != nil {

@@ -68,7 +68,8 @@ func safeMessage(err error) string {
 //
 // An event is verified (errs.Unauthenticated or errs.Invalid when it is not
 // the provider's), then, for payment_intent.* events about a payment of
-// ours (but payment_intent.created, which can change nothing), the
+// ours (but payment_intent.created, and any event about a payment already
+// succeeded or canceled, which can change nothing), the
 // intent's current state is fetched from the provider
 // (errs.Unavailable when it cannot be) and applied. Fetching rather than
 // trusting the event makes late, repeated and out-of-order events harmless;
@@ -102,6 +103,13 @@ func (s *Service) ReceiveWebhook(ctx context.Context, payload []byte, signatureH
 	}
 	if err != nil {
 		return err
+	}
+	if terminal(p.Status) {
+		// Succeeded and canceled are final (foldIntent): no report about
+		// the intent can change the payment any more. The usual case: the
+		// confirm that caused the event has recorded its outcome.
+		log.DebugContext(ctx, "payment webhook ignored: the payment is final", "payment", p.ID)
+		return nil
 	}
 	if handled, err := s.store.webhookHandled(ctx, ev.ID); err != nil || handled {
 		return err

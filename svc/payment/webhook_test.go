@@ -128,11 +128,16 @@ func TestWebhooksOutOfOrderNeverRegress(t *testing.T) {
 				t.Errorf("%s asked the provider %d times, want none", typ, n)
 			}
 		}
-		// Even a stale read at the provider does not undo it.
+		// A late failure finds the payment final and is answered without
+		// asking the provider, so not even a stale read there could undo it.
 		e.spy.staleGet(provider.Intent{ID: intent, Amount: 1500, Currency: "usd", Status: provider.StatusRequiresPaymentMethod})
+		gets := e.spy.count("Get")
 		late := lateEvent(intent, "evt_late_failure", "payment_intent.payment_failed", e.clock.Now())
 		if status, body := e.postWebhook(t, late, e.signed(late)); status != http.StatusOK {
 			t.Fatalf("late event: %d %q", status, body)
+		}
+		if n := e.spy.count("Get") - gets; n != 0 {
+			t.Errorf("an event about a final payment asked the provider %d times, want none", n)
 		}
 		if got := e.get(t, p.GetId()); got.GetStatus() != succeeded {
 			t.Errorf("after a stale requires_payment_method: status %s, want succeeded", got.GetStatus())
