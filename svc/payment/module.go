@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -82,6 +83,11 @@ func (m *Module) Open(ctx context.Context, env *module.Env) (*module.Running, er
 	)
 	switch m.provider {
 	case "simulator", "":
+		// Webhooks still waiting when the module closes are dropped (the
+		// simulator forgets its intents then anyway), and one being handled
+		// is waited for, so none runs against a closed database.
+		hooks, stopHooks := context.WithCancel(context.WithoutCancel(ctx))
+		var inFlight sync.WaitGroup
 		m.sim, err = provider.NewSimulator(provider.SimulatorConfig{
 			WebhookSecret: randomHex(24), // its webhooks stay in this process
 			ActionURL:     env.PublicURL + SimulatorActionPath,
@@ -92,17 +98,27 @@ func (m *Module) Open(ctx context.Context, env *module.Env) (*module.Running, er
 			// lock that keeps events in order), and after that call has
 			// answered (simulatorWebhookDelay).
 			OnEvent: func(payload []byte, sig string) {
-				time.AfterFunc(simulatorWebhookDelay, func() {
-					if err := svc.ReceiveWebhook(context.WithoutCancel(ctx), payload, sig); err != nil {
+				inFlight.Go(func() {
+					select {
+					case <-hooks.Done():
+						return
+					case <-time.After(simulatorWebhookDelay):
+					}
+					if err := svc.ReceiveWebhook(hooks, payload, sig); err != nil && hooks.Err() == nil {
 						env.Log.Warn("simulated payment webhook not applied", "err", err)
 					}
 				})
 			},
 		})
 		if err != nil {
+			stopHooks()
 			return nil, err
 		}
-		prov, release = m.sim, func() { m.sim.Close() }
+		prov, release = m.sim, func() {
+			stopHooks()
+			inFlight.Wait()
+			m.sim.Close()
+		}
 	case "stripe":
 		prov, err = provider.NewStripe(provider.StripeConfig{
 			APIKey: m.stripeKey, WebhookSecret: m.stripeSecret, BaseURL: m.stripeURL, ReturnURL: env.PublicURL,
