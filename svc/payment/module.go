@@ -87,7 +87,10 @@ func (m *Module) Open(ctx context.Context, env *module.Env) (*module.Running, er
 		// simulator forgets its intents then anyway), and one being handled
 		// is waited for, so none runs against a closed database.
 		hooks, stopHooks := context.WithCancel(context.WithoutCancel(ctx))
-		var inFlight sync.WaitGroup
+		var (
+			hooksMu  sync.Mutex // orders inFlight.Go after close against Wait
+			inFlight sync.WaitGroup
+		)
 		m.sim, err = provider.NewSimulator(provider.SimulatorConfig{
 			WebhookSecret: randomHex(24), // its webhooks stay in this process
 			ActionURL:     env.PublicURL + SimulatorActionPath,
@@ -98,6 +101,11 @@ func (m *Module) Open(ctx context.Context, env *module.Env) (*module.Running, er
 			// lock that keeps events in order), and after that call has
 			// answered (simulatorWebhookDelay).
 			OnEvent: func(payload []byte, sig string) {
+				hooksMu.Lock()
+				defer hooksMu.Unlock()
+				if hooks.Err() != nil {
+					return // closed
+				}
 				inFlight.Go(func() {
 					select {
 					case <-hooks.Done():
@@ -115,7 +123,9 @@ func (m *Module) Open(ctx context.Context, env *module.Env) (*module.Running, er
 			return nil, err
 		}
 		prov, release = m.sim, func() {
+			hooksMu.Lock()
 			stopHooks()
+			hooksMu.Unlock()
 			inFlight.Wait()
 			m.sim.Close()
 		}
