@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -83,52 +82,26 @@ func (m *Module) Open(ctx context.Context, env *module.Env) (*module.Running, er
 	)
 	switch m.provider {
 	case "simulator", "":
-		// Webhooks still waiting when the module closes are dropped (the
-		// simulator forgets its intents then anyway), and one being handled
-		// is waited for, so none runs against a closed database.
-		hooks, stopHooks := context.WithCancel(context.WithoutCancel(ctx))
-		var (
-			hooksMu  sync.Mutex // orders inFlight.Go after close against Wait
-			inFlight sync.WaitGroup
-		)
 		m.sim, err = provider.NewSimulator(provider.SimulatorConfig{
 			WebhookSecret: randomHex(24), // its webhooks stay in this process
 			ActionURL:     env.PublicURL + SimulatorActionPath,
 			Retention:     m.simRetention,
 			// Its webhooks are delivered in-process, as Stripe's would
 			// arrive: signed, checked, deduplicated, on their own, not
-			// inside the call that caused them (the simulator emits under a
-			// lock that keeps events in order), and after that call has
-			// answered (simulatorWebhookDelay).
+			// inside the call that caused them, and after that call has
+			// answered (simulatorWebhookDelay). Closing the module drops
+			// those not yet due.
+			OnEventDelay: simulatorWebhookDelay,
 			OnEvent: func(payload []byte, sig string) {
-				hooksMu.Lock()
-				defer hooksMu.Unlock()
-				if hooks.Err() != nil {
-					return // closed
+				if err := svc.ReceiveWebhook(context.WithoutCancel(ctx), payload, sig); err != nil {
+					env.Log.Warn("simulated payment webhook not applied", "err", err)
 				}
-				inFlight.Go(func() {
-					select {
-					case <-hooks.Done():
-						return
-					case <-time.After(simulatorWebhookDelay):
-					}
-					if err := svc.ReceiveWebhook(hooks, payload, sig); err != nil && hooks.Err() == nil {
-						env.Log.Warn("simulated payment webhook not applied", "err", err)
-					}
-				})
 			},
 		})
 		if err != nil {
-			stopHooks()
 			return nil, err
 		}
-		prov, release = m.sim, func() {
-			hooksMu.Lock()
-			stopHooks()
-			hooksMu.Unlock()
-			inFlight.Wait()
-			m.sim.Close()
-		}
+		prov, release = m.sim, func() { m.sim.Close() }
 	case "stripe":
 		prov, err = provider.NewStripe(provider.StripeConfig{
 			APIKey: m.stripeKey, WebhookSecret: m.stripeSecret, BaseURL: m.stripeURL, ReturnURL: env.PublicURL,

@@ -84,9 +84,16 @@ type SimulatorConfig struct {
 	// WebhookURL, when set, receives every event as a signed POST, delivered
 	// asynchronously and retried on failure.
 	WebhookURL string
-	// OnEvent, when set, is called synchronously, in emission order, with
-	// every event's payload and signature header (for tests and dev wiring).
+	// OnEvent, when set, is called with every event's payload and
+	// signature header (for tests and dev wiring): synchronously, in
+	// emission order, unless OnEventDelay is set.
 	OnEvent func(payload []byte, signatureHeader string)
+	// OnEventDelay, when positive, makes each OnEvent call happen this long
+	// after its event, on a goroutine of its own, as Stripe sends an event
+	// after the API call that caused it has answered; the calls are then
+	// concurrent and their order is not kept. Close drops the calls not yet
+	// due and waits for those running.
+	OnEventDelay time.Duration
 	// HTTPClient posts webhooks; default a client with a 10 s timeout.
 	HTTPClient *http.Client
 	// ActionURL is where 3-D Secure redirects point; default
@@ -111,11 +118,12 @@ const DefaultSimulatorRetention = 7 * 24 * time.Hour
 // Simulator is an in-process payment provider with Stripe's intent states,
 // test cards, idempotency and signed webhooks. It is safe for concurrent use.
 type Simulator struct {
-	cfg    SimulatorConfig
-	pmKey  []byte // keys the fingerprints of payment methods, never stored raw
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	cfg     SimulatorConfig
+	pmKey   []byte // keys the fingerprints of payment methods, never stored raw
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup // deliveries; Add only under closeMu, before Close
+	closeMu sync.Mutex
 
 	mu      sync.Mutex
 	intents map[string]*simIntent
@@ -223,9 +231,33 @@ func NewSimulator(cfg SimulatorConfig) (*Simulator, error) {
 
 // Close stops pending webhook retries and waits for deliveries in flight.
 func (s *Simulator) Close() error {
+	s.closeMu.Lock()
 	s.cancel()
+	s.closeMu.Unlock()
 	s.wg.Wait()
 	return nil
+}
+
+// goDeliver runs a delivery on a goroutine Close waits for; a closed
+// simulator delivers nothing. (A WaitGroup must not be added to from zero
+// while Close waits on it.)
+func (s *Simulator) goDeliver(f func()) {
+	s.closeMu.Lock()
+	defer s.closeMu.Unlock()
+	if s.ctx.Err() != nil {
+		return
+	}
+	s.wg.Go(f)
+}
+
+// wait sleeps for d; false when Close came first.
+func (s *Simulator) wait(d time.Duration) bool {
+	select {
+	case <-s.ctx.Done():
+		return false
+	case <-time.After(d):
+		return true
+	}
 }
 
 // pending is an event built under s.mu and dispatched after it is released.
@@ -633,7 +665,16 @@ func (s *Simulator) event(typ string, obj map[string]any) pending {
 // the current time, as Stripe does; the payload, and so the event ID, is the
 // same on every attempt.
 func (s *Simulator) dispatch(evs []pending) {
-	if s.cfg.OnEvent != nil {
+	switch {
+	case s.cfg.OnEvent != nil && s.cfg.OnEventDelay > 0:
+		for _, e := range evs {
+			s.goDeliver(func() {
+				if s.wait(s.cfg.OnEventDelay) {
+					s.cfg.OnEvent(e.payload, Sign(e.payload, s.cfg.WebhookSecret, s.cfg.Now()))
+				}
+			})
+		}
+	case s.cfg.OnEvent != nil:
 		s.emitMu.Lock()
 		for _, e := range evs {
 			s.cfg.OnEvent(e.payload, Sign(e.payload, s.cfg.WebhookSecret, s.cfg.Now()))
@@ -644,11 +685,7 @@ func (s *Simulator) dispatch(evs []pending) {
 		return
 	}
 	for _, e := range evs {
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			s.deliver(e.payload)
-		}()
+		s.goDeliver(func() { s.deliver(e.payload) })
 	}
 }
 
@@ -658,13 +695,8 @@ func (s *Simulator) deliver(payload []byte) {
 		if s.post(payload) {
 			return
 		}
-		if attempt == s.cfg.DeliveryAttempts {
+		if attempt == s.cfg.DeliveryAttempts || !s.wait(backoff) {
 			return
-		}
-		select {
-		case <-s.ctx.Done():
-			return
-		case <-time.After(backoff):
 		}
 		backoff *= 2
 	}

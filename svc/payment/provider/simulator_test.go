@@ -448,3 +448,66 @@ func TestSimulatorForgetsWhatRetentionHasPassed(t *testing.T) {
 		t.Errorf("remembers %d intents and %d changes, want the 3 live ones and only their changes", len(sim.intents), len(sim.touched))
 	}
 }
+
+// With OnEventDelay an event reaches the hook only after the delay, verified
+// as any; Close drops the events not yet due.
+func TestSimulatorDelayedEvents(t *testing.T) {
+	t.Parallel()
+	delayed := func(t *testing.T, delay time.Duration) (*Simulator, chan Event) {
+		got := make(chan Event, 4)
+		var sim *Simulator
+		sim, err := NewSimulator(SimulatorConfig{WebhookSecret: "whsec_sim", OnEventDelay: delay, OnEvent: func(payload []byte, header string) {
+			ev, err := sim.ParseWebhook(payload, header, time.Now())
+			if err != nil {
+				t.Errorf("emitted event does not verify: %v", err)
+			}
+			got <- ev
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sim, got
+	}
+	ctx := context.Background()
+
+	const delay = 200 * time.Millisecond
+	sim, got := delayed(t, delay)
+	t.Cleanup(func() { sim.Close() })
+	called := time.Now()
+	in, err := sim.CreateIntent(ctx, CreateIntent{Amount: 100, Currency: "eur", IdempotencyKey: "c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case ev := <-got:
+		if ev.Type != "payment_intent.created" || ev.IntentID != in.ID {
+			t.Errorf("event %s about %s, want payment_intent.created about %s", ev.Type, ev.IntentID, in.ID)
+		}
+		// Delivered inside the call, it would have come before the delay.
+		if waited := time.Since(called); waited < delay {
+			t.Errorf("delivered %s after the call, want at least the %s delay", waited, delay)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the delayed event never came")
+	}
+
+	late, lateGot := delayed(t, time.Hour)
+	if _, err := late.CreateIntent(ctx, CreateIntent{Amount: 100, Currency: "eur", IdempotencyKey: "c"}); err != nil {
+		t.Fatal(err)
+	}
+	closed := make(chan struct{})
+	go func() { late.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close waited for an event not yet due")
+	}
+	if _, err := late.CreateIntent(ctx, CreateIntent{Amount: 200, Currency: "eur", IdempotencyKey: "d"}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case ev := <-lateGot:
+		t.Errorf("%s delivered after Close", ev.Type)
+	default:
+	}
+}
