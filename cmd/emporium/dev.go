@@ -107,9 +107,9 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 // The demo shop's settings, which only dev uses: sales tax to show tax at
 // checkout, a warehouse to print on labels, tracking polled often enough
 // to see the local carrier's parcels move within minutes, and background
-// jobs polled for rarely. In dev every job is queued in this process, and
-// River's SQLite listener wakes the service's workers within about 50 ms
-// of the commit that queued it, so the poll is only a fallback; at the
+// jobs polled for rarely. In dev every job is queued in this process,
+// which wakes the service's workers itself (internal/platform/jobs,
+// wake.go), so the poll only finds jobs another process queued; at the
 // serving default (250 ms) six services' polls kept an idle dev busy
 // (docs/benchmarks.md, idle cost).
 const (

@@ -49,18 +49,18 @@ func (d sqliteDriver) GetListener(params *riverdriver.GetListenenerParams) river
 }
 
 func (d sqliteDriver) UnwrapExecutor(tx *sql.Tx) riverdriver.ExecutorTx {
-	return wakeExecutorTx{d.Driver.UnwrapExecutor(tx), d.hub}
+	return d.hub.tx(d.Driver.UnwrapExecutor(tx))
 }
 
 func (d sqliteDriver) UnwrapTx(execTx riverdriver.ExecutorTx) *sql.Tx {
 	if w, ok := execTx.(wakeExecutorTx); ok {
-		execTx = w.ExecutorTx
+		execTx = w.tx
 	}
 	return d.Driver.UnwrapTx(execTx)
 }
 
-// wakeExecutor and wakeExecutorTx are the driver's executors with
-// NotifyMany delivered in memory.
+// wakeExecutor is the driver's executor with NotifyMany delivered in
+// memory, and so are the transactions it begins.
 type wakeExecutor struct {
 	riverdriver.Executor
 	hub *wakeHub
@@ -71,7 +71,7 @@ func (e wakeExecutor) Begin(ctx context.Context) (riverdriver.ExecutorTx, error)
 	if err != nil {
 		return nil, err
 	}
-	return wakeExecutorTx{tx, e.hub}, nil
+	return e.hub.tx(tx), nil
 }
 
 func (e wakeExecutor) NotifyMany(_ context.Context, params *riverdriver.NotifyManyParams) error {
@@ -79,23 +79,19 @@ func (e wakeExecutor) NotifyMany(_ context.Context, params *riverdriver.NotifyMa
 	return nil
 }
 
+// wakeExecutorTx is a transaction's wakeExecutor, which also commits and
+// rolls back.
 type wakeExecutorTx struct {
-	riverdriver.ExecutorTx
-	hub *wakeHub
+	wakeExecutor
+	tx riverdriver.ExecutorTx
 }
 
-func (e wakeExecutorTx) Begin(ctx context.Context) (riverdriver.ExecutorTx, error) {
-	tx, err := e.ExecutorTx.Begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return wakeExecutorTx{tx, e.hub}, nil
+func (h *wakeHub) tx(tx riverdriver.ExecutorTx) wakeExecutorTx {
+	return wakeExecutorTx{wakeExecutor{tx, h}, tx}
 }
 
-func (e wakeExecutorTx) NotifyMany(_ context.Context, params *riverdriver.NotifyManyParams) error {
-	e.hub.publish(params.Topic, params.Payload)
-	return nil
-}
+func (e wakeExecutorTx) Commit(ctx context.Context) error   { return e.tx.Commit(ctx) }
+func (e wakeExecutorTx) Rollback(ctx context.Context) error { return e.tx.Rollback(ctx) }
 
 // wakeHub passes one client's notifications to its listeners.
 type wakeHub struct {
