@@ -111,7 +111,9 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 // which wakes the service's workers itself (internal/platform/jobs,
 // wake.go), so the poll only finds jobs another process queued; at the
 // serving default (250 ms) six services' polls kept an idle dev busy
-// (docs/benchmarks.md, idle cost).
+// (docs/benchmarks.md, idle cost). A service with nothing to do parks its
+// job runner on SQLite (park.go), and the poll is then the one query a
+// parked runner makes.
 const (
 	demoTaxRules = "US-CA=7.25,US-NY=8.875,US-TX=6.25,US-WA=6.5,CA=5,GB=20,DE=19,FR=20"
 	demoShipFrom = `{"name":"Emporium Demo Warehouse","line1":"500 Dock Rd","city":"Oakland","region":"CA","postalCode":"94607","country":"US"}`

@@ -169,6 +169,13 @@ type Config struct {
 	// TracerProvider makes the spans of job runs (children of the span
 	// that inserted the job); nil: the global one.
 	TracerProvider trace.TracerProvider
+	// ParkAfter is how long a started client on SQLite may have nothing
+	// to do before it parks: it stops River, and starts it again when
+	// this process inserts a job or a job falls due (park.go). Default
+	// DefaultParkAfter; negative: never park. A client with Periodic jobs
+	// never parks; on PostgreSQL, where other processes share the queue
+	// and hold its leadership, this must be zero.
+	ParkAfter time.Duration
 }
 
 // rescueAfter is Config.RescueStuckJobsAfter, or its default: twice the
@@ -190,7 +197,8 @@ func rescueAfter(cfg Config) time.Duration {
 
 // Client publishes and works one service's jobs.
 type Client struct {
-	rc *river.Client[*sql.Tx]
+	rc   *river.Client[*sql.Tx]
+	park *parker // nil: River runs from Start to Stop
 }
 
 // New makes a client for the service whose database is d (already migrated
@@ -212,6 +220,10 @@ func New(d *bun.DB, cfg Config) (*Client, error) {
 		PeriodicJobs:         cfg.Periodic,
 		Middleware:           middleware(cfg.TracerProvider),
 	}
+	parkAfter, err := parkAfter(d, cfg)
+	if err != nil {
+		return nil, err
+	}
 	if cfg.FetchPollInterval > 0 && cfg.FetchPollInterval < river.FetchCooldownDefault {
 		// River requires FetchCooldown <= FetchPollInterval.
 		rcfg.FetchCooldown = cfg.FetchPollInterval
@@ -232,24 +244,83 @@ func New(d *bun.DB, cfg Config) (*Client, error) {
 			rcfg.Queues[name] = river.QueueConfig{MaxWorkers: n}
 		}
 	}
+	var park *parker
+	if parkAfter > 0 && len(rcfg.Queues) > 0 {
+		names := make([]string, 0, len(rcfg.Queues))
+		for name := range rcfg.Queues {
+			names = append(names, name)
+		}
+		park = newParker(d, names, parkAfter, cfg.FetchPollInterval)
+		rcfg.Middleware = append(rcfg.Middleware, &park.act)
+	}
 	rc, err := river.NewClient(driver(d), rcfg)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
-	return &Client{rc: rc}, nil
+	if park != nil {
+		park.rc = rc
+	}
+	return &Client{rc: rc, park: park}, nil
+}
+
+// parkAfter is Config.ParkAfter with its default, or 0 for a client that
+// never parks.
+func parkAfter(d *bun.DB, cfg Config) (time.Duration, error) {
+	switch {
+	case cfg.ParkAfter < 0 || len(cfg.Periodic) > 0:
+		return 0, nil
+	case db.IsPostgres(d):
+		if cfg.ParkAfter > 0 {
+			return 0, errors.New("jobs: Config.ParkAfter is for SQLite, a database only this process uses")
+		}
+		return 0, nil
+	case cfg.ParkAfter > 0:
+		return cfg.ParkAfter, nil
+	}
+	return DefaultParkAfter, nil
 }
 
 // Start begins working jobs in the background until Stop, StopAndCancel or
 // the end of ctx (which, like StopAndCancel, also cancels running jobs).
-func (c *Client) Start(ctx context.Context) error { return c.rc.Start(ctx) }
+// On SQLite the client parks while it has nothing to do (Config.ParkAfter).
+func (c *Client) Start(ctx context.Context) error {
+	if c.park != nil {
+		return c.park.start(ctx)
+	}
+	return c.rc.Start(ctx)
+}
 
 // Stop stops fetching jobs and waits for running ones to finish, or for ctx
 // to end.
-func (c *Client) Stop(ctx context.Context) error { return c.rc.Stop(ctx) }
+func (c *Client) Stop(ctx context.Context) error {
+	c.halt()
+	return c.rc.Stop(ctx)
+}
 
 // StopAndCancel stops fetching jobs, cancels the contexts of running ones
 // and waits for them to return, or for ctx to end.
-func (c *Client) StopAndCancel(ctx context.Context) error { return c.rc.StopAndCancel(ctx) }
+func (c *Client) StopAndCancel(ctx context.Context) error {
+	c.halt()
+	return c.rc.StopAndCancel(ctx)
+}
+
+// halt stops the parker, if any, from starting or stopping River again.
+func (c *Client) halt() {
+	if c.park != nil {
+		c.park.halt()
+	}
+}
+
+// Parked reports whether the client is parked: started, but with River
+// stopped until a job is inserted or falls due (Config.ParkAfter).
+func (c *Client) Parked() bool { return c.park != nil && c.park.parked.Load() }
+
+// inserted wakes a parked client after an insert by this process.
+func (c *Client) inserted() {
+	if c.park != nil {
+		c.park.inserted()
+	}
+}
 
 // InsertTx publishes an event: it inserts a job in the caller's
 // transaction, so the job exists if and only if tx commits — the
@@ -269,6 +340,7 @@ func (c *Client) InsertTxResult(ctx context.Context, tx bun.Tx, args river.JobAr
 	if err != nil {
 		return nil, fmt.Errorf("jobs: insert %s: %w", args.Kind(), err)
 	}
+	c.inserted()
 	return res, nil
 }
 
@@ -279,6 +351,7 @@ func (c *Client) Insert(ctx context.Context, args river.JobArgs, opts *river.Ins
 	if err != nil {
 		return nil, fmt.Errorf("jobs: insert %s: %w", args.Kind(), err)
 	}
+	c.inserted()
 	return res, nil
 }
 

@@ -505,7 +505,9 @@ func TestSQLiteJobsAreWokenWithoutPolling(t *testing.T) {
 		done <- job.Args.EventID
 		return nil
 	}))
-	c := start(t, d, jobs.Config{Workers: workers, FetchPollInterval: time.Hour})
+	// Parking (TestSQLiteClientParksWhileIdle) would wake the client on
+	// each insert too; this test is about River's own notifications.
+	c := start(t, d, jobs.Config{Workers: workers, FetchPollInterval: time.Hour, ParkAfter: -1})
 	publish := func(id string) {
 		t.Helper()
 		err := d.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
@@ -541,4 +543,84 @@ func TestSQLiteJobsAreWokenWithoutPolling(t *testing.T) {
 	if n := count(t, d, "SELECT count(*) FROM river_notification"); n != 0 {
 		t.Errorf("%d rows in river_notification, want 0", n)
 	}
+}
+
+func TestSQLiteClientParksWhileIdle(t *testing.T) {
+	t.Parallel()
+	d := open(t, "sqlite")
+	ctx := context.Background()
+	done := make(chan string, 10)
+	workers := river.NewWorkers()
+	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, job *river.Job[eventArgs]) error {
+		done <- job.Args.EventID
+		return nil
+	}))
+	const parkAfter = 300 * time.Millisecond
+	c := start(t, d, jobs.Config{Workers: workers, ParkAfter: parkAfter})
+
+	// parked waits until the client has parked, and checks that River is
+	// really stopped: a running client on SQLite is its own leader.
+	parked := func(why string) {
+		t.Helper()
+		deadline := time.Now().Add(wait)
+		for !c.Parked() {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not parked after %s (ParkAfter %s)", why, wait, parkAfter)
+			}
+			time.Sleep(poll)
+		}
+		if n := count(t, d, "SELECT count(*) FROM river_leader"); n != 0 {
+			t.Fatalf("%s: parked, but %d leader rows: River still runs", why, n)
+		}
+	}
+	worked := func(id string, how string) {
+		t.Helper()
+		select {
+		case got := <-done:
+			if got != id {
+				t.Fatalf("worked %q, want %q", got, id)
+			}
+		case <-time.After(wait):
+			t.Fatalf("job %q (%s) not worked after %s; parked: %v", id, how, wait, c.Parked())
+		}
+	}
+
+	parked("nothing to do after start")
+	start := time.Now()
+	err := d.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		return c.InsertTx(ctx, tx, eventArgs{EventID: "inserted"}, nil)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	worked("inserted", "an insert by this process wakes the client")
+	if waited := time.Since(start); waited > 2*time.Second {
+		t.Errorf("the inserted job ran %s after its insert", waited)
+	}
+
+	// A job another client queues on the same database (emporium seed
+	// beside a running dev) wakes nothing: the parked client's poll finds it.
+	parked("after the inserted job")
+	other, err := jobs.New(d, jobs.Config{}) // insert-only
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Insert(ctx, eventArgs{EventID: "from elsewhere"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	worked("from elsewhere", "found by the parked client's poll")
+
+	// A job scheduled for later does not keep the client running; it runs
+	// once due.
+	parked("after the other client's job")
+	due := time.Now().Add(time.Second)
+	if _, err := c.Insert(ctx, eventArgs{EventID: "scheduled"}, &river.InsertOpts{ScheduledAt: due}); err != nil {
+		t.Fatal(err)
+	}
+	parked("a job due in a second, more than ParkAfter away")
+	worked("scheduled", "due while parked")
+	if early := time.Until(due); early > 0 {
+		t.Errorf("the scheduled job ran %s before its time", early)
+	}
+	parked("after the scheduled job")
 }

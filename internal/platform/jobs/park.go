@@ -1,0 +1,193 @@
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+	"github.com/uptrace/bun"
+)
+
+// A running River client is never quite idle: its completer ticks every
+// 50 ms whether or not a job ran, and as leader it runs the scheduler,
+// rescuer and cleaner every few seconds. `emporium dev` runs one client per
+// service, so at rest those wake-ups were most of the CPU it spent
+// (docs/benchmarks.md, "Idle cost").
+//
+// So on SQLite, where a database is this process's alone (wake.go), a
+// client with nothing to do parks: after Config.ParkAfter with no job
+// running or inserted, and none due within as long, it stops (River's Stop:
+// the completer writes what it holds first), and a parker goroutine keeps
+// watch instead. It starts the client again at once when this process
+// inserts a job (Insert, InsertTx), and otherwise asks the database every
+// FetchPollInterval whether a job is due: one that another process queued,
+// a retry whose time has come, a scheduled job (an order's expiry), or one
+// left running by a process that died (for the rescuer). A scheduled job
+// therefore runs within about FetchPollInterval plus River's scheduler
+// interval (5 s) of its time, as it would with the client running.
+//
+// A client with periodic jobs never parks: River's periodic enqueuer counts
+// each job's interval from the client's start, so a client restarted more
+// often than the interval would never run it.
+
+// DefaultParkAfter is Config.ParkAfter on SQLite when it is zero.
+const DefaultParkAfter = 10 * time.Second
+
+// activity is the worker middleware that tells the parker whether jobs run.
+type activity struct {
+	river.MiddlewareDefaults
+	running atomic.Int64
+	last    atomic.Int64 // unix nanoseconds of the last job's start or end, or insert
+}
+
+func (a *activity) touch() { a.last.Store(time.Now().UnixNano()) }
+
+func (a *activity) Work(ctx context.Context, _ *rivertype.JobRow, doInner func(context.Context) error) error {
+	a.running.Add(1)
+	a.touch()
+	defer func() {
+		a.touch()
+		a.running.Add(-1)
+	}()
+	return doInner(ctx)
+}
+
+// parker starts and stops one client's River client; its loop is the only
+// goroutine that does, from Start until halt.
+type parker struct {
+	rc     *river.Client[*sql.Tx]
+	db     *bun.DB
+	queues []string
+	after  time.Duration // idle this long, nothing due as soon: park
+	poll   time.Duration // while parked, look for due jobs this often
+
+	act  activity
+	kick chan struct{} // an insert: start if parked
+
+	parked atomic.Bool // Client.Parked: River is stopped until there is work
+
+	mu     sync.Mutex
+	cancel context.CancelFunc // ends the loop
+	done   chan struct{}      // closed when the loop has returned
+}
+
+func newParker(d *bun.DB, queues []string, after, poll time.Duration) *parker {
+	if poll <= 0 {
+		poll = river.FetchPollIntervalDefault
+	}
+	return &parker{db: d, queues: queues, after: after, poll: poll, kick: make(chan struct{}, 1)}
+}
+
+// inserted records an insert by this process and wakes a parked client.
+func (p *parker) inserted() {
+	p.act.touch()
+	select {
+	case p.kick <- struct{}{}:
+	default: // a wake-up is already pending
+	}
+}
+
+// start starts the River client and the loop that parks it.
+func (p *parker) start(ctx context.Context) error {
+	p.act.touch()
+	p.parked.Store(false)
+	if err := p.rc.Start(ctx); err != nil {
+		return err
+	}
+	loopCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	p.mu.Lock()
+	p.cancel, p.done = cancel, done
+	p.mu.Unlock()
+	go func() {
+		defer close(done)
+		p.loop(ctx, loopCtx)
+	}()
+	return nil
+}
+
+// halt ends the loop and waits for it, leaving the River client as it is
+// (running or parked) for the caller to stop.
+func (p *parker) halt() {
+	p.mu.Lock()
+	cancel, done := p.cancel, p.done
+	p.cancel, p.done = nil, nil
+	p.mu.Unlock()
+	if cancel == nil {
+		return
+	}
+	cancel()
+	<-done
+}
+
+// loop alternates between watching a running client for idleness and
+// watching a parked one for work. startCtx is the context Start was given,
+// which River's Start needs again on each restart; loopCtx ends the loop.
+func (p *parker) loop(startCtx, loopCtx context.Context) {
+	check := time.NewTimer(p.after)
+	defer check.Stop()
+	for {
+		if !p.parked.Load() {
+			select {
+			case <-loopCtx.Done():
+				return
+			case <-p.kick: // a job was inserted: not idle
+				continue
+			case <-check.C:
+			}
+			idle := time.Since(time.Unix(0, p.act.last.Load()))
+			if p.act.running.Load() > 0 || idle < p.after || p.due(loopCtx, p.after) {
+				check.Reset(max(p.after-idle, p.after/4))
+				continue
+			}
+			if err := p.rc.Stop(loopCtx); err != nil {
+				check.Reset(p.after) // halted mid-stop: the caller stops it
+				continue
+			}
+			p.parked.Store(true)
+			check.Reset(p.poll)
+			continue
+		}
+		select {
+		case <-loopCtx.Done():
+			return
+		case <-p.kick:
+		case <-check.C:
+			if !p.due(loopCtx, p.poll) {
+				check.Reset(p.poll)
+				continue
+			}
+		}
+		p.act.touch()
+		if err := p.rc.Start(startCtx); err != nil {
+			// The start context ended, or the database failed: try again
+			// after a poll, unless the loop is over.
+			check.Reset(p.poll)
+			continue
+		}
+		p.parked.Store(false)
+		check.Reset(p.after)
+	}
+}
+
+// due reports whether one of the client's queues has a job to run now or
+// within d: available, scheduled or waiting to be retried by then, or
+// running (left by a process that died, for the rescuer). On an error it
+// reports true, so the client runs and River reports the error.
+func (p *parker) due(ctx context.Context, within time.Duration) bool {
+	by := time.Now().Add(within).UTC().Round(time.Millisecond).Format(sqliteTime)
+	var n int
+	err := p.db.NewRaw(`SELECT count(*) FROM (SELECT 1 FROM river_job
+		WHERE queue IN (?) AND (state IN ('available', 'running')
+			OR (state IN ('scheduled', 'retryable') AND scheduled_at <= ?)) LIMIT 1)`,
+		bun.List(p.queues), by).Scan(ctx, &n)
+	return err != nil || n > 0
+}
+
+// sqliteTime is how River's SQLite driver writes times; SQLite compares
+// them as text, so a bound must be written the same way.
+const sqliteTime = "2006-01-02 15:04:05.000"
