@@ -250,7 +250,7 @@ func New(d *bun.DB, cfg Config) (*Client, error) {
 		for name := range rcfg.Queues {
 			names = append(names, name)
 		}
-		park = newParker(d, names, parkAfter, cfg.FetchPollInterval)
+		park = newParker(d, names, parkAfter, cfg.FetchPollInterval, log)
 		rcfg.Middleware = append(rcfg.Middleware, &park.act)
 	}
 	rc, err := river.NewClient(driver(d), rcfg)

@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"database/sql"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -64,6 +65,7 @@ type parker struct {
 	queues []string
 	after  time.Duration // idle this long, nothing due as soon: park
 	poll   time.Duration // while parked, look for due jobs this often
+	log    *slog.Logger
 
 	act  activity
 	kick chan struct{} // an insert: start if parked
@@ -75,11 +77,11 @@ type parker struct {
 	done   chan struct{}      // closed when the loop has returned
 }
 
-func newParker(d *bun.DB, queues []string, after, poll time.Duration) *parker {
+func newParker(d *bun.DB, queues []string, after, poll time.Duration, log *slog.Logger) *parker {
 	if poll <= 0 {
 		poll = river.FetchPollIntervalDefault
 	}
-	return &parker{db: d, queues: queues, after: after, poll: poll, kick: make(chan struct{}, 1)}
+	return &parker{db: d, queues: queues, after: after, poll: poll, log: log, kick: make(chan struct{}, 1)}
 }
 
 // inserted records an insert by this process and wakes a parked client.
@@ -164,8 +166,11 @@ func (p *parker) loop(startCtx, loopCtx context.Context) {
 		}
 		p.act.touch()
 		if err := p.rc.Start(startCtx); err != nil {
-			// The start context ended, or the database failed: try again
-			// after a poll, unless the loop is over.
+			// The database failed, or the start context ended (and with
+			// it the loop): try again after a poll.
+			if loopCtx.Err() == nil {
+				p.log.ErrorContext(loopCtx, "jobs: starting a parked client", "error", err)
+			}
 			check.Reset(p.poll)
 			continue
 		}
