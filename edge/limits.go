@@ -69,8 +69,25 @@ func (l *Limits) middleware(next http.Handler) http.Handler {
 		otel.Handle(err)
 		decisions = noop.Int64Counter{}
 	}
-	count := func(r *http.Request, class, result string) {
-		decisions.Add(r.Context(), 1, metric.WithAttributes(attribute.String("class", class), attribute.String("result", result)))
+	// The decisions' attribute sets, made once per class and result
+	// rather than per request.
+	type outcome int
+	const (
+		allowed outcome = iota
+		refused
+		undecided
+	)
+	results := [...]string{allowed: "allowed", refused: "refused", undecided: "undecided"}
+	byClass := make(map[string][len(results)]metric.AddOption, len(l.Classes))
+	for class := range l.Classes {
+		var opts [len(results)]metric.AddOption
+		for i, result := range results {
+			opts[i] = metric.WithAttributes(attribute.String("class", class), attribute.String("result", result))
+		}
+		byClass[class] = opts
+	}
+	count := func(r *http.Request, class string, o outcome) {
+		decisions.Add(r.Context(), 1, byClass[class][o])
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		class := classOf(r.URL.Path)
@@ -79,25 +96,24 @@ func (l *Limits) middleware(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		who := ""
+		var key string // one concatenation: this runs on every request
 		if id := user(r); id != "" {
-			who = "user:" + id
+			key = class + ":user:" + id
+		} else {
+			key = class + ":ip:" + clientIP(r)
 		}
-		if who == "" {
-			who = "ip:" + clientIP(r)
-		}
-		d, err := l.Limiter.Take(r.Context(), class+":"+who, limit, 1)
+		d, err := l.Limiter.Take(r.Context(), key, limit, 1)
 		if err != nil { // only an unguarded limiter errs; never turn it into a 500
-			count(r, class, "undecided")
+			count(r, class, undecided)
 			next.ServeHTTP(w, r)
 			return
 		}
 		if !d.Allowed {
-			count(r, class, "refused")
+			count(r, class, refused)
 			ratelimit.Refuse(w, d)
 			return
 		}
-		count(r, class, "allowed")
+		count(r, class, allowed)
 		lw := &limitHeaders{ResponseWriter: w, d: d}
 		next.ServeHTTP(lw, r)
 		lw.start() // a handler that wrote nothing still answers 200
@@ -120,7 +136,7 @@ func (w *limitHeaders) start() {
 	}
 	w.written = true
 	h := w.ResponseWriter.Header()
-	if h.Get("RateLimit-Limit") == "" && h.Get("Retry-After") == "" {
+	if !ratelimit.HasHeaders(h) {
 		ratelimit.Headers(h, w.d)
 	}
 }

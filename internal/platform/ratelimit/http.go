@@ -14,14 +14,35 @@ import (
 // When the bucket state is unknown (Remaining < 0, see Guarded) it writes
 // only Retry-After, and only for a refusal.
 func Headers(h http.Header, d Decision) {
+	// The edge writes these on every limited request: the keys are stored
+	// in their canonical form, made once (Header.Set would canonicalise
+	// "RateLimit-…" into a new string each time), and the three values
+	// share one allocation.
 	if d.Remaining >= 0 {
-		h.Set("RateLimit-Limit", strconv.Itoa(d.Limit))
-		h.Set("RateLimit-Remaining", strconv.Itoa(d.Remaining))
-		h.Set("RateLimit-Reset", strconv.FormatInt(ceilSeconds(d.Reset), 10))
+		v := [...]string{strconv.Itoa(d.Limit), strconv.Itoa(d.Remaining), strconv.FormatInt(ceilSeconds(d.Reset), 10)}
+		vals := v[:]
+		h[headerLimit] = vals[0:1:1]
+		h[headerRemaining] = vals[1:2:2]
+		h[headerReset] = vals[2:3:3]
 	}
 	if !d.Allowed {
-		h.Set("Retry-After", strconv.FormatInt(retryAfterSeconds(d), 10))
+		h[headerRetryAfter] = []string{strconv.FormatInt(retryAfterSeconds(d), 10)}
 	}
+}
+
+// The header fields' canonical keys (RateLimit-Limit is Ratelimit-Limit in
+// an http.Header).
+var (
+	headerLimit      = http.CanonicalHeaderKey("RateLimit-Limit")
+	headerRemaining  = http.CanonicalHeaderKey("RateLimit-Remaining")
+	headerReset      = http.CanonicalHeaderKey("RateLimit-Reset")
+	headerRetryAfter = http.CanonicalHeaderKey("Retry-After")
+)
+
+// HasHeaders reports whether h already carries a limit's answer
+// (RateLimit-Limit or Retry-After), without allocating.
+func HasHeaders(h http.Header) bool {
+	return len(h[headerLimit]) > 0 || len(h[headerRetryAfter]) > 0
 }
 
 // Refuse writes the refusal of d: its headers, status 429 and a Connect
