@@ -617,6 +617,13 @@ func TestSQLiteClientParksWhileIdle(t *testing.T) {
 	if _, err := c.Insert(ctx, eventArgs{EventID: "scheduled"}, &river.InsertOpts{ScheduledAt: due}); err != nil {
 		t.Fatal(err)
 	}
+	// The insert wakes the client (it cannot know the job is for later)…
+	for deadline := time.Now().Add(wait); c.Parked(); time.Sleep(poll / 5) {
+		if time.Now().After(deadline) {
+			t.Fatalf("still parked %s after an insert", wait)
+		}
+	}
+	// …which parks again, the job being more than ParkAfter away.
 	parked("a job due in a second, more than ParkAfter away")
 	worked("scheduled", "due while parked")
 	if early := time.Until(due); early > 0 {

@@ -165,16 +165,17 @@ func (p *parker) loop(startCtx, loopCtx context.Context) {
 			}
 		}
 		p.act.touch()
+		p.parked.Store(false) // Parked is true only while River is stopped
 		if err := p.rc.Start(startCtx); err != nil {
 			// The database failed, or the start context ended (and with
 			// it the loop): try again after a poll.
 			if loopCtx.Err() == nil {
 				p.log.ErrorContext(loopCtx, "jobs: starting a parked client", "error", err)
 			}
+			p.parked.Store(true)
 			check.Reset(p.poll)
 			continue
 		}
-		p.parked.Store(false)
 		check.Reset(p.after)
 	}
 }
