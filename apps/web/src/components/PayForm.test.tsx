@@ -28,10 +28,13 @@ const simulator: Record<string, Handler> = {
   },
 };
 
+/** A random UUID (an idempotency key), whose last group is twelve digits about once in 280 keys. */
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+
 /** No call to the API (an RPC) carries card digits: only the tokenizer sees them. */
 function expectNoDigitsToTheApi(calls: Call[]) {
   for (const c of calls.filter((c) => c.method !== TOKENIZE)) {
-    expect(JSON.stringify(c.body)).not.toMatch(/\d{12,}/);
+    expect(JSON.stringify(c.body).replace(UUID, "<uuid>")).not.toMatch(/\d{12,}/);
   }
 }
 
