@@ -124,6 +124,7 @@ func (p *parker) halt() {
 	}
 	cancel()
 	<-done
+	p.parked.Store(false) // stopped, not parked: Start begins again
 }
 
 // loop alternates between watching a running client for idleness and
