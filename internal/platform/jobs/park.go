@@ -29,7 +29,8 @@ import (
 // a retry whose time has come, a scheduled job (an order's expiry), or one
 // left running by a process that died (for the rescuer). A scheduled job
 // therefore runs within about FetchPollInterval plus River's scheduler
-// interval (5 s) of its time, as it would with the client running.
+// interval (5 s) of its time: at most one poll later than with the client
+// running.
 //
 // A client with periodic jobs never parks: River's periodic enqueuer counts
 // each job's interval from the client's start, so a client restarted more
