@@ -69,51 +69,45 @@ func (l *Limits) middleware(next http.Handler) http.Handler {
 		otel.Handle(err)
 		decisions = noop.Int64Counter{}
 	}
-	// The decisions' attribute sets, made once per class and result
+	// Each class's limit with its decisions' attribute sets, made once
 	// rather than per request.
-	type outcome int
-	const (
-		allowed outcome = iota
-		refused
-		undecided
-	)
-	results := [...]string{allowed: "allowed", refused: "refused", undecided: "undecided"}
-	byClass := make(map[string][len(results)]metric.AddOption, len(l.Classes))
-	for class := range l.Classes {
-		var opts [len(results)]metric.AddOption
-		for i, result := range results {
-			opts[i] = metric.WithAttributes(attribute.String("class", class), attribute.String("result", result))
+	type class struct {
+		limit                       ratelimit.Limit
+		allowed, refused, undecided metric.AddOption
+	}
+	classes := make(map[string]class, len(l.Classes))
+	for name, limit := range l.Classes {
+		counted := func(result string) metric.AddOption {
+			return metric.WithAttributes(attribute.String("class", name), attribute.String("result", result))
 		}
-		byClass[class] = opts
+		classes[name] = class{limit, counted("allowed"), counted("refused"), counted("undecided")}
 	}
-	count := func(r *http.Request, class string, o outcome) {
-		decisions.Add(r.Context(), 1, byClass[class][o])
-	}
+	count := func(r *http.Request, result metric.AddOption) { decisions.Add(r.Context(), 1, result) }
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		class := classOf(r.URL.Path)
-		limit, ok := l.Classes[class]
+		name := classOf(r.URL.Path)
+		c, ok := classes[name]
 		if !ok || r.Method == http.MethodOptions {
 			next.ServeHTTP(w, r)
 			return
 		}
 		var key string // one concatenation: this runs on every request
 		if id := user(r); id != "" {
-			key = class + ":user:" + id
+			key = name + ":user:" + id
 		} else {
-			key = class + ":ip:" + clientIP(r)
+			key = name + ":ip:" + clientIP(r)
 		}
-		d, err := l.Limiter.Take(r.Context(), key, limit, 1)
+		d, err := l.Limiter.Take(r.Context(), key, c.limit, 1)
 		if err != nil { // only an unguarded limiter errs; never turn it into a 500
-			count(r, class, undecided)
+			count(r, c.undecided)
 			next.ServeHTTP(w, r)
 			return
 		}
 		if !d.Allowed {
-			count(r, class, refused)
+			count(r, c.refused)
 			ratelimit.Refuse(w, d)
 			return
 		}
-		count(r, class, allowed)
+		count(r, c.allowed)
 		lw := &limitHeaders{ResponseWriter: w, d: d}
 		next.ServeHTTP(lw, r)
 		lw.start() // a handler that wrote nothing still answers 200
