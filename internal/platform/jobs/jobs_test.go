@@ -495,16 +495,36 @@ func TestMigrateWith(t *testing.T) {
 // On SQLite River's notifications stay in memory (wake.go): a job inserted
 // in a transaction is worked at once although the producer polls only
 // every hour, and River's notification table is never written or read.
+// reportingWorkers work eventArgs jobs by sending their event ids to done.
+func reportingWorkers() (workers *river.Workers, done <-chan string) {
+	ch := make(chan string, 10)
+	workers = river.NewWorkers()
+	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, job *river.Job[eventArgs]) error {
+		ch <- job.Args.EventID
+		return nil
+	}))
+	return workers, ch
+}
+
+// worked waits for the next job reported on done, which must be id's; why
+// says how it should have been found.
+func worked(t *testing.T, done <-chan string, id, why string) {
+	t.Helper()
+	select {
+	case got := <-done:
+		if got != id {
+			t.Fatalf("worked %q, want %q", got, id)
+		}
+	case <-time.After(wait):
+		t.Fatalf("job %q not worked after %s (%s)", id, wait, why)
+	}
+}
+
 func TestSQLiteJobsAreWokenWithoutPolling(t *testing.T) {
 	t.Parallel()
 	d := open(t, "sqlite")
 	ctx := context.Background()
-	done := make(chan string, 10)
-	workers := river.NewWorkers()
-	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, job *river.Job[eventArgs]) error {
-		done <- job.Args.EventID
-		return nil
-	}))
+	workers, done := reportingWorkers()
 	// Parking (TestSQLiteClientParksWhileIdle) would wake the client on
 	// each insert too; this test is about River's own notifications.
 	c := start(t, d, jobs.Config{Workers: workers, FetchPollInterval: time.Hour, ParkAfter: -1})
@@ -517,17 +537,6 @@ func TestSQLiteJobsAreWokenWithoutPolling(t *testing.T) {
 			t.Fatalf("publish %s: %v", id, err)
 		}
 	}
-	worked := func(id string) {
-		t.Helper()
-		select {
-		case got := <-done:
-			if got != id {
-				t.Fatalf("worked %q, want %q", got, id)
-			}
-		case <-time.After(wait):
-			t.Fatalf("job %q not worked after %s (the next poll is an hour away)", id, wait)
-		}
-	}
 	// The first job may be found by the producer's first fetch, at start;
 	// each later one only by a notification. River sends at most one insert
 	// notification per queue per fetch cooldown (100 ms by default) and
@@ -538,7 +547,7 @@ func TestSQLiteJobsAreWokenWithoutPolling(t *testing.T) {
 			time.Sleep(3 * river.FetchCooldownDefault)
 		}
 		publish(id)
-		worked(id)
+		worked(t, done, id, "the next poll is an hour away")
 	}
 	if n := count(t, d, "SELECT count(*) FROM river_notification"); n != 0 {
 		t.Errorf("%d rows in river_notification, want 0", n)
@@ -549,12 +558,7 @@ func TestSQLiteClientParksWhileIdle(t *testing.T) {
 	t.Parallel()
 	d := open(t, "sqlite")
 	ctx := context.Background()
-	done := make(chan string, 10)
-	workers := river.NewWorkers()
-	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, job *river.Job[eventArgs]) error {
-		done <- job.Args.EventID
-		return nil
-	}))
+	workers, done := reportingWorkers()
 	const parkAfter = 300 * time.Millisecond
 	c := start(t, d, jobs.Config{Workers: workers, ParkAfter: parkAfter})
 
@@ -573,17 +577,6 @@ func TestSQLiteClientParksWhileIdle(t *testing.T) {
 			t.Fatalf("%s: parked, but %d leader rows: River still runs", why, n)
 		}
 	}
-	worked := func(id string, how string) {
-		t.Helper()
-		select {
-		case got := <-done:
-			if got != id {
-				t.Fatalf("worked %q, want %q", got, id)
-			}
-		case <-time.After(wait):
-			t.Fatalf("job %q (%s) not worked after %s; parked: %v", id, how, wait, c.Parked())
-		}
-	}
 
 	parked("nothing to do after start")
 	start := time.Now()
@@ -593,7 +586,7 @@ func TestSQLiteClientParksWhileIdle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	worked("inserted", "an insert by this process wakes the client")
+	worked(t, done, "inserted", "an insert by this process wakes the client")
 	if waited := time.Since(start); waited > 2*time.Second {
 		t.Errorf("the inserted job ran %s after its insert", waited)
 	}
@@ -608,7 +601,7 @@ func TestSQLiteClientParksWhileIdle(t *testing.T) {
 	if _, err := other.Insert(ctx, eventArgs{EventID: "from elsewhere"}, nil); err != nil {
 		t.Fatal(err)
 	}
-	worked("from elsewhere", "found by the parked client's poll")
+	worked(t, done, "from elsewhere", "found by the parked client's poll")
 
 	// A job scheduled for later does not keep the client running; it runs
 	// once due.
@@ -625,7 +618,7 @@ func TestSQLiteClientParksWhileIdle(t *testing.T) {
 	}
 	// …which parks again, the job being more than ParkAfter away.
 	parked("a job due in a second, more than ParkAfter away")
-	worked("scheduled", "due while parked")
+	worked(t, done, "scheduled", "due while parked")
 	if early := time.Until(due); early > 0 {
 		t.Errorf("the scheduled job ran %s before its time", early)
 	}
