@@ -18,7 +18,20 @@ CREATE TABLE things (id TEXT PRIMARY KEY, n BIGINT NOT NULL);
 CREATE INDEX things_n ON things (n);`)},
 	"0002_more.pg.sql":     {Data: []byte("ALTER TABLE things ADD COLUMN tags TEXT NOT NULL DEFAULT 'pg';")},
 	"0002_more.sqlite.sql": {Data: []byte("ALTER TABLE things ADD COLUMN tags TEXT NOT NULL DEFAULT 'sqlite';")},
-	"README.txt":           {Data: []byte("not a migration")},
+	// A function's body holds semicolons at the ends of its lines: the
+	// migration is still two statements.
+	"0003_fn.pg.sql": {Data: []byte(`CREATE FUNCTION add_thing(p_id TEXT) RETURNS BIGINT LANGUAGE plpgsql AS $$
+DECLARE
+    total BIGINT;
+BEGIN
+    INSERT INTO things (id, n) VALUES (p_id, 0);
+    SELECT count(*) INTO total FROM things;
+    RETURN total;
+END
+$$;
+CREATE INDEX things_tags ON things (tags);`)},
+	"0003_fn.sqlite.sql": {Data: []byte("CREATE INDEX things_tags ON things (tags);")},
+	"README.txt":         {Data: []byte("not a migration")},
 }
 
 func TestMigrate(t *testing.T) {
@@ -32,7 +45,7 @@ func TestMigrate(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Migrate: %v", err)
 			}
-			if diff := cmp.Diff([]string{"0001_things", "0002_more"}, applied); diff != "" {
+			if diff := cmp.Diff([]string{"0001_things", "0002_more", "0003_fn"}, applied); diff != "" {
 				t.Errorf("applied (-want +got):\n%s", diff)
 			}
 			again, err := db.Migrate(ctx, d, migrations)
@@ -53,6 +66,12 @@ func TestMigrate(t *testing.T) {
 			_, err = d.ExecContext(ctx, "INSERT INTO things (id, n) VALUES ('a', 2)")
 			if !db.IsUniqueViolation(err) {
 				t.Errorf("IsUniqueViolation(%v) = false, want true", err)
+			}
+			if engine == "postgres" {
+				var total int64
+				if err := d.QueryRowContext(ctx, "SELECT add_thing('b')").Scan(&total); err != nil || total != 2 {
+					t.Errorf("add_thing('b') = %d, %v; want 2 things", total, err)
+				}
 			}
 		})
 	}

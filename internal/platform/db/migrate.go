@@ -15,7 +15,8 @@ import (
 // seen yet, each in its own transaction, and records them in
 // schema_migrations. A migration is NAME.sql, or NAME.pg.sql and
 // NAME.sqlite.sql where the dialects differ. Statements are separated by a
-// semicolon at the end of a line. On PostgreSQL an advisory lock keeps
+// semicolon at the end of a line, except inside a $$-quoted body (a
+// PostgreSQL function's), which ends at the line closing the quote. On PostgreSQL an advisory lock keeps
 // replicas that start together from migrating twice.
 func Migrate(ctx context.Context, db *bun.DB, fsys fs.FS) (applied []string, err error) {
 	migrations, err := readMigrations(fsys, IsPostgres(db))
@@ -114,6 +115,7 @@ func readMigrations(fsys fs.FS, postgres bool) ([]migration, error) {
 func splitStatements(body string) []string {
 	var out []string
 	var cur strings.Builder
+	quoted := false // inside $$ … $$
 	for _, line := range strings.Split(body, "\n") {
 		trimmed := strings.TrimSpace(line)
 		if strings.HasPrefix(trimmed, "--") && cur.Len() == 0 {
@@ -121,7 +123,10 @@ func splitStatements(body string) []string {
 		}
 		cur.WriteString(line)
 		cur.WriteByte('\n')
-		if strings.HasSuffix(trimmed, ";") {
+		if strings.Count(line, "$$")%2 == 1 {
+			quoted = !quoted
+		}
+		if !quoted && strings.HasSuffix(trimmed, ";") {
 			if s := strings.TrimSpace(cur.String()); s != ";" {
 				out = append(out, s)
 			}
