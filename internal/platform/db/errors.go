@@ -24,6 +24,13 @@ func IsUniqueViolation(err error) bool {
 	return false
 }
 
+// HasPostgresCode reports whether err is a PostgreSQL error with SQLSTATE
+// code, such as one a function of ours raises.
+func HasPostgresCode(err error, code string) bool {
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && pg.Code == code
+}
+
 // ChangedRow checks a write that changes one row or, when its guard (a
 // version, a state, a conflict it skips) no longer holds, none: res and err
 // as Exec returned them. It is err described as what, or none when no row
