@@ -2,7 +2,9 @@ package db_test
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"net/url"
 	"strings"
 	"testing"
@@ -130,5 +132,39 @@ func TestValuerArgumentsGoAsTheirText(t *testing.T) {
 		if err := d.DB.QueryRowContext(ctx, "SELECT $1::text[] IS NULL", none).Scan(&isNull); err != nil || !isNull {
 			t.Fatalf("nil Valuer = %v, %v; want NULL", isNull, err)
 		}
+	}
+}
+
+type thing struct {
+	ID   int64 `bun:",pk"`
+	Name string
+}
+
+// Select scans as bun's Scan does: rows into a slice, one row into a
+// model, none into a model as sql.ErrNoRows; an array argument is a
+// PostgreSQL array.
+func TestSelect(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := dbtest.Open(t, "postgres", "dbselect", fstest.MapFS{
+		"0001_things.sql": {Data: []byte("CREATE TABLE things (id BIGINT PRIMARY KEY, name TEXT NOT NULL);\nINSERT INTO things VALUES (1, 'one'), (2, 'two'), (3, 'three');")},
+	})
+	var some []*thing
+	if err := db.Select(ctx, d, &some, "SELECT * FROM things WHERE name = ANY($1) ORDER BY id", []string{"one", "three", "four"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(some) != 2 || *some[0] != (thing{1, "one"}) || *some[1] != (thing{3, "three"}) {
+		t.Errorf("Select(name = ANY(one, three, four)) = %v, want things 1 and 3", some)
+	}
+	var one thing
+	if err := db.Select(ctx, d, &one, "SELECT * FROM things WHERE id = $1", 2); err != nil || one != (thing{2, "two"}) {
+		t.Errorf("Select(id = 2) = %v, %v; want thing 2", one, err)
+	}
+	if err := db.Select(ctx, d, &one, "SELECT * FROM things WHERE id = $1", 9); !errors.Is(err, sql.ErrNoRows) {
+		t.Errorf("Select(id = 9) = %v, want sql.ErrNoRows", err)
+	}
+	var none []*thing
+	if err := db.Select(ctx, d, &none, "SELECT * FROM things WHERE id = $1", 9); err != nil || len(none) != 0 {
+		t.Errorf("Select(id = 9) into a slice = %v, %v; want no rows, no error", none, err)
 	}
 }
