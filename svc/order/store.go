@@ -42,7 +42,7 @@ func (s *store) customerCart(ctx context.Context, customerID string) (*cartRow, 
 // transaction), the row is also held until it ends.
 func (s *store) customerCartTx(ctx context.Context, idb bun.IDB, customerID string, lock bool) (*cartRow, error) {
 	c := new(cartRow)
-	err := forUpdate(idb.NewSelect().Model(c).Where("c.customer_id = ?", customerID), idb, lock).Scan(ctx)
+	err := db.ScanWhere(ctx, idb, forUpdate(idb.NewSelect().Model(c), idb, lock), c, "c.customer_id = ?", customerID)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, nil
@@ -75,7 +75,7 @@ func (s *store) guestCart(ctx context.Context, tokenHash string) (*cartRow, erro
 // row is also held until it ends.
 func (s *store) guestCartTx(ctx context.Context, idb bun.IDB, tokenHash string, lock bool) (*cartRow, error) {
 	c := new(cartRow)
-	if err := forUpdate(idb.NewSelect().Model(c).Where("c.token_hash = ?", tokenHash), idb, lock).Scan(ctx); err != nil {
+	if err := db.ScanWhere(ctx, idb, forUpdate(idb.NewSelect().Model(c), idb, lock), c, "c.token_hash = ?", tokenHash); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, errs.NotFoundf("cart not found: the cart_token is unknown")
 		}
@@ -253,11 +253,11 @@ func (s *store) order(ctx context.Context, id string) (*orderRow, error) {
 // (PostgreSQL; SQLite's single writer needs none).
 func readOrder(ctx context.Context, idb bun.IDB, id string, lock bool) (*orderRow, error) {
 	o := new(orderRow)
-	q := idb.NewSelect().Model(o).Where("o.id = ?", id)
+	q := idb.NewSelect().Model(o)
 	if lock && db.IsPostgres(idb) {
 		q.For("UPDATE OF o")
 	}
-	if err := q.Scan(ctx); err != nil {
+	if err := db.ScanWhere(ctx, idb, q, o, "o.id = ?", id); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, errs.NotFoundf("order %q not found", id)
 		}
@@ -335,8 +335,7 @@ func (s *store) insertOrder(ctx context.Context, tx bun.Tx, o *orderRow) error {
 // there is none.
 func (s *store) orderByKey(ctx context.Context, customer, key string) (*orderRow, error) {
 	o := new(orderRow)
-	err := s.db.NewSelect().Model(o).
-		Where("o.customer_id = ? AND o.idempotency_key = ?", customer, key).Scan(ctx)
+	err := db.ScanWhere(ctx, s.db, s.db.NewSelect().Model(o), o, "o.customer_id = ? AND o.idempotency_key = ?", customer, key)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, nil

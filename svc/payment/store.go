@@ -61,11 +61,11 @@ func (s *store) paymentByKey(ctx context.Context, key string) (*paymentRow, erro
 
 func (s *store) paymentWhere(ctx context.Context, idb bun.IDB, where string, arg any, lock bool) (*paymentRow, error) {
 	row := new(paymentRow)
-	q := idb.NewSelect().Model(row).Where(where, arg)
+	q := idb.NewSelect().Model(row)
 	if lock && db.IsPostgres(idb) {
 		q.For("UPDATE")
 	}
-	if err := q.Scan(ctx); err != nil {
+	if err := db.ScanWhere(ctx, idb, q, row, where, arg); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, errs.NotFoundf("payment not found")
 		}

@@ -4,7 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"fmt"
 	"reflect"
+	"strconv"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -89,19 +92,33 @@ func valuerText(v any) (string, bool) {
 }
 
 // Select runs query, written with PostgreSQL's placeholders ($1, $2…), with
-// args sent apart from its text, and scans its rows into dest (a pointer to
-// a model or to a slice of them) as bun's Scan does: a single model with no
-// row is sql.ErrNoRows. bun writes arguments into a statement's text, which
-// PostgreSQL then parses and plans every time; a statement sent with its
-// arguments apart is prepared once per pooled connection (cachingConnector)
-// and, when PostgreSQL settles on a generic plan, not planned again. For
-// the hot reads of a request path on PostgreSQL; a statement with an IN
+// args sent apart from its text, on idb (a *bun.DB, bun.Tx or bun.Conn),
+// and scans its rows into dest (a pointer to a model or to a slice of them)
+// as bun's Scan does: a single model with no row is sql.ErrNoRows. bun
+// writes arguments into a statement's text, which PostgreSQL then parses
+// and plans every time; a statement sent with its arguments apart is
+// prepared once per pooled connection (cachingConnector) and, when
+// PostgreSQL settles on a generic plan, not planned again. For the hot
+// reads of a request path on PostgreSQL (the text can come from a bun
+// query whose conditions are written with $1…); a statement with an IN
 // list or other varying text gains nothing.
-func Select(ctx context.Context, d *bun.DB, dest any, query string, args ...any) error {
-	rows, err := d.DB.QueryContext(ctx, query, args...)
+func Select(ctx context.Context, idb bun.IDB, dest any, query string, args ...any) error {
+	var conn bun.IConn
+	switch d := idb.(type) {
+	case *bun.DB:
+		conn = d.DB
+	case bun.Tx:
+		conn = d.Tx
+	case bun.Conn:
+		conn = d.Conn
+	default:
+		return fmt.Errorf("db.Select on a %T", idb)
+	}
+	rows, err := conn.QueryContext(ctx, query, args...)
 	if err != nil {
 		return err
 	}
+	d := idb.NewSelect().DB()
 	if t := reflect.TypeOf(dest); t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Slice {
 		return d.ScanRows(ctx, rows, dest)
 	}
@@ -116,4 +133,35 @@ func Select(ctx context.Context, d *bun.DB, dest any, query string, args ...any)
 		return err
 	}
 	return rows.Close()
+}
+
+// ScanWhere runs q, a SELECT of dest's model, with the condition where and
+// its args, and scans the result into dest as q.Scan would. On PostgreSQL
+// the args go apart from the text (Select): the where's plain ? become $1,
+// $2… in order, so write no other ? in it (no ?TableAlias, no ? in a
+// literal). On SQLite, which costs no round trip and plans nothing that
+// stays, it is bun's q.Where(where, args…).Scan.
+func ScanWhere(ctx context.Context, idb bun.IDB, q *bun.SelectQuery, dest any, where string, args ...any) error {
+	if !IsPostgres(idb) {
+		return q.Where(where, args...).Scan(ctx)
+	}
+	return Select(ctx, idb, dest, q.Where(numbered(where)).String(), args...)
+}
+
+// numbered is where with its ? numbered as PostgreSQL's $1, $2….
+func numbered(where string) string {
+	var b strings.Builder
+	n := 0
+	for {
+		i := strings.IndexByte(where, '?')
+		if i < 0 {
+			b.WriteString(where)
+			return b.String()
+		}
+		n++
+		b.WriteString(where[:i])
+		b.WriteByte('$')
+		b.WriteString(strconv.Itoa(n))
+		where = where[i+1:]
+	}
 }

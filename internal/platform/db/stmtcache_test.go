@@ -10,6 +10,8 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/uptrace/bun"
+
 	"github.com/emporiumhq/emporium/internal/platform/db"
 	"github.com/emporiumhq/emporium/internal/platform/db/dbtest"
 )
@@ -167,4 +169,41 @@ func TestSelect(t *testing.T) {
 	if err := db.Select(ctx, d, &none, "SELECT * FROM things WHERE id = $1", 9); err != nil || len(none) != 0 {
 		t.Errorf("Select(id = 9) into a slice = %v, %v; want no rows, no error", none, err)
 	}
+	// In a transaction, from a bun query written with $1: the row locked
+	// is the one read.
+	err := d.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var locked thing
+		q := tx.NewSelect().Model(&locked).Where("id = $1").For("UPDATE").String()
+		if err := db.Select(ctx, tx, &locked, q, 3); err != nil || locked != (thing{3, "three"}) {
+			t.Errorf("Select(%s, 3) in a transaction = %v, %v; want thing 3", q, locked, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// ScanWhere reads the same rows on both engines, with the arguments apart
+// from the text on PostgreSQL.
+func TestScanWhere(t *testing.T) {
+	t.Parallel()
+	dbtest.ForEachEngine(t, func(t *testing.T, engine string) {
+		ctx := context.Background()
+		d := dbtest.Open(t, engine, "dbscanwhere", fstest.MapFS{
+			"0001_things.sql": {Data: []byte("CREATE TABLE things (id BIGINT PRIMARY KEY, name TEXT NOT NULL);\nINSERT INTO things VALUES (1, 'one'), (2, 'two'), (3, 'three');")},
+		})
+		var got thing
+		if err := db.ScanWhere(ctx, d, d.NewSelect().Model(&got), &got, "id > ? AND name = ?", 1, "three"); err != nil || got != (thing{3, "three"}) {
+			t.Errorf("ScanWhere(id > 1 AND name = three) = %v, %v; want thing 3", got, err)
+		}
+		var some []*thing
+		if err := db.ScanWhere(ctx, d, d.NewSelect().Model(&some).Order("id"), &some, "id >= ?", 2); err != nil || len(some) != 2 || some[0].ID != 2 || some[1].ID != 3 {
+			t.Errorf("ScanWhere(id >= 2) = %v, %v; want things 2 and 3", some, err)
+		}
+		var none thing
+		if err := db.ScanWhere(ctx, d, d.NewSelect().Model(&none), &none, "id = ?", 9); !errors.Is(err, sql.ErrNoRows) {
+			t.Errorf("ScanWhere(id = 9) = %v, want sql.ErrNoRows", err)
+		}
+	})
 }
