@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
-	"github.com/riverqueue/river"
 	"github.com/uptrace/bun"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -210,8 +209,8 @@ func orderNumber() string {
 }
 
 // placeOrder writes a new order with its lines and first history entry,
-// redeems its discount, empties the cart, and schedules the order's expiry,
-// in tx: all or nothing.
+// redeems its discount and empties the cart, in tx: all or nothing. The
+// expiry sweep (expiry.go) cancels the order if it is not paid in time.
 func (s *Service) placeOrder(ctx context.Context, tx bun.Tx, o *orderRow, cart *cartRow) error {
 	o.History = []*statusStep{{To: pendingPayment, Reason: "checked out", Actor: "customer:" + o.CustomerID, At: o.CreatedAt}}
 	if err := s.store.insertOrder(ctx, tx, o); err != nil {
@@ -227,10 +226,7 @@ func (s *Service) placeOrder(ctx context.Context, tx bun.Tx, o *orderRow, cart *
 		}
 	}
 	cart.Lines, cart.DiscountCode = nil, ""
-	if err := s.touch(ctx, tx, cart); err != nil {
-		return err
-	}
-	return s.jobs.InsertTx(ctx, tx, expireArgs{OrderID: o.ID}, &river.InsertOpts{ScheduledAt: time.UnixMicro(o.ExpiresAt)})
+	return s.touch(ctx, tx, cart)
 }
 
 // replay answers a retried checkout with its order, finishing what the

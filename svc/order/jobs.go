@@ -19,6 +19,9 @@ import (
 // after its remote call, a retry): each remote call is idempotent and each
 // local change checks the order's state first.
 
+// expireArgs is the expiry job earlier versions scheduled per order; the
+// expiry sweep (expiry.go) does its work now, and the worker stays for the
+// jobs already queued.
 type expireArgs struct {
 	OrderID string `json:"order_id"`
 }

@@ -80,7 +80,7 @@ func (s *Service) paymentChange(pay *paymentv1.Payment, reason string) func(ctx 
 		case paymentv1.PaymentStatus_PAYMENT_STATUS_CANCELED:
 			if o.Status == pendingPayment {
 				why := "payment canceled"
-				if micros(s.now()) >= o.ExpiresAt { // canceled by the expiry job
+				if micros(s.now()) >= o.ExpiresAt { // canceled by the expiry sweep
 					why, who = "not paid in time", "system"
 				}
 				if err := s.cancelPending(ctx, tx, o, why, who); err != nil {

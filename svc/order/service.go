@@ -90,6 +90,10 @@ type Service struct {
 	now           func() time.Time
 	crash         func(string)
 	jobs          *jobs.Client
+	// stopSweep ends the expiry sweep Start began, and swept is closed
+	// when it has.
+	stopSweep context.CancelFunc
+	swept     chan struct{}
 }
 
 var (
@@ -152,11 +156,33 @@ func (s *Service) Mount(mux *http.ServeMux, opts ...connect.HandlerOption) {
 	mux.Handle(orderv1connect.NewOrderServiceHandler(s, opts...))
 }
 
-// Start works the service's jobs until Stop.
-func (s *Service) Start(ctx context.Context) error { return s.jobs.Start(ctx) }
+// Start works the service's jobs and cancels orders not paid in time
+// (expiry.go) until Stop.
+func (s *Service) Start(ctx context.Context) error {
+	if err := s.jobs.Start(ctx); err != nil {
+		return err
+	}
+	ctx, s.stopSweep = context.WithCancel(ctx)
+	s.swept = make(chan struct{})
+	go func() {
+		defer close(s.swept)
+		s.runExpiry(ctx, sweepInterval(s.window))
+	}()
+	return nil
+}
 
-// Stop waits for running jobs, or for ctx to end.
-func (s *Service) Stop(ctx context.Context) error { return s.jobs.Stop(ctx) }
+// Stop ends the expiry sweep and waits for running jobs, or for ctx to
+// end.
+func (s *Service) Stop(ctx context.Context) error {
+	if s.stopSweep != nil {
+		s.stopSweep()
+		select {
+		case <-s.swept:
+		case <-ctx.Done():
+		}
+	}
+	return s.jobs.Stop(ctx)
+}
 
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
 

@@ -424,3 +424,31 @@ func (s *store) insertRefundRequest(ctx context.Context, r *orderRefundRow) erro
 	}
 	return nil
 }
+
+// expiring is a pending order's place in the expiry sweep's order.
+type expiring struct {
+	ID        string
+	ExpiresAt int64
+}
+
+// expiredOrders lists up to limit pending orders whose payment window
+// ended at or before now, oldest deadline first, after the one given (nil:
+// from the start). The partial index orders_expiry holds pending orders
+// only, so the sweep reads no paid ones.
+func (s *store) expiredOrders(ctx context.Context, now int64, after *expiring, limit int) ([]*expiring, error) {
+	var out []*expiring
+	if err := expiredOrdersQuery(s.db, now, after, limit).Scan(ctx, &out); err != nil {
+		return nil, fmt.Errorf("list expired orders: %w", err)
+	}
+	return out, nil
+}
+
+func expiredOrdersQuery(idb bun.IDB, now int64, after *expiring, limit int) *bun.SelectQuery {
+	q := idb.NewSelect().Model((*orderRow)(nil)).Column("id", "expires_at").
+		Where("o.status = ?", pendingPayment).Where("o.expires_at <= ?", now).
+		OrderExpr("o.expires_at, o.id").Limit(int64(limit))
+	if after != nil {
+		q.Where("(o.expires_at, o.id) > (?, ?)", after.ExpiresAt, after.ID)
+	}
+	return q
+}
