@@ -228,6 +228,10 @@ func TestCheckoutSurvivesCrashesBetweenSteps(t *testing.T) {
 		// The card was charged, the order not marked paid: the payment
 		// service's outbox tells the restarted order service.
 		{step: "pay.confirmed", pay: true, want: orderv1.OrderStatus_ORDER_STATUS_PAID},
+		// The card was charged and the hold committed, the order not
+		// marked paid: the outbox pays it, and its commit job finds the
+		// hold committed.
+		{step: "pay.committed", pay: true, want: orderv1.OrderStatus_ORDER_STATUS_PAID},
 	}
 	for i, tt := range tests {
 		sku := skus[i]

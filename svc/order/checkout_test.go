@@ -536,3 +536,47 @@ func TestACheckoutRetriedAfterItsHoldWasReleasedHoldsStockAgain(t *testing.T) {
 		}
 	})
 }
+
+// A card payment commits the order's stock hold before PayOrder answers,
+// and a checkout queues no River job of its own: the order's expiry is the
+// sweep's, and the hold is committed in PayOrder, not by a job.
+func TestPayingCommitsTheHoldWithoutAJob(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, envOptions{}, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		e.seedCatalog(t, stockItem{sku: "LAMP", price: 4200, stock: 3})
+		me := e.customer(31)
+		if _, err := me.cart.AddItem(ctx, &orderv1.AddItemRequest{Sku: "LAMP", Quantity: 1}); err != nil {
+			t.Fatal(err)
+		}
+		co, err := checkout(ctx, me, "lamp-checkout")
+		if err != nil {
+			t.Fatal(err)
+		}
+		paidRes, err := pay(ctx, me, co.GetOrder().GetId(), goodCard, "lamp-checkout")
+		if err != nil || paidRes.GetOrder().GetStatus() != orderv1.OrderStatus_ORDER_STATUS_PAID {
+			t.Fatalf("PayOrder = %v, %v; want the order paid", paidRes.GetOrder().GetStatus(), err)
+		}
+		var reservation string
+		if err := e.world.DB["order"].NewRaw("SELECT reservation_id FROM orders WHERE id = ?", co.GetOrder().GetId()).Scan(ctx, &reservation); err != nil {
+			t.Fatal(err)
+		}
+		var status int32
+		if err := e.world.DB["product"].NewRaw("SELECT status FROM stock_reservations WHERE id = ?", reservation).Scan(ctx, &status); err != nil {
+			t.Fatal(err)
+		}
+		if got := productv1.ReservationStatus(status); got != productv1.ReservationStatus_RESERVATION_STATUS_COMMITTED {
+			t.Errorf("the hold right after PayOrder: %v, want committed", got)
+		}
+		var jobs []string
+		if err := e.world.DB["order"].NewRaw("SELECT kind FROM river_job ORDER BY id").Scan(ctx, &jobs); err != nil {
+			t.Fatal(err)
+		}
+		if len(jobs) > 0 {
+			t.Errorf("the order service queued jobs %q for a checkout paid by card; want none", jobs)
+		}
+		if got := e.stock(t, "LAMP"); got != 2 {
+			t.Errorf("stock = %d, want 2", got)
+		}
+	})
+}

@@ -22,7 +22,7 @@ func (s *Service) ApplyPaymentEvent(ctx context.Context, req *orderv1.ApplyPayme
 		return nil, err
 	}
 	if !reflects(o, pay) {
-		if o, err = s.applyReadPayment(ctx, o, pay, ""); err != nil {
+		if o, err = s.applyReadPayment(ctx, o, pay, "", false); err != nil {
 			return nil, err
 		}
 	}
@@ -36,16 +36,18 @@ func (s *Service) ApplyPaymentEvent(ctx context.Context, req *orderv1.ApplyPayme
 // times, ways and orders a payment is reported, the order is paid once and
 // its stock committed once.
 func (s *Service) applyPayment(ctx context.Context, id string, pay *paymentv1.Payment, reason string) (*orderRow, error) {
-	return s.store.changeOrder(ctx, id, s.paymentChange(pay, reason))
+	return s.store.changeOrder(ctx, id, s.paymentChange(pay, reason, false))
 }
 
-// applyReadPayment is applyPayment for order o, just read by the caller.
-func (s *Service) applyReadPayment(ctx context.Context, o *orderRow, pay *paymentv1.Payment, reason string) (*orderRow, error) {
-	return s.store.changeReadOrder(ctx, o, s.paymentChange(pay, reason))
+// applyReadPayment is applyPayment for order o, just read by the caller;
+// stockCommitted says the caller has committed o's stock hold already
+// (PayOrder), so paying the order queues no commit job.
+func (s *Service) applyReadPayment(ctx context.Context, o *orderRow, pay *paymentv1.Payment, reason string, stockCommitted bool) (*orderRow, error) {
+	return s.store.changeReadOrder(ctx, o, s.paymentChange(pay, reason, stockCommitted))
 }
 
 // paymentChange is the change that brings an order in line with pay.
-func (s *Service) paymentChange(pay *paymentv1.Payment, reason string) func(ctx context.Context, tx bun.Tx, o *orderRow) error {
+func (s *Service) paymentChange(pay *paymentv1.Payment, reason string, stockCommitted bool) func(ctx context.Context, tx bun.Tx, o *orderRow) error {
 	return func(ctx context.Context, tx bun.Tx, o *orderRow) error {
 		if pay != nil && o.PaymentID != "" && o.PaymentID != pay.GetId() {
 			s.log.WarnContext(ctx, "payment event for a payment the order does not use; ignored", "order", o.ID, "payment", pay.GetId())
@@ -66,8 +68,10 @@ func (s *Service) paymentChange(pay *paymentv1.Payment, reason string) func(ctx 
 				if err := s.move(ctx, tx, o, paid, reason, who); err != nil {
 					return err
 				}
-				if err := s.jobs.InsertTx(ctx, tx, commitArgs{OrderID: o.ID}, nil); err != nil {
-					return err
+				if !stockCommitted {
+					if err := s.jobs.InsertTx(ctx, tx, commitArgs{OrderID: o.ID}, nil); err != nil {
+						return err
+					}
 				}
 			case canceled:
 				// Paid after it was canceled (the shopper paid as it expired):
