@@ -42,7 +42,8 @@ func (s *store) customerCart(ctx context.Context, customerID string) (*cartRow, 
 // transaction), the row is also held until it ends.
 func (s *store) customerCartTx(ctx context.Context, idb bun.IDB, customerID string, lock bool) (*cartRow, error) {
 	c := new(cartRow)
-	err := db.ScanWhere(ctx, idb, forUpdate(idb.NewSelect().Model(c), idb, lock), c, "c.customer_id = ?", customerID)
+	a := db.NewArgs(idb)
+	err := a.Scan(ctx, idb, forUpdate(idb.NewSelect().Model(c).Where("c.customer_id = ?", a.Arg(customerID)), idb, lock), c)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, nil
@@ -75,7 +76,8 @@ func (s *store) guestCart(ctx context.Context, tokenHash string) (*cartRow, erro
 // row is also held until it ends.
 func (s *store) guestCartTx(ctx context.Context, idb bun.IDB, tokenHash string, lock bool) (*cartRow, error) {
 	c := new(cartRow)
-	if err := db.ScanWhere(ctx, idb, forUpdate(idb.NewSelect().Model(c), idb, lock), c, "c.token_hash = ?", tokenHash); err != nil {
+	a := db.NewArgs(idb)
+	if err := a.Scan(ctx, idb, forUpdate(idb.NewSelect().Model(c).Where("c.token_hash = ?", a.Arg(tokenHash)), idb, lock), c); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, errs.NotFoundf("cart not found: the cart_token is unknown")
 		}
@@ -253,11 +255,12 @@ func (s *store) order(ctx context.Context, id string) (*orderRow, error) {
 // (PostgreSQL; SQLite's single writer needs none).
 func readOrder(ctx context.Context, idb bun.IDB, id string, lock bool) (*orderRow, error) {
 	o := new(orderRow)
-	q := idb.NewSelect().Model(o)
+	a := db.NewArgs(idb)
+	q := idb.NewSelect().Model(o).Where("o.id = ?", a.Arg(id))
 	if lock && db.IsPostgres(idb) {
 		q.For("UPDATE OF o")
 	}
-	if err := db.ScanWhere(ctx, idb, q, o, "o.id = ?", id); err != nil {
+	if err := a.Scan(ctx, idb, q, o); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, errs.NotFoundf("order %q not found", id)
 		}
@@ -335,7 +338,8 @@ func (s *store) insertOrder(ctx context.Context, tx bun.Tx, o *orderRow) error {
 // there is none.
 func (s *store) orderByKey(ctx context.Context, customer, key string) (*orderRow, error) {
 	o := new(orderRow)
-	err := db.ScanWhere(ctx, s.db, s.db.NewSelect().Model(o), o, "o.customer_id = ? AND o.idempotency_key = ?", customer, key)
+	a := db.NewArgs(s.db)
+	err := a.Scan(ctx, s.db, s.db.NewSelect().Model(o).Where("o.customer_id = ? AND o.idempotency_key = ?", a.Arg(customer), a.Arg(key)), o)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, nil

@@ -61,11 +61,12 @@ func (s *store) paymentByKey(ctx context.Context, key string) (*paymentRow, erro
 
 func (s *store) paymentWhere(ctx context.Context, idb bun.IDB, where string, arg any, lock bool) (*paymentRow, error) {
 	row := new(paymentRow)
-	q := idb.NewSelect().Model(row)
+	a := db.NewArgs(idb)
+	q := idb.NewSelect().Model(row).Where(where, a.Arg(arg))
 	if lock && db.IsPostgres(idb) {
 		q.For("UPDATE")
 	}
-	if err := db.ScanWhere(ctx, idb, q, row, where, arg); err != nil {
+	if err := a.Scan(ctx, idb, q, row); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, errs.NotFoundf("payment not found")
 		}

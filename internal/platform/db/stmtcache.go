@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"reflect"
 	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -103,16 +102,9 @@ func valuerText(v any) (string, bool) {
 // query whose conditions are written with $1…); a statement with an IN
 // list or other varying text gains nothing.
 func Select(ctx context.Context, idb bun.IDB, dest any, query string, args ...any) error {
-	var conn bun.IConn
-	switch d := idb.(type) {
-	case *bun.DB:
-		conn = d.DB
-	case bun.Tx:
-		conn = d.Tx
-	case bun.Conn:
-		conn = d.Conn
-	default:
-		return fmt.Errorf("db.Select on a %T", idb)
+	conn, err := sqlConn(idb)
+	if err != nil {
+		return err
 	}
 	rows, err := conn.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -135,33 +127,79 @@ func Select(ctx context.Context, idb bun.IDB, dest any, query string, args ...an
 	return rows.Close()
 }
 
-// ScanWhere runs q, a SELECT of dest's model, with the condition where and
-// its args, and scans the result into dest as q.Scan would. On PostgreSQL
-// the args go apart from the text (Select): the where's plain ? become $1,
-// $2… in order, so write no other ? in it (no ?TableAlias, no ? in a
-// literal). On SQLite, which costs no round trip and plans nothing that
-// stays, it is bun's q.Where(where, args…).Scan.
-func ScanWhere(ctx context.Context, idb bun.IDB, q *bun.SelectQuery, dest any, where string, args ...any) error {
-	if !IsPostgres(idb) {
-		return q.Where(where, args...).Scan(ctx)
+// sqlConn is the database/sql handle under idb, which runs a statement
+// as it is given, where bun's own methods write the arguments into it.
+func sqlConn(idb bun.IDB) (bun.IConn, error) {
+	switch d := idb.(type) {
+	case *bun.DB:
+		return d.DB, nil
+	case bun.Tx:
+		return d.Tx, nil
+	case bun.Conn:
+		return d.Conn, nil
 	}
-	return Select(ctx, idb, dest, q.Where(numbered(where)).String(), args...)
+	return nil, fmt.Errorf("db: cannot run a statement on a %T", idb)
 }
 
-// numbered is where with its ? numbered as PostgreSQL's $1, $2….
-func numbered(where string) string {
-	var b strings.Builder
-	n := 0
-	for {
-		i := strings.IndexByte(where, '?')
-		if i < 0 {
-			b.WriteString(where)
-			return b.String()
-		}
-		n++
-		b.WriteString(where[:i])
-		b.WriteByte('$')
-		b.WriteString(strconv.Itoa(n))
-		where = where[i+1:]
+// Args are the arguments of one statement built with bun, kept apart from
+// its text on PostgreSQL. Each value goes into the builder through Arg;
+// Exec or Scan then runs the statement. On PostgreSQL the text has $1, $2…
+// where the values go, the same every run, so each pooled connection
+// prepares it once (cachingConnector) and PostgreSQL, once it settles on a
+// generic plan, neither parses nor plans it again; bun alone would write
+// the values into new text each time. On SQLite, which costs no round trip
+// and keeps no plan, Arg is the value itself and the statement bun's.
+//
+//	a := db.NewArgs(idb)
+//	q := idb.NewUpdate().Model((*cartRow)(nil)).Set("lines = ?", a.Arg(linesJSON)).Where("id = ?", a.Arg(id))
+//	res, err := a.Exec(ctx, idb, q)
+//
+// A value must be one the driver takes as it is (no bun type conversions,
+// such as a struct written as JSON: marshal it first).
+type Args struct {
+	pg   bool
+	vals []any
+}
+
+// NewArgs starts the arguments of a statement to run on idb.
+func NewArgs(idb bun.IDB) *Args { return &Args{pg: IsPostgres(idb)} }
+
+// Arg is v's place in the statement.
+func (a *Args) Arg(v any) any {
+	if !a.pg {
+		return v
 	}
+	a.vals = append(a.vals, v)
+	return bun.Safe("$" + strconv.Itoa(len(a.vals)))
+}
+
+// Query is a statement bun built.
+type Query interface {
+	String() string
+	Exec(ctx context.Context, dest ...any) (sql.Result, error)
+}
+
+// Exec runs q on idb with the arguments.
+func (a *Args) Exec(ctx context.Context, idb bun.IDB, q Query) (sql.Result, error) {
+	if !a.pg {
+		return q.Exec(ctx)
+	}
+	conn, err := sqlConn(idb)
+	if err != nil {
+		return nil, err
+	}
+	return conn.ExecContext(ctx, q.String(), a.vals...)
+}
+
+// Scan runs q, a SELECT or a statement with RETURNING, on idb with the
+// arguments and scans its rows into dest, a model or a slice of them, as
+// bun's Scan does (a single model with no row: sql.ErrNoRows).
+func (a *Args) Scan(ctx context.Context, idb bun.IDB, q interface {
+	String() string
+	Scan(ctx context.Context, dest ...any) error
+}, dest any) error {
+	if !a.pg {
+		return q.Scan(ctx, dest)
+	}
+	return Select(ctx, idb, dest, q.String(), a.vals...)
 }

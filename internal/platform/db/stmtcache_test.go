@@ -184,26 +184,53 @@ func TestSelect(t *testing.T) {
 	}
 }
 
-// ScanWhere reads the same rows on both engines, with the arguments apart
-// from the text on PostgreSQL.
-func TestScanWhere(t *testing.T) {
+// A statement built with Args reads and writes the same rows on both
+// engines, with its arguments apart from its text on PostgreSQL.
+func TestArgs(t *testing.T) {
 	t.Parallel()
 	dbtest.ForEachEngine(t, func(t *testing.T, engine string) {
 		ctx := context.Background()
-		d := dbtest.Open(t, engine, "dbscanwhere", fstest.MapFS{
+		d := dbtest.Open(t, engine, "dbargs", fstest.MapFS{
 			"0001_things.sql": {Data: []byte("CREATE TABLE things (id BIGINT PRIMARY KEY, name TEXT NOT NULL);\nINSERT INTO things VALUES (1, 'one'), (2, 'two'), (3, 'three');")},
 		})
 		var got thing
-		if err := db.ScanWhere(ctx, d, d.NewSelect().Model(&got), &got, "id > ? AND name = ?", 1, "three"); err != nil || got != (thing{3, "three"}) {
-			t.Errorf("ScanWhere(id > 1 AND name = three) = %v, %v; want thing 3", got, err)
+		a := db.NewArgs(d)
+		q := d.NewSelect().Model(&got).Where("id > ? AND name = ?", a.Arg(1), a.Arg("three"))
+		if err := a.Scan(ctx, d, q, &got); err != nil || got != (thing{3, "three"}) {
+			t.Errorf("Scan(id > 1 AND name = three) = %v, %v; want thing 3", got, err)
+		}
+		if text := q.String(); (engine == "postgres") != strings.Contains(text, "$2") || strings.Contains(text, "three") == (engine == "postgres") {
+			t.Errorf("%s statement %q: want the arguments apart on PostgreSQL only", engine, text)
 		}
 		var some []*thing
-		if err := db.ScanWhere(ctx, d, d.NewSelect().Model(&some).Order("id"), &some, "id >= ?", 2); err != nil || len(some) != 2 || some[0].ID != 2 || some[1].ID != 3 {
-			t.Errorf("ScanWhere(id >= 2) = %v, %v; want things 2 and 3", some, err)
+		a = db.NewArgs(d)
+		if err := a.Scan(ctx, d, d.NewSelect().Model(&some).Where("id >= ?", a.Arg(2)).Order("id"), &some); err != nil || len(some) != 2 || some[0].ID != 2 || some[1].ID != 3 {
+			t.Errorf("Scan(id >= 2) = %v, %v; want things 2 and 3", some, err)
 		}
 		var none thing
-		if err := db.ScanWhere(ctx, d, d.NewSelect().Model(&none), &none, "id = ?", 9); !errors.Is(err, sql.ErrNoRows) {
-			t.Errorf("ScanWhere(id = 9) = %v, want sql.ErrNoRows", err)
+		a = db.NewArgs(d)
+		if err := a.Scan(ctx, d, d.NewSelect().Model(&none).Where("id = ?", a.Arg(9)), &none); !errors.Is(err, sql.ErrNoRows) {
+			t.Errorf("Scan(id = 9) = %v, want sql.ErrNoRows", err)
+		}
+		err := d.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+			a := db.NewArgs(tx)
+			res, err := a.Exec(ctx, tx, tx.NewUpdate().Model((*thing)(nil)).Set("name = ?", a.Arg("deux")).Where("id = ?", a.Arg(2)))
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n != 1 {
+				t.Errorf("Exec(UPDATE id 2) changed %d rows, want 1", n)
+			}
+			var back thing
+			a = db.NewArgs(tx)
+			u := tx.NewUpdate().Model(&back).Set("name = name || ?", a.Arg("!")).Where("id = ?", a.Arg(2)).Returning("*")
+			if err := a.Scan(ctx, tx, u, &back); err != nil || back != (thing{2, "deux!"}) {
+				t.Errorf("Scan(UPDATE … RETURNING) = %v, %v; want thing 2 named deux!", back, err)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
 	})
 }
