@@ -3,6 +3,7 @@ package order
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -108,8 +109,18 @@ func (s *store) createCart(ctx context.Context, c *cartRow) error {
 // updateCart writes c's lines, discount code and update time, and counts
 // its version, unless it changed since c was read (errCartChanged).
 func (s *store) updateCart(ctx context.Context, idb bun.IDB, c *cartRow) error {
-	res, err := idb.NewUpdate().Model(c).Column("updated_at", "discount_code", "lines").
-		Set("version = version + 1").WherePK().Where("version = ?", c.Version).Exec(ctx)
+	if c.Lines == nil {
+		c.Lines = []*cartLine{} // [], not JSON null
+	}
+	lines, err := json.Marshal(c.Lines)
+	if err != nil {
+		return fmt.Errorf("update cart: %w", err)
+	}
+	// Twice per checkout: sent with its arguments apart (db.Args).
+	a := db.NewArgs(idb)
+	res, err := a.Exec(ctx, idb, idb.NewUpdate().Model((*cartRow)(nil)).
+		Set("updated_at = ?", a.Arg(c.UpdatedAt)).Set("discount_code = ?", a.Arg(c.DiscountCode)).Set("lines = ?", a.Arg(string(lines))).
+		Set("version = version + 1").Where("id = ?", a.Arg(c.ID)).Where("version = ?", a.Arg(c.Version)))
 	if err := db.ChangedRow(res, err, "update cart", errCartChanged); err != nil {
 		return err
 	}
@@ -312,10 +323,17 @@ func (s *store) changeReadOrder(ctx context.Context, o *orderRow, change func(ct
 // guarded by its version so a concurrent change is noticed (errs.Aborted),
 // and counts the new version on o.
 func (s *store) updateOrder(ctx context.Context, tx bun.Tx, o *orderRow) error {
-	res, err := tx.NewUpdate().Model(o).
-		Column("status", "refunded_total", "payment_id", "history", "updated_at").
-		Set("version = version + 1").
-		WherePK().Where("version = ?", o.Version).Exec(ctx)
+	history, err := json.Marshal(o.History)
+	if err != nil {
+		return fmt.Errorf("update order: %w", err)
+	}
+	// Once or more per order: sent with its arguments apart (db.Args).
+	a := db.NewArgs(tx)
+	res, err := a.Exec(ctx, tx, tx.NewUpdate().Model((*orderRow)(nil)).
+		Set("status = ?", a.Arg(int32(o.Status))).Set("refunded_total = ?", a.Arg(o.RefundedTotal)).
+		Set("payment_id = ?", a.Arg(o.PaymentID)).Set("history = ?", a.Arg(string(history))).
+		Set("updated_at = ?", a.Arg(o.UpdatedAt)).Set("version = version + 1").
+		Where("id = ?", a.Arg(o.ID)).Where("version = ?", a.Arg(o.Version)))
 	stale := &errs.Error{Kind: errs.Aborted, Message: fmt.Sprintf("order %s changed at the same time; try again", o.Number), Err: errStaleOrder}
 	if err := db.ChangedRow(res, err, "update order", stale); err != nil {
 		return err
@@ -351,8 +369,9 @@ func (s *store) orderByKey(ctx context.Context, customer, key string) (*orderRow
 
 // setPayment records an order's payment, unless it has one already.
 func (s *store) setPayment(ctx context.Context, orderID, paymentID string) error {
-	if _, err := s.db.NewUpdate().Model((*orderRow)(nil)).Set("payment_id = ?", paymentID).
-		Where("id = ? AND payment_id = ''", orderID).Exec(ctx); err != nil {
+	a := db.NewArgs(s.db)
+	if _, err := a.Exec(ctx, s.db, s.db.NewUpdate().Model((*orderRow)(nil)).Set("payment_id = ?", a.Arg(paymentID)).
+		Where("id = ? AND payment_id = ''", a.Arg(orderID))); err != nil {
 		return fmt.Errorf("record payment: %w", err)
 	}
 	return nil

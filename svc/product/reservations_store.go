@@ -231,18 +231,22 @@ func (s *store) settle(ctx context.Context, id string, want int32, now int64) (o
 // commitHeld commits reservation id if it is held and not past its expiry,
 // and returns it with its items; nil when it is not.
 func (s *store) commitHeld(ctx context.Context, id string, now int64) (*reservationRow, error) {
+	// Once per checkout: both statements go with their arguments apart
+	// (db.Args).
 	r := new(reservationRow)
-	err := s.db.NewUpdate().Model(r).
-		Set("status = ?", committed).Set("updated_at = ?", now).
-		Where("r.id = ?", id).Where("r.status = ?", held).Where("r.expires_at > ?", now).
-		Returning("*").Scan(ctx)
+	a := db.NewArgs(s.db)
+	err := a.Scan(ctx, s.db, s.db.NewUpdate().Model(r).
+		Set("status = ?", a.Arg(committed)).Set("updated_at = ?", a.Arg(now)).
+		Where("r.id = ?", a.Arg(id)).Where("r.status = ?", a.Arg(held)).Where("r.expires_at > ?", a.Arg(now)).
+		Returning("*"), r)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, nil
 	case err != nil:
 		return nil, fmt.Errorf("commit reservation: %w", err)
 	}
-	if err := s.db.NewSelect().Model(&r.Items).Where("ri.reservation_id = ?", id).Scan(ctx); err != nil {
+	a = db.NewArgs(s.db)
+	if err := a.Scan(ctx, s.db, s.db.NewSelect().Model(&r.Items).Where("ri.reservation_id = ?", a.Arg(id)), &r.Items); err != nil {
 		return nil, fmt.Errorf("read reservation items: %w", err)
 	}
 	return r, nil
