@@ -90,7 +90,13 @@ func (s *store) insertPayment(ctx context.Context, p *paymentRow) error {
 // updatePayment writes back payment p, read at version was: errStalePayment
 // when it has moved on since (never after lockPayment).
 func (s *store) updatePayment(ctx context.Context, tx bun.Tx, p *paymentRow, was int64) error {
-	res, err := tx.NewUpdate().Model(p).WherePK().Where("version = ?", was).ExcludeColumn("id", "created_at").Exec(ctx)
+	// Once or more per payment: sent with its arguments apart (db.Args).
+	a := db.NewArgs(tx)
+	q := tx.NewUpdate().Model((*paymentRow)(nil))
+	if err := a.SetColumns(q, p, "id", "created_at"); err != nil {
+		return err
+	}
+	res, err := a.Exec(ctx, tx, q.Where("id = ?", a.Arg(p.ID)).Where("version = ?", a.Arg(was)))
 	return db.ChangedRow(res, err, "update payment", errStalePayment)
 }
 

@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 
 	"github.com/jackc/pgx/v5"
@@ -171,6 +172,29 @@ func (a *Args) Arg(v any) any {
 	}
 	a.vals = append(a.vals, v)
 	return bun.Safe("$" + strconv.Itoa(len(a.vals)))
+}
+
+// SetColumns adds to q, an UPDATE, "column = value" for each column of
+// model (a pointer to a struct bun knows as a table) but those named in
+// except, each value through Arg: a whole row written back with its
+// arguments apart. A column whose Go type is not a plain number, string or
+// bool (JSON, say) is an error, as the driver would not take its value as
+// it is.
+func (a *Args) SetColumns(q *bun.UpdateQuery, model any, except ...string) error {
+	v := reflect.Indirect(reflect.ValueOf(model))
+	for _, f := range q.DB().Table(v.Type()).Fields {
+		if slices.Contains(except, f.Name) {
+			continue
+		}
+		switch f.IndirectType.Kind() {
+		case reflect.String, reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Float32, reflect.Float64:
+		default:
+			return fmt.Errorf("db: column %s of %s is a %s, not a plain value", f.Name, v.Type(), f.IndirectType)
+		}
+		q.Set(string(f.SQLName)+" = ?", a.Arg(f.Value(v).Interface()))
+	}
+	return nil
 }
 
 // Query is a statement bun built.

@@ -142,6 +142,12 @@ type thing struct {
 	Name string
 }
 
+type jsonThing struct {
+	bun.BaseModel `bun:"table:things"`
+	ID            int64    `bun:",pk"`
+	Tags          []string `bun:",type:text"`
+}
+
 // Select scans as bun's Scan does: rows into a slice, one row into a
 // model, none into a model as sql.ErrNoRows; an array argument is a
 // PostgreSQL array.
@@ -221,9 +227,24 @@ func TestArgs(t *testing.T) {
 			if n, _ := res.RowsAffected(); n != 1 {
 				t.Errorf("Exec(UPDATE id 2) changed %d rows, want 1", n)
 			}
+			a = db.NewArgs(tx)
+			u := tx.NewUpdate().Model((*thing)(nil))
+			if err := a.SetColumns(u, &thing{ID: 3, Name: "trois"}, "id"); err != nil {
+				return err
+			}
+			if _, err := a.Exec(ctx, tx, u.Where("id = ?", a.Arg(3))); err != nil {
+				return err
+			}
+			var three thing
+			if err := tx.NewSelect().Model(&three).Where("id = 3").Scan(ctx); err != nil || three.Name != "trois" {
+				t.Errorf("after SetColumns(name = trois): %v, %v", three, err)
+			}
+			if err := db.NewArgs(tx).SetColumns(tx.NewUpdate().Model((*jsonThing)(nil)), &jsonThing{}); err == nil {
+				t.Error("SetColumns of a JSON column: no error")
+			}
 			var back thing
 			a = db.NewArgs(tx)
-			u := tx.NewUpdate().Model(&back).Set("name = name || ?", a.Arg("!")).Where("id = ?", a.Arg(2)).Returning("*")
+			u = tx.NewUpdate().Model(&back).Set("name = name || ?", a.Arg("!")).Where("id = ?", a.Arg(2)).Returning("*")
 			if err := a.Scan(ctx, tx, u, &back); err != nil || back != (thing{2, "deux!"}) {
 				t.Errorf("Scan(UPDATE … RETURNING) = %v, %v; want thing 2 named deux!", back, err)
 			}
