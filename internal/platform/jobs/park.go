@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -73,6 +74,11 @@ type parker struct {
 
 	parked atomic.Bool // Client.Parked: River is stopped until there is work
 
+	// dueStmt is due's query, prepared on the loop's first look and closed
+	// when the loop ends: a parked client asks it every poll, and parsing
+	// it was most of what an idle dev spent.
+	dueStmt *sql.Stmt
+
 	mu     sync.Mutex
 	cancel context.CancelFunc // ends the loop
 	done   chan struct{}      // closed when the loop has returned
@@ -134,6 +140,12 @@ func (p *parker) halt() {
 func (p *parker) loop(startCtx, loopCtx context.Context) {
 	check := time.NewTimer(p.after)
 	defer check.Stop()
+	defer func() {
+		if p.dueStmt != nil {
+			p.dueStmt.Close()
+			p.dueStmt = nil
+		}
+	}()
 	for {
 		if !p.parked.Load() {
 			select {
@@ -187,12 +199,22 @@ func (p *parker) loop(startCtx, loopCtx context.Context) {
 // running (left by a process that died, for the rescuer). On an error it
 // reports true, so the client runs and River reports the error.
 func (p *parker) due(ctx context.Context, within time.Duration) bool {
-	by := time.Now().Add(within).UTC().Round(time.Millisecond).Format(sqliteTime)
+	if p.dueStmt == nil {
+		stmt, err := p.db.DB.PrepareContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM river_job
+			WHERE queue IN (?`+strings.Repeat(", ?", len(p.queues)-1)+`) AND (state IN ('available', 'running')
+				OR (state IN ('scheduled', 'retryable') AND scheduled_at <= ?)) LIMIT 1)`)
+		if err != nil {
+			return true // as for any failed look: let River's own fetch find out
+		}
+		p.dueStmt = stmt
+	}
+	args := make([]any, 0, len(p.queues)+1)
+	for _, q := range p.queues {
+		args = append(args, q)
+	}
+	args = append(args, time.Now().Add(within).UTC().Round(time.Millisecond).Format(sqliteTime))
 	var n int
-	err := p.db.NewRaw(`SELECT count(*) FROM (SELECT 1 FROM river_job
-		WHERE queue IN (?) AND (state IN ('available', 'running')
-			OR (state IN ('scheduled', 'retryable') AND scheduled_at <= ?)) LIMIT 1)`,
-		bun.List(p.queues), by).Scan(ctx, &n)
+	err := p.dueStmt.QueryRowContext(ctx, args...).Scan(&n)
 	return err != nil || n > 0
 }
 
