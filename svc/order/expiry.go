@@ -57,18 +57,10 @@ func (s *Service) ExpireOrders(ctx context.Context) (int, error) {
 	}
 }
 
-// runExpiry runs ExpireOrders every interval until ctx ends.
-func (s *Service) runExpiry(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if _, err := s.ExpireOrders(ctx); err != nil && ctx.Err() == nil {
-				s.log.ErrorContext(ctx, "looking for orders not paid in time", "err", err)
-			}
-		}
+// sweep is one pass of the expiry sweep, which Start runs every
+// sweepInterval.
+func (s *Service) sweep(ctx context.Context) {
+	if _, err := s.ExpireOrders(ctx); err != nil && ctx.Err() == nil {
+		s.log.ErrorContext(ctx, "looking for orders not paid in time", "err", err)
 	}
 }

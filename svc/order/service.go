@@ -90,10 +90,8 @@ type Service struct {
 	now           func() time.Time
 	crash         func(string)
 	jobs          *jobs.Client
-	// stopSweep ends the expiry sweep Start began, and swept is closed
-	// when it has.
-	stopSweep context.CancelFunc
-	swept     chan struct{}
+	// stopSweep ends the expiry sweep Start began.
+	stopSweep func()
 }
 
 var (
@@ -162,12 +160,7 @@ func (s *Service) Start(ctx context.Context) error {
 	if err := s.jobs.Start(ctx); err != nil {
 		return err
 	}
-	ctx, s.stopSweep = context.WithCancel(ctx)
-	s.swept = make(chan struct{})
-	go func() {
-		defer close(s.swept)
-		s.runExpiry(ctx, sweepInterval(s.window))
-	}()
+	s.stopSweep = jobs.Every(ctx, sweepInterval(s.window), s.sweep)
 	return nil
 }
 
@@ -176,10 +169,6 @@ func (s *Service) Start(ctx context.Context) error {
 func (s *Service) Stop(ctx context.Context) error {
 	if s.stopSweep != nil {
 		s.stopSweep()
-		select {
-		case <-s.swept:
-		case <-ctx.Done():
-		}
 	}
 	return s.jobs.Stop(ctx)
 }
