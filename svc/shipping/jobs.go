@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 	"github.com/uptrace/bun"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -50,12 +49,19 @@ type pollArgs struct{}
 
 func (pollArgs) Kind() string { return "shipping.poll_tracking" }
 
-func (pollArgs) InsertOpts() river.InsertOpts {
-	// One poll at a time: ticks while one is queued or running add nothing.
-	return river.InsertOpts{MaxAttempts: 1, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
-		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
-		rivertype.JobStateScheduled, rivertype.JobStateRetryable,
-	}}}
+func (pollArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 1} }
+
+// queuePoll queues a tracking poll; every replica does so each
+// trackInterval (Start), and the poll is unique per interval of the clock
+// (at least a second), so the replicas together poll once per interval. A plain timer rather
+// than River's periodic jobs, which keep the client running between ticks:
+// on SQLite (dev) the client parks in between (jobs.Config.ParkAfter).
+func (s *Service) queuePoll(ctx context.Context) {
+	period := max(s.trackInterval, time.Second) // River's shortest
+	_, err := s.jobs.Insert(ctx, pollArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: period}})
+	if err != nil && ctx.Err() == nil {
+		s.log.ErrorContext(ctx, "queueing the tracking poll; trying again at the next tick", "err", err)
+	}
 }
 
 func (s *Service) workers() *river.Workers {

@@ -34,7 +34,6 @@ import (
 
 	"buf.build/go/protovalidate"
 	"connectrpc.com/connect"
-	"github.com/riverqueue/river"
 	"github.com/uptrace/bun"
 
 	"github.com/emporiumhq/emporium/gen/emporium/notification/v1/notificationv1connect"
@@ -129,6 +128,8 @@ type Service struct {
 	webhookURL    string
 	now           func() time.Time
 	jobs          *jobs.Client
+	trackInterval time.Duration
+	stopPolls     func() // ends what Start began: queueing a tracking poll every trackInterval
 }
 
 var _ shippingv1connect.ShippingServiceHandler = (*Service)(nil)
@@ -191,10 +192,9 @@ func New(d Deps) (*Service, error) {
 	s.orders, s.notifier, s.labels, s.from = d.Orders, d.Notifications, d.Labels, d.From
 	s.trackingURLs, s.trackBatch, s.webhookSecret, s.now = d.TrackingURLs, d.TrackBatch, d.WebhookSecret, d.Now
 	s.webhookURL = strings.TrimRight(d.WebhookURL, "/")
+	s.trackInterval = d.TrackInterval
 	client, err := jobs.New(d.DB, jobs.Config{
 		Workers: s.workers(), Log: d.Log, FetchPollInterval: d.JobPoll, JobTimeout: d.JobTimeout,
-		Periodic: []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(d.TrackInterval),
-			func() (river.JobArgs, *river.InsertOpts) { return pollArgs{}, nil }, nil)},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("shipping: %w", err)
@@ -223,13 +223,20 @@ func (s *Service) Start(ctx context.Context) error {
 	if s.jobs == nil {
 		return nil
 	}
-	return s.jobs.Start(ctx)
+	if err := s.jobs.Start(ctx); err != nil {
+		return err
+	}
+	s.stopPolls = jobs.Every(ctx, s.trackInterval, s.queuePoll)
+	return nil
 }
 
 // Stop stops taking jobs and waits for running ones, or for ctx to end.
 func (s *Service) Stop(ctx context.Context) error {
 	if s.jobs == nil {
 		return nil
+	}
+	if s.stopPolls != nil {
+		s.stopPolls()
 	}
 	return s.jobs.Stop(ctx)
 }
