@@ -200,22 +200,37 @@ func (p *parker) loop(startCtx, loopCtx context.Context) {
 // reports true, so the client runs and River reports the error.
 func (p *parker) due(ctx context.Context, within time.Duration) bool {
 	if p.dueStmt == nil {
-		stmt, err := p.db.DB.PrepareContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM river_job
-			WHERE queue IN (?`+strings.Repeat(", ?", len(p.queues)-1)+`) AND (state IN ('available', 'running')
-				OR (state IN ('scheduled', 'retryable') AND scheduled_at <= ?)) LIMIT 1)`)
+		stmt, err := p.db.DB.PrepareContext(ctx, dueQuery(len(p.queues)))
 		if err != nil {
 			return true // as for any failed look: let River's own fetch find out
 		}
 		p.dueStmt = stmt
 	}
-	args := make([]any, 0, len(p.queues)+1)
+	by := time.Now().Add(within).UTC().Round(time.Millisecond).Format(sqliteTime)
+	args := make([]any, 0, 6*len(p.queues))
 	for _, q := range p.queues {
-		args = append(args, q)
+		args = append(args, q, q, q, by, q, by)
 	}
-	args = append(args, time.Now().Add(within).UTC().Round(time.Millisecond).Format(sqliteTime))
-	var n int
-	err := p.dueStmt.QueryRowContext(ctx, args...).Scan(&n)
-	return err != nil || n > 0
+	var due bool
+	err := p.dueStmt.QueryRowContext(ctx, args...).Scan(&due)
+	return err != nil || due
+}
+
+// dueQuery asks whether a job of any of n queues is available, running
+// (left by a dead process, for the rescuer), or scheduled or retryable by a
+// time: one probe of River's fetch index per state and queue. An IN list
+// instead makes SQLite build an ephemeral table for it on every run, which
+// in modernc's SQLite cost most of the query.
+func dueQuery(n int) string {
+	terms := make([]string, 0, 4*n)
+	for range n {
+		terms = append(terms,
+			"EXISTS (SELECT 1 FROM river_job WHERE state = 'available' AND queue = ?)",
+			"EXISTS (SELECT 1 FROM river_job WHERE state = 'running' AND queue = ?)",
+			"EXISTS (SELECT 1 FROM river_job WHERE state = 'scheduled' AND queue = ? AND scheduled_at <= ?)",
+			"EXISTS (SELECT 1 FROM river_job WHERE state = 'retryable' AND queue = ? AND scheduled_at <= ?)")
+	}
+	return "SELECT " + strings.Join(terms, " OR ")
 }
 
 // sqliteTime is how River's SQLite driver writes times; SQLite compares
