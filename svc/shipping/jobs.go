@@ -53,7 +53,10 @@ func (pollArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttem
 
 // queuePoll queues a tracking poll; every replica does so each
 // trackInterval (Start), and the poll is unique per interval of the clock
-// (at least a second), so the replicas together poll once per interval. A plain timer rather
+// (at least a second), so the replicas together poll once per interval. A
+// poll that outlasts its interval may overlap the next: both fold what the
+// carriers say into each shipment under its lock, and folding the same
+// tracking twice changes nothing (applyTracking). A plain timer rather
 // than River's periodic jobs, which keep the client running between ticks:
 // on SQLite (dev) the client parks in between (jobs.Config.ParkAfter).
 func (s *Service) queuePoll(ctx context.Context) {
