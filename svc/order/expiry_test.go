@@ -9,7 +9,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/uptrace/bun"
 
-	"github.com/emporiumhq/emporium/internal/platform/db"
 	"github.com/emporiumhq/emporium/internal/platform/db/dbtest"
 )
 
@@ -54,50 +53,9 @@ func TestExpiredOrdersPageThroughPendingOnesByTheirIndex(t *testing.T) {
 			t.Errorf("expired orders, two a page (-want +got):\n%s", diff)
 		}
 
-		plan := explain(t, s.db, expiredOrdersQuery(s.db, 1000, &expiring{ID: "late-a", ExpiresAt: 200}, 100).String())
+		plan := strings.Join(dbtest.Plan(t, s.db, expiredOrdersQuery(s.db, 1000, &expiring{ID: "late-a", ExpiresAt: 200}, 100).String()), "\n")
 		if !strings.Contains(plan, "orders_expiry") {
 			t.Errorf("the sweep's query does not use orders_expiry; plan:\n%s", plan)
 		}
 	})
-}
-
-// explain is the plan of query: SQLite's EXPLAIN QUERY PLAN, or
-// PostgreSQL's EXPLAIN with sequential scans off (a table of six rows
-// tells nothing of the planner's choice on a real one; this shows the
-// index can serve the query, its predicate matching).
-func explain(t *testing.T, d *bun.DB, query string) string {
-	t.Helper()
-	ctx := context.Background()
-	var lines []string
-	err := d.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		prefix := "EXPLAIN QUERY PLAN "
-		if db.IsPostgres(d) {
-			if _, err := tx.ExecContext(ctx, "SET LOCAL enable_seqscan = off"); err != nil {
-				return err
-			}
-			prefix = "EXPLAIN "
-		}
-		rows, err := tx.QueryContext(ctx, prefix+query)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		cols, _ := rows.Columns()
-		for rows.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				return err
-			}
-			lines = append(lines, fmt.Sprint(vals...))
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return strings.Join(lines, "\n")
 }

@@ -1,7 +1,6 @@
 package product
 
 import (
-	"context"
 	"strings"
 	"testing"
 
@@ -63,59 +62,13 @@ func TestDeepPageSeeksTheIndex(t *testing.T) {
 		},
 	}
 	dbtest.ForEachEngine(t, func(t *testing.T, engine string) {
-		ctx := context.Background()
 		d := dbtest.Open(t, engine, "product", Migrations)
 		s := &store{db: d}
 		for _, c := range cases {
 			c.f.Limit = 21
 			var rows []*productRow
 			query := s.listQuery(&rows, c.f).String()
-			var plan []string
-			if engine == "sqlite" {
-				r, err := d.QueryContext(ctx, "EXPLAIN QUERY PLAN "+query)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for r.Next() {
-					var id, parent, unused int
-					var detail string
-					if err := r.Scan(&id, &parent, &unused, &detail); err != nil {
-						t.Fatal(err)
-					}
-					plan = append(plan, detail)
-				}
-				if err := r.Err(); err != nil {
-					t.Fatal(err)
-				}
-				r.Close()
-			} else {
-				// An empty table is read whole by any plan; forbid the
-				// sequential and bitmap scans so the plan shows how the
-				// index is used, as it is on a large catalog.
-				tx, err := d.BeginTx(ctx, nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if _, err := tx.ExecContext(ctx, "SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off"); err != nil {
-					t.Fatal(err)
-				}
-				r, err := tx.QueryContext(ctx, "EXPLAIN "+query)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for r.Next() {
-					var line string
-					if err := r.Scan(&line); err != nil {
-						t.Fatal(err)
-					}
-					plan = append(plan, strings.TrimSpace(line))
-				}
-				if err := r.Err(); err != nil {
-					t.Fatal(err)
-				}
-				r.Close()
-				tx.Rollback()
-			}
+			plan := dbtest.Plan(t, d, query)
 			if engine == "postgres" && c.postgres == "" {
 				continue
 			}
