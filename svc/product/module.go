@@ -15,6 +15,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/emporiumhq/emporium/internal/platform/blob"
+	"github.com/emporiumhq/emporium/internal/platform/jobs"
 	"github.com/emporiumhq/emporium/internal/platform/module"
 	"github.com/emporiumhq/emporium/svc/product/search"
 	"github.com/emporiumhq/emporium/svc/product/search/bleve"
@@ -218,16 +219,16 @@ func (m *Module) Open(ctx context.Context, env *module.Env) (*module.Running, er
 			if err := svc.Start(ctx); err != nil {
 				return err
 			}
+			stopExpiry := jobs.Every(ctx, expiryInterval, svc.expirePass)
 			ctx, cancel := context.WithCancel(ctx)
 			var wg sync.WaitGroup
-			wg.Go(func() { svc.RunExpiry(ctx, expiryInterval) })
 			if m.searchURL == "" && !m.ForegroundCatchUp {
 				// The embedded index belongs to this process alone: an index
 				// removed or replaced is rebuilt here. (Elasticsearch is shared
 				// by every replica and rebuilt by `emporium reindex`.)
 				wg.Go(func() { catchUp(ctx, svc, env.Log) })
 			}
-			stop = func() { cancel(); wg.Wait() }
+			stop = func() { cancel(); wg.Wait(); stopExpiry() }
 			return nil
 		},
 		Stop:  func(ctx context.Context) error { stop(); return svc.Stop(ctx) },

@@ -110,20 +110,12 @@ func (s *Service) ExpireReservations(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// RunExpiry releases expired holds every interval until ctx ends; several
-// replicas may run it at once (each release is one guarded transaction).
-func (s *Service) RunExpiry(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if _, err := s.ExpireReservations(ctx); err != nil && ctx.Err() == nil {
-				s.log.ErrorContext(ctx, "releasing expired reservations", "err", err)
-			}
-		}
+// expirePass releases the holds past their expiry, once; the module runs
+// it every expiryInterval, and several replicas may run it at once (each
+// release is one guarded transaction).
+func (s *Service) expirePass(ctx context.Context) {
+	if _, err := s.ExpireReservations(ctx); err != nil && ctx.Err() == nil {
+		s.log.ErrorContext(ctx, "releasing expired reservations", "err", err)
 	}
 }
 
