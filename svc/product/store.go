@@ -495,38 +495,25 @@ func (s *store) productsByID(ctx context.Context, ids []string) (map[string]*pro
 	return out, nil
 }
 
-// variantsBySKUQuery is variantsBySKU's statement on PostgreSQL, but for
-// the SKU comparison.
-const variantsBySKUQuery = `SELECT v.*, p.slug, p.title AS product_title, p.status, p.images
-FROM variants AS v JOIN products AS p ON p.id = v.product_id WHERE v.sku `
-
 // variantsBySKU reads the variants of skus with the product fields a cart
 // shows; a SKU that does not exist is left out.
 func (s *store) variantsBySKU(ctx context.Context, skus []string) ([]*variantInfoRow, error) {
 	var rows []*variantInfoRow
-	if db.IsPostgres(s.db) {
-		// Every AddItem and Checkout looks SKUs up: sent with its argument
-		// apart, the statement is prepared once per connection, and its
-		// plan, the costliest of a checkout to make, kept when it looks
-		// up one SKU (for several, PostgreSQL still plans each run).
-		q, arg := variantsBySKUQuery+"= $1", any(skus)
-		if len(skus) == 1 {
-			arg = skus[0]
-		} else {
-			q = variantsBySKUQuery + "= ANY($1)"
-		}
-		if err := db.Select(ctx, s.db, &rows, q, arg); err != nil {
-			return nil, fmt.Errorf("look up variants: %w", err)
-		}
-		return rows, nil
-	}
-	err := s.db.NewSelect().Model(&rows).
+	a := db.NewArgs(s.db)
+	q := s.db.NewSelect().Model(&rows).
 		ColumnExpr("v.*").
 		ColumnExpr("p.slug, p.title AS product_title, p.status, p.images").
-		Join("JOIN products AS p ON p.id = v.product_id").
-		Where("v.sku IN (?)", bun.List(skus)).
-		Scan(ctx)
-	if err != nil {
+		Join("JOIN products AS p ON p.id = v.product_id")
+	if len(skus) == 1 {
+		// Every AddItem, and the Checkout of a cart of one SKU: with its
+		// argument apart (db.Args), PostgreSQL prepares the statement once
+		// per connection and keeps its plan, the costliest of a checkout
+		// to make. (For several SKUs it would plan each run anyway.)
+		q.Where("v.sku = ?", a.Arg(skus[0]))
+	} else {
+		q.Where("v.sku IN (?)", bun.List(skus))
+	}
+	if err := a.Scan(ctx, s.db, q, &rows); err != nil {
 		return nil, fmt.Errorf("look up variants: %w", err)
 	}
 	return rows, nil
