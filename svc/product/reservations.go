@@ -46,23 +46,27 @@ func (s *Service) ReserveStock(ctx context.Context, req *productv1.ReserveStockR
 
 // CommitReservation implements InventoryService.
 func (s *Service) CommitReservation(ctx context.Context, req *productv1.CommitReservationRequest) (*productv1.CommitReservationResponse, error) {
-	r, err := s.settle(ctx, req.GetId(), committed)
+	st, err := s.settle(ctx, req.GetId(), committed)
 	if err != nil {
 		return nil, err
 	}
+	r := st.r
 	if r.Status != committed {
 		return nil, errs.FailedPreconditionf("reservation %q was released or expired: its units are back in stock", r.ID)
 	}
-	s.recordPurchases(ctx, r)
+	if st.moved { // a repeated commit (a retried job, PayOrder and the payment's event) counts once
+		s.recordPurchases(ctx, r)
+	}
 	return &productv1.CommitReservationResponse{Reservation: r.toProto()}, nil
 }
 
 // ReleaseReservation implements InventoryService.
 func (s *Service) ReleaseReservation(ctx context.Context, req *productv1.ReleaseReservationRequest) (*productv1.ReleaseReservationResponse, error) {
-	r, err := s.settle(ctx, req.GetId(), released)
+	st, err := s.settle(ctx, req.GetId(), released)
 	if err != nil {
 		return nil, err
 	}
+	r := st.r
 	if r.Status != released {
 		return nil, errs.FailedPreconditionf("reservation %q is committed: its units are sold", r.ID)
 	}
@@ -71,26 +75,29 @@ func (s *Service) ReleaseReservation(ctx context.Context, req *productv1.Release
 
 // ReturnReservation implements InventoryService.
 func (s *Service) ReturnReservation(ctx context.Context, req *productv1.ReturnReservationRequest) (*productv1.ReturnReservationResponse, error) {
-	r, err := s.settle(ctx, req.GetId(), returned)
+	st, err := s.settle(ctx, req.GetId(), returned)
 	if err != nil {
 		return nil, err
 	}
+	r := st.r
 	if r.Status != returned && r.Status != released {
 		return nil, errs.FailedPreconditionf("reservation %q is still held: release it instead", r.ID)
 	}
 	return &productv1.ReturnReservationResponse{Reservation: r.toProto()}, nil
 }
 
-func (s *Service) settle(ctx context.Context, id string, want int32) (*reservationRow, error) {
-	r, effect, expired, err := s.store.settle(ctx, id, want, micros(s.now()))
+// settle settles reservation id as want (see store.settle) and follows
+// the stock it gave back.
+func (s *Service) settle(ctx context.Context, id string, want int32) (settlement, error) {
+	st, err := s.store.settle(ctx, id, want, micros(s.now()))
 	if err != nil {
-		return nil, err
+		return st, err
 	}
-	if expired {
+	if st.expired {
 		s.log.InfoContext(ctx, "reservation expired; stock returned", "reservation", id)
 	}
-	s.stockChanged(ctx, effect)
-	return r, nil
+	s.stockChanged(ctx, st.effect)
+	return st, nil
 }
 
 // ExpireReservations releases holds past their expiry, up to a batch, and

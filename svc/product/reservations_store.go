@@ -182,13 +182,14 @@ const holdNeedsTransaction = "EMH01"
 // committed one to returned. A hold past its expiry is released whatever
 // was asked, and expired reports it. A reservation already settled
 // otherwise is returned unchanged: the caller decides whether that is fine.
-func (s *store) settle(ctx context.Context, id string, want int32, now int64) (out *reservationRow, effect stockEffect, expired bool, err error) {
+func (s *store) settle(ctx context.Context, id string, want int32, now int64) (out settlement, err error) {
 	if want == committed {
 		// The usual case, a live hold being sold, in one statement: no
 		// stock moves. Anything else (unknown, expired, settled) takes the
 		// path below, which finds out which.
-		if out, err = s.commitHeld(ctx, id, now); out != nil || err != nil {
-			return out, effect, false, err
+		if out.r, err = s.commitHeld(ctx, id, now); out.r != nil || err != nil {
+			out.moved = out.r != nil
+			return out, err
 		}
 	}
 	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
@@ -203,19 +204,19 @@ func (s *store) settle(ctx context.Context, id string, want int32, now int64) (o
 			}
 			return fmt.Errorf("read reservation: %w", err)
 		}
-		out = r
+		out.r = r
 		status := want
 		switch {
 		case r.Status == held && want == returned:
 			return nil // never sold: nothing to return
 		case r.Status == held && r.ExpiresAt <= now:
-			status, expired = released, true
+			status, out.expired = released, true
 		case r.Status == committed && want == returned:
 		case r.Status != held:
 			return nil
 		}
 		if status == released || status == returned {
-			if err := giveBack(ctx, tx, r, status, now, &effect); err != nil {
+			if err := giveBack(ctx, tx, r, status, now, &out.effect); err != nil {
 				return err
 			}
 		}
@@ -223,9 +224,20 @@ func (s *store) settle(ctx context.Context, id string, want int32, now int64) (o
 		if _, err := tx.NewUpdate().Model(r).Column("status", "updated_at").WherePK().Exec(ctx); err != nil {
 			return err
 		}
-		return s.changed(ctx, tx, effect.products()...)
+		out.moved = true
+		return s.changed(ctx, tx, out.effect.products()...)
 	})
-	return out, effect, expired, err
+	return out, err
+}
+
+// settlement is what store.settle did: the reservation as it now stands,
+// whether this call changed its status (moved), the stock that came back,
+// and whether it had expired.
+type settlement struct {
+	r       *reservationRow
+	moved   bool
+	effect  stockEffect
+	expired bool
 }
 
 // commitHeld commits reservation id if it is held and not past its expiry,
