@@ -315,9 +315,7 @@ func (s *Service) PayOrder(ctx context.Context, req *orderv1.PayOrderRequest) (*
 	pay := res.GetPayment()
 	s.crash("pay.confirmed")
 	if pay.GetStatus() == paymentv1.PaymentStatus_PAYMENT_STATUS_SUCCEEDED {
-		committed := s.commitHold(ctx, o)
-		s.crash("pay.committed")
-		if o, err = s.applyReadPayment(ctx, o, pay, "payment succeeded", committed); err != nil {
+		if o, err = s.applyReadPayment(ctx, o, pay, "payment succeeded"); err != nil {
 			return nil, err
 		}
 	}
@@ -332,8 +330,8 @@ func (s *Service) PayOrder(ctx context.Context, req *orderv1.PayOrderRequest) (*
 // the hold or, if it is gone, cancels and refunds the order. If the order
 // was canceled meanwhile, its return job gives the committed units back.
 // A crash after this commit leaves a committed hold and a pending order
-// that the payment's event then pays, with a job that finds the hold
-// committed already.
+// that the payment's event then pays; its own commit finds the hold
+// committed already, and counts no second sale.
 func (s *Service) commitHold(ctx context.Context, o *orderRow) bool {
 	_, err := s.inventory.CommitReservation(ctx, &productv1.CommitReservationRequest{Id: o.ReservationID})
 	if err != nil && connect.CodeOf(err) != connect.CodeFailedPrecondition {

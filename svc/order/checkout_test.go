@@ -537,14 +537,32 @@ func TestACheckoutRetriedAfterItsHoldWasReleasedHoldsStockAgain(t *testing.T) {
 	})
 }
 
-// A card payment commits the order's stock hold before PayOrder answers,
-// and a checkout queues no River job of its own: the order's expiry is the
-// sweep's, and the hold is committed in PayOrder, not by a job.
+// A card payment commits the order's stock hold before the order is marked
+// paid, and a checkout queues no River job of its own: the order's expiry
+// is the sweep's, and the hold is committed by whichever of PayOrder and
+// the payment service's event comes first, not by a job.
 func TestPayingCommitsTheHoldWithoutAJob(t *testing.T) {
 	t.Parallel()
 	forEachEngine(t, envOptions{}, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		e.seedCatalog(t, stockItem{sku: "LAMP", price: 4200, stock: 3})
+		// committed checks order id's hold right after it was paid.
+		committed := func(t *testing.T, id string) {
+			t.Helper()
+			var reservation string
+			if err := e.world.DB["order"].NewRaw("SELECT reservation_id FROM orders WHERE id = ?", id).Scan(ctx, &reservation); err != nil {
+				t.Fatal(err)
+			}
+			var status int32
+			if err := e.world.DB["product"].NewRaw("SELECT status FROM stock_reservations WHERE id = ?", reservation).Scan(ctx, &status); err != nil {
+				t.Fatal(err)
+			}
+			if got := productv1.ReservationStatus(status); got != productv1.ReservationStatus_RESERVATION_STATUS_COMMITTED {
+				t.Errorf("the hold right after the order was paid: %v, want committed", got)
+			}
+		}
+
+		// The usual way: PayOrder answers first.
 		me := e.customer(31)
 		if _, err := me.cart.AddItem(ctx, &orderv1.AddItemRequest{Sku: "LAMP", Quantity: 1}); err != nil {
 			t.Fatal(err)
@@ -557,26 +575,39 @@ func TestPayingCommitsTheHoldWithoutAJob(t *testing.T) {
 		if err != nil || paidRes.GetOrder().GetStatus() != orderv1.OrderStatus_ORDER_STATUS_PAID {
 			t.Fatalf("PayOrder = %v, %v; want the order paid", paidRes.GetOrder().GetStatus(), err)
 		}
-		var reservation string
-		if err := e.world.DB["order"].NewRaw("SELECT reservation_id FROM orders WHERE id = ?", co.GetOrder().GetId()).Scan(ctx, &reservation); err != nil {
+		committed(t, co.GetOrder().GetId())
+
+		// The payment's event overtakes PayOrder's answer: it commits the
+		// hold the same way.
+		other := e.customer(32)
+		if _, err := other.cart.AddItem(ctx, &orderv1.AddItemRequest{Sku: "LAMP", Quantity: 1}); err != nil {
 			t.Fatal(err)
 		}
-		var status int32
-		if err := e.world.DB["product"].NewRaw("SELECT status FROM stock_reservations WHERE id = ?", reservation).Scan(ctx, &status); err != nil {
+		co2, err := checkout(ctx, other, "lamp-checkout-2")
+		if err != nil {
 			t.Fatal(err)
 		}
-		if got := productv1.ReservationStatus(status); got != productv1.ReservationStatus_RESERVATION_STATUS_COMMITTED {
-			t.Errorf("the hold right after PayOrder: %v, want committed", got)
+		succeeded := &paymentv1.Payment{
+			Id: co2.GetPayment().GetId(), OrderId: co2.GetOrder().GetId(), Amount: co2.GetPayment().GetAmount(),
+			Status: paymentv1.PaymentStatus_PAYMENT_STATUS_SUCCEEDED,
 		}
+		ev, err := e.as(testworld.As(serviceToken)).orders.ApplyPaymentEvent(ctx, &orderv1.ApplyPaymentEventRequest{
+			Event: &paymentv1.PaymentEvent{EventId: succeeded.GetId() + ":1", Payment: succeeded},
+		})
+		if err != nil || ev.GetOrder().GetStatus() != orderv1.OrderStatus_ORDER_STATUS_PAID {
+			t.Fatalf("ApplyPaymentEvent(succeeded) = %v, %v; want the order paid", ev.GetOrder().GetStatus(), err)
+		}
+		committed(t, co2.GetOrder().GetId())
+
 		var jobs []string
 		if err := e.world.DB["order"].NewRaw("SELECT kind FROM river_job ORDER BY id").Scan(ctx, &jobs); err != nil {
 			t.Fatal(err)
 		}
 		if len(jobs) > 0 {
-			t.Errorf("the order service queued jobs %q for a checkout paid by card; want none", jobs)
+			t.Errorf("the order service queued jobs %q for checkouts paid by card; want none", jobs)
 		}
-		if got := e.stock(t, "LAMP"); got != 2 {
-			t.Errorf("stock = %d, want 2", got)
+		if got := e.stock(t, "LAMP"); got != 1 {
+			t.Errorf("stock = %d, want 1", got)
 		}
 	})
 }

@@ -22,7 +22,7 @@ func (s *Service) ApplyPaymentEvent(ctx context.Context, req *orderv1.ApplyPayme
 		return nil, err
 	}
 	if !reflects(o, pay) {
-		if o, err = s.applyReadPayment(ctx, o, pay, "", false); err != nil {
+		if o, err = s.applyReadPayment(ctx, o, pay, ""); err != nil {
 			return nil, err
 		}
 	}
@@ -39,11 +39,18 @@ func (s *Service) applyPayment(ctx context.Context, id string, pay *paymentv1.Pa
 	return s.store.changeOrder(ctx, id, s.paymentChange(pay, reason, false))
 }
 
-// applyReadPayment is applyPayment for order o, just read by the caller;
-// stockCommitted says the caller has committed o's stock hold already
-// (PayOrder), so paying the order queues no commit job.
-func (s *Service) applyReadPayment(ctx context.Context, o *orderRow, pay *paymentv1.Payment, reason string, stockCommitted bool) (*orderRow, error) {
-	return s.store.changeReadOrder(ctx, o, s.paymentChange(pay, reason, stockCommitted))
+// applyReadPayment is applyPayment for order o, just read by the caller
+// (PayOrder, or the payment's event). A success for an unpaid order
+// commits its stock hold first (commitHold), so that marking it paid
+// queues no commit job; whichever of the two comes first does it, and
+// the other finds the order paid or the hold committed already.
+func (s *Service) applyReadPayment(ctx context.Context, o *orderRow, pay *paymentv1.Payment, reason string) (*orderRow, error) {
+	committed := false
+	if pay.GetStatus() == paymentv1.PaymentStatus_PAYMENT_STATUS_SUCCEEDED && o.Status == pendingPayment {
+		committed = s.commitHold(ctx, o)
+		s.crash("pay.committed")
+	}
+	return s.store.changeReadOrder(ctx, o, s.paymentChange(pay, reason, committed))
 }
 
 // paymentChange is the change that brings an order in line with pay.
