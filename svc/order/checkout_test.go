@@ -527,7 +527,12 @@ func TestACheckoutRetriedAfterItsHoldWasReleasedHoldsStockAgain(t *testing.T) {
 		if res, err := pay(ctx, me, co.GetOrder().GetId(), goodCard, "vase-checkout"); err != nil || res.GetOrder().GetStatus() != orderv1.OrderStatus_ORDER_STATUS_PAID {
 			t.Fatalf("pay = %v, %v; want paid", res, err)
 		}
-		time.Sleep(500 * time.Millisecond) // the stock commit job
+		// PayOrder committed the new hold before answering (a commit of the
+		// dead one would have failed and left the work to a job that
+		// cancels and refunds).
+		if got := e.holdStatus(t, co.GetOrder().GetId()); got != productv1.ReservationStatus_RESERVATION_STATUS_COMMITTED {
+			t.Errorf("the retry's hold after PayOrder: %v, want committed", got)
+		}
 		if got, err := me.orders.GetOrder(ctx, &orderv1.GetOrderRequest{Id: co.GetOrder().GetId()}); err != nil || got.GetOrder().GetStatus() != orderv1.OrderStatus_ORDER_STATUS_PAID {
 			t.Errorf("order after its stock commit = %v, %v; want still paid (its hold was live)", got.GetOrder().GetStatus(), err)
 		}
@@ -546,18 +551,9 @@ func TestPayingCommitsTheHoldWithoutAJob(t *testing.T) {
 	forEachEngine(t, envOptions{}, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		e.seedCatalog(t, stockItem{sku: "LAMP", price: 4200, stock: 3})
-		// committed checks order id's hold right after it was paid.
 		committed := func(t *testing.T, id string) {
 			t.Helper()
-			var reservation string
-			if err := e.world.DB["order"].NewRaw("SELECT reservation_id FROM orders WHERE id = ?", id).Scan(ctx, &reservation); err != nil {
-				t.Fatal(err)
-			}
-			var status int32
-			if err := e.world.DB["product"].NewRaw("SELECT status FROM stock_reservations WHERE id = ?", reservation).Scan(ctx, &status); err != nil {
-				t.Fatal(err)
-			}
-			if got := productv1.ReservationStatus(status); got != productv1.ReservationStatus_RESERVATION_STATUS_COMMITTED {
+			if got := e.holdStatus(t, id); got != productv1.ReservationStatus_RESERVATION_STATUS_COMMITTED {
 				t.Errorf("the hold right after the order was paid: %v, want committed", got)
 			}
 		}

@@ -124,6 +124,21 @@ func (e *env) stock(t *testing.T, sku string) int64 {
 	return res.GetLevels()[0].GetOnHand()
 }
 
+// holdStatus reads the state of order id's stock hold.
+func (e *env) holdStatus(t *testing.T, id string) productv1.ReservationStatus {
+	t.Helper()
+	ctx := context.Background()
+	var reservation string
+	if err := e.world.DB["order"].NewRaw("SELECT reservation_id FROM orders WHERE id = ?", id).Scan(ctx, &reservation); err != nil {
+		t.Fatal(err)
+	}
+	var status int32
+	if err := e.world.DB["product"].NewRaw("SELECT status FROM stock_reservations WHERE id = ?", reservation).Scan(ctx, &status); err != nil {
+		t.Fatal(err)
+	}
+	return productv1.ReservationStatus(status)
+}
+
 var home = &typev1.PostalAddress{Name: "Ada Lovelace", Line1: "1 Main St", City: "San Francisco", Region: "CA", PostalCode: "94105", Country: "US"}
 
 // checkout checks out customer c's cart to home with standard shipping.
