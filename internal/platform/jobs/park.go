@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -206,29 +207,31 @@ func (p *parker) due(ctx context.Context, within time.Duration) bool {
 		}
 		p.dueStmt = stmt
 	}
-	by := time.Now().Add(within).UTC().Round(time.Millisecond).Format(sqliteTime)
-	args := make([]any, 0, 6*len(p.queues))
+	args := make([]any, 0, 1+len(p.queues))
+	args = append(args, time.Now().Add(within).UTC().Round(time.Millisecond).Format(sqliteTime))
 	for _, q := range p.queues {
-		args = append(args, q, q, q, by, q, by)
+		args = append(args, q)
 	}
 	var due bool
 	err := p.dueStmt.QueryRowContext(ctx, args...).Scan(&due)
 	return err != nil || due
 }
 
-// dueQuery asks whether a job of any of n queues is available, running
-// (left by a dead process, for the rescuer), or scheduled or retryable by a
-// time: one probe of River's fetch index per state and queue. An IN list
-// instead makes SQLite build an ephemeral table for it on every run, which
-// in modernc's SQLite cost most of the query.
+// dueQuery asks whether a job of any of n queues (?2 to ?n+1) is
+// available, running (left by a dead process, for the rescuer), or
+// scheduled or retryable by a time (?1): one probe of River's fetch index
+// per state and queue. An IN list instead makes SQLite build an ephemeral
+// table for it on every run, which in modernc's SQLite cost most of the
+// query.
 func dueQuery(n int) string {
 	terms := make([]string, 0, 4*n)
-	for range n {
+	for i := range n {
+		q := "?" + strconv.Itoa(i+2)
 		terms = append(terms,
-			"EXISTS (SELECT 1 FROM river_job WHERE state = 'available' AND queue = ?)",
-			"EXISTS (SELECT 1 FROM river_job WHERE state = 'running' AND queue = ?)",
-			"EXISTS (SELECT 1 FROM river_job WHERE state = 'scheduled' AND queue = ? AND scheduled_at <= ?)",
-			"EXISTS (SELECT 1 FROM river_job WHERE state = 'retryable' AND queue = ? AND scheduled_at <= ?)")
+			"EXISTS (SELECT 1 FROM river_job WHERE state = 'available' AND queue = "+q+")",
+			"EXISTS (SELECT 1 FROM river_job WHERE state = 'running' AND queue = "+q+")",
+			"EXISTS (SELECT 1 FROM river_job WHERE state = 'scheduled' AND queue = "+q+" AND scheduled_at <= ?1)",
+			"EXISTS (SELECT 1 FROM river_job WHERE state = 'retryable' AND queue = "+q+" AND scheduled_at <= ?1)")
 	}
 	return "SELECT " + strings.Join(terms, " OR ")
 }
