@@ -3,6 +3,7 @@ package product
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -243,26 +244,53 @@ type settlement struct {
 // commitHeld commits reservation id if it is held and not past its expiry,
 // and returns it with its items; nil when it is not.
 func (s *store) commitHeld(ctx context.Context, id string, now int64) (*reservationRow, error) {
-	// Once per checkout: both statements go with their arguments apart
-	// (db.Args).
+	// Once per checkout, so its statements go with their arguments apart
+	// (db.Args); on PostgreSQL the items come back with the update, in
+	// one round trip.
 	r := new(reservationRow)
 	a := db.NewArgs(s.db)
-	err := a.Scan(ctx, s.db, s.db.NewUpdate().Model(r).
+	q := s.db.NewUpdate().Model(r).
 		Set("status = ?", a.Arg(committed)).Set("updated_at = ?", a.Arg(now)).
-		Where("r.id = ?", a.Arg(id)).Where("r.status = ?", a.Arg(held)).Where("r.expires_at > ?", a.Arg(now)).
-		Returning("*"), r)
+		Where("r.id = ?", a.Arg(id)).Where("r.status = ?", a.Arg(held)).Where("r.expires_at > ?", a.Arg(now))
+	pg := db.IsPostgres(s.db)
+	var err error
+	if pg {
+		c := new(committedHold)
+		err = a.Scan(ctx, s.db, q.Returning("r.*, ("+itemsJSON+") AS items_json"), c)
+		if err == nil {
+			r = &c.reservationRow
+			err = json.Unmarshal([]byte(c.ItemsJSON), &r.Items)
+		}
+	} else {
+		err = a.Scan(ctx, s.db, q.Returning("*"), r)
+	}
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, nil
 	case err != nil:
 		return nil, fmt.Errorf("commit reservation: %w", err)
 	}
-	a = db.NewArgs(s.db)
-	if err := a.Scan(ctx, s.db, s.db.NewSelect().Model(&r.Items).Where("ri.reservation_id = ?", a.Arg(id)), &r.Items); err != nil {
-		return nil, fmt.Errorf("read reservation items: %w", err)
+	if !pg {
+		a = db.NewArgs(s.db)
+		if err := a.Scan(ctx, s.db, s.db.NewSelect().Model(&r.Items).Where("ri.reservation_id = ?", a.Arg(id)), &r.Items); err != nil {
+			return nil, fmt.Errorf("read reservation items: %w", err)
+		}
 	}
 	return r, nil
 }
+
+// committedHold is a reservation as commitHeld's PostgreSQL statement
+// returns it: the row, and its items as a JSON array (itemsJSON).
+type committedHold struct {
+	reservationRow `bun:",extend"`
+	ItemsJSON      string `bun:"items_json"`
+}
+
+// itemsJSON is the items of reservation r as a JSON array of
+// reservationItemRow, in SKU order (PostgreSQL).
+const itemsJSON = `SELECT coalesce(json_agg(json_build_object('ReservationID', ri.reservation_id, 'SKU', ri.sku,
+	'Quantity', ri.quantity, 'SearchID', ri.search_id) ORDER BY ri.sku), '[]')
+	FROM stock_reservation_items AS ri WHERE ri.reservation_id = r.id`
 
 // giveBack puts a reservation's units back in stock, in the ledger too.
 func giveBack(ctx context.Context, tx bun.Tx, r *reservationRow, status int32, now int64, effect *stockEffect) error {
