@@ -71,17 +71,21 @@ func (s *Service) Checkout(ctx context.Context, req *orderv1.CheckoutRequest) (*
 	s.crash("checkout.reserved")
 
 	o := s.newOrder(p.Subject, req, hash, pr, reservation)
-	err = s.store.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		return s.placeOrder(ctx, tx, o, cart)
-	})
-	if db.IsUniqueViolation(err) { // the same checkout, retried at the same time
-		existing, err := s.store.orderByKey(ctx, p.Subject, req.GetIdempotencyKey())
-		if err != nil || existing == nil {
+	err = s.placeOrder(ctx, o, cart)
+	if db.IsUniqueViolation(err) || errors.Is(err, errCartChanged) {
+		// The same checkout, retried at the same time, may have placed the
+		// order first (its key taken, the cart emptied): answer with it. Its
+		// hold is this attempt's too, so it must not go back.
+		existing, rerr := s.store.orderByKey(ctx, p.Subject, req.GetIdempotencyKey())
+		switch {
+		case rerr != nil:
+			return nil, rerr // the hold may be that order's: leave it
+		case existing != nil:
+			return s.replay(ctx, existing, hash)
+		case db.IsUniqueViolation(err):
 			return nil, errs.Abortedf("this checkout is being placed by another request; retry with the same idempotency_key")
 		}
-		return s.replay(ctx, existing, hash)
-	}
-	if errors.Is(err, errCartChanged) { // an item added or removed since the cart was priced
+		// An item added or removed since the cart was priced.
 		err = errs.FailedPreconditionf("your cart changed during checkout; review it and check out again")
 	}
 	if err != nil {
@@ -209,24 +213,29 @@ func orderNumber() string {
 }
 
 // placeOrder writes a new order with its lines and first history entry,
-// redeems its discount and empties the cart, in tx: all or nothing. The
-// expiry sweep (expiry.go) cancels the order if it is not paid in time.
-func (s *Service) placeOrder(ctx context.Context, tx bun.Tx, o *orderRow, cart *cartRow) error {
+// redeems its discount and empties the cart: all or nothing. The expiry
+// sweep (expiry.go) cancels the order if it is not paid in time.
+func (s *Service) placeOrder(ctx context.Context, o *orderRow, cart *cartRow) error {
 	o.History = []*statusStep{{To: pendingPayment, Reason: "checked out", Actor: "customer:" + o.CustomerID, At: o.CreatedAt}}
-	if err := s.store.insertOrder(ctx, tx, o); err != nil {
-		return err // a unique violation is the caller's to read
+	cart.Lines, cart.DiscountCode, cart.UpdatedAt = nil, "", micros(s.now())
+	if o.DiscountID == "" && db.IsPostgres(s.store.db) {
+		return s.store.insertOrderWritingCart(ctx, o, cart) // one statement
 	}
-	if o.DiscountID != "" {
-		redeemed, err := s.store.redeem(ctx, tx, o.DiscountID)
-		if err != nil {
-			return err
+	return s.store.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if err := s.store.insertOrder(ctx, tx, o); err != nil {
+			return err // a unique violation is the caller's to read
 		}
-		if !redeemed {
-			return errs.FailedPreconditionf("the discount code %s has just been used up; remove it and check out again", o.DiscountCode)
+		if o.DiscountID != "" {
+			redeemed, err := s.store.redeem(ctx, tx, o.DiscountID)
+			if err != nil {
+				return err
+			}
+			if !redeemed {
+				return errs.FailedPreconditionf("the discount code %s has just been used up; remove it and check out again", o.DiscountCode)
+			}
 		}
-	}
-	cart.Lines, cart.DiscountCode = nil, ""
-	return s.touch(ctx, tx, cart)
+		return s.store.updateCart(ctx, tx, cart)
+	})
 }
 
 // replay answers a retried checkout with its order, finishing what the

@@ -109,23 +109,32 @@ func (s *store) createCart(ctx context.Context, c *cartRow) error {
 // updateCart writes c's lines, discount code and update time, and counts
 // its version, unless it changed since c was read (errCartChanged).
 func (s *store) updateCart(ctx context.Context, idb bun.IDB, c *cartRow) error {
-	if c.Lines == nil {
-		c.Lines = []*cartLine{} // [], not JSON null
-	}
-	lines, err := json.Marshal(c.Lines)
-	if err != nil {
-		return fmt.Errorf("update cart: %w", err)
-	}
 	// Twice per checkout: sent with its arguments apart (db.Args).
 	a := db.NewArgs(idb)
-	res, err := a.Exec(ctx, idb, idb.NewUpdate().Model((*cartRow)(nil)).
-		Set("updated_at = ?", a.Arg(c.UpdatedAt)).Set("discount_code = ?", a.Arg(c.DiscountCode)).Set("lines = ?", a.Arg(string(lines))).
-		Set("version = version + 1").Where("id = ?", a.Arg(c.ID)).Where("version = ?", a.Arg(c.Version)))
+	q, err := cartUpdate(idb, a, c)
+	if err != nil {
+		return err
+	}
+	res, err := a.Exec(ctx, idb, q)
 	if err := db.ChangedRow(res, err, "update cart", errCartChanged); err != nil {
 		return err
 	}
 	c.Version++
 	return nil
+}
+
+// cartUpdate is updateCart's statement, its arguments through a.
+func cartUpdate(idb bun.IDB, a *db.Args, c *cartRow) (*bun.UpdateQuery, error) {
+	if c.Lines == nil {
+		c.Lines = []*cartLine{} // [], not JSON null
+	}
+	lines, err := json.Marshal(c.Lines)
+	if err != nil {
+		return nil, fmt.Errorf("update cart: %w", err)
+	}
+	return idb.NewUpdate().Model((*cartRow)(nil)).
+		Set("updated_at = ?", a.Arg(c.UpdatedAt)).Set("discount_code = ?", a.Arg(c.DiscountCode)).Set("lines = ?", a.Arg(string(lines))).
+		Set("version = version + 1").Where("id = ?", a.Arg(c.ID)).Where("version = ?", a.Arg(c.Version)), nil
 }
 
 // retireCart records that guest cart c was merged (c.MergedInto), and
@@ -350,6 +359,42 @@ var errStaleOrder = errors.New("the order's version moved on since it was read")
 func (s *store) insertOrder(ctx context.Context, tx bun.Tx, o *orderRow) error {
 	_, err := tx.NewInsert().Model(o).Exec(ctx)
 	return err
+}
+
+// insertOrderWritingCart stores new order o and writes cart c as
+// updateCart does, in one statement: the order is inserted only when the
+// cart's update matched (errCartChanged when it did not), and a unique
+// violation undoes the cart's update. PostgreSQL only (SQLite's WITH takes
+// no UPDATE): there it saves a checkout the transaction's BEGIN and COMMIT
+// and a round trip.
+func (s *store) insertOrderWritingCart(ctx context.Context, o *orderRow, c *cartRow) error {
+	a := db.NewArgs(s.db)
+	update, err := cartUpdate(s.db, a, c)
+	if err != nil {
+		return err
+	}
+	lines, err := json.Marshal(o.Lines)
+	if err != nil {
+		return fmt.Errorf("insert order: %w", err)
+	}
+	history, err := json.Marshal(o.History)
+	if err != nil {
+		return fmt.Errorf("insert order: %w", err)
+	}
+	cols, vals, err := a.Values(s.db, o, map[string]any{"lines": string(lines), "history": string(history)})
+	if err != nil {
+		return err
+	}
+	res, err := a.Exec(ctx, s.db, s.db.NewRaw("WITH written AS (?) INSERT INTO orders (?) SELECT ? FROM written",
+		update.Returning("1"), bun.Safe(cols), bun.In(vals)))
+	if db.IsUniqueViolation(err) {
+		return err // the caller's to read, as insertOrder's
+	}
+	if err := db.ChangedRow(res, err, "insert order", errCartChanged); err != nil {
+		return err
+	}
+	c.Version++
+	return nil
 }
 
 // orderByKey reads the order a customer's checkout with key made; nil when

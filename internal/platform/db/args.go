@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/schema"
 )
 
 // Select runs query, written with PostgreSQL's placeholders ($1, $2…), with
@@ -106,15 +107,60 @@ func (a *Args) SetColumns(q *bun.UpdateQuery, model any, except ...string) error
 		if slices.Contains(except, f.Name) {
 			continue
 		}
-		switch f.IndirectType.Kind() {
-		case reflect.String, reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-			reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Float32, reflect.Float64:
-		default:
-			return fmt.Errorf("db: column %s of %s is a %s, not a plain value", f.Name, v.Type(), f.IndirectType)
+		val, err := plainValue(f, v)
+		if err != nil {
+			return err
 		}
-		q.Set(string(f.SQLName)+" = ?", a.Arg(f.Value(v).Interface()))
+		q.Set(string(f.SQLName)+" = ?", a.Arg(val))
 	}
 	return nil
+}
+
+// Values is the quoted names of model's columns, comma-separated, and their
+// values, each through Arg, for an INSERT bun's InsertQuery cannot write,
+// one that takes its row from a SELECT (so that it inserts only when
+// another part of its statement matched):
+//
+//	cols, vals, err := a.Values(idb, o, nil)
+//	q := idb.NewRaw("WITH w AS (?) INSERT INTO orders (?) SELECT ? FROM w", update, bun.Safe(cols), bun.In(vals))
+//
+// set gives the values of the columns the driver would not take as they
+// are (JSON, say: marshal it first); any other such column is an error, as
+// for SetColumns.
+func (a *Args) Values(idb bun.IDB, model any, set map[string]any) (columns string, values []any, err error) {
+	v := reflect.Indirect(reflect.ValueOf(model))
+	var b []byte
+	used := 0
+	for i, f := range idb.NewSelect().DB().Table(v.Type()).Fields {
+		val, ok := set[f.Name]
+		if ok {
+			used++
+		} else {
+			if val, err = plainValue(f, v); err != nil {
+				return "", nil, err
+			}
+		}
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, f.SQLName...)
+		values = append(values, a.Arg(val))
+	}
+	if used != len(set) {
+		return "", nil, fmt.Errorf("db: a value set for a column %s does not have", v.Type())
+	}
+	return string(b), values, nil
+}
+
+// plainValue is the value of field f of struct v, which must be a plain
+// number, string or bool: one the driver takes as it is.
+func plainValue(f *schema.Field, v reflect.Value) (any, error) {
+	switch f.IndirectType.Kind() {
+	case reflect.String, reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Float32, reflect.Float64:
+		return f.Value(v).Interface(), nil
+	}
+	return nil, fmt.Errorf("db: column %s of %s is a %s, not a plain value", f.Name, v.Type(), f.IndirectType)
 }
 
 // Query is a statement bun built.

@@ -242,6 +242,27 @@ func TestArgs(t *testing.T) {
 			if err := db.NewArgs(tx).SetColumns(tx.NewUpdate().Model((*jsonThing)(nil)), &jsonThing{}); err == nil {
 				t.Error("SetColumns of a JSON column: no error")
 			}
+			a = db.NewArgs(tx)
+			cols, vals, err := a.Values(tx, &thing{ID: 4, Name: "ignored"}, map[string]any{"name": "quatre"})
+			if err != nil {
+				return err
+			}
+			// Inserted only when the SELECT finds a row: thing 4 once, not for thing 9.
+			for _, after := range []int{3, 9} {
+				if _, err := a.Exec(ctx, tx, tx.NewRaw("INSERT INTO things (?) SELECT ? FROM things WHERE id = ?", bun.Safe(cols), bun.In(vals), after)); err != nil {
+					return err
+				}
+			}
+			var four []thing
+			if err := tx.NewSelect().Model(&four).Where("id = 4").Scan(ctx); err != nil || len(four) != 1 || four[0].Name != "quatre" {
+				t.Errorf("after an INSERT … SELECT of Values(4, set name = quatre): %v, %v; want thing 4 named quatre", four, err)
+			}
+			if _, _, err := db.NewArgs(tx).Values(tx, &thing{}, map[string]any{"colour": "red"}); err == nil {
+				t.Error("Values setting a column the model does not have: no error")
+			}
+			if _, _, err := db.NewArgs(tx).Values(tx, &jsonThing{}, nil); err == nil {
+				t.Error("Values of a JSON column: no error")
+			}
 			var back thing
 			a = db.NewArgs(tx)
 			u = tx.NewUpdate().Model(&back).Set("name = name || ?", a.Arg("!")).Where("id = ?", a.Arg(2)).Returning("*")
