@@ -28,35 +28,27 @@ func (s *Service) Checkout(ctx context.Context, req *orderv1.CheckoutRequest) (*
 		return nil, errs.Unauthenticatedf("sign in to check out")
 	}
 	hash := requestHash(req)
-	if o, err := s.store.orderByKey(ctx, p.Subject, req.GetIdempotencyKey()); err != nil || o != nil {
-		if err != nil {
-			return nil, err
-		}
-		return s.replay(ctx, o, hash)
-	}
-
-	cart, err := s.store.customerCart(ctx, p.Subject)
+	cart, placed, err := s.store.checkoutCart(ctx, p.Subject, req.GetIdempotencyKey())
 	if err != nil {
 		return nil, err
 	}
-	var lines []*cartLine
-	if cart != nil {
-		lines = cart.Lines
-	}
-	if len(lines) == 0 {
-		// A retry that lost the race with its first attempt finds the cart
-		// already turned into the order.
+	if placed != "" || cart == nil {
+		// A retry (which may have lost the race with its first attempt and
+		// found the cart already turned into the order), or a shopper with
+		// no cart yet.
 		if o, err := s.store.orderByKey(ctx, p.Subject, req.GetIdempotencyKey()); err != nil || o != nil {
 			if err != nil {
 				return nil, err
 			}
 			return s.replay(ctx, o, hash)
 		}
+	}
+	if cart == nil || len(cart.Lines) == 0 {
 		return nil, errs.FailedPreconditionf("your cart is empty")
 	}
 	addr := req.GetShippingAddress()
 	dest := &typev1.Destination{Country: addr.GetCountry(), Region: addr.GetRegion(), PostalCode: addr.GetPostalCode()}
-	pr, err := s.price(ctx, lines, cart.DiscountCode, dest, req.GetShippingRateId())
+	pr, err := s.price(ctx, cart.Lines, cart.DiscountCode, dest, req.GetShippingRateId())
 	if err != nil {
 		return nil, err
 	}

@@ -54,6 +54,33 @@ func (s *store) customerCartTx(ctx context.Context, idb bun.IDB, customerID stri
 	return c, nil
 }
 
+// checkoutCart reads what a checkout with key starts from, in one
+// statement: the customer's cart (nil when they have none yet) and the id
+// of the order an earlier attempt with the same key placed ("" when none).
+// One statement reads one snapshot, so a cart emptied by that attempt
+// comes with its order.
+func (s *store) checkoutCart(ctx context.Context, customerID, key string) (*cartRow, string, error) {
+	c := new(checkoutCartRow)
+	a := db.NewArgs(s.db)
+	q := s.db.NewSelect().Model(c).ColumnExpr("c.*").
+		ColumnExpr("(SELECT o.id FROM orders AS o WHERE o.customer_id = ? AND o.idempotency_key = ?) AS placed_order_id", a.Arg(customerID), a.Arg(key)).
+		Where("c.customer_id = ?", a.Arg(customerID))
+	err := a.Scan(ctx, s.db, q, c)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, "", nil
+	case err != nil:
+		return nil, "", fmt.Errorf("read cart: %w", err)
+	}
+	return &c.cartRow, c.PlacedOrderID.String, nil
+}
+
+// checkoutCartRow is checkoutCart's row.
+type checkoutCartRow struct {
+	cartRow       `bun:",extend"`
+	PlacedOrderID sql.NullString `bun:"placed_order_id"`
+}
+
 // createCustomerCart stores c, the new cart of c.CustomerID, unless a
 // concurrent request made theirs first, and returns the cart the customer
 // has now, held until tx ends.
