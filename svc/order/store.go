@@ -413,7 +413,7 @@ func (s *store) insertOrderWritingCart(ctx context.Context, o *orderRow, c *cart
 		return err
 	}
 	res, err := a.Exec(ctx, s.db, s.db.NewRaw("WITH written AS (?) INSERT INTO orders (?) SELECT ? FROM written",
-		update.Returning("1"), bun.Safe(cols), bun.In(vals)))
+		update.Returning("1"), bun.Safe(cols), bun.List(vals)))
 	if db.IsUniqueViolation(err) {
 		return err // the caller's to read, as insertOrder's
 	}

@@ -122,7 +122,7 @@ func (a *Args) SetColumns(q *bun.UpdateQuery, model any, except ...string) error
 // another part of its statement matched):
 //
 //	cols, vals, err := a.Values(idb, o, nil)
-//	q := idb.NewRaw("WITH w AS (?) INSERT INTO orders (?) SELECT ? FROM w", update, bun.Safe(cols), bun.In(vals))
+//	q := idb.NewRaw("WITH w AS (?) INSERT INTO orders (?) SELECT ? FROM w", update, bun.Safe(cols), bun.List(vals))
 //
 // set gives the values of the columns the driver would not take as they
 // are (JSON, say: marshal it first); any other such column is an error, as
@@ -147,7 +147,7 @@ func (a *Args) Values(idb bun.IDB, model any, set map[string]any) (columns strin
 		values = append(values, a.Arg(val))
 	}
 	if used != len(set) {
-		return "", nil, fmt.Errorf("db: a value set for a column %s does not have", v.Type())
+		return "", nil, fmt.Errorf("db: set names a column %s does not have", v.Type())
 	}
 	return string(b), values, nil
 }

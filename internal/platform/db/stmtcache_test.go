@@ -249,7 +249,7 @@ func TestArgs(t *testing.T) {
 			}
 			// Inserted only when the SELECT finds a row: thing 4 once, not for thing 9.
 			for _, after := range []int{3, 9} {
-				if _, err := a.Exec(ctx, tx, tx.NewRaw("INSERT INTO things (?) SELECT ? FROM things WHERE id = ?", bun.Safe(cols), bun.In(vals), after)); err != nil {
+				if _, err := a.Exec(ctx, tx, tx.NewRaw("INSERT INTO things (?) SELECT ? FROM things WHERE id = ?", bun.Safe(cols), bun.List(vals), after)); err != nil {
 					return err
 				}
 			}
