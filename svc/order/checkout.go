@@ -32,7 +32,7 @@ func (s *Service) Checkout(ctx context.Context, req *orderv1.CheckoutRequest) (*
 	if err != nil {
 		return nil, err
 	}
-	if placed != "" || cart == nil {
+	if placed || cart == nil {
 		// A retry (which may have lost the race with its first attempt and
 		// found the cart already turned into the order), or a shopper with
 		// no cart yet.

@@ -55,30 +55,30 @@ func (s *store) customerCartTx(ctx context.Context, idb bun.IDB, customerID stri
 }
 
 // checkoutCart reads what a checkout with key starts from, in one
-// statement: the customer's cart (nil when they have none yet) and the id
-// of the order an earlier attempt with the same key placed ("" when none).
-// One statement reads one snapshot, so a cart emptied by that attempt
-// comes with its order.
-func (s *store) checkoutCart(ctx context.Context, customerID, key string) (*cartRow, string, error) {
-	c := new(checkoutCartRow)
+// statement: the customer's cart (nil when they have none yet) and whether
+// an earlier attempt with the same key placed an order. One statement
+// reads one snapshot, so a cart emptied by that attempt comes with its
+// order.
+func (s *store) checkoutCart(ctx context.Context, customerID, key string) (c *cartRow, placed bool, err error) {
+	row := new(checkoutCartRow)
 	a := db.NewArgs(s.db)
-	q := s.db.NewSelect().Model(c).ColumnExpr("c.*").
-		ColumnExpr("(SELECT o.id FROM orders AS o WHERE o.customer_id = ? AND o.idempotency_key = ?) AS placed_order_id", a.Arg(customerID), a.Arg(key)).
+	q := s.db.NewSelect().Model(row).ColumnExpr("c.*").
+		ColumnExpr("EXISTS (SELECT 1 FROM orders AS o WHERE o.customer_id = ? AND o.idempotency_key = ?) AS placed", a.Arg(customerID), a.Arg(key)).
 		Where("c.customer_id = ?", a.Arg(customerID))
-	err := a.Scan(ctx, s.db, q, c)
+	err = a.Scan(ctx, s.db, q, row)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return nil, "", nil
+		return nil, false, nil
 	case err != nil:
-		return nil, "", fmt.Errorf("read cart: %w", err)
+		return nil, false, fmt.Errorf("read cart: %w", err)
 	}
-	return &c.cartRow, c.PlacedOrderID.String, nil
+	return &row.cartRow, row.Placed, nil
 }
 
 // checkoutCartRow is checkoutCart's row.
 type checkoutCartRow struct {
-	cartRow       `bun:",extend"`
-	PlacedOrderID sql.NullString `bun:"placed_order_id"`
+	cartRow `bun:",extend"`
+	Placed  bool
 }
 
 // createCustomerCart stores c, the new cart of c.CustomerID, unless a
@@ -391,7 +391,7 @@ func (s *store) insertOrder(ctx context.Context, tx bun.Tx, o *orderRow) error {
 // insertOrderWritingCart stores new order o and writes cart c as
 // updateCart does, in one statement: the order is inserted only when the
 // cart's update matched (errCartChanged when it did not), and a unique
-// violation undoes the cart's update. PostgreSQL only (SQLite's WITH takes
+// violation (for db.IsUniqueViolation) undoes the cart's update. PostgreSQL only (SQLite's WITH takes
 // no UPDATE): there it saves a checkout the transaction's BEGIN and COMMIT
 // and a round trip.
 func (s *store) insertOrderWritingCart(ctx context.Context, o *orderRow, c *cartRow) error {
@@ -414,9 +414,6 @@ func (s *store) insertOrderWritingCart(ctx context.Context, o *orderRow, c *cart
 	}
 	res, err := a.Exec(ctx, s.db, s.db.NewRaw("WITH written AS (?) INSERT INTO orders (?) SELECT ? FROM written",
 		update.Returning("1"), bun.Safe(cols), bun.List(vals)))
-	if db.IsUniqueViolation(err) {
-		return err // the caller's to read, as insertOrder's
-	}
 	if err := db.ChangedRow(res, err, "insert order", errCartChanged); err != nil {
 		return err
 	}

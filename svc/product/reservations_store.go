@@ -252,29 +252,22 @@ func (s *store) commitHeld(ctx context.Context, id string, now int64) (*reservat
 	q := s.db.NewUpdate().Model(r).
 		Set("status = ?", a.Arg(committed)).Set("updated_at = ?", a.Arg(now)).
 		Where("r.id = ?", a.Arg(id)).Where("r.status = ?", a.Arg(held)).Where("r.expires_at > ?", a.Arg(now))
-	pg := db.IsPostgres(s.db)
 	var err error
-	if pg {
+	if db.IsPostgres(s.db) {
 		c := new(committedHold)
-		err = a.Scan(ctx, s.db, q.Returning("r.*, ("+itemsJSON+") AS items_json"), c)
-		if err == nil {
+		if err = a.Scan(ctx, s.db, q.Returning("r.*, ("+itemsJSON+") AS items_json"), c); err == nil {
 			r = &c.reservationRow
 			err = json.Unmarshal([]byte(c.ItemsJSON), &r.Items)
 		}
-	} else {
-		err = a.Scan(ctx, s.db, q.Returning("*"), r)
+	} else if err = a.Scan(ctx, s.db, q.Returning("*"), r); err == nil {
+		a = db.NewArgs(s.db)
+		err = a.Scan(ctx, s.db, s.db.NewSelect().Model(&r.Items).Where("ri.reservation_id = ?", a.Arg(id)), &r.Items)
 	}
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, nil
 	case err != nil:
 		return nil, fmt.Errorf("commit reservation: %w", err)
-	}
-	if !pg {
-		a = db.NewArgs(s.db)
-		if err := a.Scan(ctx, s.db, s.db.NewSelect().Model(&r.Items).Where("ri.reservation_id = ?", a.Arg(id)), &r.Items); err != nil {
-			return nil, fmt.Errorf("read reservation items: %w", err)
-		}
 	}
 	return r, nil
 }
