@@ -502,6 +502,7 @@ func TestServeRefusesIncompleteConfiguration(t *testing.T) {
 		{[]string{"serve", "--services", "edge", "--upstream", "product=ftp://x"}, "want an http:// URL"},
 		{[]string{"serve", "--services", "shipping", "--database-url", "sqlite:" + filepath.Join(t.TempDir(), "s.db"), "--jwks-url", "http://edge/jwks", "--ship-from", `{"name":"W","line1":"1 Dock Rd","city":"Oakland","region":"CA","postalCode":"94607","country":"US"}`, "--label-dir", t.TempDir()}, "shipping calls the order service: pass --upstream order="},
 		{[]string{"serve", "--services", "shipping", "--database-url", "sqlite:" + filepath.Join(t.TempDir(), "s2.db"), "--jwks-url", "http://edge/jwks"}, "--ship-from is required"},
+		{[]string{"serve", "--services", "product", "--database-url", "sqlite:" + filepath.Join(t.TempDir(), "p2.db"), "--search-path", t.TempDir(), "--jwks-url", "http://edge/jwks", "--database-max-conns", "-1"}, "--database-max-conns must be 0"},
 		{[]string{"serve", "--rate-limits", "login=fast"}, "want class=rate:burst"},
 		{[]string{"serve", "--route-timeouts", "billing=5s"}, "want service=duration"},
 		{[]string{"nonsense"}, `unknown command "nonsense"`},

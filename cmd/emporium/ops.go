@@ -40,7 +40,7 @@ func newAdminFlags(name string, stderr io.Writer) (*flag.FlagSet, *adminFlags) {
 // open opens module m on its database, migrated when migrate is set, for a
 // one-shot command: no peers, no background work.
 func (a *adminFlags) open(ctx context.Context, log *slog.Logger, m module.Module, migrate bool) (func(), error) {
-	d, err := openDB(ctx, log, databaseURL(a.databaseURL, a.dataDir, m.Name()), m, migrate)
+	d, err := openDB(ctx, log, databaseURL(a.databaseURL, a.dataDir, m.Name()), m, migrate, 0)
 	if err != nil {
 		return nil, err
 	}

@@ -56,6 +56,7 @@ type settings struct {
 	adminListen   string // /metrics and /healthz, never behind the edge
 	pprof         bool   // profiles on the admin listener
 	databaseURL   string // serve: every local service, a schema each; dev: empty (SQLite files)
+	dbMaxConns    int    // each service's PostgreSQL pool; 0: db.DefaultMaxConns
 	dataDir       string // where embedded defaults keep files
 	migrate       bool
 	jobPoll       time.Duration
@@ -82,6 +83,8 @@ func (s *settings) registerServing(fs *flag.FlagSet) {
 	for _, m := range s.mods {
 		m.Flags(fs)
 	}
+	fs.IntVar(&s.dbMaxConns, "database-max-conns", 0,
+		"PostgreSQL connections each service of this process may hold at once (a pool per service); 0: the number of cores, at least 4")
 	fs.StringVar(&s.issuer, "token-issuer", "emporium", "issuer of access tokens; the edge and every service must agree")
 	fs.DurationVar(&s.jobPoll, "job-poll", 250*time.Millisecond, "order, payment, shipping, notification, user: how often to look for background jobs other processes queued")
 	fs.DurationVar(&s.jobTimeout, "job-timeout", time.Minute, "order, payment, shipping, notification, user: how long a background job may run; a job of a process that died is run again after twice this")
@@ -117,6 +120,9 @@ func (p *process) close() {
 // them (in-process routes) and of the upstreams (proxied); landing puts a
 // landing page at / when there is no --web-dir.
 func assemble(ctx context.Context, log *slog.Logger, s *settings, run []module.Module, withEdge, landing bool) (_ *process, err error) {
+	if s.dbMaxConns < 0 {
+		return nil, fmt.Errorf("--database-max-conns must be 0 (the default) or more, not %d", s.dbMaxConns)
+	}
 	p := &process{mail: mailbox.New()}
 	defer func() {
 		if err != nil {
@@ -148,7 +154,7 @@ func assemble(ctx context.Context, log *slog.Logger, s *settings, run []module.M
 	}
 	g, err := module.OpenGroup(ctx, run, module.GroupConfig{
 		DB: func(ctx context.Context, m module.Module) (*bun.DB, error) {
-			d, err := openDB(ctx, log, databaseURL(s.databaseURL, s.dataDir, m.Name()), m, s.migrate)
+			d, err := openDB(ctx, log, databaseURL(s.databaseURL, s.dataDir, m.Name()), m, s.migrate, s.dbMaxConns)
 			if err != nil {
 				return nil, err
 			}
@@ -180,10 +186,11 @@ func assemble(ctx context.Context, log *slog.Logger, s *settings, run []module.M
 	return p, err
 }
 
-// openDB opens one service's database (its own schema on PostgreSQL),
-// migrating it first when migrate is set.
-func openDB(ctx context.Context, log *slog.Logger, url string, m module.Module, migrate bool) (*bun.DB, error) {
-	d, err := db.Open(ctx, url, db.Options{Schema: m.Name()})
+// openDB opens one service's database (its own schema on PostgreSQL, a
+// pool of maxConns connections, 0 for the default), migrating it first
+// when migrate is set.
+func openDB(ctx context.Context, log *slog.Logger, url string, m module.Module, migrate bool, maxConns int) (*bun.DB, error) {
+	d, err := db.Open(ctx, url, db.Options{Schema: m.Name(), MaxOpenConns: maxConns})
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -33,7 +34,7 @@ import (
 type Options struct {
 	// Schema is the PostgreSQL schema for the service; ignored on SQLite.
 	Schema string
-	// MaxOpenConns caps the pool on PostgreSQL (default 20).
+	// MaxOpenConns caps the pool on PostgreSQL; 0: DefaultMaxConns.
 	MaxOpenConns int
 	// TracerProvider makes the spans of statements run inside a traced
 	// request or job; nil: the global one.
@@ -124,7 +125,7 @@ func openPostgres(ctx context.Context, url string, opt Options) (*bun.DB, error)
 	sqldb := sql.OpenDB(connector)
 	n := opt.MaxOpenConns
 	if n <= 0 {
-		n = 20
+		n = DefaultMaxConns()
 	}
 	sqldb.SetMaxOpenConns(n)
 	sqldb.SetMaxIdleConns(n)
@@ -144,6 +145,17 @@ func createSchema(ctx context.Context, cfg *pgx.ConnConfig, schema string) error
 	}
 	return nil
 }
+
+// DefaultMaxConns is the pool of a service's PostgreSQL connections when
+// none is set: as many as the process may run goroutines at once, and at
+// least 4 (pgxpool's own default). A connection beyond that only adds a
+// backend competing for the same cores: with 20 per service, the
+// single-host layout (five pools) ran some 65 backends at 64 shoppers on 2
+// cores and completed a third fewer checkouts than with 4 (see
+// docs/benchmarks.md), and six such pools would pass PostgreSQL's default
+// max_connections (100). Callers beyond the pool wait in database/sql's
+// queue, in the order they came.
+func DefaultMaxConns() int { return max(4, runtime.GOMAXPROCS(0)) }
 
 // IsPostgres reports whether db speaks PostgreSQL.
 func IsPostgres(db bun.IDB) bool { return db.Dialect().Name() == dialect.PG }

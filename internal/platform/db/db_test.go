@@ -2,9 +2,12 @@ package db_test
 
 import (
 	"context"
+	"database/sql"
+	"runtime"
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -86,4 +89,62 @@ func TestOpenRejectsUnknownURL(t *testing.T) {
 	if strings.Contains(err.Error(), "secret") {
 		t.Errorf("error leaks the password: %v", err)
 	}
+}
+
+// A PostgreSQL pool holds as many connections as the process has cores (at
+// least 4) unless told otherwise, and a caller beyond it waits for a
+// connection to come back instead of failing.
+func TestPostgresPoolSize(t *testing.T) {
+	t.Parallel()
+	u := dbtest.URL(t, "postgres", "poolsize", fstest.MapFS{})
+	ctx := context.Background()
+	if got, want := db.DefaultMaxConns(), max(4, runtime.GOMAXPROCS(0)); got != want {
+		t.Errorf("DefaultMaxConns() = %d, want %d", got, want)
+	}
+	for _, c := range []struct {
+		name string
+		opt  int
+		want int
+	}{{"default", 0, db.DefaultMaxConns()}, {"set", 2, 2}} {
+		t.Run(c.name, func(t *testing.T) {
+			d, err := db.Open(ctx, u, db.Options{Schema: "poolsize", MaxOpenConns: c.opt})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			if got := d.DB.Stats().MaxOpenConnections; got != c.want {
+				t.Errorf("MaxOpenConnections = %d, want %d", got, c.want)
+			}
+		})
+	}
+
+	d, err := db.Open(ctx, u, db.Options{Schema: "poolsize", MaxOpenConns: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	held := make([]*sql.Conn, 2)
+	for i := range held {
+		if held[i], err = d.DB.Conn(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waited := make(chan error, 1)
+	go func() {
+		var one int
+		waited <- d.DB.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+	}()
+	select {
+	case err := <-waited:
+		t.Fatalf("a third statement ran on a pool of 2 with both connections held (err %v)", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	if w := d.DB.Stats().WaitCount; w != 1 {
+		t.Errorf("WaitCount = %d, want 1 (the third statement waiting)", w)
+	}
+	held[0].Close()
+	if err := <-waited; err != nil {
+		t.Fatalf("the waiting statement, once a connection came back: %v", err)
+	}
+	held[1].Close()
 }
