@@ -84,7 +84,7 @@ func (s *settings) registerServing(fs *flag.FlagSet) {
 		m.Flags(fs)
 	}
 	fs.IntVar(&s.dbMaxConns, "database-max-conns", 0,
-		"PostgreSQL connections each service of this process may hold at once (a pool per service); 0: the number of cores, at least 4")
+		"PostgreSQL connections each service of this process may hold at once (a pool per service; at least 2); 0: the number of cores, at least 4")
 	fs.StringVar(&s.issuer, "token-issuer", "emporium", "issuer of access tokens; the edge and every service must agree")
 	fs.DurationVar(&s.jobPoll, "job-poll", 250*time.Millisecond, "order, payment, shipping, notification, user: how often to look for background jobs other processes queued")
 	fs.DurationVar(&s.jobTimeout, "job-timeout", time.Minute, "order, payment, shipping, notification, user: how long a background job may run; a job of a process that died is run again after twice this")
@@ -120,8 +120,10 @@ func (p *process) close() {
 // them (in-process routes) and of the upstreams (proxied); landing puts a
 // landing page at / when there is no --web-dir.
 func assemble(ctx context.Context, log *slog.Logger, s *settings, run []module.Module, withEdge, landing bool) (_ *process, err error) {
-	if s.dbMaxConns < 0 {
-		return nil, fmt.Errorf("--database-max-conns must be 0 (the default) or more, not %d", s.dbMaxConns)
+	if s.dbMaxConns < 0 || s.dbMaxConns == 1 {
+		// Migrating River's tables holds an advisory lock on one connection
+		// while the migrations run on another.
+		return nil, fmt.Errorf("--database-max-conns must be 0 (the default) or at least 2, not %d", s.dbMaxConns)
 	}
 	p := &process{mail: mailbox.New()}
 	defer func() {
