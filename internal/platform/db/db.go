@@ -151,7 +151,7 @@ func createSchema(ctx context.Context, cfg *pgx.ConnConfig, schema string) error
 // least 4 (pgxpool's own default). A connection beyond that only adds a
 // backend competing for the same cores: with 20 per service, the
 // single-host layout (five pools) ran some 65 backends at 64 shoppers on 2
-// cores and completed a third fewer checkouts than with 4 (see
+// cores and completed about a sixth fewer checkouts than with 4 (see
 // docs/benchmarks.md), and six such pools would pass PostgreSQL's default
 // max_connections (100). Callers beyond the pool wait in database/sql's
 // queue, in the order they came.
