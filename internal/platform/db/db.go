@@ -147,14 +147,14 @@ func createSchema(ctx context.Context, cfg *pgx.ConnConfig, schema string) error
 }
 
 // DefaultMaxConns is the pool of a service's PostgreSQL connections when
-// none is set: as many as the process may run goroutines at once, and at
-// least 4 (pgxpool's own default). A connection beyond that only adds a
+// none is set: as many as the cores the process runs on (GOMAXPROCS), and
+// at least 4 (pgxpool's own default). A connection beyond that only adds a
 // backend competing for the same cores: with 20 per service, the
 // single-host layout (five pools) ran some 65 backends at 64 shoppers on 2
 // cores and completed about a sixth fewer checkouts than with 4 (see
 // docs/benchmarks.md), and six such pools would pass PostgreSQL's default
-// max_connections (100). Callers beyond the pool wait in database/sql's
-// queue, in the order they came.
+// max_connections (100). Callers beyond the pool wait in database/sql
+// until a connection comes back (or their context ends).
 func DefaultMaxConns() int { return max(4, runtime.GOMAXPROCS(0)) }
 
 // IsPostgres reports whether db speaks PostgreSQL.
