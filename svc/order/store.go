@@ -391,9 +391,9 @@ func (s *store) insertOrder(ctx context.Context, tx bun.Tx, o *orderRow) error {
 // insertOrderWritingCart stores new order o and writes cart c as
 // updateCart does, in one statement: the order is inserted only when the
 // cart's update matched (errCartChanged when it did not), and a unique
-// violation (for db.IsUniqueViolation) undoes the cart's update. PostgreSQL only (SQLite's WITH takes
-// no UPDATE): there it saves a checkout the transaction's BEGIN and COMMIT
-// and a round trip.
+// violation (for db.IsUniqueViolation) undoes the cart's update.
+// PostgreSQL only (SQLite's WITH takes no UPDATE): there it saves a
+// checkout the transaction's BEGIN and COMMIT and a round trip.
 func (s *store) insertOrderWritingCart(ctx context.Context, o *orderRow, c *cartRow) error {
 	a := db.NewArgs(s.db)
 	update, err := cartUpdate(s.db, a, c)
