@@ -40,6 +40,13 @@ type Route struct {
 	// Prefix is a path prefix such as "/emporium.product.v1.ProductService/"
 	// (ServicePrefix makes one) or "/media/".
 	Prefix string
+	// Also are more prefixes served the same way. A backend that serves
+	// several services is one route with all their prefixes, so its
+	// replicas are one pool: one health check each, and one view of
+	// whether a replica is up whichever service a request names. (With a
+	// pool per prefix, a restarted replica came back for one service while
+	// another still answered "no healthy upstream".)
+	Also []string
 	// Handler serves the route in-process (emporium dev). When nil, Targets
 	// are used.
 	Handler http.Handler
@@ -127,7 +134,9 @@ func New(ctx context.Context, cfg Config) (http.Handler, error) {
 		if err != nil {
 			return nil, err
 		}
-		mux.Handle(r.Prefix, meters.instrument(r.Prefix, h))
+		for _, prefix := range append([]string{r.Prefix}, r.Also...) {
+			mux.Handle(prefix, meters.instrument(prefix, h))
+		}
 	}
 	var h http.Handler = mux
 	if cfg.Caller != nil {
@@ -149,8 +158,10 @@ func New(ctx context.Context, cfg Config) (http.Handler, error) {
 }
 
 func routeHandler(ctx context.Context, r Route, log *slog.Logger) (http.Handler, error) {
-	if !strings.HasPrefix(r.Prefix, "/") || !strings.HasSuffix(r.Prefix, "/") {
-		return nil, fmt.Errorf("edge: route prefix %q must start and end with /", r.Prefix)
+	for _, prefix := range append([]string{r.Prefix}, r.Also...) {
+		if !strings.HasPrefix(prefix, "/") || !strings.HasSuffix(prefix, "/") {
+			return nil, fmt.Errorf("edge: route prefix %q must start and end with /", prefix)
+		}
 	}
 	timeout := r.Timeout
 	if timeout <= 0 {

@@ -38,21 +38,28 @@ func startReplica(t *testing.T, name string, hold bool) *replica {
 	}
 	mux := http.NewServeMux()
 	mux.Handle(grpchealth.NewHandler(r.health))
-	mux.HandleFunc("/emporium.test.v1.TestService/", func(w http.ResponseWriter, req *http.Request) {
+	serve := func(w http.ResponseWriter, req *http.Request) {
 		r.served.Add(1)
 		if r.release != nil {
 			<-r.release
 		}
 		_, _ = io.WriteString(w, name)
-	})
+	}
+	mux.HandleFunc("/emporium.test.v1.TestService/", serve)
+	mux.HandleFunc("/emporium.test.v1.OtherService/", serve)
 	r.url, _ = url.Parse(servetest.Start(t, mux))
 	return r
 }
 
 func get(t *testing.T, h http.Handler) (int, string) {
 	t.Helper()
+	return getPath(t, h, "/emporium.test.v1.TestService/M")
+}
+
+func getPath(t *testing.T, h http.Handler, path string) (int, string) {
+	t.Helper()
 	rec := newRecorder()
-	h.ServeHTTP(rec, mustRequest(t, http.MethodPost, "/emporium.test.v1.TestService/M", "{}"))
+	h.ServeHTTP(rec, mustRequest(t, http.MethodPost, path, "{}"))
 	return rec.status, rec.body.String()
 }
 
@@ -103,6 +110,37 @@ func TestHealthChecksTakeReplicasOutAndBack(t *testing.T) {
 	}
 	b.health.SetStatus("emporium.test.v1.TestService", grpchealth.StatusServing)
 	waitFor(t, "b comes back", func() bool { _, body := get(t, h); return body == "b" })
+}
+
+// A replica that serves several services is one pool: what one service's
+// request learns about it holds for the others. (With a pool per service, a
+// restarted order service answered GetCart while Checkout still said "no
+// healthy upstream".)
+func TestServicesOfOneReplicaShareItsHealth(t *testing.T) {
+	t.Parallel()
+	live := startReplica(t, "live", false)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead, _ := url.Parse("http://" + ln.Addr().String())
+	ln.Close()
+	h, err := New(context.Background(), Config{Log: logx.Discard(), Routes: []Route{{
+		Prefix: "/emporium.test.v1.TestService/", Also: []string{"/emporium.test.v1.OtherService/"}, Targets: []*url.URL{dead, live.url},
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first call goes to the dead replica, fails to connect and takes
+	// it out: for both services.
+	if status, _ := getPath(t, h, "/emporium.test.v1.TestService/M"); status != http.StatusBadGateway {
+		t.Fatalf("first call: %d, want 502 from the dead replica", status)
+	}
+	for range 4 {
+		if status, body := getPath(t, h, "/emporium.test.v1.OtherService/M"); status != http.StatusOK || body != "live" {
+			t.Fatalf("the other service: %d %q; want every call on the live replica", status, body)
+		}
+	}
 }
 
 func TestLeastRequestsAvoidsABusyReplica(t *testing.T) {

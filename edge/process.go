@@ -164,16 +164,15 @@ func backendRoutes(s *Settings, in Setup) (routes []Route, names []string, limit
 			limitRoutes[proc] = class
 		}
 		timeout := s.Timeouts.d[b.Name]
+		// One route for all the backend's prefixes: one pool of its
+		// replicas.
+		prefixes := b.Routes.Prefixes()
 		switch {
 		case b.Handler != nil:
-			for _, prefix := range b.Routes.Prefixes() {
-				routes = append(routes, Route{Prefix: prefix, Handler: b.Handler, Timeout: timeout})
-			}
+			routes = append(routes, Route{Prefix: prefixes[0], Also: prefixes[1:], Handler: b.Handler, Timeout: timeout})
 		case len(b.Targets) > 0:
-			health := &HealthCheck{Service: b.Routes.Services[0]}
-			for _, prefix := range b.Routes.Prefixes() {
-				routes = append(routes, Route{Prefix: prefix, Targets: b.Targets, Balance: Balance(s.Balance), Health: health, Timeout: timeout})
-			}
+			routes = append(routes, Route{Prefix: prefixes[0], Also: prefixes[1:], Targets: b.Targets, Balance: Balance(s.Balance),
+				Health: &HealthCheck{Service: b.Routes.Services[0]}, Timeout: timeout})
 		case b.Routes.Optional:
 			in.Log.Info("edge: not routing an optional service that runs nowhere", "service", b.Name)
 		default:
