@@ -603,9 +603,9 @@ fi
 # ---------------------------------------------------------------- checkout end to end
 # Whole purchases through the edge of the default single-host layout: every
 # service in one process, PostgreSQL, the payment simulator. The catalog
-# servers stop first: their runs are over, and their database pools (up to 20
-# connections per service) would count against PostgreSQL's max_connections
-# beside this process's four.
+# servers stop first: their runs are over, and their database pools (one per
+# service, as many connections as cores and at least 4) would take
+# PostgreSQL's connections and cores from this process's.
 log "stopping the catalog servers; starting every service in one process for the checkout run"
 stop_early "$product_pid" "$edge_pid" "$secured_pid" "$allinone_pid" "$hello_pid" ${nginx_pid:+"$nginx_pid"}
 cp -r "$work/search" "$work/search-checkout"
