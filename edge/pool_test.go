@@ -63,6 +63,18 @@ func getPath(t *testing.T, h http.Handler, path string) (int, string) {
 	return rec.status, rec.body.String()
 }
 
+// refusingURL is the address of an upstream that refuses connections: a
+// port that was listened on and closed.
+func refusingURL(t *testing.T) *url.URL {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln.Close()
+	return &url.URL{Scheme: "http", Host: ln.Addr().String()}
+}
+
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
@@ -119,12 +131,7 @@ func TestHealthChecksTakeReplicasOutAndBack(t *testing.T) {
 func TestServicesOfOneReplicaShareItsHealth(t *testing.T) {
 	t.Parallel()
 	live := startReplica(t, "live", false)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dead, _ := url.Parse("http://" + ln.Addr().String())
-	ln.Close()
+	dead := refusingURL(t)
 	h, err := New(context.Background(), Config{Log: logx.Discard(), Routes: []Route{{
 		Prefix: "/emporium.test.v1.TestService/", Also: []string{"/emporium.test.v1.OtherService/"}, Targets: []*url.URL{dead, live.url},
 	}}})
@@ -174,12 +181,7 @@ func TestLeastRequestsAvoidsABusyReplica(t *testing.T) {
 func TestRefusedConnectionTakesReplicaOut(t *testing.T) {
 	t.Parallel()
 	live := startReplica(t, "live", false)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dead, _ := url.Parse("http://" + ln.Addr().String())
-	ln.Close()
+	dead := refusingURL(t)
 	h, err := New(context.Background(), Config{Log: logx.Discard(), Routes: []Route{{
 		Prefix: "/emporium.test.v1.TestService/", Targets: []*url.URL{dead, live.url},
 	}}})

@@ -3,7 +3,6 @@ package edge
 import (
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -108,12 +107,7 @@ func TestProxyRoundRobinsOverH2CAndPropagatesTraceContext(t *testing.T) {
 
 func TestProxyAnswersUnavailableWhenNoUpstreamListens(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dead, _ := url.Parse("http://" + ln.Addr().String())
-	ln.Close()
+	dead := refusingURL(t)
 	h, err := New(context.Background(), Config{Routes: []Route{{Prefix: "/svc/", Targets: []*url.URL{dead}}}, Log: logx.Discard()})
 	if err != nil {
 		t.Fatal(err)
