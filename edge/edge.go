@@ -62,6 +62,9 @@ type Route struct {
 	Health *HealthCheck
 }
 
+// prefixes are all the route's path prefixes: Prefix, then Also.
+func (r Route) prefixes() []string { return append([]string{r.Prefix}, r.Also...) }
+
 // ServicePrefix is the path prefix of a Connect/gRPC service.
 func ServicePrefix(service string) string { return "/" + service + "/" }
 
@@ -134,7 +137,7 @@ func New(ctx context.Context, cfg Config) (http.Handler, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, prefix := range append([]string{r.Prefix}, r.Also...) {
+		for _, prefix := range r.prefixes() {
 			mux.Handle(prefix, meters.instrument(prefix, h))
 		}
 	}
@@ -158,7 +161,7 @@ func New(ctx context.Context, cfg Config) (http.Handler, error) {
 }
 
 func routeHandler(ctx context.Context, r Route, log *slog.Logger) (http.Handler, error) {
-	for _, prefix := range append([]string{r.Prefix}, r.Also...) {
+	for _, prefix := range r.prefixes() {
 		if !strings.HasPrefix(prefix, "/") || !strings.HasSuffix(prefix, "/") {
 			return nil, fmt.Errorf("edge: route prefix %q must start and end with /", prefix)
 		}

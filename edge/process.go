@@ -168,6 +168,8 @@ func backendRoutes(s *Settings, in Setup) (routes []Route, names []string, limit
 		// replicas.
 		prefixes := b.Routes.Prefixes()
 		switch {
+		case len(prefixes) == 0:
+			return nil, nil, nil, fmt.Errorf("edge: backend %s serves no paths", b.Name)
 		case b.Handler != nil:
 			routes = append(routes, Route{Prefix: prefixes[0], Also: prefixes[1:], Handler: b.Handler, Timeout: timeout})
 		case len(b.Targets) > 0:
